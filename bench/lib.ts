@@ -1,0 +1,68 @@
+// Shared helpers for the benchmarks: every figure is one JSON object on its own stdout line (see DESIGN.md,
+// "Measured, not assumed"). Each *.bench.ts file is a standalone script; bench/run.ts runs them in turn, each in
+// a fresh process so one benchmark's JIT state and garbage do not colour the next.
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  /** For distributions: value is p50. */
+  p50?: number;
+  p99?: number;
+  /** Side-by-side figures: the package compared with, its value in the same run and unit, value / peerValue. */
+  peer?: string;
+  peerValue?: number;
+  ratio?: number;
+  [extra: string]: unknown;
+}
+
+export function emit(result: BenchResult): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Emits a figure measured beside a peer's, with `ratio` = value / peerValue. */
+export function emitSideBySide(
+  result: Omit<BenchResult, 'ratio' | 'peer' | 'peerValue'>,
+  peer: string,
+  peerValue: number,
+): void {
+  emit({ ...result, peer, peerValue: round(peerValue), ratio: round(result.value / peerValue, 3) });
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Nearest-rank percentile of an ascending array; p in [0, 100]. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
+}
+
+/**
+ * Runs `fn` repeatedly for at least `minMs` after a warm-up and returns the best of `rounds` measurements of
+ * the mean time per call in milliseconds (best-of filters out scheduler noise on a shared machine).
+ */
+export function measureMs(fn: () => void, { minMs = 300, rounds = 5, warmupMs = 200 } = {}): number {
+  const until = performance.now() + warmupMs;
+  while (performance.now() < until) fn();
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    let calls = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < minMs) {
+      fn();
+      calls++;
+      now = performance.now();
+    }
+    best = Math.min(best, (now - start) / calls);
+  }
+  return best;
+}
+
+export function hasFlag(flag: string): boolean {
+  return process.argv.includes(flag);
+}
