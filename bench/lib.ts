@@ -2,13 +2,16 @@
 // "Measured, not assumed"). Each *.bench.ts file is a standalone script; bench/run.ts runs them in turn, each in
 // a fresh process so one benchmark's JIT state and garbage do not colour the next.
 
-export interface BenchResult {
+export interface BenchFigure {
   name: string;
   value: number;
   unit: string;
   /** For distributions: value is p50. */
   p50?: number;
   p99?: number;
+}
+
+export interface BenchResult extends BenchFigure {
   /** Side-by-side figures: the package compared with, its value in the same run and unit, value / peerValue. */
   peer?: string;
   peerValue?: number;
@@ -22,7 +25,7 @@ export function emit(result: BenchResult): void {
 
 /** Emits a figure measured beside a peer's, with `ratio` = value / peerValue. */
 export function emitSideBySide(
-  result: Omit<BenchResult, 'ratio' | 'peer' | 'peerValue'>,
+  result: BenchFigure & { [extra: string]: unknown },
   peer: string,
   peerValue: number,
 ): void {

@@ -1,0 +1,3 @@
+export * from './frames.js';
+export type * from './llm.js';
+export type * from './metrics.js';

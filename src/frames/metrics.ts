@@ -1,0 +1,40 @@
+// Metrics carried by metrics frames. Times are milliseconds; `processor` names the processor that measured.
+
+export interface TTFBMetric {
+  readonly kind: 'ttfb';
+  readonly processor: string;
+  /** Time from request to the first byte/frame of the answer. */
+  readonly valueMs: number;
+}
+
+export interface ProcessingMetric {
+  readonly kind: 'processing';
+  readonly processor: string;
+  /** Time from the start to the end of one unit of work (an LLM response, a TTS sentence, ...). */
+  readonly valueMs: number;
+}
+
+export interface LLMUsageMetric {
+  readonly kind: 'llm-usage';
+  readonly processor: string;
+  readonly model?: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cachedTokens?: number;
+}
+
+export interface TTSUsageMetric {
+  readonly kind: 'tts-usage';
+  readonly processor: string;
+  readonly model?: string;
+  readonly characters: number;
+}
+
+export interface STTUsageMetric {
+  readonly kind: 'stt-usage';
+  readonly processor: string;
+  readonly model?: string;
+  readonly audioSeconds: number;
+}
+
+export type MetricsData = TTFBMetric | ProcessingMetric | LLMUsageMetric | TTSUsageMetric | STTUsageMetric;

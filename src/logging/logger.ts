@@ -1,0 +1,49 @@
+// Logging: a small interface (pino's shape) so users can pass their own logger, and a pino default that writes
+// to stderr (stdout stays free for the CLI's JSON output) with secret-bearing fields redacted.
+import { pino } from 'pino';
+
+type LogFn = {
+  (obj: object, msg?: string): void;
+  (msg: string): void;
+};
+
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Field names whose values are secrets, at the top level and one level down. */
+const SECRET_FIELDS = ['apiKey', 'api_key', 'token', 'agentToken', 'authorization', 'password', 'secret'];
+const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]).concat(['headers.authorization', '*.headers.authorization']);
+
+export function createLogger(options: { level?: LogLevel; name?: string } = {}): Logger {
+  const level = options.level ?? (process.env.PIOPIY_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  return pino(
+    { name: options.name ?? 'piopiy-ai', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    pino.destination(2),
+  );
+}
+
+const noop = (): void => {};
+
+/** A logger that discards everything (tests, benchmarks). */
+export const silentLogger: Logger = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child: () => silentLogger,
+};
+
+let defaultLogger: Logger | undefined;
+
+/** The process-wide default logger, created on first use. */
+export function getDefaultLogger(): Logger {
+  defaultLogger ??= createLogger();
+  return defaultLogger;
+}

@@ -1,0 +1,2 @@
+// `piopiy-ai/testing`: tools to test agents offline.
+export * from './frame-collector.js';
