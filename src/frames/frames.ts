@@ -166,6 +166,11 @@ export interface TTSTextFrame extends FrameBase<'tts-text'> {
   readonly contextId?: string;
   /** Offset of the word in the context's audio, in milliseconds, when the service gives timestamps. */
   readonly offsetMs?: number;
+  /**
+   * Set by the output transport on the text cut short by an interruption: `text` is then what the caller heard,
+   * `unheard` the rest of the utterance that was queued to play.
+   */
+  readonly unheard?: string;
 }
 
 /** Text for the bot to say as is (bypassing the LLM). */

@@ -133,13 +133,13 @@ export class FrameProcessor {
         this.cancelled = true;
         this.queue.clear();
       }
-      this.run(frame, direction);
+      this.processOne(frame, direction);
       this.drain();
       return;
     }
     if (this.cancelled) return;
     if (this.pending === 0 && this.depth === 0 && this.queue.length === 0) {
-      this.run(frame, direction);
+      this.processOne(frame, direction);
       if (this.queue.length !== 0) this.drain();
       return;
     }
@@ -209,7 +209,7 @@ export class FrameProcessor {
 
   // ---- scheduling ---------------------------------------------------------------------------------------------
 
-  private run(frame: Frame, direction: FrameDirection): void {
+  private processOne(frame: Frame, direction: FrameDirection): void {
     if (frame.type === 'start') {
       this.startParams = frame;
       this.metricsEnabled = frame.enableMetrics;
@@ -248,7 +248,7 @@ export class FrameProcessor {
     try {
       while (this.pending === 0 && this.queue.length !== 0) {
         const direction = this.queue.peekDirection();
-        this.run(this.queue.shift()!, direction);
+        this.processOne(this.queue.shift()!, direction);
       }
     } finally {
       this.draining = false;

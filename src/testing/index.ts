@@ -1,2 +1,6 @@
 // `piopiy-ai/testing`: tools to test agents offline.
 export * from './frame-collector.js';
+export * from './fake-services.js';
+export * from './speech.js';
+export * from './fakes/openai-chat.js';
+export * from './fakes/sse.js';

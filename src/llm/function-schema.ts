@@ -1,0 +1,82 @@
+// FunctionSchema: a tool the LLM may call, described in JSON Schema (the piopiy-ai / Pipecat shape), or built
+// from a zod object, in which case the handler's argument type is inferred from it.
+import { z } from 'zod';
+import type { JSONSchema, LLMToolDefinition } from '../frames/index.js';
+import { validateJsonSchema } from './json-schema.js';
+
+export interface FunctionSchemaInit {
+  name: string;
+  description: string;
+  /** JSON Schema of each argument, by name. */
+  properties: { readonly [name: string]: JSONSchema };
+  /** Names of the arguments the model must give. */
+  required?: readonly string[];
+}
+
+export type ToolArgsValidation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+/** Provider limits on tool names (OpenAI's are the strictest: letters, digits, _ and -, 64 at most). */
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export class FunctionSchema<TArgs = Record<string, unknown>> {
+  readonly name: string;
+  readonly description: string;
+  readonly properties: { readonly [name: string]: JSONSchema };
+  readonly required: readonly string[];
+  private readonly zodSchema: z.ZodType<TArgs> | undefined;
+
+  constructor(init: FunctionSchemaInit, zodSchema?: z.ZodType<TArgs>) {
+    if (typeof init.name !== 'string' || !TOOL_NAME.test(init.name)) {
+      throw new TypeError(
+        `FunctionSchema: invalid tool name ${JSON.stringify(init.name)}: use 1 to 64 letters, digits, _ or -`,
+      );
+    }
+    if (typeof init.description !== 'string') throw new TypeError(`FunctionSchema ${init.name}: description must be a string`);
+    if (typeof init.properties !== 'object' || init.properties === null || Array.isArray(init.properties)) {
+      throw new TypeError(`FunctionSchema ${init.name}: properties must be an object of JSON Schemas`);
+    }
+    const required = init.required ?? [];
+    for (const name of required) {
+      if (!(name in init.properties)) {
+        throw new TypeError(`FunctionSchema ${init.name}: required argument ${JSON.stringify(name)} is not in properties`);
+      }
+    }
+    this.name = init.name;
+    this.description = init.description;
+    this.properties = init.properties;
+    this.required = [...required];
+    this.zodSchema = zodSchema;
+  }
+
+  /** A tool whose arguments are described (and validated, and typed) by a zod object. */
+  static fromZod<S extends z.ZodObject>(init: { name: string; description: string; schema: S }): FunctionSchema<z.infer<S>> {
+    const json = z.toJSONSchema(init.schema) as { properties?: Record<string, JSONSchema>; required?: string[] };
+    return new FunctionSchema<z.infer<S>>(
+      { name: init.name, description: init.description, properties: json.properties ?? {}, required: json.required ?? [] },
+      init.schema as unknown as z.ZodType<z.infer<S>>,
+    );
+  }
+
+  /** The parameters object as providers expect it. */
+  get parameters(): JSONSchema {
+    return { type: 'object', properties: this.properties, required: this.required };
+  }
+
+  toDefinition(): LLMToolDefinition {
+    return { name: this.name, description: this.description, parameters: this.parameters };
+  }
+
+  /** Checks parsed arguments against the schema; the errors are worded for the model to correct itself. */
+  validate(args: unknown): ToolArgsValidation<TArgs> {
+    if (this.zodSchema !== undefined) {
+      const result = this.zodSchema.safeParse(args);
+      if (result.success) return { ok: true, value: result.data };
+      return {
+        ok: false,
+        errors: result.error.issues.map((issue) => `$${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`),
+      };
+    }
+    const errors = validateJsonSchema(this.parameters, args);
+    return errors.length === 0 ? { ok: true, value: args as TArgs } : { ok: false, errors };
+  }
+}

@@ -1,0 +1,7 @@
+export * from './assistant-aggregator.js';
+export * from './context.js';
+export * from './function-schema.js';
+export * from './json-schema.js';
+export * from './tools.js';
+export * from './adapters/index.js';
+export * from './tools-schema.js';

@@ -1,0 +1,283 @@
+// LLMService: the base of every LLM integration. A subclass only implements `streamCompletion` (one streamed
+// request to its vendor); this class does the rest for every vendor alike:
+// - an `llm-context` frame starts a response: `llm-response-start`, the text as `llm-text` frames while it
+//   streams, `llm-response-end`; TTFB, processing time and token usage as metrics;
+// - tool calls run concurrently through the ToolRegistry (results appended in call order), announced with
+//   `function-call-in-progress` / `function-call-result` frames; then the model runs again with the results;
+//   a filler is spoken once if the tools take long and the bot is silent;
+// - an interruption aborts the stream and the tools that allow it;
+// - a vendor error is retried while nothing has been said yet (retryable errors only, bounded), a stalled
+//   stream times out; when the model cannot answer, the caller hears a short apology and the call goes on.
+import {
+  makeFrame,
+  type Frame,
+  type FrameDirection,
+  type LLMContextSnapshot,
+  type LLMToolCall,
+} from '../../frames/index.js';
+import { LLMContext } from '../../llm/context.js';
+import type { CallInfo, ToolOutcome, ToolRegistry } from '../../llm/tools.js';
+import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
+import type { LLMStreamEvent, StreamCompletionOptions } from './llm-stream.js';
+import { ServiceError } from './service-error.js';
+
+export interface LLMServiceOptions extends Pick<FrameProcessorOptions, 'name'> {
+  model: string;
+  /** Longest wait for the first event of a response, and between two events. Default 8000 ms. */
+  responseTimeoutMs?: number;
+  /** Attempts per response for retryable errors, while nothing has been streamed yet. Default 3. */
+  maxAttempts?: number;
+  /** Said when the model cannot answer (errors, timeouts). */
+  apology?: string;
+  /** Tool rounds per user turn before giving up (a model looping on tools). Default 5. */
+  maxToolRounds?: number;
+}
+
+export interface LLMToolSettings {
+  registry: ToolRegistry;
+  call?: CallInfo;
+  /** Spoken once when tools run longer than `fillerAfterMs` and the bot is silent; false for none. */
+  filler?: string | false;
+  fillerAfterMs?: number;
+}
+
+const DEFAULT_APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
+const RETRY_DELAYS_MS = [250, 1000, 2000];
+
+export abstract class LLMService extends FrameProcessor {
+  readonly model: string;
+  private readonly responseTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly apology: string;
+  private readonly maxToolRounds: number;
+  private toolSettings: LLMToolSettings | undefined;
+  private currentRun: AbortController | undefined;
+  private botSpeaking = false;
+
+  constructor(options: LLMServiceOptions) {
+    super({ name: options.name });
+    this.model = options.model;
+    this.responseTimeoutMs = options.responseTimeoutMs ?? 8000;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.apology = options.apology ?? DEFAULT_APOLOGY;
+    this.maxToolRounds = options.maxToolRounds ?? 5;
+  }
+
+  /** One streamed completion of `context`; throws ServiceError on vendor errors. */
+  abstract streamCompletion(context: LLMContextSnapshot, options: StreamCompletionOptions): AsyncIterable<LLMStreamEvent>;
+
+  /** Gives this service the tools it may run (the VoiceAgent does this with the tools added to it). */
+  setTools(settings: LLMToolSettings): void {
+    this.toolSettings = settings;
+  }
+
+  protected override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    switch (frame.type) {
+      case 'llm-context':
+        await this.respond(LLMContext.from(frame.context));
+        return;
+      case 'interruption':
+      case 'cancel':
+        this.currentRun?.abort();
+        break;
+      case 'bot-started-speaking':
+        this.botSpeaking = true;
+        break;
+      case 'bot-stopped-speaking':
+        this.botSpeaking = false;
+        break;
+      default:
+        break;
+    }
+    await this.pushFrame(frame, direction);
+  }
+
+  override async cleanup(): Promise<void> {
+    this.currentRun?.abort();
+  }
+
+  /** Runs the model on the context until it answers without tools (or is interrupted). */
+  private async respond(context: LLMContext): Promise<void> {
+    this.currentRun?.abort();
+    const run = new AbortController();
+    this.currentRun = run;
+    try {
+      for (let round = 0; round < this.maxToolRounds; round++) {
+        const toolCalls = await this.streamResponse(context, run.signal);
+        if (run.signal.aborted || toolCalls.length === 0) return;
+        const outcomes = await this.runTools(toolCalls, run.signal);
+        context.addToolExchange(
+          toolCalls,
+          outcomes.map((o) => ({ toolCallId: o.toolCallId, content: o.content })),
+        );
+        // Interrupted while tools ran: the results stay in the context for the caller's next turn.
+        if (run.signal.aborted || !outcomes.some((o) => o.runLLM)) return;
+      }
+      this.logger.warn({ rounds: this.maxToolRounds }, 'the model kept calling tools; stopping this turn');
+      this.speak(this.apology);
+    } finally {
+      if (this.currentRun === run) this.currentRun = undefined;
+    }
+  }
+
+  /** One model response, retried on retryable errors while nothing was streamed. Returns its tool calls. */
+  private async streamResponse(context: LLMContext, signal: AbortSignal): Promise<LLMToolCall[]> {
+    await this.pushFrame(makeFrame('llm-response-start'));
+    this.startProcessingMetrics();
+    const toolCalls: LLMToolCall[] = [];
+    let streamed = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          this.startTtfbMetrics();
+          for await (const event of this.withTimeout(context, signal)) {
+            this.stopTtfbMetrics();
+            if (event.type === 'text') {
+              if (event.text === '') continue;
+              streamed = true;
+              await this.pushFrame(makeFrame('llm-text', { text: event.text }));
+            } else if (event.type === 'tool-call') {
+              streamed = true;
+              toolCalls.push(event.toolCall);
+            } else {
+              this.pushMetrics({
+                kind: 'llm-usage',
+                processor: this.name,
+                model: this.model,
+                promptTokens: event.promptTokens,
+                completionTokens: event.completionTokens,
+                cachedTokens: event.cachedTokens,
+              });
+            }
+          }
+          return toolCalls;
+        } catch (error) {
+          if (signal.aborted) return [];
+          const retryable = error instanceof ServiceError ? error.retryable : false;
+          if (streamed || !retryable || attempt >= this.maxAttempts) {
+            this.pushError(error);
+            // The caller must hear something rather than silence; a partial answer was already heard.
+            if (!streamed) this.speak(this.apology);
+            return [];
+          }
+          const retryAfterMs = error instanceof ServiceError && error.retryAfterSecs !== undefined ? error.retryAfterSecs * 1000 : 0;
+          const delayMs = Math.min(5000, Math.max(retryAfterMs, RETRY_DELAYS_MS[attempt - 1] ?? 2000));
+          this.logger.warn({ err: error, attempt, delayMs }, 'LLM request failed; retrying');
+          if (!(await sleep(delayMs, signal))) return [];
+        }
+      }
+    } finally {
+      this.stopProcessingMetrics();
+      await this.pushFrame(makeFrame('llm-response-end'));
+    }
+  }
+
+  /** The vendor stream, failing with a retryable ServiceError when it stalls. */
+  private async *withTimeout(context: LLMContext, signal: AbortSignal): AsyncGenerator<LLMStreamEvent> {
+    const attempt = new AbortController();
+    const onAbort = (): void => attempt.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const iterator = this.streamCompletion(context.snapshot(), { signal: attempt.signal })[Symbol.asyncIterator]();
+    try {
+      while (true) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), this.responseTimeoutMs);
+        });
+        const next = iterator.next();
+        const result = await Promise.race([next, timeout]).finally(() => clearTimeout(timer));
+        if (result === 'timeout') {
+          attempt.abort();
+          next.catch(() => undefined); // the aborted request's rejection is expected; do not leave it unhandled
+          throw new ServiceError(this.name, `no response within ${this.responseTimeoutMs} ms`, { retryable: true });
+        }
+        if (result.done === true) return;
+        yield result.value;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (!attempt.signal.aborted) attempt.abort();
+      void iterator.return?.()?.catch?.(() => undefined);
+    }
+  }
+
+  private async runTools(toolCalls: readonly LLMToolCall[], signal: AbortSignal): Promise<ToolOutcome[]> {
+    const settings = this.toolSettings;
+    for (const call of toolCalls) {
+      await this.pushFrame(
+        makeFrame('function-call-in-progress', { toolCallId: call.id, name: call.name, arguments: call.arguments }),
+      );
+    }
+    const filler = settings?.filler === undefined ? 'One moment, please.' : settings.filler;
+    const fillerTimer =
+      filler === false
+        ? undefined
+        : setTimeout(() => {
+            if (!this.botSpeaking && !signal.aborted) this.speak(filler);
+          }, settings?.fillerAfterMs ?? 1500);
+    try {
+      const outcomes = await Promise.all(
+        toolCalls.map(async (call): Promise<ToolOutcome> => {
+          if (settings === undefined) {
+            const error = `unknown tool ${JSON.stringify(call.name)}; no tools are available`;
+            return {
+              toolCallId: call.id,
+              name: call.name,
+              arguments: call.arguments,
+              result: undefined,
+              error,
+              content: JSON.stringify({ error }),
+              runLLM: true,
+            } satisfies ToolOutcome;
+          }
+          return settings.registry.execute(call, {
+            call: settings.call,
+            interruption: signal,
+            say: (text) => this.speak(text),
+          });
+        }),
+      );
+      for (const outcome of outcomes) {
+        if (outcome.error !== undefined) {
+          this.logger.warn({ tool: outcome.name, toolCallId: outcome.toolCallId }, `tool call failed: ${outcome.error}`);
+        }
+        await this.pushFrame(
+          makeFrame('function-call-result', {
+            toolCallId: outcome.toolCallId,
+            name: outcome.name,
+            arguments: outcome.arguments,
+            result: outcome.result,
+            error: outcome.error,
+            runLLM: outcome.runLLM,
+          }),
+        );
+      }
+      return outcomes;
+    } finally {
+      clearTimeout(fillerTimer);
+    }
+  }
+
+  private speak(text: string): void {
+    void this.pushFrame(makeFrame('speak', { text }));
+  }
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

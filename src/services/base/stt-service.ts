@@ -1,0 +1,145 @@
+// STT services. `STTService` is the base of streaming recognisers (audio in continuously, transcripts out when
+// the vendor sends them); `SegmentedSTTService` is the base of request/response recognisers, fed one user turn
+// at a time (from VAD start, with a little audio before it, to VAD stop). Both pass every frame on, caller
+// audio included, so processors after them can still measure speech.
+import { StreamingResampler } from '../../audio/index.js';
+import { makeFrame, type Frame, type FrameDirection, type TranscriptionWord } from '../../frames/index.js';
+import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
+
+export interface STTServiceOptions extends Pick<FrameProcessorOptions, 'name'> {
+  /** Rate the recogniser wants; caller audio at another rate is resampled. Default: the pipeline's input rate. */
+  sampleRate?: number;
+  model?: string;
+  /** Id put on transcripts (the caller). Default 'caller'. */
+  userId?: string;
+}
+
+export abstract class STTService extends FrameProcessor {
+  readonly model: string | undefined;
+  protected readonly userId: string;
+  private readonly wantedRate: number | undefined;
+  private resampler: StreamingResampler | undefined;
+
+  constructor(options: STTServiceOptions = {}) {
+    super({ name: options.name });
+    this.wantedRate = options.sampleRate;
+    this.model = options.model;
+    this.userId = options.userId ?? 'caller';
+  }
+
+  /** The rate audio reaches `processAudio` at. */
+  protected get sampleRate(): number {
+    return this.wantedRate ?? this.startParams?.audioInSampleRate ?? 16000;
+  }
+
+  /** Caller audio, at `sampleRate`. */
+  protected abstract processAudio(audio: Int16Array): void | Promise<void>;
+
+  /** VAD says the caller started speaking. */
+  protected onUserStartedSpeaking(): void | Promise<void> {}
+
+  /** VAD says the caller stopped speaking: a streaming service can ask its vendor to finalise now. */
+  protected onUserStoppedSpeaking(): void | Promise<void> {}
+
+  protected pushTranscription(
+    text: string,
+    final: boolean,
+    extra: { language?: string; words?: readonly TranscriptionWord[] } = {},
+  ): void {
+    if (text.trim() === '') return;
+    void this.pushFrame(makeFrame('transcription', { text, final, userId: this.userId, ...extra }));
+  }
+
+  protected override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    if (direction === 'downstream') {
+      switch (frame.type) {
+        case 'input-audio': {
+          const audio = this.toWantedRate(frame.audio, frame.sampleRate);
+          if (audio.length > 0) await this.processAudio(audio);
+          break;
+        }
+        case 'user-started-speaking':
+          await this.onUserStartedSpeaking();
+          break;
+        case 'user-stopped-speaking':
+          await this.onUserStoppedSpeaking();
+          break;
+        default:
+          break;
+      }
+    }
+    await this.pushFrame(frame, direction);
+  }
+
+  private toWantedRate(audio: Int16Array, rate: number): Int16Array {
+    const wanted = this.sampleRate;
+    if (rate === wanted) return audio;
+    if (this.resampler === undefined || this.resampler.inputRate !== rate) {
+      this.resampler = new StreamingResampler({ inputRate: rate, outputRate: wanted });
+    }
+    return this.resampler.process(audio);
+  }
+}
+
+export interface SegmentedSTTServiceOptions extends STTServiceOptions {
+  /** Audio kept from before VAD start, so the first syllable is not cut. Default 300 ms. */
+  preRollMs?: number;
+  /** Longest turn sent in one request. Default 30 s. */
+  maxSegmentSecs?: number;
+}
+
+export abstract class SegmentedSTTService extends STTService {
+  private readonly preRollMs: number;
+  private readonly maxSegmentSecs: number;
+  private chunks: Int16Array[] = [];
+  private bufferedSamples = 0;
+  private speaking = false;
+
+  constructor(options: SegmentedSTTServiceOptions = {}) {
+    super(options);
+    this.preRollMs = options.preRollMs ?? 300;
+    this.maxSegmentSecs = options.maxSegmentSecs ?? 30;
+  }
+
+  /** Transcribes one user turn of audio at `sampleRate`; returns the text ('' when nothing was said). */
+  protected abstract transcribe(audio: Int16Array, sampleRate: number): Promise<string>;
+
+  protected override processAudio(audio: Int16Array): void {
+    this.chunks.push(audio);
+    this.bufferedSamples += audio.length;
+    const limit = this.speaking ? this.maxSegmentSecs * this.sampleRate : (this.preRollMs * this.sampleRate) / 1000;
+    while (this.chunks.length > 1 && this.bufferedSamples - this.chunks[0]!.length >= limit) {
+      this.bufferedSamples -= this.chunks.shift()!.length;
+    }
+  }
+
+  protected override onUserStartedSpeaking(): void {
+    this.speaking = true;
+  }
+
+  protected override async onUserStoppedSpeaking(): Promise<void> {
+    this.speaking = false;
+    const segment = new Int16Array(this.bufferedSamples);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      segment.set(chunk, offset);
+      offset += chunk.length;
+    }
+    this.chunks = [];
+    this.bufferedSamples = 0;
+    this.startTtfbMetrics();
+    try {
+      const text = await this.transcribe(segment, this.sampleRate);
+      this.stopTtfbMetrics();
+      this.pushMetrics({
+        kind: 'stt-usage',
+        processor: this.name,
+        model: this.model,
+        audioSeconds: segment.length / this.sampleRate,
+      });
+      this.pushTranscription(text, true);
+    } catch (error) {
+      this.pushError(error);
+    }
+  }
+}

@@ -1,0 +1,197 @@
+// TTSService: the base of every text-to-speech integration. A subclass implements `synthesize` (text in, audio
+// chunks and optionally word timings out); this class decides what to say and when:
+// - LLM text is cut into sentences (SentenceAggregator) and each sentence is synthesised as soon as it is
+//   complete, one after another, while the model is still streaming the rest;
+// - `speak` frames are said verbatim (greeting, fillers, apologies);
+// - every utterance is bracketed by `tts-started` / `tts-stopped`; `tts-text` frames carry what is said,
+//   placed before the audio they belong to (per word when the vendor gives timings, else per sentence), so the
+//   output transport can tell which words the caller actually heard;
+// - frames that must follow the speech (`llm-response-end`, `end`) wait for it; an interruption drops
+//   everything pending and aborts the synthesis in progress.
+import { makeFrame, ttsAudioFrame, type Frame, type FrameDirection } from '../../frames/index.js';
+import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
+import { SentenceAggregator } from './sentence-aggregator.js';
+
+export type TTSChunk =
+  | { readonly type: 'audio'; readonly audio: Int16Array }
+  /** A word and where it starts in this utterance's audio. */
+  | { readonly type: 'word'; readonly text: string; readonly offsetMs: number };
+
+export interface SynthesizeOptions {
+  /** Identifies one utterance (an LLM response or a speak frame); vendors with contexts reuse it. */
+  readonly contextId: string;
+  /** Aborted on interruption: stop the request and end the iteration. */
+  readonly signal: AbortSignal;
+}
+
+export interface TTSServiceOptions extends Pick<FrameProcessorOptions, 'name'> {
+  /** Rate of the audio `synthesize` yields. */
+  sampleRate: number;
+  model?: string;
+}
+
+type Job =
+  | { kind: 'text'; text: string; contextId: string }
+  | { kind: 'stop'; contextId: string }
+  | { kind: 'frame'; frame: Frame; direction: FrameDirection };
+
+let lastContext = 0;
+
+export abstract class TTSService extends FrameProcessor {
+  readonly sampleRate: number;
+  readonly model: string | undefined;
+  private readonly sentences = new SentenceAggregator();
+  private jobs: Job[] = [];
+  private working = false;
+  private synthesis: AbortController | undefined;
+  /** Context of the LLM response in progress, if any. */
+  private responseContext: string | undefined;
+  private startedContext: string | undefined;
+
+  constructor(options: TTSServiceOptions) {
+    super({ name: options.name });
+    this.sampleRate = options.sampleRate;
+    this.model = options.model;
+  }
+
+  /** Synthesises one piece of text (a sentence or a speak frame's text). Throw ServiceError on vendor errors. */
+  abstract synthesize(text: string, options: SynthesizeOptions): AsyncIterable<TTSChunk>;
+
+  protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    if (direction === 'upstream') return this.pushFrame(frame, direction);
+    switch (frame.type) {
+      case 'llm-response-start':
+        this.sentences.reset();
+        this.responseContext = `${this.name}-${++lastContext}`;
+        return this.pushFrame(frame, direction);
+      case 'llm-text': {
+        const contextId = (this.responseContext ??= `${this.name}-${++lastContext}`);
+        for (const text of this.sentences.push(frame.text)) this.enqueue({ kind: 'text', text, contextId });
+        return;
+      }
+      case 'llm-response-end': {
+        const contextId = this.responseContext;
+        this.responseContext = undefined;
+        const rest = this.sentences.flush();
+        if (contextId !== undefined) {
+          if (rest !== undefined) this.enqueue({ kind: 'text', text: rest, contextId });
+          this.enqueue({ kind: 'stop', contextId });
+        }
+        this.enqueue({ kind: 'frame', frame, direction });
+        return;
+      }
+      case 'speak': {
+        const contextId = `${this.name}-${++lastContext}`;
+        const aggregator = new SentenceAggregator();
+        const parts = aggregator.push(`${frame.text} `);
+        const rest = aggregator.flush();
+        for (const text of rest === undefined ? parts : [...parts, rest]) this.enqueue({ kind: 'text', text, contextId });
+        this.enqueue({ kind: 'stop', contextId });
+        return;
+      }
+      case 'end':
+        this.enqueue({ kind: 'frame', frame, direction });
+        return;
+      case 'interruption':
+      case 'cancel':
+        this.jobs = [];
+        this.sentences.reset();
+        this.responseContext = undefined;
+        this.synthesis?.abort();
+        if (this.startedContext !== undefined) {
+          const contextId = this.startedContext;
+          this.startedContext = undefined;
+          void this.pushFrame(makeFrame('tts-stopped', { contextId }));
+        }
+        return this.pushFrame(frame, direction);
+      default:
+        return this.pushFrame(frame, direction);
+    }
+  }
+
+  override async cleanup(): Promise<void> {
+    this.jobs = [];
+    this.synthesis?.abort();
+  }
+
+  private enqueue(job: Job): void {
+    this.jobs.push(job);
+    if (!this.working) void this.work();
+  }
+
+  private async work(): Promise<void> {
+    this.working = true;
+    try {
+      for (let job = this.jobs.shift(); job !== undefined; job = this.jobs.shift()) {
+        if (job.kind === 'frame') {
+          await this.pushFrame(job.frame, job.direction);
+        } else if (job.kind === 'stop') {
+          if (this.startedContext === job.contextId) {
+            this.startedContext = undefined;
+            await this.pushFrame(makeFrame('tts-stopped', { contextId: job.contextId }));
+          }
+        } else {
+          await this.say(job.text, job.contextId);
+        }
+      }
+    } finally {
+      this.working = false;
+    }
+  }
+
+  private async say(text: string, contextId: string): Promise<void> {
+    const synthesis = new AbortController();
+    this.synthesis = synthesis;
+    if (this.startedContext !== contextId) {
+      if (this.startedContext !== undefined) {
+        await this.pushFrame(makeFrame('tts-stopped', { contextId: this.startedContext }));
+      }
+      this.startedContext = contextId;
+      await this.pushFrame(makeFrame('tts-started', { contextId }));
+    }
+    this.startTtfbMetrics();
+    this.startProcessingMetrics();
+    const words: { text: string; offsetMs: number }[] = [];
+    let hasWordTimings = false;
+    let audioMs = 0;
+    let sentenceTextSent = false;
+    try {
+      for await (const chunk of this.synthesize(text, { contextId, signal: synthesis.signal })) {
+        if (synthesis.signal.aborted) break;
+        if (chunk.type === 'word') {
+          hasWordTimings = true;
+          words.push({ text: chunk.text, offsetMs: chunk.offsetMs });
+          continue;
+        }
+        this.stopTtfbMetrics();
+        if (chunk.audio.length === 0) continue;
+        const chunkMs = (chunk.audio.length * 1000) / this.sampleRate;
+        if (hasWordTimings) {
+          // Place each word just before the audio chunk in which it starts.
+          while (words.length > 0 && words[0]!.offsetMs < audioMs + chunkMs) {
+            const word = words.shift()!;
+            await this.pushFrame(makeFrame('tts-text', { text: word.text, contextId, offsetMs: word.offsetMs }));
+          }
+        } else if (!sentenceTextSent) {
+          sentenceTextSent = true;
+          await this.pushFrame(makeFrame('tts-text', { text, contextId }));
+        }
+        await this.pushFrame(ttsAudioFrame(chunk.audio, this.sampleRate, contextId));
+        audioMs += chunkMs;
+      }
+      if (!synthesis.signal.aborted) {
+        for (const word of words) {
+          await this.pushFrame(makeFrame('tts-text', { text: word.text, contextId, offsetMs: word.offsetMs }));
+        }
+      }
+    } catch (error) {
+      if (!synthesis.signal.aborted) this.pushError(error);
+    } finally {
+      this.stopProcessingMetrics();
+      if (this.synthesis === synthesis) this.synthesis = undefined;
+    }
+    if (!synthesis.signal.aborted) {
+      this.pushMetrics({ kind: 'tts-usage', processor: this.name, model: this.model, characters: text.length });
+    }
+  }
+}

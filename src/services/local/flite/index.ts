@@ -1,0 +1,3 @@
+// Flite: offline text-to-speech (WASI build), for tests and the offline demo.
+export { FLITE_VOICE_RATES, prepareFliteText, synthesizeWithFlite } from './flite-engine.js';
+export type { FliteAudio, FliteSynthesisOptions, FliteVoice } from './flite-engine.js';

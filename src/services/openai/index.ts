@@ -1,0 +1,4 @@
+// `piopiy-ai/services/openai`: OpenAI and OpenAI-compatible LLMs.
+export * from './llm.js';
+export * from './presets.js';
+export { redactSecrets } from './errors.js';

@@ -1,0 +1,168 @@
+// ScriptedLLMService: an offline, deterministic stand-in for an LLM — clearly not a language model. No chat
+// model can be installed on a machine without network access, so the demo and the tests use rules: a pattern
+// on the caller's last message maps to a reply and/or a tool call; after the tool's result it answers from a
+// template. It streams its output word by word through the same LLMService machinery as a real vendor, so
+// everything downstream (sentence splitting, TTS, tools, interruptions) is exercised for real.
+import type { LLMContextSnapshot, LLMMessage, LLMToolCall } from '../../frames/index.js';
+import { LLMService, type LLMServiceOptions } from '../base/llm-service.js';
+import type { LLMStreamEvent, StreamCompletionOptions } from '../base/llm-stream.js';
+
+export interface ScriptedToolCall {
+  name: string;
+  /** The arguments, or a function of the caller's words (and the pattern's match when it is a RegExp). */
+  arguments?: Record<string, unknown> | ((userText: string, match: RegExpMatchArray | null) => Record<string, unknown>);
+}
+
+export interface ScriptedRule {
+  /** A RegExp, a case-insensitive substring, or a predicate on the caller's last message. */
+  match: RegExp | string | ((userText: string) => boolean);
+  /** Said right away (before the tool call, if any). */
+  reply?: string;
+  toolCall?: ScriptedToolCall;
+  /**
+   * Said once the tool answered: a template where `{result}` is the whole result and `{result.a.b}` a field of a
+   * JSON result, or a function of the parsed result.
+   */
+  afterTool?: string | ((result: unknown) => string);
+}
+
+export interface ScriptedLLMOptions extends Partial<LLMServiceOptions> {
+  rules: readonly ScriptedRule[];
+  /** Said when no rule matches. */
+  fallback?: string;
+  /** Said when a tool call failed (its result is an error). */
+  toolErrorReply?: string;
+  /** Pause between streamed words, to imitate a model's pace. Default 0. */
+  wordDelayMs?: number;
+}
+
+const DEFAULT_FALLBACK = "I'm sorry, I didn't quite catch that. Could you say it again?";
+const DEFAULT_TOOL_ERROR = "I'm sorry, something went wrong while I was doing that. Is there anything else I can help with?";
+
+export class ScriptedLLMService extends LLMService {
+  private readonly rules: readonly ScriptedRule[];
+  private readonly fallback: string;
+  private readonly toolErrorReply: string;
+  private readonly wordDelayMs: number;
+  private callCounter = 0;
+
+  constructor(options: ScriptedLLMOptions) {
+    super({ ...options, model: options.model ?? 'scripted', name: options.name ?? 'scripted-llm' });
+    for (const [i, rule] of options.rules.entries()) {
+      if (rule.reply === undefined && rule.toolCall === undefined) {
+        throw new TypeError(`ScriptedLLMService: rule ${i} has neither a reply nor a tool call`);
+      }
+    }
+    this.rules = options.rules;
+    this.fallback = options.fallback ?? DEFAULT_FALLBACK;
+    this.toolErrorReply = options.toolErrorReply ?? DEFAULT_TOOL_ERROR;
+    this.wordDelayMs = options.wordDelayMs ?? 0;
+  }
+
+  async *streamCompletion(context: LLMContextSnapshot, options: StreamCompletionOptions): AsyncGenerator<LLMStreamEvent> {
+    const messages = context.messages;
+    const last = messages.at(-1);
+    let reply: string | undefined;
+    let toolCall: LLMToolCall | undefined;
+    if (last?.role === 'tool') {
+      reply = this.replyAfterTools(messages);
+    } else {
+      const userText = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+      const found = this.findRule(userText);
+      if (found === undefined) {
+        reply = this.fallback;
+      } else {
+        reply = found.rule.reply;
+        if (found.rule.toolCall !== undefined) {
+          const args = found.rule.toolCall.arguments;
+          toolCall = {
+            id: `call_${found.index}_${++this.callCounter}`,
+            name: found.rule.toolCall.name,
+            arguments: JSON.stringify(typeof args === 'function' ? args(userText, found.match) : (args ?? {})),
+          };
+        }
+      }
+    }
+    let words = 0;
+    for (const piece of (reply ?? '').match(/\S+\s*/g) ?? []) {
+      if (options.signal.aborted) return;
+      if (this.wordDelayMs > 0) await delay(this.wordDelayMs, options.signal);
+      words++;
+      yield { type: 'text', text: piece };
+    }
+    if (toolCall !== undefined && !options.signal.aborted) yield { type: 'tool-call', toolCall };
+    // Rough token counts (about four characters a token), labelled as the scripted model's in metrics.
+    const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
+    yield { type: 'usage', promptTokens: Math.ceil(promptChars / 4), completionTokens: words };
+  }
+
+  private findRule(userText: string): { rule: ScriptedRule; index: number; match: RegExpMatchArray | null } | undefined {
+    for (const [index, rule] of this.rules.entries()) {
+      if (rule.match instanceof RegExp) {
+        const match = userText.match(rule.match);
+        if (match !== null) return { rule, index, match };
+      } else if (typeof rule.match === 'string') {
+        if (userText.toLowerCase().includes(rule.match.toLowerCase())) return { rule, index, match: null };
+      } else if (rule.match(userText)) {
+        return { rule, index, match: null };
+      }
+    }
+    return undefined;
+  }
+
+  private replyAfterTools(messages: readonly LLMMessage[]): string {
+    const results: { ruleIndex: number; content: string }[] = [];
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const message = messages[i]!;
+      if (message.role !== 'tool') break;
+      results.unshift({ ruleIndex: Number(/^call_(\d+)_/.exec(message.toolCallId)?.[1] ?? -1), content: message.content });
+    }
+    const replies: string[] = [];
+    for (const result of results) {
+      const parsed = parseJSON(result.content);
+      if (isErrorResult(parsed)) return this.toolErrorReply;
+      const template = this.rules[result.ruleIndex]?.afterTool;
+      if (template === undefined) continue;
+      replies.push(typeof template === 'function' ? template(parsed) : fillTemplate(template, parsed));
+    }
+    return replies.length > 0 ? replies.join(' ') : 'Done.';
+  }
+}
+
+function parseJSON(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function isErrorResult(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'error' in value && Object.keys(value).length === 1;
+}
+
+/** Replaces `{result}` and `{result.path.to.field}` with values from the tool's result. */
+export function fillTemplate(template: string, result: unknown): string {
+  return template.replace(/\{result((?:\.[\w-]+)*)\}/g, (_, path: string) => {
+    let value: unknown = result;
+    for (const key of path.split('.').filter((k) => k !== '')) {
+      value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    }
+    if (value === undefined) return '';
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  });
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

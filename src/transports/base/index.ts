@@ -1,0 +1,3 @@
+export * from './input-transport.js';
+export * from './output-transport.js';
+export * from './transport.js';

@@ -1,0 +1,50 @@
+// BaseInputTransport: the first processor of a call's pipeline. Implementations call `pushAudio` with caller
+// audio as it arrives (any chunk size, at their own rate); it is resampled to the pipeline's input rate and sent
+// downstream as `input-audio` frames. Audio that arrives before the pipeline started is dropped: it would only
+// delay the conversation.
+import { StreamingResampler } from '../../audio/index.js';
+import { inputAudioFrame, makeFrame, type Frame } from '../../frames/index.js';
+import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
+
+export class BaseInputTransport extends FrameProcessor {
+  private resampler: StreamingResampler | undefined;
+  private stopped = false;
+
+  constructor(options: Pick<FrameProcessorOptions, 'name'> = {}) {
+    super(options);
+  }
+
+  /** Whether the pipeline has started and not stopped: audio pushed now is used. */
+  get accepting(): boolean {
+    return this.startParams !== undefined && !this.stopped;
+  }
+
+  /** Caller audio (mono PCM16 at `sampleRate`) into the pipeline. Returns false when it was dropped. */
+  pushAudio(samples: Int16Array, sampleRate: number): boolean {
+    const start = this.startParams;
+    if (start === undefined || this.stopped || samples.length === 0) return false;
+    let audio = samples;
+    if (sampleRate !== start.audioInSampleRate) {
+      if (this.resampler === undefined || this.resampler.inputRate !== sampleRate) {
+        this.resampler = new StreamingResampler({ inputRate: sampleRate, outputRate: start.audioInSampleRate });
+      }
+      audio = this.resampler.process(samples);
+      if (audio.length === 0) return true;
+    }
+    void this.queueFrame(inputAudioFrame(audio, start.audioInSampleRate));
+    return true;
+  }
+
+  pushDTMF(digit: string): void {
+    if (this.accepting) void this.queueFrame(makeFrame('input-dtmf', { digit }));
+  }
+
+  pushMessage(message: unknown): void {
+    if (this.accepting) void this.queueFrame(makeFrame('input-transport-message', { message }));
+  }
+
+  protected override processFrame(frame: Frame, direction: Parameters<FrameProcessor['queueFrame']>[1]): void | Promise<void> {
+    if (frame.type === 'end' || frame.type === 'cancel') this.stopped = true;
+    return this.pushFrame(frame, direction);
+  }
+}

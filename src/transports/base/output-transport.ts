@@ -1,0 +1,288 @@
+// BaseOutputTransport: plays the agent's audio to the caller in real time and keeps the rest of the pipeline's
+// view of "what was heard" honest.
+//
+// Audio (TTS or other output audio) is resampled to the output rate, cut into `chunkMs` chunks and put in a
+// playback queue together with the frames that came between them, in order. A drift-corrected clock writes one
+// chunk per `chunkMs` to the sink (`writeAudio`); frames queued behind audio are passed on only when the audio
+// before them has played. So downstream (the assistant aggregator) receives `tts-text` when its words have been
+// heard, and `llm-response-end` / `end` when the reply has finished playing. Nothing is buffered ahead of the
+// sink: an interruption clears the queue and the caller stops hearing the bot within one chunk.
+//
+// At an interruption the text being played is trimmed to the share of its audio already played (per word when
+// the TTS gave word timings, since each word is its own `tts-text`), and what was not heard is reported in
+// `unheard` so the bot can resume after a false interruption. `bot-started-speaking` / `bot-stopped-speaking`
+// are sent both ways when playback starts and when it has been idle for `botStopGraceMs`.
+import { AudioChunker, StreamingResampler } from '../../audio/index.js';
+import {
+  isOutputAudioFrame,
+  isSystemFrame,
+  makeFrame,
+  type Frame,
+  type FrameDirection,
+  type TTSTextFrame,
+} from '../../frames/index.js';
+import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
+
+export interface OutputTransportOptions extends Pick<FrameProcessorOptions, 'name'> {
+  /** Size of the chunks written to the sink. Default 20 ms. */
+  chunkMs?: number;
+  /** Playback idle time after which the bot counts as stopped speaking. Default 200 ms. */
+  botStopGraceMs?: number;
+}
+
+type PlaybackEntry = Int16Array | Frame;
+
+interface CurrentText {
+  frame: TTSTextFrame;
+  playedMs: number;
+}
+
+export abstract class BaseOutputTransport extends FrameProcessor {
+  readonly chunkMs: number;
+  private readonly botStopGraceMs: number;
+  private entries: PlaybackEntry[] = [];
+  private head = 0;
+  private chunker: AudioChunker | undefined;
+  private resamplers = new Map<number, StreamingResampler>();
+  private clock: NodeJS.Timeout | undefined;
+  private pendingStart: NodeJS.Immediate | undefined;
+  private nextTickAt = 0;
+  private idleSince = -1;
+  private speaking = false;
+  private currentText: CurrentText | undefined;
+  private closed = false;
+
+  constructor(options: OutputTransportOptions = {}) {
+    super(options);
+    this.chunkMs = options.chunkMs ?? 20;
+    this.botStopGraceMs = options.botStopGraceMs ?? 200;
+  }
+
+  /** The rate audio is written at (the StartFrame's output rate). */
+  get sampleRate(): number {
+    return this.startParams?.audioOutSampleRate ?? 8000;
+  }
+
+  /** Whether agent audio is playing (or was within the stop grace). */
+  get botSpeaking(): boolean {
+    return this.speaking;
+  }
+
+  /** Milliseconds of audio waiting to be played. */
+  get queuedAudioMs(): number {
+    let chunks = 0;
+    for (let i = this.head; i < this.entries.length; i++) if (this.entries[i] instanceof Int16Array) chunks++;
+    return chunks * this.chunkMs;
+  }
+
+  /** Sends one chunk (mono PCM16 at `sampleRate`, `chunkMs` long) to the caller. Called in real time. */
+  protected abstract writeAudio(chunk: Int16Array, sampleRate: number): void;
+
+  protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    if (direction === 'upstream') return this.pushFrame(frame, direction);
+    if (isOutputAudioFrame(frame)) {
+      this.enqueueAudio(frame.audio, frame.sampleRate);
+      return;
+    }
+    switch (frame.type) {
+      case 'start':
+        this.chunker = new AudioChunker({ sampleRate: frame.audioOutSampleRate, frameMs: this.chunkMs });
+        return this.pushFrame(frame, direction);
+      case 'interruption':
+        this.interrupt();
+        return this.pushFrame(frame, direction);
+      case 'cancel':
+        this.clearPlayback();
+        this.stop();
+        return this.pushFrame(frame, direction);
+      case 'tts-stopped':
+      case 'llm-response-end':
+      case 'end':
+        // The end of an utterance: play its last partial chunk (padded) before what follows.
+        this.flushChunker();
+        break;
+      default:
+        break;
+    }
+    if (isSystemFrame(frame)) return this.pushFrame(frame, direction);
+    if (this.head === this.entries.length && frame.type !== 'tts-text') {
+      if (frame.type === 'end') this.stop();
+      return this.pushFrame(frame, direction);
+    }
+    this.entries.push(frame);
+    // A frame alone does not start playback at once: the audio it precedes (a tts-text's words) is pushed by
+    // the TTS right after it, and playing the frame first would report words as heard before their audio.
+    if (this.clock === undefined && this.pendingStart === undefined) {
+      this.pendingStart = setImmediate(() => {
+        this.pendingStart = undefined;
+        this.startClock();
+      });
+    }
+  }
+
+  override async cleanup(): Promise<void> {
+    this.stop();
+    this.clearPlayback();
+  }
+
+  private enqueueAudio(audio: Int16Array, sampleRate: number): void {
+    if (this.closed || this.chunker === undefined) return;
+    let samples = audio;
+    if (sampleRate !== this.sampleRate) {
+      let resampler = this.resamplers.get(sampleRate);
+      if (resampler === undefined) {
+        resampler = new StreamingResampler({ inputRate: sampleRate, outputRate: this.sampleRate });
+        this.resamplers.set(sampleRate, resampler);
+      }
+      samples = resampler.process(audio);
+    }
+    this.chunker.push(samples, (chunk) => this.entries.push(chunk));
+    this.startClock();
+  }
+
+  private flushChunker(): void {
+    for (const resampler of this.resamplers.values()) {
+      const tail = resampler.flush();
+      if (tail.length > 0) this.chunker?.push(tail, (chunk) => this.entries.push(chunk));
+    }
+    this.chunker?.flush((chunk) => this.entries.push(chunk), { pad: true });
+    this.startClock();
+  }
+
+  private startClock(): void {
+    if (this.clock !== undefined || this.closed || this.head === this.entries.length) return;
+    this.nextTickAt = performance.now();
+    this.tick();
+  }
+
+  private tick(): void {
+    this.clock = undefined;
+    this.playNext();
+    if (this.closed) return;
+    const hasMore = this.head < this.entries.length;
+    if (!hasMore && !this.speaking) return; // idle: no timer while nothing plays
+    this.nextTickAt += this.chunkMs;
+    const delay = Math.max(0, this.nextTickAt - performance.now());
+    this.clock = setTimeout(() => this.tick(), delay);
+  }
+
+  /** Releases queued frames up to the next audio chunk and writes that chunk. */
+  private playNext(): void {
+    while (this.head < this.entries.length) {
+      const entry = this.entries[this.head]!;
+      this.entries[this.head++] = undefined as unknown as PlaybackEntry;
+      if (entry instanceof Int16Array) {
+        if (!this.speaking) this.setSpeaking(true);
+        this.idleSince = -1;
+        if (this.currentText !== undefined) this.currentText.playedMs += this.chunkMs;
+        try {
+          this.writeAudio(entry, this.sampleRate);
+        } catch (error) {
+          this.pushError(error);
+        }
+        this.compact();
+        return;
+      }
+      this.releaseMarker(entry);
+      if (this.closed) return;
+    }
+    // Nothing left to play: the current text has been heard once playback has really stopped (a gap between
+    // two sentences of a slow TTS does not count), or at once when no audio is playing at all.
+    this.compact();
+    const now = performance.now();
+    if (this.idleSince < 0) this.idleSince = now;
+    if (!this.speaking) {
+      this.releaseCurrentText();
+    } else if (now - this.idleSince >= this.botStopGraceMs) {
+      this.releaseCurrentText();
+      this.setSpeaking(false);
+    }
+  }
+
+  private releaseMarker(frame: Frame): void {
+    this.releaseCurrentText();
+    if (frame.type === 'tts-text') {
+      this.currentText = { frame, playedMs: 0 };
+      return;
+    }
+    if (frame.type === 'end') this.stop();
+    void this.pushFrame(frame, 'downstream');
+  }
+
+  private releaseCurrentText(): void {
+    const current = this.currentText;
+    if (current === undefined) return;
+    this.currentText = undefined;
+    void this.pushFrame(current.frame, 'downstream');
+  }
+
+  private interrupt(): void {
+    const current = this.currentText;
+    this.currentText = undefined;
+    if (current !== undefined) {
+      // Audio of the current text still queued, and the texts queued after it in the same utterance.
+      let remainingMs = 0;
+      const laterTexts: string[] = [];
+      for (let i = this.head; i < this.entries.length; i++) {
+        const entry = this.entries[i]!;
+        if (entry instanceof Int16Array) {
+          if (laterTexts.length === 0) remainingMs += this.chunkMs;
+        } else if (entry.type === 'tts-text' && entry.contextId === current.frame.contextId) {
+          laterTexts.push(entry.text);
+        } else if (entry.type !== 'tts-text' && laterTexts.length === 0) {
+          break;
+        }
+      }
+      const words = current.frame.text.split(/\s+/).filter((w) => w !== '');
+      const totalMs = current.playedMs + remainingMs;
+      const heardWords = totalMs === 0 ? 0 : Math.floor((words.length * current.playedMs) / totalMs);
+      const heard = words.slice(0, heardWords).join(' ');
+      const unheard = [words.slice(heardWords).join(' '), ...laterTexts].filter((t) => t !== '').join(' ');
+      void this.pushFrame(
+        makeFrame('tts-text', {
+          text: heard,
+          contextId: current.frame.contextId,
+          offsetMs: current.frame.offsetMs,
+          unheard,
+        }),
+        'downstream',
+      );
+    }
+    this.clearPlayback();
+    if (this.speaking) this.setSpeaking(false);
+  }
+
+  private clearPlayback(): void {
+    this.entries = [];
+    this.head = 0;
+    this.currentText = undefined;
+    this.chunker?.reset();
+    for (const resampler of this.resamplers.values()) resampler.reset();
+    if (this.clock !== undefined) {
+      clearTimeout(this.clock);
+      this.clock = undefined;
+    }
+  }
+
+  private stop(): void {
+    this.closed = true;
+    if (this.pendingStart !== undefined) clearImmediate(this.pendingStart);
+    this.pendingStart = undefined;
+    if (this.clock !== undefined) clearTimeout(this.clock);
+    this.clock = undefined;
+  }
+
+  private setSpeaking(speaking: boolean): void {
+    this.speaking = speaking;
+    const type = speaking ? 'bot-started-speaking' : 'bot-stopped-speaking';
+    void this.pushFrame(makeFrame(type), 'upstream');
+    void this.pushFrame(makeFrame(type), 'downstream');
+  }
+
+  private compact(): void {
+    if (this.head > 256 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// A call transport: where caller audio comes from and agent audio goes to (a Piopiy room, a phone WebSocket
+// stream, a browser, memory in tests). It supplies the first and last processors of the pipeline and tells
+// the session when the caller joins and leaves.
+import { EventEmitter } from 'node:events';
+import type { BaseInputTransport } from './input-transport.js';
+import type { BaseOutputTransport } from './output-transport.js';
+
+export interface TransportEvents {
+  /** The caller's audio is flowing: time to greet. */
+  'caller-joined': [];
+  /** The caller hung up or left: the session ends. */
+  'caller-left': [reason: string];
+  dtmf: [digit: string];
+  /** A JSON message from the remote side (data channel, stream event). */
+  message: [message: unknown];
+  error: [error: Error];
+}
+
+export interface CallTransport {
+  readonly input: BaseInputTransport;
+  readonly output: BaseOutputTransport;
+  readonly events: TransportEventEmitter;
+  /** Whether the caller is connected now (the greeting waits for this). */
+  readonly callerConnected: boolean;
+  /** Leaves the call's media (room, socket). Idempotent. */
+  close(): Promise<void>;
+}
+
+type Listener<A extends unknown[]> = (...args: A) => void;
+
+/** An EventEmitter whose event names and arguments are checked by the compiler. */
+export class TransportEventEmitter {
+  private readonly emitter = new EventEmitter();
+
+  on<K extends keyof TransportEvents>(event: K, listener: Listener<TransportEvents[K]>): this {
+    this.emitter.on(event, listener as Listener<unknown[]>);
+    return this;
+  }
+
+  once<K extends keyof TransportEvents>(event: K, listener: Listener<TransportEvents[K]>): this {
+    this.emitter.once(event, listener as Listener<unknown[]>);
+    return this;
+  }
+
+  off<K extends keyof TransportEvents>(event: K, listener: Listener<TransportEvents[K]>): this {
+    this.emitter.off(event, listener as Listener<unknown[]>);
+    return this;
+  }
+
+  emit<K extends keyof TransportEvents>(event: K, ...args: TransportEvents[K]): boolean {
+    // An 'error' with no listener would throw from EventEmitter; transports report errors, they never crash.
+    if (event === 'error' && this.emitter.listenerCount('error') === 0) return false;
+    return this.emitter.emit(event, ...args);
+  }
+
+  removeAllListeners(): void {
+    this.emitter.removeAllListeners();
+  }
+}

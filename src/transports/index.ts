@@ -1,0 +1,2 @@
+export * from './base/index.js';
+export * from './memory/index.js';

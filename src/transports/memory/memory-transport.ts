@@ -1,0 +1,197 @@
+// MemoryTransport: a call whose other end is in the same process — for tests, the demo and benchmarks. The
+// caller side (`transport.caller`) behaves like a phone line: once connected it sends a 20 ms frame in real
+// time continuously — speech when it has some to say, digital silence otherwise (VAD needs the silence after
+// speech to notice the end of a turn) — and receives the agent's audio as the output transport plays it.
+import { concatInt16 } from '../../audio/index.js';
+import { BaseInputTransport } from '../base/input-transport.js';
+import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
+import { TransportEventEmitter, type CallTransport } from '../base/transport.js';
+
+export interface MemoryTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'botStopGraceMs'> {
+  /** Rate of the audio the caller sends. Default 16000. */
+  callerSampleRate?: number;
+  /** Length of the caller's frames. Default 20 ms. */
+  callerFrameMs?: number;
+  name?: string;
+}
+
+export interface ReceivedChunk {
+  readonly audio: Int16Array;
+  readonly sampleRate: number;
+  /** `performance.now()` when the output transport wrote it. */
+  readonly at: number;
+}
+
+export class MemoryOutputTransport extends BaseOutputTransport {
+  constructor(
+    private readonly sink: (chunk: Int16Array, sampleRate: number) => void,
+    options: OutputTransportOptions = {},
+  ) {
+    super(options);
+  }
+
+  protected override writeAudio(chunk: Int16Array, sampleRate: number): void {
+    this.sink(chunk, sampleRate);
+  }
+}
+
+/** The caller's end of a MemoryTransport. */
+export class MemoryCaller {
+  /** Agent audio received, in order. */
+  readonly received: ReceivedChunk[] = [];
+  /** Caller audio sent, in order, with the time each frame was sent (speech and silence). */
+  readonly sent: { audio: Int16Array; at: number }[] = [];
+  private readonly frameSamples: number;
+  private pending: { audio: Int16Array; offset: number; done: () => void }[] = [];
+  private pump: NodeJS.Timeout | undefined;
+  private nextFrameAt = 0;
+  private audioListeners: ((chunk: ReceivedChunk) => void)[] = [];
+  private connected = false;
+  private readonly silenceFrame: Int16Array;
+
+  constructor(
+    private readonly transport: MemoryTransport,
+    readonly sampleRate: number,
+    frameMs: number,
+  ) {
+    this.frameSamples = Math.round((sampleRate * frameMs) / 1000);
+    this.silenceFrame = new Int16Array(this.frameSamples);
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Picks up: the line starts sending (silence until `say`), and the agent is told the caller joined. */
+  connect(): void {
+    if (this.connected) return;
+    this.connected = true;
+    this.nextFrameAt = performance.now();
+    this.sendFrame();
+    this.transport.callerJoined();
+  }
+
+  /** Queues speech (at the caller's rate); resolves once its last frame has been sent. */
+  say(audio: Int16Array): Promise<void> {
+    if (!this.connected) return Promise.reject(new Error('MemoryCaller.say: the caller is not connected'));
+    return new Promise((resolve) => this.pending.push({ audio, offset: 0, done: resolve }));
+  }
+
+  /** Whether the caller still has speech queued. */
+  get speaking(): boolean {
+    return this.pending.length > 0;
+  }
+
+  sendDTMF(digit: string): void {
+    this.transport.input.pushDTMF(digit);
+    this.transport.events.emit('dtmf', digit);
+  }
+
+  /** Hangs up: the line stops and the agent is told the caller left. */
+  hangUp(reason = 'caller hung up'): void {
+    if (!this.connected) return;
+    this.stopLine();
+    this.transport.callerLeft(reason);
+  }
+
+  onAudio(listener: (chunk: ReceivedChunk) => void): () => void {
+    this.audioListeners.push(listener);
+    return () => {
+      this.audioListeners = this.audioListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Resolves with the next agent audio chunk that arrives. */
+  nextAudio(): Promise<ReceivedChunk> {
+    return new Promise((resolve) => {
+      const off = this.onAudio((chunk) => {
+        off();
+        resolve(chunk);
+      });
+    });
+  }
+
+  /** All agent audio received so far, concatenated. */
+  receivedAudio(): Int16Array {
+    return concatInt16(this.received.map((c) => c.audio));
+  }
+
+  /** @internal Called by the output transport's sink. */
+  deliver(audio: Int16Array, sampleRate: number): void {
+    const chunk = { audio, sampleRate, at: performance.now() };
+    this.received.push(chunk);
+    for (const listener of this.audioListeners) listener(chunk);
+  }
+
+  /** @internal */
+  stopLine(): void {
+    this.connected = false;
+    if (this.pump !== undefined) clearTimeout(this.pump);
+    this.pump = undefined;
+    for (const item of this.pending) item.done();
+    this.pending = [];
+  }
+
+  private sendFrame(): void {
+    this.pump = undefined;
+    if (!this.connected) return;
+    const frame = this.nextSpeechFrame() ?? this.silenceFrame;
+    this.sent.push({ audio: frame, at: performance.now() });
+    this.transport.input.pushAudio(frame, this.sampleRate);
+    this.nextFrameAt += (this.frameSamples * 1000) / this.sampleRate;
+    this.pump = setTimeout(() => this.sendFrame(), Math.max(0, this.nextFrameAt - performance.now()));
+  }
+
+  private nextSpeechFrame(): Int16Array | undefined {
+    const item = this.pending[0];
+    if (item === undefined) return undefined;
+    const frame = new Int16Array(this.frameSamples);
+    frame.set(item.audio.subarray(item.offset, item.offset + this.frameSamples));
+    item.offset += this.frameSamples;
+    if (item.offset >= item.audio.length) {
+      this.pending.shift();
+      item.done();
+    }
+    return frame;
+  }
+}
+
+export class MemoryTransport implements CallTransport {
+  readonly input: BaseInputTransport;
+  readonly output: MemoryOutputTransport;
+  readonly events = new TransportEventEmitter();
+  readonly caller: MemoryCaller;
+  private connected = false;
+
+  constructor(options: MemoryTransportOptions = {}) {
+    const name = options.name ?? 'memory';
+    this.input = new BaseInputTransport({ name: `${name}-input` });
+    this.output = new MemoryOutputTransport((chunk, rate) => this.caller.deliver(chunk, rate), {
+      name: `${name}-output`,
+      chunkMs: options.chunkMs,
+      botStopGraceMs: options.botStopGraceMs,
+    });
+    this.caller = new MemoryCaller(this, options.callerSampleRate ?? 16000, options.callerFrameMs ?? 20);
+  }
+
+  get callerConnected(): boolean {
+    return this.connected;
+  }
+
+  async close(): Promise<void> {
+    this.caller.stopLine();
+    this.connected = false;
+  }
+
+  /** @internal */
+  callerJoined(): void {
+    this.connected = true;
+    this.events.emit('caller-joined');
+  }
+
+  /** @internal */
+  callerLeft(reason: string): void {
+    this.connected = false;
+    this.events.emit('caller-left', reason);
+  }
+}

@@ -1,0 +1,196 @@
+// UserTurnAggregator: turns what the caller says into user messages, and decides when the caller interrupts.
+//
+// A user turn runs from `user-started-speaking` to `user-stopped-speaking` (VAD). Its final transcripts form one
+// user message; if the STT's final result is still on its way at VAD stop, the turn waits for it (at most
+// `finalTranscriptTimeoutMs`, then takes the latest interim). The message is added to the context and an
+// `llm-context` frame asks the LLM to answer.
+//
+// Interruptions (when allowed), following piopiy/Pipecat semantics:
+// - with no strategy (`null`): the caller starting to speak interrupts at once;
+// - with a strategy (default: at least one word): while the bot speaks, the caller interrupts when the strategy
+//   says so; a turn spoken over the bot that never satisfied it is discarded (a cough, an "uh-huh");
+// - when the bot is silent, the caller's speech is always taken.
+// An interruption is requested from the whole pipeline (`interruption-task`). If no transcript follows it within
+// `falseInterruptionMs`, it was a false alarm: the bot says the rest of what it was saying.
+import { makeFrame, type Frame, type FrameDirection } from '../frames/index.js';
+import type { LLMContext } from '../llm/context.js';
+import { FrameProcessor, type FrameProcessorOptions } from '../pipeline/index.js';
+import { MinWordsInterruptionStrategy, type InterruptionStrategy } from './interruption-strategies.js';
+
+export interface UserTurnAggregatorOptions extends Pick<FrameProcessorOptions, 'name'> {
+  context: LLMContext;
+  allowInterruptions?: boolean;
+  /** Default: MinWordsInterruptionStrategy({ minWords: 1 }); null interrupts as soon as VAD hears speech. */
+  interruptionStrategy?: InterruptionStrategy | null;
+  /** Longest wait after VAD stop for the STT's final transcript. Default 1000 ms. */
+  finalTranscriptTimeoutMs?: number;
+  /** Window after an interruption in which a transcript must arrive, else the bot resumes. Default 1500 ms. */
+  falseInterruptionMs?: number;
+  /** What the bot had left to say when it was interrupted (from the assistant side). */
+  unheardText?: () => string | undefined;
+  /** Called with each user message added to the context. */
+  onUserTurn?: (text: string) => void;
+}
+
+export class UserTurnAggregator extends FrameProcessor {
+  private readonly context: LLMContext;
+  private readonly allowInterruptions: boolean;
+  private readonly strategy: InterruptionStrategy | null;
+  private readonly finalTranscriptTimeoutMs: number;
+  private readonly falseInterruptionMs: number;
+  private readonly unheardText: (() => string | undefined) | undefined;
+  private readonly onUserTurn: ((text: string) => void) | undefined;
+
+  private userSpeaking = false;
+  private botSpeaking = false;
+  private finals: string[] = [];
+  private interim = '';
+  /** The bot was speaking when this turn began. */
+  private spokeOverBot = false;
+  /** This turn has interrupted the bot. */
+  private interrupted = false;
+  private waitingForFinal: NodeJS.Timeout | undefined;
+  private falseInterruptionTimer: NodeJS.Timeout | undefined;
+  private heardSinceInterruption = false;
+
+  constructor(options: UserTurnAggregatorOptions) {
+    super({ name: options.name ?? 'user-turns' });
+    this.context = options.context;
+    this.allowInterruptions = options.allowInterruptions ?? true;
+    this.strategy =
+      options.interruptionStrategy === undefined ? new MinWordsInterruptionStrategy({ minWords: 1 }) : options.interruptionStrategy;
+    this.finalTranscriptTimeoutMs = options.finalTranscriptTimeoutMs ?? 1000;
+    this.falseInterruptionMs = options.falseInterruptionMs ?? 1500;
+    this.unheardText = options.unheardText;
+    this.onUserTurn = options.onUserTurn;
+  }
+
+  protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    switch (frame.type) {
+      case 'bot-started-speaking':
+        this.botSpeaking = true;
+        break;
+      case 'bot-stopped-speaking':
+        this.botSpeaking = false;
+        break;
+      case 'user-started-speaking':
+        if (direction === 'downstream') this.onTurnStart();
+        break;
+      case 'user-stopped-speaking':
+        if (direction === 'downstream') this.onTurnStop();
+        break;
+      case 'input-audio':
+        if (this.userSpeaking && this.strategy !== null) {
+          this.strategy.appendAudio(frame.audio, frame.sampleRate);
+          this.checkInterruption();
+        }
+        return; // caller audio is not needed past this point
+      case 'transcription':
+        this.onTranscription(frame.text, frame.final);
+        return;
+      case 'end':
+      case 'cancel':
+        this.clearTimers();
+        break;
+      default:
+        break;
+    }
+    return this.pushFrame(frame, direction);
+  }
+
+  override async cleanup(): Promise<void> {
+    this.clearTimers();
+  }
+
+  private onTurnStart(): void {
+    if (this.waitingForFinal !== undefined) this.commit(); // a new turn began before the last one's final result
+    this.userSpeaking = true;
+    this.spokeOverBot = this.botSpeaking;
+    this.interrupted = false;
+    this.strategy?.reset();
+    if (this.allowInterruptions && this.strategy === null) this.interrupt();
+  }
+
+  private onTurnStop(): void {
+    this.userSpeaking = false;
+    if (this.finals.length > 0 && this.interim === '') {
+      this.commit();
+      return;
+    }
+    // The final transcript is still on its way (or never comes): wait a little for it.
+    clearTimeout(this.waitingForFinal);
+    this.waitingForFinal = setTimeout(() => this.commit(true), this.finalTranscriptTimeoutMs);
+  }
+
+  private onTranscription(text: string, final: boolean): void {
+    if (text.trim() === '') return;
+    this.heardSinceInterruption = true;
+    if (final) {
+      this.finals.push(text.trim());
+      this.interim = '';
+    } else {
+      this.interim = text.trim();
+    }
+    this.strategy?.setText(this.turnText(true));
+    this.checkInterruption();
+    // A final result after VAD stop completes the turn; without VAD, a final result is a turn by itself.
+    if (final && !this.userSpeaking) this.commit();
+  }
+
+  private checkInterruption(): void {
+    if (!this.allowInterruptions || this.interrupted || this.strategy === null) return;
+    if ((this.botSpeaking || this.spokeOverBot) && this.strategy.shouldInterrupt()) this.interrupt();
+  }
+
+  private interrupt(): void {
+    this.interrupted = true;
+    void this.pushFrame(makeFrame('interruption-task'), 'upstream');
+    if (!this.botSpeaking) return;
+    // Watch for a false interruption: no words within the window means the bot should go on.
+    this.heardSinceInterruption = false;
+    clearTimeout(this.falseInterruptionTimer);
+    this.falseInterruptionTimer = setTimeout(() => {
+      this.falseInterruptionTimer = undefined;
+      if (this.heardSinceInterruption || this.userSpeaking) return;
+      const unheard = this.unheardText?.();
+      if (unheard !== undefined && unheard.trim() !== '') {
+        this.logger.debug('false interruption: resuming what the bot was saying');
+        void this.pushFrame(makeFrame('speak', { text: unheard }));
+      }
+    }, this.falseInterruptionMs);
+  }
+
+  private turnText(withInterim: boolean): string {
+    const parts = withInterim && this.interim !== '' ? [...this.finals, this.interim] : this.finals;
+    return parts.join(' ').trim();
+  }
+
+  private commit(useInterim = false): void {
+    clearTimeout(this.waitingForFinal);
+    this.waitingForFinal = undefined;
+    const text = this.turnText(useInterim);
+    const discard = this.spokeOverBot && this.strategy !== null && this.allowInterruptions && !this.interrupted;
+    this.finals = [];
+    this.interim = '';
+    this.spokeOverBot = false;
+    if (text === '') return;
+    if (discard) {
+      this.logger.debug({ text }, 'speech over the bot did not interrupt it; discarded');
+      return;
+    }
+    this.context.addUserMessage(text);
+    try {
+      this.onUserTurn?.(text);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'onUserTurn callback threw; ignored');
+    }
+    void this.pushFrame(makeFrame('llm-context', { context: this.context }));
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.waitingForFinal);
+    clearTimeout(this.falseInterruptionTimer);
+    this.waitingForFinal = undefined;
+    this.falseInterruptionTimer = undefined;
+  }
+}

@@ -1,0 +1,53 @@
+// VADProcessor: runs a voice activity detector on the caller's audio and announces turns with
+// `user-started-speaking` / `user-stopped-speaking`. It sits right after the input transport, so everything
+// downstream (STT finalisation, turn aggregation, interruptions) works from the same events.
+import { StreamingResampler } from '../audio/index.js';
+import type { VADState } from '../audio/vad/index.js';
+import { makeFrame, type Frame, type FrameDirection } from '../frames/index.js';
+import { FrameProcessor, type FrameProcessorOptions } from '../pipeline/index.js';
+
+/** What the processor needs of a VAD analyser (SileroVADAnalyzer is one). */
+export interface VoiceActivityDetector {
+  readonly sampleRate: number;
+  analyze(samples: Int16Array): Promise<VADState>;
+  reset(): void;
+}
+
+export class VADProcessor extends FrameProcessor {
+  private userSpeaking = false;
+  private resampler: StreamingResampler | undefined;
+
+  constructor(
+    readonly analyzer: VoiceActivityDetector,
+    options: Pick<FrameProcessorOptions, 'name'> = {},
+  ) {
+    super(options);
+  }
+
+  /** Whether the caller is speaking, as the detector last said. */
+  get speaking(): boolean {
+    return this.userSpeaking;
+  }
+
+  protected override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    if (frame.type === 'input-audio' && direction === 'downstream') {
+      const state = await this.analyzer.analyze(this.toAnalyzerRate(frame.audio, frame.sampleRate));
+      if (state === 'speaking' && !this.userSpeaking) {
+        this.userSpeaking = true;
+        await this.pushFrame(makeFrame('user-started-speaking'));
+      } else if (state === 'quiet' && this.userSpeaking) {
+        this.userSpeaking = false;
+        await this.pushFrame(makeFrame('user-stopped-speaking'));
+      }
+    }
+    await this.pushFrame(frame, direction);
+  }
+
+  private toAnalyzerRate(audio: Int16Array, rate: number): Int16Array {
+    if (rate === this.analyzer.sampleRate) return audio;
+    if (this.resampler === undefined || this.resampler.inputRate !== rate) {
+      this.resampler = new StreamingResampler({ inputRate: rate, outputRate: this.analyzer.sampleRate });
+    }
+    return this.resampler.process(audio);
+  }
+}

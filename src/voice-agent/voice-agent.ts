@@ -1,0 +1,277 @@
+// VoiceAgent: one conversation on one call. It holds the instructions, greeting and tools, assembles the
+// pipeline around the chosen services —
+//   transport.input → VAD → STT → user turns → LLM → TTS → transport.output → assistant turns → session monitor
+// — and runs it until the call is over. Every VoiceAgent owns its context, tools and processors: nothing mutable
+// is shared between calls.
+import { EventEmitter } from 'node:events';
+import { SileroVADAnalyzer, type SileroSampleRate, type VADParams } from '../audio/vad/index.js';
+import { makeFrame, type ErrorFrame, type Frame, type FrameDirection, type MetricsData } from '../frames/index.js';
+import { AssistantAggregator } from '../llm/assistant-aggregator.js';
+import { LLMContext } from '../llm/context.js';
+import type { FunctionSchema } from '../llm/function-schema.js';
+import { ToolRegistry, type CallInfo, type ToolHandler, type ToolOptions } from '../llm/tools.js';
+import { getDefaultLogger, type Logger } from '../logging/index.js';
+import { FrameProcessor, Pipeline, PipelineTask, type FrameObserver } from '../pipeline/index.js';
+import type { LLMService } from '../services/base/llm-service.js';
+import type { STTService } from '../services/base/stt-service.js';
+import type { TTSService } from '../services/base/tts-service.js';
+import type { CallTransport } from '../transports/base/transport.js';
+import type { InterruptionStrategy } from '../turns/interruption-strategies.js';
+import { UserTurnAggregator } from '../turns/user-turn-aggregator.js';
+import { VADProcessor, type VoiceActivityDetector } from '../turns/vad-processor.js';
+
+export interface VoiceAgentOptions {
+  /** The system prompt: who the agent is and what it may do. */
+  instructions: string;
+  /** Said as soon as the caller is connected, verbatim (the LLM is not run for it). */
+  greeting?: string;
+  /** Seconds with neither caller nor bot speech before the agent checks in (then ends the call). Default 60. */
+  idleTimeoutSecs?: number;
+  /** What the agent says when the caller has been silent for `idleTimeoutSecs`. */
+  idleReprompt?: string;
+  /** How many times it says the reprompt before ending the call. Default 1. */
+  idleReprompts?: number;
+  /** Said before ending a call on idle. */
+  idleGoodbye?: string;
+  /** Spoken once when tools take longer than `toolFillerAfterMs` and the bot is silent; false for none. */
+  toolFiller?: string | false;
+  toolFillerAfterMs?: number;
+  /** The call this conversation serves (passed to tool handlers); set by the Agent session. */
+  call?: CallInfo;
+  /** Where the audio comes from and goes to; set by the Agent session, or given to `action()`. */
+  transport?: CallTransport;
+  logger?: Logger;
+}
+
+export interface VADOptions extends Partial<VADParams> {
+  /** Rate the detector runs at: 8000 or 16000. Default: 16000, or 8000 when the pipeline's input is 8 kHz. */
+  sampleRate?: SileroSampleRate;
+}
+
+export interface ActionOptions {
+  stt: STTService;
+  llm: LLMService;
+  tts: TTSService;
+  /** true: Silero with the defaults; an object: Silero with these settings; or any detector. Default: none. */
+  vad?: boolean | VADOptions | VoiceActivityDetector;
+  allowInterruptions?: boolean;
+  /** Default: at least one word; null: interrupt as soon as the caller's voice is detected. */
+  interruptionStrategy?: InterruptionStrategy | null;
+  enableMetrics?: boolean;
+  transport?: CallTransport;
+  /** Rate of audio entering the pipeline. Default 16000. */
+  audioInSampleRate?: number;
+  /** Rate of audio sent to the caller. Default 8000. */
+  audioOutSampleRate?: number;
+  observers?: readonly FrameObserver[];
+}
+
+export interface VoiceAgentEvents {
+  'user-turn': [text: string];
+  'assistant-turn': [text: string, interrupted: boolean];
+  'tool-call': [call: { toolCallId: string; name: string; arguments: unknown; result: unknown; error?: string }];
+  metrics: [data: MetricsData];
+  error: [frame: ErrorFrame];
+}
+
+const DEFAULT_REPROMPT = 'Are you still there?';
+const DEFAULT_GOODBYE = "I haven't heard from you, so I'll end the call now. Goodbye!";
+
+/** Watches the end of the pipeline: activity for the idle timer, tool results and metrics for listeners. */
+class SessionMonitor extends FrameProcessor {
+  constructor(private readonly onFrame: (frame: Frame) => void) {
+    super({ name: 'session-monitor' });
+  }
+
+  protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    if (direction === 'downstream') this.onFrame(frame);
+    return this.pushFrame(frame, direction);
+  }
+}
+
+export class VoiceAgent {
+  readonly context: LLMContext;
+  readonly events = new EventEmitter<VoiceAgentEvents>();
+  private readonly options: VoiceAgentOptions;
+  private readonly tools = new ToolRegistry();
+  private readonly logger: Logger;
+  private settings: ActionOptions | undefined;
+  private task: PipelineTask | undefined;
+  private started = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private repromptsSaid = 0;
+  private userSpeaking = false;
+  private botSpeaking = false;
+
+  constructor(options: VoiceAgentOptions) {
+    if (typeof options.instructions !== 'string') throw new TypeError('VoiceAgent: instructions must be a string');
+    this.options = options;
+    this.context = new LLMContext([{ role: 'system', content: options.instructions }]);
+    this.logger = (options.logger ?? getDefaultLogger()).child({ callId: options.call?.callId });
+  }
+
+  /** Adds a tool the LLM may call; `handler(args, ctx)` returns the result the LLM reads. */
+  addTool<TArgs>(schema: FunctionSchema<TArgs>, handler: ToolHandler<TArgs>, options?: ToolOptions): this {
+    this.tools.register(schema, handler, options);
+    this.context.setTools(this.tools.definitions());
+    return this;
+  }
+
+  /** Chooses the services and settings; the pipeline is built by `start()`. */
+  async action(settings: ActionOptions): Promise<void> {
+    if (this.started) throw new Error('VoiceAgent.action(): the agent has already started');
+    for (const name of ['stt', 'llm', 'tts'] as const) {
+      if (settings[name] === undefined) throw new TypeError(`VoiceAgent.action(): ${name} is required`);
+    }
+    this.settings = settings;
+  }
+
+  /** Runs the conversation; resolves when the call is over. */
+  async start(): Promise<void> {
+    const settings = this.settings;
+    if (settings === undefined) {
+      throw new Error('VoiceAgent.start() was called before action(): call `await voice.action({ stt, llm, tts })` first');
+    }
+    if (this.started) throw new Error('VoiceAgent.start(): already started');
+    const transport = settings.transport ?? this.options.transport;
+    if (transport === undefined) {
+      throw new Error('VoiceAgent.start(): no transport: run it inside an Agent session, or pass `transport` to action()');
+    }
+    this.started = true;
+    const audioInSampleRate = settings.audioInSampleRate ?? 16000;
+    const { llm } = settings;
+    llm.setTools({
+      registry: this.tools,
+      call: this.options.call,
+      filler: this.options.toolFiller,
+      fillerAfterMs: this.options.toolFillerAfterMs,
+    });
+
+    const assistant = new AssistantAggregator({
+      context: this.context,
+      onAssistantTurn: (text, interrupted) => this.events.emit('assistant-turn', text, interrupted),
+    });
+    const user = new UserTurnAggregator({
+      context: this.context,
+      allowInterruptions: settings.allowInterruptions ?? true,
+      interruptionStrategy: settings.interruptionStrategy,
+      unheardText: () => assistant.unheardText,
+      onUserTurn: (text) => this.events.emit('user-turn', text),
+    });
+    const vad = this.createVAD(settings.vad, audioInSampleRate);
+    const processors: FrameProcessor[] = [transport.input];
+    if (vad !== undefined) processors.push(new VADProcessor(vad));
+    processors.push(settings.stt, user, llm, settings.tts, transport.output, assistant);
+    processors.push(new SessionMonitor((frame) => this.onSessionFrame(frame)));
+
+    const task = new PipelineTask(new Pipeline(processors), {
+      audioInSampleRate,
+      audioOutSampleRate: settings.audioOutSampleRate ?? 8000,
+      allowInterruptions: settings.allowInterruptions ?? true,
+      enableMetrics: settings.enableMetrics ?? true,
+      observers: settings.observers,
+      logger: this.logger,
+      onError: (frame) => this.events.emit('error', frame),
+    });
+    this.task = task;
+
+    const onJoined = (): void => this.onCallerJoined();
+    const onLeft = (reason: string): void => task.cancel(reason);
+    transport.events.on('caller-joined', onJoined);
+    transport.events.on('caller-left', onLeft);
+    const running = task.run();
+    if (transport.callerConnected) this.onCallerJoined();
+    try {
+      await running;
+    } finally {
+      clearTimeout(this.idleTimer);
+      transport.events.off('caller-joined', onJoined);
+      transport.events.off('caller-left', onLeft);
+      await transport.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the transport failed'));
+    }
+  }
+
+  /** Ends the call gracefully: what is queued is said first. */
+  stop(reason = 'stopped'): void {
+    this.task?.stopWhenDone(reason);
+  }
+
+  /** Ends the call now. */
+  cancel(reason = 'cancelled'): void {
+    this.task?.cancel(reason);
+  }
+
+  /** Says a text now (outside the LLM), e.g. from a tool or an external event. */
+  say(text: string): void {
+    void this.task?.queueFrame(makeFrame('speak', { text }));
+  }
+
+  private createVAD(vad: ActionOptions['vad'], inputRate: number): VoiceActivityDetector | undefined {
+    if (vad === undefined || vad === false) return undefined;
+    if (typeof vad === 'object' && 'analyze' in vad) return vad;
+    const options: VADOptions = vad === true ? {} : vad;
+    const { sampleRate, ...params } = options;
+    return new SileroVADAnalyzer({ sampleRate: sampleRate ?? (inputRate === 8000 ? 8000 : 16000), params });
+  }
+
+  private onCallerJoined(): void {
+    if (this.options.greeting !== undefined && this.options.greeting.trim() !== '') this.say(this.options.greeting);
+    this.armIdleTimer();
+  }
+
+  private onSessionFrame(frame: Frame): void {
+    switch (frame.type) {
+      case 'user-started-speaking':
+        this.userSpeaking = true;
+        this.repromptsSaid = 0;
+        break;
+      case 'user-stopped-speaking':
+        this.userSpeaking = false;
+        break;
+      case 'bot-started-speaking':
+        this.botSpeaking = true;
+        break;
+      case 'bot-stopped-speaking':
+        this.botSpeaking = false;
+        break;
+      case 'function-call-result':
+        this.events.emit('tool-call', {
+          toolCallId: frame.toolCallId,
+          name: frame.name,
+          arguments: frame.arguments,
+          result: frame.result,
+          error: frame.error,
+        });
+        return;
+      case 'metrics':
+        for (const data of frame.data) this.events.emit('metrics', data);
+        return;
+      default:
+        return;
+    }
+    this.armIdleTimer();
+  }
+
+  /** (Re)starts the idle countdown; it only runs while neither side is speaking. */
+  private armIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    const seconds = this.options.idleTimeoutSecs ?? 60;
+    if (this.userSpeaking || this.botSpeaking || !(seconds > 0) || this.task === undefined) return;
+    this.idleTimer = setTimeout(() => this.onIdle(), seconds * 1000);
+  }
+
+  private onIdle(): void {
+    const task = this.task;
+    if (task === undefined || task.state !== 'running') return;
+    if (this.repromptsSaid < (this.options.idleReprompts ?? 1)) {
+      this.repromptsSaid++;
+      this.say(this.options.idleReprompt ?? DEFAULT_REPROMPT);
+      this.armIdleTimer();
+      return;
+    }
+    this.logger.info('caller silent: ending the call');
+    this.say(this.options.idleGoodbye ?? DEFAULT_GOODBYE);
+    task.stopWhenDone('idle timeout');
+  }
+}
