@@ -144,8 +144,10 @@ export class UserTurnAggregator extends FrameProcessor {
 
   private interrupt(): void {
     this.interrupted = true;
+    // Read before pushing: the interruption propagates synchronously and the bot stops speaking during it.
+    const botWasSpeaking = this.botSpeaking;
     void this.pushFrame(makeFrame('interruption-task'), 'upstream');
-    if (!this.botSpeaking) return;
+    if (!botWasSpeaking) return;
     // Watch for a false interruption: no words within the window means the bot should go on.
     this.heardSinceInterruption = false;
     clearTimeout(this.falseInterruptionTimer);
