@@ -4,3 +4,4 @@ export * from './fake-services.js';
 export * from './speech.js';
 export * from './fakes/openai-chat.js';
 export * from './fakes/sse.js';
+export * from './fakes/openai-audio.js';

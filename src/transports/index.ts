@@ -1,2 +1,5 @@
 export * from './base/index.js';
+export * from './livekit/index.js';
 export * from './memory/index.js';
+export * from './simulator/index.js';
+export * from './websocket/index.js';

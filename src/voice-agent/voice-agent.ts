@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { SileroVADAnalyzer, type SileroSampleRate, type VADParams } from '../audio/vad/index.js';
 import { makeFrame, type ErrorFrame, type Frame, type FrameDirection, type MetricsData } from '../frames/index.js';
+import { currentSession } from '../transports/base/call-session.js';
 import { AssistantAggregator } from '../llm/assistant-aggregator.js';
 import { LLMContext } from '../llm/context.js';
 import type { FunctionSchema } from '../llm/function-schema.js';
@@ -102,10 +103,14 @@ export class VoiceAgent {
   private repromptsSaid = 0;
   private userSpeaking = false;
   private botSpeaking = false;
+  private greeted = false;
 
   constructor(options: VoiceAgentOptions) {
     if (typeof options.instructions !== 'string') throw new TypeError('VoiceAgent: instructions must be a string');
-    this.options = options;
+    // Inside an Agent's createSession, the call and its transport come from the session.
+    const session = currentSession();
+    this.options = { call: session, transport: session?.transport, logger: session?.logger, ...options };
+    options = this.options;
     this.context = new LLMContext([{ role: 'system', content: options.instructions }]);
     this.logger = (options.logger ?? getDefaultLogger()).child({ callId: options.call?.callId });
   }
@@ -179,7 +184,18 @@ export class VoiceAgent {
     const onLeft = (reason: string): void => task.cancel(reason);
     transport.events.on('caller-joined', onJoined);
     transport.events.on('caller-left', onLeft);
+    // The session's signal (cancel_room, agent shutdown) ends the conversation too.
+    const signal = (this.options.call as { signal?: AbortSignal } | undefined)?.signal;
+    const onAbort = (): void => task.cancel('call cancelled');
+    if (signal?.aborted === true) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const running = task.run();
+    try {
+      await transport.connect?.();
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not join the call media');
+      task.cancel('media connection failed');
+    }
     if (transport.callerConnected) this.onCallerJoined();
     try {
       await running;
@@ -187,6 +203,7 @@ export class VoiceAgent {
       clearTimeout(this.idleTimer);
       transport.events.off('caller-joined', onJoined);
       transport.events.off('caller-left', onLeft);
+      signal?.removeEventListener('abort', onAbort);
       await transport.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the transport failed'));
     }
   }
@@ -215,6 +232,8 @@ export class VoiceAgent {
   }
 
   private onCallerJoined(): void {
+    if (this.greeted) return;
+    this.greeted = true;
     if (this.options.greeting !== undefined && this.options.greeting.trim() !== '') this.say(this.options.greeting);
     this.armIdleTimer();
   }

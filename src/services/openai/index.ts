@@ -2,3 +2,5 @@
 export * from './llm.js';
 export * from './presets.js';
 export { redactSecrets } from './errors.js';
+export * from './tts.js';
+export * from './stt.js';

@@ -14,6 +14,11 @@ export class BaseInputTransport extends FrameProcessor {
     super(options);
   }
 
+  /** The pipeline's input rate (from the StartFrame; 16000 before it). */
+  get sampleRate(): number {
+    return this.startParams?.audioInSampleRate ?? 16000;
+  }
+
   /** Whether the pipeline has started and not stopped: audio pushed now is used. */
   get accepting(): boolean {
     return this.startParams !== undefined && !this.stopped;

@@ -78,6 +78,9 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   /** Sends one chunk (mono PCM16 at `sampleRate`, `chunkMs` long) to the caller. Called in real time. */
   protected abstract writeAudio(chunk: Int16Array, sampleRate: number): void;
 
+  /** Called at an interruption, after the queue was cleared: drop audio the sink itself still holds. */
+  protected onInterrupted(): void {}
+
   protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
     if (direction === 'upstream') return this.pushFrame(frame, direction);
     if (isOutputAudioFrame(frame)) {
@@ -249,6 +252,11 @@ export abstract class BaseOutputTransport extends FrameProcessor {
       );
     }
     this.clearPlayback();
+    try {
+      this.onInterrupted();
+    } catch (error) {
+      this.pushError(error);
+    }
     if (this.speaking) this.setSpeaking(false);
   }
 

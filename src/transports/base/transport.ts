@@ -22,6 +22,8 @@ export interface CallTransport {
   readonly events: TransportEventEmitter;
   /** Whether the caller is connected now (the greeting waits for this). */
   readonly callerConnected: boolean;
+  /** Joins the call's media (room, socket); resolves once joined. Called by the VoiceAgent when it starts. */
+  connect?(): Promise<void>;
   /** Leaves the call's media (room, socket). Idempotent. */
   close(): Promise<void>;
 }

@@ -1,0 +1,244 @@
+// Agent: connects to Piopiy signaling (Socket.IO, auth `{ agent_id, token }`), and runs one session per
+// `join_room` invite until the call ends. Sessions are independent: each has its own media connection, its own
+// async context (see session-context.ts) and its own abort signal; a signaling drop does not touch them (the
+// client reconnects with backoff), an exception in one `createSession` ends that call only.
+import { io, type Socket } from 'socket.io-client';
+import { getDefaultLogger, type Logger } from '../logging/index.js';
+import type { CallTransport } from '../transports/base/transport.js';
+import { LiveKitTransport } from '../transports/livekit/index.js';
+import { SimulatorMediaTransport } from '../transports/simulator/index.js';
+import { MAX_METADATA_CHARS, parseInvite, type CallInvite } from './invite.js';
+import { runInSession, type CallSession } from '../transports/base/call-session.js';
+
+export const DEFAULT_SIGNALING_URL = 'https://signaling.piopiy.com';
+
+/** Makes the media transport of one call from its invite. */
+export type TransportFactory = (invite: CallInvite, logger: Logger) => CallTransport;
+
+export interface AgentOptions {
+  agentId: string;
+  agentToken: string;
+  /** Runs one call; resolve when the call is over (`await voice.start()` does exactly that). */
+  createSession: (call: CallSession) => Promise<void> | void;
+  signalingUrl?: string;
+  /** Most calls served at once; invites beyond it are refused with a log line. Default: no limit. */
+  maxSessions?: number;
+  logger?: Logger;
+  /** How long `connect()` waits for the signaling server. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Install SIGINT/SIGTERM handlers that shut the agent down gracefully. Default true. */
+  handleSignals?: boolean;
+  /** Default: LiveKit rooms for platform invites, the simulator's media for `piopiy-sim://` invites. */
+  transportFactory?: TransportFactory;
+}
+
+interface RunningSession {
+  readonly session: CallSession;
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+export class Agent {
+  private readonly options: AgentOptions;
+  private readonly logger: Logger;
+  private readonly sessions = new Map<string, RunningSession>();
+  private socket: Socket | undefined;
+  private accepting = false;
+  private shutdownPromise: Promise<void> | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.logger.info({ signal }, 'shutting down');
+    void this.shutdown();
+  };
+
+  constructor(options: AgentOptions) {
+    if (typeof options.agentId !== 'string' || options.agentId === '') {
+      throw new TypeError('Agent: agentId is required (e.g. process.env.AGENT_ID)');
+    }
+    if (typeof options.agentToken !== 'string' || options.agentToken === '') {
+      throw new TypeError('Agent: agentToken is required (e.g. process.env.AGENT_TOKEN)');
+    }
+    if (typeof options.createSession !== 'function') throw new TypeError('Agent: createSession must be a function');
+    this.options = options;
+    this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: options.agentId });
+  }
+
+  /** Calls in progress. */
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+
+  /**
+   * Connects and authenticates; resolves once the agent is registered and serving calls. Rejects with a clear
+   * error on refused credentials or an unreachable server (the initial connection is not retried).
+   */
+  async connect(): Promise<void> {
+    if (this.socket !== undefined) throw new Error('Agent.connect(): already connected');
+    const url = this.options.signalingUrl ?? DEFAULT_SIGNALING_URL;
+    const socket = io(url, {
+      auth: { agent_id: this.options.agentId, token: this.options.agentToken },
+      autoConnect: false,
+      reconnection: true,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+      randomizationFactor: 0.5,
+      timeout: this.options.connectTimeoutMs ?? 10_000,
+    });
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      const onConnect = (): void => {
+        socket.off('connect_error', onError);
+        resolve();
+      };
+      const onError = (error: Error & { type?: string }): void => {
+        socket.off('connect', onConnect);
+        socket.disconnect();
+        this.socket = undefined;
+        reject(
+          error.type === 'TransportError' || /timeout/i.test(error.message)
+            ? new Error(`Agent: could not reach Piopiy signaling at ${url}: ${error.message}`, { cause: error })
+            : new Error(`Agent: Piopiy signaling refused agent ${this.options.agentId}: ${error.message}`, { cause: error }),
+        );
+      };
+      socket.once('connect', onConnect);
+      socket.once('connect_error', onError);
+      socket.connect();
+    });
+    this.accepting = true;
+    socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
+    socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
+    socket.on('disconnect', (reason) => {
+      if (this.accepting) this.logger.warn({ reason }, 'signaling connection lost; reconnecting (calls in progress go on)');
+    });
+    socket.io.on('reconnect', (attempt) => this.logger.info({ attempt }, 'signaling reconnected'));
+    if (this.options.handleSignals ?? true) {
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
+    }
+    this.logger.info({ url }, 'connected to Piopiy signaling');
+  }
+
+  /**
+   * Stops taking calls, lets calls in progress finish for up to `drainMs`, then ends the rest. Idempotent;
+   * resolves when every session has ended.
+   */
+  shutdown(options: { drainMs?: number } = {}): Promise<void> {
+    this.shutdownPromise ??= this.drain(options.drainMs ?? 10_000);
+    return this.shutdownPromise;
+  }
+
+  /** Ends one call now (what `cancel_room` does). Returns false when no such room is running. */
+  cancelSession(roomName: string, reason = 'cancelled'): boolean {
+    const running = this.sessions.get(roomName);
+    if (running === undefined) return false;
+    running.controller.abort(new Error(reason));
+    void running.session.transport.close().catch(() => undefined);
+    return true;
+  }
+
+  private async drain(drainMs: number): Promise<void> {
+    this.accepting = false;
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    this.socket?.disconnect();
+    this.socket = undefined;
+    const running = [...this.sessions.values()];
+    if (running.length > 0) {
+      this.logger.info({ calls: running.length, drainMs }, 'waiting for calls in progress to finish');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(running.map((r) => r.done)),
+        new Promise((resolve) => (timer = setTimeout(resolve, drainMs))),
+      ]);
+      clearTimeout(timer);
+      for (const r of this.sessions.values()) this.cancelSession(r.session.roomName, 'agent shutting down');
+      await Promise.allSettled(running.map((r) => r.done));
+    }
+    this.logger.info('agent stopped');
+  }
+
+  private onJoinRoom(payload: unknown): void {
+    const parsed = parseInvite(payload);
+    if (!parsed.ok) {
+      const room = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).room_name : undefined;
+      this.logger.warn(
+        { field: parsed.field, room: typeof room === 'string' ? room.slice(0, 256) : undefined },
+        `join_room ignored: ${parsed.field} ${parsed.problem}`,
+      );
+      return;
+    }
+    const invite = parsed.invite;
+    const rawMetadata = (payload as Record<string, unknown>).metadata;
+    if (typeof rawMetadata === 'string' && rawMetadata.length > MAX_METADATA_CHARS) {
+      this.logger.warn({ callId: invite.callId, chars: rawMetadata.length }, 'join_room metadata too large; dropped');
+    }
+    if (!this.accepting) {
+      this.logger.warn({ callId: invite.callId }, 'join_room ignored: the agent is shutting down');
+      return;
+    }
+    if (this.sessions.has(invite.roomName)) {
+      this.logger.debug({ callId: invite.callId, room: invite.roomName }, 'join_room for a room already in progress; ignored');
+      return;
+    }
+    const max = this.options.maxSessions;
+    if (max !== undefined && this.sessions.size >= max) {
+      this.logger.warn({ callId: invite.callId, maxSessions: max }, 'join_room refused: maxSessions calls already in progress');
+      return;
+    }
+    this.startSession(invite);
+  }
+
+  private onCancelRoom(payload: unknown): void {
+    const room = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).room_name : undefined;
+    if (typeof room !== 'string' || room === '') {
+      this.logger.warn('cancel_room ignored: room_name is missing');
+      return;
+    }
+    if (this.cancelSession(room, 'cancel_room')) this.logger.info({ room }, 'call cancelled by the platform');
+  }
+
+  private startSession(invite: CallInvite): void {
+    const logger = this.logger.child({ callId: invite.callId });
+    const controller = new AbortController();
+    let transport: CallTransport;
+    try {
+      transport = (this.options.transportFactory ?? defaultTransportFactory)(invite, logger);
+    } catch (error) {
+      logger.error({ err: error }, 'could not create the call media transport; call refused');
+      return;
+    }
+    const session: CallSession = {
+      callId: invite.callId,
+      agentId: invite.agentId,
+      fromNumber: invite.fromNumber,
+      toNumber: invite.toNumber,
+      metadata: invite.metadata,
+      roomName: invite.roomName,
+      transport,
+      signal: controller.signal,
+      logger,
+    };
+    logger.info({ from: invite.fromNumber, to: invite.toNumber, room: invite.roomName }, 'call started');
+    const done = (async () => {
+      try {
+        await runInSession(session, () => this.options.createSession(session));
+      } catch (error) {
+        logger.error({ err: error }, 'createSession failed; this call ends');
+      } finally {
+        await transport.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the call media failed'));
+        this.sessions.delete(invite.roomName);
+        logger.info('call ended');
+      }
+    })();
+    this.sessions.set(invite.roomName, { session, controller, done });
+  }
+}
+
+/** Platform invites get a LiveKit room; the local simulator's invites (`piopiy-sim://`) its own media. */
+export function defaultTransportFactory(invite: CallInvite, logger: Logger): CallTransport {
+  const options = { url: invite.url, token: invite.token, roomName: invite.roomName, logger };
+  return invite.url.startsWith('piopiy-sim://') ? new SimulatorMediaTransport(options) : new LiveKitTransport(options);
+}

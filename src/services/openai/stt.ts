@@ -1,0 +1,107 @@
+// OpenAISTTService: OpenAI speech-to-text (`POST /audio/transcriptions`), one request per caller turn: the audio
+// from VAD start (with the base's pre-roll) to VAD stop is wrapped in a WAV file and uploaded as multipart form
+// data; the answer is the turn's final transcript.
+//
+// Through the official `openai` SDK rather than bare `fetch`: it builds the multipart body (boundary, filename,
+// content type) and gives the same typed errors as the LLM and TTS services, mapped by one function (errors.ts)
+// that also strips echoed keys. The client is built with `maxRetries: 0`: retrying is the framework's decision.
+import { OpenAI, toFile } from 'openai';
+import type { TranscriptionCreateParamsNonStreaming } from 'openai/resources/audio/transcriptions';
+import { writeWav } from '../../audio/index.js';
+import type { TranscriptionWord } from '../../frames/index.js';
+import { SegmentedSTTService, type SegmentedSTTServiceOptions } from '../base/index.js';
+import { toServiceError } from './errors.js';
+
+const VENDOR = 'OpenAI';
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_TIMEOUT_MS = 15_000;
+/** The API refuses shorter files ("Audio file is too short"); such a turn is a click, not speech. */
+const MIN_AUDIO_SECS = 0.1;
+
+export type OpenAISTTModel = 'gpt-4o-mini-transcribe' | 'gpt-4o-transcribe' | 'whisper-1';
+
+export interface OpenAISTTServiceOptions extends Omit<SegmentedSTTServiceOptions, 'model' | 'sampleRate'> {
+  apiKey: string;
+  /** Default 'gpt-4o-mini-transcribe' (fast and cheap); 'gpt-4o-transcribe' is more accurate; 'whisper-1' also works. */
+  model?: OpenAISTTModel | (string & {});
+  /** ISO-639-1 code of the caller's language ('en', 'hi', ...); improves accuracy and latency. Also put on transcripts. */
+  language?: string;
+  /** Text to steer recognition: names, product words, the style of the expected answer. */
+  prompt?: string;
+  /** 0 to 1; the API's default when not set. */
+  temperature?: number;
+  /** Default 'https://api.openai.com/v1'. */
+  baseURL?: string;
+  /** Rate of the uploaded audio. Default 16000 (8 kHz phone audio is resampled up). */
+  sampleRate?: number;
+  /** Longest wait for the transcript. Default 15 s. */
+  timeoutMs?: number;
+}
+
+export class OpenAISTTService extends SegmentedSTTService {
+  override readonly model: string;
+  readonly language: string | undefined;
+  readonly prompt: string | undefined;
+  readonly temperature: number | undefined;
+  private readonly client: OpenAI;
+  private readonly apiKey: string;
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(options: OpenAISTTServiceOptions) {
+    const apiKey = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
+    if (apiKey === '') {
+      throw new TypeError(`${new.target.name}: apiKey is required (e.g. { apiKey: process.env.OPENAI_API_KEY })`);
+    }
+    if (options.temperature !== undefined && !(options.temperature >= 0 && options.temperature <= 1)) {
+      throw new RangeError(`${new.target.name}: temperature must be between 0 and 1, got ${options.temperature}`);
+    }
+    const model = options.model ?? 'gpt-4o-mini-transcribe';
+    super({ ...options, model, sampleRate: options.sampleRate ?? 16000 });
+    this.model = model;
+    this.language = options.language;
+    this.prompt = options.prompt;
+    this.temperature = options.temperature;
+    this.apiKey = apiKey;
+    this.client = new OpenAI({
+      apiKey,
+      baseURL: options.baseURL ?? DEFAULT_BASE_URL,
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    });
+  }
+
+  protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<string> {
+    if (audio.length < sampleRate * MIN_AUDIO_SECS) return '';
+    const file = await toFile(writeWav({ sampleRate, channels: 1, samples: audio }), 'audio.wav', { type: 'audio/wav' });
+    const body: TranscriptionCreateParamsNonStreaming<'json'> = { file, model: this.model, response_format: 'json' };
+    if (this.language !== undefined) body.language = this.language;
+    if (this.prompt !== undefined) body.prompt = this.prompt;
+    if (this.temperature !== undefined) body.temperature = this.temperature;
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    try {
+      const result = await this.client.audio.transcriptions.create(body, { signal: controller.signal });
+      return result.text.trim();
+    } catch (err) {
+      // Aborted by cleanup: the call is over and nobody is waiting for this turn.
+      if (controller.signal.aborted) return '';
+      throw toServiceError(VENDOR, err, this.apiKey);
+    } finally {
+      this.inFlight.delete(controller);
+    }
+  }
+
+  protected override pushTranscription(
+    text: string,
+    final: boolean,
+    extra: { language?: string; words?: readonly TranscriptionWord[] } = {},
+  ): void {
+    super.pushTranscription(text, final, this.language === undefined ? extra : { language: this.language, ...extra });
+  }
+
+  override async cleanup(): Promise<void> {
+    for (const controller of this.inFlight) controller.abort();
+    this.inFlight.clear();
+    await super.cleanup();
+  }
+}

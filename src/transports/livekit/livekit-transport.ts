@@ -1,0 +1,252 @@
+// LiveKitTransport: a Piopiy call's media. Each call is a LiveKit room; the agent joins it with the invite's url
+// and token, hears every remote audio track (resampled to the pipeline's input rate) and publishes one audio
+// track ('piopiy-audio', microphone source) with the agent's voice.
+//
+// The room itself is behind `LiveKitRoomDriver`, so the transport's logic (who joined, who left, when the call
+// ends, data and DTMF, audio both ways) is tested offline with a fake driver; `rtcNodeRoomDriver()` is the real
+// one on @livekit/rtc-node. No LiveKit server exists offline: the real driver is not exercised by the tests.
+//
+// Differences from the Python SDK, on purpose: the session also ends when the agent's own room connection drops
+// (the Python transport only logged it and lingered until the idle timeout), and an interruption also clears
+// the audio already handed to LiveKit's source queue.
+import { getDefaultLogger, type Logger } from '../../logging/index.js';
+import { BaseInputTransport } from '../base/input-transport.js';
+import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
+import { TransportEventEmitter, type CallTransport } from '../base/transport.js';
+
+/** What happens in the room, as the driver reports it. */
+export interface LiveKitRoomEvents {
+  participantJoined(identity: string): void;
+  participantLeft(identity: string): void;
+  audioFrame(samples: Int16Array, sampleRate: number, identity: string): void;
+  data(payload: Uint8Array, identity: string | undefined): void;
+  dtmf(digit: string, identity: string): void;
+  disconnected(reason: string): void;
+}
+
+/** The part of a LiveKit room the transport uses. */
+export interface LiveKitRoomDriver {
+  /** Joins the room; resolves with the identities of the remote participants already in it. */
+  connect(url: string, token: string, events: LiveKitRoomEvents, options: { inputSampleRate: number }): Promise<string[]>;
+  /** Publishes the agent's audio track at `sampleRate`. */
+  publishAudio(sampleRate: number): Promise<void>;
+  /** Hands one chunk to the published track's source. */
+  writeAudio(chunk: Int16Array, sampleRate: number): void;
+  /** Drops audio queued in the source (interruption). */
+  clearAudio(): void;
+  sendData(payload: Uint8Array): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface LiveKitTransportOptions extends Pick<OutputTransportOptions, 'chunkMs'> {
+  url: string;
+  token: string;
+  roomName: string;
+  /** Default: the real room on @livekit/rtc-node. */
+  driver?: LiveKitRoomDriver;
+  /** Attempts to join the room before giving up. Default 3. */
+  connectAttempts?: number;
+  logger?: Logger;
+}
+
+class LiveKitOutputTransport extends BaseOutputTransport {
+  constructor(
+    private readonly driver: () => LiveKitRoomDriver | undefined,
+    options: OutputTransportOptions,
+  ) {
+    super(options);
+  }
+
+  protected override writeAudio(chunk: Int16Array, sampleRate: number): void {
+    this.driver()?.writeAudio(chunk, sampleRate);
+  }
+
+  protected override onInterrupted(): void {
+    this.driver()?.clearAudio();
+  }
+}
+
+export class LiveKitTransport implements CallTransport {
+  readonly input: BaseInputTransport;
+  readonly output: BaseOutputTransport;
+  readonly events = new TransportEventEmitter();
+  readonly roomName: string;
+  private readonly options: LiveKitTransportOptions;
+  private readonly logger: Logger;
+  private driver: LiveKitRoomDriver | undefined;
+  private readonly participants = new Set<string>();
+  private callerJoined = false;
+  private ended = false;
+  private closed = false;
+
+  constructor(options: LiveKitTransportOptions) {
+    this.options = options;
+    this.roomName = options.roomName;
+    this.logger = options.logger ?? getDefaultLogger();
+    this.input = new BaseInputTransport({ name: 'livekit-input' });
+    this.output = new LiveKitOutputTransport(() => this.driver, { name: 'livekit-output', chunkMs: options.chunkMs });
+  }
+
+  get callerConnected(): boolean {
+    return this.callerJoined;
+  }
+
+  /** Joins the room (retrying), publishes the agent's track, and reports a caller already in the room. */
+  async connect(): Promise<void> {
+    if (this.closed) throw new Error('LiveKitTransport: closed');
+    if (this.driver !== undefined) return;
+    const driver = this.options.driver ?? (await rtcNodeRoomDriver(this.logger));
+    const events: LiveKitRoomEvents = {
+      participantJoined: (identity) => this.onParticipantJoined(identity),
+      participantLeft: (identity) => this.onParticipantLeft(identity),
+      audioFrame: (samples, rate) => {
+        if (samples.length > 0) this.input.pushAudio(samples, rate);
+      },
+      data: (payload, identity) => this.onData(payload, identity),
+      dtmf: (digit) => {
+        this.input.pushDTMF(digit);
+        this.events.emit('dtmf', digit);
+      },
+      disconnected: (reason) => this.onRoomDisconnected(reason),
+    };
+    const attempts = Math.max(1, this.options.connectAttempts ?? 3);
+    let present: string[];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        present = await driver.connect(this.options.url, this.options.token, events, {
+          inputSampleRate: this.input.sampleRate,
+        });
+        break;
+      } catch (error) {
+        if (attempt >= attempts || this.closed) {
+          throw new Error(`LiveKitTransport: could not join room ${this.roomName}: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+        this.logger.warn({ err: error, attempt }, 'joining the LiveKit room failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+      }
+    }
+    this.driver = driver;
+    await driver.publishAudio(this.output.sampleRate);
+    for (const identity of present) this.onParticipantJoined(identity);
+  }
+
+  /** Sends a text/JSON message to the room (reliable data). */
+  async sendMessage(message: unknown): Promise<void> {
+    const text = typeof message === 'string' ? message : JSON.stringify(message);
+    await this.driver?.sendData(new TextEncoder().encode(text));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const driver = this.driver;
+    this.driver = undefined;
+    this.endCall('the agent left the room');
+    await driver?.disconnect();
+  }
+
+  private onParticipantJoined(identity: string): void {
+    this.participants.add(identity);
+    if (!this.callerJoined && !this.ended) {
+      this.callerJoined = true;
+      this.events.emit('caller-joined');
+    }
+  }
+
+  private onParticipantLeft(identity: string): void {
+    this.participants.delete(identity);
+    // Any remote participant leaving ends the session (the caller hung up, or the platform took the agent out).
+    this.endCall(`participant ${identity} left`);
+  }
+
+  private onRoomDisconnected(reason: string): void {
+    if (this.closed) return;
+    this.logger.warn({ reason, room: this.roomName }, 'disconnected from the LiveKit room; ending the call');
+    this.endCall(`room disconnected: ${reason}`);
+  }
+
+  /** Reports the end of the call once, whatever ended it (caller left, room lost, agent closed). */
+  private endCall(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.callerJoined = false;
+    this.events.emit('caller-left', reason);
+  }
+
+  private onData(payload: Uint8Array, identity: string | undefined): void {
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    } catch {
+      this.logger.warn({ bytes: payload.length, from: identity }, 'non-UTF-8 data message ignored');
+      return;
+    }
+    let message: unknown = text;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      // Plain text messages are passed on as text.
+    }
+    this.input.pushMessage(message);
+    this.events.emit('message', message);
+  }
+}
+
+/** The real room, on @livekit/rtc-node (loaded on first use: its native library is only needed for rooms). */
+export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Promise<LiveKitRoomDriver> {
+  const rtc = await import('@livekit/rtc-node');
+  const room = new rtc.Room();
+  let source: InstanceType<typeof rtc.AudioSource> | undefined;
+  let readers: Promise<void>[] = [];
+  return {
+    async connect(url, token, events, options) {
+      room.on(rtc.RoomEvent.ParticipantConnected, (p) => events.participantJoined(p.identity));
+      room.on(rtc.RoomEvent.ParticipantDisconnected, (p) => events.participantLeft(p.identity));
+      room.on(rtc.RoomEvent.DataReceived, (payload, participant) => events.data(payload, participant?.identity));
+      room.on(rtc.RoomEvent.DtmfReceived, (_code, digit, participant) => events.dtmf(digit, participant.identity));
+      room.on(rtc.RoomEvent.Disconnected, (reason) => events.disconnected(String(reason)));
+      room.on(rtc.RoomEvent.TrackSubscribed, (track, _publication, participant) => {
+        if (track.kind !== rtc.TrackKind.KIND_AUDIO) return;
+        const stream = new rtc.AudioStream(track, { sampleRate: options.inputSampleRate, numChannels: 1 });
+        readers.push(
+          (async () => {
+            try {
+              for await (const frame of stream) events.audioFrame(frame.data, frame.sampleRate, participant.identity);
+            } catch (error) {
+              logger.warn({ err: error }, 'reading a LiveKit audio track failed');
+            }
+          })(),
+        );
+      });
+      await room.connect(url, token, { autoSubscribe: true, dynacast: false });
+      return [...room.remoteParticipants.values()].map((p) => p.identity);
+    },
+    async publishAudio(sampleRate) {
+      // A short queue: audio is paced by our output transport, so a long one would only delay interruptions.
+      source = new rtc.AudioSource(sampleRate, 1, 100);
+      const track = rtc.LocalAudioTrack.createAudioTrack('piopiy-audio', source);
+      const options = new rtc.TrackPublishOptions();
+      options.source = rtc.TrackSource.SOURCE_MICROPHONE;
+      await room.localParticipant?.publishTrack(track, options);
+    },
+    writeAudio(chunk, sampleRate) {
+      source?.captureFrame(new rtc.AudioFrame(chunk, sampleRate, 1, chunk.length)).catch((error: unknown) => {
+        logger.warn({ err: error }, 'LiveKit captureFrame failed');
+      });
+    },
+    clearAudio() {
+      source?.clearQueue();
+    },
+    async sendData(payload) {
+      await room.localParticipant?.publishData(payload, { reliable: true });
+    },
+    async disconnect() {
+      await room.disconnect();
+      await source?.close();
+      await Promise.allSettled(readers);
+      readers = [];
+    },
+  };
+}

@@ -1,0 +1,153 @@
+// SimulatorMediaTransport: a call's media when the invite comes from the local Piopiy simulator (see
+// protocol.ts). Same role as the LiveKit room transport on the platform, so user code cannot tell them apart.
+import WebSocket from 'ws';
+import { bytesToInt16, int16ToBytes } from '../../audio/index.js';
+import { getDefaultLogger, type Logger } from '../../logging/index.js';
+import { BaseInputTransport } from '../base/input-transport.js';
+import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
+import { TransportEventEmitter, type CallTransport } from '../base/transport.js';
+import { simulatorWebSocketUrl, type AgentMediaMessage, type CallerMediaMessage } from './protocol.js';
+
+export interface SimulatorMediaTransportOptions extends Pick<OutputTransportOptions, 'chunkMs'> {
+  url: string;
+  token: string;
+  roomName: string;
+  logger?: Logger;
+  /** How long connect() waits for the simulator. Default 5000 ms. */
+  connectTimeoutMs?: number;
+}
+
+class SocketOutputTransport extends BaseOutputTransport {
+  constructor(
+    private readonly send: (chunk: Int16Array) => void,
+    options: OutputTransportOptions,
+  ) {
+    super(options);
+  }
+
+  protected override writeAudio(chunk: Int16Array): void {
+    this.send(chunk);
+  }
+}
+
+export class SimulatorMediaTransport implements CallTransport {
+  readonly input: BaseInputTransport;
+  readonly output: BaseOutputTransport;
+  readonly events = new TransportEventEmitter();
+  private readonly options: SimulatorMediaTransportOptions;
+  private readonly logger: Logger;
+  private socket: WebSocket | undefined;
+  private callerRate = 16000;
+  private connected = false;
+  private closed = false;
+
+  constructor(options: SimulatorMediaTransportOptions) {
+    this.options = options;
+    this.logger = options.logger ?? getDefaultLogger();
+    this.input = new BaseInputTransport({ name: 'sim-input' });
+    this.output = new SocketOutputTransport((chunk) => this.sendAudio(chunk), { name: 'sim-output', chunkMs: options.chunkMs });
+  }
+
+  get callerConnected(): boolean {
+    return this.connected;
+  }
+
+  async connect(): Promise<void> {
+    if (this.socket !== undefined) return;
+    if (this.closed) throw new Error('SimulatorMediaTransport: closed');
+    const socket = new WebSocket(simulatorWebSocketUrl(this.options.url, this.options.roomName), {
+      headers: { Authorization: `Bearer ${this.options.token}` },
+    });
+    this.socket = socket;
+    socket.binaryType = 'nodebuffer';
+    socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    socket.on('close', () => this.onClosed('media connection closed'));
+    socket.on('error', (error) => {
+      this.logger.warn({ err: error }, 'simulator media connection error');
+      this.events.emit('error', error);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.terminate();
+        reject(new Error('SimulatorMediaTransport: the simulator did not answer in time'));
+      }, this.options.connectTimeoutMs ?? 5000);
+      socket.once('open', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('unexpected-response', (_req, res) => {
+        clearTimeout(timer);
+        reject(new Error(`SimulatorMediaTransport: media connection refused (HTTP ${res.statusCode})`));
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    this.sendJSON({ type: 'hello', sampleRate: this.output.sampleRate });
+  }
+
+  /** Sends a JSON message to the other side (like a LiveKit data message). */
+  sendMessage(data: unknown): void {
+    this.sendJSON({ type: 'message', data });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket?.close(1000);
+    this.onClosed('closed by the agent');
+  }
+
+  private sendAudio(chunk: Int16Array): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(int16ToBytes(chunk));
+  }
+
+  private sendJSON(message: AgentMediaMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      if (data.length % 2 !== 0) {
+        this.logger.warn({ bytes: data.length }, 'odd-length audio frame from the simulator; dropped');
+        return;
+      }
+      this.input.pushAudio(bytesToInt16(data), this.callerRate);
+      return;
+    }
+    let message: CallerMediaMessage;
+    try {
+      message = JSON.parse(data.toString('utf8')) as CallerMediaMessage;
+    } catch {
+      this.logger.warn('malformed JSON from the simulator media; ignored');
+      return;
+    }
+    switch (message.type) {
+      case 'caller-joined':
+        this.callerRate = message.sampleRate;
+        this.connected = true;
+        this.events.emit('caller-joined');
+        return;
+      case 'caller-left':
+        this.onClosed(message.reason);
+        return;
+      case 'dtmf':
+        this.input.pushDTMF(message.digit);
+        this.events.emit('dtmf', message.digit);
+        return;
+      case 'message':
+        this.input.pushMessage(message.data);
+        this.events.emit('message', message.data);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onClosed(reason: string): void {
+    if (!this.connected) return;
+    this.connected = false;
+    this.events.emit('caller-left', reason);
+  }
+}

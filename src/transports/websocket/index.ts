@@ -1,0 +1,1 @@
+export * from './piopiy-stream.js';

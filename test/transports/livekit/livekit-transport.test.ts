@@ -1,0 +1,165 @@
+// LiveKitTransport's logic behind a fake room driver (no LiveKit server exists offline; the real driver on
+// @livekit/rtc-node is not exercised here).
+import { describe, expect, it } from 'vitest';
+import { makeFrame, ttsAudioFrame } from '../../../src/frames/index.js';
+import { silentLogger } from '../../../src/logging/index.js';
+import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { FrameCollector } from '../../../src/testing/index.js';
+import { LiveKitTransport, type LiveKitRoomDriver, type LiveKitRoomEvents } from '../../../src/transports/index.js';
+
+class FakeRoom implements LiveKitRoomDriver {
+  events: LiveKitRoomEvents | undefined;
+  connects: { url: string; token: string; inputSampleRate: number }[] = [];
+  published: number[] = [];
+  written: { chunk: Int16Array; sampleRate: number; at: number }[] = [];
+  cleared = 0;
+  sent: string[] = [];
+  disconnected = 0;
+  failConnects = 0;
+
+  constructor(private readonly present: string[] = []) {}
+
+  async connect(url: string, token: string, events: LiveKitRoomEvents, options: { inputSampleRate: number }): Promise<string[]> {
+    this.connects.push({ url, token, ...options });
+    if (this.failConnects-- > 0) throw new Error('signal connection failed');
+    this.events = events;
+    return this.present;
+  }
+  async publishAudio(sampleRate: number): Promise<void> {
+    this.published.push(sampleRate);
+  }
+  writeAudio(chunk: Int16Array, sampleRate: number): void {
+    this.written.push({ chunk, sampleRate, at: performance.now() });
+  }
+  clearAudio(): void {
+    this.cleared++;
+  }
+  async sendData(payload: Uint8Array): Promise<void> {
+    this.sent.push(new TextDecoder().decode(payload));
+  }
+  async disconnect(): Promise<void> {
+    this.disconnected++;
+  }
+}
+
+async function started(room: FakeRoom) {
+  const transport = new LiveKitTransport({ url: 'wss://lk.example', token: 'jwt', roomName: 'tcmi_1', driver: room, logger: silentLogger });
+  const collector = new FrameCollector();
+  const task = new PipelineTask(new Pipeline([transport.input, collector, transport.output]), {
+    logger: silentLogger,
+    audioInSampleRate: 16000,
+    audioOutSampleRate: 8000,
+  });
+  const running = task.run();
+  const events: string[] = [];
+  transport.events.on('caller-joined', () => events.push('joined'));
+  transport.events.on('caller-left', (reason) => events.push(`left:${reason}`));
+  transport.events.on('dtmf', (d) => events.push(`dtmf:${d}`));
+  transport.events.on('message', (m) => events.push(`message:${JSON.stringify(m)}`));
+  await transport.connect();
+  return { transport, collector, task, running, events };
+}
+
+describe('LiveKitTransport', () => {
+  it('joins with the invite url/token, publishes its track at the output rate, and greets a caller already there', async () => {
+    const room = new FakeRoom(['caller']);
+    const { transport, events, task, running } = await started(room);
+    expect(room.connects).toEqual([{ url: 'wss://lk.example', token: 'jwt', inputSampleRate: 16000 }]);
+    expect(room.published).toEqual([8000]);
+    expect(events).toEqual(['joined']);
+    expect(transport.callerConnected).toBe(true);
+    task.cancel();
+    await running;
+  });
+
+  it('reports the first participant once, and any participant leaving as the end of the call', async () => {
+    const room = new FakeRoom();
+    const { events, task, running } = await started(room);
+    expect(events).toEqual([]);
+    room.events!.participantJoined('caller');
+    room.events!.participantJoined('supervisor');
+    room.events!.participantLeft('caller');
+    room.events!.participantLeft('supervisor');
+    expect(events).toEqual(['joined', 'left:participant caller left']);
+    task.cancel();
+    await running;
+  });
+
+  it('ends the call when the agent loses the room (the Python SDK only logged it)', async () => {
+    const room = new FakeRoom(['caller']);
+    const { events, task, running } = await started(room);
+    room.events!.disconnected('SIGNAL_CLOSE');
+    expect(events).toEqual(['joined', 'left:room disconnected: SIGNAL_CLOSE']);
+    task.cancel();
+    await running;
+  });
+
+  it('brings caller audio, DTMF and data messages into the pipeline', async () => {
+    const room = new FakeRoom(['caller']);
+    const { collector, events, task, running } = await started(room);
+    room.events!.audioFrame(new Int16Array(480).fill(100), 48000, 'caller');
+    room.events!.audioFrame(new Int16Array(0), 48000, 'caller'); // empty frames are skipped
+    room.events!.dtmf('5', 'caller');
+    room.events!.data(new TextEncoder().encode('{"type":"transfer_status","status":"started"}'), 'platform');
+    room.events!.data(new TextEncoder().encode('plain words'), 'caller');
+    room.events!.data(new Uint8Array([0xff, 0xfe, 0xfd]), 'caller');
+    await new Promise((r) => setTimeout(r, 20));
+    const audio = collector.ofType('input-audio');
+    expect(audio.map((f) => f.sampleRate)).toEqual(audio.map(() => 16000));
+    expect(audio.reduce((n, f) => n + f.audio.length, 0)).toBeGreaterThan(100); // 10 ms at 48 kHz -> ~160 at 16 kHz, less the filter delay
+    expect(collector.ofType('input-dtmf').map((f) => f.digit)).toEqual(['5']);
+    expect(collector.ofType('input-transport-message').map((f) => f.message)).toEqual([
+      { type: 'transfer_status', status: 'started' },
+      'plain words',
+    ]);
+    expect(events).toEqual(['joined', 'dtmf:5', 'message:{"type":"transfer_status","status":"started"}', 'message:"plain words"']);
+    task.cancel();
+    await running;
+  });
+
+  it('plays agent audio in real-time 20 ms chunks and clears the source on interruption', async () => {
+    const room = new FakeRoom(['caller']);
+    const { transport, task, running } = await started(room);
+    await task.queueFrame(makeFrame('tts-started', {}));
+    await task.queueFrame(ttsAudioFrame(new Int16Array(24000).fill(1000), 24000)); // 1 s at 24 kHz
+    await new Promise((r) => setTimeout(r, 200));
+    expect(room.written.length).toBeGreaterThanOrEqual(6);
+    expect(room.written.length).toBeLessThanOrEqual(14);
+    expect(room.written.every((w) => w.chunk.length === 160 && w.sampleRate === 8000)).toBe(true);
+    await task.queueFrame(makeFrame('interruption'));
+    const writtenAtInterruption = room.written.length;
+    expect(room.cleared).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(room.written.length).toBe(writtenAtInterruption);
+    await transport.sendMessage({ hello: 'room' });
+    expect(room.sent).toEqual(['{"hello":"room"}']);
+    task.cancel();
+    await running;
+  });
+
+  it('retries joining, then fails with a clear error naming the room', async () => {
+    const flaky = new FakeRoom(['caller']);
+    flaky.failConnects = 1;
+    const ok = await started(flaky);
+    expect(flaky.connects).toHaveLength(2);
+    ok.task.cancel();
+    await ok.running;
+
+    const down = new FakeRoom();
+    down.failConnects = 5;
+    const transport = new LiveKitTransport({ url: 'wss://x', token: 't', roomName: 'tcmi_9', driver: down, connectAttempts: 2, logger: silentLogger });
+    await expect(transport.connect()).rejects.toThrow(/could not join room tcmi_9: signal connection failed/);
+  });
+
+  it('close() leaves the room once and reports the end once', async () => {
+    const room = new FakeRoom(['caller']);
+    const { transport, events, task, running } = await started(room);
+    await transport.close();
+    await transport.close();
+    room.events!.participantLeft('caller');
+    expect(room.disconnected).toBe(1);
+    expect(events).toEqual(['joined', 'left:the agent left the room']);
+    task.cancel();
+    await running;
+  });
+});
