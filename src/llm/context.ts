@@ -17,7 +17,10 @@ export class LLMContext implements LLMContextSnapshot {
     this.toolList = [...tools];
   }
 
-  /** A context holding the same messages and tools as any snapshot (the snapshot is copied, not shared). */
+  /**
+   * A context holding the same messages and tools as any snapshot. A plain snapshot is copied; an LLMContext is
+   * returned as it is, not copied: the call's aggregators and LLM service write to the one conversation.
+   */
   static from(snapshot: LLMContextSnapshot): LLMContext {
     return snapshot instanceof LLMContext ? snapshot : new LLMContext(snapshot.messages, snapshot.tools);
   }

@@ -37,7 +37,8 @@ export class FunctionSchema<TArgs = Record<string, unknown>> {
     }
     const required = init.required ?? [];
     for (const name of required) {
-      if (!(name in init.properties)) {
+      // An own property: `in` would accept "toString" or "constructor" from Object.prototype.
+      if (!Object.hasOwn(init.properties, name)) {
         throw new TypeError(`FunctionSchema ${init.name}: required argument ${JSON.stringify(name)} is not in properties`);
       }
     }
@@ -50,7 +51,9 @@ export class FunctionSchema<TArgs = Record<string, unknown>> {
 
   /** A tool whose arguments are described (and validated, and typed) by a zod object. */
   static fromZod<S extends z.ZodObject>(init: { name: string; description: string; schema: S }): FunctionSchema<z.infer<S>> {
-    const json = z.toJSONSchema(init.schema) as { properties?: Record<string, JSONSchema>; required?: string[] };
+    // io 'input': the schema of what the model must send. The default ('output') lists fields with a
+    // .default() as required and throws on a .transform(); the handler still gets zod's parsed output.
+    const json = z.toJSONSchema(init.schema, { io: 'input' }) as { properties?: Record<string, JSONSchema>; required?: string[] };
     return new FunctionSchema<z.infer<S>>(
       { name: init.name, description: init.description, properties: json.properties ?? {}, required: json.required ?? [] },
       init.schema as unknown as z.ZodType<z.infer<S>>,
@@ -73,7 +76,10 @@ export class FunctionSchema<TArgs = Record<string, unknown>> {
       if (result.success) return { ok: true, value: result.data };
       return {
         ok: false,
-        errors: result.error.issues.map((issue) => `$${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`),
+        // Paths written like validateJsonSchema's ("$.items[1].qty"), whichever validator the tool uses.
+        errors: result.error.issues.map(
+          (issue) => `$${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${issue.message}`,
+        ),
       };
     }
     const errors = validateJsonSchema(this.parameters, args);

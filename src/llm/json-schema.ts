@@ -37,12 +37,41 @@ function isSchema(value: unknown): value is JSONSchema {
 }
 
 function show(value: unknown): string {
+  // JSON.stringify writes NaN and the infinities as "null": the model would be told it sent null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/**
+ * JSON equality for enum/const. Structural, not by JSON.stringify: that depends on key order ({"b":1,"a":2}
+ * would not equal {"a":2,"b":1}) and writes NaN as null (NaN would pass `const: null`).
+ */
 function deepEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && deepEqual(x[k], y[k]));
+}
+
+/** Compiles a schema pattern: with the u flag (code points) when it allows, else as a plain ECMA-262 pattern. */
+function compilePattern(pattern: string): RegExp | undefined {
+  try {
+    return new RegExp(pattern, 'u');
+  } catch {
+    // Patterns such as `\d{3}\-\d{4}` are valid ECMA-262 but a syntax error under the u flag; skipping them
+    // would silently stop validating the value.
+    try {
+      return new RegExp(pattern);
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 /** Returns the list of violations, each as "<path>: <problem>"; empty when the value is valid. */
@@ -79,13 +108,9 @@ function checkString(schema: JSONSchema, value: string, path: string, errors: st
     errors.push(`${path}: must have at most ${schema.maxLength} characters`);
   }
   if (typeof schema.pattern === 'string') {
-    let matches = true;
-    try {
-      matches = new RegExp(schema.pattern, 'u').test(value);
-    } catch {
-      // An invalid pattern in the tool's own schema is the developer's bug; do not blame the model for it.
-    }
-    if (!matches) errors.push(`${path}: must match the pattern ${schema.pattern}`);
+    // An invalid pattern in the tool's own schema is the developer's bug; do not blame the model for it.
+    const regex = compilePattern(schema.pattern);
+    if (regex !== undefined && !regex.test(value)) errors.push(`${path}: must match the pattern ${schema.pattern}`);
   }
 }
 
@@ -117,11 +142,16 @@ function checkObject(schema: JSONSchema, value: Record<string, unknown>, path: s
   const properties = isSchema(schema.properties) ? schema.properties : {};
   if (Array.isArray(schema.required)) {
     for (const name of schema.required) {
-      if (typeof name === 'string' && value[name] === undefined) errors.push(`${path}.${name}: is required`);
+      // Own properties only: `value[name]` would find "toString" or "constructor" on Object.prototype.
+      if (typeof name === 'string' && (!Object.hasOwn(value, name) || value[name] === undefined)) {
+        errors.push(`${path}.${name}: is required`);
+      }
     }
   }
   for (const [name, propertyValue] of Object.entries(value)) {
-    const propertySchema = properties[name];
+    // Own properties only: properties["__proto__"] is Object.prototype, which would pass as an empty schema and
+    // let a "__proto__" key through additionalProperties: false.
+    const propertySchema = Object.hasOwn(properties, name) ? properties[name] : undefined;
     if (isSchema(propertySchema)) {
       errors.push(...validateJsonSchema(propertySchema, propertyValue, `${path}.${name}`));
     } else if (schema.additionalProperties === false) {

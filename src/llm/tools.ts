@@ -25,7 +25,7 @@ export interface ToolCallContext {
 export type ToolHandler<TArgs = Record<string, unknown>> = (args: TArgs, ctx: ToolCallContext) => unknown;
 
 export interface ToolOptions {
-  /** How long the handler may run before its result becomes a timeout error. Default 10 000 ms. */
+  /** How long the handler may run before its result becomes a timeout error. Default 10 000 ms; Infinity for none. */
   timeoutMs?: number;
   /** Abort the handler (its `ctx.signal`) when the caller interrupts. Default true. */
   cancelOnInterruption?: boolean;
@@ -56,6 +56,7 @@ interface RegisteredTool {
 export const DEFAULT_TOOL_TIMEOUT_MS = 10_000;
 /** Results longer than this are cut: a huge result would blow the model's context and the call's latency. */
 export const MAX_TOOL_RESULT_CHARS = 16_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class ToolRegistry {
   private readonly tools = new Map<string, RegisteredTool>();
@@ -63,6 +64,10 @@ export class ToolRegistry {
   /** Registers a tool; a later registration under the same name replaces the earlier one. */
   register<TArgs>(schema: FunctionSchema<TArgs>, handler: ToolHandler<TArgs>, options: ToolOptions = {}): void {
     if (typeof handler !== 'function') throw new TypeError(`tool ${schema.name}: the handler must be a function`);
+    // 0, a negative number or NaN would time every call out at once (setTimeout treats them as 1 ms).
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
+      throw new RangeError(`tool ${schema.name}: timeoutMs must be a positive number of milliseconds (Infinity for none)`);
+    }
     this.tools.set(schema.name, {
       schema,
       handler: handler as ToolHandler<unknown>,
@@ -118,22 +123,29 @@ export class ToolRegistry {
     const validation = tool.schema.validate(parsed);
     if (!validation.ok) return fail(`invalid arguments: ${validation.errors.join('; ')}`, parsed);
 
-    const controller = new AbortController();
     const { timeoutMs, cancelOnInterruption, runLLM } = tool.options;
+    // The caller interrupted before the call could start: do not start it (its side effects, a transfer for
+    // instance, would happen while the model is told it was cancelled).
+    if (cancelOnInterruption && context.interruption.aborted) return fail('cancelled: the caller interrupted', parsed);
+    const controller = new AbortController();
     let settle!: (outcome: ToolOutcome) => void;
     const settled = new Promise<ToolOutcome>((resolve) => (settle = resolve));
-    const timer = setTimeout(() => {
-      controller.abort(new Error(`tool ${call.name} timed out`));
-      settle(fail(`the tool ${call.name} did not answer within ${timeoutMs / 1000} s`, parsed));
-    }, timeoutMs);
+    // setTimeout fires at once for delays over 2^31-1 ms (with a warning), so Infinity would time out every call:
+    // no timer at all for Infinity, the longest possible delay for other huge values.
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(
+          () => {
+            controller.abort(new Error(`tool ${call.name} timed out`));
+            settle(fail(`the tool ${call.name} did not answer within ${timeoutMs / 1000} s`, parsed));
+          },
+          Math.min(timeoutMs, MAX_TIMER_MS),
+        )
+      : undefined;
     const onInterrupt = (): void => {
       controller.abort(new Error('interrupted by the caller'));
       settle(fail('cancelled: the caller interrupted', parsed));
     };
-    if (cancelOnInterruption) {
-      if (context.interruption.aborted) onInterrupt();
-      else context.interruption.addEventListener('abort', onInterrupt, { once: true });
-    }
+    if (cancelOnInterruption) context.interruption.addEventListener('abort', onInterrupt, { once: true });
     const ctx: ToolCallContext = {
       toolCallId: call.id,
       functionName: call.name,
@@ -170,7 +182,14 @@ function quote(name: string): string {
 }
 
 function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  let message: string;
+  try {
+    message = error instanceof Error ? String(error.message) : typeof error === 'string' ? error : String(error);
+  } catch {
+    // String(Object.create(null)) throws: this runs in a rejection handler, where a throw would be an unhandled
+    // rejection (a crashed process) and a call that only settles at its timeout.
+    message = 'an error that cannot be printed';
+  }
   return message.length > 300 ? `${message.slice(0, 300)}...` : message;
 }
 
@@ -188,5 +207,12 @@ export function serializeResult(result: unknown): string {
     }
   }
   if (text.length <= MAX_TOOL_RESULT_CHARS) return text;
-  return `${text.slice(0, MAX_TOOL_RESULT_CHARS)}... [truncated: the result was ${text.length} characters]`;
+  // Never cut between the two halves of a surrogate pair (an emoji): a lone surrogate is invalid Unicode that
+  // some providers' JSON parsers reject, failing the whole request.
+  const cut = isHighSurrogate(text.charCodeAt(MAX_TOOL_RESULT_CHARS - 1)) ? MAX_TOOL_RESULT_CHARS - 1 : MAX_TOOL_RESULT_CHARS;
+  return `${text.slice(0, cut)}... [truncated: the result was ${text.length} characters]`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

@@ -5,3 +5,5 @@ export * from './speech.js';
 export * from './fakes/openai-chat.js';
 export * from './fakes/sse.js';
 export * from './fakes/openai-audio.js';
+export * from './fakes/anthropic.js';
+export * from './fakes/gemini.js';

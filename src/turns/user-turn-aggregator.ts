@@ -124,6 +124,14 @@ export class UserTurnAggregator extends FrameProcessor {
 
   private onTranscription(text: string, final: boolean): void {
     if (text.trim() === '') return;
+    if (!this.userSpeaking && this.waitingForFinal === undefined && this.finals.length === 0 && this.interim === '') {
+      // A transcript with no VAD turn in progress starts a turn of its own: like a VAD turn, it is spoken over the
+      // bot if the bot is speaking now (without this, an "uh-huh" over the bot that did not satisfy the strategy
+      // was taken as a user turn and answered, instead of being discarded).
+      this.spokeOverBot = this.botSpeaking;
+      this.interrupted = false;
+      this.strategy?.reset();
+    }
     this.heardSinceInterruption = true;
     if (final) {
       this.finals.push(text.trim());
@@ -148,8 +156,10 @@ export class UserTurnAggregator extends FrameProcessor {
     const botWasSpeaking = this.botSpeaking;
     void this.pushFrame(makeFrame('interruption-task'), 'upstream');
     if (!botWasSpeaking) return;
-    // Watch for a false interruption: no words within the window means the bot should go on.
-    this.heardSinceInterruption = false;
+    // Watch for a false interruption: no words within the window means the bot should go on. Words already heard
+    // in this turn count (a strategy on words interrupts on a transcript, possibly the turn's only final one);
+    // resetting the flag here made the bot resume its old sentence after a real barge-in.
+    this.heardSinceInterruption = this.turnText(true) !== '';
     clearTimeout(this.falseInterruptionTimer);
     this.falseInterruptionTimer = setTimeout(() => {
       this.falseInterruptionTimer = undefined;

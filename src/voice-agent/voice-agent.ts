@@ -3,6 +3,7 @@
 //   transport.input → VAD → STT → user turns → LLM → TTS → transport.output → assistant turns → session monitor
 // — and runs it until the call is over. Every VoiceAgent owns its context, tools and processors: nothing mutable
 // is shared between calls.
+import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { SileroVADAnalyzer, type SileroSampleRate, type VADParams } from '../audio/vad/index.js';
 import { makeFrame, type ErrorFrame, type Frame, type FrameDirection, type MetricsData } from '../frames/index.js';
@@ -75,6 +76,21 @@ export interface VoiceAgentEvents {
   error: [frame: ErrorFrame];
 }
 
+/**
+ * Every VoiceAgent also publishes its events on this diagnostics channel as `{ callId, event, ... }`, so tools
+ * outside the user's code (the demo, the dev softphone, monitoring) can follow a call without being handed the
+ * agent. Publishing costs nothing when nobody subscribes.
+ */
+export const VOICE_AGENT_CHANNEL = 'piopiy-ai:voice-agent';
+const diagnostics = channel(VOICE_AGENT_CHANNEL);
+
+export type VoiceAgentDiagnostic =
+  | { callId: string | undefined; event: 'user-turn'; text: string; at: number }
+  | { callId: string | undefined; event: 'assistant-turn'; text: string; interrupted: boolean; at: number }
+  | { callId: string | undefined; event: 'tool-call'; name: string; arguments: unknown; result: unknown; error?: string; at: number }
+  | { callId: string | undefined; event: 'metrics'; data: MetricsData; at: number }
+  | { callId: string | undefined; event: 'error'; message: string; fatal: boolean; at: number };
+
 const DEFAULT_REPROMPT = 'Are you still there?';
 const DEFAULT_GOODBYE = "I haven't heard from you, so I'll end the call now. Goodbye!";
 
@@ -113,6 +129,23 @@ export class VoiceAgent {
     options = this.options;
     this.context = new LLMContext([{ role: 'system', content: options.instructions }]);
     this.logger = (options.logger ?? getDefaultLogger()).child({ callId: options.call?.callId });
+    this.publishDiagnostics();
+  }
+
+  private publishDiagnostics(): void {
+    const callId = this.options.call?.callId;
+    const publish = (message: VoiceAgentDiagnostic): void => {
+      if (diagnostics.hasSubscribers) diagnostics.publish(message);
+    };
+    this.events.on('user-turn', (text) => publish({ callId, event: 'user-turn', text, at: performance.now() }));
+    this.events.on('assistant-turn', (text, interrupted) =>
+      publish({ callId, event: 'assistant-turn', text, interrupted, at: performance.now() }),
+    );
+    this.events.on('tool-call', (call) => publish({ callId, event: 'tool-call', ...call, at: performance.now() }));
+    this.events.on('metrics', (data) => publish({ callId, event: 'metrics', data, at: performance.now() }));
+    this.events.on('error', (frame) =>
+      publish({ callId, event: 'error', message: frame.error.message, fatal: frame.fatal, at: performance.now() }),
+    );
   }
 
   /** Adds a tool the LLM may call; `handler(args, ctx)` returns the result the LLM reads. */

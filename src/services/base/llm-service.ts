@@ -175,17 +175,30 @@ export abstract class LLMService extends FrameProcessor {
   /** The vendor stream, failing with a retryable ServiceError when it stalls. */
   private async *withTimeout(context: LLMContext, signal: AbortSignal): AsyncGenerator<LLMStreamEvent> {
     const attempt = new AbortController();
-    const onAbort = (): void => attempt.abort();
+    // An interruption ends the iteration at once, whatever the vendor stream still has on its way: without this,
+    // events it yields after the abort (chunks already received) were passed on as llm-text after the
+    // interruption, and a stream slow to honour the abort held up the next user turn.
+    let resolveAborted!: (value: 'aborted') => void;
+    const aborted = new Promise<'aborted'>((resolve) => (resolveAborted = resolve));
+    const onAbort = (): void => {
+      attempt.abort();
+      resolveAborted('aborted');
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     const iterator = this.streamCompletion(context.snapshot(), { signal: attempt.signal })[Symbol.asyncIterator]();
     try {
       while (true) {
+        if (signal.aborted) return;
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<'timeout'>((resolve) => {
           timer = setTimeout(() => resolve('timeout'), this.responseTimeoutMs);
         });
         const next = iterator.next();
-        const result = await Promise.race([next, timeout]).finally(() => clearTimeout(timer));
+        const result = await Promise.race([next, timeout, aborted]).finally(() => clearTimeout(timer));
+        if (result === 'aborted' || signal.aborted) {
+          next.catch(() => undefined); // the aborted request's rejection is expected; do not leave it unhandled
+          return;
+        }
         if (result === 'timeout') {
           attempt.abort();
           next.catch(() => undefined); // the aborted request's rejection is expected; do not leave it unhandled

@@ -8,7 +8,14 @@
 //   output transport can tell which words the caller actually heard;
 // - frames that must follow the speech (`llm-response-end`, `end`) wait for it; an interruption drops
 //   everything pending and aborts the synthesis in progress.
-import { makeFrame, ttsAudioFrame, type Frame, type FrameDirection } from '../../frames/index.js';
+import {
+  isSystemFrame,
+  makeFrame,
+  survivesInterruption,
+  ttsAudioFrame,
+  type Frame,
+  type FrameDirection,
+} from '../../frames/index.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 import { SentenceAggregator } from './sentence-aggregator.js';
 
@@ -47,6 +54,8 @@ export abstract class TTSService extends FrameProcessor {
   /** Context of the LLM response in progress, if any. */
   private responseContext: string | undefined;
   private startedContext: string | undefined;
+  /** An interruption cut the LLM response in progress short: its remaining text is not said. */
+  private discardingResponse = false;
 
   constructor(options: TTSServiceOptions) {
     super({ name: options.name });
@@ -62,14 +71,19 @@ export abstract class TTSService extends FrameProcessor {
     switch (frame.type) {
       case 'llm-response-start':
         this.sentences.reset();
+        this.discardingResponse = false;
         this.responseContext = `${this.name}-${++lastContext}`;
-        return this.pushFrame(frame, direction);
+        return this.passInOrder(frame, direction);
       case 'llm-text': {
+        // Text of the interrupted response still arriving (sent before the LLM saw the interruption) must not
+        // start a new utterance: the caller asked the bot to stop.
+        if (this.discardingResponse) return;
         const contextId = (this.responseContext ??= `${this.name}-${++lastContext}`);
         for (const text of this.sentences.push(frame.text)) this.enqueue({ kind: 'text', text, contextId });
         return;
       }
       case 'llm-response-end': {
+        this.discardingResponse = false;
         const contextId = this.responseContext;
         this.responseContext = undefined;
         const rest = this.sentences.flush();
@@ -93,20 +107,40 @@ export abstract class TTSService extends FrameProcessor {
         this.enqueue({ kind: 'frame', frame, direction });
         return;
       case 'interruption':
-      case 'cancel':
-        this.jobs = [];
+      case 'cancel': {
+        // Pending speech is dropped, but not the frames an interruption keeps (a tool's result, the end of the
+        // call): dropping a queued `end` left the task waiting for it forever when the caller barged in on a
+        // goodbye.
+        this.jobs =
+          frame.type === 'cancel' ? [] : this.jobs.filter((job) => job.kind === 'frame' && survivesInterruption(job.frame));
+        this.discardingResponse = frame.type === 'interruption' && this.responseContext !== undefined;
         this.sentences.reset();
         this.responseContext = undefined;
         this.synthesis?.abort();
-        if (this.startedContext !== undefined) {
-          const contextId = this.startedContext;
-          this.startedContext = undefined;
-          void this.pushFrame(makeFrame('tts-stopped', { contextId }));
-        }
-        return this.pushFrame(frame, direction);
+        const stoppedContext = this.startedContext;
+        this.startedContext = undefined;
+        // The interruption goes first: a tts-stopped sent before it reached the output transport while audio was
+        // still queued there, was queued behind that audio and discarded with it by the interruption.
+        const result = this.pushFrame(frame, direction);
+        if (stoppedContext !== undefined) void this.pushFrame(makeFrame('tts-stopped', { contextId: stoppedContext }));
+        return result;
+      }
       default:
-        return this.pushFrame(frame, direction);
+        return this.passInOrder(frame, direction);
     }
+  }
+
+  /**
+   * Passes a frame on in order: behind the speech still pending, unless it is a system frame (those overtake, as
+   * everywhere in the pipeline). Passed on at once, an `llm-response-start` or a tool result overtook the audio of
+   * the previous response still being synthesised.
+   */
+  private passInOrder(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    if (this.working && !isSystemFrame(frame)) {
+      this.jobs.push({ kind: 'frame', frame, direction });
+      return;
+    }
+    return this.pushFrame(frame, direction);
   }
 
   override async cleanup(): Promise<void> {

@@ -86,11 +86,16 @@ export class ScriptedLLMService extends LLMService {
     let words = 0;
     for (const piece of (reply ?? '').match(/\S+\s*/g) ?? []) {
       if (options.signal.aborted) return;
-      if (this.wordDelayMs > 0) await delay(this.wordDelayMs, options.signal);
+      if (this.wordDelayMs > 0) {
+        await delay(this.wordDelayMs, options.signal);
+        // Aborted during the pause: the word must not follow (the caller interrupted; it would be spoken).
+        if (options.signal.aborted) return;
+      }
       words++;
       yield { type: 'text', text: piece };
     }
-    if (toolCall !== undefined && !options.signal.aborted) yield { type: 'tool-call', toolCall };
+    if (options.signal.aborted) return;
+    if (toolCall !== undefined) yield { type: 'tool-call', toolCall };
     // Rough token counts (about four characters a token), labelled as the scripted model's in metrics.
     const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
     yield { type: 'usage', promptTokens: Math.ceil(promptChars / 4), completionTokens: words };
@@ -99,7 +104,11 @@ export class ScriptedLLMService extends LLMService {
   private findRule(userText: string): { rule: ScriptedRule; index: number; match: RegExpMatchArray | null } | undefined {
     for (const [index, rule] of this.rules.entries()) {
       if (rule.match instanceof RegExp) {
-        const match = userText.match(rule.match);
+        // Without the g and y flags: with g, match() returns every match and no groups (the arguments function
+        // would get no captures); with y, it depends on lastIndex left by the previous turn.
+        const flags = rule.match.flags.replace(/[gy]/g, '');
+        const pattern = flags === rule.match.flags ? rule.match : new RegExp(rule.match.source, flags);
+        const match = userText.match(pattern);
         if (match !== null) return { rule, index, match };
       } else if (typeof rule.match === 'string') {
         if (userText.toLowerCase().includes(rule.match.toLowerCase())) return { rule, index, match: null };
@@ -146,23 +155,34 @@ export function fillTemplate(template: string, result: unknown): string {
   return template.replace(/\{result((?:\.[\w-]+)*)\}/g, (_, path: string) => {
     let value: unknown = result;
     for (const key of path.split('.').filter((k) => k !== '')) {
-      value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+      // Own fields only: {result.constructor} must not reach Object.prototype.
+      value =
+        typeof value === 'object' && value !== null && Object.hasOwn(value, key)
+          ? (value as Record<string, unknown>)[key]
+          : undefined;
     }
     if (value === undefined) return '';
-    return typeof value === 'string' ? value : JSON.stringify(value);
+    // JSON.stringify gives undefined for a function: the replacer would then write "undefined".
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
   });
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    // The listener is removed when the pause ends: left behind, one per word piled up on the signal (Node warns
+    // of a leak past ten).
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

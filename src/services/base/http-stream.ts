@@ -1,0 +1,162 @@
+// One streamed HTTP request read as Server-Sent Events, with what a phone call needs around it: an abort closes
+// the socket at once and ends the iteration quietly; a server that stops sending (before the headers or between
+// two chunks) is cut after `timeoutMs` with a retryable ServiceError; a dropped connection becomes a retryable
+// ServiceError; HTTP errors are turned into ServiceErrors by the vendor's own mapping. Secrets never reach an
+// error message.
+//
+// Plain `fetch` (Node's built-in undici) is all this needs: the vendors' SDKs would add retries we do not want
+// (the LLMService decides about retries), their own timeouts, and a dependency per vendor.
+//
+// Shared by the Anthropic and Gemini clients; it lives here until it moves to a vendor-neutral place.
+import type { ReadableStreamReadResult } from 'node:stream/web';
+import { ServiceError } from './service-error.js';
+import { SSEDecoder, type ServerSentEvent } from './sse-decoder.js';
+
+const REDACTED = '[redacted]';
+
+/** `text` with the given secrets and anything shaped like an Anthropic or Google API key replaced. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  return out.replace(/\bsk-ant-[A-Za-z0-9_-]{6,}/g, REDACTED).replace(/\bAIza[0-9A-Za-z_-]{10,}/g, REDACTED);
+}
+
+/** Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date), when the server said. */
+export function retryAfterFromHeaders(headers: Headers): number | undefined {
+  const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return ms / 1000;
+  const value = headers.get('retry-after');
+  if (value === null) return undefined;
+  const secs = Number.parseFloat(value);
+  if (Number.isFinite(secs) && secs >= 0) return secs;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+export interface HttpFailure {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The response body as text (vendors answer errors with JSON, proxies with anything). */
+  readonly body: string;
+}
+
+export interface EventStreamRequest {
+  /** Names the vendor in errors. */
+  readonly service: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Sent as JSON. */
+  readonly body: unknown;
+  readonly signal: AbortSignal;
+  /** Longest wait for the response headers, and then between two chunks of the body. */
+  readonly timeoutMs: number;
+  /** Cut out of every error message. */
+  readonly secrets: readonly string[];
+  /** The vendor's mapping of a non-2xx answer. */
+  readonly httpError: (failure: HttpFailure) => ServiceError;
+}
+
+/**
+ * POSTs the request and yields the events of its `text/event-stream` answer as they arrive. Ends quietly when
+ * `signal` aborts; throws ServiceError otherwise. Leaving the loop early (break, return) closes the connection.
+ */
+export async function* streamServerSentEvents(request: EventStreamRequest): AsyncGenerator<ServerSentEvent> {
+  const { signal, service, timeoutMs } = request;
+  if (signal.aborted) return;
+  // Our own controller, so that a silent server can be cut exactly like an abort from the caller.
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  signal.addEventListener('abort', abort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  let stalled = false;
+  // The watchdog only runs while we wait on the network: time the consumer spends on an event is not silence.
+  const armWatchdog = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      controller.abort();
+    }, timeoutMs);
+    timer.unref();
+  };
+  const failure = (err: unknown): ServiceError | undefined => {
+    if (signal.aborted) return undefined;
+    if (err instanceof ServiceError) return err;
+    if (stalled) return new ServiceError(service, `no data for ${timeoutMs} ms`, { code: 'timeout', retryable: true });
+    const message = err instanceof Error ? describeNetworkError(err) : String(err);
+    return new ServiceError(service, `connection error: ${redactSecrets(message, request.secrets)}`, {
+      code: 'connection_error',
+      retryable: true,
+    });
+  };
+
+  try {
+    let response: Response;
+    try {
+      armWatchdog();
+      response = await fetch(request.url, {
+        method: 'POST',
+        headers: request.headers,
+        body: JSON.stringify(request.body),
+        signal: controller.signal,
+      });
+      if (!response.ok) {
+        const body = await response.text();
+        throw request.httpError({ status: response.status, headers: response.headers, body });
+      }
+    } catch (err) {
+      const error = failure(err);
+      if (error === undefined) return;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.body === null) return;
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+    const decoder = new SSEDecoder();
+    while (true) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        armWatchdog();
+        chunk = await reader.read();
+      } catch (err) {
+        const error = failure(err);
+        if (error === undefined) return;
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (chunk.done) {
+        yield* decoder.end();
+        return;
+      }
+      for (const event of decoder.push(chunk.value)) {
+        yield event;
+        if (signal.aborted) return;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', abort);
+    // Closes the socket when the consumer stopped early; a no-op once the body was read to its end.
+    controller.abort();
+  }
+}
+
+/** undici reports a dropped socket as `TypeError: terminated` with the real reason in `cause`. */
+function describeNetworkError(err: Error): string {
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  return cause === undefined || cause === err.message ? err.message : `${err.message} (${cause})`;
+}
+
+/** JSON text parsed, or undefined when it is not JSON. */
+export function parseJSONText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,76 @@
+// Gemini failures as ServiceErrors. Google APIs answer errors as `{"error":{"code","message","status","details"}}`
+// (google.rpc.Status); `details` may name the precise reason (ErrorInfo, e.g. API_KEY_INVALID) and how long to
+// wait (RetryInfo `retryDelay`, e.g. "37s"), which is more precise than any header.
+import { ServiceError } from '../base/index.js';
+import {
+  isRecord,
+  parseJSONText,
+  redactSecrets,
+  retryAfterFromHeaders,
+  type HttpFailure,
+} from '../base/http-stream.js';
+
+export const GEMINI_SERVICE = 'Gemini';
+
+const RETRYABLE_STATUSES = new Set(['RESOURCE_EXHAUSTED', 'INTERNAL', 'UNAVAILABLE', 'DEADLINE_EXCEEDED']);
+
+interface GoogleStatus {
+  code?: number;
+  message?: string;
+  status?: string;
+  reason?: string;
+  retryDelaySecs?: number;
+}
+
+/** `"37s"` / `"0.5s"` (a protobuf Duration in JSON) as seconds. */
+function durationSecs(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !value.endsWith('s')) return undefined;
+  const secs = Number.parseFloat(value.slice(0, -1));
+  return Number.isFinite(secs) && secs >= 0 ? secs : undefined;
+}
+
+/** The google.rpc.Status inside a response body (an object, or the first element of an array). */
+export function readGoogleStatus(value: unknown): GoogleStatus | undefined {
+  const holder = Array.isArray(value) ? (value[0] as unknown) : value;
+  if (!isRecord(holder) || !isRecord(holder.error)) return undefined;
+  const error = holder.error;
+  const out: GoogleStatus = {
+    code: typeof error.code === 'number' ? error.code : undefined,
+    message: typeof error.message === 'string' ? error.message : undefined,
+    status: typeof error.status === 'string' ? error.status : undefined,
+  };
+  for (const detail of Array.isArray(error.details) ? (error.details as unknown[]) : []) {
+    if (!isRecord(detail)) continue;
+    const kind = typeof detail['@type'] === 'string' ? detail['@type'] : '';
+    if (kind.endsWith('google.rpc.ErrorInfo') && typeof detail.reason === 'string') out.reason = detail.reason;
+    if (kind.endsWith('google.rpc.RetryInfo')) out.retryDelaySecs = durationSecs(detail.retryDelay);
+  }
+  return out;
+}
+
+function isRetryable(httpStatus: number | undefined, status: string | undefined): boolean {
+  if (status !== undefined && RETRYABLE_STATUSES.has(status)) return true;
+  return httpStatus !== undefined && (httpStatus === 408 || httpStatus === 429 || httpStatus >= 500);
+}
+
+export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]): ServiceError {
+  const status = readGoogleStatus(parseJSONText(failure.body));
+  const detail = status?.message ?? (failure.body.trim().slice(0, 200) || 'no error body');
+  return new ServiceError(GEMINI_SERVICE, redactSecrets(`${failure.status} ${detail}`, secrets), {
+    status: failure.status,
+    code: status?.reason ?? status?.status,
+    retryable: isRetryable(failure.status, status?.status),
+    retryAfterSecs: status?.retryDelaySecs ?? retryAfterFromHeaders(failure.headers),
+  });
+}
+
+/** An `{"error": ...}` object sent inside a 200 stream. */
+export function geminiStreamError(status: GoogleStatus, secrets: readonly string[]): ServiceError {
+  return new ServiceError(GEMINI_SERVICE, redactSecrets(status.message ?? 'error in the stream', secrets), {
+    status: status.code,
+    code: status.reason ?? status.status,
+    // Mid-answer, an unnamed failure is the service's, not the request's.
+    retryable: status.code === undefined && status.status === undefined ? true : isRetryable(status.code, status.status),
+    retryAfterSecs: status.retryDelaySecs,
+  });
+}

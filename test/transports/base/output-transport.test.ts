@@ -1,0 +1,442 @@
+// BaseOutputTransport: real-time playback, frames released behind their audio, bot speaking state and what the
+// caller heard at an interruption. A test subclass records every chunk written with the time it was written.
+import { afterEach, describe, expect, it } from 'vitest';
+import { concatInt16, resample } from '../../../src/audio/index.js';
+import { makeFrame, outputAudioFrame, ttsAudioFrame, type Frame, type FrameDirection } from '../../../src/frames/index.js';
+import { silentLogger } from '../../../src/logging/index.js';
+import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { FrameCollector } from '../../../src/testing/frame-collector.js';
+import { BaseOutputTransport, type OutputTransportOptions } from '../../../src/transports/base/output-transport.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Write {
+  chunk: Int16Array;
+  sampleRate: number;
+  at: number;
+}
+
+class RecordingOutput extends BaseOutputTransport {
+  readonly writes: Write[] = [];
+  /** Called synchronously after each write with the number of chunks written so far. */
+  onWrite: ((count: number) => void) | undefined;
+  /** Busy-waits this long inside the write of the given chunk (index), to stall the event loop. */
+  stallAt: { index: number; ms: number } | undefined;
+
+  constructor(options: OutputTransportOptions = {}) {
+    super({ name: 'out', ...options });
+  }
+
+  protected override writeAudio(chunk: Int16Array, sampleRate: number): void {
+    this.writes.push({ chunk: chunk.slice(), sampleRate, at: performance.now() });
+    if (this.stallAt !== undefined && this.writes.length - 1 === this.stallAt.index) {
+      const until = performance.now() + this.stallAt.ms;
+      while (performance.now() < until) {
+        // busy: nothing else runs
+      }
+    }
+    this.onWrite?.(this.writes.length);
+  }
+}
+
+class Probe extends FrameCollector {
+  readonly arrivals = new Map<Frame, number>();
+
+  protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    this.arrivals.set(frame, performance.now());
+    return super.processFrame(frame, direction);
+  }
+}
+
+interface Harness {
+  out: RecordingOutput;
+  up: Probe;
+  down: Probe;
+  task: PipelineTask;
+  done: Promise<void>;
+  send(frame: Frame): void;
+  /** `ms` of a tone at `rate` as one tts-audio frame. */
+  audio(ms: number, contextId?: string, rate?: number): void;
+  text(text: string, contextId?: string, offsetMs?: number): void;
+  waitFor(predicate: (frame: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
+  waitForWrites(count: number, timeoutMs?: number): Promise<void>;
+  /** Downstream frame types, without start and metrics. */
+  types(): string[];
+  at(frame: Frame | undefined): number;
+}
+
+const running: Harness[] = [];
+
+afterEach(async () => {
+  for (const h of running.splice(0)) {
+    h.task.cancel('test over');
+    await h.done;
+  }
+});
+
+function tone(samples: number, sampleRate: number, amplitude = 3000): Int16Array {
+  const out = new Int16Array(samples);
+  for (let i = 0; i < samples; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * 440 * i) / sampleRate));
+  return out;
+}
+
+function start(options: OutputTransportOptions = {}, outRate = 8000): Harness {
+  const out = new RecordingOutput(options);
+  const up = new Probe({ name: 'up' });
+  const down = new Probe({ name: 'down' });
+  const task = new PipelineTask(new Pipeline([up, out, down]), { logger: silentLogger, audioOutSampleRate: outRate });
+  const h: Harness = {
+    out,
+    up,
+    down,
+    task,
+    done: task.run(),
+    send(frame) {
+      void task.queueFrame(frame);
+    },
+    audio(ms, contextId = 'ctx', rate = outRate) {
+      h.send(ttsAudioFrame(tone(Math.round((ms * rate) / 1000), rate), rate, contextId));
+    },
+    text(text, contextId = 'ctx', offsetMs) {
+      h.send(makeFrame('tts-text', { text, contextId, offsetMs }));
+    },
+    async waitFor(predicate, timeoutMs = 3000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out waiting for a frame')), timeoutMs);
+      });
+      try {
+        return await Promise.race([down.waitFor(predicate), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async waitForWrites(count, timeoutMs = 3000) {
+      const until = performance.now() + timeoutMs;
+      while (out.writes.length < count) {
+        if (performance.now() > until) throw new Error(`timed out waiting for ${count} writes (${out.writes.length})`);
+        await sleep(2);
+      }
+    },
+    types() {
+      return down.downstream.filter((f) => f.type !== 'metrics' && f.type !== 'start').map((f) => f.type);
+    },
+    at(frame) {
+      if (frame === undefined) throw new Error('no such frame');
+      return down.arrivals.get(frame) ?? up.arrivals.get(frame)!;
+    },
+  };
+  running.push(h);
+  return h;
+}
+
+/** Timers and immediates alive in the process (a leak by the transport shows up as one more than before). */
+function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
+}
+
+describe('BaseOutputTransport: playback', () => {
+  it('resamples to the StartFrame output rate and writes chunkMs chunks, the last one padded at tts-stopped', async () => {
+    const h = start({ chunkMs: 20 }, 8000);
+    const input = tone(4900, 24000); // 204.2 ms at 24 kHz -> 1634 samples at 8 kHz: 10 chunks of 160 + 34
+    h.send(makeFrame('tts-started', { contextId: 'ctx' }));
+    for (let i = 0; i < input.length; i += 1600) h.send(ttsAudioFrame(input.subarray(i, i + 1600), 24000, 'ctx'));
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitFor((f) => f.type === 'tts-stopped');
+    await sleep(50);
+    expect(h.out.writes).toHaveLength(11);
+    expect(h.out.writes.every((w) => w.sampleRate === 8000 && w.chunk.length === 160)).toBe(true);
+    const written = concatInt16(h.out.writes.map((w) => w.chunk));
+    // Streaming resampling gives exactly what resampling the whole signal at once does; then zero padding.
+    const expected = resample(input, 24000, 8000);
+    expect(expected).toHaveLength(1634);
+    expect(Array.from(written.subarray(0, 1634))).toEqual(Array.from(expected));
+    expect(written.subarray(1634).every((s) => s === 0)).toBe(true);
+  });
+
+  it('holds a partial chunk until the utterance ends, then pads it with silence', async () => {
+    const h = start({ chunkMs: 20 }, 8000);
+    const input = Int16Array.from({ length: 250 }, (_, i) => i + 1);
+    h.send(ttsAudioFrame(input, 8000, 'ctx'));
+    await sleep(60);
+    expect(h.out.writes).toHaveLength(1);
+    expect(Array.from(h.out.writes[0]!.chunk)).toEqual(Array.from(input.subarray(0, 160)));
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitForWrites(2);
+    const last = h.out.writes[1]!.chunk;
+    expect(Array.from(last.subarray(0, 90))).toEqual(Array.from(input.subarray(160)));
+    expect(last.subarray(90).every((s) => s === 0)).toBe(true);
+  });
+
+  it('plays in real time: N chunks take N x chunkMs and are never written ahead of time', async () => {
+    const h = start({ chunkMs: 10 }, 8000);
+    h.audio(300); // 30 chunks, all queued at once
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitForWrites(30);
+    const t0 = h.out.writes[0]!.at;
+    for (const [i, w] of h.out.writes.entries()) expect(w.at - t0).toBeGreaterThanOrEqual(i * 10 - 2);
+    const span = h.out.writes[29]!.at - t0;
+    expect(span).toBeGreaterThanOrEqual(290 - 2);
+    expect(span).toBeLessThan(290 + 100);
+  });
+
+  it('corrects drift: after the event loop stalled it catches up to real time, never beyond', async () => {
+    const h = start({ chunkMs: 10 }, 8000);
+    h.out.stallAt = { index: 5, ms: 100 };
+    h.audio(300);
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitForWrites(30);
+    const t0 = h.out.writes[0]!.at;
+    for (const [i, w] of h.out.writes.entries()) expect(w.at - t0).toBeGreaterThanOrEqual(i * 10 - 2);
+    // A clock that only waits chunkMs after each write would be 100 ms late: 390 ms or more.
+    expect(h.out.writes[29]!.at - t0).toBeLessThan(360);
+  });
+
+  it('plays plain output-audio frames too, and passes upstream frames through', async () => {
+    const h = start({ chunkMs: 20 }, 16000);
+    h.send(outputAudioFrame(tone(640, 16000), 16000));
+    await h.waitForWrites(2);
+    expect(h.out.writes.map((w) => [w.sampleRate, w.chunk.length])).toEqual([
+      [16000, 320],
+      [16000, 320],
+    ]);
+    expect(h.out.sampleRate).toBe(16000);
+  });
+});
+
+describe('BaseOutputTransport: frames behind audio', () => {
+  it('releases tts-text once its audio has played, and llm-response-end after the whole reply', async () => {
+    const h = start({ chunkMs: 20, botStopGraceMs: 40 });
+    h.send(makeFrame('llm-response-start'));
+    h.send(makeFrame('tts-started', { contextId: 'ctx' }));
+    h.text('Hello world.');
+    h.audio(100);
+    h.text('Bye now.');
+    h.audio(60);
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    h.send(makeFrame('llm-response-end'));
+    await h.waitFor((f) => f.type === 'bot-stopped-speaking');
+    expect(h.out.writes).toHaveLength(8);
+    expect(h.types()).toEqual([
+      'llm-response-start',
+      'tts-started',
+      'bot-started-speaking',
+      'tts-text',
+      'tts-text',
+      'tts-stopped',
+      'llm-response-end',
+      'bot-stopped-speaking',
+    ]);
+    const [first, second] = h.down.ofType('tts-text');
+    expect(first!.text).toBe('Hello world.');
+    expect(first!.unheard).toBeUndefined();
+    // "Hello world." (chunks 0-4) is released when its audio has played, before "Bye now." plays.
+    expect(h.at(first)).toBeGreaterThanOrEqual(h.out.writes[4]!.at);
+    expect(h.at(first)).toBeLessThanOrEqual(h.out.writes[5]!.at + 1);
+    expect(h.at(second)).toBeGreaterThanOrEqual(h.out.writes[7]!.at);
+    // The reply ends once its last chunk has played: 8 chunks of 20 ms after the first one started.
+    const end = h.down.ofType('llm-response-end')[0];
+    expect(h.at(end)).toBeGreaterThanOrEqual(h.out.writes[7]!.at);
+    expect(h.at(end) - h.out.writes[0]!.at).toBeGreaterThanOrEqual(8 * 20 - 2);
+    // Frames that had nothing to wait for went straight through.
+    expect(h.at(h.down.ofType('tts-started')[0])).toBeLessThanOrEqual(h.out.writes[0]!.at + 1);
+  });
+
+  it('a tts-text with no audio queued yet waits for the audio pushed right after it', async () => {
+    const h = start({ chunkMs: 20, botStopGraceMs: 20 });
+    h.text('Just this.');
+    await Promise.resolve();
+    h.audio(40);
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitFor((f) => f.type === 'tts-stopped');
+    expect(h.at(h.down.ofType('tts-text')[0])).toBeGreaterThanOrEqual(h.out.writes[1]!.at);
+  });
+});
+
+describe('BaseOutputTransport: bot speaking', () => {
+  it('sends bot-started / bot-stopped-speaking both ways, stopped only after botStopGraceMs of silence', async () => {
+    const h = start({ chunkMs: 10, botStopGraceMs: 60 });
+    h.audio(50);
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitFor((f) => f.type === 'bot-stopped-speaking');
+    const kinds = (frames: Frame[]): string[] => frames.filter((f) => f.type.startsWith('bot-')).map((f) => f.type);
+    expect(kinds(h.down.downstream)).toEqual(['bot-started-speaking', 'bot-stopped-speaking']);
+    expect(kinds(h.up.upstream)).toEqual(['bot-started-speaking', 'bot-stopped-speaking']);
+    const started = h.down.ofType('bot-started-speaking')[0];
+    expect(Math.abs(h.at(started) - h.out.writes[0]!.at)).toBeLessThan(3);
+    // The 5 chunks play for 50 ms, then 60 ms of grace.
+    const stoppedAt = h.at(h.down.ofType('bot-stopped-speaking')[0]);
+    expect(stoppedAt - h.out.writes[0]!.at).toBeGreaterThanOrEqual(50 + 60 - 3);
+    expect(stoppedAt - h.out.writes.at(-1)!.at).toBeGreaterThanOrEqual(60 - 1);
+    expect(stoppedAt - h.out.writes.at(-1)!.at).toBeLessThan(10 + 60 + 80);
+    expect(h.out.botSpeaking).toBe(false);
+  });
+
+  it('a gap between sentences shorter than the grace does not toggle the state', async () => {
+    const h = start({ chunkMs: 10, botStopGraceMs: 150 });
+    let speakingInGap: boolean | undefined;
+    h.out.onWrite = (count) => {
+      if (count !== 4) return;
+      // 30 ms after the last chunk of the first sentence was written (20 ms after it finished playing).
+      setTimeout(() => {
+        speakingInGap = h.out.botSpeaking;
+        h.audio(40);
+        h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+      }, 30);
+    };
+    h.audio(40);
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitFor((f) => f.type === 'bot-stopped-speaking');
+    expect(speakingInGap).toBe(true);
+    expect(h.down.ofType('bot-started-speaking')).toHaveLength(1);
+    expect(h.down.ofType('bot-stopped-speaking')).toHaveLength(1);
+    expect(h.up.upstream.filter((f) => f.type === 'bot-started-speaking')).toHaveLength(1);
+    expect(h.out.writes).toHaveLength(8);
+  });
+
+  it('a gap longer than the grace makes two speaking turns', async () => {
+    const h = start({ chunkMs: 10, botStopGraceMs: 30 });
+    h.audio(30);
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitFor((f) => f.type === 'bot-stopped-speaking');
+    await sleep(20);
+    h.audio(30);
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitFor((f) => f.type === 'bot-stopped-speaking' && h.down.ofType('bot-stopped-speaking').length === 2);
+    expect(h.types().filter((t) => t.startsWith('bot-'))).toEqual([
+      'bot-started-speaking',
+      'bot-stopped-speaking',
+      'bot-started-speaking',
+      'bot-stopped-speaking',
+    ]);
+  });
+});
+
+describe('BaseOutputTransport: interruptions', () => {
+  const words = 'one two three four five six seven eight nine ten';
+
+  it('clears the queue at once and reports the heard share of the text and what was not heard', async () => {
+    const timersBefore = activeTimers();
+    const h = start({ chunkMs: 10, botStopGraceMs: 50 });
+    let interruptedAt = -1;
+    h.out.onWrite = (count) => {
+      if (count === 8) {
+        queueMicrotask(() => {
+          interruptedAt = performance.now();
+          h.send(makeFrame('interruption'));
+        });
+      }
+    };
+    h.send(makeFrame('tts-started', { contextId: 'c1' }));
+    h.text(words, 'c1');
+    h.audio(200, 'c1'); // 20 chunks
+    h.text('Next sentence here.', 'c1');
+    h.audio(100, 'c1');
+    h.send(makeFrame('tts-stopped', { contextId: 'c1' }));
+    h.text('Other utterance.', 'c2');
+    h.audio(50, 'c2');
+    await h.waitFor((f) => f.type === 'interruption');
+    expect(h.out.writes).toHaveLength(8);
+    await sleep(60);
+    expect(h.out.writes).toHaveLength(8); // nothing written after the interruption
+    expect(h.out.queuedAudioMs).toBe(0);
+
+    // 8 of the 20 chunks of the first text were played: 4 of its 10 words.
+    const texts = h.down.ofType('tts-text');
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toMatchObject({
+      text: 'one two three four',
+      unheard: 'five six seven eight nine ten Next sentence here.',
+      contextId: 'c1',
+    });
+    // Reported before the interruption passes on, with the bot stopped at once (both ways).
+    expect(h.types()).toEqual(['tts-started', 'bot-started-speaking', 'tts-text', 'bot-stopped-speaking', 'interruption']);
+    expect(h.up.upstream.map((f) => f.type)).toEqual(['bot-started-speaking', 'bot-stopped-speaking']);
+    expect(h.at(h.down.ofType('bot-stopped-speaking')[0]) - interruptedAt).toBeLessThan(5);
+    expect(h.out.botSpeaking).toBe(false);
+
+    // Playback goes on normally with the next utterance.
+    h.text('Yes?', 'c3');
+    h.audio(30, 'c3');
+    h.send(makeFrame('tts-stopped', { contextId: 'c3' }));
+    await h.waitFor((f) => f.type === 'tts-stopped' && f.contextId === 'c3');
+    expect(h.out.writes).toHaveLength(11);
+    expect(h.down.ofType('tts-text').at(-1)?.text).toBe('Yes?');
+    expect(h.down.ofType('tts-text').at(-1)?.unheard).toBeUndefined();
+
+    h.task.stopWhenDone();
+    await h.done;
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it('with word-level texts, the word being played counts as unheard and the later words are listed', async () => {
+    const h = start({ chunkMs: 10, botStopGraceMs: 50 });
+    h.out.onWrite = (count) => {
+      if (count === 6) queueMicrotask(() => h.send(makeFrame('interruption')));
+    };
+    h.text('alpha', 'c1', 0);
+    h.audio(40, 'c1');
+    h.text('beta', 'c1', 40);
+    h.audio(40, 'c1');
+    h.text('gamma', 'c1', 80);
+    h.audio(40, 'c1');
+    h.send(makeFrame('tts-stopped', { contextId: 'c1' }));
+    await h.waitFor((f) => f.type === 'interruption');
+    const texts = h.down.ofType('tts-text');
+    expect(texts.map((f) => ({ text: f.text, unheard: f.unheard, offsetMs: f.offsetMs }))).toEqual([
+      { text: 'alpha', unheard: undefined, offsetMs: 0 },
+      { text: '', unheard: 'beta gamma', offsetMs: 40 },
+    ]);
+  });
+
+  it('an interruption while nothing plays only passes on', async () => {
+    const h = start({ chunkMs: 10 });
+    h.send(makeFrame('interruption'));
+    await h.waitFor((f) => f.type === 'interruption');
+    expect(h.types()).toEqual(['interruption']);
+  });
+});
+
+describe('BaseOutputTransport: end, cancel, cleanup', () => {
+  it('an end frame passes after the audio before it has played, then stops the clock', async () => {
+    const timersBefore = activeTimers();
+    const h = start({ chunkMs: 10, botStopGraceMs: 30 });
+    h.text('Goodbye.');
+    h.audio(100);
+    h.task.stopWhenDone('bye');
+    await h.done;
+    expect(h.out.writes).toHaveLength(10);
+    const end = h.down.ofType('end')[0];
+    expect(h.at(end)).toBeGreaterThanOrEqual(h.out.writes[9]!.at);
+    // The text was heard before the end.
+    expect(h.types().slice(-2)).toEqual(['tts-text', 'end']);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+    // Audio arriving after the end is not played.
+    await h.out.queueFrame(ttsAudioFrame(tone(800, 8000), 8000));
+    await sleep(30);
+    expect(h.out.writes).toHaveLength(10);
+  });
+
+  it('cancel stops playback at once and leaves no timer behind', async () => {
+    const timersBefore = activeTimers();
+    const h = start({ chunkMs: 10 });
+    h.out.onWrite = (count) => {
+      if (count === 5) queueMicrotask(() => h.task.cancel('hang up'));
+    };
+    h.audio(500);
+    await h.done;
+    await sleep(40);
+    expect(h.out.writes).toHaveLength(5);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it('cleanup after an idle run leaves no timer behind', async () => {
+    const timersBefore = activeTimers();
+    const h = start({ chunkMs: 10 });
+    h.text('queued text only');
+    h.task.stopWhenDone();
+    await h.done;
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+    expect(h.types()).toEqual(['tts-text', 'end']);
+  });
+});

@@ -1,0 +1,227 @@
+// MemoryTransport: an in-process phone line. The caller side sends 20 ms frames in real time once connected
+// (silence between utterances), and records the agent audio the output transport plays.
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeFrame, ttsAudioFrame } from '../../../src/frames/index.js';
+import { silentLogger } from '../../../src/logging/index.js';
+import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { FrameCollector } from '../../../src/testing/frame-collector.js';
+import { MemoryTransport, type MemoryTransportOptions } from '../../../src/transports/memory/index.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Harness {
+  transport: MemoryTransport;
+  collector: FrameCollector;
+  task: PipelineTask;
+  done: Promise<void>;
+  events: { name: string; args: unknown[] }[];
+}
+
+const running: Harness[] = [];
+
+afterEach(async () => {
+  for (const h of running.splice(0)) {
+    h.transport.caller.hangUp();
+    await h.transport.close();
+    h.task.cancel('test over');
+    await h.done;
+  }
+});
+
+async function start(options: MemoryTransportOptions = {}, audioInSampleRate = 16000): Promise<Harness> {
+  const transport = new MemoryTransport(options);
+  const collector = new FrameCollector({ name: 'collector' });
+  const task = new PipelineTask(new Pipeline([transport.input, collector, transport.output]), {
+    logger: silentLogger,
+    audioInSampleRate,
+    audioOutSampleRate: 8000,
+  });
+  const events: Harness['events'] = [];
+  transport.events.on('caller-joined', () => events.push({ name: 'caller-joined', args: [] }));
+  transport.events.on('caller-left', (reason) => events.push({ name: 'caller-left', args: [reason] }));
+  transport.events.on('dtmf', (digit) => events.push({ name: 'dtmf', args: [digit] }));
+  const h: Harness = { transport, collector, task, done: task.run(), events };
+  running.push(h);
+  await sleep(0); // the StartFrame has reached the input transport: audio is accepted from now on
+  return h;
+}
+
+function speech(samples: number, value = 2000): Int16Array {
+  return new Int16Array(samples).fill(value);
+}
+
+const isSilent = (audio: Int16Array): boolean => audio.every((s) => s === 0);
+
+async function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error('timed out');
+    await sleep(2);
+  }
+}
+
+describe('MemoryTransport: the caller line', () => {
+  it('sends nothing before connect, then 20 ms frames of silence continuously in real time', async () => {
+    const h = await start();
+    const caller = h.transport.caller;
+    await sleep(40);
+    expect(caller.sent).toEqual([]);
+    expect(h.transport.callerConnected).toBe(false);
+
+    caller.connect();
+    expect(caller.isConnected).toBe(true);
+    expect(h.transport.callerConnected).toBe(true);
+    expect(h.events).toEqual([{ name: 'caller-joined', args: [] }]);
+    await until(() => caller.sent.length >= 11);
+    const t0 = caller.sent[0]!.at;
+    for (const [i, frame] of caller.sent.entries()) {
+      expect(frame.audio).toHaveLength(320); // 20 ms at 16 kHz
+      expect(isSilent(frame.audio)).toBe(true);
+      expect(frame.at - t0).toBeGreaterThanOrEqual(i * 20 - 2); // never ahead of real time
+    }
+    const span = caller.sent[10]!.at - t0;
+    expect(span).toBeGreaterThanOrEqual(200 - 2);
+    expect(span).toBeLessThan(200 + 80);
+    // Every frame reached the pipeline as input audio at the pipeline's rate.
+    const inputs = h.collector.ofType('input-audio');
+    expect(inputs.length).toBeGreaterThanOrEqual(11);
+    expect(inputs.every((f) => f.sampleRate === 16000 && f.audio.length === 320)).toBe(true);
+  });
+
+  it('resamples the caller audio to the pipeline input rate', async () => {
+    const h = await start({ callerSampleRate: 8000 }, 16000);
+    h.transport.caller.connect();
+    await until(() => h.collector.ofType('input-audio').length >= 5);
+    expect(h.transport.caller.sent[0]!.audio).toHaveLength(160);
+    const inputs = h.collector.ofType('input-audio');
+    expect(inputs.every((f) => f.sampleRate === 16000)).toBe(true);
+    const total = inputs.reduce((n, f) => n + f.audio.length, 0);
+    // Twice the samples, less the resampler's look-ahead still held back.
+    expect(total).toBeGreaterThan(2 * 160 * inputs.length - 64);
+    expect(total).toBeLessThanOrEqual(2 * 160 * inputs.length);
+  });
+
+  it('say() sends the speech in 20 ms frames (the last one padded) and resolves once it has all been sent', async () => {
+    const h = await start();
+    const caller = h.transport.caller;
+    caller.connect();
+    await sleep(30);
+    const before = caller.sent.length;
+    const saidAt = performance.now();
+    const said = caller.say(speech(1700)); // 106.25 ms: 6 frames, the last one partly silent
+    expect(caller.speaking).toBe(true);
+    await said;
+    const resolvedAt = performance.now();
+    expect(caller.speaking).toBe(false);
+    const speechFrames = caller.sent.slice(before).filter((f) => !isSilent(f.audio));
+    expect(speechFrames).toHaveLength(6);
+    // Sent at the line's pace (frame i of the line at 20 x i ms, never ahead), resolved once the last one went out.
+    const t0 = caller.sent[0]!.at;
+    for (const [i, frame] of caller.sent.entries()) expect(frame.at - t0).toBeGreaterThanOrEqual(i * 20 - 2);
+    expect(resolvedAt).toBeGreaterThanOrEqual(speechFrames[5]!.at);
+    expect(resolvedAt - saidAt).toBeGreaterThanOrEqual(100 - 2);
+    expect(resolvedAt - saidAt).toBeLessThan(100 + 20 + 100);
+    const last = speechFrames[5]!.audio;
+    expect(last.subarray(0, 100).every((s) => s === 2000)).toBe(true);
+    expect(isSilent(last.subarray(100))).toBe(true);
+    // Then silence again.
+    const count = caller.sent.length;
+    await until(() => caller.sent.length >= count + 2);
+    expect(caller.sent.slice(count).every((f) => isSilent(f.audio))).toBe(true);
+  });
+
+  it('queues successive utterances back to back', async () => {
+    const h = await start();
+    const caller = h.transport.caller;
+    caller.connect();
+    const first = caller.say(speech(640, 1000));
+    const second = caller.say(speech(640, 2000));
+    await Promise.all([first, second]);
+    const voiced = caller.sent.filter((f) => !isSilent(f.audio)).map((f) => f.audio[0]);
+    expect(voiced).toEqual([1000, 1000, 2000, 2000]);
+  });
+
+  it('say() before connecting rejects', async () => {
+    const h = await start();
+    await expect(h.transport.caller.say(speech(320))).rejects.toThrow(/not connected/);
+  });
+
+  it('hangUp emits caller-left, stops the line and settles pending speech', async () => {
+    const h = await start();
+    const caller = h.transport.caller;
+    caller.connect();
+    const said = caller.say(speech(16000)); // a whole second
+    await sleep(50);
+    caller.hangUp('bye');
+    await said; // resolves rather than hanging forever
+    expect(h.events.map((e) => e.name)).toEqual(['caller-joined', 'caller-left']);
+    expect(h.events[1]!.args).toEqual(['bye']);
+    expect(h.transport.callerConnected).toBe(false);
+    expect(caller.isConnected).toBe(false);
+    const sent = caller.sent.length;
+    await sleep(60);
+    expect(caller.sent).toHaveLength(sent);
+    caller.hangUp(); // idempotent
+    expect(h.events).toHaveLength(2);
+    await expect(caller.say(speech(320))).rejects.toThrow(/not connected/);
+  });
+
+  it('sendDTMF reaches the pipeline and the events', async () => {
+    const h = await start();
+    h.transport.caller.connect();
+    h.transport.caller.sendDTMF('5');
+    expect(h.collector.ofType('input-dtmf').map((f) => f.digit)).toEqual(['5']);
+    expect(h.events.at(-1)).toEqual({ name: 'dtmf', args: ['5'] });
+  });
+});
+
+describe('MemoryTransport: agent audio', () => {
+  it('records the played audio with the time each chunk was written; nextAudio and onAudio', async () => {
+    const h = await start({ chunkMs: 20 });
+    const caller = h.transport.caller;
+    caller.connect();
+    const next = caller.nextAudio();
+    const seen: number[] = [];
+    const off = caller.onAudio((chunk) => seen.push(chunk.at));
+    const sentAt = performance.now();
+    void h.task.queueFrame(ttsAudioFrame(new Int16Array(800).fill(1234), 8000, 'ctx')); // 100 ms
+    void h.task.queueFrame(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    const first = await next;
+    expect(first.sampleRate).toBe(8000);
+    expect(first.audio).toHaveLength(160);
+    expect(first.at - sentAt).toBeLessThan(20);
+    await until(() => caller.received.length >= 5);
+    expect(seen).toHaveLength(5);
+    off();
+    expect(caller.received.map((c) => c.audio.length)).toEqual([160, 160, 160, 160, 160]);
+    const t0 = caller.received[0]!.at;
+    for (const [i, c] of caller.received.entries()) expect(c.at - t0).toBeGreaterThanOrEqual(i * 20 - 2);
+    const all = caller.receivedAudio();
+    expect(all).toHaveLength(800);
+    expect(all.every((s) => s === 1234)).toBe(true);
+
+    void h.task.queueFrame(ttsAudioFrame(new Int16Array(160), 8000, 'ctx'));
+    await until(() => caller.received.length >= 6);
+    expect(seen).toHaveLength(5); // unsubscribed
+  });
+
+  it('close() stops the line without a caller-left event', async () => {
+    const h = await start();
+    h.transport.caller.connect();
+    await h.transport.close();
+    const sent = h.transport.caller.sent.length;
+    await sleep(50);
+    expect(h.transport.caller.sent).toHaveLength(sent);
+    expect(h.events.map((e) => e.name)).toEqual(['caller-joined']);
+    expect(h.transport.callerConnected).toBe(false);
+  });
+
+  it('audio sent by the caller before the pipeline starts is dropped', async () => {
+    const transport = new MemoryTransport();
+    transport.caller.connect();
+    await sleep(30);
+    expect(transport.caller.sent.length).toBeGreaterThan(0);
+    expect(transport.input.pushAudio(new Int16Array(320), 16000)).toBe(false);
+    transport.caller.hangUp();
+  });
+});

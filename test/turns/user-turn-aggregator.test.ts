@@ -1,0 +1,418 @@
+// UserTurnAggregator driven frame by frame: a collector before it records what it asks of the task upstream
+// (interruption-task), a collector after it records the user turns it sends on (llm-context, speak).
+import { afterEach, describe, expect, it } from 'vitest';
+import { inputAudioFrame, makeFrame, type Frame, type FrameDirection } from '../../src/frames/index.js';
+import { LLMContext } from '../../src/llm/context.js';
+import { silentLogger } from '../../src/logging/index.js';
+import { FrameCollector } from '../../src/testing/frame-collector.js';
+import {
+  MinDurationInterruptionStrategy,
+  MinWordsInterruptionStrategy,
+  UserTurnAggregator,
+  type UserTurnAggregatorOptions,
+} from '../../src/turns/index.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Probe extends FrameCollector {
+  readonly arrivals = new Map<Frame, number>();
+
+  protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    this.arrivals.set(frame, performance.now());
+    return super.processFrame(frame, direction);
+  }
+}
+
+interface Harness {
+  aggregator: UserTurnAggregator;
+  context: LLMContext;
+  up: Probe;
+  down: Probe;
+  turns: string[];
+  send(frame: Frame): void;
+  userStarts(): void;
+  userStops(): void;
+  final(text: string): void;
+  interim(text: string): void;
+  botStarts(): void;
+  botStops(): void;
+  /** `ms` of caller audio at 16 kHz. */
+  audio(ms: number): void;
+  interruptions(): number;
+  userMessages(): string[];
+}
+
+const running: UserTurnAggregator[] = [];
+
+afterEach(async () => {
+  for (const aggregator of running.splice(0)) await aggregator.cleanup();
+});
+
+function start(options: Partial<UserTurnAggregatorOptions> = {}): Harness {
+  const context = new LLMContext([{ role: 'system', content: 'You are a test.' }]);
+  const turns: string[] = [];
+  const aggregator = new UserTurnAggregator({ context, onUserTurn: (text) => turns.push(text), ...options });
+  const up = new Probe({ name: 'up' });
+  const down = new Probe({ name: 'down' });
+  up.link(aggregator).link(down);
+  for (const p of [up, aggregator, down]) p.setup({ observers: [], logger: silentLogger });
+  running.push(aggregator);
+  const send = (frame: Frame): void => void up.queueFrame(frame);
+  send(makeFrame('start', { audioInSampleRate: 16000, audioOutSampleRate: 8000, allowInterruptions: true, enableMetrics: false }));
+  return {
+    aggregator,
+    context,
+    up,
+    down,
+    turns,
+    send,
+    userStarts: () => send(makeFrame('user-started-speaking')),
+    userStops: () => send(makeFrame('user-stopped-speaking')),
+    final: (text) => send(makeFrame('transcription', { text, final: true, userId: 'caller' })),
+    interim: (text) => send(makeFrame('transcription', { text, final: false, userId: 'caller' })),
+    // The output transport sends these both ways; the aggregator sits upstream of it and sees the upstream copy.
+    botStarts: () => void aggregator.queueFrame(makeFrame('bot-started-speaking'), 'upstream'),
+    botStops: () => void aggregator.queueFrame(makeFrame('bot-stopped-speaking'), 'upstream'),
+    audio: (ms) => send(inputAudioFrame(new Int16Array((ms * 16000) / 1000).fill(500), 16000)),
+    interruptions: () => up.upstream.filter((f) => f.type === 'interruption-task').length,
+    userMessages: () => context.messages.filter((m) => m.role === 'user').map((m) => m.content),
+  };
+}
+
+function llmContexts(h: Harness): Frame[] {
+  return h.down.ofType('llm-context');
+}
+
+describe('UserTurnAggregator: turns', () => {
+  it('the final transcripts between VAD start and stop form one user message and one llm-context', () => {
+    const h = start();
+    h.userStarts();
+    h.interim('Hello');
+    h.final('Hello there.');
+    h.interim('How are');
+    h.final('How are you?');
+    expect(llmContexts(h)).toEqual([]); // nothing before the turn ends
+    h.userStops();
+    expect(h.userMessages()).toEqual(['Hello there. How are you?']);
+    expect(h.turns).toEqual(['Hello there. How are you?']);
+    const frames = h.down.ofType('llm-context');
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.context).toBe(h.context);
+    // The VAD frames pass on; transcripts and caller audio stop here.
+    expect(h.down.downstream.map((f) => f.type).sort()).toEqual(
+      ['llm-context', 'start', 'user-started-speaking', 'user-stopped-speaking'],
+    );
+  });
+
+  it('caller audio and transcripts are consumed', () => {
+    const h = start();
+    h.userStarts();
+    h.audio(20);
+    h.final('hi');
+    expect(h.down.ofType('input-audio')).toEqual([]);
+    expect(h.down.ofType('transcription')).toEqual([]);
+  });
+
+  it('a final arriving after VAD stop completes the turn', async () => {
+    const h = start({ finalTranscriptTimeoutMs: 200 });
+    h.userStarts();
+    h.interim('what is the');
+    h.userStops();
+    await sleep(30);
+    expect(llmContexts(h)).toEqual([]);
+    h.final('What is the time?');
+    expect(h.userMessages()).toEqual(['What is the time?']);
+    expect(llmContexts(h)).toHaveLength(1);
+    await sleep(220); // the wait's timer is gone: no second commit
+    expect(llmContexts(h)).toHaveLength(1);
+    expect(h.userMessages()).toEqual(['What is the time?']);
+  });
+
+  it('a turn with no transcript at VAD stop waits for the final', async () => {
+    const h = start({ finalTranscriptTimeoutMs: 200 });
+    h.userStarts();
+    h.userStops();
+    await sleep(20);
+    h.final('Late words.');
+    expect(h.userMessages()).toEqual(['Late words.']);
+  });
+
+  it('when no final comes within finalTranscriptTimeoutMs, the latest interim is used', async () => {
+    const h = start({ finalTranscriptTimeoutMs: 50 });
+    h.userStarts();
+    h.final('First part.');
+    h.interim('and the second');
+    const stoppedAt = performance.now();
+    h.userStops();
+    await sleep(20);
+    expect(llmContexts(h)).toEqual([]);
+    const deadline = performance.now() + 1000;
+    while (llmContexts(h).length === 0 && performance.now() < deadline) await sleep(2);
+    expect(h.down.arrivals.get(llmContexts(h)[0]!)! - stoppedAt).toBeGreaterThanOrEqual(45);
+    expect(h.userMessages()).toEqual(['First part. and the second']);
+  });
+
+  it('a turn with no words at all adds nothing', async () => {
+    const h = start({ finalTranscriptTimeoutMs: 30 });
+    h.userStarts();
+    h.final('   ');
+    h.userStops();
+    await sleep(60);
+    expect(h.userMessages()).toEqual([]);
+    expect(llmContexts(h)).toEqual([]);
+  });
+
+  it('a final with no VAD turn is a turn by itself', () => {
+    const h = start();
+    h.final('Just text.');
+    expect(h.userMessages()).toEqual(['Just text.']);
+    h.final('More text.');
+    expect(h.userMessages()).toEqual(['Just text.', 'More text.']);
+    expect(llmContexts(h)).toHaveLength(2);
+  });
+
+  it('a new turn starting while the last one waits for its final commits the last one first', () => {
+    const h = start({ finalTranscriptTimeoutMs: 1000 });
+    h.userStarts();
+    h.final('One.');
+    h.interim('and');
+    h.userStops();
+    h.userStarts();
+    expect(h.userMessages()).toEqual(['One.']);
+    h.final('Two.');
+    h.userStops();
+    expect(h.userMessages()).toEqual(['One.', 'Two.']);
+  });
+});
+
+describe('UserTurnAggregator: interruption strategies', () => {
+  it('with no strategy (null), the caller starting to speak interrupts at once', () => {
+    const h = start({ interruptionStrategy: null });
+    h.userStarts();
+    expect(h.interruptions()).toBe(1);
+    h.final('hi');
+    h.userStops();
+    h.botStarts();
+    h.userStarts();
+    expect(h.interruptions()).toBe(2);
+    // Speech over the bot is never discarded then.
+    h.final('stop');
+    h.userStops();
+    expect(h.userMessages()).toEqual(['hi', 'stop']);
+  });
+
+  it('MinWords(2) while the bot speaks: one word does not interrupt, two words do (once)', () => {
+    const h = start({ interruptionStrategy: new MinWordsInterruptionStrategy({ minWords: 2 }) });
+    h.botStarts();
+    h.userStarts();
+    expect(h.interruptions()).toBe(0);
+    h.interim('wait');
+    expect(h.interruptions()).toBe(0);
+    h.interim('wait a');
+    expect(h.interruptions()).toBe(1);
+    h.interim('wait a moment');
+    h.final('Wait a moment.');
+    expect(h.interruptions()).toBe(1);
+    h.botStops(); // the output transport stops at the interruption
+    h.userStops();
+    expect(h.userMessages()).toEqual(['Wait a moment.']);
+  });
+
+  it('the words of finals and interim together count', () => {
+    const h = start({ interruptionStrategy: new MinWordsInterruptionStrategy({ minWords: 3 }) });
+    h.botStarts();
+    h.userStarts();
+    h.final('No,');
+    h.interim('not');
+    expect(h.interruptions()).toBe(0);
+    h.interim('not that');
+    expect(h.interruptions()).toBe(1);
+  });
+
+  it('MinDuration counts the caller audio of the turn', () => {
+    const h = start({ interruptionStrategy: new MinDurationInterruptionStrategy({ seconds: 0.1 }) });
+    h.botStarts();
+    h.audio(60); // before the turn: not counted
+    h.userStarts();
+    h.audio(40);
+    h.audio(40);
+    expect(h.interruptions()).toBe(0);
+    h.audio(20);
+    expect(h.interruptions()).toBe(1);
+  });
+
+  it('a turn spoken over the bot that never satisfied the strategy is discarded', () => {
+    const h = start({ interruptionStrategy: new MinWordsInterruptionStrategy({ minWords: 2 }) });
+    h.botStarts();
+    h.userStarts();
+    h.final('Yeah.');
+    h.userStops();
+    expect(h.interruptions()).toBe(0);
+    expect(h.userMessages()).toEqual([]);
+    expect(llmContexts(h)).toEqual([]);
+    expect(h.turns).toEqual([]);
+    // The next turn, over a silent bot, is taken whatever its length.
+    h.botStops();
+    h.userStarts();
+    h.final('Okay.');
+    h.userStops();
+    expect(h.userMessages()).toEqual(['Okay.']);
+    expect(h.interruptions()).toBe(0);
+  });
+
+  it('a VAD-less final over the bot that does not satisfy the strategy is discarded too', () => {
+    const h = start({ interruptionStrategy: new MinWordsInterruptionStrategy({ minWords: 2 }) });
+    h.botStarts();
+    h.final('Uh-huh.');
+    expect(h.userMessages()).toEqual([]);
+    expect(llmContexts(h)).toEqual([]);
+    h.final('Stop please.');
+    expect(h.interruptions()).toBe(1);
+    expect(h.userMessages()).toEqual(['Stop please.']);
+  });
+
+  it('a turn that began over the bot may still interrupt after the bot went quiet', () => {
+    const h = start({ interruptionStrategy: new MinWordsInterruptionStrategy({ minWords: 2 }) });
+    h.botStarts();
+    h.userStarts();
+    h.botStops();
+    h.interim('hold on');
+    expect(h.interruptions()).toBe(1);
+    h.final('Hold on.');
+    h.userStops();
+    expect(h.userMessages()).toEqual(['Hold on.']);
+  });
+
+  it('over a silent bot, speech never interrupts and is always taken', () => {
+    const h = start({ interruptionStrategy: new MinWordsInterruptionStrategy({ minWords: 2 }) });
+    h.userStarts();
+    h.final('Hi.');
+    h.interim('how are you');
+    h.final('How are you?');
+    h.userStops();
+    expect(h.interruptions()).toBe(0);
+    expect(h.userMessages()).toEqual(['Hi. How are you?']);
+  });
+
+  it('allowInterruptions false never interrupts and keeps the speech', () => {
+    for (const interruptionStrategy of [null, new MinWordsInterruptionStrategy({ minWords: 1 })]) {
+      const h = start({ allowInterruptions: false, interruptionStrategy });
+      h.botStarts();
+      h.userStarts();
+      h.audio(200);
+      h.final('Stop talking please.');
+      h.userStops();
+      expect(h.interruptions()).toBe(0);
+      expect(h.userMessages()).toEqual(['Stop talking please.']);
+    }
+  });
+});
+
+describe('UserTurnAggregator: false interruptions', () => {
+  it('with no words after an interruption within falseInterruptionMs, the bot says what it had left', async () => {
+    const h = start({
+      interruptionStrategy: new MinDurationInterruptionStrategy({ seconds: 0.04 }),
+      falseInterruptionMs: 60,
+      finalTranscriptTimeoutMs: 20,
+      unheardText: () => 'the rest of my sentence.',
+    });
+    h.botStarts();
+    h.userStarts();
+    h.audio(60); // a cough: long enough to interrupt
+    expect(h.interruptions()).toBe(1);
+    const interruptedAt = performance.now();
+    h.botStops();
+    h.userStops();
+    await sleep(30);
+    expect(h.down.ofType('speak')).toEqual([]);
+    const deadline = performance.now() + 1000;
+    while (h.down.ofType('speak').length === 0 && performance.now() < deadline) await sleep(2);
+    const speak = h.down.ofType('speak');
+    expect(speak.map((f) => f.text)).toEqual(['the rest of my sentence.']);
+    expect(h.down.arrivals.get(speak[0]!)! - interruptedAt).toBeGreaterThanOrEqual(55);
+    expect(h.userMessages()).toEqual([]);
+    await sleep(80);
+    expect(h.down.ofType('speak')).toHaveLength(1); // once
+  });
+
+  it('with no strategy, a VAD turn without words over the bot is a false interruption', async () => {
+    const h = start({ interruptionStrategy: null, falseInterruptionMs: 40, unheardText: () => 'as I was saying.' });
+    h.botStarts();
+    h.userStarts();
+    expect(h.interruptions()).toBe(1);
+    h.botStops();
+    h.userStops();
+    await sleep(90);
+    expect(h.down.ofType('speak').map((f) => f.text)).toEqual(['as I was saying.']);
+  });
+
+  it('a transcript after the interruption means it was real: the bot does not resume', async () => {
+    const h = start({
+      interruptionStrategy: new MinDurationInterruptionStrategy({ seconds: 0.04 }),
+      falseInterruptionMs: 60,
+      unheardText: () => 'the rest of my sentence.',
+    });
+    h.botStarts();
+    h.userStarts();
+    h.audio(60);
+    h.botStops();
+    h.final('Wait.');
+    h.userStops();
+    await sleep(120);
+    expect(h.down.ofType('speak')).toEqual([]);
+    expect(h.userMessages()).toEqual(['Wait.']);
+  });
+
+  it('the transcript that caused the interruption counts: a real barge-in is not resumed', async () => {
+    // MinWords interrupts on a transcript; when that transcript is a final, no other one may follow.
+    const h = start({ falseInterruptionMs: 50, unheardText: () => 'the rest of my sentence.' });
+    h.botStarts();
+    h.userStarts();
+    h.final('Stop.');
+    expect(h.interruptions()).toBe(1);
+    h.botStops();
+    h.userStops();
+    expect(h.userMessages()).toEqual(['Stop.']);
+    await sleep(100);
+    expect(h.down.ofType('speak')).toEqual([]);
+  });
+
+  it('no resume when the caller is still speaking, nor when there is nothing left to say', async () => {
+    const speaking = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: () => 'more.' });
+    speaking.botStarts();
+    speaking.userStarts();
+    speaking.botStops();
+    await sleep(70);
+    expect(speaking.down.ofType('speak')).toEqual([]);
+
+    const nothing = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: () => '  ' });
+    nothing.botStarts();
+    nothing.userStarts();
+    nothing.botStops();
+    nothing.userStops();
+    await sleep(70);
+    expect(nothing.down.ofType('speak')).toEqual([]);
+  });
+
+  it('an interruption while the bot is silent sets no false-interruption watch', async () => {
+    const h = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: () => 'more.' });
+    h.userStarts();
+    h.userStops();
+    await sleep(70);
+    expect(h.interruptions()).toBe(1);
+    expect(h.down.ofType('speak')).toEqual([]);
+  });
+
+  it('end and cleanup clear the timers', async () => {
+    const h = start({ interruptionStrategy: null, falseInterruptionMs: 30, finalTranscriptTimeoutMs: 30, unheardText: () => 'more.' });
+    h.botStarts();
+    h.userStarts();
+    h.interim('some words');
+    h.botStops();
+    h.userStops();
+    h.send(makeFrame('end'));
+    await sleep(70);
+    expect(h.down.ofType('speak')).toEqual([]);
+    expect(h.userMessages()).toEqual([]);
+  });
+});
