@@ -239,9 +239,30 @@ describe('Gemini adapter', () => {
     expect(toGeminiTools([])).toEqual([]);
   });
 
-  it('cleans anyOf branches', () => {
+  it('turns a nullable anyOf (zod .nullable()) into nullable, cleaning the branch', () => {
     expect(toGeminiSchema({ anyOf: [{ type: 'string', $id: 'x' }, { type: 'null' }], examples: ['a'] })).toEqual({
-      anyOf: [{ type: 'string' }, { type: 'null' }],
+      type: 'string',
+      nullable: true,
+    });
+    expect(toGeminiSchema({ oneOf: [{ type: 'string' }, { type: 'integer' }] })).toEqual({
+      anyOf: [{ type: 'string' }, { type: 'integer' }],
+    });
+  });
+
+  it('rewrites type lists, merges allOf and removes what Gemini has no equivalent for', () => {
+    expect(toGeminiSchema({ type: ['string', 'null'], description: 'd' })).toEqual({ type: 'string', nullable: true, description: 'd' });
+    expect(toGeminiSchema({ type: ['string', 'number'] })).toEqual({ anyOf: [{ type: 'string' }, { type: 'number' }] });
+    expect(
+      toGeminiSchema({
+        allOf: [
+          { type: 'object', properties: { a: { type: 'string' } } },
+          { properties: { b: { type: ['integer', 'null'] } }, required: ['b'] },
+        ],
+      }),
+    ).toEqual({ type: 'object', properties: { a: { type: 'string' }, b: { type: 'integer', nullable: true } }, required: ['b'] });
+    expect(toGeminiSchema({ type: 'object', $defs: { x: {} }, not: { type: 'null' }, properties: { r: { $ref: '#/$defs/x' } } })).toEqual({
+      type: 'object',
+      properties: { r: {} },
     });
   });
 });

@@ -97,9 +97,11 @@ const GEMINI_UNSUPPORTED_KEYWORDS = new Set([
 ]);
 
 /** Keywords whose value is a map of name -> schema. */
-const SCHEMA_MAP_KEYWORDS = new Set(['properties', '$defs', 'definitions']);
+const SCHEMA_MAP_KEYWORDS = new Set(['properties']);
+/** Keywords with no Gemini equivalent: removed (see toGeminiSchema). */
+const GEMINI_DROPPED_KEYWORDS = new Set(['not', '$ref', '$defs', 'definitions']);
 /** Keywords whose value is a schema or a list of schemas. */
-const SUBSCHEMA_KEYWORDS = new Set(['items', 'anyOf', 'oneOf', 'allOf', 'not']);
+const SUBSCHEMA_KEYWORDS = new Set(['items']);
 
 function cleanSubschema(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(cleanSubschema);
@@ -107,16 +109,39 @@ function cleanSubschema(value: unknown): unknown {
 }
 
 /**
- * A JSON Schema with the keywords Gemini rejects removed, at every nesting level. Only schema positions are
- * walked, so a property that happens to be named `additionalProperties` survives. `const` becomes a one-value
- * `enum`, which Gemini understands.
+ * A JSON Schema in the subset Gemini accepts, at every nesting level. Only schema positions are walked, so a
+ * property that happens to be named `additionalProperties` survives. Rewrites rather than drops where the
+ * meaning can be kept (zod emits these for `.nullable()` and unions, and Gemini answers 400 to them):
+ * - `const` becomes a one-value `enum`;
+ * - `type: [T, "null"]` becomes `type: T, nullable: true`; several types become `anyOf`;
+ * - `anyOf`/`oneOf` members `{ type: "null" }` become `nullable: true` (a single remaining member is inlined);
+ *   `oneOf` becomes `anyOf`; `allOf` members are merged into the schema;
+ * - `not`, `$ref`, `$defs` and `definitions` have no Gemini equivalent and are removed.
  */
 export function toGeminiSchema(schema: JSONSchema): JSONObject {
-  const out: JSONObject = {};
+  let out: JSONObject = {};
   for (const [key, value] of Object.entries(schema)) {
-    if (GEMINI_UNSUPPORTED_KEYWORDS.has(key)) continue;
+    if (GEMINI_UNSUPPORTED_KEYWORDS.has(key) || GEMINI_DROPPED_KEYWORDS.has(key)) continue;
     if (key === 'const') {
       if (!('enum' in schema)) out.enum = [value];
+    } else if (key === 'type' && Array.isArray(value)) {
+      const types = value.filter((t): t is string => typeof t === 'string' && t !== 'null');
+      if (value.includes('null')) out.nullable = true;
+      if (types.length === 1) out.type = types[0]!;
+      else if (types.length > 1) out.anyOf = types.map((t) => ({ type: t }));
+    } else if ((key === 'anyOf' || key === 'oneOf') && Array.isArray(value)) {
+      const members = value.filter((m) => !(isJSONObject(m) && m.type === 'null' && Object.keys(m).length === 1));
+      if (members.length !== value.length) out.nullable = true;
+      const cleaned = members.map(cleanSubschema);
+      if (cleaned.length === 1 && isJSONObject(cleaned[0])) out = { ...cleaned[0], ...out };
+      else if (cleaned.length > 1) out.anyOf = cleaned;
+    } else if (key === 'allOf' && Array.isArray(value)) {
+      for (const member of value.map(cleanSubschema)) {
+        if (!isJSONObject(member)) continue;
+        const properties = { ...(isJSONObject(out.properties) ? out.properties : {}), ...(isJSONObject(member.properties) ? member.properties : {}) };
+        out = { ...out, ...member };
+        if (Object.keys(properties).length > 0) out.properties = properties;
+      }
     } else if (SCHEMA_MAP_KEYWORDS.has(key) && isJSONObject(value)) {
       out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, cleanSubschema(sub)]));
     } else if (SUBSCHEMA_KEYWORDS.has(key)) {
