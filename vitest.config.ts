@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
 export default defineConfig({
+  // Examples import the package by its name, as users do; in the repository that is the source.
+  resolve: {
+    alias: [
+      { find: /^piopiy-ai$/, replacement: src('index.ts') },
+      { find: /^piopiy-ai\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^piopiy-ai\/services\/(.+)$/, replacement: src('services/$1/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',

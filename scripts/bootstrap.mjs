@@ -14,7 +14,13 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Debian packages, each with the binary or file whose presence tells it is installed. */
-const DEBIAN_PACKAGES = [{ name: 'sox', probe: '/usr/bin/sox', why: 'checks that written WAV files are readable' }];
+const DEBIAN_PACKAGES = [
+  { name: 'sox', probe: '/usr/bin/sox', why: 'checks that written WAV files are readable' },
+  { name: 'espeak-ng', probe: '/usr/bin/espeak-ng', why: 'EspeakTTSService and its tests' },
+  { name: 'libsphinxbase3', probe: '/usr/share/doc/libsphinxbase3/copyright', why: 'needed by libpocketsphinx3' },
+  { name: 'libpocketsphinx3', probe: '/usr/share/doc/libpocketsphinx3/copyright', why: 'PocketsphinxSTTService, the offline STT of the demo' },
+  { name: 'pocketsphinx-en-us', probe: '/usr/share/pocketsphinx/model/en-us/en-us.lm.bin', why: 'the US English model of PocketsphinxSTTService' },
+];
 
 function log(message) {
   process.stderr.write(`[bootstrap] ${message}\n`);

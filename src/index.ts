@@ -8,4 +8,6 @@ export * from './llm/index.js';
 export * from './turns/index.js';
 export * from './services/base/index.js';
 export * from './transports/index.js';
+export * from './piopiy/index.js';
 export * from './voice-agent/index.js';
+export * from './agent/index.js';

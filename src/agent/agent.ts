@@ -114,6 +114,18 @@ export class Agent {
       if (this.accepting) this.logger.warn({ reason }, 'signaling connection lost; reconnecting (calls in progress go on)');
     });
     socket.io.on('reconnect', (attempt) => this.logger.info({ attempt }, 'signaling reconnected'));
+    // socket.io does not retry by itself when the server refuses the handshake (e.g. while it restarts); an agent
+    // must stay reachable, so it keeps trying with a capped backoff and says so.
+    let refusals = 0;
+    socket.on('connect', () => (refusals = 0));
+    socket.on('connect_error', (error) => {
+      if (socket.active || !this.accepting) return;
+      const delayMs = Math.min(30_000, 1000 * 2 ** refusals++);
+      this.logger.warn({ err: error, retryInMs: delayMs }, 'signaling refused the reconnection; retrying');
+      setTimeout(() => {
+        if (this.accepting && this.socket === socket && !socket.connected) socket.connect();
+      }, delayMs).unref();
+    });
     if (this.options.handleSignals ?? true) {
       process.once('SIGINT', this.onSignal);
       process.once('SIGTERM', this.onSignal);

@@ -1,6 +1,11 @@
-// The `piopiy-ai` command line. Subcommands arrive with the features they run (demo, dev, start).
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+// The `piopiy-ai` command line.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, Option } from 'commander';
+import { DEFAULT_LINES, runDemo } from './demo.js';
+
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export function packageVersion(): string {
   // src/cli/ and dist/cli/ both sit two folders below package.json.
@@ -8,10 +13,61 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
+/** TypeScript agent files run through tsx's loader when the CLI itself runs as compiled JavaScript. */
+async function prepareToImport(file: string): Promise<string> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`agent file not found: ${file}`);
+  if (/\.[mc]?ts$/.test(path) && !process.execArgv.some((a) => a.includes('tsx'))) {
+    const { register } = await import('tsx/esm/api');
+    register();
+  }
+  return path;
+}
+
 export function createProgram(): Command {
-  return new Command('piopiy-ai')
+  const program = new Command('piopiy-ai')
     .description('Real-time voice AI agents on phone lines: VAD, speech-to-text, an LLM with tools, text-to-speech.')
     .version(packageVersion(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .showHelpAfterError();
+
+  program
+    .command('demo')
+    .description('run an agent against the local Piopiy simulator and place one simulated call (offline, no keys)')
+    .option('--agent <file>', 'the agent file to run', `${packageRoot}examples/transfer-agent.ts`)
+    .addOption(new Option('--say <text>', 'a line the caller says (repeatable); default: ask for a human').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
+    .option('--json', 'print one JSON summary as the last line (the transcript goes to stderr)')
+    .option('--recording-dir <dir>', 'where to write the stereo WAV recording')
+    .option('--timeout <secs>', 'longest the call may take', '60')
+    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string }) => {
+      const json = opts.json === true;
+      const print = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
+      const agentFile = await prepareToImport(opts.agent);
+      const result = await runDemo({
+        agentFile,
+        say: opts.say ?? DEFAULT_LINES,
+        json,
+        recordingDir: opts.recordingDir,
+        timeoutSecs: Number(opts.timeout),
+        expectTransfer: opts.say === undefined,
+        out: print,
+        progress: (line) => process.stderr.write(`… ${line}\n`),
+      });
+      print(`recording: ${result.recording}`);
+      if (result.transferredTo !== null) print(`transferred to ${result.transferredTo}`);
+      if (!result.ok) process.stderr.write(`demo failed: ${result.reason ?? 'unknown reason'}\n`);
+      if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      process.exitCode = result.ok ? 0 : 1;
+    });
+
+  program
+    .command('start')
+    .description('serve real Piopiy calls with an agent file (needs AGENT_ID and AGENT_TOKEN)')
+    .argument('<agent-file>', 'the agent file (it creates an Agent and connects it)')
+    .action(async (file: string) => {
+      const path = await prepareToImport(file);
+      await import(pathToFileURL(path).href);
+    });
+
+  return program;
 }

@@ -88,6 +88,8 @@ export class FakeTTSService extends TTSService {
   private readonly latencyMs: number;
   private readonly wordTimestamps: boolean;
   private readonly chunkMs: number;
+  /** The utterance being synthesised: sentences of one context arrive one after another. */
+  private utterance = { contextId: '', offsetMs: 0 };
 
   constructor(options: FakeTTSOptions = {}) {
     super({ sampleRate: options.sampleRate ?? 24000, name: options.name ?? 'fake-tts', model: 'fake' });
@@ -106,9 +108,13 @@ export class FakeTTSService extends TTSService {
     this.spoken.push(text);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     if (options.signal.aborted) return;
+    // Like a vendor, word offsets count from the start of the utterance (all sentences of one context).
+    if (this.utterance.contextId !== options.contextId) this.utterance = { contextId: options.contextId, offsetMs: 0 };
+    const utteranceStartMs = this.utterance.offsetMs;
+    this.utterance.offsetMs += this.durationMs(text);
     if (this.wordTimestamps) {
       for (const match of text.matchAll(/\S+/g)) {
-        yield { type: 'word', text: match[0], offsetMs: (match.index ?? 0) * this.msPerCharacter };
+        yield { type: 'word', text: match[0], offsetMs: utteranceStartMs + (match.index ?? 0) * this.msPerCharacter };
       }
     }
     const total = Math.round((this.durationMs(text) * this.sampleRate) / 1000);

@@ -7,3 +7,6 @@ export * from './fakes/sse.js';
 export * from './fakes/openai-audio.js';
 export * from './fakes/anthropic.js';
 export * from './fakes/gemini.js';
+export * from './fakes/deepgram.js';
+export * from './fakes/cartesia.js';
+export * from './fakes/elevenlabs.js';

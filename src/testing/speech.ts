@@ -1,7 +1,7 @@
 // Real caller speech, made offline: Flite speech at the rate a test needs, plus silence and concatenation to build
 // turns ("1 s silence, a sentence, 1 s silence") with known speech boundaries.
 import { concatInt16, resample } from '../audio/index.js';
-import { synthesizeWithFlite, type FliteVoice } from '../services/local/flite/index.js';
+import { synthesizeWithFlite, type FliteVoice } from '../services/local/flite/flite-engine.js';
 
 export type SpeechSampleRate = 8000 | 16000 | 24000 | 48000;
 

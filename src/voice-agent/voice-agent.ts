@@ -94,7 +94,7 @@ export type VoiceAgentDiagnostic =
 const DEFAULT_REPROMPT = 'Are you still there?';
 const DEFAULT_GOODBYE = "I haven't heard from you, so I'll end the call now. Goodbye!";
 
-/** Watches the end of the pipeline: activity for the idle timer, tool results and metrics for listeners. */
+/** Watches the end of the pipeline: activity for the idle timer, and metrics for listeners. */
 class SessionMonitor extends FrameProcessor {
   constructor(private readonly onFrame: (frame: Frame) => void) {
     super({ name: 'session-monitor' });
@@ -183,6 +183,14 @@ export class VoiceAgent {
       call: this.options.call,
       filler: this.options.toolFiller,
       fillerAfterMs: this.options.toolFillerAfterMs,
+      onToolResult: (outcome) =>
+        this.events.emit('tool-call', {
+          toolCallId: outcome.toolCallId,
+          name: outcome.name,
+          arguments: outcome.arguments,
+          result: outcome.result,
+          error: outcome.error,
+        }),
     });
 
     const assistant = new AssistantAggregator({
@@ -286,15 +294,6 @@ export class VoiceAgent {
       case 'bot-stopped-speaking':
         this.botSpeaking = false;
         break;
-      case 'function-call-result':
-        this.events.emit('tool-call', {
-          toolCallId: frame.toolCallId,
-          name: frame.name,
-          arguments: frame.arguments,
-          result: frame.result,
-          error: frame.error,
-        });
-        return;
       case 'metrics':
         for (const data of frame.data) this.events.emit('metrics', data);
         return;

@@ -39,6 +39,8 @@ export interface LLMToolSettings {
   /** Spoken once when tools run longer than `fillerAfterMs` and the bot is silent; false for none. */
   filler?: string | false;
   fillerAfterMs?: number;
+  /** Called with each tool call's outcome as soon as it is known. */
+  onToolResult?: (outcome: ToolOutcome) => void;
 }
 
 const DEFAULT_APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
@@ -251,6 +253,11 @@ export abstract class LLMService extends FrameProcessor {
         }),
       );
       for (const outcome of outcomes) {
+        try {
+          settings?.onToolResult?.(outcome);
+        } catch (error) {
+          this.logger.warn({ err: error }, 'onToolResult callback threw; ignored');
+        }
         if (outcome.error !== undefined) {
           this.logger.warn({ tool: outcome.name, toolCallId: outcome.toolCallId }, `tool call failed: ${outcome.error}`);
         }

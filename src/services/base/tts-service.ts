@@ -54,6 +54,8 @@ export abstract class TTSService extends FrameProcessor {
   /** Context of the LLM response in progress, if any. */
   private responseContext: string | undefined;
   private startedContext: string | undefined;
+  /** Audio already produced for the utterance in progress (word timings are relative to its start). */
+  private utteranceAudioMs = 0;
   /** An interruption cut the LLM response in progress short: its remaining text is not said. */
   private discardingResponse = false;
 
@@ -181,13 +183,15 @@ export abstract class TTSService extends FrameProcessor {
         await this.pushFrame(makeFrame('tts-stopped', { contextId: this.startedContext }));
       }
       this.startedContext = contextId;
+      this.utteranceAudioMs = 0;
       await this.pushFrame(makeFrame('tts-started', { contextId }));
     }
     this.startTtfbMetrics();
     this.startProcessingMetrics();
     const words: { text: string; offsetMs: number }[] = [];
     let hasWordTimings = false;
-    let audioMs = 0;
+    // Word offsets count from the start of the utterance, so the clock carries on across its sentences.
+    let audioMs = this.utteranceAudioMs;
     let sentenceTextSent = false;
     try {
       for await (const chunk of this.synthesize(text, { contextId, signal: synthesis.signal })) {
@@ -212,6 +216,7 @@ export abstract class TTSService extends FrameProcessor {
         }
         await this.pushFrame(ttsAudioFrame(chunk.audio, this.sampleRate, contextId));
         audioMs += chunkMs;
+        this.utteranceAudioMs = audioMs;
       }
       if (!synthesis.signal.aborted) {
         for (const word of words) {

@@ -1,0 +1,107 @@
+// `piopiy-ai/services/auto`: STT, LLM and TTS chosen from the environment — the real vendor when its key is
+// set, the offline engine otherwise — so one agent file runs on a laptop with no keys and in production alike.
+// Vendors are imported only when chosen: an offline run loads no vendor client.
+//
+//   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else Pocketsphinx (offline)
+//   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, GROQ_API_KEY -> Groq,
+//        else the ScriptedLLMService rules you pass (offline, deterministic)
+//   TTS: CARTESIA_API_KEY (+ CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
+//        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, else Flite (offline)
+// PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
+import type { LLMService } from '../base/llm-service.js';
+import type { STTService } from '../base/stt-service.js';
+import type { TTSService } from '../base/tts-service.js';
+import type { ScriptedRule } from '../scripted/scripted-llm.js';
+
+export interface AutoServicesOptions {
+  /** Rules of the offline ScriptedLLMService (used when no LLM key is set). */
+  rules: readonly ScriptedRule[];
+  /** Said by the scripted LLM when no rule matches. */
+  fallback?: string;
+  /** Default: process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface AutoServices {
+  stt: STTService;
+  llm: LLMService;
+  tts: TTSService;
+  /** What was chosen, e.g. ['stt: Pocketsphinx (offline)', ...], for a progress line. */
+  chosen: string[];
+}
+
+export async function servicesFromEnvironment(options: AutoServicesOptions): Promise<AutoServices> {
+  const env = options.env ?? process.env;
+  const offline = env.PIOPIY_OFFLINE === '1';
+  const key = (name: string): string | undefined => (offline ? undefined : env[name]?.trim() || undefined);
+  const chosen: string[] = [];
+
+  let stt: STTService;
+  const deepgramKey = key('DEEPGRAM_API_KEY');
+  const openaiKey = key('OPENAI_API_KEY');
+  if (deepgramKey !== undefined) {
+    const { DeepgramSTTService } = await import('../deepgram/index.js');
+    stt = new DeepgramSTTService({ apiKey: deepgramKey });
+    chosen.push('stt: Deepgram');
+  } else if (openaiKey !== undefined) {
+    const { OpenAISTTService } = await import('../openai/index.js');
+    stt = new OpenAISTTService({ apiKey: openaiKey });
+    chosen.push('stt: OpenAI');
+  } else {
+    const { PocketsphinxSTTService } = await import('../local/index.js');
+    stt = new PocketsphinxSTTService();
+    chosen.push('stt: Pocketsphinx (offline)');
+  }
+
+  let llm: LLMService;
+  const anthropicKey = key('ANTHROPIC_API_KEY');
+  const googleKey = key('GOOGLE_API_KEY');
+  const groqKey = key('GROQ_API_KEY');
+  if (openaiKey !== undefined) {
+    const { OpenAILLMService } = await import('../openai/index.js');
+    llm = new OpenAILLMService({ apiKey: openaiKey, model: env.OPENAI_MODEL ?? 'gpt-4o-mini' });
+    chosen.push('llm: OpenAI');
+  } else if (anthropicKey !== undefined) {
+    const { AnthropicLLMService } = await import('../anthropic/index.js');
+    llm = new AnthropicLLMService({ apiKey: anthropicKey });
+    chosen.push('llm: Anthropic');
+  } else if (googleKey !== undefined) {
+    const { GoogleLLMService } = await import('../google/index.js');
+    llm = new GoogleLLMService({ apiKey: googleKey });
+    chosen.push('llm: Gemini');
+  } else if (groqKey !== undefined) {
+    const { GroqLLMService } = await import('../openai/index.js');
+    llm = new GroqLLMService({ apiKey: groqKey });
+    chosen.push('llm: Groq');
+  } else {
+    const { ScriptedLLMService } = await import('../scripted/index.js');
+    llm = new ScriptedLLMService({ rules: options.rules, fallback: options.fallback });
+    chosen.push('llm: ScriptedLLMService (offline rules, not a language model)');
+  }
+
+  let tts: TTSService;
+  const cartesiaKey = key('CARTESIA_API_KEY');
+  const elevenKey = key('ELEVENLABS_API_KEY');
+  if (cartesiaKey !== undefined && env.CARTESIA_VOICE_ID !== undefined) {
+    const { CartesiaTTSService } = await import('../cartesia/index.js');
+    tts = new CartesiaTTSService({ apiKey: cartesiaKey, voiceId: env.CARTESIA_VOICE_ID });
+    chosen.push('tts: Cartesia');
+  } else if (elevenKey !== undefined && env.ELEVENLABS_VOICE_ID !== undefined) {
+    const { ElevenLabsTTSService } = await import('../elevenlabs/index.js');
+    tts = new ElevenLabsTTSService({ apiKey: elevenKey, voiceId: env.ELEVENLABS_VOICE_ID });
+    chosen.push('tts: ElevenLabs');
+  } else if (deepgramKey !== undefined) {
+    const { DeepgramTTSService } = await import('../deepgram/index.js');
+    tts = new DeepgramTTSService({ apiKey: deepgramKey });
+    chosen.push('tts: Deepgram Aura');
+  } else if (openaiKey !== undefined) {
+    const { OpenAITTSService } = await import('../openai/index.js');
+    tts = new OpenAITTSService({ apiKey: openaiKey });
+    chosen.push('tts: OpenAI');
+  } else {
+    const { FliteTTSService } = await import('../local/index.js');
+    tts = new FliteTTSService({ voice: 'slt' });
+    chosen.push('tts: Flite (offline)');
+  }
+  return { stt, llm, tts, chosen };
+}

@@ -1,0 +1,239 @@
+// Flite synthesis on worker threads. One WASI run of Flite blocks its thread for 15-50 ms; on the main thread that
+// would stall the audio of every call the process serves, so syntheses run on a small pool of workers instead
+// (one per process by default, a second only while requests are waiting), started on first use.
+//
+// Idle workers are unref'd: a pool left alone never keeps the process alive, while a worker with a request in
+// flight is ref'd so a program awaiting only that request does not exit under it.
+//
+// The worker script is the compiled `flite-worker.js` next to this file (the published package, run from dist/);
+// when only `flite-worker.ts` exists, we are running from TypeScript sources (tests, development under tsx), and
+// the worker loads it through tsx.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { FliteAudio, FliteVoice } from './flite-engine.js';
+import type { FliteWorkerReply, FliteWorkerRequest } from './flite-worker-protocol.js';
+
+export interface FliteWorkerPoolOptions {
+  /** Most worker threads run at once. Default 2. */
+  maxWorkers?: number;
+}
+
+export interface FliteWorkerSynthesisOptions {
+  /** Default 'kal16'. */
+  voice?: FliteVoice;
+  /** Aborting drops the request: removed from the queue if waiting, its result ignored if running. */
+  signal?: AbortSignal;
+}
+
+interface Request {
+  readonly id: number;
+  readonly text: string;
+  readonly voice: FliteVoice;
+  readonly resolve: (audio: FliteAudio) => void;
+  readonly reject: (error: Error) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+  settled: boolean;
+}
+
+interface PoolWorker {
+  readonly worker: Worker;
+  current: Request | undefined;
+}
+
+/** How to start a worker: a script file, or (from TypeScript sources) a bootstrap that loads it through tsx. */
+type WorkerEntry = { script: URL } | { bootstrap: string };
+
+function workerEntry(): WorkerEntry {
+  const compiled = new URL('./flite-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return { script: compiled };
+  const source = new URL('./flite-worker.ts', import.meta.url).href;
+  // On Node 20, `execArgv: ['--import', 'tsx']` does not give a worker's entry module the .ts loader, but tsx's
+  // tsImport does. tsx is resolved from here, so the worker finds it whatever the working directory.
+  let tsxApi: string;
+  try {
+    tsxApi = import.meta.resolve('tsx/esm/api');
+  } catch (error) {
+    throw new Error(`flite: running from TypeScript sources needs tsx to start the worker (npm install tsx)`, {
+      cause: error,
+    });
+  }
+  return {
+    bootstrap: `import(${JSON.stringify(tsxApi)}).then((tsx) => tsx.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}));`,
+  };
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error('The operation was aborted', { cause: reason });
+  error.name = 'AbortError';
+  return error;
+}
+
+function replyError(reply: { error: string; errorName: string }): Error {
+  if (reply.errorName === 'RangeError') return new RangeError(reply.error);
+  if (reply.errorName === 'TypeError') return new TypeError(reply.error);
+  return new Error(reply.error);
+}
+
+export class FliteWorkerPool {
+  readonly maxWorkers: number;
+  private readonly workers: PoolWorker[] = [];
+  private readonly waiting: Request[] = [];
+  private lastId = 0;
+  private entry: WorkerEntry | undefined;
+  private closed = false;
+  private warming: Promise<void> | undefined;
+
+  constructor(options: FliteWorkerPoolOptions = {}) {
+    const maxWorkers = options.maxWorkers ?? 2;
+    if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
+      throw new RangeError(`maxWorkers must be an integer >= 1, got ${String(maxWorkers)}`);
+    }
+    this.maxWorkers = maxWorkers;
+  }
+
+  /** Worker threads currently running. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Requests not yet handed to a worker. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Speaks `text` on a worker thread; same result as `synthesizeWithFlite`. */
+  synthesize(text: string, options: FliteWorkerSynthesisOptions = {}): Promise<FliteAudio> {
+    if (this.closed) return Promise.reject(new Error('flite: the worker pool is closed'));
+    const { signal, voice = 'kal16' } = options;
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+    return new Promise<FliteAudio>((resolve, reject) => {
+      const request: Request = {
+        id: ++this.lastId,
+        text,
+        voice,
+        signal,
+        settled: false,
+        resolve: (audio) => {
+          if (request.settled) return;
+          request.settled = true;
+          signal?.removeEventListener('abort', request.onAbort);
+          resolve(audio);
+        },
+        reject: (error) => {
+          if (request.settled) return;
+          request.settled = true;
+          signal?.removeEventListener('abort', request.onAbort);
+          reject(error);
+        },
+        onAbort: () => {
+          const index = this.waiting.indexOf(request);
+          if (index >= 0) this.waiting.splice(index, 1);
+          // A running request finishes on its worker; its reply finds the request settled and is dropped.
+          request.reject(abortReason(signal!));
+        },
+      };
+      signal?.addEventListener('abort', request.onAbort, { once: true });
+      this.waiting.push(request);
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Starts a worker and has it load Flite, so the first real request does not pay for it (about 0.4 s). Does
+   * nothing when a worker is already running.
+   */
+  async warmUp(voice: FliteVoice = 'kal16'): Promise<void> {
+    if (this.workers.length > 0) return;
+    this.warming ??= this.synthesize('Hi.', { voice }).then(
+      () => {
+        this.warming = undefined;
+      },
+      (error: unknown) => {
+        this.warming = undefined;
+        throw error;
+      },
+    );
+    await this.warming;
+  }
+
+  /** Stops every worker; requests waiting or running are rejected. The pool cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = new Error('flite: the worker pool was closed');
+    for (const request of this.waiting.splice(0)) request.reject(error);
+    const workers = this.workers.splice(0);
+    for (const { current } of workers) current?.reject(error);
+    await Promise.all(workers.map(({ worker }) => worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.waiting.length > 0) {
+      let free = this.workers.find((w) => w.current === undefined);
+      if (free === undefined) {
+        if (this.workers.length >= this.maxWorkers) return;
+        try {
+          free = this.spawn();
+        } catch (error) {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          for (const request of this.waiting.splice(0)) request.reject(failure);
+          return;
+        }
+      }
+      const request = this.waiting.shift()!;
+      free.current = request;
+      free.worker.ref();
+      const message: FliteWorkerRequest = { id: request.id, text: request.text, voice: request.voice };
+      free.worker.postMessage(message);
+    }
+  }
+
+  private spawn(): PoolWorker {
+    this.entry ??= workerEntry();
+    // Not the process's own flags: a worker inherits them by default, and some (`--input-type`, test runners'
+    // loaders) make a worker fail to start. The worker needs none.
+    const worker =
+      'script' in this.entry
+        ? new Worker(this.entry.script, { execArgv: [] })
+        : new Worker(this.entry.bootstrap, { eval: true, execArgv: [] });
+    const member: PoolWorker = { worker, current: undefined };
+    worker.unref();
+    worker.on('message', (reply: FliteWorkerReply) => {
+      const request = member.current;
+      if (request === undefined || request.id !== reply.id) return;
+      member.current = undefined;
+      worker.unref();
+      if ('error' in reply) request.reject(replyError(reply));
+      else request.resolve({ samples: reply.samples, sampleRate: reply.sampleRate });
+      this.dispatch();
+    });
+    const retire = (error: Error): void => {
+      const index = this.workers.indexOf(member);
+      if (index < 0) return;
+      this.workers.splice(index, 1);
+      member.current?.reject(error);
+      member.current = undefined;
+      // The requests still waiting go to a fresh worker.
+      if (!this.closed) this.dispatch();
+    };
+    worker.on('error', (error) => {
+      retire(new Error(`flite worker failed: ${error.message}`, { cause: error }));
+    });
+    worker.on('exit', (code) => {
+      retire(new Error(`flite worker exited with code ${code}`));
+    });
+    this.workers.push(member);
+    return member;
+  }
+}
+
+let sharedPool: FliteWorkerPool | undefined;
+
+/** The process-wide pool every FliteTTSService uses by default, created on first use. */
+export function sharedFliteWorkerPool(): FliteWorkerPool {
+  sharedPool ??= new FliteWorkerPool();
+  return sharedPool;
+}

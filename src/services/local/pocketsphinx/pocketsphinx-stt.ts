@@ -1,0 +1,115 @@
+// PocketsphinxSTTService: offline speech recognition with CMU PocketSphinx, one user turn at a time (VAD start to
+// VAD stop). Dictation is rough; a JSGF grammar listing the sentences callers may say is exact, which suits menus,
+// tests and the offline demo.
+import type { Frame, FrameDirection } from '../../../frames/index.js';
+import { ServiceError, SegmentedSTTService, type SegmentedSTTServiceOptions } from '../../base/index.js';
+import {
+  POCKETSPHINX_SAMPLE_RATE,
+  PocketsphinxDecoder,
+  checkJsgfGrammar,
+  type PocketsphinxDecoderOptions,
+} from './pocketsphinx-decoder.js';
+
+export interface PocketsphinxSTTServiceOptions
+  extends Pick<SegmentedSTTServiceOptions, 'name' | 'userId' | 'preRollMs' | 'maxSegmentSecs'> {
+  /**
+   * 'dictation' (default): free speech through the US English language model; expect some words wrong.
+   * `{ grammar }`: JSGF text; only its sentences can be recognised, and they are recognised reliably.
+   */
+  mode?: 'dictation' | { grammar: string };
+  /** Acoustic model directory. Default: Debian pocketsphinx-en-us's /usr/share/pocketsphinx/model/en-us/en-us. */
+  hmmPath?: string;
+  /** Pronunciation dictionary. Default: pocketsphinx-en-us's cmudict-en-us.dict. */
+  dictPath?: string;
+  /** Language model for dictation. Default: pocketsphinx-en-us's en-us.lm.bin. */
+  lmPath?: string;
+  /** The shared library. Default: libpocketsphinx.so.3 (Debian libpocketsphinx3). */
+  libraryPath?: string;
+}
+
+/**
+ * Speech to text with PocketSphinx, in-process (through koffi) and offline. Needs Debian's `libpocketsphinx3`,
+ * `libsphinxbase3` and `pocketsphinx-en-us`.
+ *
+ * The model is 16 kHz; caller audio at other rates is resampled by the base class. Narrowband (8 kHz telephone)
+ * audio resampled up lacks everything above 4 kHz that the model was trained with, so dictation accuracy on it is
+ * poor; grammar mode copes much better.
+ *
+ * The decoder is created when the pipeline starts (0.1-1 s: the dictation model is 30 MB) and reused for every
+ * turn of this service. Decoding runs on libuv pool threads, never blocking the event loop
+ * (see pocketsphinx-decoder.ts); more than four calls decoding at once wait for a pool thread unless
+ * UV_THREADPOOL_SIZE is raised.
+ */
+export class PocketsphinxSTTService extends SegmentedSTTService {
+  private readonly decoderOptions: PocketsphinxDecoderOptions;
+  private decoder: Promise<PocketsphinxDecoder> | undefined;
+
+  constructor(options: PocketsphinxSTTServiceOptions = {}) {
+    const mode = options.mode ?? 'dictation';
+    if (mode !== 'dictation') {
+      if (typeof mode !== 'object' || mode === null) {
+        throw new TypeError(`pocketsphinx: mode must be 'dictation' or { grammar: '<JSGF text>' }`);
+      }
+      checkJsgfGrammar(mode.grammar);
+    }
+    super({ ...options, sampleRate: POCKETSPHINX_SAMPLE_RATE, model: mode === 'dictation' ? 'en-us' : 'en-us-jsgf' });
+    this.decoderOptions = {
+      mode,
+      hmmPath: options.hmmPath,
+      dictPath: options.dictPath,
+      lmPath: options.lmPath,
+      libraryPath: options.libraryPath,
+    };
+  }
+
+  protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<string> {
+    if (sampleRate !== POCKETSPHINX_SAMPLE_RATE) {
+      throw new ServiceError(this.name, `audio must be ${POCKETSPHINX_SAMPLE_RATE} Hz, got ${sampleRate} Hz`, {
+        retryable: false,
+      });
+    }
+    try {
+      return await (await this.loadDecoder()).decode(audio);
+    } catch (error) {
+      throw new ServiceError(this.name, error instanceof Error ? error.message : String(error), {
+        retryable: false,
+        cause: error,
+      });
+    }
+  }
+
+  /** Creates the decoder now (the pipeline's start does it too). */
+  async warmUp(): Promise<void> {
+    await this.loadDecoder();
+  }
+
+  protected override processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    // The decoder is made when the pipeline starts, so the caller's first turn does not wait for the model. A
+    // failure here is only logged: the first turn tries again and reports it.
+    if (frame.type === 'start') {
+      this.loadDecoder().catch((error: unknown) => {
+        this.logger.debug({ err: error }, 'pocketsphinx: loading the decoder at start failed');
+      });
+    }
+    return super.processFrame(frame, direction);
+  }
+
+  override async cleanup(): Promise<void> {
+    await super.cleanup();
+    const decoder = this.decoder;
+    this.decoder = undefined;
+    if (decoder !== undefined) await (await decoder.catch(() => undefined))?.free();
+  }
+
+  private loadDecoder(): Promise<PocketsphinxDecoder> {
+    if (this.decoder === undefined) {
+      const decoder = PocketsphinxDecoder.create(this.decoderOptions);
+      this.decoder = decoder;
+      // A failed start is retried on the next turn (the packages may have been installed since).
+      decoder.catch(() => {
+        if (this.decoder === decoder) this.decoder = undefined;
+      });
+    }
+    return this.decoder;
+  }
+}

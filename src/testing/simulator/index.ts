@@ -1,0 +1,3 @@
+export * from './rest-api.js';
+export * from './simulated-call.js';
+export * from './simulator.js';

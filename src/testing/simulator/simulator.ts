@@ -1,0 +1,288 @@
+// The local Piopiy simulator: the platform on 127.0.0.1, for offline tests and the demo. One HTTP server on an
+// ephemeral port carries
+// - signaling: Socket.IO, checking `{ agent_id, token }` like the platform, sending `join_room` / `cancel_room`;
+// - the REST API under /v3, validating bodies like the platform and recording every request; a transfer or
+//   hangup on a simulated call ends it the way the platform would;
+// - call media: one WebSocket per call (see src/transports/simulator/protocol.ts); invites carry a
+//   `piopiy-sim://` url, so an Agent picks the simulator's media by itself and user code is the same as on the
+//   platform.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as SocketIOServer, type Socket } from 'socket.io';
+import { WebSocketServer } from 'ws';
+import type { PipelineAction } from '../../piopiy/rest/index.js';
+import type { SpeechSampleRate } from '../speech.js';
+import { createSimulatorRestApi, type SimResult } from './rest-api.js';
+import { SimulatedCall } from './simulated-call.js';
+
+export interface PlaceCallOptions {
+  agentId: string;
+  from?: string;
+  to?: string;
+  metadata?: unknown;
+  callId?: string;
+  /** Rate of the caller's audio. Default 16000 (Piopiy rooms). */
+  sampleRate?: SpeechSampleRate;
+}
+
+export interface SimulatorOptions {
+  /** Bearer tokens the REST API accepts. Default: one random token, `sim.restToken`. */
+  restTokens?: string[];
+  /**
+   * Time from an accepted transfer to the agent being taken out of the call (the platform bridging the caller to
+   * the human), during which the agent can still say "connecting you now". Default 4000 ms.
+   */
+  transferDelayMs?: number;
+  /** Caller frame length. Default 20 ms. */
+  frameMs?: number;
+}
+
+export interface RestRequestRecord {
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+}
+
+export class PiopiySimulator {
+  /** Socket.IO signaling URL: pass it as `signalingUrl` to an Agent. */
+  readonly signalingUrl: string;
+  /** REST base URL: pass it as `baseUrl` to a RestClient. */
+  readonly restBaseUrl: string;
+  /** A Bearer token the REST API accepts. */
+  readonly restToken: string;
+  /** Every REST request received, in order, as `{ method, path, body }`. */
+  readonly restRequests: RestRequestRecord[];
+  readonly calls = new Map<string, SimulatedCall>();
+  private readonly agents = new Map<string, string>();
+  private readonly restTokens: Set<string>;
+  private signalingAvailable = true;
+
+  /** @internal use startPiopiySimulator() */
+  constructor(
+    private readonly http: HttpServer,
+    private readonly io: SocketIOServer,
+    private readonly media: WebSocketServer,
+    private readonly port: number,
+    private readonly options: SimulatorOptions,
+    restRequests: RestRequestRecord[],
+    restTokens: Set<string>,
+  ) {
+    this.signalingUrl = `http://127.0.0.1:${port}`;
+    this.restBaseUrl = `http://127.0.0.1:${port}/v3`;
+    this.restRequests = restRequests;
+    this.restTokens = restTokens;
+    this.restToken = [...restTokens][0]!;
+  }
+
+  /** Registers agent credentials the signaling server accepts. */
+  addAgent(credentials: { agentId: string; token: string }): void {
+    this.agents.set(credentials.agentId, credentials.token);
+  }
+
+  /** Agent ids connected to signaling now. */
+  connectedAgents(): string[] {
+    return [...new Set([...this.io.of('/').sockets.values()].map((s) => (s.data as { agentId: string }).agentId))];
+  }
+
+  /** Resolves once the agent is connected to signaling. */
+  async waitForAgent(agentId: string, timeoutMs = 5000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.connectedAgents().includes(agentId)) {
+      if (performance.now() > deadline) throw new Error(`simulator: agent ${agentId} did not connect in time`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Places an inbound call to an agent: sends it `join_room` and returns the caller's side. */
+  placeCall(options: PlaceCallOptions): SimulatedCall {
+    const sockets = this.agentSockets(options.agentId);
+    if (sockets.length === 0) throw new Error(`simulator: agent ${options.agentId} is not connected`);
+    const callId = options.callId ?? randomUUID();
+    const call = new SimulatedCall({
+      callId,
+      roomName: `tcmi_${callId}`,
+      agentId: options.agentId,
+      from: options.from ?? '919876543210',
+      to: options.to ?? '918012345678',
+      metadata: options.metadata ?? null,
+      mediaToken: randomBytes(16).toString('hex'),
+      sampleRate: options.sampleRate ?? 16000,
+      frameMs: this.options.frameMs ?? 20,
+    });
+    this.calls.set(callId, call);
+    this.sendInvite(call);
+    return call;
+  }
+
+  /** Sends the call's `join_room` again (as a platform may after a signaling reconnect). */
+  sendInvite(call: SimulatedCall): void {
+    for (const socket of this.agentSockets(call.agentId)) {
+      socket.emit('join_room', {
+        room_name: call.roomName,
+        token: call.mediaToken,
+        url: `piopiy-sim://127.0.0.1:${this.port}/media`,
+        call_id: call.callId,
+        agent_id: call.agentId,
+        from_number: call.from,
+        to_number: call.to,
+        // The platform sends metadata as a JSON string.
+        metadata: call.metadata === null ? null : JSON.stringify(call.metadata),
+      });
+    }
+  }
+
+  /** Sends any event and payload to an agent, for tests of malformed signaling. */
+  emitToAgent(agentId: string, event: string, payload: unknown): void {
+    for (const socket of this.agentSockets(agentId)) socket.emit(event, payload);
+  }
+
+  /** Ends a call from the platform side with `cancel_room`. */
+  cancelCall(callId: string): void {
+    const call = this.calls.get(callId);
+    if (call === undefined) throw new Error(`simulator: no call ${callId}`);
+    this.emitToAgent(call.agentId, 'cancel_room', { room_name: call.roomName });
+  }
+
+  /**
+   * Cuts every signaling connection (as a network failure would) and refuses new ones for `outageMs`; calls in
+   * progress keep their media.
+   */
+  async dropSignaling(outageMs = 0): Promise<void> {
+    this.signalingAvailable = false;
+    for (const socket of this.io.of('/').sockets.values()) socket.conn.close();
+    if (outageMs > 0) await new Promise((r) => setTimeout(r, outageMs));
+    this.signalingAvailable = true;
+  }
+
+  async close(): Promise<void> {
+    for (const call of this.calls.values()) call.end('cancelled');
+    for (const client of this.media.clients) client.terminate();
+    this.media.close();
+    await new Promise<void>((resolve) => {
+      void this.io.close(() => resolve());
+    });
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  /** @internal Whether signaling accepts connections now (false during dropSignaling's outage). */
+  get signalingUp(): boolean {
+    return this.signalingAvailable;
+  }
+
+  /** @internal */
+  authorizeAgent(auth: unknown): string | undefined {
+    if (typeof auth !== 'object' || auth === null) return undefined;
+    const { agent_id: agentId, token } = auth as Record<string, unknown>;
+    if (typeof agentId !== 'string' || typeof token !== 'string') return undefined;
+    return this.agents.get(agentId) === token ? agentId : undefined;
+  }
+
+  /** @internal */
+  attachMedia(request: IncomingMessage): SimulatedCall | undefined {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const room = url.searchParams.get('room');
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const call = [...this.calls.values()].find((c) => c.roomName === room);
+    return call !== undefined && token === call.mediaToken ? call : undefined;
+  }
+
+  /** @internal The platform side of REST call control. */
+  restHandlers(): Omit<Parameters<typeof createSimulatorRestApi>[0], 'isValidToken'> {
+    const notFound = (callId: string): SimResult => ({
+      status: 404,
+      body: { code: 'CALL_NOT_FOUND', message: `Call ${callId} was not found.` },
+    });
+    return {
+      transfer: (callId, pipeline) => {
+        const call = this.calls.get(callId);
+        if (call === undefined || call.isEnded) return notFound(callId);
+        if (call.transferredTo !== null) {
+          return { status: 409, body: { code: 'transfer_in_progress', message: 'A transfer is already in progress.' } };
+        }
+        const requestId = randomUUID();
+        call.transferredTo = transferTarget(pipeline) ?? 'pipeline';
+        // The platform bridges the caller to the target and takes the agent out of the room.
+        setTimeout(() => call.end('transferred', 'transferred'), this.options.transferDelayMs ?? 4000).unref();
+        return { status: 200, body: { message: 'queued', call_id: callId, request_id: requestId } };
+      },
+      hangup: (callId) => {
+        const call = this.calls.get(callId);
+        if (call === undefined || call.isEnded) return notFound(callId);
+        setTimeout(() => call.end('hangup', 'hung up by the API'), 20).unref();
+        return { status: 200, body: { message: 'queued', call_id: callId, request_id: randomUUID() } };
+      },
+      call: (kind) => ({ status: 200, body: { message: 'queued', call_id: randomUUID(), kind } }),
+    };
+  }
+
+  private agentSockets(agentId: string): Socket[] {
+    return [...this.io.of('/').sockets.values()].filter((s) => (s.data as { agentId: string }).agentId === agentId);
+  }
+}
+
+/** The first destination of a connect action: what the caller was transferred to. */
+function transferTarget(pipeline: readonly PipelineAction[]): string | undefined {
+  for (const action of pipeline) {
+    if (action.action !== 'connect') continue;
+    const endpoint = action.endpoints[0];
+    if (endpoint === undefined) continue;
+    if (endpoint.type === 'pstn') return endpoint.number;
+    if (endpoint.type === 'sip') return endpoint.uri;
+    return endpoint.id;
+  }
+  return undefined;
+}
+
+/** Starts a simulator on 127.0.0.1 with an ephemeral port. */
+export async function startPiopiySimulator(options: SimulatorOptions = {}): Promise<PiopiySimulator> {
+  const restTokens = new Set(options.restTokens ?? [`sim-${randomBytes(12).toString('hex')}`]);
+  // The servers need the simulator and the simulator needs the servers: the servers reach it through this box.
+  const box: { simulator?: PiopiySimulator } = {};
+  const rest = createSimulatorRestApi({
+    isValidToken: (token) => restTokens.has(token),
+    transfer: (callId, pipeline) => box.simulator!.restHandlers().transfer(callId, pipeline),
+    hangup: (callId, cause, reason) => box.simulator!.restHandlers().hangup(callId, cause, reason),
+    call: (kind, body) => box.simulator!.restHandlers().call(kind, body),
+  });
+  const http = createServer((req, res) => {
+    if ((req.url ?? '').startsWith('/v3/')) {
+      rest(req, res);
+      return;
+    }
+    if (!(req.url ?? '').startsWith('/socket.io')) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not found' }));
+    }
+  });
+  const io = new SocketIOServer(http, {
+    destroyUpgrade: false,
+    serveClient: false,
+    // During a simulated outage the transport itself is refused, as when the platform is unreachable (a refusal by
+    // the auth middleware would mean "bad credentials", which clients do not retry).
+    allowRequest: (_request, callback) => callback(null, box.simulator?.signalingUp ?? true),
+  });
+  const media = new WebSocketServer({ noServer: true });
+  io.use((socket, next) => {
+    const agentId = box.simulator?.authorizeAgent(socket.handshake.auth);
+    if (agentId === undefined) {
+      next(new Error('invalid agent credentials'));
+      return;
+    }
+    (socket.data as { agentId: string }).agentId = agentId;
+    next();
+  });
+  http.on('upgrade', (request, socket, head) => {
+    if (!(request.url ?? '').startsWith('/media')) return; // socket.io handles its own upgrades
+    const call = box.simulator?.attachMedia(request);
+    if (call === undefined) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    media.handleUpgrade(request, socket, head, (ws) => call.attach(ws));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  box.simulator = new PiopiySimulator(http, io, media, port, options, rest.requests, restTokens);
+  return box.simulator;
+}

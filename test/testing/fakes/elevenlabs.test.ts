@@ -1,0 +1,307 @@
+// The fake ElevenLabs TTS WebSockets, driven by a bare `ws` client: handshake and auth, multi-context and
+// single-stream flows, audio and alignment, limits, inactivity and the scripted failures.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { bytesToInt16, concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
+import {
+  fakeElevenLabsSpeech,
+  startFakeElevenLabs,
+  type FakeElevenLabs,
+  type FakeElevenLabsOptions,
+} from '../../../src/testing/fakes/elevenlabs.js';
+
+const KEY = 'xi_fake_test_key_123456';
+const VOICE = 'voice-abc';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const MULTI = `/v1/text-to-speech/${VOICE}/multi-stream-input`;
+const SINGLE = `/v1/text-to-speech/${VOICE}/stream-input`;
+const PCM_QUERY = '?model_id=eleven_flash_v2_5&output_format=pcm_16000&auto_mode=true&sync_alignment=true';
+
+let fake: FakeElevenLabs;
+const others: FakeElevenLabs[] = [];
+beforeEach(async () => {
+  fake = await startFakeElevenLabs({ rejectKey: 'bad-key' });
+});
+afterEach(async () => {
+  await fake.close();
+  for (const other of others.splice(0)) await other.close();
+});
+
+async function another(options: FakeElevenLabsOptions): Promise<FakeElevenLabs> {
+  const other = await startFakeElevenLabs(options);
+  others.push(other);
+  return other;
+}
+
+type Json = Record<string, unknown>;
+
+interface Client {
+  ws: WebSocket;
+  received: Json[];
+  send: (message: Json) => void;
+  waitFor: (predicate: (message: Json) => boolean, timeoutMs?: number) => Promise<Json>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+async function connect(on: FakeElevenLabs, path = MULTI + PCM_QUERY, headers: Record<string, string> = { 'xi-api-key': KEY }): Promise<Client> {
+  const ws = new WebSocket(`${on.baseUrl}${path}`, { headers });
+  const received: Json[] = [];
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString()) as Json));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    received,
+    closed,
+    send: (message) => ws.send(JSON.stringify(message)),
+    waitFor: async (predicate, timeoutMs = 2000) => {
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        const found = received.find(predicate);
+        if (found !== undefined) return found;
+        if (performance.now() > deadline) throw new Error(`no matching message; got ${JSON.stringify(received).slice(0, 300)}`);
+        await sleep(2);
+      }
+    },
+  };
+}
+
+async function rejection(on: FakeElevenLabs, path: string, headers: Record<string, string>): Promise<{ status: number; body: unknown; headers: Record<string, unknown> }> {
+  const ws = new WebSocket(`${on.baseUrl}${path}`, { headers });
+  return new Promise((resolve, reject) => {
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (piece: Buffer) => (body += piece.toString()));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as unknown, headers: res.headers });
+        ws.terminate();
+      });
+    });
+    ws.on('open', () => reject(new Error('handshake unexpectedly accepted')));
+    ws.on('error', () => {});
+  });
+}
+
+type Alignment = { chars: string[]; charStartTimesMs: number[]; charDurationsMs: number[] };
+
+const audioMessages = (messages: readonly Json[], contextId?: string): Json[] =>
+  messages.filter((m) => typeof m.audio === 'string' && (contextId === undefined || m.contextId === contextId));
+const pcmOf = (messages: readonly Json[]): Int16Array =>
+  concatInt16(messages.map((m) => bytesToInt16(new Uint8Array(Buffer.from(m.audio as string, 'base64')))));
+
+describe('fake ElevenLabs: handshake and auth', () => {
+  it('refuses unknown paths, wrong header keys and scripted handshakes with the API error body', async () => {
+    expect(await rejection(fake, '/v1/text-to-speech/x/other', { 'xi-api-key': KEY })).toMatchObject({ status: 404 });
+    const badKey = await rejection(fake, MULTI + PCM_QUERY, { 'xi-api-key': 'bad-key' });
+    expect(badKey.status).toBe(401);
+    expect(badKey.body).toEqual({ detail: { status: 'invalid_api_key', message: 'Invalid API key' } });
+    fake.failHandshake({ status: 429, retryAfter: 2 });
+    const busy = await rejection(fake, MULTI + PCM_QUERY, { 'xi-api-key': KEY });
+    expect(busy.status).toBe(429);
+    expect(busy.headers['retry-after']).toBe('2');
+    expect(busy.body).toMatchObject({ detail: { status: 'too_many_concurrent_requests' } });
+    expect(fake.connections.map((c) => [c.status, c.auth.valid])).toEqual([[404, true], [401, false], [429, true]]);
+    expect(fake.connections[1]!.headers['xi-api-key']).toBe('[redacted]');
+  });
+
+  it('takes the key from the first message when the header is absent, and records it redacted', async () => {
+    const client = await connect(fake, MULTI + PCM_QUERY, {});
+    client.send({ text: ' ', context_id: 'c1', xi_api_key: KEY });
+    client.send({ text: 'Hi. ', context_id: 'c1', flush: true });
+    await client.waitFor((m) => typeof m.audio === 'string');
+    expect(fake.connections[0]!.auth).toEqual({ present: true, valid: true, via: 'message' });
+    expect(fake.messages()[0]).toEqual({ text: ' ', context_id: 'c1', xi_api_key: '[redacted]' });
+    expect(JSON.stringify(fake.connections)).not.toContain(KEY);
+    client.ws.close();
+
+    const keyless = await connect(fake, MULTI + PCM_QUERY, {});
+    keyless.send({ text: ' ', context_id: 'c1' });
+    expect(await keyless.closed).toMatchObject({ code: 1008 });
+    expect(keyless.received[0]).toMatchObject({ error: 'invalid_api_key', code: 1008 });
+  });
+
+  it('with badKeyAt "open", a wrong header key is refused in-band: error JSON, then close 1008', async () => {
+    const inBand = await another({ rejectKey: 'bad-key', badKeyAt: 'open' });
+    const client = await connect(inBand, MULTI + PCM_QUERY, { 'xi-api-key': 'bad-key' });
+    expect(await client.closed).toEqual({ code: 1008, reason: 'Invalid API key' });
+    expect(client.received).toEqual([{ message: 'Invalid API key', error: 'invalid_api_key', code: 1008 }]);
+  });
+
+  it('says which output formats it cannot emulate, and refuses unknown models', async () => {
+    const mp3 = await connect(fake, `${MULTI}?model_id=eleven_flash_v2_5`);
+    expect((await mp3.closed).code).toBe(1008);
+    expect(mp3.received[0]!.message).toMatch(/^fake ElevenLabs server: output_format mp3_44100_128 is not emulated/);
+    const model = await connect(fake, `${MULTI}?model_id=eleven_v3&output_format=pcm_16000`);
+    expect((await model.closed).code).toBe(1008);
+    expect(model.received[0]).toMatchObject({ error: 'model_not_found' });
+  });
+});
+
+describe('fake ElevenLabs: multi-context', () => {
+  it('a context: audio with alignment per message, isFinal only after close_context, which stops it', async () => {
+    const client = await connect(fake);
+    client.send({ text: ' ', context_id: 'c1', voice_settings: { stability: 0.5, similarity_boost: 0.8 } });
+    client.send({ text: 'Hello there. ', context_id: 'c1', flush: true });
+    await sleep(60);
+    const messages = audioMessages(client.received, 'c1');
+    // "Hello there. ": 13 characters, four per message, the trailing space with the last one.
+    expect(messages.map((m) => (m.alignment as Alignment).chars.join(''))).toEqual(['Hell', 'o th', 'ere. ']);
+    expect(messages.every((m) => m.isFinal === null && m.contextId === 'c1')).toBe(true);
+    expect(messages.map((m) => (m.alignment as Alignment).charStartTimesMs)).toEqual([[0, 60, 120, 180], [0, 60, 120, 180], [0, 60, 120, 180, 240]]);
+    expect(messages[0]!.normalizedAlignment).toEqual(messages[0]!.alignment);
+    expect(pcmOf(messages)).toEqual(fakeElevenLabsSpeech('Hello there. ', { sampleRate: 16000, voiceId: VOICE }));
+    expect(client.received.some((m) => m.isFinal === true)).toBe(false);
+
+    client.send({ text: 'Bye. ', context_id: 'c1', flush: true });
+    await client.waitFor((m) => (m.alignment as Alignment | undefined)?.chars.join('') === 'Bye. ');
+    client.send({ context_id: 'c1', close_context: true });
+    const final = await client.waitFor((m) => m.isFinal === true);
+    expect(final).toEqual({ isFinal: true, contextId: 'c1' });
+    expect(fake.contexts[0]).toMatchObject({
+      contextId: 'c1',
+      texts: [' ', 'Hello there. ', 'Bye. '],
+      generations: ['Hello there. ', 'Bye. '],
+      flushes: 2,
+      outcome: 'closed',
+      voiceSettings: { stability: 0.5, similarity_boost: 0.8 },
+    });
+    // A context closed mid-generation sends nothing more.
+    client.send({ text: ' ', context_id: 'c2' });
+    client.send({ text: 'A much longer sentence that gets cut off. ', context_id: 'c2', flush: true });
+    await client.waitFor((m) => m.contextId === 'c2' && typeof m.audio === 'string');
+    client.send({ context_id: 'c2', close_context: true });
+    await client.waitFor((m) => m.isFinal === true && m.contextId === 'c2');
+    const count = audioMessages(client.received, 'c2').length;
+    await sleep(30);
+    expect(audioMessages(client.received, 'c2').length).toBe(count);
+    expect(count).toBeLessThan(11);
+    client.ws.close();
+  });
+
+  it('counts alignment from the context start when asked, and encodes μ-law', async () => {
+    const absolute = await another({ alignmentTimeBase: 'context', charsPerChunk: 3 });
+    const client = await connect(absolute, `${MULTI}?model_id=eleven_flash_v2_5&output_format=ulaw_8000&auto_mode=true`);
+    client.send({ text: ' ', context_id: 'c1' });
+    client.send({ text: 'One two. ', context_id: 'c1' });
+    client.send({ text: 'Three. ', context_id: 'c1' });
+    await client.waitFor((m) => (m.alignment as Alignment | undefined)?.chars.join('').endsWith('. ') === true && (m.alignment as Alignment).chars.includes('T') === false && audioMessages(client.received).length >= 5);
+    await sleep(40);
+    const starts = audioMessages(client.received).flatMap((m) => (m.alignment as Alignment).charStartTimesMs);
+    expect(starts).toEqual(Array.from({ length: 16 }, (_, i) => i * 60));
+    const audio = concatInt16(audioMessages(client.received).map((m) => mulawToPcm(Buffer.from(m.audio as string, 'base64'))));
+    const expected = concatInt16([
+      fakeElevenLabsSpeech('One two. ', { sampleRate: 8000, voiceId: VOICE }),
+      fakeElevenLabsSpeech('Three. ', { sampleRate: 8000, voiceId: VOICE }),
+    ]);
+    expect(audio).toEqual(mulawToPcm(pcmToMulaw(expected)));
+    client.ws.close();
+  });
+
+  it('without auto_mode, buffers text until the chunk length schedule is passed or a flush', async () => {
+    const client = await connect(fake, `${MULTI}?model_id=eleven_flash_v2_5&output_format=pcm_16000`);
+    client.send({ text: ' ', context_id: 'c1', generation_config: { chunk_length_schedule: [50] } });
+    client.send({ text: 'Short text. ', context_id: 'c1' });
+    await sleep(30);
+    expect(audioMessages(client.received)).toEqual([]);
+    client.send({ text: 'And now enough text to pass fifty characters. ', context_id: 'c1' });
+    await client.waitFor((m) => typeof m.audio === 'string');
+    client.send({ text: 'Tail. ', context_id: 'c1' });
+    await sleep(30);
+    expect(fake.contexts[0]!.generations).toEqual(['Short text. And now enough text to pass fifty characters. ']);
+    client.send({ context_id: 'c1', flush: true });
+    await sleep(30);
+    expect(fake.contexts[0]!.generations.at(-1)).toBe('Tail. ');
+    client.ws.close();
+  });
+
+  it('rejects voice settings after a context opened, and bad ones; close_context of an unknown context is an error', async () => {
+    const client = await connect(fake);
+    client.send({ context_id: 'ghost', close_context: true });
+    const ghost = await client.waitFor((m) => m.error === 'context_not_found');
+    expect(ghost).toMatchObject({ contextId: 'ghost', code: 1008 });
+    client.send({ text: ' ', context_id: 'c1' });
+    client.send({ text: 'Hi. ', context_id: 'c1', voice_settings: { stability: 0.5 } });
+    expect((await client.closed).code).toBe(1008);
+    expect(client.received.at(-1)!.message).toBe('voice_settings can only be sent with the first message of a context.');
+
+    const other = await connect(fake);
+    other.send({ text: ' ', context_id: 'c2', voice_settings: { speed: 3 } });
+    expect((await other.closed).code).toBe(1008);
+    expect(other.received[0]!.message).toBe('voice_settings.speed must be a number from 0.7 to 1.2.');
+  });
+
+  it('allows five contexts per socket', async () => {
+    const client = await connect(fake);
+    for (let i = 1; i <= 6; i++) client.send({ text: ' ', context_id: `c${i}` });
+    const closed = await client.closed;
+    expect(closed.code).toBe(1008);
+    expect(client.received.at(-1)).toMatchObject({ error: 'max_active_conversations' });
+    expect(fake.contexts).toHaveLength(5);
+  });
+
+  it('closes after the inactivity timeout (error JSON, then 1008); keep-alives reset it', async () => {
+    const quick = await another({ inactivityTimeoutMs: 60 });
+    const client = await connect(quick);
+    client.send({ text: ' ', context_id: 'c1' });
+    for (let i = 0; i < 4; i++) {
+      await sleep(30);
+      client.send({ text: '', context_id: 'c1' });
+    }
+    expect(quick.connections[0]!.close).toBeUndefined();
+    expect(quick.contexts[0]!.generations).toEqual([]);
+    const closed = await client.closed;
+    expect(closed.code).toBe(1008);
+    // The message as the reason, cut to the 123 bytes a close frame allows.
+    expect(closed.reason).toMatch(/^Have not received a new text input within the timeout of 0\.1 seconds\. Streaming input terminated\./);
+    expect(Buffer.byteLength(closed.reason)).toBe(123);
+    expect(client.received.at(-1)).toMatchObject({ error: 'input_timeout_exceeded', code: 1008 });
+    expect(quick.contexts[0]!.outcome).toBe('timeout');
+  });
+
+  it('close_socket ends every context with isFinal, then closes 1000', async () => {
+    const client = await connect(fake);
+    client.send({ text: ' ', context_id: 'a' });
+    client.send({ text: ' ', context_id: 'b' });
+    client.send({ close_socket: true });
+    expect((await client.closed).code).toBe(1000);
+    expect(client.received).toEqual([{ isFinal: true, contextId: 'a' }, { isFinal: true, contextId: 'b' }]);
+  });
+});
+
+describe('fake ElevenLabs: single stream', () => {
+  it('needs the opening space; the empty text ends the input: the rest, isFinal, close 1000', async () => {
+    const wrong = await connect(fake, SINGLE + PCM_QUERY);
+    wrong.send({ text: 'Hello.' });
+    expect((await wrong.closed).code).toBe(1008);
+
+    const client = await connect(fake, `${SINGLE}?model_id=eleven_flash_v2_5&output_format=pcm_16000`);
+    client.send({ text: ' ' });
+    client.send({ text: 'Hello world. ' });
+    client.send({ text: '' });
+    expect((await client.closed).code).toBe(1000);
+    const audio = audioMessages(client.received);
+    expect(audio.every((m) => !('contextId' in m))).toBe(true);
+    expect(pcmOf(audio)).toEqual(fakeElevenLabsSpeech('Hello world. ', { sampleRate: 16000, voiceId: VOICE }));
+    expect(client.received.at(-1)).toEqual({ isFinal: true });
+  });
+});
+
+describe('fake ElevenLabs: scripted failures', () => {
+  it('drops the socket mid-audio, or sends an error about a context without closing', async () => {
+    fake.failGeneration({ error: 'quota_exceeded', message: 'Quota exceeded.', inContext: true, close: false, afterChunks: 1 }, { drop: true, afterChunks: 2 });
+    const client = await connect(fake);
+    client.send({ text: ' ', context_id: 'c1' });
+    client.send({ text: 'First sentence. ', context_id: 'c1', flush: true });
+    const error = await client.waitFor((m) => m.error === 'quota_exceeded');
+    expect(error).toEqual({ message: 'Quota exceeded.', error: 'quota_exceeded', code: 1008, contextId: 'c1' });
+    expect(audioMessages(client.received)).toHaveLength(1);
+    client.send({ text: ' ', context_id: 'c2' });
+    client.send({ text: 'Second sentence. ', context_id: 'c2', flush: true });
+    expect((await client.closed).code).toBe(1006);
+    expect(audioMessages(client.received, 'c2')).toHaveLength(2);
+    expect(fake.contexts.map((c) => c.outcome)).toEqual(['error', 'dropped']);
+  });
+});
