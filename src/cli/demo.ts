@@ -16,15 +16,18 @@ import { VOICE_AGENT_CHANNEL, type VoiceAgentDiagnostic } from '../voice-agent/i
 
 export interface DemoOptions {
   agentFile: string;
-  /** The caller's lines; default: one request for a human. */
-  say: string[];
+  /**
+   * The caller's lines. Default: the agent file's `demoScenario.say` when it exports one, else one request for a
+   * human (and then the call must end in a transfer).
+   */
+  say?: string[];
   json: boolean;
   /** Where the WAV goes. Default: the system temp folder. */
   recordingDir?: string;
   /** Longest the whole call may take. Default 60 s. */
   timeoutSecs?: number;
-  /** Whether the scenario must end in a transfer (true for the default lines). */
-  expectTransfer: boolean;
+  /** Whether the call must end in a transfer. Default: as the scenario says (true for the default lines). */
+  expectTransfer?: boolean;
   /** Where progress and the transcript go (stderr when --json, so stdout carries only the JSON). */
   out: (line: string) => void;
   progress: (line: string) => void;
@@ -50,6 +53,13 @@ export interface DemoResult {
 }
 
 export const DEFAULT_LINES = ['I want to talk to a human please'];
+
+/** What an agent file may export to script its own demo call. */
+export interface DemoScenario {
+  say: string[];
+  /** Whether the call must end in a transfer. Default false. */
+  expectTransfer?: boolean;
+}
 
 const SPEECH_THRESHOLD = 500;
 
@@ -103,20 +113,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   };
   subscribe(VOICE_AGENT_CHANNEL, onEvent);
   let call: SimulatedCall | undefined;
-  let agentModule: { agent?: { shutdown(options?: { drainMs?: number }): Promise<void> } } = {};
+  let agentModule: { agent?: { shutdown(options?: { drainMs?: number }): Promise<void> }; demoScenario?: DemoScenario } = {};
+  let lines = options.say ?? DEFAULT_LINES;
+  let expectTransfer = options.expectTransfer ?? options.say === undefined;
   const voiceToVoiceMs: number[] = [];
   const userTurns: DemoTurn[] = [];
   let reason: string | undefined;
   try {
     progress(`loading ${options.agentFile} and its models ...`);
     agentModule = (await import(pathToFileURL(resolve(options.agentFile)).href)) as typeof agentModule;
+    if (options.say === undefined && agentModule.demoScenario !== undefined) {
+      lines = agentModule.demoScenario.say;
+      expectTransfer = options.expectTransfer ?? agentModule.demoScenario.expectTransfer ?? false;
+    }
     await sim.waitForAgent(agentId, 15_000);
     progress('placing a call ...');
     call = sim.placeCall({ agentId, from: '919876543210', to: '918012345678', metadata: { demo: true } });
     await Promise.race([call.answered, new Promise((_, reject) => setTimeout(() => reject(new Error('the agent did not answer')), 15_000))]);
     const timeoutMs = (options.timeoutSecs ?? 60) * 1000;
     if (!(await agentFinishedSpeaking(call, 0, 700, 15_000))) throw new Error('no greeting within 15 s');
-    for (const line of options.say) {
+    for (const line of lines) {
       if (call.isEnded) break;
       const t0 = performance.now();
       out(`[${((t0 - call.answeredAt!) / 1000).toFixed(1)}s] caller: ${line}`);
@@ -135,7 +151,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         await agentFinishedSpeaking(call, lastSpeech, 800, timeoutMs);
       }
     }
-    if (options.expectTransfer) {
+    if (expectTransfer) {
       await Promise.race([call.ended, new Promise((r) => setTimeout(r, 10_000))]);
     }
   } catch (error) {
@@ -168,7 +184,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     .map((e) => ({ name: e.name, arguments: e.arguments, result: e.result, ...(e.error === undefined ? {} : { error: e.error }) }));
   const transferredTo = call?.transferredTo ?? null;
   if (reason === undefined && call === undefined) reason = 'no call was placed';
-  if (reason === undefined && options.expectTransfer && transferredTo === null) reason = 'the call was not transferred';
+  if (reason === undefined && expectTransfer && transferredTo === null) reason = 'the call was not transferred';
   if (reason === undefined && voiceToVoiceMs.length === 0) reason = 'the agent never answered the caller';
   await sim.close();
   return {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
-import { DEFAULT_LINES, runDemo } from './demo.js';
+import { runDemo } from './demo.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -35,7 +35,7 @@ export function createProgram(): Command {
     .command('demo')
     .description('run an agent against the local Piopiy simulator and place one simulated call (offline, no keys)')
     .option('--agent <file>', 'the agent file to run', `${packageRoot}examples/transfer-agent.ts`)
-    .addOption(new Option('--say <text>', 'a line the caller says (repeatable); default: ask for a human').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
+    .addOption(new Option('--say <text>', 'a line the caller says (repeatable); default: the agent file\'s demoScenario, or asking for a human').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
     .option('--json', 'print one JSON summary as the last line (the transcript goes to stderr)')
     .option('--recording-dir <dir>', 'where to write the stereo WAV recording')
     .option('--timeout <secs>', 'longest the call may take', '60')
@@ -45,11 +45,10 @@ export function createProgram(): Command {
       const agentFile = await prepareToImport(opts.agent);
       const result = await runDemo({
         agentFile,
-        say: opts.say ?? DEFAULT_LINES,
+        say: opts.say,
         json,
         recordingDir: opts.recordingDir,
         timeoutSecs: Number(opts.timeout),
-        expectTransfer: opts.say === undefined,
         out: print,
         progress: (line) => process.stderr.write(`… ${line}\n`),
       });

@@ -1,0 +1,60 @@
+// `piopiy-ai demo` as a newcomer runs it: the CLI in a child process, the transfer example through the real
+// Agent against the local simulator, offline engines, one simulated call; the JSON summary is the last line.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readWavFile } from '../../src/audio/index.js';
+import type { DemoResult } from '../../src/cli/demo.js';
+
+const hasPocketsphinx = existsSync('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin');
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      env: { ...process.env, PIOPIY_OFFLINE: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('piopiy-ai demo', () => {
+  it.skipIf(!hasPocketsphinx)('transfers the simulated call end to end and prints the JSON summary last [needs pocketsphinx]', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-test-'));
+    const { code, stdout, stderr } = await runCli(['demo', '--json', '--recording-dir', dir]);
+    expect(code, stderr).toBe(0);
+    const lines = stdout.trim().split('\n');
+    const result = JSON.parse(lines.at(-1)!) as DemoResult;
+    expect(lines).toHaveLength(1); // with --json, stdout carries only the summary
+    expect(result.ok).toBe(true);
+    expect(result.transferredTo).toBe('918000000002');
+    expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_to_human']);
+    expect(result.restRequests).toEqual([
+      {
+        method: 'POST',
+        path: '/v3/voice/pcmo/transfer',
+        body: {
+          call_id: result.callId,
+          pipeline: [
+            { action: 'connect', params: { caller_id: '918000000001' }, endpoints: [{ type: 'pstn', number: '918000000002' }] },
+          ],
+        },
+      },
+    ]);
+    expect(result.turns[0]).toMatchObject({ role: 'assistant', text: 'Hello! How can I help you today?' });
+    expect(result.turns.find((t) => t.role === 'user')?.text).toBe('I want to talk to a human please');
+    expect(result.latency.voiceToVoiceMs).toHaveLength(1);
+    expect(result.latency.voiceToVoiceMs[0]).toBeGreaterThan(0);
+    const wav = await readWavFile(result.recording);
+    expect(wav.channels).toBe(2);
+    expect(wav.samples.length / 2 / wav.sampleRate).toBeGreaterThan(3);
+    // The transcript (on stderr with --json) shows both sides.
+    expect(stderr).toContain('caller: I want to talk to a human please');
+    expect(stderr).toContain('agent:  Hello! How can I help you today?');
+  }, 60_000);
+});
