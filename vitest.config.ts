@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
 
@@ -14,9 +14,11 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // The slow suites run on their own: vitest run -c vitest.slow.config.ts
+    exclude: [...configDefaults.exclude, 'test/slow/**'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 30_000,
-    reporters: ['default', './test/support/summary-reporter.ts'],
+    reporters: ['default', ['./test/support/summary-reporter.ts', { totals: 'write' }]],
   },
 });

@@ -2,9 +2,10 @@
 // It starts the local Piopiy simulator, points an agent file (default: examples/transfer-agent.ts) at it through
 // the environment — the agent file itself is unchanged user code, using the real Agent, VoiceAgent and
 // RestClient — places a call, and plays the caller: wait for the greeting, say each line (Flite speech), wait
-// for the answer. It prints a live transcript with per-turn latency and, with --json, one JSON summary as the
-// last line; the recording of both sides is written as a stereo WAV (caller left, agent right).
-import { randomBytes } from 'node:crypto';
+// for the answer. With `demoScenario.outbound`, the agent file places the call itself (`ai.call`) and the demo
+// plays the callee who answers it. It prints a live transcript with per-turn latency and, with --json, one JSON
+// summary as the last line; the recording of both sides is written as a stereo WAV (caller left, agent right).
+import { randomBytes, randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,11 @@ export interface DemoScenario {
   say: string[];
   /** Whether the call must end in a transfer. Default false. */
   expectTransfer?: boolean;
+  /**
+   * The agent places the call (`piopiy.ai.call` to any number, with `agentId: process.env.AGENT_ID`) instead of
+   * receiving one: the demo waits for that call and says the lines as the callee. Default false.
+   */
+  outbound?: boolean;
 }
 
 const SPEECH_THRESHOLD = 500;
@@ -86,7 +92,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   process.env.PIOPIY_LOG_LEVEL ??= 'warn';
   progress('starting the local Piopiy simulator ...');
   const sim = await startPiopiySimulator();
-  const agentId = `demo-agent-${randomBytes(4).toString('hex')}`;
+  // A UUID, as on the platform (the REST API refuses an `ai.call` whose agent_id is not one).
+  const agentId = randomUUID();
   const agentToken = randomBytes(16).toString('hex');
   sim.addAgent({ agentId, token: agentToken });
   // The agent file reads its configuration from the environment, as it would on a server.
@@ -127,8 +134,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       expectTransfer = options.expectTransfer ?? agentModule.demoScenario.expectTransfer ?? false;
     }
     await sim.waitForAgent(agentId, 15_000);
-    progress('placing a call ...');
-    call = sim.placeCall({ agentId, from: '919876543210', to: '918012345678', metadata: { demo: true } });
+    if (agentModule.demoScenario?.outbound === true) {
+      progress('waiting for the agent to place its call ...');
+      call = await sim.waitForCall({ agentId, direction: 'outbound', timeoutMs: 15_000 });
+      progress(`the agent called ${call.to} from ${call.from}; answering ...`);
+    } else {
+      progress('placing a call ...');
+      call = sim.placeCall({ agentId, from: '919876543210', to: '918012345678', metadata: { demo: true } });
+    }
     await Promise.race([call.answered, new Promise((_, reject) => setTimeout(() => reject(new Error('the agent did not answer')), 15_000))]);
     const timeoutMs = (options.timeoutSecs ?? 60) * 1000;
     if (!(await agentFinishedSpeaking(call, 0, 700, 15_000))) throw new Error('no greeting within 15 s');

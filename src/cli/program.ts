@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import { runDemo } from './demo.js';
+import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -57,6 +58,44 @@ export function createProgram(): Command {
       if (!result.ok) process.stderr.write(`demo failed: ${result.reason ?? 'unknown reason'}\n`);
       if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
       process.exitCode = result.ok ? 0 : 1;
+    });
+
+  program
+    .command('dev')
+    .description('a browser softphone on the local Piopiy simulator: call your agent with your microphone (offline, no keys)')
+    .argument('[agent-file]', 'the agent file to run', `${packageRoot}examples/transfer-agent.ts`)
+    .option('--port <port>', 'port to serve the page on (0: any free port)', String(DEFAULT_DEV_PORT))
+    .option('--host <addr>', 'address to listen on; any but loopback requires the printed access token', DEFAULT_DEV_HOST)
+    .action(async (file: string, opts: { port: string; host: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got ${opts.port}`);
+      const agentFile = await prepareToImport(file);
+      const server = await startDevServer({
+        agentFile,
+        port,
+        host: opts.host,
+        progress: (line) => process.stderr.write(`… ${line}\n`),
+      });
+      process.stdout.write(`piopiy-ai dev: open ${server.url}\n`);
+      if (server.token !== undefined) {
+        process.stdout.write('  (listening beyond loopback: every request needs that token; browsers allow the microphone only on\n');
+        process.stdout.write('   https or localhost pages, so from another machine use an SSH tunnel to localhost instead)\n');
+      }
+      const failed = await server.agentReady.then(
+        () => false,
+        () => true,
+      );
+      if (failed) {
+        await server.close();
+        process.exit(1);
+      }
+      await new Promise<void>((resolveSignal) => {
+        process.once('SIGINT', resolveSignal);
+        process.once('SIGTERM', resolveSignal);
+      });
+      process.stderr.write('… stopping\n');
+      await Promise.race([server.close(), new Promise((r) => setTimeout(r, 3000))]);
+      process.exit(0);
     });
 
   program

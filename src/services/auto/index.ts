@@ -5,7 +5,7 @@
 //   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, GROQ_API_KEY -> Groq,
 //        else the ScriptedLLMService rules you pass (offline, deterministic)
-//   TTS: CARTESIA_API_KEY (+ CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
+//   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
@@ -82,7 +82,7 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
   let tts: TTSService;
   const cartesiaKey = key('CARTESIA_API_KEY');
   const elevenKey = key('ELEVENLABS_API_KEY');
-  if (cartesiaKey !== undefined && env.CARTESIA_VOICE_ID !== undefined) {
+  if (cartesiaKey !== undefined) {
     const { CartesiaTTSService } = await import('../cartesia/index.js');
     tts = new CartesiaTTSService({ apiKey: cartesiaKey, voiceId: env.CARTESIA_VOICE_ID });
     chosen.push('tts: Cartesia');

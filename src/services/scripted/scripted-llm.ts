@@ -1,7 +1,7 @@
 // ScriptedLLMService: an offline, deterministic stand-in for an LLM — clearly not a language model. No chat
 // model can be installed on a machine without network access, so the demo and the tests use rules: a pattern
-// on the caller's last message maps to a reply and/or a tool call; after the tool's result it answers from a
-// template. It streams its output word by word through the same LLMService machinery as a real vendor, so
+// on the caller's last message maps to a reply and/or a tool call (or several parallel tool calls in one
+// response, as real models make them); after the tools' results it answers from a template. It streams its output word by word through the same LLMService machinery as a real vendor, so
 // everything downstream (sentence splitting, TTS, tools, interruptions) is exercised for real.
 import type { LLMContextSnapshot, LLMMessage, LLMToolCall } from '../../frames/index.js';
 import { LLMService, type LLMServiceOptions } from '../base/llm-service.js';
@@ -20,8 +20,14 @@ export interface ScriptedRule {
   reply?: string;
   toolCall?: ScriptedToolCall;
   /**
+   * Several tool calls made in one response (parallel tool calls), in this order; instead of `toolCall`. Their
+   * `afterTool` is said once, when all of them answered, with `result` the list of their parsed results in the
+   * same order: `{result.0.summary}` is a field of the first call's result, `{result.1}` the whole second one.
+   */
+  toolCalls?: readonly ScriptedToolCall[];
+  /**
    * Said once the tool answered: a template where `{result}` is the whole result and `{result.a.b}` a field of a
-   * JSON result, or a function of the parsed result.
+   * JSON result, or a function of the parsed result (for `toolCalls`: of the list of results).
    */
   afterTool?: string | ((result: unknown) => string);
 }
@@ -49,7 +55,10 @@ export class ScriptedLLMService extends LLMService {
   constructor(options: ScriptedLLMOptions) {
     super({ ...options, model: options.model ?? 'scripted', name: options.name ?? 'scripted-llm' });
     for (const [i, rule] of options.rules.entries()) {
-      if (rule.reply === undefined && rule.toolCall === undefined) {
+      if (rule.toolCall !== undefined && rule.toolCalls !== undefined) {
+        throw new TypeError(`ScriptedLLMService: rule ${i} has both toolCall and toolCalls; use one`);
+      }
+      if (rule.reply === undefined && rule.toolCall === undefined && (rule.toolCalls?.length ?? 0) === 0) {
         throw new TypeError(`ScriptedLLMService: rule ${i} has neither a reply nor a tool call`);
       }
     }
@@ -63,7 +72,7 @@ export class ScriptedLLMService extends LLMService {
     const messages = context.messages;
     const last = messages.at(-1);
     let reply: string | undefined;
-    let toolCall: LLMToolCall | undefined;
+    const toolCalls: LLMToolCall[] = [];
     if (last?.role === 'tool') {
       reply = this.replyAfterTools(messages);
     } else {
@@ -73,13 +82,21 @@ export class ScriptedLLMService extends LLMService {
         reply = this.fallback;
       } else {
         reply = found.rule.reply;
+        const argumentsOf = (call: ScriptedToolCall): string =>
+          JSON.stringify(typeof call.arguments === 'function' ? call.arguments(userText, found.match) : (call.arguments ?? {}));
         if (found.rule.toolCall !== undefined) {
-          const args = found.rule.toolCall.arguments;
-          toolCall = {
+          toolCalls.push({
             id: `call_${found.index}_${++this.callCounter}`,
             name: found.rule.toolCall.name,
-            arguments: JSON.stringify(typeof args === 'function' ? args(userText, found.match) : (args ?? {})),
-          };
+            arguments: argumentsOf(found.rule.toolCall),
+          });
+        } else if (found.rule.toolCalls !== undefined) {
+          // One response, several calls: `call_<rule>_<response>_<position>`, so the answer after the tools can
+          // gather this response's results and say the rule's afterTool once.
+          const response = ++this.callCounter;
+          for (const [position, call] of found.rule.toolCalls.entries()) {
+            toolCalls.push({ id: `call_${found.index}_${response}_${position}`, name: call.name, arguments: argumentsOf(call) });
+          }
         }
       }
     }
@@ -95,7 +112,7 @@ export class ScriptedLLMService extends LLMService {
       yield { type: 'text', text: piece };
     }
     if (options.signal.aborted) return;
-    if (toolCall !== undefined) yield { type: 'tool-call', toolCall };
+    for (const toolCall of toolCalls) yield { type: 'tool-call', toolCall };
     // Rough token counts (about four characters a token), labelled as the scripted model's in metrics.
     const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
     yield { type: 'usage', promptTokens: Math.ceil(promptChars / 4), completionTokens: words };
@@ -120,19 +137,38 @@ export class ScriptedLLMService extends LLMService {
   }
 
   private replyAfterTools(messages: readonly LLMMessage[]): string {
-    const results: { ruleIndex: number; content: string }[] = [];
-    for (let i = messages.length - 1; i >= 0; i--) {
-      const message = messages[i]!;
-      if (message.role !== 'tool') break;
-      results.unshift({ ruleIndex: Number(/^call_(\d+)_/.exec(message.toolCallId)?.[1] ?? -1), content: message.content });
+    // Each single call is answered on its own; the calls of one `toolCalls` response together, in one reply at
+    // the place of the first of them, with the list of their results.
+    const answers: { ruleIndex: number; result: unknown }[] = [];
+    const groups = new Map<string, unknown[]>();
+    const start = messages.findLastIndex((m) => m.role !== 'tool') + 1;
+    for (const message of messages.slice(start)) {
+      if (message.role !== 'tool') continue;
+      const parsed = parseJSON(message.content);
+      if (isErrorResult(parsed)) return this.toolErrorReply;
+      const ruleIndex = Number(/^call_(\d+)_/.exec(message.toolCallId)?.[1] ?? -1);
+      const planned = this.rules[ruleIndex]?.toolCalls;
+      const id = /^call_\d+_(\d+)_(\d+)$/.exec(message.toolCallId);
+      if (planned === undefined || id === null) {
+        answers.push({ ruleIndex, result: parsed });
+        continue;
+      }
+      const position = Number(id[2]);
+      if (position >= planned.length) continue; // not a call this rule makes
+      const key = `${ruleIndex}_${id[1]}`;
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = planned.map(() => undefined);
+        groups.set(key, group);
+        answers.push({ ruleIndex, result: group });
+      }
+      group[position] = parsed;
     }
     const replies: string[] = [];
-    for (const result of results) {
-      const parsed = parseJSON(result.content);
-      if (isErrorResult(parsed)) return this.toolErrorReply;
-      const template = this.rules[result.ruleIndex]?.afterTool;
+    for (const { ruleIndex, result } of answers) {
+      const template = this.rules[ruleIndex]?.afterTool;
       if (template === undefined) continue;
-      replies.push(typeof template === 'function' ? template(parsed) : fillTemplate(template, parsed));
+      replies.push(typeof template === 'function' ? template(result) : fillTemplate(template, result));
     }
     return replies.length > 0 ? replies.join(' ') : 'Done.';
   }

@@ -6,8 +6,10 @@
 // block start, message_delta, message_stop), tool input as `input_json_delta` fragments cut mid-token, every
 // event's bytes split across socket writes. Failures are scriptable: HTTP errors, an in-stream `error` event,
 // a dropped connection, a stall.
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { isAcceptedKey } from './auth.js';
+import { isRecord, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
+import { ResponseScript, estimateTokens, textPieces } from './llm.js';
 import { createSeededRandom, randomString, readBody, recordHeaders, sendJSON, SSEWriter, type SSEEvent } from './sse.js';
 
 export interface FakeAnthropicUsage {
@@ -155,10 +157,6 @@ class RequestError extends Error {
 
 function invalid(message: string): RequestError {
   return new RequestError(400, 'invalid_request_error', message);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isInteger(value: unknown): value is number {
@@ -340,18 +338,6 @@ function validateBody(body: unknown, models: readonly string[] | undefined): Fak
 
 // ---- answers ---------------------------------------------------------------------------------------------------
 
-/** `text` cut into pieces of `size` code points (random `1..maxSize` when undefined); never splits a surrogate pair. */
-function pieces(text: string, random: () => number, size?: number, maxSize = 8): string[] {
-  const chars = [...text];
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; ) {
-    const n = size ?? 1 + Math.floor(random() * maxSize);
-    out.push(chars.slice(i, i + n).join(''));
-    i += n;
-  }
-  return out;
-}
-
 /** A scripted tool input as the object the non-streaming answer carries (`{}` when the script gave invalid JSON). */
 function parseObject(json: string): unknown {
   try {
@@ -360,10 +346,6 @@ function parseObject(json: string): unknown {
   } catch {
     return {};
   }
-}
-
-function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
 }
 
 interface Answer {
@@ -375,20 +357,11 @@ interface Answer {
 
 class FakeServer {
   readonly requests: FakeAnthropicRequest[] = [];
-  private readonly queue: FakeAnthropicResponse[] = [];
-  private handler: FakeAnthropicHandler | undefined;
+  readonly script = new ResponseScript<FakeAnthropicMessagesBody, FakeAnthropicRequest, FakeAnthropicResponse>();
   private readonly random: () => number;
 
   constructor(private readonly options: FakeAnthropicOptions) {
     this.random = createSeededRandom(options.seed ?? 1);
-  }
-
-  respondWith(handler: FakeAnthropicHandler): void {
-    this.handler = handler;
-  }
-
-  enqueue(responses: FakeAnthropicResponse[]): void {
-    this.queue.push(...responses);
   }
 
   private id(prefix: string): string {
@@ -400,18 +373,12 @@ class FakeServer {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = requestPath(req);
     const header = req.headers['x-api-key'];
     const key = typeof header === 'string' ? header.trim() : '';
-    const keyValid = key !== '' && key !== this.options.rejectKey && (this.options.requireKey === undefined || key === this.options.requireKey);
+    const keyValid = isAcceptedKey(key, this.options);
     const raw = await readBody(req);
-    let body: unknown;
-    let parsed = true;
-    try {
-      body = raw.length === 0 ? undefined : (JSON.parse(raw.toString('utf8')) as unknown);
-    } catch {
-      parsed = false;
-    }
+    const { body, parsed } = parseJSONBody(raw);
     const record: FakeAnthropicRequest = {
       method: req.method ?? 'GET',
       path,
@@ -432,7 +399,7 @@ class FakeServer {
       if (raw.length > MAX_BODY_BYTES) throw new RequestError(413, 'request_too_large', DEFAULT_MESSAGES[413]);
       if (!parsed) throw invalid('There was an error parsing the body of your request. Please check that it is valid JSON.');
       const valid = validateBody(body, this.options.models);
-      const response = this.queue.shift() ?? (await this.handler?.(valid, record)) ?? this.options.defaultResponse ?? { text: DEFAULT_TEXT };
+      const response = await this.script.next(valid, record, this.options.defaultResponse ?? { text: DEFAULT_TEXT });
       if ('error' in response) throw this.scriptedError(response);
       record.status = 200;
       await (valid.stream === true ? this.stream(valid, response, res, requestId) : this.complete(valid, response, res, requestId));
@@ -495,7 +462,7 @@ class FakeServer {
 
   private async complete(body: FakeAnthropicMessagesBody, response: FakeAnthropicResponse, res: ServerResponse, requestId: string): Promise<void> {
     if ('stall' in response) {
-      await new Promise((resolve) => res.once('close', resolve));
+      await untilClosed(res);
       return;
     }
     if ('dropAfterEvents' in response) {
@@ -586,7 +553,7 @@ class FakeServer {
       if (!(await send('content_block_start', { index, content_block: { type: 'text', text: '' } }))) return;
       if (!(await pingOnce())) return;
       const chunkSize = 'chunkSize' in response ? response.chunkSize : undefined;
-      for (const piece of pieces(answer.text, this.random, chunkSize)) {
+      for (const piece of textPieces(answer.text, this.random, chunkSize)) {
         if (!(await send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } }))) return;
       }
       if ('streamError' in response) {
@@ -604,7 +571,7 @@ class FakeServer {
       // Input as fragments cut anywhere (inside keys, strings, escapes), the first one often empty; a call
       // without arguments sends no fragment at all.
       if (use.json !== '{}') {
-        const fragments = this.random() < 0.5 ? ['', ...pieces(use.json, this.random, undefined, 12)] : pieces(use.json, this.random, undefined, 12);
+        const fragments = this.random() < 0.5 ? ['', ...textPieces(use.json, this.random, undefined, 12)] : textPieces(use.json, this.random, undefined, 12);
         for (const partial_json of fragments) {
           if (!(await send('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json } }))) return;
         }
@@ -627,28 +594,16 @@ class FakeServer {
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   const fake = new FakeServer(options);
-  const server = createServer((req, res) => {
-    fake.handle(req, res).catch(() => {
-      // A bug in the fake must fail the client's request, not the test process.
-      if (!res.headersSent) sendJSON(res, 500, { type: 'error', error: { type: 'api_error', message: 'fake server failure' } });
-      else res.socket?.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await startFakeHttpServer(
+    (req, res) => fake.handle(req, res),
+    (res) => sendJSON(res, 500, { type: 'error', error: { type: 'api_error', message: 'fake server failure' } }),
+  );
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     port,
     requests: fake.requests,
-    respondWith: (handler) => fake.respondWith(handler),
-    enqueue: (...responses) => fake.enqueue(responses),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    respondWith: (handler) => fake.script.respondWith(handler),
+    enqueue: (...responses) => fake.script.enqueue(responses),
+    close,
   };
 }

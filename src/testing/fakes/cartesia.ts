@@ -21,10 +21,14 @@
 // error, a close frame, a generation that never answers; idle sockets close after `idleTimeoutMs`.
 // Every client frame is recorded; API keys are never stored, only whether auth was present and valid.
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { int16ToBytes, pcmToAlaw, pcmToMulaw } from '../../audio/index.js';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { RawData, WebSocket } from 'ws';
+import { fakeVoiceTone, encodeSamples, type FakeWireEncoding } from './audio.js';
+import { bearerCredentials, isAcceptedKey } from './auth.js';
+import { isRecord, pause, recordQuery, refuseUpgrade } from './http.js';
+import { recordHeaders } from './sse.js';
+import { FakeSocketSession, FakeWebSocketServer, frameBytes } from './websocket.js';
 
 export const FAKE_CARTESIA_SAMPLE_RATES: readonly number[] = [8000, 16000, 22050, 24000, 44100, 48000];
 export const FAKE_CARTESIA_ENCODINGS: readonly string[] = ['pcm_s16le', 'pcm_f32le', 'pcm_mulaw', 'pcm_alaw'];
@@ -153,44 +157,27 @@ export function fakeCartesiaSpeech(text: string, options: FakeCartesiaSpeechOpti
   const msPerCharacter = options.msPerCharacter ?? 60;
   const rate = options.sampleRate;
   const count = Math.round((text.length * msPerCharacter * rate) / 1000);
-  // A tone whose pitch depends on voice and text, with a tremolo and a small ramp: a client that drops, reorders
-  // or misdecodes bytes gets different samples.
-  let hash = 0x811c9dc5;
-  for (const ch of `${options.voiceId ?? ''}:${text}`) hash = Math.imul(hash ^ (ch.codePointAt(0) ?? 0), 0x01000193) >>> 0;
-  const hz = 150 + (hash % 150);
-  const samples = new Int16Array(count);
-  for (let i = 0; i < count; i++) {
-    const t = i / rate;
-    const envelope = 0.55 + 0.45 * Math.sin(2 * Math.PI * 3 * t);
-    samples[i] = Math.round(8000 * envelope * Math.sin(2 * Math.PI * hz * t) + ((i * 29) % 83) - 41);
-  }
-  return samples;
+  return fakeVoiceTone(`${options.voiceId ?? ''}:${text}`, count, rate, {
+    baseHz: 150,
+    hzSpread: 150,
+    amplitude: 8000,
+    tremoloBase: 0.55,
+    tremoloDepth: 0.45,
+    tremoloHz: 3,
+    rampStep: 29,
+    rampPeriod: 83,
+    rampOffset: 41,
+  });
 }
 
 /** Wire bytes of `samples` in a Cartesia raw encoding. */
 export function encodeCartesiaAudio(samples: Int16Array, encoding: string): Uint8Array {
-  switch (encoding) {
-    case 'pcm_mulaw':
-      return pcmToMulaw(samples);
-    case 'pcm_alaw':
-      return pcmToAlaw(samples);
-    case 'pcm_f32le': {
-      const bytes = new Uint8Array(samples.length * 4);
-      const view = new DataView(bytes.buffer);
-      for (let i = 0; i < samples.length; i++) view.setFloat32(i * 4, samples[i]! / 32768, true);
-      return bytes;
-    }
-    default:
-      return Uint8Array.from(int16ToBytes(samples));
-  }
+  const wire: FakeWireEncoding = encoding === 'pcm_mulaw' ? 'mulaw' : encoding === 'pcm_alaw' ? 'alaw' : encoding === 'pcm_f32le' ? 'f32le' : 's16le';
+  return encodeSamples(samples, wire);
 }
 
 function bytesPerSample(encoding: string): number {
   return encoding === 'pcm_f32le' ? 4 : encoding === 'pcm_s16le' ? 2 : 1;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** JSON with sorted keys, to compare two requests' fields regardless of key order. */
@@ -203,19 +190,6 @@ function canonical(value: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-/** A test's predicate, which may not expect every kind of frame: one that throws does not match. */
-function matches(predicate: (json: unknown) => boolean, json: unknown): boolean {
-  try {
-    return predicate(json);
-  } catch {
-    return false;
-  }
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 }
 
 class RequestError extends Error {
@@ -323,98 +297,14 @@ interface LiveContext {
   expiryTimer: NodeJS.Timeout | undefined;
 }
 
-class FakeCartesiaServer implements FakeCartesia {
-  readonly connections: FakeCartesiaConnection[] = [];
+class FakeCartesiaServer
+  extends FakeWebSocketServer<FakeCartesiaConnection, FakeCartesiaMessage, FakeCartesiaHandshakeFault, FakeCartesiaGenerationFault, Session>
+  implements FakeCartesia
+{
   readonly contexts: FakeCartesiaContext[] = [];
-  private readonly server = createServer((_req, res) => {
-    res.writeHead(404, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ error: 'Not Found' }));
-  });
-  private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly sessions = new Set<Session>();
-  private readonly startedAt = performance.now();
-  private handshakeFaults: FakeCartesiaHandshakeFault[] = [];
-  private generationFaults: FakeCartesiaGenerationFault[] = [];
-  private waiters: { predicate: (json: unknown) => boolean; resolve: (message: FakeCartesiaMessage) => void }[] = [];
-  port = 0;
 
   constructor(readonly options: FakeCartesiaOptions) {
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
-  }
-
-  get baseUrl(): string {
-    return `ws://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  messages(): unknown[] {
-    return this.connections.flatMap((c) => c.received.filter((m) => m.json !== undefined).map((m) => m.json));
-  }
-
-  waitForMessage(predicate: (json: unknown) => boolean, timeoutMs = 5000): Promise<FakeCartesiaMessage> {
-    for (const connection of this.connections) {
-      const seen = connection.received.find((m) => matches(predicate, m.json));
-      if (seen !== undefined) return Promise.resolve(seen);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`fake Cartesia: no matching message within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waiter = {
-        predicate,
-        resolve: (message: FakeCartesiaMessage) => {
-          clearTimeout(timer);
-          resolve(message);
-        },
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  failHandshake(...faults: FakeCartesiaHandshakeFault[]): void {
-    this.handshakeFaults.push(...faults);
-  }
-
-  failGeneration(...faults: FakeCartesiaGenerationFault[]): void {
-    this.generationFaults.push(...faults);
-  }
-
-  takeGenerationFault(): FakeCartesiaGenerationFault | undefined {
-    return this.generationFaults.shift();
-  }
-
-  dropConnections(): void {
-    for (const session of this.sessions) session.drop();
-  }
-
-  async close(): Promise<void> {
-    for (const session of this.sessions) session.drop();
-    for (const waiter of this.waiters) waiter.predicate = () => false;
-    this.waiters = [];
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  elapsedMs(): number {
-    return performance.now() - this.startedAt;
-  }
-
-  record(connection: FakeCartesiaConnection, message: FakeCartesiaMessage): void {
-    connection.received.push(message);
-    if (this.waiters.length === 0) return;
-    this.waiters = this.waiters.filter((w) => {
-      if (!matches(w.predicate, message.json)) return true;
-      w.resolve(message);
-      return false;
-    });
+    super('Cartesia', { error: 'Not Found' });
   }
 
   activeContexts(): number {
@@ -423,24 +313,15 @@ class FakeCartesiaServer implements FakeCartesia {
     return count;
   }
 
-  forget(session: Session): void {
-    this.sessions.delete(session);
-  }
-
-  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+  protected override onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const query: Record<string, string> = {};
-    for (const [name, value] of url.searchParams) query[name] = name === 'api_key' || name === 'access_token' ? '[redacted]' : value;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      headers[name] = name === 'x-api-key' || name === 'authorization' ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
-    }
+    const query = recordQuery(url.searchParams, ['api_key', 'access_token']);
+    const headers = recordHeaders(req, ['x-api-key', 'authorization']);
     const header = (name: string): string | undefined => {
       const value = req.headers[name];
       return Array.isArray(value) ? value[0] : value;
     };
-    const bearer = /^Bearer\s+(.+)$/i.exec(header('authorization') ?? '')?.[1];
+    const bearer = bearerCredentials(header('authorization') ?? '');
     const found: [string | undefined, FakeCartesiaConnection['auth']['via']][] = [
       [header('x-api-key'), 'x-api-key'],
       [bearer, 'bearer'],
@@ -448,10 +329,7 @@ class FakeCartesiaServer implements FakeCartesia {
       [url.searchParams.get('access_token') ?? undefined, 'access_token'],
     ];
     const [key, via] = found.find(([value]) => value !== undefined && value !== '') ?? [undefined, undefined];
-    const valid =
-      key !== undefined &&
-      (this.options.requireKey === undefined || key === this.options.requireKey) &&
-      (this.options.rejectKey === undefined || key !== this.options.rejectKey);
+    const valid = isAcceptedKey(key, this.options);
     const version = url.searchParams.get('cartesia_version') ?? header('cartesia-version');
     const connection: FakeCartesiaConnection = {
       index: this.connections.length,
@@ -469,14 +347,8 @@ class FakeCartesiaServer implements FakeCartesia {
       const body = structured
         ? JSON.stringify({ error_code: errorCode, title, message, request_id: randomUUID(), doc_url: DOC_URL })
         : `${title}: ${message}`;
-      const lines = [
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-        `Content-Type: ${structured ? 'application/json' : 'text/plain; charset=utf-8'}`,
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        'Connection: close',
-        ...Object.entries(extra).map(([name, value]) => `${name}: ${value}`),
-      ];
-      socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+      const contentType = structured ? 'application/json' : 'text/plain; charset=utf-8';
+      refuseUpgrade(socket, status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...extra }, body);
     };
     if (url.pathname !== '/tts/websocket') return reject(404, 'Not found', `No route for ${url.pathname}`, 'not_found');
     const fault = this.handshakeFaults.shift();
@@ -510,26 +382,16 @@ class FakeCartesiaServer implements FakeCartesia {
 }
 
 /** One accepted socket and its contexts. */
-class Session {
+class Session extends FakeSocketSession<FakeCartesiaConnection> {
   private readonly contexts = new Map<string, LiveContext>();
-  private idleTimer: NodeJS.Timeout | undefined;
-  private closed = false;
 
   constructor(
     private readonly fake: FakeCartesiaServer,
-    private readonly ws: WebSocket,
-    private readonly socket: Socket,
-    private readonly connection: FakeCartesiaConnection,
+    ws: WebSocket,
+    socket: Socket,
+    connection: FakeCartesiaConnection,
   ) {
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('close', (code, reason) => {
-      this.closed = true;
-      connection.close ??= { code, reason: reason.toString('utf8'), by: code === 1006 ? 'dropped' : 'client' };
-      this.endAll('dropped');
-      clearTimeout(this.idleTimer);
-      fake.forget(this);
-    });
-    ws.on('error', () => {});
+    super(ws, socket, connection, fake);
     this.touch();
   }
 
@@ -537,17 +399,6 @@ class Session {
     let count = 0;
     for (const context of this.contexts.values()) if (context.state !== 'ended') count++;
     return count;
-  }
-
-  drop(): void {
-    if (this.closed) return;
-    this.connection.close ??= { code: 1006, reason: '', by: 'dropped' };
-    this.endAll('dropped');
-    this.socket.destroy();
-  }
-
-  private get open(): boolean {
-    return !this.closed && this.ws.readyState === this.ws.OPEN;
   }
 
   private touch(): void {
@@ -560,10 +411,6 @@ class Session {
     if (!this.open) return;
     this.connection.close ??= { code, reason, by: 'server' };
     this.ws.close(code, reason);
-  }
-
-  private send(message: Record<string, unknown>): void {
-    if (this.open) this.ws.send(JSON.stringify(message));
   }
 
   private sendError(contextId: string | undefined, error: RequestError): void {
@@ -581,9 +428,9 @@ class Session {
     });
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  protected override onMessage(data: RawData, isBinary: boolean): void {
     this.touch();
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const bytes = frameBytes(data);
     if (isBinary) {
       this.fake.record(this.connection, { connection: this.connection.index, binary: true, atMs: this.fake.elapsedMs() });
       this.sendError(undefined, invalid('binary messages are not supported; send JSON text messages'));
@@ -701,7 +548,7 @@ class Session {
     clearTimeout(context.expiryTimer);
   }
 
-  private endAll(outcome: 'dropped'): void {
+  protected override endAll(outcome: 'dropped'): void {
     for (const context of this.contexts.values()) if (context.state !== 'ended') this.end(context, outcome);
   }
 

@@ -24,11 +24,15 @@
 // Failures are scriptable: handshake errors, REST errors, dropped sockets, in-stream close codes, idle timeouts,
 // slow first bytes. API keys are never stored: records say whether auth was present and valid.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { alawToPcm, int16ToBytes, mulawToPcm, pcmToAlaw, pcmToMulaw } from '../../audio/index.js';
-import { createSeededRandom, isClosed, readBody } from './sse.js';
+import { alawToPcm, mulawToPcm } from '../../audio/index.js';
+import { encodeSamples } from './audio.js';
+import { isAcceptedKey } from './auth.js';
+import { pause, refuseUpgrade, startFakeHttpServer, untilClosed } from './http.js';
+import { createSeededRandom, isClosed, readBody, recordHeaders } from './sse.js';
+import { frameBytes } from './websocket.js';
 
 export type FakeDeepgramPath = '/v1/listen' | '/v1/speak';
 
@@ -207,20 +211,6 @@ const WINDOW_MS = 10;
 const TONE_HZ = 440;
 const TONE_AMPLITUDE = 8000;
 
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  402: 'Payment Required',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 interface DeepgramHttpError {
   status: number;
   errCode: string;
@@ -267,10 +257,7 @@ function errorHeaders(error: DeepgramHttpError, requestId: string, body: string)
 /** Answers a WebSocket upgrade with an HTTP error instead of 101, as the real service does. */
 function rejectUpgrade(socket: Socket, error: DeepgramHttpError, requestId: string): void {
   const body = errorBody(error, requestId);
-  const headers = { ...errorHeaders(error, requestId, body), Connection: 'close' };
-  const head = [`HTTP/1.1 ${error.status} ${STATUS_TEXT[error.status] ?? 'Error'}`];
-  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  refuseUpgrade(socket, error.status, { ...errorHeaders(error, requestId, body), Connection: 'close' }, body);
 }
 
 function sendHttpError(res: ServerResponse, error: DeepgramHttpError, requestId: string): void {
@@ -309,17 +296,10 @@ function subprotocols(req: IncomingMessage): string[] {
   return header.split(',').map((p) => p.trim()).filter((p) => p !== '');
 }
 
-function recordHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    const text = Array.isArray(value) ? value.join(', ') : value;
-    if (name === 'authorization') out[name] = '[redacted]';
-    else if (name === 'sec-websocket-protocol') {
-      // The browser form carries the key as the second protocol.
-      out[name] = subprotocols(req).map((p, i) => (i === 0 ? p : '[redacted]')).join(', ');
-    } else out[name] = text;
-  }
+function requestHeaders(req: IncomingMessage): Record<string, string> {
+  const out = recordHeaders(req);
+  // The browser form carries the key as the second protocol.
+  if (out['sec-websocket-protocol'] !== undefined) out['sec-websocket-protocol'] = subprotocols(req).map((p, i) => (i === 0 ? p : '[redacted]')).join(', ');
   return out;
 }
 
@@ -352,12 +332,6 @@ function intParam(params: URLSearchParams, name: string): number | undefined {
 function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
-
-const pause = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    if (ms > 0) setTimeout(resolve, ms);
-    else setImmediate(resolve);
-  });
 
 // ---- listen ---------------------------------------------------------------------------------------------------
 
@@ -528,6 +502,28 @@ class Recorder {
     this.ws.terminate();
   }
 
+  /**
+   * Records a client frame and gives the bytes of a binary one or the parsed JSON of a text one. A text frame that
+   * is not JSON closes the socket with 1008 `notJSON` (and gives undefined).
+   */
+  protected receive(data: RawData, isBinary: boolean, notJSON: string): { audio: Buffer } | { message: unknown } | undefined {
+    const bytes = frameBytes(data);
+    if (isBinary) {
+      this.received.push({ kind: 'audio', bytes: bytes.length, atMs: this.now() });
+      return { audio: bytes };
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      this.received.push({ kind: 'text', message: bytes.toString('utf8'), atMs: this.now() });
+      this.closeWith(1008, notJSON);
+      return undefined;
+    }
+    this.received.push({ kind: 'text', message, atMs: this.now() });
+    return { message };
+  }
+
   messagesOfType(type: string): unknown[] {
     return this.received.flatMap((f) =>
       f.kind === 'text' && typeof f.message === 'object' && f.message !== null && (f.message as { type?: unknown }).type === type
@@ -615,21 +611,13 @@ class ListenSession extends Recorder implements FakeDeepgramListenSession {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.ended) return;
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    if (isBinary) {
-      this.received.push({ kind: 'audio', bytes: bytes.length, atMs: this.now() });
-      this.onAudio(bytes);
+    const frame = this.receive(data, isBinary, 'DATA-0000: text message is not valid JSON');
+    if (frame === undefined) return;
+    if ('audio' in frame) {
+      this.onAudio(frame.audio);
       return;
     }
-    let message: unknown;
-    try {
-      message = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      this.received.push({ kind: 'text', message: bytes.toString('utf8'), atMs: this.now() });
-      this.closeWith(1008, 'DATA-0000: text message is not valid JSON');
-      return;
-    }
-    this.received.push({ kind: 'text', message, atMs: this.now() });
+    const message = frame.message;
     this.armIdleTimer();
     const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
     switch (type) {
@@ -906,9 +894,7 @@ export function fakeDeepgramSpeechAudio(text: string, sampleRate: number, msPerC
 }
 
 function encodeSpeech(samples: Int16Array, encoding: string): Buffer {
-  if (encoding === 'mulaw') return Buffer.from(pcmToMulaw(samples));
-  if (encoding === 'alaw') return Buffer.from(pcmToAlaw(samples));
-  return Buffer.from(int16ToBytes(samples));
+  return Buffer.from(encodeSamples(samples, encoding === 'mulaw' ? 'mulaw' : encoding === 'alaw' ? 'alaw' : 's16le'));
 }
 
 function wavHeader(dataBytes: number, settings: SpeakSettings): Buffer {
@@ -984,21 +970,13 @@ class SpeakSession extends Recorder implements FakeDeepgramSpeakSession {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    if (isBinary) {
-      this.received.push({ kind: 'audio', bytes: bytes.length, atMs: this.now() });
+    const frame = this.receive(data, isBinary, 'Invalid JSON message');
+    if (frame === undefined) return;
+    if ('audio' in frame) {
       this.closeWith(1003, 'Binary messages are not supported; send JSON text messages');
       return;
     }
-    let message: unknown;
-    try {
-      message = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      this.received.push({ kind: 'text', message: bytes.toString('utf8'), atMs: this.now() });
-      this.closeWith(1008, 'Invalid JSON message');
-      return;
-    }
-    this.received.push({ kind: 'text', message, atMs: this.now() });
+    const message = frame.message;
     const record = typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : {};
     switch (record.type) {
       case 'Speak':
@@ -1135,7 +1113,7 @@ class FakeDeepgramServer {
       method: req.method ?? 'GET',
       path: url.pathname,
       query: queryRecord(url.searchParams),
-      headers: recordHeaders(req),
+      headers: requestHeaders(req),
       auth: { present: auth.present, valid, viaSubprotocol: auth.viaSubprotocol, ...(auth.scheme === undefined ? {} : { scheme: auth.scheme }) },
       websocket,
       ...(body === undefined ? {} : { body }),
@@ -1145,11 +1123,7 @@ class FakeDeepgramServer {
   }
 
   private keyError(auth: ParsedAuth): DeepgramHttpError | undefined {
-    const { rejectKey, requireKey } = this.options;
-    if (auth.key === '' || auth.key === rejectKey || (requireKey !== undefined && auth.key !== requireKey)) {
-      return scriptedHttpError(401);
-    }
-    return undefined;
+    return isAcceptedKey(auth.key, this.options) ? undefined : scriptedHttpError(401);
   }
 
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -1276,7 +1250,7 @@ class FakeDeepgramServer {
       return;
     }
     if ('stall' in response) {
-      if (!isClosed(res)) await new Promise((resolve) => res.once('close', resolve));
+      if (!isClosed(res)) await untilClosed(res);
       return;
     }
     if (!isClosed(res)) res.end();
@@ -1286,28 +1260,21 @@ class FakeDeepgramServer {
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeDeepgram(options: FakeDeepgramOptions = {}): Promise<FakeDeepgram> {
   const fake = new FakeDeepgramServer(options);
-  const server = createServer((req, res) => {
-    fake.handleRequest(req, res).catch(() => {
-      // A bug in the fake must fail the client's request, not the test process.
-      if (!res.headersSent) sendHttpError(res, httpError(500, 'INTERNAL_SERVER_ERROR', 'fake server failure'), randomUUID());
-      else res.socket?.destroy();
-    });
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', () => {
-      // Reset by the client during the handshake: nothing to answer.
-    });
-    try {
-      fake.handleUpgrade(req, socket, head);
-    } catch {
-      rejectUpgrade(socket, httpError(500, 'INTERNAL_SERVER_ERROR', 'fake server failure'), randomUUID());
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await startFakeHttpServer(
+    (req, res) => fake.handleRequest(req, res),
+    (res) => sendHttpError(res, httpError(500, 'INTERNAL_SERVER_ERROR', 'fake server failure'), randomUUID()),
+    (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      socket.on('error', () => {
+        // Reset by the client during the handshake: nothing to answer.
+      });
+      try {
+        fake.handleUpgrade(req, socket, head);
+      } catch {
+        rejectUpgrade(socket, httpError(500, 'INTERNAL_SERVER_ERROR', 'fake server failure'), randomUUID());
+      }
+    },
+  );
+  const { port } = server;
   return {
     url: `ws://127.0.0.1:${port}`,
     httpUrl: `http://127.0.0.1:${port}`,
@@ -1320,12 +1287,10 @@ export async function startFakeDeepgram(options: FakeDeepgramOptions = {}): Prom
     failNextConnections: (status, count = 1, path) => fake.failNext(status, count, path),
     dropConnections: (path) => fake.dropConnections(path),
     closeStreams: (code = 1011, reason = 'NET-0000', path) => fake.closeStreams(code, reason, path),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const client of fake.wss.clients) client.terminate();
-        fake.dropConnections(undefined);
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => {
+      for (const client of fake.wss.clients) client.terminate();
+      fake.dropConnections(undefined);
+      return server.close();
+    },
   };
 }

@@ -27,10 +27,14 @@
 // `input_timeout_exceeded`, then close 1008. Scriptable failures: handshake errors, a socket destroyed mid-audio,
 // in-band errors (with or without a close), a generation that never answers.
 // Every client frame is recorded; API keys are never stored, only whether auth was present and valid.
-import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { int16ToBytes, pcmToAlaw, pcmToMulaw } from '../../audio/index.js';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { RawData, WebSocket } from 'ws';
+import { encodeSamples, fakeVoiceTone } from './audio.js';
+import { bearerCredentials, isAcceptedKey } from './auth.js';
+import { isRecord, pause, recordQuery, refuseUpgrade } from './http.js';
+import { recordHeaders } from './sse.js';
+import { FakeSocketSession, FakeWebSocketServer, frameBytes } from './websocket.js';
 
 export const FAKE_ELEVENLABS_PCM_RATES: readonly number[] = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 export const FAKE_ELEVENLABS_MODELS: readonly string[] = [
@@ -152,36 +156,21 @@ export interface FakeElevenLabsSpeechOptions {
 export function fakeElevenLabsSpeech(text: string, options: FakeElevenLabsSpeechOptions): Int16Array {
   const rate = options.sampleRate;
   const count = samplesAt(text.length, options.msPerCharacter ?? 60, rate);
-  let hash = 0x811c9dc5;
-  for (const ch of `${options.voiceId ?? ''}|${text}`) hash = Math.imul(hash ^ (ch.codePointAt(0) ?? 0), 0x01000193) >>> 0;
-  const hz = 170 + (hash % 140);
-  const samples = new Int16Array(count);
-  for (let i = 0; i < count; i++) {
-    const t = i / rate;
-    const envelope = 0.6 + 0.4 * Math.sin(2 * Math.PI * 2.5 * t);
-    samples[i] = Math.round(8500 * envelope * Math.sin(2 * Math.PI * hz * t) + ((i * 31) % 97) - 48);
-  }
-  return samples;
+  return fakeVoiceTone(`${options.voiceId ?? ''}|${text}`, count, rate, {
+    baseHz: 170,
+    hzSpread: 140,
+    amplitude: 8500,
+    tremoloBase: 0.6,
+    tremoloDepth: 0.4,
+    tremoloHz: 2.5,
+    rampStep: 31,
+    rampPeriod: 97,
+    rampOffset: 48,
+  });
 }
 
 function samplesAt(characters: number, msPerCharacter: number, rate: number): number {
   return Math.round((characters * msPerCharacter * rate) / 1000);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function matches(predicate: (json: unknown) => boolean, json: unknown): boolean {
-  try {
-    return predicate(json);
-  } catch {
-    return false;
-  }
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 }
 
 /** A close reason must fit in 123 bytes. */
@@ -229,120 +218,20 @@ class ProtocolError extends Error {
   }
 }
 
-class FakeElevenLabsServer implements FakeElevenLabs {
-  readonly connections: FakeElevenLabsConnection[] = [];
+class FakeElevenLabsServer
+  extends FakeWebSocketServer<FakeElevenLabsConnection, FakeElevenLabsMessage, FakeElevenLabsHandshakeFault, FakeElevenLabsGenerationFault, Session>
+  implements FakeElevenLabs
+{
   readonly contexts: FakeElevenLabsContext[] = [];
-  private readonly server = createServer((_req, res) => {
-    res.writeHead(404, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ detail: 'Not Found' }));
-  });
-  private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly sessions = new Set<Session>();
-  private readonly startedAt = performance.now();
-  private handshakeFaults: FakeElevenLabsHandshakeFault[] = [];
-  private generationFaults: FakeElevenLabsGenerationFault[] = [];
-  private waiters: { predicate: (json: unknown) => boolean; resolve: (message: FakeElevenLabsMessage) => void }[] = [];
-  port = 0;
 
   constructor(readonly options: FakeElevenLabsOptions) {
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
+    super('ElevenLabs', { detail: 'Not Found' });
   }
 
-  get baseUrl(): string {
-    return `ws://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  messages(): unknown[] {
-    return this.connections.flatMap((c) => c.received.filter((m) => m.json !== undefined).map((m) => m.json));
-  }
-
-  waitForMessage(predicate: (json: unknown) => boolean, timeoutMs = 5000): Promise<FakeElevenLabsMessage> {
-    for (const connection of this.connections) {
-      const seen = connection.received.find((m) => matches(predicate, m.json));
-      if (seen !== undefined) return Promise.resolve(seen);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`fake ElevenLabs: no matching message within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waiter = {
-        predicate,
-        resolve: (message: FakeElevenLabsMessage) => {
-          clearTimeout(timer);
-          resolve(message);
-        },
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  failHandshake(...faults: FakeElevenLabsHandshakeFault[]): void {
-    this.handshakeFaults.push(...faults);
-  }
-
-  failGeneration(...faults: FakeElevenLabsGenerationFault[]): void {
-    this.generationFaults.push(...faults);
-  }
-
-  takeGenerationFault(): FakeElevenLabsGenerationFault | undefined {
-    return this.generationFaults.shift();
-  }
-
-  dropConnections(): void {
-    for (const session of this.sessions) session.drop();
-  }
-
-  async close(): Promise<void> {
-    for (const session of this.sessions) session.drop();
-    this.waiters = [];
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  elapsedMs(): number {
-    return performance.now() - this.startedAt;
-  }
-
-  record(connection: FakeElevenLabsConnection, message: FakeElevenLabsMessage): void {
-    connection.received.push(message);
-    if (this.waiters.length === 0) return;
-    this.waiters = this.waiters.filter((w) => {
-      if (!matches(w.predicate, message.json)) return true;
-      w.resolve(message);
-      return false;
-    });
-  }
-
-  forget(session: Session): void {
-    this.sessions.delete(session);
-  }
-
-  keyIsValid(key: string): boolean {
-    return (
-      key !== '' &&
-      (this.options.requireKey === undefined || key === this.options.requireKey) &&
-      (this.options.rejectKey === undefined || key !== this.options.rejectKey)
-    );
-  }
-
-  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+  protected override onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const query: Record<string, string> = {};
-    for (const [name, value] of url.searchParams) query[name] = value;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      headers[name] = SECRET_FIELDS.includes(name) ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
-    }
+    const query = recordQuery(url.searchParams, []);
+    const headers = recordHeaders(req, SECRET_FIELDS);
     const route = /^\/v1\/text-to-speech\/([^/]+)\/(multi-stream-input|stream-input)$/.exec(url.pathname);
     const headerKey = req.headers['xi-api-key'];
     const key = Array.isArray(headerKey) ? headerKey[0] : headerKey;
@@ -353,7 +242,7 @@ class FakeElevenLabsServer implements FakeElevenLabs {
       voiceId: route === null ? undefined : decodeURIComponent(route[1] ?? ''),
       query,
       headers,
-      auth: { present: key !== undefined && key !== '', valid: key !== undefined && this.keyIsValid(key), ...(key === undefined ? {} : { via: 'header' as const }) },
+      auth: { present: key !== undefined && key !== '', valid: isAcceptedKey(key, this.options), ...(key === undefined ? {} : { via: 'header' as const }) },
       received: [],
       errors: [],
     };
@@ -361,14 +250,7 @@ class FakeElevenLabsServer implements FakeElevenLabs {
     const reject = (status: number, detailStatus: string, message: string, extra: Record<string, string> = {}): void => {
       connection.status = status;
       const body = JSON.stringify({ detail: { status: detailStatus, message } });
-      const lines = [
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-        'Content-Type: application/json',
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        'Connection: close',
-        ...Object.entries(extra).map(([name, value]) => `${name}: ${value}`),
-      ];
-      socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+      refuseUpgrade(socket, status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...extra }, body);
     };
     if (route === null) return reject(404, 'not_found', `No route for ${url.pathname}`);
     const fault = this.handshakeFaults.shift();
@@ -406,30 +288,20 @@ interface LiveContext {
 }
 
 /** One accepted socket and its contexts. */
-class Session {
+class Session extends FakeSocketSession<FakeElevenLabsConnection> {
   private readonly contexts = new Map<string, LiveContext>();
   private format: OutputFormat | undefined;
   private readonly autoMode: boolean;
   private authorized: boolean;
   private started = false;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private closed = false;
 
   constructor(
     private readonly fake: FakeElevenLabsServer,
-    private readonly ws: WebSocket,
-    private readonly socket: Socket,
-    private readonly connection: FakeElevenLabsConnection,
+    ws: WebSocket,
+    socket: Socket,
+    connection: FakeElevenLabsConnection,
   ) {
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('close', (code, reason) => {
-      this.closed = true;
-      connection.close ??= { code, reason: reason.toString('utf8'), by: code === 1006 ? 'dropped' : 'client' };
-      this.endAll('dropped');
-      clearTimeout(this.idleTimer);
-      fake.forget(this);
-    });
-    ws.on('error', () => {});
+    super(ws, socket, connection, fake);
     this.autoMode = connection.query.auto_mode === 'true';
     this.authorized = connection.auth.valid;
     this.touch();
@@ -439,17 +311,6 @@ class Session {
       return;
     }
     if (connection.auth.present && !connection.auth.valid) this.fail(new ProtocolError('invalid_api_key', 'Invalid API key'));
-  }
-
-  drop(): void {
-    if (this.closed) return;
-    this.connection.close ??= { code: 1006, reason: '', by: 'dropped' };
-    this.endAll('dropped');
-    this.socket.destroy();
-  }
-
-  private get open(): boolean {
-    return !this.closed && this.ws.readyState === this.ws.OPEN;
   }
 
   private get multi(): boolean {
@@ -496,10 +357,6 @@ class Session {
     this.idleTimer.unref();
   }
 
-  private send(message: Record<string, unknown>): void {
-    if (this.open) this.ws.send(JSON.stringify(message));
-  }
-
   /** The in-band error JSON, then (for fatal ones) close 1008 with the message as reason. */
   private fail(error: ProtocolError): void {
     const message: Record<string, unknown> = { message: error.message, error: error.error, code: 1008 };
@@ -512,14 +369,14 @@ class Session {
     this.ws.close(1008, closeReason(error.message));
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  protected override onMessage(data: RawData, isBinary: boolean): void {
     this.touch();
     if (isBinary) {
       this.fake.record(this.connection, { connection: this.connection.index, binary: true, atMs: this.fake.elapsedMs() });
       this.fail(new ProtocolError('invalid_request', 'Binary messages are not supported.'));
       return;
     }
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const bytes = frameBytes(data);
     let json: unknown;
     try {
       json = JSON.parse(bytes.toString('utf8'));
@@ -543,9 +400,9 @@ class Session {
   private authorize(json: Record<string, unknown>): void {
     if (this.authorized) return;
     const field = this.multi ? json.xi_api_key : json['xi-api-key'];
-    const bearer = typeof json.authorization === 'string' ? /^Bearer\s+(.+)$/i.exec(json.authorization)?.[1] : undefined;
+    const bearer = typeof json.authorization === 'string' ? bearerCredentials(json.authorization) : undefined;
     const key = typeof field === 'string' ? field : bearer;
-    this.connection.auth = { present: key !== undefined, valid: key !== undefined && this.fake.keyIsValid(key), ...(key === undefined ? {} : { via: 'message' as const }) };
+    this.connection.auth = { present: key !== undefined, valid: isAcceptedKey(key, this.fake.options), ...(key === undefined ? {} : { via: 'message' as const }) };
     if (key === undefined) throw new ProtocolError('invalid_api_key', 'No API key provided: send the xi-api-key header or the key in the first message.');
     if (!this.connection.auth.valid) throw new ProtocolError('invalid_api_key', 'Invalid API key');
     this.authorized = true;
@@ -691,7 +548,7 @@ class Session {
     context.record.outcome ??= outcome;
   }
 
-  private endAll(outcome: 'dropped'): void {
+  protected override endAll(outcome: 'dropped'): void {
     for (const context of this.contexts.values()) if (!context.ended) this.end(context, outcome);
   }
 
@@ -734,7 +591,7 @@ class Session {
       const from = samplesAt(first, msPerCharacter, rate);
       const to = samplesAt(last, msPerCharacter, rate);
       const pcm = samples.subarray(from, to);
-      const bytes = format.encoding === 'ulaw' ? pcmToMulaw(pcm) : format.encoding === 'alaw' ? pcmToAlaw(pcm) : int16ToBytes(pcm);
+      const bytes = encodeSamples(pcm, format.encoding === 'ulaw' ? 'mulaw' : format.encoding === 'alaw' ? 'alaw' : 's16le');
       const chars = [...text.slice(first, last)];
       const fromContextStart = options.alignmentTimeBase === 'context';
       const alignment =

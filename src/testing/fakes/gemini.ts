@@ -8,8 +8,10 @@
 // CRLF line ends, no end marker (the body just ends), the finish reason and the final usage on the last event;
 // without `alt=sse`, one JSON array written piece by piece. Every write is split at random byte offsets.
 // Failures are scriptable: HTTP errors, blocked prompts, an in-stream error, a dropped connection, a stall.
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { isAcceptedKey } from './auth.js';
+import { isRecord, parseJSONBody, recordQuery, startFakeHttpServer, untilClosed } from './http.js';
+import { ResponseScript, estimateTokens, textPieces } from './llm.js';
 import { createSeededRandom, randomString, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
 
 export interface FakeGeminiUsage {
@@ -152,10 +154,6 @@ function invalid(message: string): RequestError {
 
 function unknownField(name: string, at?: string): RequestError {
   return invalid(`Invalid JSON payload received. Unknown name "${name}"${at === undefined ? '' : ` at '${at}'`}: Cannot find field.`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Proto JSON accepts both spellings of every field name. */
@@ -353,39 +351,15 @@ function validateBody(body: unknown): FakeGeminiBody {
 
 // ---- answers ---------------------------------------------------------------------------------------------------
 
-function pieces(text: string, random: () => number, size?: number): string[] {
-  const chars = [...text];
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; ) {
-    const n = size ?? 1 + Math.floor(random() * 24);
-    out.push(chars.slice(i, i + n).join(''));
-    i += n;
-  }
-  return out;
-}
-
-function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
-
 type Mode = 'sse' | 'array' | 'single';
 
 class FakeServer {
   readonly requests: FakeGeminiRequest[] = [];
-  private readonly queue: FakeGeminiResponse[] = [];
-  private handler: FakeGeminiHandler | undefined;
+  readonly script = new ResponseScript<FakeGeminiBody, FakeGeminiRequest, FakeGeminiResponse>();
   private readonly random: () => number;
 
   constructor(private readonly options: FakeGeminiOptions) {
     this.random = createSeededRandom(options.seed ?? 1);
-  }
-
-  respondWith(handler: FakeGeminiHandler): void {
-    this.handler = handler;
-  }
-
-  enqueue(responses: FakeGeminiResponse[]): void {
-    this.queue.push(...responses);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -393,17 +367,11 @@ class FakeServer {
     const headerKey = req.headers['x-goog-api-key'];
     const queryKey = url.searchParams.get('key');
     const key = (typeof headerKey === 'string' ? headerKey : (queryKey ?? '')).trim();
-    const keyValid = key !== '' && key !== this.options.rejectKey && (this.options.requireKey === undefined || key === this.options.requireKey);
+    const keyValid = isAcceptedKey(key, this.options);
     const match = /^\/v1beta\/models\/([^/:]+):(streamGenerateContent|generateContent)$/.exec(url.pathname);
     const raw = await readBody(req);
-    let body: unknown;
-    let parsed = true;
-    try {
-      body = raw.length === 0 ? undefined : (JSON.parse(raw.toString('utf8')) as unknown);
-    } catch {
-      parsed = false;
-    }
-    const query = Object.fromEntries([...url.searchParams].map(([name, value]) => [name, name === 'key' ? '[redacted]' : value]));
+    const { body, parsed } = parseJSONBody(raw);
+    const query = recordQuery(url.searchParams, ['key']);
     const record: FakeGeminiRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -443,7 +411,7 @@ class FakeServer {
       }
       if (!parsed) throw invalid(`Invalid JSON payload received. Unexpected token.\n${raw.toString('utf8').slice(0, 40)}\n^`);
       const valid = validateBody(body);
-      const response = this.queue.shift() ?? (await this.handler?.(valid, record)) ?? this.options.defaultResponse ?? { text: DEFAULT_TEXT };
+      const response = await this.script.next(valid, record, this.options.defaultResponse ?? { text: DEFAULT_TEXT });
       if ('error' in response) throw scriptedError(response);
       record.status = 200;
       const mode: Mode = match[2] === 'generateContent' ? 'single' : url.searchParams.get('alt') === 'sse' ? 'sse' : 'array';
@@ -496,13 +464,13 @@ class FakeServer {
       if ('usage' in response) usage = response.usage;
       if ('chunkSize' in response) chunkSize = response.chunkSize;
     }
-    const textPieces = pieces(text, this.random, chunkSize);
+    const pieces = textPieces(text, this.random, chunkSize, 24);
     const totalTokens = usage?.candidatesTokenCount ?? estimateTokens(text + calls.map((c) => c.name + JSON.stringify(c.args ?? {})).join(''));
     const chunks: object[] = [];
     let sentChars = 0;
-    textPieces.forEach((piece, i) => {
+    pieces.forEach((piece, i) => {
       sentChars += piece.length;
-      const last = i === textPieces.length - 1 && calls.length === 0;
+      const last = i === pieces.length - 1 && calls.length === 0;
       const soFar = last ? totalTokens : Math.min(totalTokens, estimateTokens(text.slice(0, sentChars)));
       chunks.push(envelope(candidate([{ text: piece }], last ? finishReason : undefined), soFar, usage));
     });
@@ -520,7 +488,7 @@ class FakeServer {
   private async answer(body: FakeGeminiBody, model: string, response: FakeGeminiResponse, res: ServerResponse, mode: Mode): Promise<void> {
     if (mode === 'single') {
       if ('stall' in response) {
-        await new Promise((resolve) => res.once('close', resolve));
+        await untilClosed(res);
         return;
       }
       if ('dropAfterChunks' in response) {
@@ -597,28 +565,16 @@ function scriptedError(response: { error: FakeGeminiErrorStatus; message?: strin
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<FakeGemini> {
   const fake = new FakeServer(options);
-  const server = createServer((req, res) => {
-    fake.handle(req, res).catch(() => {
-      // A bug in the fake must fail the client's request, not the test process.
-      if (!res.headersSent) sendJSON(res, 500, { error: { code: 500, message: 'fake server failure', status: 'INTERNAL' } });
-      else res.socket?.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await startFakeHttpServer(
+    (req, res) => fake.handle(req, res),
+    (res) => sendJSON(res, 500, { error: { code: 500, message: 'fake server failure', status: 'INTERNAL' } }),
+  );
   return {
     baseURL: `http://127.0.0.1:${port}/v1beta`,
     port,
     requests: fake.requests,
-    respondWith: (handler) => fake.respondWith(handler),
-    enqueue: (...responses) => fake.enqueue(responses),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    respondWith: (handler) => fake.script.respondWith(handler),
+    enqueue: (...responses) => fake.script.enqueue(responses),
+    close,
   };
 }

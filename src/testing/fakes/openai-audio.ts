@@ -11,10 +11,26 @@
 // Transcriptions: real multipart parsing (boundary, filename, any field order); the uploaded file must be a WAV
 // that decodes to real audio; the answer is a scripted transcript in the requested `response_format`.
 // Failures are scriptable per request: HTTP errors with OpenAI's bodies, stalls, dropped connections.
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WavFormatError, int16ToBytes, readWav, writeWav } from '../../audio/index.js';
-import { createSeededRandom, isClosed, randomString, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
+import { fakeVoiceTone } from './audio.js';
+import { bearerKey, isAcceptedKey } from './auth.js';
+import { isRecord, parseJSONBody, pause, requestPath, startFakeHttpServer, untilClosed } from './http.js';
+import {
+  OpenAIRequestError as RequestError,
+  checkKey,
+  commonError,
+  incorrectKey,
+  invalid,
+  invalidURL,
+  modelNotFound,
+  openAIHeaders,
+  scriptedErrorHeaders,
+  sendFakeFailure,
+  sendOpenAIError,
+  typeName,
+} from './openai-errors.js';
+import { createSeededRandom, isClosed, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
 
 /** Rate of the `pcm` format (fixed by the API) and of the fake's `wav` output. */
 export const FAKE_SPEECH_SAMPLE_RATE = 24000;
@@ -36,7 +52,6 @@ const TRANSCRIPTION_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt', 'di
 const MAX_INPUT_CHARS = 4096;
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 const MIN_AUDIO_SECS = 0.1;
-const KEYS_URL = 'https://platform.openai.com/account/api-keys';
 
 export type FakeAudioErrorStatus = 400 | 401 | 403 | 404 | 429 | 500 | 503;
 
@@ -176,166 +191,41 @@ export function fakeSpeechSamples(text: string, options: FakeSpeechAudioOptions 
   const msPerCharacter = options.msPerCharacter ?? 60;
   const speed = options.speed ?? 1;
   const count = Math.round(([...text].length * msPerCharacter * FAKE_SPEECH_SAMPLE_RATE) / 1000 / speed);
-  // A tone whose pitch depends on text and voice, with a slow tremolo: every byte of every sample matters, so a
-  // client that misaligns or swaps bytes gets different samples.
-  let hash = 0x811c9dc5;
-  for (const ch of `${options.voice ?? 'alloy'}:${text}`) hash = Math.imul(hash ^ (ch.codePointAt(0) ?? 0), 0x01000193) >>> 0;
-  const hz = 140 + (hash % 160);
-  const samples = new Int16Array(count);
-  for (let i = 0; i < count; i++) {
-    const t = i / FAKE_SPEECH_SAMPLE_RATE;
-    const envelope = 0.55 + 0.45 * Math.sin(2 * Math.PI * 3 * t);
-    samples[i] = Math.round(9000 * envelope * Math.sin(2 * Math.PI * hz * t) + ((i * 37) % 101) - 50);
-  }
-  return samples;
+  return fakeVoiceTone(`${options.voice ?? 'alloy'}:${text}`, count, FAKE_SPEECH_SAMPLE_RATE, {
+    baseHz: 140,
+    hzSpread: 160,
+    amplitude: 9000,
+    tremoloBase: 0.55,
+    tremoloDepth: 0.45,
+    tremoloHz: 3,
+    rampStep: 37,
+    rampPeriod: 101,
+    rampOffset: 50,
+  });
 }
 
 // ---- OpenAI error bodies -------------------------------------------------------------------------------------
-
-interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
-
-class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: OpenAIErrorBody,
-    readonly headers: OutgoingHttpHeaders = {},
-  ) {
-    super(body.error.message);
-  }
-}
-
-function invalid(message: string, param: string | null = null, code: string | null = null): RequestError {
-  return new RequestError(400, { error: { message, type: 'invalid_request_error', param, code } });
-}
 
 /** A 400 for something the real API accepts but this fake does not emulate; the message says it is the fake. */
 function notEmulated(what: string, param: string): RequestError {
   return invalid(`fake OpenAI audio server: ${what} is not emulated by this fake (the real API accepts it)`, param, 'fake_not_emulated');
 }
 
-/** How OpenAI echoes a wrong key: the first 8 and last 4 characters around asterisks; short keys in full. */
-function maskKey(key: string): string {
-  if (key.length <= 12) return key;
-  return `${key.slice(0, 8)}${'*'.repeat(key.length - 12)}${key.slice(-4)}`;
-}
-
-function incorrectKey(key: string): RequestError {
-  return new RequestError(401, {
-    error: {
-      message: `Incorrect API key provided: ${maskKey(key)}. You can find your API key at ${KEYS_URL}.`,
-      type: 'invalid_request_error',
-      param: null,
-      code: 'invalid_api_key',
-    },
-  });
-}
-
-function missingKey(): RequestError {
-  return new RequestError(401, {
-    error: {
-      message:
-        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer " +
-        'auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you\'re ' +
-        'accessing the API from your browser and are prompted for a username and password. You can obtain an API ' +
-        `key from ${KEYS_URL}.`,
-      type: 'invalid_request_error',
-      param: null,
-      code: null,
-    },
-  });
-}
-
-function modelNotFound(model: string): RequestError {
-  return new RequestError(404, {
-    error: {
-      message: `The model \`${model}\` does not exist or you do not have access to it.`,
-      type: 'invalid_request_error',
-      param: null,
-      code: 'model_not_found',
-    },
-  });
-}
-
 function scriptedError(response: FakeAudioError, model: string, key: string): RequestError {
-  const headers: OutgoingHttpHeaders = {};
-  let body: OpenAIErrorBody;
   switch (response.error) {
-    case 400:
-      body = { error: { message: response.message ?? 'Invalid request.', type: 'invalid_request_error', param: null, code: null } };
-      break;
+    case 400: {
+      const body = { error: { message: response.message ?? 'Invalid request.', type: 'invalid_request_error', param: null, code: null } };
+      return new RequestError(response.error, body, scriptedErrorHeaders({}, response));
+    }
     case 401:
       return incorrectKey(key);
-    case 403:
-      body = {
-        error: {
-          message: response.message ?? 'Country, region, or territory not supported',
-          type: 'request_forbidden',
-          param: null,
-          code: 'unsupported_country_region_territory',
-        },
-      };
-      break;
     case 404:
       return modelNotFound(model);
-    case 429: {
-      const wait = response.retryAfter ?? 20;
-      body = {
-        error: {
-          message:
-            response.message ??
-            `Rate limit reached for ${model} in organization org-fake on requests per min (RPM): Limit 3, Used 3, ` +
-              `Requested 1. Please try again in ${wait}s. Visit https://platform.openai.com/account/rate-limits to learn more.`,
-          type: 'requests',
-          param: null,
-          code: 'rate_limit_exceeded',
-        },
-      };
-      Object.assign(headers, {
-        'x-ratelimit-limit-requests': '3',
-        'x-ratelimit-remaining-requests': '0',
-        'x-ratelimit-reset-requests': `${wait}s`,
-      });
-      break;
+    default: {
+      const { body, headers } = commonError(response.error, model, response);
+      return new RequestError(response.error, body, scriptedErrorHeaders(headers, response));
     }
-    case 500:
-      body = {
-        error: {
-          message:
-            response.message ??
-            'The server had an error while processing your request. Sorry about that! You can retry your request, ' +
-              'or contact us through our help center at help.openai.com if the error persists.',
-          type: 'server_error',
-          param: null,
-          code: null,
-        },
-      };
-      break;
-    case 503:
-      body = {
-        error: {
-          message: response.message ?? 'The engine is currently overloaded, please try again later.',
-          type: 'server_error',
-          param: null,
-          code: null,
-        },
-      };
-      break;
   }
-  if (response.retryAfter !== undefined) headers['retry-after'] = String(response.retryAfter);
-  if (response.shouldRetry !== undefined) headers['x-should-retry'] = String(response.shouldRetry);
-  return new RequestError(response.error, body, headers);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function quoted(values: readonly string[]): string {
@@ -588,10 +478,6 @@ function clock(secs: number, separator: ',' | '.'): string {
 
 // ---- the server ------------------------------------------------------------------------------------------------------
 
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
-}
-
 class FakeAudioServer {
   readonly requests: FakeOpenAIAudioRequest[] = [];
   private readonly speechQueue: FakeSpeechResponse[] = [];
@@ -623,20 +509,11 @@ class FakeAudioServer {
     return this.settledPromises.get(record) ?? Promise.resolve(record);
   }
 
-  private baseHeaders(): OutgoingHttpHeaders {
-    return {
-      'x-request-id': `req_${randomString(this.random, 32, '0123456789abcdef')}`,
-      'openai-processing-ms': String(50 + Math.floor(this.random() * 400)),
-      'openai-version': '2020-10-01',
-    };
-  }
-
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = requestPath(req);
     const authorization = req.headers.authorization;
-    const key = authorization?.startsWith('Bearer ') === true ? authorization.slice('Bearer '.length).trim() : '';
-    const keyValid =
-      key !== '' && key !== this.options.rejectKey && (this.options.requireKey === undefined || key === this.options.requireKey);
+    const key = bearerKey(authorization);
+    const keyValid = isAcceptedKey(key, this.options);
     const record: FakeOpenAIAudioRequest = {
       method: req.method ?? 'GET',
       path,
@@ -658,22 +535,12 @@ class FakeAudioServer {
 
     const raw = await readBody(req);
     try {
-      if (req.method !== 'POST' || (path !== '/v1/audio/speech' && path !== '/v1/audio/transcriptions')) {
-        throw new RequestError(404, {
-          error: { message: `Invalid URL (${req.method ?? 'GET'} ${path})`, type: 'invalid_request_error', param: null, code: null },
-        });
-      }
+      if (req.method !== 'POST' || (path !== '/v1/audio/speech' && path !== '/v1/audio/transcriptions')) throw invalidURL(req.method, path);
       if (path === '/v1/audio/speech') {
-        let body: unknown;
-        let parsed = true;
-        try {
-          body = JSON.parse(raw.toString('utf8')) as unknown;
-        } catch {
-          parsed = false;
-        }
+        // An empty body is no more JSON here than any other text.
+        const { body, parsed } = parseJSONBody(raw, false);
         Object.assign(record, { body });
-        if (key === '') throw missingKey();
-        if (!keyValid) throw incorrectKey(key);
+        checkKey(key, keyValid);
         if (!parsed) {
           throw invalid(
             "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP " +
@@ -685,8 +552,7 @@ class FakeAudioServer {
         if ('error' in response) throw scriptedError(response, speech.model, key);
         await this.speak(speech, response, record, res);
       } else {
-        if (key === '') throw missingKey();
-        if (!keyValid) throw incorrectKey(key);
+        checkKey(key, keyValid);
         if (raw.length > MAX_UPLOAD_BYTES) {
           throw new RequestError(413, {
             error: {
@@ -717,7 +583,7 @@ class FakeAudioServer {
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
       record.status = err.status;
-      sendJSON(res, err.status, err.body, { ...this.baseHeaders(), ...err.headers });
+      sendOpenAIError(res, err, this.random);
     }
   }
 
@@ -743,7 +609,7 @@ class FakeAudioServer {
     const body = speech.format === 'wav' ? Buffer.concat([wavHeader(samples.length), pcm]) : pcm;
     res.writeHead(200, {
       'Content-Type': speech.format === 'wav' ? 'audio/wav' : 'audio/pcm',
-      ...this.baseHeaders(),
+      ...openAIHeaders(this.random),
     });
     res.flushHeaders();
     const limit = 'stall' in response || 'drop' in response ? Math.min(response.afterBytes ?? 0, body.length) : body.length;
@@ -764,7 +630,7 @@ class FakeAudioServer {
       return;
     }
     if ('stall' in response) {
-      await new Promise((resolve) => res.once('close', resolve));
+      await untilClosed(res);
       return;
     }
     res.end();
@@ -773,7 +639,7 @@ class FakeAudioServer {
   /** `stream_format: "sse"`: base64 audio deltas, then a done event with token usage. */
   private async speakSSE(speech: SpeechRequest, pcm: Buffer, record: FakeOpenAIAudioRequest, res: ServerResponse): Promise<void> {
     const writer = new SSEWriter(res, { random: this.random, eventDelayMs: this.options.chunkDelayMs ?? 2 });
-    writer.open(this.baseHeaders(), 'text/event-stream; charset=utf-8');
+    writer.open(openAIHeaders(this.random), 'text/event-stream; charset=utf-8');
     // Deltas carry whole samples (an even number of bytes).
     const step = 2 * Math.max(1, Math.floor((this.options.chunkBytes ?? 4801) / 2));
     for (let at = 0; at < pcm.length; at += step) {
@@ -801,7 +667,7 @@ class FakeAudioServer {
         return;
       }
       if ('stall' in response) {
-        await new Promise((resolve) => res.once('close', resolve));
+        await untilClosed(res);
         return;
       }
       if (response.delayMs !== undefined) await pause(response.delayMs);
@@ -822,7 +688,7 @@ class FakeAudioServer {
           };
     if (request.stream) {
       const writer = new SSEWriter(res, { random: this.random, eventDelayMs: this.options.chunkDelayMs ?? 2 });
-      writer.open(this.baseHeaders(), 'text/event-stream; charset=utf-8');
+      writer.open(openAIHeaders(this.random), 'text/event-stream; charset=utf-8');
       for (const delta of text.match(/\s*\S+/g) ?? []) {
         if (!(await writer.send({ data: { type: 'transcript.text.delta', delta } }))) return;
       }
@@ -830,7 +696,7 @@ class FakeAudioServer {
       writer.end();
       return;
     }
-    const headers = this.baseHeaders();
+    const headers = openAIHeaders(this.random);
     switch (request.format) {
       case 'text':
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
@@ -875,18 +741,7 @@ class FakeAudioServer {
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeOpenAIAudio(options: FakeOpenAIAudioOptions = {}): Promise<FakeOpenAIAudio> {
   const fake = new FakeAudioServer(options);
-  const server = createServer((req, res) => {
-    fake.handle(req, res).catch(() => {
-      // A bug in the fake must fail the client's request, not the test process.
-      if (!res.headersSent) sendJSON(res, 500, { error: { message: 'fake server failure', type: 'server_error', param: null, code: null } });
-      else res.socket?.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await startFakeHttpServer((req, res) => fake.handle(req, res), sendFakeFailure);
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     port,
@@ -896,11 +751,6 @@ export async function startFakeOpenAIAudio(options: FakeOpenAIAudioOptions = {})
     scriptTranscripts: (texts) => fake.enqueueTranscriptions([...texts]),
     transcribeWith: (handler) => fake.transcribeWith(handler),
     settled: (index) => fake.settled(index),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
-

@@ -4,8 +4,25 @@
 // and streams like it: role delta, content or tool-call argument fragments, finish chunk, optional usage chunk,
 // `[DONE]`, every event cut at random byte offsets. Failures are scriptable: HTTP errors with the real bodies,
 // dropped connections, stalls, in-band errors.
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerKey, isAcceptedKey } from './auth.js';
+import { isRecord, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
+import { ResponseScript, estimateTokens, textPieces } from './llm.js';
+import {
+  OpenAIRequestError as RequestError,
+  checkKey,
+  commonError,
+  incorrectKey,
+  invalid,
+  invalidURL,
+  modelNotFound,
+  modelNotFoundBody,
+  openAIHeaders,
+  scriptedErrorHeaders,
+  sendFakeFailure,
+  sendOpenAIError,
+  typeName,
+} from './openai-errors.js';
 import { createSeededRandom, randomString, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
 
 export interface FakeUsage {
@@ -109,57 +126,6 @@ export interface FakeOpenAIChat {
 }
 
 const DEFAULT_TEXT = 'Hello from the fake OpenAI server.';
-const KEYS_URL = 'https://platform.openai.com/account/api-keys';
-
-interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
-
-class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: OpenAIErrorBody,
-    readonly headers: OutgoingHttpHeaders = {},
-  ) {
-    super(body.error.message);
-  }
-}
-
-function invalid(message: string, param: string | null = null, code: string | null = null): RequestError {
-  return new RequestError(400, { error: { message, type: 'invalid_request_error', param, code } });
-}
-
-/** How OpenAI echoes a wrong key: the first 8 and last 4 characters around asterisks; short keys in full. */
-function maskKey(key: string): string {
-  if (key.length <= 12) return key;
-  return `${key.slice(0, 8)}${'*'.repeat(key.length - 12)}${key.slice(-4)}`;
-}
-
-function incorrectKey(key: string): RequestError {
-  return new RequestError(401, {
-    error: {
-      message: `Incorrect API key provided: ${maskKey(key)}. You can find your API key at ${KEYS_URL}.`,
-      type: 'invalid_request_error',
-      param: null,
-      code: 'invalid_api_key',
-    },
-  });
-}
-
-function missingKey(): RequestError {
-  return new RequestError(401, {
-    error: {
-      message:
-        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer " +
-        "auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're " +
-        'accessing the API from your browser and are prompted for a username and password. You can obtain an API ' +
-        `key from ${KEYS_URL}.`,
-      type: 'invalid_request_error',
-      param: null,
-      code: null,
-    },
-  });
-}
 
 function scriptedError(
   status: FakeErrorStatus,
@@ -167,111 +133,34 @@ function scriptedError(
   key: string,
   response: { retryAfter?: number; shouldRetry?: boolean; message?: string },
 ): RequestError {
-  const headers: OutgoingHttpHeaders = {};
-  let body: OpenAIErrorBody;
   switch (status) {
-    case 400:
-      body = {
-        error: {
-          message:
-            response.message ??
-            "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.",
-          type: 'invalid_request_error',
-          param: 'messages',
-          code: 'context_length_exceeded',
-        },
-      };
-      break;
+    case 400: {
+      const message =
+        response.message ??
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.";
+      const body = { error: { message, type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } };
+      return new RequestError(status, body, scriptedErrorHeaders({}, response));
+    }
     case 401:
       return incorrectKey(key);
-    case 403:
-      body = {
-        error: {
-          message: response.message ?? 'Country, region, or territory not supported',
-          type: 'request_forbidden',
-          param: null,
-          code: 'unsupported_country_region_territory',
-        },
-      };
-      break;
     case 404:
-      body = {
-        error: {
-          message: response.message ?? `The model \`${model}\` does not exist or you do not have access to it.`,
-          type: 'invalid_request_error',
-          param: null,
-          code: 'model_not_found',
-        },
-      };
-      break;
-    case 429: {
-      const wait = response.retryAfter ?? 20;
-      body = {
-        error: {
-          message:
-            response.message ??
-            `Rate limit reached for ${model} in organization org-fake on requests per min (RPM): Limit 3, Used 3, ` +
-              `Requested 1. Please try again in ${wait}s. Visit https://platform.openai.com/account/rate-limits to learn more.`,
-          type: 'requests',
-          param: null,
-          code: 'rate_limit_exceeded',
-        },
-      };
-      Object.assign(headers, {
-        'x-ratelimit-limit-requests': '3',
-        'x-ratelimit-remaining-requests': '0',
-        'x-ratelimit-reset-requests': `${wait}s`,
-        'x-ratelimit-limit-tokens': '40000',
-        'x-ratelimit-remaining-tokens': '39000',
-        'x-ratelimit-reset-tokens': '1.5s',
-      });
-      break;
+      return new RequestError(status, modelNotFoundBody(model, response.message), scriptedErrorHeaders({}, response));
+    default: {
+      const { body, headers } = commonError(status, model, response);
+      if (status === 429) {
+        Object.assign(headers, { 'x-ratelimit-limit-tokens': '40000', 'x-ratelimit-remaining-tokens': '39000', 'x-ratelimit-reset-tokens': '1.5s' });
+      }
+      return new RequestError(status, body, scriptedErrorHeaders(headers, response));
     }
-    case 500:
-      body = {
-        error: {
-          message:
-            response.message ??
-            'The server had an error while processing your request. Sorry about that! You can retry your request, ' +
-              'or contact us through our help center at help.openai.com if the error persists.',
-          type: 'server_error',
-          param: null,
-          code: null,
-        },
-      };
-      break;
-    case 503:
-      body = {
-        error: {
-          message: response.message ?? 'The engine is currently overloaded, please try again later.',
-          type: 'server_error',
-          param: null,
-          code: null,
-        },
-      };
-      break;
   }
-  if (response.retryAfter !== undefined) headers['retry-after'] = String(response.retryAfter);
-  if (response.shouldRetry !== undefined) headers['x-should-retry'] = String(response.shouldRetry);
-  return new RequestError(status, body, headers);
 }
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
-}
-
 /** A value as OpenAI quotes it in error messages. */
 function shown(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined';
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function validateToolCalls(calls: unknown, at: string): string[] {
@@ -399,33 +288,8 @@ function validateBody(body: unknown, models: readonly string[] | undefined): Fak
   if (body.stream_options !== undefined && body.stream_options !== null && body.stream !== true) {
     throw invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options');
   }
-  if (models !== undefined && !models.includes(body.model)) {
-    throw new RequestError(404, {
-      error: {
-        message: `The model \`${body.model}\` does not exist or you do not have access to it.`,
-        type: 'invalid_request_error',
-        param: null,
-        code: 'model_not_found',
-      },
-    });
-  }
+  if (models !== undefined && !models.includes(body.model)) throw modelNotFound(body.model);
   return body as FakeChatCompletionBody;
-}
-
-/** `text` cut into pieces of `size` code points (random 1-8 when undefined); never splits a surrogate pair. */
-function pieces(text: string, random: () => number, size?: number): string[] {
-  const chars = [...text];
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; ) {
-    const n = size ?? 1 + Math.floor(random() * 8);
-    out.push(chars.slice(i, i + n).join(''));
-    i += n;
-  }
-  return out;
-}
-
-function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
 }
 
 interface Completion {
@@ -437,44 +301,20 @@ interface Completion {
 
 class FakeServer {
   readonly requests: FakeOpenAIChatRequest[] = [];
-  private readonly queue: FakeChatResponse[] = [];
-  private handler: FakeChatHandler | undefined;
-  private readonly random: () => number;
+  readonly script = new ResponseScript<FakeChatCompletionBody, FakeOpenAIChatRequest, FakeChatResponse>();
+  readonly random: () => number;
 
   constructor(private readonly options: FakeOpenAIChatOptions) {
     this.random = createSeededRandom(options.seed ?? 1);
   }
 
-  respondWith(handler: FakeChatHandler): void {
-    this.handler = handler;
-  }
-
-  enqueue(responses: FakeChatResponse[]): void {
-    this.queue.push(...responses);
-  }
-
-  private baseHeaders(): OutgoingHttpHeaders {
-    return {
-      'x-request-id': `req_${randomString(this.random, 32, '0123456789abcdef')}`,
-      'openai-processing-ms': String(50 + Math.floor(this.random() * 400)),
-      'openai-version': '2020-10-01',
-    };
-  }
-
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = requestPath(req);
     const authorization = req.headers.authorization;
-    const key = authorization?.startsWith('Bearer ') === true ? authorization.slice('Bearer '.length).trim() : '';
-    const keyValid =
-      key !== '' && key !== this.options.rejectKey && (this.options.requireKey === undefined || key === this.options.requireKey);
+    const key = bearerKey(authorization);
+    const keyValid = isAcceptedKey(key, this.options);
     const raw = await readBody(req);
-    let body: unknown;
-    let parsed = true;
-    try {
-      body = raw.length === 0 ? undefined : (JSON.parse(raw.toString('utf8')) as unknown);
-    } catch {
-      parsed = false;
-    }
+    const { body, parsed } = parseJSONBody(raw);
     const record: FakeOpenAIChatRequest = {
       method: req.method ?? 'GET',
       path,
@@ -485,13 +325,8 @@ class FakeServer {
     this.requests.push(record);
 
     try {
-      if (req.method !== 'POST' || path !== '/v1/chat/completions') {
-        throw new RequestError(404, {
-          error: { message: `Invalid URL (${req.method ?? 'GET'} ${path})`, type: 'invalid_request_error', param: null, code: null },
-        });
-      }
-      if (key === '') throw missingKey();
-      if (!keyValid) throw incorrectKey(key);
+      if (req.method !== 'POST' || path !== '/v1/chat/completions') throw invalidURL(req.method, path);
+      checkKey(key, keyValid);
       if (!parsed) {
         throw invalid(
           "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP " +
@@ -500,14 +335,14 @@ class FakeServer {
         );
       }
       const valid = validateBody(body, this.options.models);
-      const response = this.queue.shift() ?? (await this.handler?.(valid, record)) ?? this.options.defaultResponse ?? { text: DEFAULT_TEXT };
+      const response = await this.script.next(valid, record, this.options.defaultResponse ?? { text: DEFAULT_TEXT });
       record.status = 200;
       if ('error' in response) throw scriptedError(response.error, valid.model, key, response);
       await (valid.stream === true ? this.stream(valid, response, res) : this.complete(valid, response, res));
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
       record.status = err.status;
-      sendJSON(res, err.status, err.body, { ...this.baseHeaders(), ...err.headers });
+      sendOpenAIError(res, err, this.random);
     }
   }
 
@@ -558,7 +393,7 @@ class FakeServer {
 
   private async complete(body: FakeChatCompletionBody, response: FakeChatResponse, res: ServerResponse): Promise<void> {
     if ('stall' in response) {
-      await new Promise((resolve) => res.once('close', resolve));
+      await untilClosed(res);
       return;
     }
     if ('dropAfterChunks' in response) {
@@ -592,13 +427,13 @@ class FakeServer {
         service_tier: 'default',
         system_fingerprint,
       },
-      this.baseHeaders(),
+      openAIHeaders(this.random),
     );
   }
 
   private async stream(body: FakeChatCompletionBody, response: FakeChatResponse, res: ServerResponse): Promise<void> {
     const writer = new SSEWriter(res, { random: this.random, eventDelayMs: this.options.eventDelayMs });
-    writer.open(this.baseHeaders(), 'text/event-stream; charset=utf-8');
+    writer.open(openAIHeaders(this.random), 'text/event-stream; charset=utf-8');
     if ('stall' in response) {
       await writer.waitForClose();
       return;
@@ -636,7 +471,7 @@ class FakeServer {
     }
     if ('inBandError' in response) {
       if (!(await send(delta({ role: 'assistant', content: '', refusal: null })))) return;
-      for (const piece of pieces(response.text ?? '', this.random)) if (!(await send(delta({ content: piece })))) return;
+      for (const piece of textPieces(response.text ?? '', this.random)) if (!(await send(delta({ content: piece })))) return;
       const error = {
         message: response.message ?? 'The server had an error while processing your request. Sorry about that!',
         type: 'server_error',
@@ -654,14 +489,14 @@ class FakeServer {
     const events: object[] = [];
     if (completion.text !== '' || completion.toolCalls.length === 0) {
       events.push(delta({ role: 'assistant', content: '', refusal: null }));
-      for (const piece of pieces(completion.text, this.random, chunkSize)) events.push(delta({ content: piece }));
+      for (const piece of textPieces(completion.text, this.random, chunkSize)) events.push(delta({ content: piece }));
     }
     completion.toolCalls.forEach((call, index) => {
       const first = { index, id: call.id, type: 'function', function: { name: call.name, arguments: whole ? call.arguments : '' } };
       // With no text before it, the first tool-call delta also carries the role.
       events.push(delta(events.length === 0 ? { role: 'assistant', content: null, tool_calls: [first], refusal: null } : { tool_calls: [first] }));
       if (whole) return;
-      for (const fragment of pieces(call.arguments, this.random)) events.push(delta({ tool_calls: [{ index, function: { arguments: fragment } }] }));
+      for (const fragment of textPieces(call.arguments, this.random)) events.push(delta({ tool_calls: [{ index, function: { arguments: fragment } }] }));
     });
     events.push(delta({}, completion.finishReason));
     if (includeUsage) events.push(chunk([], completion.usage));
@@ -679,28 +514,13 @@ class FakeServer {
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeOpenAIChat(options: FakeOpenAIChatOptions = {}): Promise<FakeOpenAIChat> {
   const fake = new FakeServer(options);
-  const server = createServer((req, res) => {
-    fake.handle(req, res).catch(() => {
-      // A bug in the fake must fail the client's request, not the test process.
-      if (!res.headersSent) sendJSON(res, 500, { error: { message: 'fake server failure', type: 'server_error', param: null, code: null } });
-      else res.socket?.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await startFakeHttpServer((req, res) => fake.handle(req, res), sendFakeFailure);
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     port,
     requests: fake.requests,
-    respondWith: (handler) => fake.respondWith(handler),
-    enqueue: (...responses) => fake.enqueue(responses),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    respondWith: (handler) => fake.script.respondWith(handler),
+    enqueue: (...responses) => fake.script.enqueue(responses),
+    close,
   };
 }

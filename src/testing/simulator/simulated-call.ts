@@ -67,6 +67,11 @@ export class SimulatedCall {
   private resolveAnswered!: () => void;
   private resolveEnded!: (end: CallEnd) => void;
   private audioListeners: ((frame: TimedAudio) => void)[] = [];
+  /** Live caller audio (see feed()): chunks in order, the read offset into the first, and the unread total. */
+  private live: Int16Array[] = [];
+  private liveOffset = 0;
+  private liveSamples = 0;
+  private livePrimed = false;
 
   constructor(init: SimulatedCallInit) {
     this.callId = init.callId;
@@ -96,6 +101,33 @@ export class SimulatedCall {
     const audio = typeof speech === 'string' ? await synthesizeSpeech(speech, { sampleRate: this.sampleRate }) : speech;
     if (this.endInfo !== undefined) throw new Error(`SimulatedCall ${this.callId}: the call has ended`);
     await new Promise<void>((resolve) => this.pending.push({ audio, offset: 0, done: resolve }));
+  }
+
+  /**
+   * Streams live caller audio at the caller's rate (a microphone, say): each call appends samples, which are sent
+   * in real time, 20 ms a frame, like the rest of the line (speech queued by say() goes first). Unlike say() it
+   * never waits: the audio is copied and buffered. A small jitter buffer (two frames) is filled before live
+   * audio is sent and after it runs dry, so uneven arrival does not chop speech into pieces; audio more than
+   * `maxBufferedMs` (default 200 ms) behind is dropped, oldest first, so a source whose clock runs fast cannot
+   * build up delay. Audio fed before the agent answers waits in that buffer; after the call ended it is ignored.
+   */
+  feed(audio: Int16Array, options: { maxBufferedMs?: number } = {}): void {
+    if (this.endInfo !== undefined || audio.length === 0) return;
+    this.live.push(audio.slice());
+    this.liveSamples += audio.length;
+    const max = Math.max(this.frameSamples * 2, Math.round((this.sampleRate * (options.maxBufferedMs ?? 200)) / 1000));
+    let excess = this.liveSamples - max;
+    while (excess > 0) {
+      const first = this.live[0]!;
+      const dropped = Math.min(excess, first.length - this.liveOffset);
+      this.liveOffset += dropped;
+      this.liveSamples -= dropped;
+      excess -= dropped;
+      if (this.liveOffset >= first.length) {
+        this.live.shift();
+        this.liveOffset = 0;
+      }
+    }
   }
 
   /** Whether the caller still has speech queued. */
@@ -186,6 +218,9 @@ export class SimulatedCall {
     if (this.pump !== undefined) clearTimeout(this.pump);
     this.pump = undefined;
     for (const item of this.pending.splice(0)) item.done();
+    this.live = [];
+    this.liveSamples = 0;
+    this.liveOffset = 0;
     if (reason !== 'agent-left') this.sendJSON({ type: 'caller-left', reason: message });
     this.socket?.close(1000);
     this.resolveEnded(this.endInfo);
@@ -216,11 +251,36 @@ export class SimulatedCall {
   private sendFrame(): void {
     this.pump = undefined;
     if (this.endInfo !== undefined || this.socket?.readyState !== WebSocket.OPEN) return;
-    const frame = this.nextSpeechFrame() ?? this.silenceFrame;
+    const frame = this.nextSpeechFrame() ?? this.nextLiveFrame() ?? this.silenceFrame;
     this.sent.push({ audio: frame, at: performance.now() });
     this.socket.send(int16ToBytes(frame));
     this.nextFrameAt += (this.frameSamples * 1000) / this.sampleRate;
     this.pump = setTimeout(() => this.sendFrame(), Math.max(0, this.nextFrameAt - performance.now()));
+  }
+
+  /** The next frame of live audio, or undefined while the jitter buffer is (re)filling. */
+  private nextLiveFrame(): Int16Array | undefined {
+    if (!this.livePrimed && this.liveSamples < this.frameSamples * 2) return undefined;
+    if (this.liveSamples < this.frameSamples) {
+      this.livePrimed = false;
+      return undefined;
+    }
+    this.livePrimed = true;
+    const frame = new Int16Array(this.frameSamples);
+    let filled = 0;
+    while (filled < this.frameSamples) {
+      const chunk = this.live[0]!;
+      const n = Math.min(chunk.length - this.liveOffset, this.frameSamples - filled);
+      frame.set(chunk.subarray(this.liveOffset, this.liveOffset + n), filled);
+      filled += n;
+      this.liveOffset += n;
+      if (this.liveOffset >= chunk.length) {
+        this.live.shift();
+        this.liveOffset = 0;
+      }
+    }
+    this.liveSamples -= this.frameSamples;
+    return frame;
   }
 
   private nextSpeechFrame(): Int16Array | undefined {

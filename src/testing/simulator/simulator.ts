@@ -2,7 +2,8 @@
 // ephemeral port carries
 // - signaling: Socket.IO, checking `{ agent_id, token }` like the platform, sending `join_room` / `cancel_room`;
 // - the REST API under /v3, validating bodies like the platform and recording every request; a transfer or
-//   hangup on a simulated call ends it the way the platform would;
+//   hangup on a simulated call ends it the way the platform would; an AI call (`/voice/ai/call`) rings the
+//   callee, who answers at once, and invites the agent to the call (`join_room`) with the callee on the line;
 // - call media: one WebSocket per call (see src/transports/simulator/protocol.ts); invites carry a
 //   `piopiy-sim://` url, so an Agent picks the simulator's media by itself and user code is the same as on the
 //   platform.
@@ -38,10 +39,29 @@ export interface SimulatorOptions {
   frameMs?: number;
 }
 
+/** Who placed a simulated call: `placeCall` (a caller dialling the agent) or the agent's REST `ai.call`. */
+export type SimulatedCallDirection = 'inbound' | 'outbound';
+
+export interface WaitForCallOptions {
+  /** Only a call to this agent. Default: any agent. */
+  agentId?: string;
+  /** Default 'outbound': the calls an agent places (inbound ones are placed by the test itself). */
+  direction?: SimulatedCallDirection;
+  /** Default 5000 ms. */
+  timeoutMs?: number;
+}
+
 export interface RestRequestRecord {
   readonly method: string;
   readonly path: string;
   readonly body: unknown;
+}
+
+/** A REST request as it is recorded, with the status answered (when the response could be matched to it). */
+export interface RestRequestEvent extends RestRequestRecord {
+  readonly status: number | undefined;
+  /** `performance.now()` when the response went out. */
+  readonly at: number;
 }
 
 export class PiopiySimulator {
@@ -53,10 +73,15 @@ export class PiopiySimulator {
   readonly restToken: string;
   /** Every REST request received, in order, as `{ method, path, body }`. */
   readonly restRequests: RestRequestRecord[];
+  /** Every call, inbound and outbound, by call id, in the order they were placed. */
   readonly calls = new Map<string, SimulatedCall>();
   private readonly agents = new Map<string, string>();
+  private readonly directions = new Map<string, SimulatedCallDirection>();
+  private callListeners: ((call: SimulatedCall, direction: SimulatedCallDirection) => void)[] = [];
   private readonly restTokens: Set<string>;
   private signalingAvailable = true;
+  private restListeners: ((request: RestRequestEvent) => void)[] = [];
+  private restNotified = 0;
 
   /** @internal use startPiopiySimulator() */
   constructor(
@@ -73,6 +98,35 @@ export class PiopiySimulator {
     this.restRequests = restRequests;
     this.restTokens = restTokens;
     this.restToken = [...restTokens][0]!;
+  }
+
+  /**
+   * Calls `listener` with each REST request once it has been answered (rejected ones included), in the order
+   * they are recorded in `restRequests`; returns a function that removes the listener.
+   */
+  onRestRequest(listener: (request: RestRequestEvent) => void): () => void {
+    this.restListeners.push(listener);
+    return () => {
+      this.restListeners = this.restListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** @internal A REST response went out: tells listeners about the requests recorded since the last one. */
+  restAnswered(status: number): void {
+    const fresh = this.restRequests.slice(this.restNotified);
+    this.restNotified = this.restRequests.length;
+    const at = performance.now();
+    for (const record of fresh) {
+      // With one request in flight (the usual case) this response is its answer; otherwise the pairing is unknown.
+      const event: RestRequestEvent = { ...record, status: fresh.length === 1 ? status : undefined, at };
+      for (const listener of [...this.restListeners]) {
+        try {
+          listener(event);
+        } catch {
+          // A listener's bug must not break the platform's REST API.
+        }
+      }
+    }
   }
 
   /** Registers agent credentials the signaling server accepts. */
@@ -98,21 +152,58 @@ export class PiopiySimulator {
   placeCall(options: PlaceCallOptions): SimulatedCall {
     const sockets = this.agentSockets(options.agentId);
     if (sockets.length === 0) throw new Error(`simulator: agent ${options.agentId} is not connected`);
-    const callId = options.callId ?? randomUUID();
-    const call = new SimulatedCall({
-      callId,
-      roomName: `tcmi_${callId}`,
-      agentId: options.agentId,
-      from: options.from ?? '919876543210',
-      to: options.to ?? '918012345678',
-      metadata: options.metadata ?? null,
-      mediaToken: randomBytes(16).toString('hex'),
-      sampleRate: options.sampleRate ?? 16000,
-      frameMs: this.options.frameMs ?? 20,
-    });
-    this.calls.set(callId, call);
+    const call = this.createCall(
+      {
+        agentId: options.agentId,
+        from: options.from ?? '919876543210',
+        to: options.to ?? '918012345678',
+        metadata: options.metadata ?? null,
+        callId: options.callId,
+        sampleRate: options.sampleRate,
+      },
+      'inbound',
+    );
     this.sendInvite(call);
     return call;
+  }
+
+  /** Whether a call was placed by `placeCall` (inbound) or by the agent through the REST API (outbound). */
+  callDirection(callId: string): SimulatedCallDirection | undefined {
+    return this.directions.get(callId);
+  }
+
+  /** Calls `listener` with every new call, inbound or outbound; returns a function that removes it. */
+  onCall(listener: (call: SimulatedCall, direction: SimulatedCallDirection) => void): () => void {
+    this.callListeners.push(listener);
+    return () => {
+      this.callListeners = this.callListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * The first call matching `options` — already placed, or the next one — e.g. the callee's side of the call an
+   * agent placed with `ai.call`: say lines on it like on an inbound call. Rejects after `timeoutMs`.
+   */
+  waitForCall(options: WaitForCallOptions = {}): Promise<SimulatedCall> {
+    const direction = options.direction ?? 'outbound';
+    const matches = (call: SimulatedCall, d: SimulatedCallDirection): boolean =>
+      d === direction && (options.agentId === undefined || call.agentId === options.agentId);
+    const placed = [...this.calls.values()].find((call) => matches(call, this.directions.get(call.callId)!));
+    if (placed !== undefined) return Promise.resolve(placed);
+    const timeoutMs = options.timeoutMs ?? 5000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        const who = options.agentId === undefined ? '' : ` for agent ${options.agentId}`;
+        reject(new Error(`simulator: no ${direction} call${who} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.onCall((call, d) => {
+        if (!matches(call, d)) return;
+        clearTimeout(timer);
+        off();
+        resolve(call);
+      });
+    });
   }
 
   /** Sends the call's `join_room` again (as a platform may after a signaling reconnect). */
@@ -213,8 +304,57 @@ export class PiopiySimulator {
         setTimeout(() => call.end('hangup', 'hung up by the API'), 20).unref();
         return { status: 200, body: { message: 'queued', call_id: callId, request_id: randomUUID() } };
       },
-      call: (kind) => ({ status: 200, body: { message: 'queued', call_id: randomUUID(), kind } }),
+      call: (kind, body) => {
+        const callId = randomUUID();
+        if (kind === 'ai') {
+          // The platform rings `to_number` from `caller_id`; the callee answers and the agent is invited into
+          // the call — the SimulatedCall is the callee's side. Metadata of the invite: the call's variables.
+          const call = this.createCall(
+            {
+              callId,
+              agentId: body.agent_id as string,
+              from: body.caller_id as string,
+              to: body.to_number as string,
+              metadata: body.variables ?? null,
+            },
+            'outbound',
+          );
+          // After the REST answer, as on the platform (the invite follows the dialled call being answered).
+          setTimeout(() => {
+            if (!call.isEnded) this.sendInvite(call);
+          }, 0).unref();
+        }
+        return { status: 200, body: { message: 'queued', call_id: callId, kind } };
+      },
     };
+  }
+
+  private createCall(
+    init: { agentId: string; from: string; to: string; metadata: unknown; callId?: string; sampleRate?: SpeechSampleRate },
+    direction: SimulatedCallDirection,
+  ): SimulatedCall {
+    const callId = init.callId ?? randomUUID();
+    const call = new SimulatedCall({
+      callId,
+      roomName: `tcmi_${callId}`,
+      agentId: init.agentId,
+      from: init.from,
+      to: init.to,
+      metadata: init.metadata,
+      mediaToken: randomBytes(16).toString('hex'),
+      sampleRate: init.sampleRate ?? 16000,
+      frameMs: this.options.frameMs ?? 20,
+    });
+    this.calls.set(callId, call);
+    this.directions.set(callId, direction);
+    for (const listener of [...this.callListeners]) {
+      try {
+        listener(call, direction);
+      } catch {
+        // A listener's bug must not fail the platform's side of the call.
+      }
+    }
+    return call;
   }
 
   private agentSockets(agentId: string): Socket[] {
@@ -248,6 +388,7 @@ export async function startPiopiySimulator(options: SimulatorOptions = {}): Prom
   });
   const http = createServer((req, res) => {
     if ((req.url ?? '').startsWith('/v3/')) {
+      res.once('close', () => box.simulator?.restAnswered(res.statusCode));
       rest(req, res);
       return;
     }

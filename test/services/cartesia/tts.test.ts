@@ -1,83 +1,32 @@
 // CartesiaTTSService against the fake Cartesia WebSocket over real sockets, in a pipeline task.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
-import { makeFrame, type ErrorFrame, type Frame, type MetricsData } from '../../../src/frames/index.js';
-import { silentLogger } from '../../../src/logging/index.js';
-import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { makeFrame, type Frame } from '../../../src/frames/index.js';
 import { ServiceError, type TTSChunk } from '../../../src/services/base/index.js';
-import { CartesiaTTSService, type CartesiaTTSServiceOptions } from '../../../src/services/cartesia/index.js';
-import { FrameCollector } from '../../../src/testing/frame-collector.js';
-import {
-  fakeCartesiaSpeech,
-  startFakeCartesia,
-  type FakeCartesia,
-  type FakeCartesiaOptions,
-} from '../../../src/testing/fakes/cartesia.js';
+import { CARTESIA_DEFAULT_VOICE_ID, CartesiaTTSService, type CartesiaTTSServiceOptions } from '../../../src/services/cartesia/index.js';
+import type { FrameCollector } from '../../../src/testing/frame-collector.js';
+import { fakeCartesiaSpeech, startFakeCartesia, type FakeCartesia } from '../../../src/testing/fakes/cartesia.js';
+import { extraFakes } from '../../support/extra-fakes.js';
+import { audioOf, metricsOf, runPipeline as run } from '../../support/pipeline.js';
+import { sleep, waitUntil } from '../../support/wait.js';
 
 const KEY = 'sk_car_test_SECRET_0123456789';
 const BAD_KEY = 'sk_car_bad_key_9876543210';
 const VOICE = 'a0e99841-438c-4a64-b679-ae501e7d6091';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let fake: FakeCartesia;
-const extraFakes: FakeCartesia[] = [];
 beforeEach(async () => {
   fake = await startFakeCartesia({ rejectKey: BAD_KEY });
 });
 afterEach(async () => {
   await fake.close();
-  for (const other of extraFakes.splice(0)) await other.close();
 });
-
-async function otherFake(options: FakeCartesiaOptions): Promise<FakeCartesia> {
-  const other = await startFakeCartesia(options);
-  extraFakes.push(other);
-  return other;
-}
+const otherFake = extraFakes(startFakeCartesia);
 
 function service(options: Partial<CartesiaTTSServiceOptions> = {}, on: FakeCartesia = fake): CartesiaTTSService {
   return new CartesiaTTSService({ apiKey: KEY, voiceId: VOICE, baseUrl: on.baseUrl, ...options });
 }
 
-interface Run {
-  task: PipelineTask;
-  collector: FrameCollector;
-  errors: ErrorFrame[];
-  send: (frame: Frame) => void;
-  /** An LLM response streamed in pieces. */
-  respond: (pieces: readonly string[]) => void;
-  stop: () => Promise<void>;
-}
-
-function run(tts: CartesiaTTSService): Run {
-  const collector = new FrameCollector();
-  const errors: ErrorFrame[] = [];
-  const task = new PipelineTask(new Pipeline([tts, collector]), {
-    logger: silentLogger,
-    enableMetrics: true,
-    onError: (frame) => errors.push(frame),
-  });
-  const running = task.run();
-  const send = (frame: Frame): void => void task.queueFrame(frame);
-  return {
-    task,
-    collector,
-    errors,
-    send,
-    respond: (pieces) => {
-      send(makeFrame('llm-response-start'));
-      for (const text of pieces) send(makeFrame('llm-text', { text }));
-      send(makeFrame('llm-response-end'));
-    },
-    stop: async () => {
-      task.stopWhenDone();
-      await running;
-    },
-  };
-}
-
-const audioOf = (frames: readonly Frame[]): Int16Array => concatInt16(frames.flatMap((f) => (f.type === 'tts-audio' ? [f.audio] : [])));
-const metricsOf = (frames: readonly Frame[]): MetricsData[] => frames.flatMap((f) => (f.type === 'metrics' ? [...f.data] : []));
 const speech = (text: string, sampleRate = 16000): Int16Array => fakeCartesiaSpeech(text, { sampleRate, voiceId: VOICE });
 const records = (list: readonly unknown[]): Record<string, unknown>[] => list as Record<string, unknown>[];
 
@@ -430,11 +379,13 @@ describe('CartesiaTTSService: the protocol details', () => {
     await tts.cleanup();
   });
 
-  it('rejects a missing key or voice, and bad rates, speeds and volumes, at construction', () => {
+  it('rejects a missing key or an empty voice, and bad rates, speeds and volumes, at construction', () => {
     expect(() => new CartesiaTTSService({ apiKey: '', voiceId: VOICE })).toThrow(
       new TypeError('CartesiaTTSService: apiKey is required (e.g. { apiKey: process.env.CARTESIA_API_KEY })'),
     );
-    expect(() => new CartesiaTTSService({ apiKey: KEY } as CartesiaTTSServiceOptions)).toThrow(/CartesiaTTSService: voiceId is required/);
+    expect(() => new CartesiaTTSService({ apiKey: KEY, voiceId: ' ' })).toThrow(/CartesiaTTSService: voiceId must not be empty/);
+    // The quick-start program in DESIGN.md gives no voice: a stock voice is used.
+    expect(new CartesiaTTSService({ apiKey: KEY } satisfies CartesiaTTSServiceOptions).voiceId).toBe(CARTESIA_DEFAULT_VOICE_ID);
     expect(() => service({ sampleRate: 11025 })).toThrow(RangeError);
     expect(() => service({ speed: 3 })).toThrow(/speed must be between 0.6 and 2.0/);
     expect(() => service({ volume: 0.1 })).toThrow(/volume/);
@@ -451,13 +402,7 @@ async function synthesizeAll(tts: CartesiaTTSService, text: string): Promise<TTS
   return chunks;
 }
 
-async function vi_waitUntil(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
+const vi_waitUntil = (condition: () => boolean, timeoutMs = 2000): Promise<void> => waitUntil(condition, timeoutMs);
 
 async function waitForCount(collector: FrameCollector, type: Frame['type'], count: number): Promise<void> {
   await vi_waitUntil(() => collector.ofType(type).length >= count, 5000);

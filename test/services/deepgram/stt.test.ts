@@ -1,13 +1,14 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { concatInt16 } from '../../../src/audio/index.js';
-import { inputAudioFrame, makeFrame, type ErrorFrame, type Frame, type MetricsData } from '../../../src/frames/index.js';
-import { silentLogger } from '../../../src/logging/index.js';
-import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { inputAudioFrame, makeFrame, type ErrorFrame } from '../../../src/frames/index.js';
+import type { PipelineTask } from '../../../src/pipeline/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
 import { DeepgramSTTService, type DeepgramSTTServiceOptions } from '../../../src/services/deepgram/index.js';
-import { FrameCollector } from '../../../src/testing/frame-collector.js';
+import type { FrameCollector } from '../../../src/testing/frame-collector.js';
 import { startFakeDeepgram, type FakeDeepgram, type FakeDeepgramOptions, type FakeDeepgramListenSession } from '../../../src/testing/fakes/deepgram.js';
 import { synthesizeSpeech } from '../../../src/testing/speech.js';
+import { metricsOf, runPipeline as runInPipeline } from '../../support/pipeline.js';
+import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'dg-test-SECRET-0123456789';
 const BAD_KEY = 'dg-bad-SECRET-9876543210';
@@ -45,17 +46,7 @@ const silence = (ms: number, rate: number): Int16Array => new Int16Array(Math.ro
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() - started > timeoutMs) reject(new Error('condition not met in time'));
-      else setTimeout(check, 2);
-    };
-    check();
-  });
-}
+const until = (predicate: () => boolean, timeoutMs = 3000): Promise<void> => waitUntil(predicate, timeoutMs, 2);
 
 interface Running {
   task: PipelineTask;
@@ -71,15 +62,7 @@ interface Running {
 }
 
 function runPipeline(stt: DeepgramSTTService, audioInSampleRate = 16000): Running {
-  const collector = new FrameCollector();
-  const errors: ErrorFrame[] = [];
-  const task = new PipelineTask(new Pipeline([stt, collector]), {
-    logger: silentLogger,
-    audioInSampleRate,
-    enableMetrics: true,
-    onError: (frame) => errors.push(frame),
-  });
-  const running = task.run();
+  const { task, collector, errors, running, stop } = runInPipeline(stt, { audioInSampleRate });
   const frameSamples = (audioInSampleRate * 20) / 1000;
   let sent = 0;
   return {
@@ -100,14 +83,10 @@ function runPipeline(stt: DeepgramSTTService, audioInSampleRate = 16000): Runnin
       void task.queueFrame(makeFrame(type));
       await tick();
     },
-    stop: async () => {
-      task.stopWhenDone();
-      await running;
-    },
+    stop,
   };
 }
 
-const metricsOf = (frames: readonly Frame[]): MetricsData[] => frames.flatMap((f) => (f.type === 'metrics' ? [...f.data] : []));
 const textsOf = (session: FakeDeepgramListenSession): unknown[] =>
   session.received.flatMap((f) => (f.kind === 'text' ? [(f.message as { type: string }).type] : []));
 const sttUsageSeconds = (collector: FrameCollector): number =>

@@ -1,16 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
-import { makeFrame, type ErrorFrame, type Frame, type MetricsData } from '../../../src/frames/index.js';
-import { silentLogger } from '../../../src/logging/index.js';
-import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { makeFrame } from '../../../src/frames/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
 import {
   DeepgramTTSService,
   splitForDeepgramSpeak,
   type DeepgramTTSServiceOptions,
 } from '../../../src/services/deepgram/index.js';
-import { FrameCollector } from '../../../src/testing/frame-collector.js';
 import { fakeDeepgramSpeechAudio, startFakeDeepgram, type FakeDeepgram, type FakeDeepgramOptions } from '../../../src/testing/fakes/deepgram.js';
+import { audioOf, metricsOf, runPipeline } from '../../support/pipeline.js';
+import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'dg-test-SECRET-0123456789';
 const BAD_KEY = 'dg-bad-SECRET-9876543210';
@@ -31,40 +30,7 @@ function service(options: Partial<DeepgramTTSServiceOptions> = {}): DeepgramTTSS
   return new DeepgramTTSService({ apiKey: KEY, baseUrl: fake.httpUrl, ...options });
 }
 
-function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() - started > timeoutMs) reject(new Error('condition not met in time'));
-      else setTimeout(check, 2);
-    };
-    check();
-  });
-}
-
-function runPipeline(tts: DeepgramTTSService): { task: PipelineTask; collector: FrameCollector; errors: ErrorFrame[]; stop: () => Promise<void> } {
-  const collector = new FrameCollector();
-  const errors: ErrorFrame[] = [];
-  const task = new PipelineTask(new Pipeline([tts, collector]), {
-    logger: silentLogger,
-    enableMetrics: true,
-    onError: (frame) => errors.push(frame),
-  });
-  const running = task.run();
-  return {
-    task,
-    collector,
-    errors,
-    stop: async () => {
-      task.stopWhenDone();
-      await running;
-    },
-  };
-}
-
-const metricsOf = (frames: readonly Frame[]): MetricsData[] => frames.flatMap((f) => (f.type === 'metrics' ? [...f.data] : []));
-const audioOf = (collector: FrameCollector): Int16Array => concatInt16(collector.ofType('tts-audio').map((f) => f.audio));
+const until = (predicate: () => boolean, timeoutMs = 3000): Promise<void> => waitUntil(predicate, timeoutMs, 2);
 
 describe('DeepgramTTSService in a pipeline', () => {
   it('synthesises each sentence in one streamed request and pushes the audio at its rate, sample-exact', async () => {
@@ -88,8 +54,8 @@ describe('DeepgramTTSService in a pipeline', () => {
     expect(frames.length).toBeGreaterThan(4);
     expect(frames.every((f) => f.sampleRate === 24000 && f.channels === 1)).toBe(true);
     // 12 characters x 60 ms each, at 24 kHz, reassembled across writes cut at odd byte offsets.
-    expect(audioOf(collector)).toEqual(concatInt16([fakeDeepgramSpeechAudio('Hello there.', 24000), fakeDeepgramSpeechAudio('How are you?', 24000)]));
-    expect(audioOf(collector).length).toBe(2 * 12 * 0.06 * 24000);
+    expect(audioOf(collector.downstream)).toEqual(concatInt16([fakeDeepgramSpeechAudio('Hello there.', 24000), fakeDeepgramSpeechAudio('How are you?', 24000)]));
+    expect(audioOf(collector.downstream).length).toBe(2 * 12 * 0.06 * 24000);
     const types = collector.types().filter((t) => t !== 'metrics' && t !== 'tts-audio');
     expect(types).toEqual(['start', 'tts-started', 'tts-text', 'tts-text', 'tts-stopped', 'end']);
     expect(collector.ofType('tts-text').map((f) => f.text)).toEqual(['Hello there.', 'How are you?']);
@@ -119,7 +85,7 @@ describe('DeepgramTTSService in a pipeline', () => {
     });
     expect(collector.ofType('tts-audio').every((f) => f.sampleRate === 8000)).toBe(true);
     const expected = fakeDeepgramSpeechAudio('One moment, please.', 8000, 60, 1.2);
-    expect(audioOf(collector)).toEqual(mulawToPcm(pcmToMulaw(expected)));
+    expect(audioOf(collector.downstream)).toEqual(mulawToPcm(pcmToMulaw(expected)));
   });
 
   it('stops within a chunk on interruption: the request is aborted and no later audio is pushed', async () => {
@@ -140,7 +106,7 @@ describe('DeepgramTTSService in a pipeline', () => {
     expect(after.filter((f) => f.type === 'tts-audio')).toEqual([]);
     expect(collector.ofType('tts-stopped')).toHaveLength(1);
     const full = Math.round((text.length * 60 * 24000) / 1000);
-    expect(audioOf(collector).length).toBeLessThan(full / 2);
+    expect(audioOf(collector.downstream).length).toBeLessThan(full / 2);
     expect(fake.requests[0]!.bytesSent).toBeLessThan(full);
     // Cut short: no usage reported for words never spoken.
     expect(metricsOf(collector.downstream).filter((m) => m.kind === 'tts-usage')).toEqual([]);
@@ -174,7 +140,7 @@ describe('DeepgramTTSService in a pipeline', () => {
     ]);
     // 4800 whole bytes of the second sentence (the odd byte is never half-played), then all of the third.
     const expected = concatInt16([fakeDeepgramSpeechAudio('Second sentence.', 24000).subarray(0, 2400), fakeDeepgramSpeechAudio('Third one.', 24000)]);
-    expect(audioOf(collector)).toEqual(expected);
+    expect(audioOf(collector.downstream)).toEqual(expected);
   });
 
   it('gives up on a stalled response after timeoutMs', async () => {

@@ -1,88 +1,33 @@
 // ElevenLabsTTSService against the fake ElevenLabs multi-context WebSocket over real sockets, in a pipeline task.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
-import { makeFrame, type ErrorFrame, type Frame, type MetricsData } from '../../../src/frames/index.js';
-import { silentLogger } from '../../../src/logging/index.js';
-import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { makeFrame } from '../../../src/frames/index.js';
 import { ServiceError, type TTSChunk } from '../../../src/services/base/index.js';
 import { ElevenLabsTTSService, type ElevenLabsTTSServiceOptions } from '../../../src/services/elevenlabs/index.js';
-import { FrameCollector } from '../../../src/testing/frame-collector.js';
-import {
-  fakeElevenLabsSpeech,
-  startFakeElevenLabs,
-  type FakeElevenLabs,
-  type FakeElevenLabsOptions,
-} from '../../../src/testing/fakes/elevenlabs.js';
+import { fakeElevenLabsSpeech, startFakeElevenLabs, type FakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
+import { extraFakes } from '../../support/extra-fakes.js';
+import { audioOf, metricsOf, runPipeline as run } from '../../support/pipeline.js';
+import { sleep, waitUntil as waitAtMost } from '../../support/wait.js';
 
 const KEY = 'xi_test_SECRET_0123456789abcdef';
 const BAD_KEY = 'xi_bad_key_9876543210';
 const VOICE = 'EXAVITQu4vr4xnSDxMaL';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let fake: FakeElevenLabs;
-const extraFakes: FakeElevenLabs[] = [];
 beforeEach(async () => {
   fake = await startFakeElevenLabs({ rejectKey: BAD_KEY });
 });
 afterEach(async () => {
   await fake.close();
-  for (const other of extraFakes.splice(0)) await other.close();
 });
-
-async function otherFake(options: FakeElevenLabsOptions): Promise<FakeElevenLabs> {
-  const other = await startFakeElevenLabs(options);
-  extraFakes.push(other);
-  return other;
-}
+const otherFake = extraFakes(startFakeElevenLabs);
 
 function service(options: Partial<ElevenLabsTTSServiceOptions> = {}, on: FakeElevenLabs = fake): ElevenLabsTTSService {
   return new ElevenLabsTTSService({ apiKey: KEY, voiceId: VOICE, baseUrl: on.baseUrl, ...options });
 }
 
-interface Run {
-  collector: FrameCollector;
-  errors: ErrorFrame[];
-  send: (frame: Frame) => void;
-  respond: (pieces: readonly string[]) => void;
-  stop: () => Promise<void>;
-}
+const waitUntil = (condition: () => boolean, timeoutMs = 3000): Promise<void> => waitAtMost(condition, timeoutMs);
 
-function run(tts: ElevenLabsTTSService): Run {
-  const collector = new FrameCollector();
-  const errors: ErrorFrame[] = [];
-  const task = new PipelineTask(new Pipeline([tts, collector]), {
-    logger: silentLogger,
-    enableMetrics: true,
-    onError: (frame) => errors.push(frame),
-  });
-  const running = task.run();
-  const send = (frame: Frame): void => void task.queueFrame(frame);
-  return {
-    collector,
-    errors,
-    send,
-    respond: (pieces) => {
-      send(makeFrame('llm-response-start'));
-      for (const text of pieces) send(makeFrame('llm-text', { text }));
-      send(makeFrame('llm-response-end'));
-    },
-    stop: async () => {
-      task.stopWhenDone();
-      await running;
-    },
-  };
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
-
-const audioOf = (frames: readonly Frame[]): Int16Array => concatInt16(frames.flatMap((f) => (f.type === 'tts-audio' ? [f.audio] : [])));
-const metricsOf = (frames: readonly Frame[]): MetricsData[] => frames.flatMap((f) => (f.type === 'metrics' ? [...f.data] : []));
 /** The fake's audio for a sentence as the service sends it (with its trailing space). */
 const speech = (sentence: string, sampleRate = 16000): Int16Array => fakeElevenLabsSpeech(`${sentence} `, { sampleRate, voiceId: VOICE });
 const records = (list: readonly unknown[]): Record<string, unknown>[] => list as Record<string, unknown>[];

@@ -1,12 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeFrame, type LLMContextSnapshot, type LLMToolDefinition } from '../../../src/frames/index.js';
+import type { LLMContextSnapshot, LLMToolDefinition } from '../../../src/frames/index.js';
 import { LLMContext } from '../../../src/llm/context.js';
-import { silentLogger } from '../../../src/logging/index.js';
-import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
-import { ServiceError, type LLMStreamEvent } from '../../../src/services/base/index.js';
+import type { LLMStreamEvent } from '../../../src/services/base/index.js';
 import { GoogleLLMService, type GoogleLLMServiceOptions } from '../../../src/services/google/index.js';
 import { startFakeGemini, type FakeGemini } from '../../../src/testing/fakes/gemini.js';
-import { FrameCollector } from '../../../src/testing/frame-collector.js';
+import { answerInPipeline, ask, callsOf, collect, expectQuietAbort, failure, textOf } from '../../support/llm-stream.js';
 
 const KEY = 'AIzaSyFAKE-SECRET-1234567890abcdef';
 
@@ -17,33 +15,6 @@ const weather: LLMToolDefinition = {
   parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
 };
 const hangUp: LLMToolDefinition = { name: 'hang_up', description: 'End the call.', parameters: { type: 'object', properties: {} } };
-
-const ask = (text: string, tools: LLMToolDefinition[] = []): LLMContextSnapshot => ({
-  messages: [
-    { role: 'system', content: 'You are a phone assistant.' },
-    { role: 'user', content: text },
-  ],
-  tools,
-});
-
-async function collect(service: GoogleLLMService, context: LLMContextSnapshot, signal = new AbortController().signal): Promise<LLMStreamEvent[]> {
-  const events: LLMStreamEvent[] = [];
-  for await (const event of service.streamCompletion(context, { signal })) events.push(event);
-  return events;
-}
-
-async function failure(service: GoogleLLMService, context: LLMContextSnapshot = ask('Hi')): Promise<ServiceError> {
-  try {
-    await collect(service, context);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ServiceError);
-    return err as ServiceError;
-  }
-  throw new Error('expected the stream to fail');
-}
-
-const textOf = (events: LLMStreamEvent[]): string => events.map((e) => (e.type === 'text' ? e.text : '')).join('');
-const callsOf = (events: LLMStreamEvent[]) => events.flatMap((e) => (e.type === 'tool-call' ? [e.toolCall] : []));
 
 let fake: FakeGemini;
 let llm: GoogleLLMService;
@@ -297,13 +268,7 @@ describe('GoogleLLMService: errors', () => {
 describe('GoogleLLMService: abort', () => {
   it('a stalled stream ends quietly within 200 ms of the abort', async () => {
     fake.enqueue({ stall: true });
-    const controller = new AbortController();
-    const done = collect(llm, ask('Hi'), controller.signal);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const abortedAt = Date.now();
-    controller.abort();
-    await expect(done).resolves.toEqual([]);
-    expect(Date.now() - abortedAt).toBeLessThan(200);
+    await expectQuietAbort(llm);
   });
 
   it('an abort mid-answer stops the stream at once', async () => {
@@ -322,14 +287,8 @@ describe('GoogleLLMService: abort', () => {
 describe('GoogleLLMService in a pipeline', () => {
   it('answers an llm-context frame with response start, text, end and usage metrics', async () => {
     fake.enqueue({ text: 'Good morning, how can I help?', usage: { promptTokenCount: 21, candidatesTokenCount: 8 } });
-    const collector = new FrameCollector();
-    const task = new PipelineTask(new Pipeline([make({ name: 'gemini' }), collector]), { logger: silentLogger });
-    const running = task.run();
     const context = new LLMContext([{ role: 'system', content: 'Be kind.' }, { role: 'user', content: 'Hello?' }]);
-    void task.queueFrame(makeFrame('llm-context', { context: context.snapshot() }));
-    await collector.waitFor((f) => f.type === 'llm-response-end');
-    task.stopWhenDone();
-    await running;
+    const collector = await answerInPipeline(make({ name: 'gemini' }), context.snapshot());
 
     const types = collector.types().filter((t) => t.startsWith('llm-'));
     expect(types[0]).toBe('llm-response-start');

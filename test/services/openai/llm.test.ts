@@ -11,6 +11,7 @@ import {
   redactSecrets,
 } from '../../../src/services/openai/index.js';
 import { startFakeOpenAIChat, type FakeOpenAIChat } from '../../../src/testing/fakes/openai-chat.js';
+import { ask, collect, expectQuietAbort, failure, textOf } from '../../support/llm-stream.js';
 
 const KEY = 'sk-test-SECRET123456';
 
@@ -19,32 +20,6 @@ const weather: LLMToolDefinition = {
   description: 'Weather in a city.',
   parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
 };
-
-const ask = (text: string, tools: LLMToolDefinition[] = []): LLMContextSnapshot => ({
-  messages: [
-    { role: 'system', content: 'You are a phone assistant.' },
-    { role: 'user', content: text },
-  ],
-  tools,
-});
-
-async function collect(service: OpenAILLMService, context: LLMContextSnapshot, signal = new AbortController().signal): Promise<LLMStreamEvent[]> {
-  const events: LLMStreamEvent[] = [];
-  for await (const event of service.streamCompletion(context, { signal })) events.push(event);
-  return events;
-}
-
-async function failure(service: OpenAILLMService, context: LLMContextSnapshot = ask('Hi')): Promise<ServiceError> {
-  try {
-    await collect(service, context);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ServiceError);
-    return err as ServiceError;
-  }
-  throw new Error('expected the stream to fail');
-}
-
-const textOf = (events: LLMStreamEvent[]): string => events.map((e) => (e.type === 'text' ? e.text : '')).join('');
 
 let fake: FakeOpenAIChat;
 let llm: OpenAILLMService;
@@ -278,13 +253,7 @@ describe('OpenAILLMService: errors', () => {
 describe('OpenAILLMService: abort', () => {
   it('a stalled stream ends quietly within 200 ms of the abort', async () => {
     fake.enqueue({ stall: true });
-    const controller = new AbortController();
-    const done = collect(llm, ask('Hi'), controller.signal);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const abortedAt = Date.now();
-    controller.abort();
-    await expect(done).resolves.toEqual([]);
-    expect(Date.now() - abortedAt).toBeLessThan(200);
+    await expectQuietAbort(llm);
   });
 
   it('an abort mid-answer stops the stream and drops partial tool calls', async () => {

@@ -1,13 +1,13 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { concatInt16, rms } from '../../../src/audio/index.js';
-import { inputAudioFrame, makeFrame, type ErrorFrame, type Frame, type MetricsData } from '../../../src/frames/index.js';
-import { silentLogger } from '../../../src/logging/index.js';
-import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { inputAudioFrame, makeFrame, type ErrorFrame } from '../../../src/frames/index.js';
+import type { PipelineTask } from '../../../src/pipeline/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
 import { OpenAISTTService, type OpenAISTTServiceOptions } from '../../../src/services/openai/stt.js';
-import { FrameCollector } from '../../../src/testing/frame-collector.js';
+import type { FrameCollector } from '../../../src/testing/frame-collector.js';
 import { startFakeOpenAIAudio, type FakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { synthesizeSpeech } from '../../../src/testing/speech.js';
+import { metricsOf, runPipeline as runInPipeline } from '../../support/pipeline.js';
 
 const KEY = 'sk-test-SECRET123456';
 const BAD_KEY = 'sk-bad-key-0123456789abcdef';
@@ -51,15 +51,7 @@ interface Running {
 }
 
 function runPipeline(stt: OpenAISTTService, audioInSampleRate = 16000): Running {
-  const collector = new FrameCollector();
-  const errors: ErrorFrame[] = [];
-  const task = new PipelineTask(new Pipeline([stt, collector]), {
-    logger: silentLogger,
-    audioInSampleRate,
-    enableMetrics: true,
-    onError: (frame) => errors.push(frame),
-  });
-  const running = task.run();
+  const { task, collector, errors, running, stop } = runInPipeline(stt, { audioInSampleRate });
   const frameSamples = (audioInSampleRate * 20) / 1000;
   // One frame per event-loop turn: VAD frames are system frames and would overtake audio still queued.
   const send = async (audio: Int16Array): Promise<void> => {
@@ -81,14 +73,9 @@ function runPipeline(stt: OpenAISTTService, audioInSampleRate = 16000): Running 
       void task.queueFrame(makeFrame('user-stopped-speaking'));
       await tick();
     },
-    stop: async () => {
-      task.stopWhenDone();
-      await running;
-    },
+    stop,
   };
 }
-
-const metricsOf = (frames: readonly Frame[]): MetricsData[] => frames.flatMap((f) => (f.type === 'metrics' ? [...f.data] : []));
 
 describe('OpenAISTTService in a pipeline', () => {
   it('uploads one WAV per turn (300 ms pre-roll + speech) and pushes one final transcription', async () => {

@@ -1,17 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { concatInt16 } from '../../../src/audio/index.js';
-import { makeFrame, type ErrorFrame, type Frame, type MetricsData } from '../../../src/frames/index.js';
-import { silentLogger } from '../../../src/logging/index.js';
-import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
+import { makeFrame } from '../../../src/frames/index.js';
 import { ServiceError, type TTSChunk } from '../../../src/services/base/index.js';
 import { OpenAITTSService, splitForSpeechInput, type OpenAITTSServiceOptions } from '../../../src/services/openai/tts.js';
-import { FrameCollector } from '../../../src/testing/frame-collector.js';
 import {
   fakeSpeechSamples,
   startFakeOpenAIAudio,
   type FakeOpenAIAudio,
   type FakeOpenAIAudioOptions,
 } from '../../../src/testing/fakes/openai-audio.js';
+import { audioOf, metricsOf, runPipeline } from '../../support/pipeline.js';
 
 const KEY = 'sk-test-SECRET123456';
 const BAD_KEY = 'sk-bad-key-0123456789abcdef';
@@ -58,37 +56,6 @@ async function synthesisError(tts: OpenAITTSService, text = 'Hello.', received: 
   }
   throw new Error('expected the synthesis to fail');
 }
-
-/** A pipeline of the TTS service and a collector, running until `stop()`. */
-function runPipeline(tts: OpenAITTSService): {
-  task: PipelineTask;
-  collector: FrameCollector;
-  errors: ErrorFrame[];
-  stop: () => Promise<void>;
-} {
-  const collector = new FrameCollector();
-  const errors: ErrorFrame[] = [];
-  const task = new PipelineTask(new Pipeline([tts, collector]), {
-    logger: silentLogger,
-    enableMetrics: true,
-    onError: (frame) => errors.push(frame),
-  });
-  const running = task.run();
-  return {
-    task,
-    collector,
-    errors,
-    stop: async () => {
-      task.stopWhenDone();
-      await running;
-    },
-  };
-}
-
-const audioOf = (frames: readonly Frame[]): Int16Array =>
-  concatInt16(frames.flatMap((f) => (f.type === 'tts-audio' ? [f.audio] : [])));
-
-const metricsOf = (frames: readonly Frame[]): MetricsData[] => frames.flatMap((f) => (f.type === 'metrics' ? [...f.data] : []));
 
 describe('OpenAITTSService in a pipeline', () => {
   it('speaks a speak frame: tts-started, tts-text, 24 kHz audio of the right length, tts-stopped, usage once per request', async () => {

@@ -314,6 +314,103 @@ describe('ScriptedLLMService: answering after tools', () => {
   });
 });
 
+describe('ScriptedLLMService: parallel tool calls (toolCalls)', () => {
+  const rules: ScriptedRule[] = [
+    { match: 'time', toolCall: { name: 'get_time' }, afterTool: 'It is {result}.' },
+    {
+      match: /weather and forecast in (\w+)/i,
+      reply: 'Let me check.',
+      toolCalls: [
+        { name: 'get_weather', arguments: (_text, match) => ({ city: match?.[1] }) },
+        { name: 'get_forecast', arguments: (_text, match) => ({ city: match?.[1], days: 3 }) },
+      ],
+      afterTool: '{result.0.summary} {result.1.summary}',
+    },
+    {
+      match: 'both',
+      toolCalls: [{ name: 'a', arguments: { n: 1 } }, { name: 'b' }],
+      afterTool: (results) => `Got ${JSON.stringify(results)}.`,
+    },
+    { match: 'quiet', toolCalls: [{ name: 'a' }, { name: 'b' }] },
+  ];
+  const llm = new ScriptedLLMService({ rules });
+
+  it('one response carries every call, in order, after the words; ids share the response and give the position', async () => {
+    const events = await collect(llm, userSays('the weather and forecast in Paris'));
+    expect(events.map((e) => e.type)).toEqual(['text', 'text', 'text', 'tool-call', 'tool-call', 'usage']);
+    expect(textOf(events)).toBe('Let me check.');
+    const calls = toolCallsOf(events);
+    expect(calls.map((c) => [c.name, JSON.parse(c.arguments) as unknown])).toEqual([
+      ['get_weather', { city: 'Paris' }],
+      ['get_forecast', { city: 'Paris', days: 3 }],
+    ]);
+    const [first, second] = calls.map((c) => /^call_1_(\d+)_(\d)$/.exec(c.id));
+    expect(first?.[2]).toBe('0');
+    expect(second?.[2]).toBe('1');
+    expect(first?.[1]).toBe(second?.[1]);
+    const [next] = toolCallsOf(await collect(llm, userSays('the weather and forecast in Paris')));
+    expect(next!.id).not.toBe(calls[0]!.id);
+  });
+
+  /** One user turn: the scripted model's calls, then the context with their results (given by tool name). */
+  async function callsThenResults(text: string, contentOf: (call: LLMToolCall) => string, order?: (calls: LLMToolCall[]) => LLMToolCall[]): Promise<string> {
+    const context = userSays(text);
+    const calls = toolCallsOf(await collect(llm, context));
+    const answered = order === undefined ? calls : order(calls);
+    return textOf(await collect(llm, afterTools(context, answered.map((call) => ({ call, content: contentOf(call) })))));
+  }
+
+  const weatherResults = (call: LLMToolCall): string =>
+    JSON.stringify({ summary: call.name === 'get_weather' ? 'It is sunny in Paris.' : 'Rain is due on Friday.' });
+
+  it('afterTool is said once, with the list of results in the order of the calls', async () => {
+    expect(await callsThenResults('weather and forecast in Paris', weatherResults)).toBe('It is sunny in Paris. Rain is due on Friday.');
+  });
+
+  it('results appended in another order still fill their own positions', async () => {
+    expect(await callsThenResults('weather and forecast in Paris', weatherResults, (calls) => [...calls].reverse())).toBe(
+      'It is sunny in Paris. Rain is due on Friday.',
+    );
+  });
+
+  it('a function afterTool gets the list of parsed results', async () => {
+    expect(await callsThenResults('both', (call) => (call.name === 'a' ? '{"x":1}' : 'plain'))).toBe('Got [{"x":1},"plain"].');
+  });
+
+  it('no afterTool: "Done."', async () => {
+    expect(await callsThenResults('quiet', () => 'ok')).toBe('Done.');
+  });
+
+  it('one failed call: the tool error reply', async () => {
+    expect(await callsThenResults('both', (call) => (call.name === 'a' ? '{"error":"down"}' : 'fine'))).toBe(
+      "I'm sorry, something went wrong while I was doing that. Is there anything else I can help with?",
+    );
+  });
+
+  it('alongside single calls in the same exchange: one reply per single call, one for the group, in order', async () => {
+    const context = userSays('time and both');
+    const calls: LLMToolCall[] = [
+      { id: 'call_0_900', name: 'get_time', arguments: '{}' },
+      { id: 'call_2_901_0', name: 'a', arguments: '{}' },
+      { id: 'call_2_901_1', name: 'b', arguments: '{}' },
+    ];
+    afterTools(context, [
+      { call: calls[0]!, content: 'noon' },
+      { call: calls[1]!, content: '1' },
+      { call: calls[2]!, content: '2' },
+    ]);
+    expect(textOf(await collect(llm, context))).toBe('It is noon. Got [1,2].');
+  });
+
+  it('ids past the rule\'s calls are not its calls', async () => {
+    const context = afterTools(userSays('both'), [
+      { call: { id: 'call_2_950_0', name: 'a', arguments: '{}' }, content: '1' },
+      { call: { id: 'call_2_950_7', name: 'z', arguments: '{}' }, content: '9' },
+    ]);
+    expect(textOf(await collect(llm, context))).toBe('Got [1,null].');
+  });
+});
+
 describe('fillTemplate', () => {
   it('replaces {result} and {result.path}', () => {
     const result = { a: { b: 'deep', n: 3, list: ['x', 'y'] }, flag: false, none: null };
@@ -348,6 +445,15 @@ describe('ScriptedLLMService: construction', () => {
     expect(
       () => new ScriptedLLMService({ rules: [{ match: 'a', reply: 'ok' }, { match: 'b', afterTool: 'x' }] }),
     ).toThrow(new TypeError('ScriptedLLMService: rule 1 has neither a reply nor a tool call'));
+  });
+
+  it('refuses a rule with both toolCall and toolCalls, and counts an empty toolCalls as no tool call', () => {
+    expect(
+      () => new ScriptedLLMService({ rules: [{ match: 'a', toolCall: { name: 'x' }, toolCalls: [{ name: 'y' }] }] }),
+    ).toThrow(new TypeError('ScriptedLLMService: rule 0 has both toolCall and toolCalls; use one'));
+    expect(() => new ScriptedLLMService({ rules: [{ match: 'a', toolCalls: [] }] })).toThrow(
+      new TypeError('ScriptedLLMService: rule 0 has neither a reply nor a tool call'),
+    );
   });
 
   it('is labelled as scripted', () => {

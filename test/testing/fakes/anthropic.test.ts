@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../../../src/testing/fakes/anthropic.js';
+import { readRaw } from '../../support/fake-clients.js';
 
 const KEY = 'sk-ant-api03-SECRET123456';
 const BAD_KEY = 'sk-ant-bad-key-000000';
@@ -24,19 +25,6 @@ function post(body: unknown, init: PostOptions = {}): Promise<Response> {
   if (init.key !== null) headers['x-api-key'] = init.key ?? KEY;
   if (init.version !== null) headers['anthropic-version'] = init.version ?? '2023-06-01';
   return fetch(`${fake.baseURL}${init.path ?? '/messages'}`, { method: 'POST', headers, body: init.raw ?? JSON.stringify(body) });
-}
-
-async function readRaw(res: Response): Promise<{ text: string; reads: number }> {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const parts: Uint8Array[] = [];
-  let reads = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    reads += 1;
-    parts.push(value);
-  }
-  return { text: Buffer.concat(parts).toString('utf8'), reads };
 }
 
 type Event = { event: string; data: Record<string, unknown> };

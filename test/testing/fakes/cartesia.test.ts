@@ -1,82 +1,32 @@
 // The fake Cartesia TTS WebSocket, driven by a bare `ws` client: the handshake rules, the generation protocol
 // (continue, flush, done, cancel, expiry), the audio and timestamps, and the scripted failures.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { bytesToInt16, concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
-import { fakeCartesiaSpeech, startFakeCartesia, type FakeCartesia, type FakeCartesiaOptions } from '../../../src/testing/fakes/cartesia.js';
+import { fakeCartesiaSpeech, startFakeCartesia, type FakeCartesia } from '../../../src/testing/fakes/cartesia.js';
+import { extraFakes } from '../../support/extra-fakes.js';
+import { connectJson, handshakeRejection, type Json, type JsonClient } from '../../support/fake-clients.js';
 
 const KEY = 'sk_car_fake_test_key_123';
 const VOICE = 'voice-1';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let fake: FakeCartesia;
-const others: FakeCartesia[] = [];
 beforeEach(async () => {
   fake = await startFakeCartesia({ rejectKey: 'bad-key' });
 });
 afterEach(async () => {
   await fake.close();
-  for (const other of others.splice(0)) await other.close();
 });
+const another = extraFakes(startFakeCartesia);
 
-async function another(options: FakeCartesiaOptions): Promise<FakeCartesia> {
-  const other = await startFakeCartesia(options);
-  others.push(other);
-  return other;
-}
-
-type Json = Record<string, unknown>;
-
-interface Client {
-  ws: WebSocket;
-  received: Json[];
-  send(message: Json): void;
-  waitFor(predicate: (message: Json) => boolean, timeoutMs?: number): Promise<Json>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-async function connect(on: FakeCartesia, options: { headers?: Record<string, string>; query?: string } = {}): Promise<Client> {
+function connect(on: FakeCartesia, options: { headers?: Record<string, string>; query?: string } = {}): Promise<JsonClient> {
   const headers = options.headers ?? { 'X-API-Key': KEY, 'Cartesia-Version': '2025-04-16' };
-  const ws = new WebSocket(`${on.baseUrl}/tts/websocket${options.query ?? ''}`, { headers });
-  const received: Json[] = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString()) as Json));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return {
-    ws,
-    received,
-    closed,
-    send: (message) => ws.send(JSON.stringify(message)),
-    waitFor: async (predicate, timeoutMs = 2000) => {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        const found = received.find(predicate);
-        if (found !== undefined) return found;
-        if (performance.now() > deadline) throw new Error(`no matching message; got ${JSON.stringify(received.map((m) => m.type))}`);
-        await sleep(2);
-      }
-    },
-  };
+  return connectJson(`${on.baseUrl}/tts/websocket${options.query ?? ''}`, headers, (received) => JSON.stringify(received.map((m) => m.type)));
 }
 
 /** The status, headers and body a rejected handshake answered with. */
-async function rejection(on: FakeCartesia, headers: Record<string, string>, path = '/tts/websocket'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  const ws = new WebSocket(`${on.baseUrl}${path}`, { headers });
-  return new Promise((resolve, reject) => {
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (piece: Buffer) => (body += piece.toString()));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-        ws.terminate();
-      });
-    });
-    ws.on('open', () => reject(new Error('handshake unexpectedly accepted')));
-    ws.on('error', () => {});
-  });
+function rejection(on: FakeCartesia, headers: Record<string, string>, path = '/tts/websocket'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return handshakeRejection(`${on.baseUrl}${path}`, headers);
 }
 
 const request = (fields: Json = {}): Json => ({

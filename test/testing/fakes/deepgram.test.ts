@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { int16ToBytes, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
 import { fakeDeepgramSpeechAudio, startFakeDeepgram, type FakeDeepgram, type FakeDeepgramOptions } from '../../../src/testing/fakes/deepgram.js';
+import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'dg-test-key-0123456789';
 const BAD_KEY = 'dg-bad-key-9876543210';
@@ -40,17 +41,7 @@ interface Client {
   waitFor(predicate: (m: Message) => boolean): Promise<Message>;
 }
 
-function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() - started > timeoutMs) reject(new Error('condition not met in time'));
-      else setTimeout(check, 2);
-    };
-    check();
-  });
-}
+const until = (predicate: () => boolean, timeoutMs = 3000): Promise<void> => waitUntil(predicate, timeoutMs, 2);
 
 async function connect(path: string, query: string, options: { key?: string; protocols?: string[] } = {}): Promise<Client> {
   const ws = new WebSocket(`${fake.url}${path}?${query}`, options.protocols ?? [], {

@@ -1,14 +1,10 @@
 // The fake ElevenLabs TTS WebSockets, driven by a bare `ws` client: handshake and auth, multi-context and
 // single-stream flows, audio and alignment, limits, inactivity and the scripted failures.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { bytesToInt16, concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
-import {
-  fakeElevenLabsSpeech,
-  startFakeElevenLabs,
-  type FakeElevenLabs,
-  type FakeElevenLabsOptions,
-} from '../../../src/testing/fakes/elevenlabs.js';
+import { fakeElevenLabsSpeech, startFakeElevenLabs, type FakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
+import { extraFakes } from '../../support/extra-fakes.js';
+import { connectJson, handshakeRejection, type Json, type JsonClient } from '../../support/fake-clients.js';
 
 const KEY = 'xi_fake_test_key_123456';
 const VOICE = 'voice-abc';
@@ -18,71 +14,21 @@ const SINGLE = `/v1/text-to-speech/${VOICE}/stream-input`;
 const PCM_QUERY = '?model_id=eleven_flash_v2_5&output_format=pcm_16000&auto_mode=true&sync_alignment=true';
 
 let fake: FakeElevenLabs;
-const others: FakeElevenLabs[] = [];
 beforeEach(async () => {
   fake = await startFakeElevenLabs({ rejectKey: 'bad-key' });
 });
 afterEach(async () => {
   await fake.close();
-  for (const other of others.splice(0)) await other.close();
 });
+const another = extraFakes(startFakeElevenLabs);
 
-async function another(options: FakeElevenLabsOptions): Promise<FakeElevenLabs> {
-  const other = await startFakeElevenLabs(options);
-  others.push(other);
-  return other;
-}
-
-type Json = Record<string, unknown>;
-
-interface Client {
-  ws: WebSocket;
-  received: Json[];
-  send: (message: Json) => void;
-  waitFor: (predicate: (message: Json) => boolean, timeoutMs?: number) => Promise<Json>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-async function connect(on: FakeElevenLabs, path = MULTI + PCM_QUERY, headers: Record<string, string> = { 'xi-api-key': KEY }): Promise<Client> {
-  const ws = new WebSocket(`${on.baseUrl}${path}`, { headers });
-  const received: Json[] = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString()) as Json));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return {
-    ws,
-    received,
-    closed,
-    send: (message) => ws.send(JSON.stringify(message)),
-    waitFor: async (predicate, timeoutMs = 2000) => {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        const found = received.find(predicate);
-        if (found !== undefined) return found;
-        if (performance.now() > deadline) throw new Error(`no matching message; got ${JSON.stringify(received).slice(0, 300)}`);
-        await sleep(2);
-      }
-    },
-  };
+function connect(on: FakeElevenLabs, path = MULTI + PCM_QUERY, headers: Record<string, string> = { 'xi-api-key': KEY }): Promise<JsonClient> {
+  return connectJson(`${on.baseUrl}${path}`, headers, (received) => JSON.stringify(received).slice(0, 300));
 }
 
 async function rejection(on: FakeElevenLabs, path: string, headers: Record<string, string>): Promise<{ status: number; body: unknown; headers: Record<string, unknown> }> {
-  const ws = new WebSocket(`${on.baseUrl}${path}`, { headers });
-  return new Promise((resolve, reject) => {
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (piece: Buffer) => (body += piece.toString()));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as unknown, headers: res.headers });
-        ws.terminate();
-      });
-    });
-    ws.on('open', () => reject(new Error('handshake unexpectedly accepted')));
-    ws.on('error', () => {});
-  });
+  const { status, body, headers: answered } = await handshakeRejection(`${on.baseUrl}${path}`, headers);
+  return { status, body: JSON.parse(body) as unknown, headers: answered };
 }
 
 type Alignment = { chars: string[]; charStartTimesMs: number[]; charDurationsMs: number[] };

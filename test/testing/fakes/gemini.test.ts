@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeGemini, type FakeGemini } from '../../../src/testing/fakes/gemini.js';
+import { readRaw } from '../../support/fake-clients.js';
 
 const KEY = 'AIzaSyFAKE-SECRET-1234567890abcdef';
 const BAD_KEY = 'AIzaSyBAD-KEY-000000000000';
@@ -35,19 +36,6 @@ function post(body: unknown, init: PostOptions = {}): Promise<Response> {
     headers,
     body: JSON.stringify(body),
   });
-}
-
-async function readRaw(res: Response): Promise<{ text: string; reads: number }> {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const parts: Uint8Array[] = [];
-  let reads = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    reads += 1;
-    parts.push(value);
-  }
-  return { text: Buffer.concat(parts).toString('utf8'), reads };
 }
 
 type GenerateContentResponse = {

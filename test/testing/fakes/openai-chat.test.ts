@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAIChat, type FakeOpenAIChat } from '../../../src/testing/fakes/openai-chat.js';
 import { formatSSEEvent, splitBytes, createSeededRandom } from '../../../src/testing/fakes/sse.js';
+import { readRaw } from '../../support/fake-clients.js';
 
 const KEY = 'sk-test-SECRET123456';
 
@@ -20,20 +21,6 @@ function post(body: unknown, init: { key?: string | null; path?: string; method?
     headers,
     body: init.method === 'GET' ? undefined : (init.raw ?? JSON.stringify(body)),
   });
-}
-
-/** The raw body, and how many separate reads it took. */
-async function readRaw(res: Response): Promise<{ text: string; reads: number }> {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const parts: Uint8Array[] = [];
-  let reads = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    reads += 1;
-    parts.push(value);
-  }
-  return { text: Buffer.concat(parts).toString('utf8'), reads };
 }
 
 /** `data:` payloads of an SSE body, checking every event is `data: ...\n\n`. */

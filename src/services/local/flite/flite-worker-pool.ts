@@ -1,6 +1,6 @@
 // Flite synthesis on worker threads. One WASI run of Flite blocks its thread for 15-50 ms; on the main thread that
 // would stall the audio of every call the process serves, so syntheses run on a small pool of workers instead
-// (one per process by default, a second only while requests are waiting), started on first use.
+// (one per process by default; with maxWorkers > 1, more only while requests are waiting), started on first use.
 //
 // Idle workers are unref'd: a pool left alone never keeps the process alive, while a worker with a request in
 // flight is ref'd so a program awaiting only that request does not exit under it.
@@ -15,7 +15,11 @@ import type { FliteAudio, FliteVoice } from './flite-engine.js';
 import type { FliteWorkerReply, FliteWorkerRequest } from './flite-worker-protocol.js';
 
 export interface FliteWorkerPoolOptions {
-  /** Most worker threads run at once. Default 2. */
+  /**
+   * Most worker threads run at once. Default 1: one worker synthesises a sentence in 15-50 ms, enough for several
+   * calls, and runs with a second worker started mid-call crashed Node 20 (SIGSEGV in a worker) in the example
+   * tests, which load the worker through tsx; until that is understood, more workers are opt-in.
+   */
   maxWorkers?: number;
 }
 
@@ -88,7 +92,7 @@ export class FliteWorkerPool {
   private warming: Promise<void> | undefined;
 
   constructor(options: FliteWorkerPoolOptions = {}) {
-    const maxWorkers = options.maxWorkers ?? 2;
+    const maxWorkers = options.maxWorkers ?? 1;
     if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
       throw new RangeError(`maxWorkers must be an integer >= 1, got ${String(maxWorkers)}`);
     }

@@ -1,0 +1,197 @@
+// What the fake streaming-TTS WebSocket servers (Cartesia, ElevenLabs) share: the HTTP server that takes the
+// upgrades, the record of every connection and client frame with a way to wait for a frame, scripted handshake and
+// generation faults taken one at a time, and the accepted sockets (sessions), which a test can drop at once.
+// Each vendor's fake keeps its handshake checks and its protocol.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+
+/** The bytes of a client frame (ws hands them over as a Buffer, an ArrayBuffer or fragments). */
+export function frameBytes(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+}
+
+/** A test's predicate, which may not expect every kind of frame: one that throws does not match. */
+function matches(predicate: (json: unknown) => boolean, json: unknown): boolean {
+  try {
+    return predicate(json);
+  } catch {
+    return false;
+  }
+}
+
+/** How a socket ended, as the fakes record it. */
+export interface FakeSocketClose {
+  readonly code: number;
+  readonly reason: string;
+  readonly by: 'client' | 'server' | 'dropped';
+}
+
+/** What the base keeps of a client frame and of a connection. */
+export interface RecordedFrame {
+  readonly json?: unknown;
+}
+export interface RecordedConnection<M extends RecordedFrame> {
+  readonly received: M[];
+  close?: FakeSocketClose;
+}
+
+/** One accepted socket: it records how it closed, and a test can destroy it. */
+export abstract class FakeSocketSession<C extends RecordedConnection<RecordedFrame>> {
+  protected idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    protected readonly ws: WebSocket,
+    private readonly socket: Socket,
+    protected readonly connection: C,
+    server: { forget(session: FakeSocketSession<C>): void },
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', (code, reason) => {
+      this.closed = true;
+      connection.close ??= { code, reason: reason.toString('utf8'), by: code === 1006 ? 'dropped' : 'client' };
+      this.endAll('dropped');
+      clearTimeout(this.idleTimer);
+      server.forget(this);
+    });
+    ws.on('error', () => {});
+  }
+
+  protected abstract onMessage(data: RawData, isBinary: boolean): void;
+
+  /** The socket is gone: so are its contexts. */
+  protected abstract endAll(outcome: 'dropped'): void;
+
+  /** Destroys the socket without a close frame: the client sees 1006. */
+  drop(): void {
+    if (this.closed) return;
+    this.connection.close ??= { code: 1006, reason: '', by: 'dropped' };
+    this.endAll('dropped');
+    this.socket.destroy();
+  }
+
+  protected get open(): boolean {
+    return !this.closed && this.ws.readyState === this.ws.OPEN;
+  }
+
+  protected send(message: Record<string, unknown>): void {
+    if (this.open) this.ws.send(JSON.stringify(message));
+  }
+}
+
+/**
+ * The server of a fake: `C` a connection's record, `M` a client frame's record, `H` and `G` the scripted handshake
+ * and generation faults. A subclass answers the upgrades (`onUpgrade`) and adds the sessions it accepts.
+ */
+export abstract class FakeWebSocketServer<
+  C extends RecordedConnection<M>,
+  M extends RecordedFrame,
+  H,
+  G,
+  S extends { drop(): void } = { drop(): void },
+> {
+  readonly connections: C[] = [];
+  protected readonly wss = new WebSocketServer({ noServer: true });
+  protected readonly sessions = new Set<S>();
+  protected handshakeFaults: H[] = [];
+  private readonly server: Server;
+  private readonly startedAt = performance.now();
+  private generationFaults: G[] = [];
+  private waiters: { predicate: (json: unknown) => boolean; resolve: (message: M) => void }[] = [];
+  port = 0;
+
+  /** `vendor` names the fake in errors; `notFound` is the JSON body of a plain HTTP request's 404. */
+  constructor(
+    private readonly vendor: string,
+    notFound: unknown,
+  ) {
+    this.server = createServer((_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(notFound));
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
+  }
+
+  protected abstract onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
+
+  get baseUrl(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  messages(): unknown[] {
+    return this.connections.flatMap((c) => c.received.filter((m) => m.json !== undefined).map((m) => m.json));
+  }
+
+  waitForMessage(predicate: (json: unknown) => boolean, timeoutMs = 5000): Promise<M> {
+    for (const connection of this.connections) {
+      const seen = connection.received.find((m) => matches(predicate, m.json));
+      if (seen !== undefined) return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`fake ${this.vendor}: no matching message within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = {
+        predicate,
+        resolve: (message: M) => {
+          clearTimeout(timer);
+          resolve(message);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  failHandshake(...faults: H[]): void {
+    this.handshakeFaults.push(...faults);
+  }
+
+  failGeneration(...faults: G[]): void {
+    this.generationFaults.push(...faults);
+  }
+
+  takeGenerationFault(): G | undefined {
+    return this.generationFaults.shift();
+  }
+
+  dropConnections(): void {
+    for (const session of this.sessions) session.drop();
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.sessions) session.drop();
+    for (const waiter of this.waiters) waiter.predicate = () => false;
+    this.waiters = [];
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** Records a client frame, and hands it to whoever waits for one like it. */
+  record(connection: C, message: M): void {
+    connection.received.push(message);
+    if (this.waiters.length === 0) return;
+    this.waiters = this.waiters.filter((w) => {
+      if (!matches(w.predicate, message.json)) return true;
+      w.resolve(message);
+      return false;
+    });
+  }
+
+  forget(session: S): void {
+    this.sessions.delete(session);
+  }
+}
