@@ -2,43 +2,13 @@
 // processed in 20 ms frames (160 samples) as a call does. Ours writes into preallocated buffers (`out` arguments);
 // alawmulaw's API allocates a new array per call, which is part of what a user of it pays.
 import alawmulaw from 'alawmulaw';
-import { emitSideBySide, measureMs, round } from './lib.js';
+import { emitSideBySide, measureMs, round, speechLike } from './lib.js';
 import { alawToPcm, mulawToPcm, pcmToAlaw, pcmToMulaw } from '../src/audio/index.js';
 
 const SAMPLE_RATE = 8000;
 const SECONDS = 60;
 const FRAME_SAMPLES = 160;
 
-/** Deterministic PRNG (mulberry32) so every run codes the same audio. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Voiced-speech stand-in: a gliding 90–220 Hz pitch with decaying harmonics, a syllable envelope and some noise. */
-function speechLike(sampleRate: number, seconds: number, seed: number): Int16Array {
-  const random = seededRandom(seed);
-  const samples = new Int16Array(Math.round(sampleRate * seconds));
-  let phase = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const t = i / sampleRate;
-    const pitch = 155 + 65 * Math.sin(2 * Math.PI * 0.7 * t);
-    phase += (2 * Math.PI * pitch) / sampleRate;
-    let voiced = 0;
-    for (let harmonic = 1; harmonic <= 12 && harmonic * pitch < sampleRate / 2; harmonic++) {
-      voiced += Math.sin(harmonic * phase) / harmonic;
-    }
-    const envelope = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
-    samples[i] = Math.round(6000 * envelope * voiced + 800 * (random() - 0.5));
-  }
-  return samples;
-}
 
 interface Codec {
   name: string;

@@ -1,7 +1,7 @@
 // Resampling throughput of StreamingResampler ('medium') against the Speex resampler compiled to WASM at quality 3,
 // streaming 60 s of speech-like audio in 20 ms chunks as a call does. Each line also carries both resamplers'
 // quality measured the same way in the same run, so the speed comparison is at a visible quality level.
-import { emitSideBySide, measureMs, round } from './lib.js';
+import { emitSideBySide, measureMs, round, speechLike } from './lib.js';
 import { StreamingResampler } from '../src/audio/index.js';
 
 const SECONDS = 60;
@@ -33,36 +33,6 @@ const speexPackage = '@echogarden/speex-resampler-wasm';
 const speexFactory = ((await import(speexPackage)) as { default: () => Promise<SpeexModule> }).default;
 const speex = await speexFactory();
 
-/** Deterministic PRNG (mulberry32) so every run resamples the same audio. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Voiced-speech stand-in: a gliding 90–220 Hz pitch with decaying harmonics, a syllable envelope and some noise. */
-function speechLike(sampleRate: number, seconds: number, seed: number): Int16Array {
-  const random = seededRandom(seed);
-  const samples = new Int16Array(Math.round(sampleRate * seconds));
-  let phase = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const t = i / sampleRate;
-    const pitch = 155 + 65 * Math.sin(2 * Math.PI * 0.7 * t);
-    phase += (2 * Math.PI * pitch) / sampleRate;
-    let voiced = 0;
-    for (let harmonic = 1; harmonic <= 12 && harmonic * pitch < sampleRate / 2; harmonic++) {
-      voiced += Math.sin(harmonic * phase) / harmonic;
-    }
-    const envelope = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
-    samples[i] = Math.round(6000 * envelope * voiced + 800 * (random() - 0.5));
-  }
-  return samples;
-}
 
 function tone(frequency: number, sampleRate: number, seconds: number, amplitude: number): Int16Array {
   const samples = new Int16Array(Math.round(sampleRate * seconds));
