@@ -49,18 +49,19 @@ const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).W
 
 let compiledModule: Promise<object> | undefined;
 
+/** Where Flite's WebAssembly program is (it comes from an npm package). */
+export function fliteWasmPath(): string {
+  try {
+    return require.resolve(FLITE_PACKAGE);
+  } catch (error) {
+    throw new Error(`flite: cannot find ${FLITE_PACKAGE}; install it with npm install ${FLITE_PACKAGE}`, {
+      cause: error,
+    });
+  }
+}
+
 function fliteModule(): Promise<object> {
-  compiledModule ??= (async () => {
-    let wasmPath: string;
-    try {
-      wasmPath = require.resolve(FLITE_PACKAGE);
-    } catch (error) {
-      throw new Error(`flite: cannot find ${FLITE_PACKAGE}; install it with npm install ${FLITE_PACKAGE}`, {
-        cause: error,
-      });
-    }
-    return webAssembly.compile(await readFile(wasmPath));
-  })();
+  compiledModule ??= (async () => webAssembly.compile(await readFile(fliteWasmPath())))();
   // A failed load is not cached, so a later call can succeed once the cause is fixed.
   compiledModule.catch(() => {
     compiledModule = undefined;

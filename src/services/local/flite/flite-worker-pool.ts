@@ -5,20 +5,21 @@
 // Idle workers are unref'd: a pool left alone never keeps the process alive, while a worker with a request in
 // flight is ref'd so a program awaiting only that request does not exit under it.
 //
-// The worker script is the compiled `flite-worker.js` next to this file (the published package, run from dist/);
-// when only `flite-worker.ts` exists, we are running from TypeScript sources (tests, development under tsx), and
-// the worker loads it through tsx.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The worker runs plain JavaScript given as source text (flite-worker-source.ts): it only runs the WASI program
+// and hands back the WAV bytes; checking the request and decoding the WAV happen here. So a worker needs no
+// TypeScript loader, whether the package runs from dist/ or from sources under tsx (worker threads loaded through
+// tsx's loader crashed Node 20 with SIGSEGV in long runs).
 import { Worker } from 'node:worker_threads';
-import type { FliteAudio, FliteVoice } from './flite-engine.js';
+import { readWav, toMono } from '../../../audio/index.js';
+import { FLITE_VOICE_RATES, fliteWasmPath, prepareFliteText, type FliteAudio, type FliteVoice } from './flite-engine.js';
+import { FLITE_WORKER_SOURCE } from './flite-worker-source.js';
 import type { FliteWorkerReply, FliteWorkerRequest } from './flite-worker-protocol.js';
 
 export interface FliteWorkerPoolOptions {
   /**
    * Most worker threads run at once. Default 1: one worker synthesises a sentence in 15-50 ms, enough for several
-   * calls, and runs with a second worker started mid-call crashed Node 20 (SIGSEGV in a worker) in the example
-   * tests, which load the worker through tsx; until that is understood, more workers are opt-in.
+   * calls. (Long test runs crashed Node 20 with SIGSEGV in a worker while workers were loaded through tsx; the
+   * worker is now plain JavaScript, but more than one stays opt-in until long runs have shown it is safe.)
    */
   maxWorkers?: number;
 }
@@ -46,28 +47,6 @@ interface PoolWorker {
   current: Request | undefined;
 }
 
-/** How to start a worker: a script file, or (from TypeScript sources) a bootstrap that loads it through tsx. */
-type WorkerEntry = { script: URL } | { bootstrap: string };
-
-function workerEntry(): WorkerEntry {
-  const compiled = new URL('./flite-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return { script: compiled };
-  const source = new URL('./flite-worker.ts', import.meta.url).href;
-  // On Node 20, `execArgv: ['--import', 'tsx']` does not give a worker's entry module the .ts loader, but tsx's
-  // tsImport does. tsx is resolved from here, so the worker finds it whatever the working directory.
-  let tsxApi: string;
-  try {
-    tsxApi = import.meta.resolve('tsx/esm/api');
-  } catch (error) {
-    throw new Error(`flite: running from TypeScript sources needs tsx to start the worker (npm install tsx)`, {
-      cause: error,
-    });
-  }
-  return {
-    bootstrap: `import(${JSON.stringify(tsxApi)}).then((tsx) => tsx.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}));`,
-  };
-}
-
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof Error) return reason;
@@ -87,7 +66,7 @@ export class FliteWorkerPool {
   private readonly workers: PoolWorker[] = [];
   private readonly waiting: Request[] = [];
   private lastId = 0;
-  private entry: WorkerEntry | undefined;
+  private wasmPath: string | undefined;
   private closed = false;
   private warming: Promise<void> | undefined;
 
@@ -114,6 +93,15 @@ export class FliteWorkerPool {
     if (this.closed) return Promise.reject(new Error('flite: the worker pool is closed'));
     const { signal, voice = 'kal16' } = options;
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+    if (typeof voice !== 'string' || !Object.hasOwn(FLITE_VOICE_RATES, voice)) {
+      return Promise.reject(
+        new RangeError(`flite: unknown voice '${String(voice)}'; the voices are ${Object.keys(FLITE_VOICE_RATES).join(', ')}`),
+      );
+    }
+    if (typeof text !== 'string') return Promise.reject(new TypeError(`flite: text must be a string, got ${typeof text}`));
+    const prepared = prepareFliteText(text);
+    if (prepared.trim() === '') return Promise.reject(new Error('flite: text to synthesize is empty'));
+    text = prepared;
     return new Promise<FliteAudio>((resolve, reject) => {
       const request: Request = {
         id: ++this.lastId,
@@ -196,13 +184,10 @@ export class FliteWorkerPool {
   }
 
   private spawn(): PoolWorker {
-    this.entry ??= workerEntry();
+    this.wasmPath ??= fliteWasmPath();
     // Not the process's own flags: a worker inherits them by default, and some (`--input-type`, test runners'
     // loaders) make a worker fail to start. The worker needs none.
-    const worker =
-      'script' in this.entry
-        ? new Worker(this.entry.script, { execArgv: [] })
-        : new Worker(this.entry.bootstrap, { eval: true, execArgv: [] });
+    const worker = new Worker(FLITE_WORKER_SOURCE, { eval: true, execArgv: [], workerData: { wasmPath: this.wasmPath } });
     const member: PoolWorker = { worker, current: undefined };
     worker.unref();
     worker.on('message', (reply: FliteWorkerReply) => {
@@ -210,8 +195,16 @@ export class FliteWorkerPool {
       if (request === undefined || request.id !== reply.id) return;
       member.current = undefined;
       worker.unref();
-      if ('error' in reply) request.reject(replyError(reply));
-      else request.resolve({ samples: reply.samples, sampleRate: reply.sampleRate });
+      if ('error' in reply) {
+        request.reject(replyError(reply));
+      } else {
+        try {
+          const wav = readWav(reply.wav);
+          request.resolve({ samples: wav.channels === 1 ? wav.samples : toMono(wav.samples, wav.channels), sampleRate: wav.sampleRate });
+        } catch (error) {
+          request.reject(new Error(`flite wrote unreadable audio: ${(error as Error).message}`, { cause: error }));
+        }
+      }
       this.dispatch();
     });
     const retire = (error: Error): void => {

@@ -8,6 +8,7 @@ export interface FliteWorkerRequest {
 }
 
 export type FliteWorkerReply =
-  | { id: number; samples: Int16Array; sampleRate: number }
+  /** The WAV file Flite wrote, moved (not copied) to the pool, which decodes it. */
+  | { id: number; wav: Uint8Array }
   /** `errorName` keeps RangeError/TypeError recognisable across the thread boundary. */
   | { id: number; error: string; errorName: string };
