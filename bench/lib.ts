@@ -2,6 +2,8 @@
 // "Measured, not assumed"). Each *.bench.ts file is a standalone script; bench/run.ts runs them in turn, each in
 // a fresh process so one benchmark's JIT state and garbage do not colour the next.
 
+import { existsSync, readFileSync } from 'node:fs';
+
 export interface BenchFigure {
   name: string;
   value: number;
@@ -99,4 +101,56 @@ export function speechLike(sampleRate: number, seconds: number, seed: number): I
     samples[i] = Math.round(6000 * envelope * voiced + 800 * (random() - 0.5));
   }
   return samples;
+}
+
+/** One JSON line the peer harness printed (`../shared/peers/livekit-agents`), e.g. `lk_voice_to_voice_overhead_ms`. */
+export interface PeerResult {
+  name: string;
+  value: number | null;
+  unit?: string;
+  p50?: number | null;
+  p99?: number | null;
+  [extra: string]: unknown;
+}
+
+/**
+ * The peer's figures from this same `npm run bench -- --peers` invocation: bench/run.ts runs the peer first and
+ * passes the file of its JSON lines in PIOPIY_BENCH_PEER_RESULTS. Empty when the run has no `--peers`.
+ */
+export function peerResults(): Map<string, PeerResult> {
+  const file = process.env.PIOPIY_BENCH_PEER_RESULTS;
+  const results = new Map<string, PeerResult>();
+  if (file === undefined || file === '' || !existsSync(file)) return results;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const parsed = JSON.parse(line) as PeerResult;
+      if (typeof parsed.name === 'string') results.set(parsed.name, parsed);
+    } catch {
+      // not a figure (the peer's harness prints only JSON lines, but a stray line must not end the run)
+    }
+  }
+  return results;
+}
+
+/** Emits `result` beside the peer's figure `peerName` when the peer ran and measured it, else on its own. */
+export function emitBesidePeer(
+  result: BenchFigure & { [extra: string]: unknown },
+  peerName: string,
+  peer: Map<string, PeerResult> = peerResults(),
+): void {
+  const theirs = peer.get(peerName);
+  if (theirs === undefined || typeof theirs.value !== 'number' || theirs.value === 0) {
+    emit(result);
+    return;
+  }
+  emit({
+    ...result,
+    peer: 'livekit-agents',
+    peerFigure: peerName,
+    peerValue: round(theirs.value),
+    ...(typeof theirs.p50 === 'number' ? { peerP50: round(theirs.p50) } : {}),
+    ...(typeof theirs.p99 === 'number' ? { peerP99: round(theirs.p99) } : {}),
+    ratio: round(result.value / theirs.value, 3),
+  });
 }

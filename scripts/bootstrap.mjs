@@ -20,6 +20,7 @@ const DEBIAN_PACKAGES = [
   { name: 'libsphinxbase3', probe: '/usr/share/doc/libsphinxbase3/copyright', why: 'needed by libpocketsphinx3' },
   { name: 'libpocketsphinx3', probe: '/usr/share/doc/libpocketsphinx3/copyright', why: 'PocketsphinxSTTService, the offline STT of the demo' },
   { name: 'pocketsphinx-en-us', probe: '/usr/share/pocketsphinx/model/en-us/en-us.lm.bin', why: 'the US English model of PocketsphinxSTTService' },
+  { name: 'flite', probe: '/usr/bin/flite', why: 'caller speech of the side-by-side benchmarks (npm run bench -- --peers), made as the peer harness makes it' },
   { name: 'chromium', probe: '/usr/bin/chromium', why: 'the browser tests of the dev softphone (test/slow, driven by playwright-core)' },
 ];
 
