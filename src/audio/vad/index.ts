@@ -2,4 +2,4 @@
 export { DEFAULT_VAD_PARAMS, VADAnalyzer, resolveVADParams, windowLoudness } from './vad-analyzer.js';
 export type { VADAnalyzerOptions, VADParams, VADState } from './vad-analyzer.js';
 export { SileroVADAnalyzer, defaultSileroModelPath } from './silero.js';
-export type { SileroSampleRate, SileroVADOptions } from './silero.js';
+export type { SileroInferenceThread, SileroSampleRate, SileroVADOptions } from './silero.js';

@@ -1,0 +1,85 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SileroVADAnalyzer, defaultSileroModelPath, type SileroSampleRate } from '../../../src/audio/vad/index.js';
+import { WorkerSileroSession } from '../../../src/audio/vad/silero-worker.js';
+import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
+
+class ConfidenceProbe extends SileroVADAnalyzer {
+  readonly confidences: number[] = [];
+  protected override async voiceConfidence(window: Float32Array): Promise<number> {
+    const confidence = await super.voiceConfidence(window);
+    this.confidences.push(confidence);
+    return confidence;
+  }
+}
+
+async function confidencesTogether(audios: readonly Int16Array[], options: ConstructorParameters<typeof SileroVADAnalyzer>[0]) {
+  const vads = audios.map(() => new ConfidenceProbe(options));
+  const chunk = options.sampleRate / 50;
+  const longest = Math.max(...audios.map((audio) => audio.length));
+  for (let i = 0; i < longest; i += chunk) {
+    await Promise.all(vads.map((vad, n) => vad.analyze(audios[n]!.subarray(i, i + chunk))));
+  }
+  return vads.map((vad) => vad.confidences);
+}
+
+describe.each([16000, 8000] as const)('Silero inference on a worker thread at %i Hz', (rate: SileroSampleRate) => {
+  it('gives the same probabilities as on the main thread', async () => {
+    const speech = await synthesizeSpeech('please connect me to the billing team', { sampleRate: rate });
+    const audios = [0, 1, 2, 3].map((n) => concatAudio(silence(150 * n, rate), speech, silence(300, rate)));
+    const main = await confidencesTogether(audios, { sampleRate: rate });
+    const worker = await confidencesTogether(audios, { sampleRate: rate, inferenceThread: 'worker' });
+    for (let n = 0; n < audios.length; n++) {
+      expect(worker[n]).toHaveLength(main[n]!.length);
+      worker[n]!.forEach((p, i) => expect(Math.abs(p - main[n]![i]!)).toBeLessThan(1e-6));
+      expect(Math.max(...worker[n]!)).toBeGreaterThan(0.9);
+    }
+  });
+});
+
+describe('WorkerSileroSession', () => {
+  let session: WorkerSileroSession;
+  const sr = new ort.Tensor('int64', BigInt64Array.of(16000n), []);
+
+  beforeAll(async () => {
+    session = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor);
+  });
+  afterAll(() => session.close());
+
+  function feeds(size: number): Record<string, ort.Tensor> {
+    const input = new Float32Array(size * 576).map((_, i) => 0.2 * Math.sin(i * 0.03));
+    return {
+      input: new ort.Tensor('float32', input, [size, 576]),
+      state: new ort.Tensor('float32', new Float32Array(size * 256), [2, size, 128]),
+      sr,
+    };
+  }
+
+  it('fails the batch in flight when its worker dies, and runs the next batch on a new worker', async () => {
+    const expected = (await session.run(feeds(3))).output!.data;
+    const inFlight = session.run(feeds(3));
+    await session.terminateWorker();
+    await expect(inFlight).rejects.toThrow(/Silero VAD worker exited/);
+    expect((await session.run(feeds(3))).output!.data).toEqual(expected);
+  });
+
+  it('names the model a worker cannot load', async () => {
+    const notAModel = join(tmpdir(), `not-a-model-${process.pid}.onnx`);
+    await writeFile(notAModel, 'not an onnx file');
+    await expect(WorkerSileroSession.start(notAModel, 16000, ort.Tensor)).rejects.toThrow(
+      new RegExp(`Silero VAD worker could not load ${notAModel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
+    );
+    const vad = new SileroVADAnalyzer({ sampleRate: 16000, modelPath: notAModel, inferenceThread: 'worker' });
+    await expect(vad.analyze(new Int16Array(512))).rejects.toThrow(/could not load/);
+    await rm(notAModel);
+  });
+
+  it('rejects runs after close', async () => {
+    const closing = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor);
+    await closing.close();
+    await expect(closing.run(feeds(1))).rejects.toThrow(/closed/);
+  });
+});
