@@ -2,6 +2,7 @@
 // `join_room` invite until the call ends. Sessions are independent: each has its own media connection, its own
 // async context (see session-context.ts) and its own abort signal; a signaling drop does not touch them (the
 // client reconnects with backoff), an exception in one `createSession` ends that call only.
+import { channel } from 'node:diagnostics_channel';
 import { io, type Socket } from 'socket.io-client';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import type { CallTransport } from '../transports/base/transport.js';
@@ -9,8 +10,22 @@ import { LiveKitTransport } from '../transports/livekit/index.js';
 import { SimulatorMediaTransport } from '../transports/simulator/index.js';
 import { MAX_METADATA_CHARS, parseInvite, type CallInvite } from './invite.js';
 import { runInSession, type CallSession } from '../transports/base/call-session.js';
+import { prewarmSileroVAD, type PrewarmFunction, type SileroPrewarmOptions } from './prewarm.js';
 
 export const DEFAULT_SIGNALING_URL = 'https://signaling.piopiy.com';
+
+/**
+ * Every Agent publishes the life of its calls on this diagnostics channel, so monitoring and benchmarks can time a
+ * call from its invite without wrapping user code. Publishing costs nothing when nobody subscribes.
+ */
+export const AGENT_CHANNEL = 'piopiy-ai:agent';
+const diagnostics = channel(AGENT_CHANNEL);
+
+export type AgentDiagnostic =
+  /** A `join_room` was accepted and its session is starting; `at` is when the invite was received. */
+  | { event: 'join-room'; agentId: string; callId: string; roomName: string; at: number }
+  /** The session has ended and its media is closed. */
+  | { event: 'call-ended'; agentId: string; callId: string; roomName: string; at: number };
 
 /** Makes the media transport of one call from its invite. */
 export type TransportFactory = (invite: CallInvite, logger: Logger) => CallTransport;
@@ -30,6 +45,22 @@ export interface AgentOptions {
   handleSignals?: boolean;
   /** Default: LiveKit rooms for platform invites, the simulator's media for `piopiy-sim://` invites. */
   transportFactory?: TransportFactory;
+  /**
+   * Once-per-process work to finish before the agent takes calls — loading models, compiling engines, starting
+   * worker threads — so the first caller does not wait for it (what a LiveKit worker's prewarm function is for).
+   * `connect()` runs it before registering with signaling and resolves only once it is done; if it throws or
+   * rejects, `connect()` rejects with "Agent: prewarm failed: ..." and the agent does not register. The engines
+   * keep what they load in process-wide caches, so the warm-up returns nothing: e.g.
+   * `prewarm: () => Promise.all([FliteTTSService.prewarm({ voice: 'slt' }), PocketsphinxSTTService.prewarm()])`.
+   */
+  prewarm?: PrewarmFunction;
+  /**
+   * Whether `connect()` also loads the Silero VAD model that `vad: true` uses (about 0.1 s, once per process).
+   * Default: loaded, and a failure is only logged (an agent that never uses VAD still starts; its first call with
+   * VAD reports the error); true, or options naming the model: a failure rejects `connect()`; false: not loaded
+   * before the first call.
+   */
+  prewarmVAD?: boolean | SileroPrewarmOptions;
 }
 
 interface RunningSession {
@@ -45,6 +76,9 @@ export class Agent {
   private socket: Socket | undefined;
   private accepting = false;
   private shutdownPromise: Promise<void> | undefined;
+  private warming: Promise<void> | undefined;
+  private warmedUp = false;
+  private connecting = false;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.logger.info({ signal }, 'shutting down');
     void this.shutdown();
@@ -71,12 +105,72 @@ export class Agent {
     return this.socket?.connected ?? false;
   }
 
+  /** Whether the warm-up (`prewarm`, `prewarmVAD`) has completed. */
+  get prewarmed(): boolean {
+    return this.warmedUp;
+  }
+
   /**
-   * Connects and authenticates; resolves once the agent is registered and serving calls. Rejects with a clear
-   * error on refused credentials or an unreachable server (the initial connection is not retried).
+   * Runs the warm-up now: the Silero VAD model (unless `prewarmVAD: false`), then the `prewarm` function. Done once
+   * per Agent; a failed warm-up is not remembered, so calling again retries it. `connect()` calls it first.
+   */
+  prewarm(): Promise<void> {
+    if (this.warmedUp) return Promise.resolve();
+    this.warming ??= this.runPrewarm().then(
+      () => {
+        this.warmedUp = true;
+        this.warming = undefined;
+      },
+      (error: unknown) => {
+        this.warming = undefined;
+        throw error;
+      },
+    );
+    return this.warming;
+  }
+
+  private async runPrewarm(): Promise<void> {
+    const started = performance.now();
+    const vad = this.options.prewarmVAD;
+    if (vad !== false) {
+      try {
+        await prewarmSileroVAD(typeof vad === 'object' ? vad : {});
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (vad !== undefined) throw new Error(`Agent: prewarm failed: Silero VAD: ${message}`, { cause: error });
+        this.logger.warn({ err: error }, 'could not preload the Silero VAD model; calls with VAD will load it');
+      }
+    }
+    const prewarm = this.options.prewarm;
+    if (prewarm !== undefined) {
+      try {
+        await prewarm();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`Agent: prewarm failed: ${message}`, { cause: error });
+      }
+    }
+    this.logger.debug({ ms: Math.round(performance.now() - started) }, 'prewarmed');
+  }
+
+  /**
+   * Warms up (see `prewarm`), then connects and authenticates; resolves once the agent is registered and serving
+   * calls. Rejects with a clear error when the warm-up fails, on refused credentials or an unreachable server
+   * (the initial connection is not retried).
    */
   async connect(): Promise<void> {
-    if (this.socket !== undefined) throw new Error('Agent.connect(): already connected');
+    if (this.socket !== undefined || this.connecting) throw new Error('Agent.connect(): already connected');
+    this.connecting = true;
+    try {
+      // Before registering: an invite must never wait for a model the agent could have loaded already.
+      await this.prewarm();
+      await this.connectSignaling();
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private async connectSignaling(): Promise<void> {
     const url = this.options.signalingUrl ?? DEFAULT_SIGNALING_URL;
     const socket = io(url, {
       auth: { agent_id: this.options.agentId, token: this.options.agentToken },
@@ -173,6 +267,7 @@ export class Agent {
   }
 
   private onJoinRoom(payload: unknown): void {
+    const receivedAt = performance.now();
     const parsed = parseInvite(payload);
     if (!parsed.ok) {
       const room = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).room_name : undefined;
@@ -200,7 +295,7 @@ export class Agent {
       this.logger.warn({ callId: invite.callId, maxSessions: max }, 'join_room refused: maxSessions calls already in progress');
       return;
     }
-    this.startSession(invite);
+    this.startSession(invite, receivedAt);
   }
 
   private onCancelRoom(payload: unknown): void {
@@ -212,7 +307,7 @@ export class Agent {
     if (this.cancelSession(room, 'cancel_room')) this.logger.info({ room }, 'call cancelled by the platform');
   }
 
-  private startSession(invite: CallInvite): void {
+  private startSession(invite: CallInvite, receivedAt: number): void {
     const logger = this.logger.child({ callId: invite.callId });
     const controller = new AbortController();
     let transport: CallTransport;
@@ -234,6 +329,8 @@ export class Agent {
       logger,
     };
     logger.info({ from: invite.fromNumber, to: invite.toNumber, room: invite.roomName }, 'call started');
+    const ids = { agentId: this.options.agentId, callId: invite.callId, roomName: invite.roomName };
+    if (diagnostics.hasSubscribers) diagnostics.publish({ event: 'join-room', ...ids, at: receivedAt } satisfies AgentDiagnostic);
     const done = (async () => {
       try {
         await runInSession(session, () => this.options.createSession(session));
@@ -243,6 +340,9 @@ export class Agent {
         await transport.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the call media failed'));
         this.sessions.delete(invite.roomName);
         logger.info('call ended');
+        if (diagnostics.hasSubscribers) {
+          diagnostics.publish({ event: 'call-ended', ...ids, at: performance.now() } satisfies AgentDiagnostic);
+        }
       }
     })();
     this.sessions.set(invite.roomName, { session, controller, done });

@@ -1,2 +1,3 @@
 export * from './agent.js';
 export * from './invite.js';
+export * from './prewarm.js';

@@ -33,6 +33,15 @@ export class FliteTTSService extends TTSService {
     this.pool = options.pool ?? sharedFliteWorkerPool();
   }
 
+  /**
+   * Loads Flite once for the whole process (a worker thread compiling its 21 MB WebAssembly program: about
+   * 0.1-0.4 s), so the first call's greeting does not wait for it: pass it to the Agent's `prewarm`. Uses the
+   * shared pool every FliteTTSService uses by default, or `pool`. Rejects when Flite cannot be loaded.
+   */
+  static async prewarm(options: { voice?: FliteVoice; pool?: FliteWorkerPool } = {}): Promise<void> {
+    await (options.pool ?? sharedFliteWorkerPool()).warmUp(options.voice ?? 'kal16');
+  }
+
   override async *synthesize(text: string, { signal }: SynthesizeOptions): AsyncIterable<TTSChunk> {
     // Nothing to say (the engine would reject it as empty): no audio, not an error.
     if (text.trim() === '') return;

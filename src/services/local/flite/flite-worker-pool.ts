@@ -69,6 +69,7 @@ export class FliteWorkerPool {
   private wasmPath: string | undefined;
   private closed = false;
   private warming: Promise<void> | undefined;
+  private started = 0;
 
   constructor(options: FliteWorkerPoolOptions = {}) {
     const maxWorkers = options.maxWorkers ?? 1;
@@ -81,6 +82,11 @@ export class FliteWorkerPool {
   /** Worker threads currently running. */
   get size(): number {
     return this.workers.length;
+  }
+
+  /** Worker threads started over the pool's life: each one loads Flite anew (see `warmUp`). */
+  get workersStarted(): number {
+    return this.started;
   }
 
   /** Requests not yet handed to a worker. */
@@ -189,6 +195,7 @@ export class FliteWorkerPool {
     // loaders) make a worker fail to start. The worker needs none.
     const worker = new Worker(FLITE_WORKER_SOURCE, { eval: true, execArgv: [], workerData: { wasmPath: this.wasmPath } });
     const member: PoolWorker = { worker, current: undefined };
+    this.started++;
     worker.unref();
     worker.on('message', (reply: FliteWorkerReply) => {
       const request = member.current;

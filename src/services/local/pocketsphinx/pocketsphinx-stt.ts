@@ -4,6 +4,10 @@
 import type { Frame, FrameDirection } from '../../../frames/index.js';
 import { ServiceError, SegmentedSTTService, type SegmentedSTTServiceOptions } from '../../base/index.js';
 import {
+  DEFAULT_DICT_PATH,
+  DEFAULT_HMM_PATH,
+  DEFAULT_LIBRARY_PATH,
+  DEFAULT_LM_PATH,
   POCKETSPHINX_SAMPLE_RATE,
   PocketsphinxDecoder,
   checkJsgfGrammar,
@@ -28,6 +32,56 @@ export interface PocketsphinxSTTServiceOptions
 }
 
 /**
+ * Fresh decoders loaded ahead of time, by configuration: loading the model is most of what a call would otherwise
+ * pay at its start (0.1-1 s of a pool thread). `prewarm` loads one; a call takes it and a replacement is loaded in
+ * the background for the next call. Decoders are never passed from one call to the next: a used decoder carries
+ * the last caller's channel estimate (cepstral mean) into its next utterance, which hurt recognition of a caller on
+ * a different line, so a finished call's decoder is freed.
+ */
+const spareDecoders = new Map<string, Promise<PocketsphinxDecoder>>();
+
+function resolvedDecoderOptions(options: PocketsphinxSTTServiceOptions): PocketsphinxDecoderOptions {
+  const mode = options.mode ?? 'dictation';
+  if (mode !== 'dictation') {
+    if (typeof mode !== 'object' || mode === null) {
+      throw new TypeError(`pocketsphinx: mode must be 'dictation' or { grammar: '<JSGF text>' }`);
+    }
+    checkJsgfGrammar(mode.grammar);
+  }
+  return {
+    mode,
+    hmmPath: options.hmmPath ?? DEFAULT_HMM_PATH,
+    dictPath: options.dictPath ?? DEFAULT_DICT_PATH,
+    lmPath: options.lmPath ?? DEFAULT_LM_PATH,
+    libraryPath: options.libraryPath ?? DEFAULT_LIBRARY_PATH,
+  };
+}
+
+function decoderKey(options: PocketsphinxDecoderOptions): string {
+  const { mode, hmmPath, dictPath, lmPath, libraryPath } = options;
+  return JSON.stringify([mode === 'dictation' ? mode : mode.grammar, hmmPath, dictPath, lmPath, libraryPath]);
+}
+
+/** Starts loading the spare decoder of a configuration (a failed load is not kept: the next call retries). */
+function loadSpare(key: string, options: PocketsphinxDecoderOptions): Promise<PocketsphinxDecoder> {
+  const spare = PocketsphinxDecoder.create(options);
+  spareDecoders.set(key, spare);
+  spare.catch(() => {
+    if (spareDecoders.get(key) === spare) spareDecoders.delete(key);
+  });
+  return spare;
+}
+
+/** A decoder for a new call: the prewarmed spare when there is one (and a new spare is started), else a new one. */
+function takeDecoder(options: PocketsphinxDecoderOptions): Promise<PocketsphinxDecoder> {
+  const key = decoderKey(options);
+  const spare = spareDecoders.get(key);
+  if (spare === undefined) return PocketsphinxDecoder.create(options);
+  void loadSpare(key, options).catch(() => undefined);
+  return spare;
+}
+
+/**
  * Speech to text with PocketSphinx, in-process (through koffi) and offline. Needs Debian's `libpocketsphinx3`,
  * `libsphinxbase3` and `pocketsphinx-en-us`.
  *
@@ -35,8 +89,8 @@ export interface PocketsphinxSTTServiceOptions
  * audio resampled up lacks everything above 4 kHz that the model was trained with, so dictation accuracy on it is
  * poor; grammar mode copes much better.
  *
- * The decoder is created when the pipeline starts (0.1-1 s: the dictation model is 30 MB) and reused for every
- * turn of this service. Decoding runs on libuv pool threads, never blocking the event loop
+ * The decoder is made when the pipeline starts (0.1-1 s: the dictation model is 30 MB; after `prewarm`, one loaded
+ * ahead of time is taken at once) and reused for every turn of this service. Decoding runs on libuv pool threads, never blocking the event loop
  * (see pocketsphinx-decoder.ts); more than four calls decoding at once wait for a pool thread unless
  * UV_THREADPOOL_SIZE is raised.
  */
@@ -45,21 +99,25 @@ export class PocketsphinxSTTService extends SegmentedSTTService {
   private decoder: Promise<PocketsphinxDecoder> | undefined;
 
   constructor(options: PocketsphinxSTTServiceOptions = {}) {
-    const mode = options.mode ?? 'dictation';
-    if (mode !== 'dictation') {
-      if (typeof mode !== 'object' || mode === null) {
-        throw new TypeError(`pocketsphinx: mode must be 'dictation' or { grammar: '<JSGF text>' }`);
-      }
-      checkJsgfGrammar(mode.grammar);
-    }
-    super({ ...options, sampleRate: POCKETSPHINX_SAMPLE_RATE, model: mode === 'dictation' ? 'en-us' : 'en-us-jsgf' });
-    this.decoderOptions = {
-      mode,
-      hmmPath: options.hmmPath,
-      dictPath: options.dictPath,
-      lmPath: options.lmPath,
-      libraryPath: options.libraryPath,
-    };
+    const decoderOptions = resolvedDecoderOptions(options);
+    super({
+      ...options,
+      sampleRate: POCKETSPHINX_SAMPLE_RATE,
+      model: decoderOptions.mode === 'dictation' ? 'en-us' : 'en-us-jsgf',
+    });
+    this.decoderOptions = decoderOptions;
+  }
+
+  /**
+   * Loads a decoder for these options before any call needs one (0.1-1 s: the dictation model is 30 MB): pass it
+   * to the Agent's `prewarm`. From then on a fresh decoder for these options is always kept ready: each call
+   * takes it at once and the next one loads in the background, off the call's critical path. Rejects when the
+   * library or the model cannot be loaded.
+   */
+  static async prewarm(options: PocketsphinxSTTServiceOptions = {}): Promise<void> {
+    const decoderOptions = resolvedDecoderOptions(options);
+    const key = decoderKey(decoderOptions);
+    await (spareDecoders.get(key) ?? loadSpare(key, decoderOptions));
   }
 
   protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<string> {
@@ -103,7 +161,7 @@ export class PocketsphinxSTTService extends SegmentedSTTService {
 
   private loadDecoder(): Promise<PocketsphinxDecoder> {
     if (this.decoder === undefined) {
-      const decoder = PocketsphinxDecoder.create(this.decoderOptions);
+      const decoder = takeDecoder(this.decoderOptions);
       this.decoder = decoder;
       // A failed start is retried on the next turn (the packages may have been installed since).
       decoder.catch(() => {

@@ -240,3 +240,34 @@ describe('PocketsphinxSTTService', () => {
     await expect(decoder.decode(silence(100, 16000))).rejects.toThrow(/freed/);
   });
 });
+
+describe('PocketsphinxSTTService.prewarm', () => {
+  // A grammar no other test uses: spare decoders are kept per configuration, process-wide.
+  const options: PocketsphinxSTTServiceOptions = {
+    mode: { grammar: '#JSGF V1.0;\ngrammar prewarm;\npublic <request> = i want to talk to a human please | goodbye;\n' },
+  };
+
+  it.skipIf(!hasPocketsphinx)(`loads a decoder before the call, which the call takes at once; the next spare loads behind it${needs}`, async () => {
+    const create = vi.spyOn(PocketsphinxDecoder, 'create');
+    await PocketsphinxSTTService.prewarm(options);
+    await PocketsphinxSTTService.prewarm(options); // a spare is already there: nothing more is loaded
+    expect(create).toHaveBeenCalledTimes(1);
+
+    // The first call's decoder is the prewarmed one (and it recognises); taking it starts loading the next spare.
+    const first = service(options);
+    expect((await hearTurn(first, await synthesizeSpeech(HUMAN, { voice: 'slt' }), 16000)).transcripts).toEqual([
+      'i want to talk to a human please',
+    ]);
+    expect(create).toHaveBeenCalledTimes(2);
+    // The second call takes that spare: a fresh decoder, never the first call's.
+    const second = service(options);
+    await second.warmUp();
+    expect(create).toHaveBeenCalledTimes(3);
+  });
+
+  it(`rejects with the loader's error when the model is missing`, async () => {
+    await expect(PocketsphinxSTTService.prewarm({ ...options, hmmPath: '/nonexistent/en-us' })).rejects.toThrow(
+      /acoustic model not found at \/nonexistent\/en-us/,
+    );
+  });
+});
