@@ -18,6 +18,7 @@ import {
 } from '../../frames/index.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 import { SentenceAggregator } from './sentence-aggregator.js';
+import { ServiceError } from './service-error.js';
 
 export type TTSChunk =
   | { readonly type: 'audio'; readonly audio: Int16Array }
@@ -29,6 +30,33 @@ export interface SynthesizeOptions {
   readonly contextId: string;
   /** Aborted on interruption: stop the request and end the iteration. */
   readonly signal: AbortSignal;
+}
+
+/**
+ * A synthesis that failed after part of its text had been said, saying what had not: a fallback service then
+ * says `unsaidText` with the next service, so the caller hears the rest of the sentence instead of losing it.
+ */
+export class UnsaidTextError extends ServiceError {
+  /** The text from the first word whose audio had not arrived in full (a word cut in the middle is said again). */
+  readonly unsaidText: string;
+  /** Words of the failed text that had been said in full. */
+  readonly wordsSaid: number;
+  /** Words at the start of `unsaidText` whose timings were already given: not to be given twice. */
+  readonly wordsGiven: number;
+
+  constructor(cause: ServiceError, unsaid: { text: string; wordsSaid: number; wordsGiven: number }) {
+    super(cause.service, cause.message.startsWith(`${cause.service}: `) ? cause.message.slice(cause.service.length + 2) : cause.message, {
+      status: cause.status,
+      code: cause.code,
+      retryable: cause.retryable,
+      retryAfterSecs: cause.retryAfterSecs,
+      cause,
+    });
+    this.name = 'UnsaidTextError';
+    this.unsaidText = unsaid.text;
+    this.wordsSaid = unsaid.wordsSaid;
+    this.wordsGiven = unsaid.wordsGiven;
+  }
 }
 
 export interface TTSServiceOptions extends Pick<FrameProcessorOptions, 'name'> {

@@ -8,7 +8,9 @@
 //   it cannot; closed when the base sends the utterance's `tts-stopped`, cancelled on an interruption;
 // - the hand-off of each sentence's audio from the socket's message handler to `synthesize` (`SentenceStream`),
 //   with a watchdog for a server gone quiet and audio held back until the first word timing arrives;
-// - a sentence sent into a socket that had died unnoticed is said once more on a fresh socket;
+// - a sentence sent into a socket that had died unnoticed is said once more on a fresh socket; one whose socket
+//   dropped in the middle goes on, on a fresh socket, from the last word begun (word timings tell which), or whole
+//   without timings; a failure that leaves words unsaid throws UnsaidTextError, so a fallback can say them;
 // - wire audio (PCM16, float, μ-law, A-law) decoded to PCM16, a sample split across two messages carried over.
 //
 // Why the protocol directly with `ws` and not the vendors' SDKs: the wire protocols are a handful of JSON messages,
@@ -19,10 +21,12 @@ import { alawToPcm, bytesToInt16, float32ToInt16, mulawToPcm } from '../../audio
 import type { Frame, FrameDirection } from '../../frames/index.js';
 import { isRecord, parseJSONText } from './http-stream.js';
 import { ServiceError } from './service-error.js';
-import { TTSService, type SynthesizeOptions, type TTSChunk, type TTSServiceOptions } from './tts-service.js';
+import { TTSService, UnsaidTextError, type SynthesizeOptions, type TTSChunk, type TTSServiceOptions } from './tts-service.js';
 
 /** Most audio held back while waiting for a sentence's first word timing. */
 const MAX_WORD_WAIT_MS = 300;
+/** Times a sentence goes on, on a new socket, after its socket dropped in the middle of it. */
+const MAX_RESUMES = 2;
 
 // ---- the sentence in flight ---------------------------------------------------------------------------------
 
@@ -132,6 +136,75 @@ export class SentenceStream {
     if (waiter === undefined) return;
     if (this.failure === undefined) waiter.resolve(undefined);
     else waiter.reject(this.failure);
+  }
+}
+
+// ---- which words of a sentence were heard --------------------------------------------------------------------
+
+/** A word as matched against the vendor's word timings: lower case, letters and digits only. */
+function wordKey(word: string): string {
+  return word.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+}
+
+/**
+ * The words of one sentence and the vendor's timing of each, matched in order, so that a sentence cut short can
+ * go on from the first word not heard in full. Timings that do not follow the text (a vendor that spells numbers
+ * out, say) make the match give up: then no word counts as said.
+ */
+export class WordProgress {
+  private readonly tokens: readonly string[];
+  private readonly keys: readonly string[];
+  private readonly starts: (number | undefined)[] = [];
+  private next = 0;
+  private lost = false;
+
+  constructor(text: string) {
+    this.tokens = text.split(/\s+/).filter((t) => t !== '');
+    this.keys = this.tokens.map(wordKey);
+  }
+
+  get words(): number {
+    return this.tokens.length;
+  }
+
+  /** Words whose timing arrived (and the marks between them); 0 once the timings stopped following the text. */
+  get matched(): number {
+    return this.lost ? 0 : this.next;
+  }
+
+  /**
+   * Records a word timing; returns the index of the word it is (the next of the sentence), or -1 when it is not
+   * one: a timing from the end of the previous sentence arriving late, or one that does not follow the text.
+   */
+  note(word: string, offsetMs: number): number {
+    const key = wordKey(word);
+    if (this.lost || key === '') return -1;
+    let i = this.next;
+    // A dash or other mark with no letters is not a word every vendor times.
+    while (i < this.keys.length && this.keys[i] === '') i++;
+    if (i < this.keys.length && this.keys[i] === key) {
+      this.starts[i] = offsetMs;
+      this.next = i + 1;
+      return i;
+    }
+    if (this.next > 0) this.lost = true;
+    return -1;
+  }
+
+  /** Words heard in full once the audio up to `receivedMs` arrived: those before the last word begun by then. */
+  wordsSaidBy(receivedMs: number): number {
+    if (this.lost) return 0;
+    let said = 0;
+    for (let i = 0; i < this.next; i++) {
+      const start = this.starts[i];
+      if (start !== undefined && start < receivedMs) said = i;
+    }
+    return said;
+  }
+
+  /** The sentence from its word `index` on. */
+  textFrom(index: number): string {
+    return this.tokens.slice(index).join(' ');
   }
 }
 
@@ -393,11 +466,24 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
   async *synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<TTSChunk> {
     const { contextId: utterance, signal } = options;
     if (signal.aborted || text.trim() === '') return;
+    /** What the attempt sends: the sentence, then what was left unsaid when a socket dropped in the middle of it. */
+    let input = text;
+    /** Word timings at the start of `input` already given by an attempt that was cut short. */
+    let wordsGiven = 0;
+    let resumes = 0;
     for (let attempt = 1; ; attempt++) {
-      const connection = await unlessAborted(this.connect(), signal);
+      let connection: TTSConnection | undefined;
+      try {
+        connection = await unlessAborted(this.connect(), signal);
+      } catch (error) {
+        // No socket for the rest of a sentence already begun: what is left is said by a fallback, if any.
+        if (input === text || !(error instanceof ServiceError)) throw error;
+        throw new UnsaidTextError(error, { text: input, wordsSaid: 0, wordsGiven });
+      }
       if (connection === undefined) return;
       const context = this.contextFor(utterance, connection);
       const sentence: SentenceStream = new SentenceStream(this.holdLimit, () => this.onSentenceIdle(context, sentence));
+      const progress = new WordProgress(input);
       context.sentence = sentence;
       const onAbort = (): void => {
         if (this.current === context) this.current = undefined;
@@ -405,18 +491,48 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
       };
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        this.sendSentence(context, text);
+        this.sendSentence(context, input);
         sentence.watch(this.timeoutMs);
-        for (let chunk = await sentence.next(); chunk !== undefined; chunk = await sentence.next()) yield chunk;
+        for (let chunk = await sentence.next(); chunk !== undefined; chunk = await sentence.next()) {
+          // A word an earlier attempt already gave (the one cut in the middle) is not given twice.
+          if (chunk.type === 'word') {
+            const index = progress.note(chunk.text, chunk.offsetMs);
+            if (index >= 0 && index < wordsGiven) continue;
+          }
+          yield chunk;
+        }
         // Said in full: an earlier error on this socket explains nothing that comes later.
         connection.lastError = undefined;
         return;
       } catch (error) {
-        // A socket that had died unnoticed (closed by the server while idle, the close not yet seen) took the
-        // sentence and gave nothing back: said once more on a fresh socket, it costs the caller nothing.
-        const stale = error instanceof ServiceError && !sentence.heard && this.isStaleSocketError(error);
-        if (attempt === 1 && stale && !signal.aborted) continue;
-        throw error;
+        if (signal.aborted || !(error instanceof ServiceError)) throw error;
+        if (!sentence.heard) {
+          // A socket that had died unnoticed (closed by the server while idle, the close not yet seen) took the
+          // sentence and gave nothing back: said once more on a fresh socket, it costs the caller nothing.
+          if (attempt === 1 && this.isStaleSocketError(error)) continue;
+          if (input === text) throw error;
+          throw new UnsaidTextError(error, { text: input, wordsSaid: 0, wordsGiven });
+        }
+        // Part of it was said. What comes next starts at the last word whose audio had begun to arrive (a word cut
+        // in the middle is said whole; words before it were heard in full); with no usable word timings, the
+        // whole sentence is said again. Why the whole sentence and not a guess from the audio's length: skipping
+        // a word the caller never heard can change the meaning (a number, a "not"), while hearing the beginning
+        // of a sentence twice is heard as the speaker starting over.
+        const wordsSaid = progress.wordsSaidBy(context.offsetMs + context.audioMs);
+        const rest = progress.textFrom(wordsSaid);
+        const given = Math.max(wordsGiven, progress.matched) - wordsSaid;
+        if (rest === '') return;
+        if (this.isDroppedConnection(error) && resumes < MAX_RESUMES) {
+          resumes++;
+          this.logger.warn(
+            { wordsSaid, words: progress.words, resumes },
+            `${this.vendor}: socket dropped mid-sentence; saying the rest of it on a new socket`,
+          );
+          input = rest;
+          wordsGiven = Math.max(0, given);
+          continue;
+        }
+        throw new UnsaidTextError(error, { text: rest, wordsSaid, wordsGiven: Math.max(0, given) });
       } finally {
         signal.removeEventListener('abort', onAbort);
         if (context.sentence === sentence) context.sentence = undefined;
@@ -426,6 +542,11 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
         sentence.stop();
       }
     }
+  }
+
+  /** Whether `error` says the socket went away in the middle of a sentence (then the rest is said on a new one). */
+  protected isDroppedConnection(error: ServiceError): boolean {
+    return error.code === 'connection_closed';
   }
 
   // ---- contexts ---------------------------------------------------------------------------------------------

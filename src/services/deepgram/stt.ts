@@ -255,7 +255,11 @@ export class DeepgramSTTService extends STTService {
 
   protected override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
     if (direction === 'downstream') {
-      if (frame.type === 'start' && this.state === 'idle') this.connect();
+      if (frame.type === 'start' && (this.state === 'idle' || this.state === 'closed' || this.state === 'failed')) {
+        // A start after the stream was closed (a fallback taking this service back) begins a new stream.
+        if (this.state !== 'idle') this.resetStream();
+        this.connect();
+      }
       else if (frame.type === 'end') await this.finishStream();
       else if (frame.type === 'cancel') this.abandonStream();
     }
@@ -439,6 +443,22 @@ export class DeepgramSTTService extends STTService {
     } else {
       ws.terminate();
     }
+  }
+
+  /** Forgets the previous stream: its audio, its clock and its failures. */
+  private resetStream(): void {
+    this.retained = [];
+    this.retainedSamples = 0;
+    this.unsentFrom = 0;
+    this.receivedSamples = 0;
+    this.socketStartSample = 0;
+    this.droppedSamples = 0;
+    this.failedAttempts = 0;
+    this.outageReported = false;
+    this.opened = false;
+    this.finalizePending = false;
+    this.finalizeRequestedAt = undefined;
+    this.unreportedSamples = 0;
   }
 
   // ---- audio --------------------------------------------------------------------------------------------------

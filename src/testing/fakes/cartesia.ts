@@ -68,8 +68,11 @@ export interface FakeCartesiaHandshakeFault {
   retryAfter?: number;
 }
 
-/** A scripted failure of the next generation that has text to say. */
-export type FakeCartesiaGenerationFault =
+/**
+ * A scripted failure of the next generation that has text to say (with `onText`: of the next one whose text
+ * contains it, so a test can spoil one call's sentence while other calls share the server).
+ */
+export type FakeCartesiaGenerationFault = { onText?: string } & (
   /** Destroys the socket (no close frame) after `afterChunks` chunks (default 0). */
   | { drop: true; afterChunks?: number }
   /** Sends an error event for the context (`done: true`) after `afterChunks` chunks; the context ends. */
@@ -77,7 +80,7 @@ export type FakeCartesiaGenerationFault =
   /** Sends a close frame after `afterChunks` chunks. */
   | { close: number; reason?: string; afterChunks?: number }
   /** Never answers (until the socket closes). */
-  | { stall: true };
+  | { stall: true });
 
 /** One client frame as received. */
 export interface FakeCartesiaMessage {
@@ -559,7 +562,7 @@ class Session extends FakeSocketSession<FakeCartesiaConnection> {
     const { encoding, sampleRate, voiceId, addTimestamps } = context.first;
     const contextId = context.record.contextId;
     context.record.generations.push(text);
-    const fault = this.fake.takeGenerationFault();
+    const fault = this.fake.takeGenerationFault(text);
     if (fault !== undefined && 'stall' in fault) {
       await new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
       return false;

@@ -86,8 +86,11 @@ export interface FakeDeepgramOptions {
   interimIntervalMs?: number;
   /** Longest window before an `is_final` result locks it (speech or silence). Default 4000 ms. */
   finalIntervalMs?: number;
-  /** Transcript of speech with no scripted utterance left. Default '' (an empty transcript). */
-  defaultTranscript?: string | ((segment: FakeDeepgramSpeechSegment) => string);
+  /**
+   * Transcript of speech with no scripted utterance left. Default '' (an empty transcript). A function also gets the
+   * stream's handshake request, so tests running several calls at once can tell them apart (by a `tag`, say).
+   */
+  defaultTranscript?: string | ((segment: FakeDeepgramSpeechSegment, request: FakeDeepgramRequest) => string);
   /** Speech length per character of text. Default 60 ms. */
   ttsMsPerCharacter?: number;
   /** Audio per binary frame or body write, roughly (each is cut at a random byte offset). Default 100 ms. */
@@ -152,6 +155,8 @@ export interface FakeDeepgramListenSession {
   messagesOfType(type: string): unknown[];
   readonly closed: FakeDeepgramClose | undefined;
   readonly whenClosed: Promise<FakeDeepgramClose>;
+  /** Destroys this socket now, without a close frame (the others stay up): one call's connection lost. */
+  drop(): void;
 }
 
 export interface FakeDeepgramSpeakSession {
@@ -734,7 +739,7 @@ class ListenSession extends Recorder implements FakeDeepgramListenSession {
     } else {
       const fallback = this.server.options.defaultTranscript ?? '';
       // The end is not known yet; a function default sees the start only.
-      text = typeof fallback === 'string' ? fallback : fallback({ startSecs, endSecs: startSecs });
+      text = typeof fallback === 'string' ? fallback : fallback({ startSecs, endSecs: startSecs }, this.request);
     }
     this.utterance = {
       tokens: text.split(/\s+/).filter((t) => t !== ''),

@@ -157,8 +157,13 @@ export abstract class FakeWebSocketServer<
     this.generationFaults.push(...faults);
   }
 
-  takeGenerationFault(): G | undefined {
-    return this.generationFaults.shift();
+  /** The first fault for a generation of `text`: one without `onText`, or whose `onText` the text contains. */
+  takeGenerationFault(text = ''): G | undefined {
+    const index = this.generationFaults.findIndex((fault) => {
+      const onText = (fault as { onText?: unknown }).onText;
+      return typeof onText !== 'string' || text.includes(onText);
+    });
+    return index < 0 ? undefined : this.generationFaults.splice(index, 1)[0];
   }
 
   dropConnections(): void {

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
 import { makeFrame, type Frame } from '../../../src/frames/index.js';
-import { ServiceError, type TTSChunk } from '../../../src/services/base/index.js';
+import { ServiceError, UnsaidTextError, type TTSChunk } from '../../../src/services/base/index.js';
 import { CARTESIA_DEFAULT_VOICE_ID, CartesiaTTSService, type CartesiaTTSServiceOptions } from '../../../src/services/cartesia/index.js';
 import type { FrameCollector } from '../../../src/testing/frame-collector.js';
 import { fakeCartesiaSpeech, startFakeCartesia, type FakeCartesia } from '../../../src/testing/fakes/cartesia.js';
@@ -185,33 +185,73 @@ describe('CartesiaTTSService in a pipeline', () => {
     expect(after).toEqual([]);
   });
 
-  it('a socket dropped mid-sentence is an error frame; the next sentence reconnects and is said', async () => {
-    fake.failGeneration({ drop: true, afterChunks: 2 });
+  it('a socket dropped mid-sentence: the rest of the sentence is said on a new socket from the word cut, then the next', async () => {
+    // 12 chunks of 40 ms (480 ms) arrive: "First" and the start of "sentence" (which begins at 360 ms).
+    fake.failGeneration({ drop: true, afterChunks: 12 });
     const tts = service();
     const { collector, errors, respond, stop } = run(tts);
     respond(['First sentence here. ', 'Second sentence here.']);
     await collector.waitFor((f) => f.type === 'llm-response-end');
     await vi_waitUntil(() => fake.contexts[1]?.outcome === 'done');
     await stop();
-    expect(errors).toHaveLength(1);
-    const error = errors[0]!.error as ServiceError;
-    expect(error).toBeInstanceOf(ServiceError);
-    expect(error.service).toBe('Cartesia');
-    expect(error.code).toBe('connection_closed');
-    expect(error.retryable).toBe(true);
-    expect(error.message).toMatch(/^Cartesia: connection closed \(code 1006/);
+    expect(errors).toEqual([]);
     expect(fake.connections).toHaveLength(2);
+    // The word cut in the middle is said again whole; the words before it are not.
     expect(fake.contexts.map((c) => [c.connection, c.generations, c.outcome])).toEqual([
       [0, ['First sentence here.'], 'dropped'],
-      [1, ['Second sentence here.'], 'done'],
+      [1, ['sentence here.', 'Second sentence here.'], 'done'],
     ]);
-    // Two 40 ms chunks of the first sentence, then all of the second.
-    const first = speech('First sentence here.').subarray(0, 1280);
-    expect(audioOf(collector.downstream)).toEqual(concatInt16([first, speech('Second sentence here.')]));
-    // The second sentence's words carry on from the audio already said (80 ms).
-    const second = collector.ofType('tts-text').filter((f) => ['Second', 'sentence', 'here.'].includes(f.text) && (f.offsetMs ?? 0) >= 80);
-    expect(second.map((f) => f.offsetMs)).toEqual([80, 80 + 7 * 60, 80 + 16 * 60]);
+    const cut = speech('First sentence here.').subarray(0, 12 * 640);
+    expect(audioOf(collector.downstream)).toEqual(concatInt16([cut, speech('sentence here.'), speech('Second sentence here.')]));
+    // Every word is given once, placed on the audio the caller heard: "sentence" where it began before the drop.
+    const words = collector.ofType('tts-text').map((f) => [f.text, f.offsetMs]);
+    expect(words).toEqual([
+      ['First', 0],
+      ['sentence', 360],
+      ['here.', 480 + 9 * 60],
+      ...wordOffsets(['Second sentence here.'], 480 + 14 * 60).map((w) => [w.text, w.offsetMs]),
+    ]);
     expect(collector.ofType('tts-stopped')).toHaveLength(1);
+  });
+
+  it('without word timestamps, a sentence cut by a drop is said again whole', async () => {
+    fake.failGeneration({ drop: true, afterChunks: 3 });
+    const tts = service({ addTimestamps: false });
+    const { collector, errors, respond, stop } = run(tts);
+    respond(['Call me back at five. ', 'Thanks.']);
+    await collector.waitFor((f) => f.type === 'llm-response-end');
+    await vi_waitUntil(() => fake.contexts[1]?.outcome === 'done');
+    await stop();
+    expect(errors).toEqual([]);
+    expect(fake.contexts.map((c) => c.generations)).toEqual([['Call me back at five.'], ['Call me back at five.', 'Thanks.']]);
+    expect(audioOf(collector.downstream)).toEqual(
+      concatInt16([speech('Call me back at five.').subarray(0, 3 * 640), speech('Call me back at five.'), speech('Thanks.')]),
+    );
+    expect(collector.ofType('tts-text').map((f) => f.text)).toEqual(['Call me back at five.', 'Thanks.']);
+  });
+
+  it('a socket that drops again and again: after two resumptions the rest is reported unsaid, and the next sentence is said', async () => {
+    fake.failGeneration({ drop: true, afterChunks: 12 }, { drop: true, afterChunks: 2 }, { drop: true, afterChunks: 2 });
+    const tts = service();
+    const { collector, errors, respond, stop } = run(tts);
+    respond(['First sentence here. ', 'Second sentence here.']);
+    await collector.waitFor((f) => f.type === 'llm-response-end');
+    await vi_waitUntil(() => fake.contexts.at(-1)?.outcome === 'done' && fake.contexts.length === 4);
+    await stop();
+    expect(errors).toHaveLength(1);
+    const error = errors[0]!.error as UnsaidTextError;
+    expect(error).toBeInstanceOf(UnsaidTextError);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error.message).toMatch(/^Cartesia: connection closed \(code 1006/);
+    expect(error.code).toBe('connection_closed');
+    expect(error.unsaidText).toBe('sentence here.');
+    expect(error.wordsGiven).toBe(1);
+    expect(fake.contexts.map((c) => c.generations)).toEqual([
+      ['First sentence here.'],
+      ['sentence here.'],
+      ['sentence here.'],
+      ['Second sentence here.'],
+    ]);
   });
 
   it('a wrong key is a ServiceError naming Cartesia, without the key, and no audio', async () => {
