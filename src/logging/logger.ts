@@ -1,6 +1,6 @@
 // Logging: a small interface (pino's shape) so users can pass their own logger, and a pino default that writes
 // to stderr (stdout stays free for the CLI's JSON output) with secret-bearing fields redacted.
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 
 type LogFn = {
   (obj: object, msg?: string): void;
@@ -21,11 +21,18 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const SECRET_FIELDS = ['apiKey', 'api_key', 'token', 'agentToken', 'authorization', 'password', 'secret'];
 const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]).concat(['headers.authorization', '*.headers.authorization']);
 
-export function createLogger(options: { level?: LogLevel; name?: string } = {}): Logger {
+export interface CreateLoggerOptions {
+  level?: LogLevel;
+  name?: string;
+  /** Where the JSON lines go. Default: stderr. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const level = options.level ?? (process.env.PIOPIY_LOG_LEVEL as LogLevel | undefined) ?? 'info';
   return pino(
     { name: options.name ?? 'piopiy-ai', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-    pino.destination(2),
+    options.destination ?? pino.destination(2),
   );
 }
 

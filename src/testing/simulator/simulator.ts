@@ -37,6 +37,11 @@ export interface SimulatorOptions {
   transferDelayMs?: number;
   /** Caller frame length. Default 20 ms. */
   frameMs?: number;
+  /**
+   * Keep ended calls, with their recordings, in `calls`. Default true. False for long runs (a soak, a long dev
+   * session): every call holds both sides' audio, so keeping them all would grow memory without bound.
+   */
+  keepEndedCalls?: boolean;
 }
 
 /** Who placed a simulated call: `placeCall` (a caller dialling the agent) or the agent's REST `ai.call`. */
@@ -73,7 +78,7 @@ export class PiopiySimulator {
   readonly restToken: string;
   /** Every REST request received, in order, as `{ method, path, body }`. */
   readonly restRequests: RestRequestRecord[];
-  /** Every call, inbound and outbound, by call id, in the order they were placed. */
+  /** Every call, inbound and outbound, by call id, in the order they were placed (see `keepEndedCalls`). */
   readonly calls = new Map<string, SimulatedCall>();
   private readonly agents = new Map<string, string>();
   private readonly directions = new Map<string, SimulatedCallDirection>();
@@ -347,6 +352,12 @@ export class PiopiySimulator {
     });
     this.calls.set(callId, call);
     this.directions.set(callId, direction);
+    if (this.options.keepEndedCalls === false) {
+      void call.ended.then(() => {
+        this.calls.delete(callId);
+        this.directions.delete(callId);
+      });
+    }
     for (const listener of [...this.callListeners]) {
       try {
         listener(call, direction);

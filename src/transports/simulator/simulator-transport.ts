@@ -116,11 +116,18 @@ export class SimulatorMediaTransport implements CallTransport {
       this.input.pushAudio(bytesToInt16(data), this.callerRate);
       return;
     }
-    let message: CallerMediaMessage;
+    let parsed: unknown;
     try {
-      message = JSON.parse(data.toString('utf8')) as CallerMediaMessage;
+      parsed = JSON.parse(data.toString('utf8'));
     } catch {
-      this.logger.warn('malformed JSON from the simulator media; ignored');
+      this.logger.warn({ bytes: data.length }, 'malformed JSON from the simulator media; ignored');
+      return;
+    }
+    // The JSON comes from the network: a message of the wrong shape is dropped with the field it got wrong, never
+    // allowed to throw inside the socket's event handler (that would be an uncaught exception for the process).
+    const message = checkCallerMessage(parsed);
+    if (typeof message === 'string') {
+      this.logger.warn({ field: message }, `malformed simulator media message (${message}); ignored`);
       return;
     }
     switch (message.type) {
@@ -140,8 +147,6 @@ export class SimulatorMediaTransport implements CallTransport {
         this.input.pushMessage(message.data);
         this.events.emit('message', message.data);
         return;
-      default:
-        return;
     }
   }
 
@@ -149,5 +154,27 @@ export class SimulatorMediaTransport implements CallTransport {
     if (!this.connected) return;
     this.connected = false;
     this.events.emit('caller-left', reason);
+  }
+}
+
+/** The message when it is a well-formed caller message, else the name of the first field that is wrong. */
+function checkCallerMessage(value: unknown): CallerMediaMessage | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'message';
+  const message = value as Record<string, unknown>;
+  switch (message.type) {
+    case 'caller-joined': {
+      const rate = message.sampleRate;
+      return typeof rate === 'number' && Number.isInteger(rate) && rate >= 8000 && rate <= 48000
+        ? { type: 'caller-joined', sampleRate: rate }
+        : 'sampleRate';
+    }
+    case 'caller-left':
+      return { type: 'caller-left', reason: typeof message.reason === 'string' ? message.reason.slice(0, 200) : 'caller left' };
+    case 'dtmf':
+      return typeof message.digit === 'string' && /^[0-9*#A-D]$/.test(message.digit) ? { type: 'dtmf', digit: message.digit } : 'digit';
+    case 'message':
+      return 'data' in message ? { type: 'message', data: message.data } : 'data';
+    default:
+      return 'type';
   }
 }
