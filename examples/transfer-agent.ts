@@ -6,7 +6,7 @@
 // CARTESIA_API_KEY + CARTESIA_VOICE_ID, ...), otherwise the offline engines with the rules below as the brain.
 import 'dotenv/config';
 import { Agent, FunctionSchema, RestClient, VoiceAgent } from 'piopiy-ai';
-import { servicesFromEnvironment } from 'piopiy-ai/services/auto';
+import { prewarmServicesFromEnvironment, servicesFromEnvironment } from 'piopiy-ai/services/auto';
 import type { ScriptedRule } from 'piopiy-ai/services/scripted';
 
 const env = process.env;
@@ -33,6 +33,8 @@ export const agent = new Agent({
   agentId: env.AGENT_ID ?? '',
   agentToken: env.AGENT_TOKEN ?? '',
   signalingUrl: env.PIOPIY_SIGNALING_URL,
+  // Loads the offline engines (Pocketsphinx, Flite) before the first call, when no vendor key replaces them.
+  prewarm: () => prewarmServicesFromEnvironment(),
   async createSession(call) {
     const voice = new VoiceAgent({
       instructions: 'You are a helpful phone assistant. Keep answers short. Transfer to a human if the caller asks.',

@@ -30,22 +30,70 @@ export interface AutoServices {
   chosen: string[];
 }
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A key from the environment, or undefined when unset, blank, or PIOPIY_OFFLINE=1. */
+function keyReader(env: Env): (name: string) => string | undefined {
+  const offline = env.PIOPIY_OFFLINE === '1';
+  return (name) => (offline ? undefined : env[name]?.trim() || undefined);
+}
+
+type STTChoice = 'deepgram' | 'openai' | 'pocketsphinx';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'flite';
+
+function chooseSTT(env: Env): STTChoice {
+  const key = keyReader(env);
+  if (key('DEEPGRAM_API_KEY') !== undefined) return 'deepgram';
+  if (key('OPENAI_API_KEY') !== undefined) return 'openai';
+  return 'pocketsphinx';
+}
+
+function chooseTTS(env: Env): TTSChoice {
+  const key = keyReader(env);
+  if (key('CARTESIA_API_KEY') !== undefined) return 'cartesia';
+  if (key('ELEVENLABS_API_KEY') !== undefined && env.ELEVENLABS_VOICE_ID !== undefined) return 'elevenlabs';
+  if (key('DEEPGRAM_API_KEY') !== undefined) return 'deepgram';
+  if (key('OPENAI_API_KEY') !== undefined) return 'openai';
+  return 'flite';
+}
+
+/** The Flite voice of the offline TTS. */
+const OFFLINE_VOICE = 'slt';
+
+/**
+ * Loads the offline engines `servicesFromEnvironment` will choose with this environment (Pocketsphinx, Flite)
+ * once for the process, so the first caller does not wait for them: pass it as the Agent's `prewarm`. Vendor
+ * services need no warm-up (their connections belong to each call), so with every key set it does nothing.
+ */
+export async function prewarmServicesFromEnvironment(env: Env = process.env): Promise<void> {
+  const warmups: Array<Promise<void>> = [];
+  if (chooseSTT(env) === 'pocketsphinx') {
+    const { PocketsphinxSTTService } = await import('../local/index.js');
+    warmups.push(PocketsphinxSTTService.prewarm());
+  }
+  if (chooseTTS(env) === 'flite') {
+    const { FliteTTSService } = await import('../local/index.js');
+    warmups.push(FliteTTSService.prewarm({ voice: OFFLINE_VOICE }));
+  }
+  await Promise.all(warmups);
+}
+
 export async function servicesFromEnvironment(options: AutoServicesOptions): Promise<AutoServices> {
   const env = options.env ?? process.env;
-  const offline = env.PIOPIY_OFFLINE === '1';
-  const key = (name: string): string | undefined => (offline ? undefined : env[name]?.trim() || undefined);
+  const key = keyReader(env);
   const chosen: string[] = [];
 
   let stt: STTService;
   const deepgramKey = key('DEEPGRAM_API_KEY');
   const openaiKey = key('OPENAI_API_KEY');
-  if (deepgramKey !== undefined) {
+  const sttChoice = chooseSTT(env);
+  if (sttChoice === 'deepgram') {
     const { DeepgramSTTService } = await import('../deepgram/index.js');
-    stt = new DeepgramSTTService({ apiKey: deepgramKey });
+    stt = new DeepgramSTTService({ apiKey: deepgramKey! });
     chosen.push('stt: Deepgram');
-  } else if (openaiKey !== undefined) {
+  } else if (sttChoice === 'openai') {
     const { OpenAISTTService } = await import('../openai/index.js');
-    stt = new OpenAISTTService({ apiKey: openaiKey });
+    stt = new OpenAISTTService({ apiKey: openaiKey! });
     chosen.push('stt: OpenAI');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
@@ -80,27 +128,26 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
   }
 
   let tts: TTSService;
-  const cartesiaKey = key('CARTESIA_API_KEY');
-  const elevenKey = key('ELEVENLABS_API_KEY');
-  if (cartesiaKey !== undefined) {
+  const ttsChoice = chooseTTS(env);
+  if (ttsChoice === 'cartesia') {
     const { CartesiaTTSService } = await import('../cartesia/index.js');
-    tts = new CartesiaTTSService({ apiKey: cartesiaKey, voiceId: env.CARTESIA_VOICE_ID });
+    tts = new CartesiaTTSService({ apiKey: key('CARTESIA_API_KEY')!, voiceId: env.CARTESIA_VOICE_ID });
     chosen.push('tts: Cartesia');
-  } else if (elevenKey !== undefined && env.ELEVENLABS_VOICE_ID !== undefined) {
+  } else if (ttsChoice === 'elevenlabs') {
     const { ElevenLabsTTSService } = await import('../elevenlabs/index.js');
-    tts = new ElevenLabsTTSService({ apiKey: elevenKey, voiceId: env.ELEVENLABS_VOICE_ID });
+    tts = new ElevenLabsTTSService({ apiKey: key('ELEVENLABS_API_KEY')!, voiceId: env.ELEVENLABS_VOICE_ID! });
     chosen.push('tts: ElevenLabs');
-  } else if (deepgramKey !== undefined) {
+  } else if (ttsChoice === 'deepgram') {
     const { DeepgramTTSService } = await import('../deepgram/index.js');
-    tts = new DeepgramTTSService({ apiKey: deepgramKey });
+    tts = new DeepgramTTSService({ apiKey: deepgramKey! });
     chosen.push('tts: Deepgram Aura');
-  } else if (openaiKey !== undefined) {
+  } else if (ttsChoice === 'openai') {
     const { OpenAITTSService } = await import('../openai/index.js');
-    tts = new OpenAITTSService({ apiKey: openaiKey });
+    tts = new OpenAITTSService({ apiKey: openaiKey! });
     chosen.push('tts: OpenAI');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
-    tts = new FliteTTSService({ voice: 'slt' });
+    tts = new FliteTTSService({ voice: OFFLINE_VOICE });
     chosen.push('tts: Flite (offline)');
   }
   return { stt, llm, tts, chosen };

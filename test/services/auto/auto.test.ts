@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { prewarmServicesFromEnvironment, servicesFromEnvironment } from '../../../src/services/auto/index.js';
+import { FliteTTSService, PocketsphinxSTTService } from '../../../src/services/local/index.js';
+
+const rules = [{ match: /hello/i, reply: 'Hi.' }];
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('servicesFromEnvironment', () => {
+  it('picks the offline engines without keys, the vendors with keys, and offline again with PIOPIY_OFFLINE=1', async () => {
+    expect((await servicesFromEnvironment({ rules, env: {} })).chosen).toEqual([
+      'stt: Pocketsphinx (offline)',
+      'llm: ScriptedLLMService (offline rules, not a language model)',
+      'tts: Flite (offline)',
+    ]);
+    const keys = { DEEPGRAM_API_KEY: 'dg-key', ANTHROPIC_API_KEY: 'ant-key', CARTESIA_API_KEY: 'ca-key' };
+    expect((await servicesFromEnvironment({ rules, env: keys })).chosen).toEqual([
+      'stt: Deepgram',
+      'llm: Anthropic',
+      'tts: Cartesia',
+    ]);
+    expect((await servicesFromEnvironment({ rules, env: { ...keys, PIOPIY_OFFLINE: '1' } })).chosen[0]).toBe(
+      'stt: Pocketsphinx (offline)',
+    );
+    // a blank key counts as unset; ElevenLabs needs its voice id
+    expect((await servicesFromEnvironment({ rules, env: { OPENAI_API_KEY: '  ', ELEVENLABS_API_KEY: 'el' } })).chosen).toEqual([
+      'stt: Pocketsphinx (offline)',
+      'llm: ScriptedLLMService (offline rules, not a language model)',
+      'tts: Flite (offline)',
+    ]);
+  });
+});
+
+describe('prewarmServicesFromEnvironment', () => {
+  it('loads exactly the offline engines the same environment would choose', async () => {
+    const sphinx = vi.spyOn(PocketsphinxSTTService, 'prewarm').mockResolvedValue();
+    const flite = vi.spyOn(FliteTTSService, 'prewarm').mockResolvedValue();
+
+    await prewarmServicesFromEnvironment({ DEEPGRAM_API_KEY: 'dg', CARTESIA_API_KEY: 'ca' });
+    expect(sphinx).not.toHaveBeenCalled();
+    expect(flite).not.toHaveBeenCalled();
+
+    await prewarmServicesFromEnvironment({ CARTESIA_API_KEY: 'ca' });
+    expect(sphinx).toHaveBeenCalledTimes(1);
+    expect(flite).not.toHaveBeenCalled();
+
+    await prewarmServicesFromEnvironment({});
+    expect(sphinx).toHaveBeenCalledTimes(2);
+    expect(flite).toHaveBeenCalledWith({ voice: 'slt' });
+  });
+
+  it('rejects when an engine cannot be loaded, so Agent.connect reports it', async () => {
+    vi.spyOn(PocketsphinxSTTService, 'prewarm').mockRejectedValue(new Error('libpocketsphinx.so.3: not found'));
+    vi.spyOn(FliteTTSService, 'prewarm').mockResolvedValue();
+    await expect(prewarmServicesFromEnvironment({})).rejects.toThrow(/libpocketsphinx/);
+  });
+});
