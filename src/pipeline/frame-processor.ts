@@ -227,15 +227,16 @@ export class FrameProcessor {
     }
     if (isPromiseLike(result)) {
       this.pending++;
-      result.then(
-        () => this.settle(),
-        (error: unknown) => {
-          this.onProcessError(error, frame);
-          this.settle();
-        },
-      );
+      // The success handler is made once per processor: an asynchronous processor (the VAD, for one) settles a
+      // promise per 20 ms frame of every call.
+      result.then(this.settleHandler, (error: unknown) => {
+        this.onProcessError(error, frame);
+        this.settle();
+      });
     }
   }
+
+  private readonly settleHandler = (): void => this.settle();
 
   private settle(): void {
     this.pending--;

@@ -74,12 +74,17 @@ export interface FakeTTSOptions {
   wordTimestamps?: boolean;
   /** Size of the audio chunks it yields. Default 40 ms. */
   chunkMs?: number;
+  /**
+   * Recorded speech (at `sampleRate`) to say instead of the tone: every text is spoken as this whole audio,
+   * whatever its length (`msPerCharacter` is then unused). Yielded as views of it, without copying.
+   */
+  audio?: Int16Array;
   name?: string;
 }
 
 /**
- * A TTS whose "speech" is a quiet 220 Hz tone as long as the text would take to say: deterministic, instant,
- * and easy to tell from silence in the received audio.
+ * A TTS whose "speech" is a quiet 220 Hz tone as long as the text would take to say (or the recording given as
+ * `audio`): deterministic, instant, and easy to tell from silence in the received audio.
  */
 export class FakeTTSService extends TTSService {
   /** Every text it was asked to say, in order. */
@@ -88,6 +93,7 @@ export class FakeTTSService extends TTSService {
   private readonly latencyMs: number;
   private readonly wordTimestamps: boolean;
   private readonly chunkMs: number;
+  private readonly audio: Int16Array | undefined;
   /** The utterance being synthesised: sentences of one context arrive one after another. */
   private utterance = { contextId: '', offsetMs: 0 };
 
@@ -97,10 +103,12 @@ export class FakeTTSService extends TTSService {
     this.latencyMs = options.latencyMs ?? 0;
     this.wordTimestamps = options.wordTimestamps ?? false;
     this.chunkMs = options.chunkMs ?? 40;
+    this.audio = options.audio;
   }
 
   /** Duration of the audio this service makes for `text`. */
   durationMs(text: string): number {
+    if (this.audio !== undefined) return (this.audio.length * 1000) / this.sampleRate;
     return text.length * this.msPerCharacter;
   }
 
@@ -114,11 +122,20 @@ export class FakeTTSService extends TTSService {
     this.utterance.offsetMs += this.durationMs(text);
     if (this.wordTimestamps) {
       for (const match of text.matchAll(/\S+/g)) {
-        yield { type: 'word', text: match[0], offsetMs: utteranceStartMs + (match.index ?? 0) * this.msPerCharacter };
+        const charMs = this.audio === undefined ? this.msPerCharacter : this.durationMs(text) / Math.max(1, text.length);
+        yield { type: 'word', text: match[0], offsetMs: utteranceStartMs + (match.index ?? 0) * charMs };
       }
     }
-    const total = Math.round((this.durationMs(text) * this.sampleRate) / 1000);
     const chunk = Math.round((this.chunkMs * this.sampleRate) / 1000);
+    const recorded = this.audio;
+    if (recorded !== undefined) {
+      for (let start = 0; start < recorded.length; start += chunk) {
+        if (options.signal.aborted) return;
+        yield { type: 'audio', audio: recorded.subarray(start, start + chunk) };
+      }
+      return;
+    }
+    const total = Math.round((this.durationMs(text) * this.sampleRate) / 1000);
     for (let start = 0; start < total; start += chunk) {
       if (options.signal.aborted) return;
       const audio = new Int16Array(Math.min(chunk, total - start));

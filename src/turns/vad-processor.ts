@@ -29,18 +29,29 @@ export class VADProcessor extends FrameProcessor {
     return this.userSpeaking;
   }
 
-  protected override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
-    if (frame.type === 'input-audio' && direction === 'downstream') {
-      const state = await this.analyzer.analyze(this.toAnalyzerRate(frame.audio, frame.sampleRate));
-      if (state === 'speaking' && !this.userSpeaking) {
-        this.userSpeaking = true;
-        await this.pushFrame(makeFrame('user-started-speaking'));
-      } else if (state === 'quiet' && this.userSpeaking) {
-        this.userSpeaking = false;
-        await this.pushFrame(makeFrame('user-stopped-speaking'));
-      }
+  protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
+    if (frame.type !== 'input-audio' || direction !== 'downstream') return this.pushFrame(frame, direction);
+    // Every 20 ms of every call passes here: a plain continuation (no async function) keeps it to one promise.
+    return this.analyzer
+      .analyze(this.toAnalyzerRate(frame.audio, frame.sampleRate))
+      .then((state) => this.afterAnalysis(state, frame));
+  }
+
+  private afterAnalysis(state: VADState, frame: Frame): void | Promise<void> {
+    if (state === 'speaking' && !this.userSpeaking) {
+      this.userSpeaking = true;
+      return this.announceThenPass('user-started-speaking', frame);
     }
-    await this.pushFrame(frame, direction);
+    if (state === 'quiet' && this.userSpeaking) {
+      this.userSpeaking = false;
+      return this.announceThenPass('user-stopped-speaking', frame);
+    }
+    return this.pushFrame(frame, 'downstream');
+  }
+
+  private async announceThenPass(type: 'user-started-speaking' | 'user-stopped-speaking', frame: Frame): Promise<void> {
+    await this.pushFrame(makeFrame(type));
+    await this.pushFrame(frame, 'downstream');
   }
 
   private toAnalyzerRate(audio: Int16Array, rate: number): Int16Array {

@@ -12,7 +12,20 @@ export interface MemoryTransportOptions extends Pick<OutputTransportOptions, 'ch
   callerSampleRate?: number;
   /** Length of the caller's frames. Default 20 ms. */
   callerFrameMs?: number;
+  /**
+   * Keep every frame sent and every chunk received (`caller.sent` / `caller.received`). Default true; false for
+   * long runs and benchmarks, where that history would grow by ~3 MB per call-minute.
+   */
+  keepHistory?: boolean;
   name?: string;
+}
+
+export interface CallerConnectOptions {
+  /**
+   * true (default): the line sends a frame every `callerFrameMs` by itself (speech queued with `say`, else
+   * silence). false: it sends nothing by itself; the caller sends every frame with `send`, on its own clock.
+   */
+  autoSend?: boolean;
 }
 
 export interface ReceivedChunk {
@@ -47,12 +60,14 @@ export class MemoryCaller {
   private nextFrameAt = 0;
   private audioListeners: ((chunk: ReceivedChunk) => void)[] = [];
   private connected = false;
+  private autoSend = true;
   private readonly silenceFrame: Int16Array;
 
   constructor(
     private readonly transport: MemoryTransport,
     readonly sampleRate: number,
     frameMs: number,
+    private readonly keepHistory = true,
   ) {
     this.frameSamples = Math.round((sampleRate * frameMs) / 1000);
     this.silenceFrame = new Int16Array(this.frameSamples);
@@ -62,19 +77,38 @@ export class MemoryCaller {
     return this.connected;
   }
 
-  /** Picks up: the line starts sending (silence until `say`), and the agent is told the caller joined. */
-  connect(): void {
+  /**
+   * Picks up: the line starts sending (silence until `say`; nothing with `autoSend: false`), and the agent is
+   * told the caller joined.
+   */
+  connect(options: CallerConnectOptions = {}): void {
     if (this.connected) return;
     this.connected = true;
-    this.nextFrameAt = performance.now();
-    this.sendFrame();
+    this.autoSend = options.autoSend ?? true;
+    if (this.autoSend) {
+      this.nextFrameAt = performance.now();
+      this.sendFrame();
+    }
     this.transport.callerJoined();
   }
 
   /** Queues speech (at the caller's rate); resolves once its last frame has been sent. */
   say(audio: Int16Array): Promise<void> {
     if (!this.connected) return Promise.reject(new Error('MemoryCaller.say: the caller is not connected'));
+    if (!this.autoSend) return Promise.reject(new Error('MemoryCaller.say: connected with autoSend: false; use send()'));
     return new Promise((resolve) => this.pending.push({ audio, offset: 0, done: resolve }));
+  }
+
+  /**
+   * Sends one frame of audio (at the caller's rate) now: for a caller connected with `autoSend: false` that keeps
+   * its own clock. The array is not copied: it must not be modified afterwards. Returns false when the frame was
+   * not taken (not connected, or the pipeline is not running).
+   */
+  send(audio: Int16Array): boolean {
+    if (!this.connected) return false;
+    if (this.autoSend) throw new Error('MemoryCaller.send: the line sends by itself; connect({ autoSend: false }) first');
+    if (this.keepHistory) this.sent.push({ audio, at: performance.now() });
+    return this.transport.input.pushAudio(audio, this.sampleRate);
   }
 
   /** Whether the caller still has speech queued. */
@@ -118,8 +152,9 @@ export class MemoryCaller {
 
   /** @internal Called by the output transport's sink. */
   deliver(audio: Int16Array, sampleRate: number): void {
+    if (!this.keepHistory && this.audioListeners.length === 0) return;
     const chunk = { audio, sampleRate, at: performance.now() };
-    this.received.push(chunk);
+    if (this.keepHistory) this.received.push(chunk);
     for (const listener of this.audioListeners) listener(chunk);
   }
 
@@ -136,7 +171,7 @@ export class MemoryCaller {
     this.pump = undefined;
     if (!this.connected) return;
     const frame = this.nextSpeechFrame() ?? this.silenceFrame;
-    this.sent.push({ audio: frame, at: performance.now() });
+    if (this.keepHistory) this.sent.push({ audio: frame, at: performance.now() });
     this.transport.input.pushAudio(frame, this.sampleRate);
     this.nextFrameAt += (this.frameSamples * 1000) / this.sampleRate;
     this.pump = setTimeout(() => this.sendFrame(), Math.max(0, this.nextFrameAt - performance.now()));
@@ -171,7 +206,12 @@ export class MemoryTransport implements CallTransport {
       chunkMs: options.chunkMs,
       botStopGraceMs: options.botStopGraceMs,
     });
-    this.caller = new MemoryCaller(this, options.callerSampleRate ?? 16000, options.callerFrameMs ?? 20);
+    this.caller = new MemoryCaller(
+      this,
+      options.callerSampleRate ?? 16000,
+      options.callerFrameMs ?? 20,
+      options.keepHistory ?? true,
+    );
   }
 
   get callerConnected(): boolean {

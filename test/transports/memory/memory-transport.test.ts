@@ -225,3 +225,48 @@ describe('MemoryTransport: agent audio', () => {
     transport.caller.hangUp();
   });
 });
+
+describe('MemoryTransport: a caller on its own clock, without history', () => {
+  it('connect({ autoSend: false }) sends nothing by itself; send() pushes one frame at once', async () => {
+    const h = await start();
+    const caller = h.transport.caller;
+    caller.connect({ autoSend: false });
+    expect(h.events).toEqual([{ name: 'caller-joined', args: [] }]);
+    await sleep(60);
+    expect(caller.sent).toEqual([]);
+    expect(h.collector.ofType('input-audio')).toHaveLength(0);
+
+    const frame = speech(320, 777);
+    expect(caller.send(frame)).toBe(true);
+    const inputs = h.collector.ofType('input-audio');
+    expect(inputs).toHaveLength(1);
+    expect(inputs[0]!.audio).toBe(frame); // same rate: passed on without a copy
+    expect(caller.sent.map((f) => f.audio)).toEqual([frame]);
+    await expect(caller.say(speech(320))).rejects.toThrow(/autoSend: false/);
+
+    caller.hangUp();
+    expect(caller.send(frame)).toBe(false);
+    expect(h.collector.ofType('input-audio')).toHaveLength(1);
+  });
+
+  it('send() on a line that sends by itself is a mistake, reported clearly', async () => {
+    const h = await start();
+    h.transport.caller.connect();
+    expect(() => h.transport.caller.send(speech(320))).toThrow(/connect\(\{ autoSend: false \}\)/);
+  });
+
+  it('keepHistory: false records neither sent frames nor received chunks, but listeners still hear the agent', async () => {
+    const h = await start({ keepHistory: false, chunkMs: 20 });
+    const caller = h.transport.caller;
+    caller.connect();
+    const heard: number[] = [];
+    caller.onAudio((chunk) => heard.push(chunk.audio.length));
+    void h.task.queueFrame(ttsAudioFrame(new Int16Array(480).fill(99), 8000, 'ctx')); // 60 ms
+    void h.task.queueFrame(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await until(() => heard.length >= 3);
+    expect(heard).toEqual([160, 160, 160]);
+    await until(() => h.collector.ofType('input-audio').length >= 3); // the line did send
+    expect(caller.sent).toEqual([]);
+    expect(caller.received).toEqual([]);
+  });
+});
