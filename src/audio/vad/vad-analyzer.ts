@@ -3,7 +3,14 @@
 // Audio of any length is cut into the model's fixed windows. A window counts as speech when the model is confident
 // enough AND the smoothed loudness is high enough (so confident-but-faint audio such as distant voices or line
 // noise does not open a turn). The state only flips after `startSecs` of consecutive speech windows or `stopSecs`
-// of consecutive non-speech windows, which filters out clicks and the short pauses inside a sentence.
+// of silence, which filters out clicks and the short pauses inside a sentence.
+//
+// The end of speech is timed in audio, not in whole windows: the model's confidence stays high for a window or two
+// after the voice stops, and a window only completes 32 ms after its first sample, which together made the turn end
+// 40-100 ms after `stopSecs` of silence. So the silence is counted from the last sample that was loud relative to
+// the speech itself (never more than four windows before the model's last speech window), and the decision is taken
+// as soon as the samples fed reach `stopSecs` of it, also inside a window. Line noise loud enough to pass the level
+// test keeps the old rule: `stopSecs` of consecutive non-speech windows.
 
 export type VADState = 'quiet' | 'starting' | 'speaking' | 'stopping';
 
@@ -63,6 +70,13 @@ export function resolveVADParams(
   };
 }
 
+/** A sample counts as voice when louder than this share of the loudest speech window's RMS in the turn (−20 dB)... */
+const LOUD_SHARE_OF_SPEECH = 0.1;
+/** ... and than this absolute level (int16; −50 dBFS), so a quiet line is not 'voice'. */
+const LOUD_FLOOR = 100;
+/** How far the energy may move the start of the silence before the model's last speech window (its tail). */
+const MAX_TAIL_WINDOWS = 4;
+
 /** Weight of the newest window in the exponentially smoothed loudness. */
 const VOLUME_SMOOTHING = 0.2;
 
@@ -108,6 +122,17 @@ export abstract class VADAnalyzer {
   private windowFill = 0;
   private samplesAnalyzed = 0;
   private transitionSample: number | undefined;
+
+  /** Samples of silence that end speech (`stopSecs` in samples). */
+  private stopSamples = 0;
+  /** Stream position (samples) after the last sample louder than the voice threshold. */
+  private lastLoudEnd = 0;
+  /** Stream position at the end of the last window the model and level counted as speech. */
+  private lastSpeechWindowEnd = 0;
+  /** RMS of the loudest speech window of the current turn: the reference of the voice threshold. */
+  private speechPeakRms = 0;
+  /** |sample| above which a sample counts as voice (int16 units). */
+  private loudThreshold = LOUD_FLOOR;
 
   /** Tail of the chain that serialises `analyze` calls. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -180,6 +205,10 @@ export abstract class VADAnalyzer {
     this.windowFill = 0;
     this.samplesAnalyzed = 0;
     this.transitionSample = undefined;
+    this.lastLoudEnd = 0;
+    this.lastSpeechWindowEnd = 0;
+    this.speechPeakRms = 0;
+    this.loudThreshold = LOUD_FLOOR;
     this.resetModel();
   }
 
@@ -199,10 +228,20 @@ export abstract class VADAnalyzer {
     // Audio given before a reset belongs to the old stream: dropped, even if it was still queued.
     while (offset < samples.length && generation === this.generation) {
       const take = Math.min(size - this.windowFill, samples.length - offset);
-      for (let i = 0; i < take; i++) window[this.windowFill + i] = samples[offset + i]! / 32768;
+      const threshold = this.loudThreshold;
+      const position = this.samplesAnalyzed + this.windowFill;
+      for (let i = 0; i < take; i++) {
+        const sample = samples[offset + i]!;
+        window[this.windowFill + i] = sample / 32768;
+        if (sample > threshold || sample < -threshold) this.lastLoudEnd = position + i + 1;
+      }
       this.windowFill += take;
       offset += take;
-      if (this.windowFill < size) break;
+      if (this.windowFill < size) {
+        // Silence can complete inside a window: decide now rather than up to a window later.
+        this.endSpeechIfSilentSince(this.samplesAnalyzed + this.windowFill);
+        break;
+      }
 
       // The window is consumed before the model runs, so one the model fails on is dropped, not retried.
       const windowRms = this.windowRms();
@@ -228,6 +267,13 @@ export abstract class VADAnalyzer {
   private advance(confidence: number, rmsInt16: number): void {
     this.smoothedVolume = VOLUME_SMOOTHING * windowLoudness(rmsInt16) + (1 - VOLUME_SMOOTHING) * this.smoothedVolume;
     const speaking = confidence >= this.vadParams.confidence && this.smoothedVolume >= this.vadParams.minVolume;
+    if (speaking) {
+      this.lastSpeechWindowEnd = this.samplesAnalyzed;
+      if (rmsInt16 > this.speechPeakRms) {
+        this.speechPeakRms = rmsInt16;
+        this.loudThreshold = Math.max(LOUD_FLOOR, rmsInt16 * LOUD_SHARE_OF_SPEECH);
+      }
+    }
 
     if (speaking) {
       if (this.currentState === 'quiet') {
@@ -255,14 +301,35 @@ export abstract class VADAnalyzer {
       this.startingCount = 0;
       this.transitionSample = this.samplesAnalyzed;
     } else if (this.currentState === 'stopping' && this.stoppingCount >= this.stopWindows) {
-      this.currentState = 'quiet';
-      this.stoppingCount = 0;
-      this.transitionSample = this.samplesAnalyzed;
+      this.becomeQuiet(this.samplesAnalyzed);
+    } else {
+      this.endSpeechIfSilentSince(this.samplesAnalyzed);
     }
+  }
+
+  /**
+   * While 'stopping' (the model no longer hears speech): quiet once `stopSecs` of audio has been fed since the voice
+   * ended — the last loud sample, but no earlier than `MAX_TAIL_WINDOWS` windows before the model's last speech window, so
+   * soft speech the model hears is never cut short by more than its usual tail.
+   */
+  private endSpeechIfSilentSince(position: number): void {
+    if (this.currentState !== 'stopping') return;
+    const silenceStart = Math.max(this.lastLoudEnd, this.lastSpeechWindowEnd - MAX_TAIL_WINDOWS * this.windowSamples);
+    if (position - silenceStart >= this.stopSamples) this.becomeQuiet(position);
+  }
+
+  private becomeQuiet(position: number): void {
+    this.currentState = 'quiet';
+    this.stoppingCount = 0;
+    this.transitionSample = position;
+    // The next turn sets its own voice threshold (a caller may speak up or down).
+    this.speechPeakRms = 0;
+    this.loudThreshold = LOUD_FLOOR;
   }
 
   private updateWindowCounts(): void {
     this.startWindows = Math.round(this.vadParams.startSecs / this.windowSecs);
     this.stopWindows = Math.round(this.vadParams.stopSecs / this.windowSecs);
+    this.stopSamples = Math.round(this.vadParams.stopSecs * this.sampleRate);
   }
 }

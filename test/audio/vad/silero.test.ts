@@ -227,3 +227,69 @@ describe('SileroVADAnalyzer setup', () => {
     await expect(vad.analyze(new Int16Array(512))).rejects.toThrow(/not found at/);
   });
 });
+
+describe('end of speech timed in audio', () => {
+  const SENTENCES = ['I need help with my order please', 'Can you check where it is now', 'Okay, thank you very much'];
+
+  /** Index after the last sample louder than -50 dBFS: where the voice ends. */
+  function voiceEnd(audio: Int16Array): number {
+    let end = audio.length;
+    while (end > 0 && Math.abs(audio[end - 1]!) <= 100) end--;
+    return end;
+  }
+
+  for (const rate of RATES) {
+    it(`declares the end within one 20 ms frame of stopSecs after the voice ends (${rate} Hz)`, async () => {
+      for (const sentence of SENTENCES) {
+        const speech = await synthesizeSpeech(sentence, { sampleRate: rate });
+        const end = voiceEnd(speech);
+        const audio = concatAudio(silence(300, rate), speech.subarray(0, end), silence(1000, rate));
+        const vad = await SileroVADAnalyzer.load({ sampleRate: rate, params: { confidence: 0.5, stopSecs: 0.5, minVolume: 0 } });
+        const { list } = await transitions(vad, audio);
+        expect(list.filter((t) => t.state === 'quiet')).toHaveLength(1);
+        const quiet = list.at(-1)!;
+        expect(quiet.state).toBe('quiet');
+        const voiceEndSecs = (silence(300, rate).length + end) / rate;
+        const lag = quiet.atSecs - voiceEndSecs - 0.5;
+        // The decision falls on the 20 ms frame that completes 0.5 s of silence after the voice (it used to take
+        // 40-100 ms more: whole 32 ms windows plus the model's tail). The voice may end a little before the last
+        // sample above -50 dBFS: a fading final sound under a tenth of the speech level counts as silence.
+        expect(lag).toBeGreaterThan(-0.08);
+        expect(lag).toBeLessThan(0.02 + 1e-9);
+      }
+    });
+  }
+
+  it('a pause shorter than stopSecs inside speech does not end it, and speech after it goes on', async () => {
+    const rate = 16000;
+    const first = await synthesizeSpeech('I need help with my order', { sampleRate: rate });
+    const second = await synthesizeSpeech('it was supposed to arrive yesterday', { sampleRate: rate });
+    const audio = concatAudio(
+      silence(300, rate),
+      first.subarray(0, voiceEnd(first)),
+      silence(350, rate),
+      second.subarray(0, voiceEnd(second)),
+      silence(1000, rate),
+    );
+    const vad = await SileroVADAnalyzer.load({ sampleRate: rate, params: { confidence: 0.5, stopSecs: 0.5, minVolume: 0 } });
+    const { list } = await transitions(vad, audio);
+    // speaking (again after each pause the model hears), and quiet only once, after the second sentence
+    expect(list.filter((t) => t.state === 'quiet')).toHaveLength(1);
+    expect(list.at(-1)!.state).toBe('quiet');
+    expect(list.at(-1)!.atSecs).toBeGreaterThan(audio.length / rate - 1);
+  });
+
+  it('faint line noise after the voice keeps the window rule: quiet after stopSecs of non-speech windows', async () => {
+    const rate = 16000;
+    const speech = await synthesizeSpeech('I need help with my order please', { sampleRate: rate });
+    const random = seededRandom(7);
+    // White noise of rms ~600: loud enough to count as "voice" by level, but not speech to the model.
+    const noise = Int16Array.from({ length: rate }, () => Math.round((random() - 0.5) * 2000));
+    const audio = concatAudio(silence(300, rate), speech.subarray(0, voiceEnd(speech)), noise);
+    const vad = await SileroVADAnalyzer.load({ sampleRate: rate, params: { confidence: 0.5, stopSecs: 0.5, minVolume: 0 } });
+    const { list } = await transitions(vad, audio);
+    expect(list.map((t) => t.state)).toEqual(['speaking', 'quiet']);
+    // decided at a window boundary, as before
+    expect((list[1]!.atSecs * rate) % vad.windowSamples).toBe(0);
+  });
+});
