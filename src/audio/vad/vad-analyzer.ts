@@ -182,8 +182,10 @@ export abstract class VADAnalyzer {
   }
 
   /**
-   * `analyzedSamples` at the end of the window that last turned the state to 'speaking' or 'quiet'; undefined
-   * before the first such transition. Comparing it with where speech starts in the audio gives the VAD's delay.
+   * Stream position (samples fed since construction or `reset`) at which the state last turned to 'speaking' or
+   * 'quiet': the end of the deciding window, or, for an end of speech decided inside a window, the end of the audio
+   * fed so far (a partial window included). Undefined before the first such transition. Comparing it with where
+   * speech starts or ends in the audio gives the VAD's delay.
    */
   get lastTransitionSample(): number | undefined {
     return this.transitionSample;

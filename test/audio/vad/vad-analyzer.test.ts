@@ -209,6 +209,87 @@ describe('VADAnalyzer state machine', () => {
   });
 });
 
+/** Audio made of runs of [samples, amplitude]: every sample of a run at that constant amplitude. */
+function runs(...parts: Array<[samples: number, amplitude: number]>): Int16Array {
+  const out = new Int16Array(parts.reduce((n, [length]) => n + length, 0));
+  let at = 0;
+  for (const [length, amplitude] of parts) {
+    out.fill(amplitude, at, at + length);
+    at += length;
+  }
+  return out;
+}
+
+/** Feeds `audio` in chunks of `chunk` samples; returns the stream position after each chunk and the state there. */
+async function statesPerChunk(vad: VADAnalyzer, audio: Int16Array, chunk: number): Promise<Array<[number, VADState]>> {
+  const out: Array<[number, VADState]> = [];
+  for (let i = 0; i < audio.length; i += chunk) {
+    const part = audio.subarray(i, i + chunk);
+    out.push([i + part.length, await vad.analyze(part)]);
+  }
+  return out;
+}
+
+/** From the first 'speaking': the positions at which the state turns to 'speaking' or 'quiet'. */
+function turnovers(states: Array<[number, VADState]>): Array<[number, 'speaking' | 'quiet']> {
+  const out: Array<[number, 'speaking' | 'quiet']> = [];
+  let previous: VADState = 'quiet';
+  for (const [at, state] of states) {
+    if (state !== previous && (state === 'speaking' || (state === 'quiet' && out.length > 0))) out.push([at, state]);
+    previous = state;
+  }
+  return out;
+}
+
+describe('VADAnalyzer end of speech in audio time', () => {
+  // stopSecs 0.5 = 50 samples = 5 windows. Loud speech (amplitude 10000) sets the voice threshold to 1000.
+  const PARAMS = { ...NO_GATE, startSecs: 0, stopSecs: 0.5 };
+  const CHUNK = 3; // chunks that are not windows: a decision can fall between window boundaries
+
+  it('counts stopSecs from the last loud sample, past the model\'s faint tail, and decides inside a window', async () => {
+    // Voice until sample 33; the model still hears speech in window 4 (faint: 500 < 1000) — its tail.
+    const audio = runs([33, LOUD], [7, 0], [10, 500], [100, 0]);
+    const vad = new ScriptedVAD(scripted('11111' + '0'.repeat(10)), PARAMS);
+    const states = await statesPerChunk(vad, audio, CHUNK);
+    // 33 + 50 = 83: decided at the end of the chunk that reaches it (84), inside window 8 (80-90). Whole windows
+    // after the tail would give 100.
+    expect(turnovers(states)).toEqual([[12, 'speaking'], [84, 'quiet']]);
+    expect(vad.lastTransitionSample).toBe(84);
+    expect(vad.analyzedSamples).toBe(15 * WINDOW);
+  });
+
+  it('does not end early when loud audio arrives while stopping: the window rule decides', async () => {
+    // Voice until 33, then a loud burst in window 6 (60-69) that the model does not take for speech.
+    const audio = runs([33, LOUD], [27, 0], [10, LOUD], [80, 0]);
+    const vad = new ScriptedVAD(scripted('1111' + '0'.repeat(11)), PARAMS);
+    const states = await statesPerChunk(vad, audio, CHUNK);
+    // Not at 84 (silence since the burst only): five non-speech windows after window 3, at the boundary 90.
+    expect(turnovers(states)).toEqual([[12, 'speaking'], [90, 'quiet']]);
+    expect(vad.lastTransitionSample).toBe(90);
+  });
+
+  it('counts from at most four windows before the model\'s last speech window when it hears faint speech', async () => {
+    // Soft voice (under the loud threshold) the model hears until sample 100; stopSecs 0.55 = 55 samples.
+    const audio = runs([30, LOUD], [70, 500], [100, 0]);
+    const vad = new ScriptedVAD(scripted('1'.repeat(10) + '0'.repeat(10)), { ...PARAMS, stopSecs: 0.55 });
+    const states = await statesPerChunk(vad, audio, CHUNK);
+    // Silence counted from 100 - 4 windows = 60, not from the last loud sample (30): 60 + 55 = 115 -> chunk end 117.
+    expect(turnovers(states)).toEqual([[12, 'speaking'], [117, 'quiet']]);
+    expect(vad.lastTransitionSample).toBe(117);
+  });
+
+  it('a pause shorter than stopSecs does not end speech, and speech after it is speaking again', async () => {
+    // A 37-sample pause (< 50) between two stretches of voice; the model hears the pause as non-speech.
+    const audio = runs([33, LOUD], [37, 0], [33, LOUD], [100, 0]);
+    const vad = new ScriptedVAD(scripted('1111' + '000' + '1111' + '0'.repeat(10)), PARAMS);
+    const states = await statesPerChunk(vad, audio, CHUNK);
+    expect(states.find(([at]) => at === 60)?.[1]).toBe('stopping');
+    // Back to speaking at the end of window 7 (in the chunk 78-81); the voice ends at 103: quiet at 153.
+    expect(turnovers(states)).toEqual([[12, 'speaking'], [81, 'speaking'], [153, 'quiet']]);
+    expect(vad.lastTransitionSample).toBe(153);
+  });
+});
+
 describe('resolveVADParams', () => {
   it('fills in the defaults', () => {
     expect(resolveVADParams()).toEqual({ confidence: 0.7, startSecs: 0.2, stopSecs: 0.2, minVolume: 0.6 });
