@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { derivedFigures } from './derived.js';
 import { preparePeer, peerArguments, PEER_RESULTS_FILE } from './peers.js';
 import { writeConcurrencyPlot } from './plot.js';
 
@@ -76,6 +77,12 @@ for (const file of files) {
     lines.push(line);
     process.stdout.write(`${line}\n`);
   }
+}
+
+for (const figure of derivedFigures(lines)) {
+  const line = JSON.stringify(figure);
+  lines.push(line);
+  process.stdout.write(`${line}\n`);
 }
 
 mkdirSync(dirname(resultsFile), { recursive: true });
