@@ -6,20 +6,11 @@ import { SileroVADAnalyzer, defaultSileroModelPath, type SileroSampleRate } from
 import { sileroBatchStats } from '../../../src/audio/vad/silero.js';
 import { SileroBatcher, SileroStream, type SileroSession } from '../../../src/audio/vad/silero-batch.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
+import { ConfidenceProbe } from '../../support/silero-probe.js';
 
 const RATES: readonly SileroSampleRate[] = [16000, 8000];
 /** Batched and unbatched runs do the same arithmetic per row; only the summation order inside a kernel may vary. */
 const TOLERANCE = 1e-6;
-
-/** Records the model's confidence for every window. */
-class ConfidenceProbe extends SileroVADAnalyzer {
-  readonly confidences: number[] = [];
-  protected override async voiceConfidence(window: Float32Array): Promise<number> {
-    const confidence = await super.voiceConfidence(window);
-    this.confidences.push(confidence);
-    return confidence;
-  }
-}
 
 function maxDifference(a: readonly number[], b: readonly number[]): number {
   expect(a).toHaveLength(b.length);

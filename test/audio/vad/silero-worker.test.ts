@@ -6,15 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SileroVADAnalyzer, defaultSileroModelPath, type SileroSampleRate } from '../../../src/audio/vad/index.js';
 import { WorkerSileroSession } from '../../../src/audio/vad/silero-worker.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
-
-class ConfidenceProbe extends SileroVADAnalyzer {
-  readonly confidences: number[] = [];
-  protected override async voiceConfidence(window: Float32Array): Promise<number> {
-    const confidence = await super.voiceConfidence(window);
-    this.confidences.push(confidence);
-    return confidence;
-  }
-}
+import { ConfidenceProbe } from '../../support/silero-probe.js';
 
 async function confidencesTogether(audios: readonly Int16Array[], options: ConstructorParameters<typeof SileroVADAnalyzer>[0]) {
   const vads = audios.map(() => new ConfidenceProbe(options));

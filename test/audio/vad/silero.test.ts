@@ -7,6 +7,7 @@ import {
 } from '../../../src/audio/vad/index.js';
 import { dbfs } from '../../../src/audio/index.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
+import { ConfidenceProbe } from '../../support/silero-probe.js';
 
 const SENTENCE = 'I want to talk to a human please';
 const RATES: readonly SileroSampleRate[] = [16000, 8000];
@@ -35,16 +36,6 @@ async function transitions(
     previous = state;
   }
   return { list, seen };
-}
-
-/** Records the model's confidence for every window. */
-class ConfidenceProbe extends SileroVADAnalyzer {
-  readonly confidences: number[] = [];
-  protected override async voiceConfidence(window: Float32Array): Promise<number> {
-    const confidence = await super.voiceConfidence(window);
-    this.confidences.push(confidence);
-    return confidence;
-  }
 }
 
 /** Deterministic PRNG (mulberry32), so the noise is the same on every run. */
