@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { readWav, toMono } from '../../../audio/index.js';
 import { FLITE_VOICE_RATES, fliteWasmPath, prepareFliteText, type FliteAudio, type FliteVoice } from './flite-engine.js';
 import { FLITE_WORKER_SOURCE } from './flite-worker-source.js';
-import type { FliteWorkerReply, FliteWorkerRequest } from './flite-worker-protocol.js';
+import type { FliteWorkerMessage, FliteWorkerReply } from './flite-worker-protocol.js';
 
 export interface FliteWorkerPoolOptions {
   /**
@@ -158,14 +158,19 @@ export class FliteWorkerPool {
     await this.warming;
   }
 
-  /** Stops every worker; requests waiting or running are rejected. The pool cannot be used afterwards. */
+  /**
+   * Stops every worker; requests waiting or running are rejected. The pool cannot be used afterwards. Each worker
+   * is asked to leave once its WebAssembly work in flight is done, and terminated only if it has not left after
+   * `CLOSE_GRACE_MS`: terminating a thread in the middle of WebAssembly compilation or a WASI run can crash
+   * Node (nodejs/node#33377, #47748), and a worker prepares its next instance right after every reply.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const error = new Error('flite: the worker pool was closed');
     for (const request of this.waiting.splice(0)) request.reject(error);
     const workers = this.workers.splice(0);
     for (const { current } of workers) current?.reject(error);
-    await Promise.all(workers.map(({ worker }) => worker.terminate()));
+    await Promise.all(workers.map(({ worker }) => leaveGracefully(worker)));
   }
 
   private dispatch(): void {
@@ -184,7 +189,7 @@ export class FliteWorkerPool {
       const request = this.waiting.shift()!;
       free.current = request;
       free.worker.ref();
-      const message: FliteWorkerRequest = { id: request.id, text: request.text, voice: request.voice };
+      const message: FliteWorkerMessage = { type: 'synthesize', id: request.id, text: request.text, voice: request.voice };
       free.worker.postMessage(message);
     }
   }
@@ -232,6 +237,21 @@ export class FliteWorkerPool {
     this.workers.push(member);
     return member;
   }
+}
+
+/** How long a closing worker may take to finish its work in flight before it is terminated. */
+const CLOSE_GRACE_MS = 5000;
+
+function leaveGracefully(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => void worker.terminate().then(() => resolve(), () => resolve()), CLOSE_GRACE_MS);
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    const message: FliteWorkerMessage = { type: 'close' };
+    worker.postMessage(message);
+  });
 }
 
 let sharedPool: FliteWorkerPool | undefined;

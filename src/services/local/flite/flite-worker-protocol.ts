@@ -2,6 +2,7 @@
 import type { FliteVoice } from './flite-engine.js';
 
 export interface FliteWorkerRequest {
+  type: 'synthesize';
   id: number;
   text: string;
   voice: FliteVoice;
@@ -12,3 +13,10 @@ export type FliteWorkerReply =
   | { id: number; wav: Uint8Array }
   /** `errorName` keeps RangeError/TypeError recognisable across the thread boundary. */
   | { id: number; error: string; errorName: string };
+
+/** Asks the worker to leave once its work in flight is done (see FliteWorkerPool.close). */
+export interface FliteWorkerClose {
+  type: 'close';
+}
+
+export type FliteWorkerMessage = FliteWorkerRequest | FliteWorkerClose;

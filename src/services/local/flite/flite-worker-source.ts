@@ -95,8 +95,16 @@ async function synthesize(text, voice) {
   }
 }
 
+// The work in flight (a synthesis, then the next instance's preparation): a close waits for it.
+let busy = Promise.resolve();
+
 parentPort.on('message', (request) => {
-  synthesize(request.text, request.voice)
+  if (request.type === 'close') {
+    // Leave on our own once idle: terminating a thread in the middle of WebAssembly work can crash Node.
+    busy.then(() => (prepared ?? Promise.resolve()).catch(() => undefined)).then(() => parentPort.close());
+    return;
+  }
+  busy = synthesize(request.text, request.voice)
     .then(
       (wav) => parentPort.postMessage({ id: request.id, wav }, [wav.buffer]),
       (error) =>

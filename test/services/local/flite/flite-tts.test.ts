@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { concatInt16, dbfs } from '../../../../src/audio/index.js';
 import { makeFrame, type ErrorFrame } from '../../../../src/frames/index.js';
 import { silentLogger } from '../../../../src/logging/index.js';
@@ -128,6 +129,21 @@ describe('FliteWorkerPool', () => {
     await single.synthesize('One.');
     await single.synthesize('Two.');
     expect(single.size).toBe(1);
+  });
+
+  it('closing lets each worker finish its WebAssembly work and leave, rather than terminating it mid-run', async () => {
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const pool = newPool();
+      await pool.synthesize('Hello.'); // the worker now prepares its next instance
+      const running = pool.synthesize(SENTENCE).catch((error: unknown) => error);
+      await pool.close();
+      expect(await running).toBeInstanceOf(Error);
+      expect(terminate).not.toHaveBeenCalled();
+      expect(pool.size).toBe(0);
+    } finally {
+      terminate.mockRestore();
+    }
   });
 
   it('rejects everything once closed', async () => {
