@@ -3,6 +3,7 @@
 // a fresh process so one benchmark's JIT state and garbage do not colour the next.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { createSeededRandom } from '../src/testing/random.js';
 
 export interface BenchFigure {
   name: string;
@@ -72,21 +73,9 @@ export function hasFlag(flag: string): boolean {
   return process.argv.includes(flag);
 }
 
-/** Deterministic PRNG (mulberry32) so every run uses the same audio. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Voiced-speech stand-in: a gliding 90–220 Hz pitch with decaying harmonics, a syllable envelope and some noise. */
 export function speechLike(sampleRate: number, seconds: number, seed: number): Int16Array {
-  const random = seededRandom(seed);
+  const random = createSeededRandom(seed);
   const samples = new Int16Array(Math.round(sampleRate * seconds));
   let phase = 0;
   for (let i = 0; i < samples.length; i++) {

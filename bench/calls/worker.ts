@@ -4,7 +4,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { round, seededRandom } from '../lib.js';
+import { createSeededRandom } from '../../src/testing/random.js';
+import { round } from '../lib.js';
 import { loadBenchAudio, type BenchAudio } from './audio.js';
 import { CALL_CONFIG, SimulatedCall, type TurnTiming } from './call.js';
 import { parseArgs, stats } from './stats.js';
@@ -12,7 +13,7 @@ import { ELD_P99_LIMIT_MS, ELD_RESOLUTION_MS, GAP_LIMIT_MS, type ConcurrencyConf
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-const random = seededRandom(12345);
+const random = createSeededRandom(12345);
 
 async function startCalls(audio: BenchAudio, n: number, measureFrom: number, spreadMs: number): Promise<SimulatedCall[]> {
   const calls: SimulatedCall[] = [];

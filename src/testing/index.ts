@@ -4,6 +4,7 @@ export * from './fake-services.js';
 export * from './speech.js';
 export * from './fakes/openai-chat.js';
 export * from './fakes/sse.js';
+export * from './random.js';
 export * from './fakes/openai-audio.js';
 export * from './fakes/anthropic.js';
 export * from './fakes/gemini.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StreamingResampler, resample } from '../../src/audio/index.js';
+import { createSeededRandom } from '../../src/testing/random.js';
 
 const RATES = [8000, 16000, 22050, 24000, 44100, 48000];
 /** −6 dBFS peak. */
@@ -44,21 +45,9 @@ function toneAmplitude(samples: Int16Array, frequency: number, sampleRate: numbe
 
 const decibels = (ratio: number): number => 20 * Math.log10(ratio);
 
-/** Deterministic PRNG (mulberry32). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Sum of a few sines across the band plus seeded noise: exercises every filter phase with varied content. */
 function speechLike(sampleRate: number, seconds: number, seed: number): Int16Array {
-  const random = seededRandom(seed);
+  const random = createSeededRandom(seed);
   const samples = new Int16Array(Math.round(sampleRate * seconds));
   const partials = [
     [140, 5000],

@@ -31,7 +31,8 @@ import { alawToPcm, mulawToPcm } from '../../audio/index.js';
 import { encodeSamples } from './audio.js';
 import { isAcceptedKey } from './auth.js';
 import { pause, refuseUpgrade, startFakeHttpServer, untilClosed } from './http.js';
-import { createSeededRandom, isClosed, readBody, recordHeaders } from './sse.js';
+import { isClosed, readBody, recordHeaders } from './sse.js';
+import { createSeededRandom } from '../random.js';
 import { frameBytes } from './websocket.js';
 
 export type FakeDeepgramPath = '/v1/listen' | '/v1/speak';

@@ -12,7 +12,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { isAcceptedKey } from './auth.js';
 import { isRecord, parseJSONBody, recordQuery, startFakeHttpServer, untilClosed } from './http.js';
 import { ResponseScript, estimateTokens, textPieces } from './llm.js';
-import { createSeededRandom, randomString, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
+import { randomString, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
+import { createSeededRandom } from '../random.js';
 
 export interface FakeGeminiUsage {
   promptTokenCount?: number;

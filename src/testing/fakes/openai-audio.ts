@@ -30,7 +30,8 @@ import {
   sendOpenAIError,
   typeName,
 } from './openai-errors.js';
-import { createSeededRandom, isClosed, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
+import { isClosed, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
+import { createSeededRandom } from '../random.js';
 
 /** Rate of the `pcm` format (fixed by the API) and of the fake's `wav` output. */
 export const FAKE_SPEECH_SAMPLE_RATE = 24000;

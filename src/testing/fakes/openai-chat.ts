@@ -23,7 +23,8 @@ import {
   sendOpenAIError,
   typeName,
 } from './openai-errors.js';
-import { createSeededRandom, randomString, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
+import { randomString, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
+import { createSeededRandom } from '../random.js';
 
 export interface FakeUsage {
   promptTokens?: number;

@@ -8,6 +8,7 @@ import {
 import { dbfs } from '../../../src/audio/index.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
 import { ConfidenceProbe } from '../../support/silero-probe.js';
+import { createSeededRandom } from '../../../src/testing/random.js';
 
 const SENTENCE = 'I want to talk to a human please';
 const RATES: readonly SileroSampleRate[] = [16000, 8000];
@@ -38,21 +39,9 @@ async function transitions(
   return { list, seen };
 }
 
-/** Deterministic PRNG (mulberry32), so the noise is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Uniform white noise at an RMS level of `levelDbfs`. */
 function whiteNoise(sampleRate: number, seconds: number, levelDbfs: number, seed: number): Int16Array {
-  const random = seededRandom(seed);
+  const random = createSeededRandom(seed);
   // A uniform distribution on [-a, a] has rms a / sqrt(3).
   const amplitude = 32768 * 10 ** (levelDbfs / 20) * Math.sqrt(3);
   const samples = new Int16Array(Math.round(sampleRate * seconds));
@@ -273,7 +262,7 @@ describe('end of speech timed in audio', () => {
   it('faint line noise after the voice keeps the window rule: quiet after stopSecs of non-speech windows', async () => {
     const rate = 16000;
     const speech = await synthesizeSpeech('I need help with my order please', { sampleRate: rate });
-    const random = seededRandom(7);
+    const random = createSeededRandom(7);
     // White noise of rms ~600: loud enough to count as "voice" by level, but not speech to the model.
     const noise = Int16Array.from({ length: rate }, () => Math.round((random() - 0.5) * 2000));
     const audio = concatAudio(silence(300, rate), speech.subarray(0, voiceEnd(speech)), noise);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAIChat, type FakeOpenAIChat } from '../../../src/testing/fakes/openai-chat.js';
-import { formatSSEEvent, splitBytes, createSeededRandom } from '../../../src/testing/fakes/sse.js';
+import { formatSSEEvent, splitBytes } from '../../../src/testing/fakes/sse.js';
+import { createSeededRandom } from '../../../src/testing/random.js';
 import { readRaw } from '../../support/fake-clients.js';
 
 const KEY = 'sk-test-SECRET123456';

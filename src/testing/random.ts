@@ -1,0 +1,13 @@
+// A seeded pseudo-random generator for reproducible fakes, test signals and benchmarks.
+
+/** A seeded pseudo-random generator (mulberry32) in [0, 1): the same seed gives the same sequence. */
+export function createSeededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
