@@ -12,6 +12,17 @@ import type * as Ort from 'onnxruntime-node';
 export const SILERO_STATE_WIDTH = 128;
 const STATE_SIZE = 2 * SILERO_STATE_WIDTH;
 
+/**
+ * How every Silero session is made, on the main thread or a worker: a process runs many calls at once, so one
+ * thread per inference avoids oversubscribing the CPU, and 32 ms windows are too small to gain from more.
+ */
+export const SILERO_SESSION_OPTIONS = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+} as const satisfies Ort.InferenceSession.SessionOptions;
+
 /** Largest batch by default: about 1.8 ms of inference at 16 kHz, already within 2 % of the best cost per window. */
 export const DEFAULT_SILERO_MAX_BATCH = 32;
 

@@ -8,18 +8,17 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
-import type { SileroSession } from './silero-batch.js';
+import { SILERO_SESSION_OPTIONS, SILERO_STATE_WIDTH, type SileroSession } from './silero-batch.js';
 
 /**
  * The worker's code, plain CommonJS so it runs the same from TypeScript sources and from the build. It loads the
- * model with the same single-thread options as the main thread does and answers each batch with its outputs.
+ * model with the session options the main thread uses (SILERO_SESSION_OPTIONS) and answers each batch with its
+ * outputs.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.onnxruntimePath);
-const sessionReady = ort.InferenceSession.create(workerData.modelPath, {
-  intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
-});
+const sessionReady = ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions);
 const sr = new ort.Tensor('int64', BigInt64Array.of(BigInt(workerData.sampleRate)), []);
 sessionReady.then(
   () => parentPort.postMessage({ kind: 'ready' }),
@@ -30,7 +29,7 @@ parentPort.on('message', async ({ input, state, size }) => {
     const session = await sessionReady;
     const outputs = await session.run({
       input: new ort.Tensor('float32', input, [size, input.length / size]),
-      state: new ort.Tensor('float32', state, [2, size, 128]),
+      state: new ort.Tensor('float32', state, [2, size, workerData.stateWidth]),
       sr,
     });
     const output = outputs.output && outputs.output.data;
@@ -66,7 +65,8 @@ interface WorkerOptions {
 /** Starts a worker and waits until it has loaded the model; rejects with the worker's error if it cannot. */
 function spawnWorker({ modelPath, sampleRate }: WorkerOptions): Promise<Worker> {
   const onnxruntimePath = createRequire(import.meta.url).resolve('onnxruntime-node');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { onnxruntimePath, modelPath, sampleRate } });
+  const workerData = { onnxruntimePath, modelPath, sampleRate, sessionOptions: SILERO_SESSION_OPTIONS, stateWidth: SILERO_STATE_WIDTH };
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
   return new Promise<Worker>((resolve, reject) => {
     const onMessage = (reply: WorkerReply): void => {
       worker.off('error', onError);
@@ -155,7 +155,7 @@ export class WorkerSileroSession implements SileroSession {
     const { Tensor } = this.options;
     pending.resolve({
       output: new Tensor('float32', reply.output, [pending.size, 1]),
-      stateN: new Tensor('float32', reply.stateN, [2, pending.size, 128]),
+      stateN: new Tensor('float32', reply.stateN, [2, pending.size, SILERO_STATE_WIDTH]),
     });
   }
 

@@ -10,7 +10,13 @@ import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DEFAULT_SILERO_MAX_BATCH, SileroBatcher, SileroStream, type SileroSession } from './silero-batch.js';
+import {
+  DEFAULT_SILERO_MAX_BATCH,
+  SILERO_SESSION_OPTIONS,
+  SileroBatcher,
+  SileroStream,
+  type SileroSession,
+} from './silero-batch.js';
 import { WorkerSileroSession } from './silero-worker.js';
 import { VADAnalyzer, type VADParams } from './vad-analyzer.js';
 
@@ -81,14 +87,7 @@ async function checkModelFile(modelPath: string): Promise<void> {
 async function loadModel(modelPath: string): Promise<SileroModel> {
   await checkModelFile(modelPath);
   const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(modelPath, {
-    // A process runs many calls at once: one thread per inference avoids oversubscribing the CPU, and the
-    // 32 ms windows are too small to gain from more.
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
+  const session = await ort.InferenceSession.create(modelPath, SILERO_SESSION_OPTIONS);
   return { session, Tensor: ort.Tensor };
 }
 
