@@ -23,6 +23,6 @@ export interface SileroPrewarmOptions {
 export async function prewarmSileroVAD(options: SileroPrewarmOptions = {}): Promise<void> {
   for (const sampleRate of options.sampleRates ?? ([16000, 8000] as const)) {
     const analyzer = await SileroVADAnalyzer.load({ sampleRate, modelPath: options.modelPath });
-    await analyzer.analyze(new Int16Array(sampleRate === 16000 ? 512 : 256));
+    await analyzer.analyze(new Int16Array(analyzer.windowSamples));
   }
 }
