@@ -4,77 +4,73 @@
 // message and the results out of the reply. Measured with 200 real-time calls at 16 kHz: the main thread's
 // utilisation for VAD fell from 0.55 to 0.10, for about 25 % more process CPU in total (the messages).
 //
-// One worker per model file and sample rate; the batcher sends it one batch at a time.
+// One worker per model file and sample rate; the batcher sends it one batch at a time. A worker is never
+// terminated (it may be inside onnxruntime, and terminating it there can crash the process): a worker that dies
+// costs the batch in flight, a worker that does not answer in time is retired — the batch fails, the thread is
+// asked to leave once its work is done — and the next batch runs on a new worker either way.
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
+import { retireWorker, type WorkerRetirement } from '../../runtime/worker-threads.js';
 import { SILERO_SESSION_OPTIONS, SILERO_STATE_WIDTH, type SileroSession } from './silero-batch.js';
+import { SILERO_WORKER_SOURCE } from './silero-worker-source.js';
 
-/**
- * The worker's code, plain CommonJS so it runs the same from TypeScript sources and from the build. It loads the
- * model with the session options the main thread uses (SILERO_SESSION_OPTIONS) and answers each batch with its
- * outputs.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.onnxruntimePath);
-const sessionReady = ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions);
-const sr = new ort.Tensor('int64', BigInt64Array.of(BigInt(workerData.sampleRate)), []);
-sessionReady.then(
-  () => parentPort.postMessage({ kind: 'ready' }),
-  (error) => parentPort.postMessage({ kind: 'failed', message: String(error && error.message || error) }),
-);
-parentPort.on('message', async ({ input, state, size }) => {
-  try {
-    const session = await sessionReady;
-    const outputs = await session.run({
-      input: new ort.Tensor('float32', input, [size, input.length / size]),
-      state: new ort.Tensor('float32', state, [2, size, workerData.stateWidth]),
-      sr,
-    });
-    const output = outputs.output && outputs.output.data;
-    const stateN = outputs.stateN && outputs.stateN.data;
-    if (!(output instanceof Float32Array) || !(stateN instanceof Float32Array)) {
-      parentPort.postMessage({ kind: 'failed', message: 'unexpected outputs' });
-      return;
-    }
-    parentPort.postMessage({ kind: 'result', output, stateN }, [output.buffer, stateN.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ kind: 'failed', message: String(error && error.message || error) });
-  }
-});
-`;
+/** A fault a test can have the worker act out on its next batch: die, or answer late. */
+export type SileroWorkerFault = { kind: 'exit' } | { kind: 'stall'; stallMs: number };
 
-type WorkerReply =
+type SileroWorkerMessage =
+  | { kind: 'run'; input: Float32Array; state: Float32Array; size: number }
+  | { kind: 'leave' }
+  | { kind: 'fault'; fault: SileroWorkerFault };
+
+type SileroWorkerReply =
   | { kind: 'ready' }
   | { kind: 'result'; output: Float32Array; stateN: Float32Array }
   | { kind: 'failed'; message: string };
 
 interface PendingRun {
   size: number;
+  timer: NodeJS.Timeout;
   resolve(outputs: Record<string, Ort.Tensor>): void;
   reject(error: Error): void;
 }
 
-interface WorkerOptions {
+export interface WorkerSileroSessionOptions {
+  /**
+   * How long a batch may take before the worker is given up on: the batch fails (its windows read as errors for
+   * their calls' VAD), the worker is retired, and the next batch runs on a new worker. A batch normally takes a
+   * few milliseconds. Default 2000.
+   */
+  batchTimeoutMs?: number;
+}
+
+interface SpawnOptions {
   modelPath: string;
   sampleRate: 8000 | 16000;
   Tensor: typeof Ort.Tensor;
+  batchTimeoutMs: number;
+}
+
+const DEFAULT_BATCH_TIMEOUT_MS = 2000;
+
+function post(worker: Worker, message: SileroWorkerMessage, transfer?: readonly TransferListItem[]): void {
+  worker.postMessage(message, transfer);
 }
 
 /** Starts a worker and waits until it has loaded the model; rejects with the worker's error if it cannot. */
-function spawnWorker({ modelPath, sampleRate }: WorkerOptions): Promise<Worker> {
+function spawnWorker({ modelPath, sampleRate }: SpawnOptions): Promise<Worker> {
   const onnxruntimePath = createRequire(import.meta.url).resolve('onnxruntime-node');
   const workerData = { onnxruntimePath, modelPath, sampleRate, sessionOptions: SILERO_SESSION_OPTIONS, stateWidth: SILERO_STATE_WIDTH };
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+  // Not the process's own flags: a test runner's loader would make the worker fail to start, and it needs none.
+  const worker = new Worker(SILERO_WORKER_SOURCE, { eval: true, execArgv: [], workerData });
   return new Promise<Worker>((resolve, reject) => {
-    const onMessage = (reply: WorkerReply): void => {
+    const onMessage = (reply: SileroWorkerReply): void => {
       worker.off('error', onError);
       if (reply.kind === 'ready') {
         resolve(worker);
         return;
       }
-      void worker.terminate();
+      // A worker that could not load the model has closed its port and ends on its own.
       const reason = reply.kind === 'failed' ? reply.message : `unexpected ${reply.kind}`;
       reject(new Error(`Silero VAD worker could not load ${modelPath}: ${reason}`));
     };
@@ -90,18 +86,34 @@ function spawnWorker({ modelPath, sampleRate }: WorkerOptions): Promise<Worker> 
 export class WorkerSileroSession implements SileroSession {
   private pending: PendingRun | undefined;
   private closed = false;
+  /** Workers asked to leave and not yet gone; close() waits for them too. */
+  private readonly retiring = new Set<Promise<WorkerRetirement>>();
+  private started = 1;
 
   private constructor(
-    private readonly options: WorkerOptions,
+    private readonly options: SpawnOptions,
     private worker: Worker | undefined,
   ) {
     if (worker !== undefined) this.adopt(worker);
   }
 
   /** Starts a worker and loads the model in it; rejects with the worker's error if the model cannot be loaded. */
-  static async start(modelPath: string, sampleRate: 8000 | 16000, Tensor: typeof Ort.Tensor): Promise<WorkerSileroSession> {
-    const options = { modelPath, sampleRate, Tensor };
+  static async start(
+    modelPath: string,
+    sampleRate: 8000 | 16000,
+    Tensor: typeof Ort.Tensor,
+    { batchTimeoutMs = DEFAULT_BATCH_TIMEOUT_MS }: WorkerSileroSessionOptions = {},
+  ): Promise<WorkerSileroSession> {
+    if (!Number.isFinite(batchTimeoutMs) || batchTimeoutMs <= 0) {
+      throw new RangeError(`batchTimeoutMs must be a positive number, got ${String(batchTimeoutMs)}`);
+    }
+    const options = { modelPath, sampleRate, Tensor, batchTimeoutMs };
     return new WorkerSileroSession(options, await spawnWorker(options));
+  }
+
+  /** Worker threads started over the session's life (1 until a worker has died or been retired). */
+  get workersStarted(): number {
+    return this.started;
   }
 
   async run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor | undefined>> {
@@ -114,28 +126,47 @@ export class WorkerSileroSession implements SileroSession {
       throw new Error('Silero VAD worker needs float32 input and state');
     }
     // Copied now (and the copies moved, not cloned again), so the batcher's buffers are free again at once.
-    const message = { input: input.slice(), state: state.slice(), size };
-    // A worker that died is replaced for the next batch, so one crash costs one batch, not the VAD of every call.
-    const worker = this.worker ?? this.adopt(await spawnWorker(this.options));
+    const inputCopy = input.slice();
+    const stateCopy = state.slice();
+    const message: SileroWorkerMessage = { kind: 'run', input: inputCopy, state: stateCopy, size };
+    // A worker that died or was retired is replaced for the next batch: one failure costs one batch, not the VAD
+    // of every call.
+    let worker = this.worker;
+    if (worker === undefined) {
+      worker = this.adopt(await spawnWorker(this.options), true);
+      if (this.closed) {
+        this.retire(worker);
+        throw new Error('Silero VAD worker closed');
+      }
+    }
     return new Promise((resolve, reject) => {
-      this.pending = { size, resolve, reject };
+      const timer = setTimeout(() => this.giveUp(worker), this.options.batchTimeoutMs);
+      this.pending = { size, timer, resolve, reject };
       worker.ref();
-      worker.postMessage(message, [message.input.buffer, message.state.buffer]);
+      post(worker, message, [inputCopy.buffer, stateCopy.buffer]);
     });
   }
 
-  /** Ends the worker; a batch in flight fails. */
-  async close(): Promise<void> {
+  /**
+   * Retires the worker and resolves once it and any worker retired earlier have left (or been abandoned after a
+   * wait, see retireWorker), with how each ended; a batch in flight fails at once. Later runs are rejected.
+   */
+  async close(): Promise<readonly WorkerRetirement[]> {
     this.closed = true;
-    const worker = this.worker;
-    this.worker = undefined;
     this.failPending(new Error('Silero VAD worker closed'));
-    await worker?.terminate();
+    if (this.worker !== undefined) this.retire(this.worker);
+    return Promise.all(this.retiring);
   }
 
-  private adopt(worker: Worker): Worker {
+  /** For tests: the worker acts out `fault` on its next batch, as a crashed or stuck worker would. */
+  injectFault(fault: SileroWorkerFault): void {
+    if (this.worker !== undefined) post(this.worker, { kind: 'fault', fault });
+  }
+
+  private adopt(worker: Worker, replacement = false): Worker {
+    if (replacement) this.started++;
     this.worker = worker;
-    worker.on('message', (reply: WorkerReply) => this.onReply(worker, reply));
+    worker.on('message', (reply: SileroWorkerReply) => this.onReply(worker, reply));
     worker.on('error', (error) => this.onDeath(worker, new Error(`Silero VAD worker failed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) => this.onDeath(worker, new Error(`Silero VAD worker exited with code ${code}`)));
     // Idle, the worker must not keep the process alive; it is ref'd while a batch is in flight.
@@ -143,10 +174,10 @@ export class WorkerSileroSession implements SileroSession {
     return worker;
   }
 
-  private onReply(worker: Worker, reply: WorkerReply): void {
+  private onReply(worker: Worker, reply: SileroWorkerReply): void {
     const pending = this.pending;
     if (worker !== this.worker || pending === undefined || reply.kind === 'ready') return;
-    this.pending = undefined;
+    this.settlePending();
     worker.unref();
     if (reply.kind === 'failed') {
       pending.reject(new Error(reply.message));
@@ -165,14 +196,29 @@ export class WorkerSileroSession implements SileroSession {
     this.failPending(error);
   }
 
-  private failPending(error: Error): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    pending?.reject(error);
+  /** The batch in flight took too long: it fails, and its worker is retired rather than waited on. */
+  private giveUp(worker: Worker): void {
+    if (worker !== this.worker) return;
+    const ms = this.options.batchTimeoutMs;
+    this.failPending(new Error(`Silero VAD worker gave no answer within ${ms} ms; the batch is dropped and the worker retired`));
+    this.retire(worker);
   }
 
-  /** Terminates the current worker as a crash would: a batch in flight fails, the next batch starts a new one. */
-  async terminateWorker(): Promise<void> {
-    await this.worker?.terminate();
+  private retire(worker: Worker): void {
+    if (worker === this.worker) this.worker = undefined;
+    const retirement = retireWorker(worker, { kind: 'leave' } satisfies SileroWorkerMessage);
+    this.retiring.add(retirement);
+    void retirement.then(() => this.retiring.delete(retirement));
+  }
+
+  private settlePending(): void {
+    if (this.pending !== undefined) clearTimeout(this.pending.timer);
+    this.pending = undefined;
+  }
+
+  private failPending(error: Error): void {
+    const pending = this.pending;
+    this.settlePending();
+    pending?.reject(error);
   }
 }

@@ -2,7 +2,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SileroVADAnalyzer, defaultSileroModelPath, type SileroSampleRate } from '../../../src/audio/vad/index.js';
 import { WorkerSileroSession } from '../../../src/audio/vad/silero-worker.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
@@ -52,10 +53,36 @@ describe('WorkerSileroSession', () => {
 
   it('fails the batch in flight when its worker dies, and runs the next batch on a new worker', async () => {
     const expected = (await session.run(feeds(3))).output!.data;
-    const inFlight = session.run(feeds(3));
-    await session.terminateWorker();
-    await expect(inFlight).rejects.toThrow(/Silero VAD worker exited/);
+    const started = session.workersStarted;
+    session.injectFault({ kind: 'exit' });
+    await expect(session.run(feeds(3))).rejects.toThrow(/Silero VAD worker (exited|failed)/);
     expect((await session.run(feeds(3))).output!.data).toEqual(expected);
+    expect(session.workersStarted).toBe(started + 1);
+  });
+
+  it('retires a worker that does not answer in time: the batch fails, the next runs on a new worker, and the old one finishes and leaves on its own', async () => {
+    // Real time: the subject is a real thread. The stall (1.5 s) is five times the timeout (0.3 s), and every
+    // wait below is event-driven, so a busy machine only makes the test slower.
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const stalling = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor, { batchTimeoutMs: 300 });
+      const expected = (await stalling.run(feeds(2))).output!.data;
+      stalling.injectFault({ kind: 'stall', stallMs: 1500 });
+      await expect(stalling.run(feeds(2))).rejects.toThrow(/no answer within 300 ms; the batch is dropped and the worker retired/);
+      expect((await stalling.run(feeds(2))).output!.data).toEqual(expected);
+      expect(stalling.workersStarted).toBe(2);
+      // close() waits for both: the stalled one ends its batch, then leaves; neither is terminated.
+      expect(await stalling.close()).toEqual(['exited', 'exited']);
+      expect(terminate).not.toHaveBeenCalled();
+    } finally {
+      terminate.mockRestore();
+    }
+  });
+
+  it('rejects a batch timeout that is not a positive number', async () => {
+    await expect(WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor, { batchTimeoutMs: 0 })).rejects.toThrow(
+      /batchTimeoutMs must be a positive number, got 0/,
+    );
   });
 
   it('names the model a worker cannot load', async () => {
@@ -73,5 +100,20 @@ describe('WorkerSileroSession', () => {
     const closing = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor);
     await closing.close();
     await expect(closing.run(feeds(1))).rejects.toThrow(/closed/);
+  });
+
+  it('closing with a batch in flight fails that batch at once, and the worker leaves after finishing it', async () => {
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      const closing = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor);
+      closing.injectFault({ kind: 'stall', stallMs: 300 });
+      const inFlight = closing.run(feeds(4));
+      const closed = closing.close();
+      await expect(inFlight).rejects.toThrow(/Silero VAD worker closed/);
+      expect(await closed).toEqual(['exited']);
+      expect(terminate).not.toHaveBeenCalled();
+    } finally {
+      terminate.mockRestore();
+    }
   });
 });

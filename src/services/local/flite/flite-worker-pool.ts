@@ -10,6 +10,7 @@
 // TypeScript loader, whether the package runs from dist/ or from sources under tsx (worker threads loaded through
 // tsx's loader crashed Node 20 with SIGSEGV in long runs).
 import { Worker } from 'node:worker_threads';
+import { retireWorker } from '../../../runtime/worker-threads.js';
 import { readWav, toMono } from '../../../audio/index.js';
 import { FLITE_VOICE_RATES, fliteWasmPath, prepareFliteText, type FliteAudio, type FliteVoice } from './flite-engine.js';
 import { FLITE_WORKER_SOURCE } from './flite-worker-source.js';
@@ -160,9 +161,8 @@ export class FliteWorkerPool {
 
   /**
    * Stops every worker; requests waiting or running are rejected. The pool cannot be used afterwards. Each worker
-   * is asked to leave once its WebAssembly work in flight is done, and terminated only if it has not left after
-   * `CLOSE_GRACE_MS`: terminating a thread in the middle of WebAssembly compilation or a WASI run can crash
-   * Node (nodejs/node#33377, #47748), and a worker prepares its next instance right after every reply.
+   * is retired (src/runtime/worker-threads.ts): it leaves once its WebAssembly work in flight is done — a worker
+   * prepares its next instance right after every reply — and is never terminated mid-run.
    */
   async close(): Promise<void> {
     this.closed = true;
@@ -170,7 +170,8 @@ export class FliteWorkerPool {
     for (const request of this.waiting.splice(0)) request.reject(error);
     const workers = this.workers.splice(0);
     for (const { current } of workers) current?.reject(error);
-    await Promise.all(workers.map(({ worker }) => leaveGracefully(worker)));
+    const leave: FliteWorkerMessage = { type: 'close' };
+    await Promise.all(workers.map(({ worker }) => retireWorker(worker, leave)));
   }
 
   private dispatch(): void {
@@ -237,21 +238,6 @@ export class FliteWorkerPool {
     this.workers.push(member);
     return member;
   }
-}
-
-/** How long a closing worker may take to finish its work in flight before it is terminated. */
-const CLOSE_GRACE_MS = 5000;
-
-function leaveGracefully(worker: Worker): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => void worker.terminate().then(() => resolve(), () => resolve()), CLOSE_GRACE_MS);
-    worker.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    const message: FliteWorkerMessage = { type: 'close' };
-    worker.postMessage(message);
-  });
 }
 
 let sharedPool: FliteWorkerPool | undefined;
