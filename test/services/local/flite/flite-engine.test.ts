@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dbfs } from '../../../../src/audio/index.js';
@@ -16,10 +17,6 @@ const VOICES = Object.keys(FLITE_VOICE_RATES) as FliteVoice[];
 
 function seconds(audio: { samples: Int16Array; sampleRate: number }): number {
   return audio.samples.length / audio.sampleRate;
-}
-
-async function fliteTempDirs(): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((name) => name.startsWith('piopiy-flite-'));
 }
 
 describe('synthesizeWithFlite', () => {
@@ -84,17 +81,25 @@ describe('synthesizeWithFlite', () => {
   });
 
   it('runs 20 syntheses at once and cleans up its temporary directories', async () => {
-    const before = new Set(await fliteTempDirs());
-    const texts = Array.from({ length: 20 }, (_, i) => `This is caller number ${i + 1}.`);
-    const results = await Promise.all(
-      texts.map((text, i) => synthesizeWithFlite(text, { voice: VOICES[i % VOICES.length]! })),
-    );
-    for (const [i, audio] of results.entries()) {
-      expect(audio.sampleRate).toBe(FLITE_VOICE_RATES[VOICES[i % VOICES.length]!]);
-      expect(seconds(audio)).toBeGreaterThan(0.8);
+    // A temporary folder of this test's own: other test files running at the same time use Flite too.
+    const ownTmp = await mkdtemp(join(tmpdir(), 'flite-engine-test-'));
+    const sharedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = ownTmp;
+    try {
+      const texts = Array.from({ length: 20 }, (_, i) => `This is caller number ${i + 1}.`);
+      const results = await Promise.all(
+        texts.map((text, i) => synthesizeWithFlite(text, { voice: VOICES[i % VOICES.length]! })),
+      );
+      for (const [i, audio] of results.entries()) {
+        expect(audio.sampleRate).toBe(FLITE_VOICE_RATES[VOICES[i % VOICES.length]!]);
+        expect(seconds(audio)).toBeGreaterThan(0.8);
+      }
+      expect(await readdir(ownTmp)).toEqual([]);
+    } finally {
+      if (sharedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = sharedTmp;
+      await rm(ownTmp, { recursive: true, force: true });
     }
-    const leftover = (await fliteTempDirs()).filter((name) => !before.has(name));
-    expect(leftover).toEqual([]);
   });
 
   it('hides only the WASI ExperimentalWarning', () => {
