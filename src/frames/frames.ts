@@ -145,6 +145,15 @@ export interface TranscriptionFrame extends FrameBase<'transcription'> {
   readonly words?: readonly TranscriptionWord[];
 }
 
+/**
+ * From an STT service: every final transcript for the caller's audio up to the VAD stop `stopFrameId` (the id of
+ * that `user-stopped-speaking` frame) has been pushed. The turn aggregator commits a turn when this arrives, so a
+ * final result an STT sends in the middle of a sentence does not end the turn early.
+ */
+export interface TranscriptionCompleteFrame extends FrameBase<'transcription-complete'> {
+  readonly stopFrameId: number;
+}
+
 /** Ask the LLM service to run on this context. */
 export interface LLMContextFrame extends FrameBase<'llm-context'> {
   readonly context: LLMContextSnapshot;
@@ -217,6 +226,7 @@ export type DataFrame =
   | TTSAudioFrame
   | TextFrame
   | TranscriptionFrame
+  | TranscriptionCompleteFrame
   | LLMContextFrame
   | LLMTextFrame
   | LLMToolCallsFrame
@@ -259,6 +269,7 @@ export const FRAME_KINDS: { readonly [T in FrameType]: FrameKind } = {
   'tts-audio': 'data',
   text: 'data',
   transcription: 'data',
+  'transcription-complete': 'data',
   'llm-context': 'data',
   'llm-text': 'data',
   'llm-tool-calls': 'data',
@@ -275,6 +286,7 @@ export const FRAME_KINDS: { readonly [T in FrameType]: FrameKind } = {
 const SURVIVES_INTERRUPTION: ReadonlySet<FrameType> = new Set<FrameType>([
   'input-audio',
   'transcription',
+  'transcription-complete',
   'function-call-result',
   'end',
 ]);

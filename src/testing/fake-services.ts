@@ -55,6 +55,11 @@ export class ScriptedSTTService extends STTService {
     this.interimSent = false;
   }
 
+  /** A turn's transcript is pushed before `onUserStoppedSpeaking` returns. */
+  protected override get completesOnReturn(): boolean {
+    return true;
+  }
+
   protected override async onUserStoppedSpeaking(): Promise<void> {
     this.inTurn = false;
     const text = this.textOf(this.turn);

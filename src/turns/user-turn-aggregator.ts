@@ -1,9 +1,14 @@
 // UserTurnAggregator: turns what the caller says into user messages, and decides when the caller interrupts.
 //
 // A user turn runs from `user-started-speaking` to `user-stopped-speaking` (VAD). Its final transcripts form one
-// user message; if the STT's final result is still on its way at VAD stop, the turn waits for it (at most
-// `finalTranscriptTimeoutMs`, then takes the latest interim). The message is added to the context and an
-// `llm-context` frame asks the LLM to answer.
+// user message, added to the context, and an `llm-context` frame asks the LLM to answer. When the turn is
+// committed depends on the STT:
+// - one that reports `transcription-complete` (`waitForTranscriptionComplete`, set by VoiceAgent): the turn ends
+//   when the STT says the audio up to the VAD stop is transcribed, at most `finalTranscriptTimeoutMs` after the
+//   stop (then with the latest interim). A final result in the middle of a sentence (Deepgram sends one every
+//   few seconds of audio) does not end it, and caller speech resuming before then continues the same turn;
+// - any other: the turn ends at VAD stop if a final result has come and no interim is pending, else on the next
+//   final result (at most `finalTranscriptTimeoutMs` later, then with the latest interim).
 //
 // Interruptions (when allowed), following piopiy/Pipecat semantics:
 // - with no strategy (`null`): the caller starting to speak interrupts at once;
@@ -22,8 +27,10 @@ export interface UserTurnAggregatorOptions extends Pick<FrameProcessorOptions, '
   allowInterruptions?: boolean;
   /** Default: MinWordsInterruptionStrategy({ minWords: 1 }); null interrupts as soon as VAD hears speech. */
   interruptionStrategy?: InterruptionStrategy | null;
-  /** Longest wait after VAD stop for the STT's final transcript. Default 1000 ms. */
+  /** Longest wait after VAD stop for the STT to finish the turn's transcript. Default 600 ms. */
   finalTranscriptTimeoutMs?: number;
+  /** The STT before this sends `transcription-complete` after each VAD stop (see the top of this file). */
+  waitForTranscriptionComplete?: boolean;
   /** Window after an interruption in which a transcript must arrive, else the bot resumes. Default 1500 ms. */
   falseInterruptionMs?: number;
   /** What the bot had left to say when it was interrupted (from the assistant side). */
@@ -37,6 +44,7 @@ export class UserTurnAggregator extends FrameProcessor {
   private readonly allowInterruptions: boolean;
   private readonly strategy: InterruptionStrategy | null;
   private readonly finalTranscriptTimeoutMs: number;
+  private readonly waitForTranscriptionComplete: boolean;
   private readonly falseInterruptionMs: number;
   private readonly unheardText: (() => string | undefined) | undefined;
   private readonly onUserTurn: ((text: string) => void) | undefined;
@@ -50,6 +58,10 @@ export class UserTurnAggregator extends FrameProcessor {
   /** This turn has interrupted the bot. */
   private interrupted = false;
   private waitingForFinal: NodeJS.Timeout | undefined;
+  /** The VAD stop (its frame id) whose `transcription-complete` the ended turn waits for. */
+  private awaitedStop: number | undefined;
+  /** The latest VAD stop the STT has said is transcribed. */
+  private completedThrough = 0;
   private falseInterruptionTimer: NodeJS.Timeout | undefined;
   private heardSinceInterruption = false;
 
@@ -59,7 +71,8 @@ export class UserTurnAggregator extends FrameProcessor {
     this.allowInterruptions = options.allowInterruptions ?? true;
     this.strategy =
       options.interruptionStrategy === undefined ? new MinWordsInterruptionStrategy({ minWords: 1 }) : options.interruptionStrategy;
-    this.finalTranscriptTimeoutMs = options.finalTranscriptTimeoutMs ?? 1000;
+    this.finalTranscriptTimeoutMs = options.finalTranscriptTimeoutMs ?? 600;
+    this.waitForTranscriptionComplete = options.waitForTranscriptionComplete ?? false;
     this.falseInterruptionMs = options.falseInterruptionMs ?? 1500;
     this.unheardText = options.unheardText;
     this.onUserTurn = options.onUserTurn;
@@ -77,7 +90,7 @@ export class UserTurnAggregator extends FrameProcessor {
         if (direction === 'downstream') this.onTurnStart();
         break;
       case 'user-stopped-speaking':
-        if (direction === 'downstream') this.onTurnStop();
+        if (direction === 'downstream') this.onTurnStop(frame.id);
         break;
       case 'input-audio':
         if (this.userSpeaking && this.strategy !== null) {
@@ -87,6 +100,9 @@ export class UserTurnAggregator extends FrameProcessor {
         return; // caller audio is not needed past this point
       case 'transcription':
         this.onTranscription(frame.text, frame.final);
+        return;
+      case 'transcription-complete':
+        this.onTranscriptionComplete(frame.stopFrameId);
         return;
       case 'end':
       case 'cancel':
@@ -103,6 +119,14 @@ export class UserTurnAggregator extends FrameProcessor {
   }
 
   private onTurnStart(): void {
+    if (this.awaitedStop !== undefined) {
+      // The caller goes on before the STT has finished the words before the pause: the same turn continues.
+      clearTimeout(this.waitingForFinal);
+      this.waitingForFinal = undefined;
+      this.awaitedStop = undefined;
+      this.userSpeaking = true;
+      return;
+    }
     if (this.waitingForFinal !== undefined) this.commit(); // a new turn began before the last one's final result
     this.userSpeaking = true;
     this.spokeOverBot = this.botSpeaking;
@@ -111,8 +135,18 @@ export class UserTurnAggregator extends FrameProcessor {
     if (this.allowInterruptions && this.strategy === null) this.interrupt();
   }
 
-  private onTurnStop(): void {
+  private onTurnStop(stopFrameId: number): void {
     this.userSpeaking = false;
+    if (this.waitForTranscriptionComplete) {
+      this.awaitedStop = stopFrameId;
+      if (this.completedThrough >= stopFrameId) {
+        this.commit();
+        return;
+      }
+      clearTimeout(this.waitingForFinal);
+      this.waitingForFinal = setTimeout(() => this.commit(true), this.finalTranscriptTimeoutMs);
+      return;
+    }
     if (this.finals.length > 0 && this.interim === '') {
       this.commit();
       return;
@@ -141,8 +175,14 @@ export class UserTurnAggregator extends FrameProcessor {
     }
     this.strategy?.setText(this.turnText(true));
     this.checkInterruption();
-    // A final result after VAD stop completes the turn; without VAD, a final result is a turn by itself.
-    if (final && !this.userSpeaking) this.commit();
+    // A final result after VAD stop completes the turn, unless the STT will say when the turn is transcribed;
+    // without VAD, a final result is a turn by itself.
+    if (final && !this.userSpeaking && this.awaitedStop === undefined) this.commit();
+  }
+
+  private onTranscriptionComplete(stopFrameId: number): void {
+    this.completedThrough = Math.max(this.completedThrough, stopFrameId);
+    if (this.awaitedStop !== undefined && stopFrameId >= this.awaitedStop) this.commit();
   }
 
   private checkInterruption(): void {
@@ -180,6 +220,7 @@ export class UserTurnAggregator extends FrameProcessor {
   private commit(useInterim = false): void {
     clearTimeout(this.waitingForFinal);
     this.waitingForFinal = undefined;
+    this.awaitedStop = undefined;
     const text = this.turnText(useInterim);
     const discard = this.spokeOverBot && this.strategy !== null && this.allowInterruptions && !this.interrupted;
     this.finals = [];
@@ -203,6 +244,7 @@ export class UserTurnAggregator extends FrameProcessor {
     clearTimeout(this.waitingForFinal);
     clearTimeout(this.falseInterruptionTimer);
     this.waitingForFinal = undefined;
+    this.awaitedStop = undefined;
     this.falseInterruptionTimer = undefined;
   }
 }

@@ -201,6 +201,7 @@ export class VoiceAgent {
       context: this.context,
       allowInterruptions: settings.allowInterruptions ?? true,
       interruptionStrategy: settings.interruptionStrategy,
+      waitForTranscriptionComplete: settings.stt.reportsTranscriptionComplete,
       unheardText: () => assistant.unheardText,
       onUserTurn: (text) => this.events.emit('user-turn', text),
     });

@@ -1,6 +1,6 @@
 // UserTurnAggregator driven frame by frame: a collector before it records what it asks of the task upstream
 // (interruption-task), a collector after it records the user turns it sends on (llm-context, speak).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inputAudioFrame, makeFrame, type Frame, type FrameDirection } from '../../src/frames/index.js';
 import { LLMContext } from '../../src/llm/context.js';
 import { silentLogger } from '../../src/logging/index.js';
@@ -182,6 +182,104 @@ describe('UserTurnAggregator: turns', () => {
     h.final('Two.');
     h.userStops();
     expect(h.userMessages()).toEqual(['One.', 'Two.']);
+  });
+});
+
+describe('UserTurnAggregator: a turn ends when the STT has transcribed it (waitForTranscriptionComplete)', () => {
+  // Simulated timers: the subject is the order of frames and the bounded wait, not the clock.
+  afterEach(() => vi.useRealTimers());
+
+  function startWaiting(options: Partial<UserTurnAggregatorOptions> = {}) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const h = start({ waitForTranscriptionComplete: true, finalTranscriptTimeoutMs: 600, ...options });
+    return {
+      ...h,
+      /** VAD stop; returns the frame's id, which the STT's transcription-complete names. */
+      stop(): number {
+        const frame = makeFrame('user-stopped-speaking');
+        h.send(frame);
+        return frame.id;
+      },
+      complete: (stopFrameId: number) => h.send(makeFrame('transcription-complete', { stopFrameId })),
+    };
+  }
+
+  it('a final before VAD stop does not end the turn; the STT saying the audio up to the stop is transcribed does', () => {
+    const h = startWaiting();
+    h.userStarts();
+    h.final('I would like');
+    const stop = h.stop();
+    expect(llmContexts(h)).toEqual([]);
+    h.final('to check my order.'); // Deepgram's answer to Finalize: the rest of the sentence
+    expect(llmContexts(h)).toEqual([]);
+    h.complete(stop);
+    expect(h.userMessages()).toEqual(['I would like to check my order.']);
+    expect(llmContexts(h)).toHaveLength(1);
+    vi.advanceTimersByTime(1000); // the bounded wait is gone with the commit
+    expect(llmContexts(h)).toHaveLength(1);
+  });
+
+  it('a completion that overtook the VAD stop (the STT had nothing left to finalise) ends the turn at the stop', () => {
+    const h = startWaiting();
+    h.userStarts();
+    h.final('Hello there.');
+    const stopFrame = makeFrame('user-stopped-speaking');
+    h.complete(stopFrame.id);
+    expect(llmContexts(h)).toEqual([]);
+    h.send(stopFrame);
+    expect(h.userMessages()).toEqual(['Hello there.']);
+  });
+
+  it('a completion for an earlier stop does not end a later turn', () => {
+    const h = startWaiting();
+    h.userStarts();
+    h.final('One.');
+    const first = h.stop();
+    h.complete(first);
+    h.userStarts();
+    h.final('Two');
+    h.stop();
+    h.complete(first);
+    expect(h.userMessages()).toEqual(['One.']);
+  });
+
+  it('the caller going on before the STT has finished the words before the pause continues the same turn', () => {
+    const h = startWaiting();
+    h.userStarts();
+    h.final('My account number is');
+    h.stop();
+    h.userStarts();
+    h.final('four five six.');
+    const stop = h.stop();
+    h.complete(stop);
+    expect(h.userMessages()).toEqual(['My account number is four five six.']);
+    expect(llmContexts(h)).toHaveLength(1);
+  });
+
+  it('when the STT never says, the turn ends finalTranscriptTimeoutMs after the stop, with the latest interim', () => {
+    const h = startWaiting({ finalTranscriptTimeoutMs: 600 });
+    h.userStarts();
+    h.final('First part.');
+    h.interim('and the second');
+    h.stop();
+    vi.advanceTimersByTime(599);
+    expect(llmContexts(h)).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(h.userMessages()).toEqual(['First part. and the second']);
+  });
+
+  it('speech over the bot: the words of a sentence finalised in two pieces count once toward the strategy', () => {
+    const h = startWaiting({ interruptionStrategy: new MinWordsInterruptionStrategy({ minWords: 4 }) });
+    h.botStarts();
+    h.userStarts();
+    h.final('wait a');
+    expect(h.interruptions()).toBe(0);
+    h.interim('second');
+    expect(h.interruptions()).toBe(0);
+    h.final('second');
+    expect(h.interruptions()).toBe(0);
+    h.interim('please');
+    expect(h.interruptions()).toBe(1);
   });
 });
 

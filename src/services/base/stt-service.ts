@@ -2,8 +2,12 @@
 // the vendor sends them); `SegmentedSTTService` is the base of request/response recognisers, fed one user turn
 // at a time (from VAD start, with a little audio before it, to VAD stop). Both pass every frame on, caller
 // audio included, so processors after them can still measure speech.
+//
+// A service that knows when the caller's audio up to a VAD stop is fully transcribed says so with a
+// `transcription-complete` frame (`reportsTranscriptionComplete`): the turn aggregator then ends the turn on it,
+// not on the first final result, which a streaming vendor may send in the middle of a sentence.
 import { StreamingResampler } from '../../audio/index.js';
-import { makeFrame, type Frame, type FrameDirection, type TranscriptionWord } from '../../frames/index.js';
+import { makeFrame, type Frame, type FrameDirection, type TranscriptionWord, type UserStoppedSpeakingFrame } from '../../frames/index.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 
 export interface STTServiceOptions extends Pick<FrameProcessorOptions, 'name'> {
@@ -38,8 +42,31 @@ export abstract class STTService extends FrameProcessor {
   /** VAD says the caller started speaking. */
   protected onUserStartedSpeaking(): void | Promise<void> {}
 
-  /** VAD says the caller stopped speaking: a streaming service can ask its vendor to finalise now. */
-  protected onUserStoppedSpeaking(): void | Promise<void> {}
+  /**
+   * VAD says the caller stopped speaking (`stop` is that frame): a streaming service can ask its vendor to
+   * finalise now.
+   */
+  protected onUserStoppedSpeaking(_stop: UserStoppedSpeakingFrame): void | Promise<void> {}
+
+  /**
+   * True when this service tells, with a `transcription-complete` frame after each VAD stop, that the audio up
+   * to that stop is transcribed. A service that pushes every final for a turn before its `onUserStoppedSpeaking`
+   * returns sets `completesOnReturn`; one that finalises later calls `pushTranscriptionComplete` itself. False
+   * by default: the turn aggregator then ends a turn on the first final result after VAD stop.
+   */
+  get reportsTranscriptionComplete(): boolean {
+    return this.completesOnReturn;
+  }
+
+  /** The finals for a turn are all pushed once `onUserStoppedSpeaking` returns. */
+  protected get completesOnReturn(): boolean {
+    return false;
+  }
+
+  /** Every final for the caller's audio up to the VAD stop `stopFrameId` has been pushed. */
+  protected pushTranscriptionComplete(stopFrameId: number): void {
+    void this.pushFrame(makeFrame('transcription-complete', { stopFrameId }));
+  }
 
   protected pushTranscription(
     text: string,
@@ -62,8 +89,10 @@ export abstract class STTService extends FrameProcessor {
           await this.onUserStartedSpeaking();
           break;
         case 'user-stopped-speaking':
-          await this.onUserStoppedSpeaking();
-          break;
+          await this.onUserStoppedSpeaking(frame);
+          await this.pushFrame(frame, direction);
+          if (this.completesOnReturn) this.pushTranscriptionComplete(frame.id);
+          return;
         default:
           break;
       }
@@ -99,6 +128,11 @@ export abstract class SegmentedSTTService extends STTService {
     super(options);
     this.preRollMs = options.preRollMs ?? 300;
     this.maxSegmentSecs = options.maxSegmentSecs ?? 30;
+  }
+
+  /** A turn's transcript is pushed before `onUserStoppedSpeaking` returns. */
+  protected override get completesOnReturn(): boolean {
+    return true;
   }
 
   /** Transcribes one user turn of audio at `sampleRate`; returns the text ('' when nothing was said). */

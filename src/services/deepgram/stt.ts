@@ -24,7 +24,7 @@
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
 import { int16ToBytes, pcmToAlaw, pcmToMulaw } from '../../audio/index.js';
-import type { Frame, FrameDirection, TranscriptionWord } from '../../frames/index.js';
+import type { Frame, FrameDirection, TranscriptionWord, UserStoppedSpeakingFrame } from '../../frames/index.js';
 import { ServiceError, STTService } from '../base/index.js';
 import { closeReasonCode, DEEPGRAM, httpServiceError, redactKey, requireApiKey } from './errors.js';
 
@@ -116,7 +116,13 @@ interface DeepgramResults {
   is_final?: unknown;
   speech_final?: unknown;
   from_finalize?: unknown;
-  channel?: { alternatives?: { transcript?: unknown; languages?: unknown; words?: unknown }[] };
+  channel?: { alternatives?: DeepgramAlternative[] };
+}
+
+interface DeepgramAlternative {
+  transcript?: unknown;
+  languages?: unknown;
+  words?: unknown;
 }
 
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
@@ -194,6 +200,10 @@ export class DeepgramSTTService extends STTService {
   private finalizeRequestedAt: number | undefined;
   private unreportedSamples = 0;
   private closeWaiter: (() => void) | undefined;
+  /** How far final results reach on the call's clock: the audio before it is transcribed. */
+  private finalizedSample = 0;
+  /** VAD stops whose audio final results do not cover yet, oldest first (see completeStops). */
+  private unfinishedStops: { id: number; sample: number }[] = [];
 
   constructor(options: DeepgramSTTServiceOptions) {
     const apiKey = requireApiKey(options.apiKey, new.target.name);
@@ -285,8 +295,26 @@ export class DeepgramSTTService extends STTService {
     this.finalizePending = false;
   }
 
-  protected override onUserStoppedSpeaking(): void {
+  /** Deepgram's final results say how far they reach, and `Finalize` makes it finalise the rest at once. */
+  override get reportsTranscriptionComplete(): boolean {
+    return true;
+  }
+
+  protected override onUserStoppedSpeaking(stop: UserStoppedSpeakingFrame): void {
     this.reportUsage();
+    const stopSample = this.receivedSamples;
+    if (this.state !== 'open' && this.state !== 'connecting' && this.state !== 'waiting') {
+      // No stream to finalise: nothing more will come for this audio.
+      this.pushTranscriptionComplete(stop.id);
+      return;
+    }
+    if (this.finalizedSample + this.finalizeSlackSamples >= stopSample) {
+      // Final results already cover the turn (Deepgram's own endpointing): a Finalize would flush nothing. Not
+      // sent, so that a reply to it cannot be mistaken for the next turn's.
+      this.pushTranscriptionComplete(stop.id);
+      return;
+    }
+    this.unfinishedStops.push({ id: stop.id, sample: stopSample });
     if (this.state === 'open') {
       this.finalizeRequestedAt = performance.now();
       this.sendControl('Finalize');
@@ -459,6 +487,8 @@ export class DeepgramSTTService extends STTService {
     this.finalizePending = false;
     this.finalizeRequestedAt = undefined;
     this.unreportedSamples = 0;
+    this.finalizedSample = 0;
+    this.unfinishedStops = [];
   }
 
   // ---- audio --------------------------------------------------------------------------------------------------
@@ -573,7 +603,9 @@ export class DeepgramSTTService extends STTService {
     const start = num(results.start);
     const duration = num(results.duration);
     if (isFinal && start !== undefined && duration !== undefined) {
-      this.releaseTranscribed(this.socketStartSample + Math.floor((start + duration) * this.sampleRate));
+      const finalEnd = this.socketStartSample + Math.floor((start + duration) * this.sampleRate);
+      this.releaseTranscribed(finalEnd);
+      this.finalizedSample = Math.max(this.finalizedSample, finalEnd);
     }
     const alternative = results.channel?.alternatives?.[0];
     const transcript = typeof alternative?.transcript === 'string' ? alternative.transcript.trim() : '';
@@ -581,7 +613,27 @@ export class DeepgramSTTService extends STTService {
       this.pushMetrics({ kind: 'ttfb', processor: this.name, valueMs: performance.now() - this.finalizeRequestedAt });
       this.finalizeRequestedAt = undefined;
     }
-    if (transcript === '') return;
+    if (transcript !== '') this.pushTranscript(transcript, isFinal, alternative);
+    if (isFinal) this.completeStops(results.from_finalize === true);
+  }
+
+  /** Some slack for the rounding of `start`/`duration` (milliseconds): 10 ms of audio. */
+  private get finalizeSlackSamples(): number {
+    return Math.ceil(this.sampleRate / 100);
+  }
+
+  /**
+   * Says `transcription-complete` for each VAD stop whose audio the final results now reach, or for every
+   * waiting stop on the answer to a Finalize (which flushes all the audio sent before it).
+   */
+  private completeStops(finalizeAnswered: boolean): void {
+    const reach = this.finalizedSample + this.finalizeSlackSamples;
+    while (this.unfinishedStops.length > 0 && (finalizeAnswered || this.unfinishedStops[0]!.sample <= reach)) {
+      this.pushTranscriptionComplete(this.unfinishedStops.shift()!.id);
+    }
+  }
+
+  private pushTranscript(transcript: string, isFinal: boolean, alternative: DeepgramAlternative | undefined): void {
     const languages = alternative?.languages;
     const language = Array.isArray(languages) && typeof languages[0] === 'string' ? languages[0] : this.language;
     const words: TranscriptionWord[] = [];

@@ -141,6 +141,11 @@ export class FallbackSTTService extends STTService {
     return this.ownLogger ?? this.logger;
   }
 
+  /** The services' own `transcription-complete` frames pass on: only when every service sends them. */
+  override get reportsTranscriptionComplete(): boolean {
+    return this.fallback.services.every((service) => service.reportsTranscriptionComplete);
+  }
+
   /** The service hearing the call now. */
   get current(): STTService | undefined {
     return this.active;
@@ -275,7 +280,7 @@ export class FallbackSTTService extends STTService {
       return this.pushFrame(frame);
     }
     // A retired service still passes on the call's frames it was given before the switch; what it produces is late.
-    if (frame.type === 'transcription' || frame.type === 'metrics') return;
+    if (frame.type === 'transcription' || frame.type === 'transcription-complete' || frame.type === 'metrics') return;
     return this.pushFrame(frame);
   }
 

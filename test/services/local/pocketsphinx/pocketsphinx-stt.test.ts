@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { chunkAudio } from '../../../../src/audio/index.js';
 import { inputAudioFrame, makeFrame, type ErrorFrame } from '../../../../src/frames/index.js';
@@ -6,30 +5,13 @@ import { silentLogger } from '../../../../src/logging/index.js';
 import { Pipeline, PipelineTask } from '../../../../src/pipeline/index.js';
 import { ServiceError } from '../../../../src/services/base/index.js';
 import {
-  DEFAULT_HMM_PATH,
-  DEFAULT_LIBRARY_PATH,
-  DEFAULT_LM_PATH,
   PocketsphinxDecoder,
   PocketsphinxSTTService,
   type PocketsphinxSTTServiceOptions,
 } from '../../../../src/services/local/pocketsphinx/index.js';
 import { FrameCollector } from '../../../../src/testing/frame-collector.js';
 import { concatAudio, silence, synthesizeSpeech, type SpeechSampleRate } from '../../../../src/testing/speech.js';
-
-async function canLoadLibrary(): Promise<boolean> {
-  try {
-    const { default: koffi } = await import('koffi');
-    koffi.load(DEFAULT_LIBRARY_PATH).unload();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const hasPocketsphinx = existsSync(DEFAULT_HMM_PATH) && existsSync(DEFAULT_LM_PATH) && (await canLoadLibrary());
-const needs = hasPocketsphinx
-  ? ''
-  : ' [skipped: needs apt-get install libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us]';
+import { hasPocketsphinx, pocketsphinxNeeds as needs } from '../../../support/pocketsphinx.js';
 
 const HUMAN = 'I want to talk to a human please';
 const BALANCE = 'What is my account balance';
