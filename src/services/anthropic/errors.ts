@@ -1,7 +1,8 @@
 // Anthropic failures as ServiceErrors. Anthropic names every error with a `type` in the same body shape, before
 // the stream (HTTP status + JSON body) and inside it (an `error` event after the 200).
 import { ServiceError } from '../base/index.js';
-import { isRecord, parseJSONText, redactSecrets, retryAfterFromHeaders, type HttpFailure } from '../base/http-stream.js';
+import { isRecord, parseJSONText, type HttpFailure } from '../base/http-stream.js';
+import { isRetryableStatus, redactSecrets, retryAfterSecs } from '../base/vendor-errors.js';
 
 export const ANTHROPIC_SERVICE = 'Anthropic';
 
@@ -18,11 +19,6 @@ const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
   timeout_error: 504,
   overloaded_error: 529,
 };
-
-function isRetryableStatus(status: number): boolean {
-  // 529 (overloaded) is within >= 500.
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
 
 interface AnthropicErrorBody {
   type?: string;
@@ -55,7 +51,7 @@ export function anthropicHttpError(failure: HttpFailure, secrets: readonly strin
       status,
       code: body.type,
       retryable: shouldRetry === 'false' ? false : shouldRetry === 'true' ? true : isRetryableStatus(status),
-      retryAfterSecs: retryAfterFromHeaders(headers),
+      retryAfterSecs: retryAfterSecs(headers),
     },
   );
 }

@@ -11,7 +11,8 @@ import {
   type StreamCompletionOptions,
 } from '../base/index.js';
 import { ANTHROPIC_SERVICE, anthropicHttpError, anthropicStreamError } from './errors.js';
-import { isRecord, parseJSONText, redactSecrets, streamServerSentEvents } from '../base/http-stream.js';
+import { isRecord, parseJSONText, streamServerSentEvents } from '../base/http-stream.js';
+import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
 export type AnthropicToolChoice =
   | { type: 'auto'; disable_parallel_tool_use?: boolean }
@@ -92,10 +93,7 @@ export class AnthropicLLMService extends LLMService {
   private readonly timeoutMs: number;
 
   constructor(options: AnthropicLLMServiceOptions) {
-    const apiKey = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
-    if (apiKey === '') {
-      throw new TypeError(`${new.target.name}: apiKey is required (e.g. { apiKey: process.env.ANTHROPIC_API_KEY })`);
-    }
+    const apiKey = requireApiKey(options.apiKey, new.target.name, 'ANTHROPIC_API_KEY');
     super({
       name: options.name,
       model: options.model ?? ANTHROPIC_DEFAULT_MODEL,

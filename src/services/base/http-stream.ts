@@ -11,27 +11,7 @@
 import type { ReadableStreamReadResult } from 'node:stream/web';
 import { ServiceError } from './service-error.js';
 import { SSEDecoder, type ServerSentEvent } from './sse-decoder.js';
-
-const REDACTED = '[redacted]';
-
-/** `text` with the given secrets and anything shaped like an Anthropic or Google API key replaced. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
-  return out.replace(/\bsk-ant-[A-Za-z0-9_-]{6,}/g, REDACTED).replace(/\bAIza[0-9A-Za-z_-]{10,}/g, REDACTED);
-}
-
-/** Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date), when the server said. */
-export function retryAfterFromHeaders(headers: Headers): number | undefined {
-  const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(ms) && ms >= 0) return ms / 1000;
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const secs = Number.parseFloat(value);
-  if (Number.isFinite(secs) && secs >= 0) return secs;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
-}
+import { redactSecrets } from './vendor-errors.js';
 
 export interface HttpFailure {
   readonly status: number;

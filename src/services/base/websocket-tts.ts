@@ -22,6 +22,7 @@ import type { Frame, FrameDirection } from '../../frames/index.js';
 import { isRecord, parseJSONText } from './http-stream.js';
 import { ServiceError } from './service-error.js';
 import { TTSService, UnsaidTextError, type SynthesizeOptions, type TTSChunk, type TTSServiceOptions } from './tts-service.js';
+import { isRetryableStatus, redactSecrets } from './vendor-errors.js';
 
 /** Most audio held back while waiting for a sentence's first word timing. */
 const MAX_WORD_WAIT_MS = 300;
@@ -244,11 +245,6 @@ export class WireAudioDecoder {
 
 // ---- helpers ------------------------------------------------------------------------------------------------
 
-/** `message` with the API key replaced. */
-export function redactKey(message: string, apiKey: string): string {
-  return apiKey.length >= 4 ? message.split(apiKey).join('[redacted]') : message;
-}
-
 /** The first of the named fields that holds a non-empty string. */
 export function stringField(record: Record<string, unknown>, ...names: string[]): string | undefined {
   for (const name of names) {
@@ -256,11 +252,6 @@ export function stringField(record: Record<string, unknown>, ...names: string[])
     if (typeof value === 'string' && value !== '') return value;
   }
   return undefined;
-}
-
-/** Whether waiting and trying again may help: timeouts, rate limits and server trouble. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
 }
 
 /** Resolves with the promise's value, or undefined as soon as `signal` aborts. */
@@ -636,7 +627,7 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
       });
       socket.on('error', (error) => {
         if (!settled) {
-          fail(new ServiceError(this.vendor, `connection failed: ${redactKey(error.message, this.apiKey)}`, { code: 'connection_error', retryable: true }));
+          fail(new ServiceError(this.vendor, `connection failed: ${redactSecrets(error.message, [this.apiKey])}`, { code: 'connection_error', retryable: true }));
         } else {
           this.logger.debug({ err: error }, `${this.vendor} socket error`);
         }
@@ -676,7 +667,7 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
       code = details.code;
     }
     const secs = Number.parseFloat(retryAfter ?? '');
-    return new ServiceError(this.vendor, redactKey(`${status} ${message === '' ? 'handshake rejected' : message}`, this.apiKey), {
+    return new ServiceError(this.vendor, redactSecrets(`${status} ${message === '' ? 'handshake rejected' : message}`, [this.apiKey]), {
       status,
       code,
       retryable: isRetryableStatus(status),

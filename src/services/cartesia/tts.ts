@@ -21,8 +21,6 @@ import { ServiceError } from '../base/index.js';
 import {
   WebSocketTTSService,
   WireAudioDecoder,
-  isRetryableStatus,
-  redactKey,
   stringField,
   type HandshakeErrorDetails,
   type SentenceStream,
@@ -31,6 +29,7 @@ import {
   type WireEncoding,
 } from '../base/websocket-tts.js';
 import { isRecord } from '../base/http-stream.js';
+import { isRetryableStatus, redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
 const VENDOR = 'Cartesia';
 const DEFAULT_BASE_URL = 'wss://api.cartesia.ai';
@@ -106,7 +105,7 @@ interface CartesiaContext extends TTSSocketContext {
 function streamError(message: Record<string, unknown>, apiKey: string): ServiceError {
   const status = typeof message.status_code === 'number' ? message.status_code : undefined;
   const text = stringField(message, 'message', 'error', 'title') ?? 'unknown error';
-  return new ServiceError(VENDOR, redactKey(status === undefined ? text : `${status} ${text}`, apiKey), {
+  return new ServiceError(VENDOR, redactSecrets(status === undefined ? text : `${status} ${text}`, [apiKey]), {
     status,
     code: stringField(message, 'error_code'),
     retryable: status === undefined || isRetryableStatus(status),
@@ -131,10 +130,7 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
   private readonly requestFields: Readonly<Record<string, unknown>>;
 
   constructor(options: CartesiaTTSServiceOptions) {
-    const apiKey = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
-    if (apiKey === '') {
-      throw new TypeError(`${new.target.name}: apiKey is required (e.g. { apiKey: process.env.CARTESIA_API_KEY })`);
-    }
+    const apiKey = requireApiKey(options.apiKey, new.target.name, 'CARTESIA_API_KEY');
     const voiceId = options.voiceId === undefined ? CARTESIA_DEFAULT_VOICE_ID : String(options.voiceId).trim();
     if (voiceId === '') {
       throw new TypeError(`${new.target.name}: voiceId must not be empty (the id of a Cartesia voice, e.g. from play.cartesia.ai)`);

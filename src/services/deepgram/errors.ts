@@ -4,30 +4,13 @@
 // with a code such as `NET-0001`. Deepgram does not echo keys, but any text that reaches an error is still scrubbed of
 // the key: these messages end up in logs.
 import { ServiceError } from '../base/index.js';
+import { isRetryableStatus, redactSecrets } from '../base/vendor-errors.js';
 
 export const DEEPGRAM = 'Deepgram';
-
-/** `text` with the API key replaced. */
-export function redactKey(text: string, apiKey: string): string {
-  return apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
-}
-
-/** The key from the options, or a TypeError naming the service and the variable to set. */
-export function requireApiKey(apiKey: unknown, service: string): string {
-  if (typeof apiKey !== 'string' || apiKey.trim() === '') {
-    throw new TypeError(`${service}: apiKey is required (e.g. { apiKey: process.env.DEEPGRAM_API_KEY })`);
-  }
-  return apiKey.trim();
-}
 
 function stringField(record: Record<string, unknown>, name: string): string | undefined {
   const value = record[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** Whether waiting and trying again may help: rate limits and server trouble, not auth, payment or bad requests. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
 }
 
 /** A refused request (HTTP status, headers, body text) as a ServiceError. */
@@ -55,7 +38,7 @@ export function httpServiceError(
   message ??= headers.get('dg-error') ?? (bodyText.trim() === '' ? `HTTP ${status}` : bodyText.trim().slice(0, 200));
   const hint = status === 401 ? ' (check DEEPGRAM_API_KEY)' : '';
   const retryAfter = Number.parseFloat(headers.get('retry-after') ?? '');
-  return new ServiceError(DEEPGRAM, redactKey(`${what} refused with ${status}: ${message}${hint}`, apiKey), {
+  return new ServiceError(DEEPGRAM, redactSecrets(`${what} refused with ${status}: ${message}${hint}`, [apiKey]), {
     status,
     code,
     retryable: isRetryableStatus(status),

@@ -26,7 +26,8 @@ import WebSocket, { type RawData } from 'ws';
 import { int16ToBytes, pcmToAlaw, pcmToMulaw } from '../../audio/index.js';
 import type { Frame, FrameDirection, TranscriptionWord, UserStoppedSpeakingFrame } from '../../frames/index.js';
 import { ServiceError, STTService } from '../base/index.js';
-import { closeReasonCode, DEEPGRAM, httpServiceError, redactKey, requireApiKey } from './errors.js';
+import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
+import { closeReasonCode, DEEPGRAM, httpServiceError } from './errors.js';
 
 export type DeepgramSTTEncoding = 'linear16' | 'mulaw' | 'alaw';
 
@@ -206,7 +207,7 @@ export class DeepgramSTTService extends STTService {
   private unfinishedStops: { id: number; sample: number }[] = [];
 
   constructor(options: DeepgramSTTServiceOptions) {
-    const apiKey = requireApiKey(options.apiKey, new.target.name);
+    const apiKey = requireApiKey(options.apiKey, new.target.name, 'DEEPGRAM_API_KEY');
     if (options.sampleRate !== undefined && !(Number.isInteger(options.sampleRate) && options.sampleRate > 0)) {
       throw new RangeError(`${new.target.name}: sampleRate must be a positive integer, got ${options.sampleRate}`);
     }
@@ -344,7 +345,7 @@ export class DeepgramSTTService extends STTService {
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
     ws.on('error', (error) => {
-      failure ??= new ServiceError(DEEPGRAM, `connection error: ${redactKey(error.message, this.apiKey)}`, {
+      failure ??= new ServiceError(DEEPGRAM, `connection error: ${redactSecrets(error.message, [this.apiKey])}`, {
         code: 'connection_error',
         retryable: true,
       });
@@ -393,7 +394,7 @@ export class DeepgramSTTService extends STTService {
     }
     const cause =
       failure ??
-      new ServiceError(DEEPGRAM, `stream closed with ${code}${reason === '' ? '' : ` (${redactKey(reason, this.apiKey)})`}`, {
+      new ServiceError(DEEPGRAM, `stream closed with ${code}${reason === '' ? '' : ` (${redactSecrets(reason, [this.apiKey])})`}`, {
         code: closeReasonCode(reason) ?? String(code),
         retryable: true,
       });

@@ -10,7 +10,8 @@
 // would add a dependency for nothing.
 import { alawToPcm, bytesToInt16, mulawToPcm } from '../../audio/index.js';
 import { ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
-import { DEEPGRAM, httpServiceError, redactKey, requireApiKey } from './errors.js';
+import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
+import { DEEPGRAM, httpServiceError } from './errors.js';
 
 export type DeepgramTTSEncoding = 'linear16' | 'mulaw' | 'alaw';
 
@@ -117,7 +118,7 @@ export class DeepgramTTSService extends TTSService {
   private readonly timeoutMs: number;
 
   constructor(options: DeepgramTTSServiceOptions) {
-    const apiKey = requireApiKey(options.apiKey, new.target.name);
+    const apiKey = requireApiKey(options.apiKey, new.target.name, 'DEEPGRAM_API_KEY');
     const encoding = options.encoding ?? 'linear16';
     const rates = DEEPGRAM_TTS_SAMPLE_RATES[encoding];
     if (rates === undefined) {
@@ -170,7 +171,7 @@ export class DeepgramTTSService extends TTSService {
       if (stalled) return new ServiceError(DEEPGRAM, `no audio for ${this.timeoutMs} ms`, { code: 'timeout', retryable: true });
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       const message = error instanceof Error ? error.message : String(error);
-      return new ServiceError(DEEPGRAM, redactKey(`speak request failed: ${message}${cause}`, this.apiKey), {
+      return new ServiceError(DEEPGRAM, redactSecrets(`speak request failed: ${message}${cause}`, [this.apiKey]), {
         code: 'connection_error',
         retryable: true,
       });

@@ -24,10 +24,10 @@
 // pipeline are from the utterance's start, in audio time.
 import { ServiceError, type TTSChunk } from '../base/index.js';
 import { isRecord } from '../base/http-stream.js';
+import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import {
   WebSocketTTSService,
   WireAudioDecoder,
-  redactKey,
   stringField,
   type HandshakeErrorDetails,
   type SentenceStream,
@@ -137,7 +137,7 @@ const STATUS_OF: Readonly<Record<string, number>> = {
 function streamError(message: Record<string, unknown>, apiKey: string): ServiceError {
   const code = stringField(message, 'error') ?? (isRecord(message.error) ? stringField(message.error, 'status', 'type') : undefined);
   const text = stringField(message, 'message') ?? (isRecord(message.error) ? stringField(message.error, 'message') : undefined) ?? code ?? 'unknown error';
-  return new ServiceError(VENDOR, redactKey(text, apiKey), {
+  return new ServiceError(VENDOR, redactSecrets(text, [apiKey]), {
     status: code === undefined ? undefined : STATUS_OF[code],
     code,
     retryable: code === undefined || !FINAL_ERRORS.has(code),
@@ -167,8 +167,7 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
 
   constructor(options: ElevenLabsTTSServiceOptions) {
     const service = new.target.name;
-    const apiKey = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
-    if (apiKey === '') throw new TypeError(`${service}: apiKey is required (e.g. { apiKey: process.env.ELEVENLABS_API_KEY })`);
+    const apiKey = requireApiKey(options.apiKey, service, 'ELEVENLABS_API_KEY');
     const voiceId = typeof options.voiceId === 'string' ? options.voiceId.trim() : '';
     if (voiceId === '') throw new TypeError(`${service}: voiceId is required (the id of an ElevenLabs voice, from the voice library)`);
     const encoding = options.encoding ?? 'pcm';

@@ -2,13 +2,8 @@
 // (google.rpc.Status); `details` may name the precise reason (ErrorInfo, e.g. API_KEY_INVALID) and how long to
 // wait (RetryInfo `retryDelay`, e.g. "37s"), which is more precise than any header.
 import { ServiceError } from '../base/index.js';
-import {
-  isRecord,
-  parseJSONText,
-  redactSecrets,
-  retryAfterFromHeaders,
-  type HttpFailure,
-} from '../base/http-stream.js';
+import { isRecord, parseJSONText, type HttpFailure } from '../base/http-stream.js';
+import { isRetryableStatus, redactSecrets, retryAfterSecs } from '../base/vendor-errors.js';
 
 export const GEMINI_SERVICE = 'Gemini';
 
@@ -50,7 +45,7 @@ export function readGoogleStatus(value: unknown): GoogleStatus | undefined {
 
 function isRetryable(httpStatus: number | undefined, status: string | undefined): boolean {
   if (status !== undefined && RETRYABLE_STATUSES.has(status)) return true;
-  return httpStatus !== undefined && (httpStatus === 408 || httpStatus === 429 || httpStatus >= 500);
+  return httpStatus !== undefined && isRetryableStatus(httpStatus);
 }
 
 export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]): ServiceError {
@@ -60,7 +55,7 @@ export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]
     status: failure.status,
     code: status?.reason ?? status?.status,
     retryable: isRetryable(failure.status, status?.status),
-    retryAfterSecs: status?.retryDelaySecs ?? retryAfterFromHeaders(failure.headers),
+    retryAfterSecs: status?.retryDelaySecs ?? retryAfterSecs(failure.headers),
   });
 }
 

@@ -12,7 +12,8 @@ import {
   type LLMStreamEvent,
   type StreamCompletionOptions,
 } from '../base/index.js';
-import { isRecord, parseJSONText, redactSecrets, streamServerSentEvents } from '../base/http-stream.js';
+import { isRecord, parseJSONText, streamServerSentEvents } from '../base/http-stream.js';
+import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import { GEMINI_SERVICE, geminiHttpError, geminiStreamError, readGoogleStatus } from './errors.js';
 
 export type GeminiFunctionCallingMode = 'AUTO' | 'ANY' | 'NONE' | 'VALIDATED';
@@ -85,10 +86,7 @@ export class GoogleLLMService extends LLMService {
   private readonly timeoutMs: number;
 
   constructor(options: GoogleLLMServiceOptions) {
-    const apiKey = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
-    if (apiKey === '') {
-      throw new TypeError(`${new.target.name}: apiKey is required (e.g. { apiKey: process.env.GOOGLE_API_KEY })`);
-    }
+    const apiKey = requireApiKey(options.apiKey, new.target.name, 'GOOGLE_API_KEY');
     const model = (options.model ?? GEMINI_DEFAULT_MODEL).replace(/^models\//, '');
     super({
       name: options.name,

@@ -1,6 +1,5 @@
 // `piopiy-ai/services/openai`: OpenAI and OpenAI-compatible LLMs.
 export * from './llm.js';
 export * from './presets.js';
-export { redactSecrets } from './errors.js';
 export * from './tts.js';
 export * from './stt.js';

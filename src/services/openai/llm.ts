@@ -8,6 +8,7 @@ import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'o
 import type { LLMContextSnapshot, LLMToolCall } from '../../frames/index.js';
 import { toOpenAIMessages, toOpenAITools } from '../../llm/adapters/openai.js';
 import { LLMService, ServiceError, type LLMStreamEvent, type StreamCompletionOptions } from '../base/index.js';
+import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
 
 export type OpenAIToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
@@ -130,10 +131,9 @@ export class OpenAILLMService extends LLMService {
   private readonly timeoutMs: number;
 
   constructor(options: OpenAILLMServiceOptions, provider: OpenAICompatibleProvider = OPENAI_PROVIDER) {
-    const apiKey = typeof options.apiKey === 'string' && options.apiKey.trim() !== '' ? options.apiKey.trim() : provider.defaultApiKey;
-    if (apiKey === undefined) {
-      throw new TypeError(`${new.target.name}: apiKey is required (e.g. { apiKey: process.env.${provider.apiKeyEnv} })`);
-    }
+    // A provider that needs no key (a local server) has a default; any other must be given one.
+    const given = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
+    const apiKey = given !== '' ? given : (provider.defaultApiKey ?? requireApiKey(options.apiKey, new.target.name, provider.apiKeyEnv));
     super({ name: options.name, model: options.model ?? provider.defaultModel });
     this.provider = provider;
     this.params = { ...options.params };

@@ -10,6 +10,7 @@ import type { TranscriptionCreateParamsNonStreaming } from 'openai/resources/aud
 import { writeWav } from '../../audio/index.js';
 import type { TranscriptionWord } from '../../frames/index.js';
 import { SegmentedSTTService, type SegmentedSTTServiceOptions } from '../base/index.js';
+import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
 
 const VENDOR = 'OpenAI';
@@ -48,10 +49,7 @@ export class OpenAISTTService extends SegmentedSTTService {
   private readonly inFlight = new Set<AbortController>();
 
   constructor(options: OpenAISTTServiceOptions) {
-    const apiKey = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
-    if (apiKey === '') {
-      throw new TypeError(`${new.target.name}: apiKey is required (e.g. { apiKey: process.env.OPENAI_API_KEY })`);
-    }
+    const apiKey = requireApiKey(options.apiKey, new.target.name, 'OPENAI_API_KEY');
     if (options.temperature !== undefined && !(options.temperature >= 0 && options.temperature <= 1)) {
       throw new RangeError(`${new.target.name}: temperature must be between 0 and 1, got ${options.temperature}`);
     }

@@ -10,6 +10,7 @@ import { OpenAI } from 'openai';
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import { bytesToInt16 } from '../../audio/index.js';
 import { ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
+import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
 
 const VENDOR = 'OpenAI';
@@ -96,10 +97,7 @@ export class OpenAITTSService extends TTSService {
   private readonly timeoutMs: number;
 
   constructor(options: OpenAITTSServiceOptions) {
-    const apiKey = typeof options.apiKey === 'string' ? options.apiKey.trim() : '';
-    if (apiKey === '') {
-      throw new TypeError(`${new.target.name}: apiKey is required (e.g. { apiKey: process.env.OPENAI_API_KEY })`);
-    }
+    const apiKey = requireApiKey(options.apiKey, new.target.name, 'OPENAI_API_KEY');
     const model = options.model ?? 'gpt-4o-mini-tts';
     if (options.speed !== undefined && !(options.speed >= 0.25 && options.speed <= 4)) {
       throw new RangeError(`${new.target.name}: speed must be between 0.25 and 4.0, got ${options.speed}`);
