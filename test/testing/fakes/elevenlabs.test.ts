@@ -5,6 +5,7 @@ import { bytesToInt16, concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/
 import { fakeElevenLabsSpeech, startFakeElevenLabs, type FakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { extraFakes } from '../../support/extra-fakes.js';
 import { connectJson, handshakeRejection, type Json, type JsonClient } from '../../support/fake-clients.js';
+import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'xi_fake_test_key_123456';
 const VOICE = 'voice-abc';
@@ -91,7 +92,7 @@ describe('fake ElevenLabs: multi-context', () => {
     const client = await connect(fake);
     client.send({ text: ' ', context_id: 'c1', voice_settings: { stability: 0.5, similarity_boost: 0.8 } });
     client.send({ text: 'Hello there. ', context_id: 'c1', flush: true });
-    await sleep(60);
+    await waitUntil(() => audioMessages(client.received, 'c1').length >= 3, 5000);
     const messages = audioMessages(client.received, 'c1');
     // "Hello there. ": 13 characters, four per message, the trailing space with the last one.
     expect(messages.map((m) => (m.alignment as Alignment).chars.join(''))).toEqual(['Hell', 'o th', 'ere. ']);
@@ -134,7 +135,7 @@ describe('fake ElevenLabs: multi-context', () => {
     client.send({ text: 'One two. ', context_id: 'c1' });
     client.send({ text: 'Three. ', context_id: 'c1' });
     await client.waitFor((m) => (m.alignment as Alignment | undefined)?.chars.join('').endsWith('. ') === true && (m.alignment as Alignment).chars.includes('T') === false && audioMessages(client.received).length >= 5);
-    await sleep(40);
+    await waitUntil(() => audioMessages(client.received).flatMap((m) => (m.alignment as Alignment).charStartTimesMs).length >= 16, 5000);
     const starts = audioMessages(client.received).flatMap((m) => (m.alignment as Alignment).charStartTimesMs);
     expect(starts).toEqual(Array.from({ length: 16 }, (_, i) => i * 60));
     const audio = concatInt16(audioMessages(client.received).map((m) => mulawToPcm(Buffer.from(m.audio as string, 'base64'))));
@@ -149,17 +150,21 @@ describe('fake ElevenLabs: multi-context', () => {
   it('without auto_mode, buffers text until the chunk length schedule is passed or a flush', async () => {
     const client = await connect(fake, `${MULTI}?model_id=eleven_flash_v2_5&output_format=pcm_16000`);
     client.send({ text: ' ', context_id: 'c1', generation_config: { chunk_length_schedule: [50] } });
+    // The fake acts on a message as it records it: once it has it, what it decided can be read.
+    const handled = (predicate: (json: Record<string, unknown>) => boolean) =>
+      fake.waitForMessage((json) => typeof json === 'object' && json !== null && predicate(json as Record<string, unknown>));
     client.send({ text: 'Short text. ', context_id: 'c1' });
-    await sleep(30);
-    expect(audioMessages(client.received)).toEqual([]);
+    await handled((json) => json.text === 'Short text. ');
+    expect(fake.contexts[0]!.generations).toEqual([]);
     client.send({ text: 'And now enough text to pass fifty characters. ', context_id: 'c1' });
     await client.waitFor((m) => typeof m.audio === 'string');
     client.send({ text: 'Tail. ', context_id: 'c1' });
-    await sleep(30);
+    await handled((json) => json.text === 'Tail. ');
     expect(fake.contexts[0]!.generations).toEqual(['Short text. And now enough text to pass fifty characters. ']);
     client.send({ context_id: 'c1', flush: true });
-    await sleep(30);
-    expect(fake.contexts[0]!.generations.at(-1)).toBe('Tail. ');
+    // The flushed tail is generated after the generation still streaming.
+    await waitUntil(() => fake.contexts[0]!.generations.length === 2, 5000);
+    expect(fake.contexts[0]!.generations).toEqual(['Short text. And now enough text to pass fifty characters. ', 'Tail. ']);
     client.ws.close();
   });
 
@@ -189,7 +194,8 @@ describe('fake ElevenLabs: multi-context', () => {
   });
 
   it('closes after the inactivity timeout (error JSON, then 1008); keep-alives reset it', async () => {
-    const quick = await another({ inactivityTimeoutMs: 60 });
+    // Keep-alives every 30 ms against a 500 ms timeout: a wide margin for a busy machine.
+    const quick = await another({ inactivityTimeoutMs: 500 });
     const client = await connect(quick);
     client.send({ text: ' ', context_id: 'c1' });
     for (let i = 0; i < 4; i++) {
@@ -201,7 +207,7 @@ describe('fake ElevenLabs: multi-context', () => {
     const closed = await client.closed;
     expect(closed.code).toBe(1008);
     // The message as the reason, cut to the 123 bytes a close frame allows.
-    expect(closed.reason).toMatch(/^Have not received a new text input within the timeout of 0\.1 seconds\. Streaming input terminated\./);
+    expect(closed.reason).toMatch(/^Have not received a new text input within the timeout of 0\.5 seconds\. Streaming input terminated\./);
     expect(Buffer.byteLength(closed.reason)).toBe(123);
     expect(client.received.at(-1)).toMatchObject({ error: 'input_timeout_exceeded', code: 1008 });
     expect(quick.contexts[0]!.outcome).toBe('timeout');
