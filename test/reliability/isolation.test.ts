@@ -160,15 +160,17 @@ function sessionFor(restBaseUrl: string, restToken: string, records: Map<string,
 
 /** The caller's side: waits for the greeting, says two sentences, each after the agent answered the last one. */
 async function converse(call: SimulatedCall, record: () => CallRecord | undefined, fault: Fault | undefined): Promise<void> {
+  // A healthy call always answers: its caller waits as long as a busy machine needs. Only the broken call gets a
+  // short bound, since it may never answer.
+  const answerWithinMs = fault === undefined ? 15_000 : 2500;
   await call.answered;
-  await waitFor(() => (record()?.assistantTurns.length ?? 0) >= 1, 5000);
+  await waitFor(() => (record()?.assistantTurns.length ?? 0) >= 1, Math.max(answerWithinMs, 5000));
   if (fault === 'media-socket-destroyed') destroyMediaSocket(call);
   if (fault === 'garbage-media') sendRawMedia(call, GARBAGE_MEDIA);
   for (let turn = 0; turn < TRANSCRIPTS.length && !call.isEnded; turn++) {
     const before = record()?.assistantTurns.length ?? 0;
     await call.say(TONE).catch(() => undefined); // the call may have ended meanwhile
-    // A broken call may never answer; it then gets a bounded wait and the caller goes on.
-    await waitFor(() => (record()?.assistantTurns.length ?? 0) > before || call.isEnded, 2500);
+    await waitFor(() => (record()?.assistantTurns.length ?? 0) > before || call.isEnded, answerWithinMs);
     await sleep(50);
   }
   // Every call ends by itself (transfer or lost media); one that does not fails the test instead of hanging it.
