@@ -58,6 +58,18 @@ export const DEFAULT_TOOL_TIMEOUT_MS = 10_000;
 export const MAX_TOOL_RESULT_CHARS = 16_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * The abort reason an LLM service gives its run when the call itself ends (a cancel), so that a tool cut short then
+ * is not reported as interrupted by the caller.
+ */
+export const CALL_ENDED = 'call-ended';
+/** The error of a tool cancelled because the call ended (a hang-up tool often outlives its own call). */
+export const TOOL_CANCELLED_CALL_ENDED = 'cancelled: the call ended';
+
+function cancellation(signal: AbortSignal): string {
+  return signal.reason === CALL_ENDED ? TOOL_CANCELLED_CALL_ENDED : 'cancelled: the caller interrupted';
+}
+
 export class ToolRegistry {
   private readonly tools = new Map<string, RegisteredTool>();
 
@@ -126,7 +138,7 @@ export class ToolRegistry {
     const { timeoutMs, cancelOnInterruption, runLLM } = tool.options;
     // The caller interrupted before the call could start: do not start it (its side effects, a transfer for
     // instance, would happen while the model is told it was cancelled).
-    if (cancelOnInterruption && context.interruption.aborted) return fail('cancelled: the caller interrupted', parsed);
+    if (cancelOnInterruption && context.interruption.aborted) return fail(cancellation(context.interruption), parsed);
     const controller = new AbortController();
     let settle!: (outcome: ToolOutcome) => void;
     const settled = new Promise<ToolOutcome>((resolve) => (settle = resolve));
@@ -142,8 +154,9 @@ export class ToolRegistry {
         )
       : undefined;
     const onInterrupt = (): void => {
-      controller.abort(new Error('interrupted by the caller'));
-      settle(fail('cancelled: the caller interrupted', parsed));
+      const callEnded = context.interruption.reason === CALL_ENDED;
+      controller.abort(new Error(callEnded ? 'the call ended' : 'interrupted by the caller'));
+      settle(fail(cancellation(context.interruption), parsed));
     };
     if (cancelOnInterruption) context.interruption.addEventListener('abort', onInterrupt, { once: true });
     const ctx: ToolCallContext = {

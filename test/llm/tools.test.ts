@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { LLMToolCall } from '../../src/frames/index.js';
 import { FunctionSchema } from '../../src/llm/function-schema.js';
 import {
+  CALL_ENDED,
+  TOOL_CANCELLED_CALL_ENDED,
   MAX_TOOL_RESULT_CHARS,
   ToolRegistry,
   serializeResult,
@@ -386,6 +388,22 @@ describe('ToolRegistry.execute: interruptions', () => {
     expect(result.content).toBe('{"error":"cancelled: the caller interrupted"}');
     expect(signal!.aborted).toBe(true);
     expect((signal!.reason as Error).message).toBe('interrupted by the caller');
+  });
+
+  it('the call ending (the LLM service aborts its run with CALL_ENDED) cancels the tool as such, not as an interruption', async () => {
+    const interruption = new AbortController();
+    let signal: AbortSignal | undefined;
+    const registry = registryWith((_args, ctx) => {
+      signal = ctx.signal;
+      return new Promise(() => undefined);
+    });
+    const outcome = run(registry, toolCall('get_weather', { city: 'A' }), { interruption: interruption.signal });
+    await vi.waitFor(() => expect(signal).toBeDefined());
+    interruption.abort(CALL_ENDED);
+    const result = await outcome;
+    expect(result.error).toBe(TOOL_CANCELLED_CALL_ENDED);
+    expect(result.error).toBe('cancelled: the call ended');
+    expect((signal!.reason as Error).message).toBe('the call ended');
   });
 
   it('an interruption that already happened cancels the call without starting the handler', async () => {

@@ -25,6 +25,7 @@ import { getHeapCodeStatistics } from 'node:v8';
 import { Agent } from '../../src/agent/index.js';
 import { SileroVADAnalyzer } from '../../src/audio/vad/index.js';
 import { FunctionSchema } from '../../src/llm/index.js';
+import { TOOL_CANCELLED_CALL_ENDED } from '../../src/llm/tools.js';
 import { getDefaultLogger, type Logger } from '../../src/logging/index.js';
 import { RestClient } from '../../src/piopiy/index.js';
 import { ScriptedLLMService, type ScriptedRule } from '../../src/services/scripted/index.js';
@@ -108,6 +109,8 @@ export interface SoakReport {
   interruptedTurns: number;
   toolCalls: number;
   toolErrors: number;
+  /** Tool errors by the scenario of the call they happened in. */
+  toolErrorsByScenario: Counts;
   memory: {
     warmup: MemorySample;
     end: MemorySample;
@@ -407,7 +410,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       });
       voice.events.on('tool-call', (outcome) => {
         record.toolCalls++;
-        if (outcome.error !== undefined) record.toolErrors++;
+        // end_call's hang-up ends the call, and the call's end cancels the tools still running: when the REST
+        // answer comes after the teardown, end_call reads as cancelled although it did its job.
+        const endedByItself = outcome.name === 'end_call' && outcome.error === TOOL_CANCELLED_CALL_ENDED;
+        if (outcome.error !== undefined && !endedByItself) record.toolErrors++;
       });
       await voice.action({
         // Interims let a barge-in interrupt while the caller is still talking, as a streaming STT would.
@@ -435,6 +441,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let interruptedTurns = 0;
   let toolCalls = 0;
   let toolErrors = 0;
+  const toolErrorsByScenario: Counts = {};
 
   const runCall = async (): Promise<void> => {
     const index = placed++;
@@ -472,6 +479,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       interruptedTurns += record.turns.filter((t) => t.interrupted).length;
       toolCalls += record.toolCalls;
       toolErrors += record.toolErrors;
+      if (record.toolErrors > 0) toolErrorsByScenario[scenario] = (toolErrorsByScenario[scenario] ?? 0) + record.toolErrors;
       records.delete(callId);
       inFlight--;
       completed++;
@@ -549,6 +557,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     interruptedTurns,
     toolCalls,
     toolErrors,
+    toolErrorsByScenario,
     memory: {
       warmup: memoryWarmup,
       end: memoryEnd,

@@ -50,7 +50,14 @@ describe('soak (short form)', () => {
     expect(report.endings.hangup).toBeGreaterThan(0);
     expect(report.endings['caller-hangup']).toBeGreaterThan(0);
     expect(report.interruptedTurns).toBeGreaterThanOrEqual(report.scenarios['barge-in'] ?? 1);
-    expect(report.toolErrors).toBe((report.scenarios['tool-throws'] ?? 0) + (report.scenarios['tool-hangs'] ?? 0));
+    // Tool errors happen only in the calls whose tool fails, at least one in each (each such call also heard the
+    // apology, or it would have failed). A caller whose line the VAD heard as two turns on a loaded machine asks
+    // twice, so more than one per call is allowed.
+    const failing = ['tool-throws', 'tool-hangs'];
+    expect(Object.keys(report.toolErrorsByScenario).filter((scenario) => !failing.includes(scenario))).toEqual([]);
+    for (const scenario of failing) {
+      expect(report.toolErrorsByScenario[scenario] ?? 0).toBeGreaterThanOrEqual(report.scenarios[scenario] ?? 0);
+    }
     expect(report.toolErrors).toBeGreaterThanOrEqual(2);
     expect(report.logs.errors).toBe(0);
 
@@ -128,6 +135,7 @@ describe('soak leak detectors', () => {
       interruptedTurns: 0,
       toolCalls: 0,
       toolErrors: 0,
+      toolErrorsByScenario: {},
       memory: {
         warmup: sample,
         end: { ...sample, heapUsedMB: 21.2, arrayBuffersMB: 3, rssMB: 204 },

@@ -16,7 +16,7 @@ import {
   type LLMToolCall,
 } from '../../frames/index.js';
 import { LLMContext } from '../../llm/context.js';
-import type { CallInfo, ToolOutcome, ToolRegistry } from '../../llm/tools.js';
+import { CALL_ENDED, type CallInfo, type ToolOutcome, type ToolRegistry } from '../../llm/tools.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 import type { LLMStreamEvent, StreamCompletionOptions } from './llm-stream.js';
 import { ServiceError } from './service-error.js';
@@ -79,8 +79,10 @@ export abstract class LLMService extends FrameProcessor {
         await this.respond(LLMContext.from(frame.context));
         return;
       case 'interruption':
-      case 'cancel':
         this.currentRun?.abort();
+        break;
+      case 'cancel':
+        this.currentRun?.abort(CALL_ENDED);
         break;
       case 'bot-started-speaking':
         this.botSpeaking = true;
@@ -95,7 +97,7 @@ export abstract class LLMService extends FrameProcessor {
   }
 
   override async cleanup(): Promise<void> {
-    this.currentRun?.abort();
+    this.currentRun?.abort(CALL_ENDED);
   }
 
   /** Runs the model on the context until it answers without tools (or is interrupted). */
