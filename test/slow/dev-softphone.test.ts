@@ -151,17 +151,19 @@ describe('piopiy-ai dev in headless Chromium', () => {
       const heard = await waitFor('userTranscribed', (s) => s.transcript.some((t) => t.role === 'user'), 30_000);
       expect(heard.stats.micFrames).toBeGreaterThan(100);
       // The tool runs and its REST request to the platform shows up as it happens.
-      await waitFor('transferRequested', (s) => s.events.some((e) => e.kind === 'rest' && e.head.includes('/transfer')), 20_000);
+      // On a busy machine the browser's audio can be starved and the request misheard; the fake microphone's file
+      // then loops (about 20 s) and the caller says it again, as a person would: that second try is allowed.
+      await waitFor('transferRequested', (s) => s.events.some((e) => e.kind === 'rest' && e.head.includes('/transfer')), 45_000);
       const final = await waitFor('callEnded', (s) => s.callState === 'ended', 20_000);
       await page.waitForTimeout(300);
       mkdirSync(artifacts, { recursive: true });
       const screenshot = join(artifacts, 'dev-softphone.png');
       await page.screenshot({ path: screenshot, fullPage: true });
 
-      const user = final.transcript.find((t) => t.role === 'user')!;
+      const userLines = final.transcript.filter((t) => t.role === 'user').map((t) => t.text);
       const greeting = final.transcript.find((t) => t.role === 'assistant')!;
       expect(greeting.text).toBe('Hello! How can I help you today?');
-      expect(user.text).toMatch(/human/i);
+      expect(userLines.some((text) => /human/i.test(text)), JSON.stringify(userLines)).toBe(true);
       expect(final.events.find((e) => e.kind === 'tool')?.head).toMatch(/^transfer_to_human\(/);
       const rest = final.events.find((e) => e.kind === 'rest')!;
       expect(rest).toMatchObject({ head: 'POST /v3/voice/pcmo/transfer', status: 200 });
@@ -188,7 +190,7 @@ describe('piopiy-ai dev in headless Chromium', () => {
       expect(await page.locator('#call').isEnabled()).toBe(true);
 
       process.stderr.write(
-        `dev-softphone: ${JSON.stringify({ timings, heard: user.text, replyLatencyMs: replyLatency, micFrames: final.stats.micFrames, agentFrames: final.stats.agentFrames, screenshot })}\n`,
+        `dev-softphone: ${JSON.stringify({ timings, heard: userLines, replyLatencyMs: replyLatency, micFrames: final.stats.micFrames, agentFrames: final.stats.agentFrames, screenshot })}\n`,
       );
     },
     150_000,
