@@ -370,8 +370,8 @@ describe('ToolRegistry.execute: timeouts', () => {
 });
 
 describe('ToolRegistry.execute: interruptions', () => {
-  it('cancelOnInterruption (default): the call ends at once as cancelled and the handler is aborted', async () => {
-    const interruption = new AbortController();
+  /** Starts a tool whose handler never answers; resolves once the handler runs, with the signal it was given. */
+  async function startHangingTool(interruption: AbortController) {
     let signal: AbortSignal | undefined;
     const registry = registryWith((_args, ctx) => {
       signal = ctx.signal;
@@ -379,31 +379,31 @@ describe('ToolRegistry.execute: interruptions', () => {
     });
     const outcome = run(registry, toolCall('get_weather', { city: 'A' }), { interruption: interruption.signal });
     await vi.waitFor(() => expect(signal).toBeDefined());
-    expect(signal!.aborted).toBe(false);
+    return { outcome, signal: signal! };
+  }
+
+  it('cancelOnInterruption (default): the call ends at once as cancelled and the handler is aborted', async () => {
+    const interruption = new AbortController();
+    const { outcome, signal } = await startHangingTool(interruption);
+    expect(signal.aborted).toBe(false);
     const started = performance.now();
     interruption.abort();
     const result = await outcome;
     expect(performance.now() - started).toBeLessThan(100);
     expect(result.error).toBe('cancelled: the caller interrupted');
     expect(result.content).toBe('{"error":"cancelled: the caller interrupted"}');
-    expect(signal!.aborted).toBe(true);
-    expect((signal!.reason as Error).message).toBe('interrupted by the caller');
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as Error).message).toBe('interrupted by the caller');
   });
 
   it('the call ending (the LLM service aborts its run with CALL_ENDED) cancels the tool as such, not as an interruption', async () => {
     const interruption = new AbortController();
-    let signal: AbortSignal | undefined;
-    const registry = registryWith((_args, ctx) => {
-      signal = ctx.signal;
-      return new Promise(() => undefined);
-    });
-    const outcome = run(registry, toolCall('get_weather', { city: 'A' }), { interruption: interruption.signal });
-    await vi.waitFor(() => expect(signal).toBeDefined());
+    const { outcome, signal } = await startHangingTool(interruption);
     interruption.abort(CALL_ENDED);
     const result = await outcome;
     expect(result.error).toBe(TOOL_CANCELLED_CALL_ENDED);
     expect(result.error).toBe('cancelled: the call ended');
-    expect((signal!.reason as Error).message).toBe('the call ended');
+    expect((signal.reason as Error).message).toBe('the call ended');
   });
 
   it('an interruption that already happened cancels the call without starting the handler', async () => {
