@@ -11,3 +11,4 @@ export * from './transports/index.js';
 export * from './piopiy/index.js';
 export * from './voice-agent/index.js';
 export * from './agent/index.js';
+export { systemClock, type Clock, type ClockTimer } from './runtime/clock.js';

@@ -3,6 +3,7 @@
 // megabytes. Each of these becomes an error result the model reads and can recover from — never a crash,
 // never a silent hang — and the handler only ever sees arguments that passed its schema.
 import type { LLMToolCall, LLMToolDefinition } from '../frames/index.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 import type { FunctionSchema } from './function-schema.js';
 
 /** What a tool handler knows about the call it serves. Populated by the session (Agent); free-form extras allowed. */
@@ -109,8 +110,9 @@ export class ToolRegistry {
    */
   async execute(
     call: LLMToolCall,
-    context: { call: CallInfo | undefined; interruption: AbortSignal; say: (text: string) => void },
+    context: { call: CallInfo | undefined; interruption: AbortSignal; say: (text: string) => void; clock?: Clock },
   ): Promise<ToolOutcome> {
+    const clock = context.clock ?? systemClock;
     const fail = (error: string, args: unknown): ToolOutcome => ({
       toolCallId: call.id,
       name: call.name,
@@ -145,7 +147,7 @@ export class ToolRegistry {
     // setTimeout fires at once for delays over 2^31-1 ms (with a warning), so Infinity would time out every call:
     // no timer at all for Infinity, the longest possible delay for other huge values.
     const timer = Number.isFinite(timeoutMs)
-      ? setTimeout(
+      ? clock.setTimeout(
           () => {
             controller.abort(new Error(`tool ${call.name} timed out`));
             settle(fail(`the tool ${call.name} did not answer within ${timeoutMs / 1000} s`, parsed));
@@ -184,7 +186,7 @@ export class ToolRegistry {
     try {
       return await settled;
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       context.interruption.removeEventListener('abort', onInterrupt);
     }
   }

@@ -31,6 +31,7 @@ import {
   type StartFrame,
 } from '../frames/index.js';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 import { FrameQueue } from './frame-queue.js';
 import type { FrameObserver } from './observer.js';
 
@@ -47,6 +48,8 @@ export interface FrameProcessorOptions {
 export interface ProcessorSetup {
   readonly observers: readonly FrameObserver[];
   readonly logger: Logger;
+  /** The call's time: every timer a processor sets goes through it. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 const NO_OBSERVERS: readonly FrameObserver[] = [];
@@ -61,6 +64,8 @@ export class FrameProcessor {
   readonly name: string;
   protected logger: Logger;
   protected observers: readonly FrameObserver[] = NO_OBSERVERS;
+  /** The pipeline's clock (from `setup`): use it for every timer and time reading, never the globals. */
+  protected clock: Clock = systemClock;
   /** Parameters of the StartFrame this processor received; undefined until then. */
   protected startParams: StartFrame | undefined;
   /** True once a StartFrame has been processed (metrics follow the StartFrame's `enableMetrics`). */
@@ -117,6 +122,7 @@ export class FrameProcessor {
   setup(setup: ProcessorSetup): void {
     this.observers = setup.observers;
     this.logger = setup.logger.child({ processor: this.name });
+    this.clock = setup.clock ?? systemClock;
   }
 
   /** Called once after the pipeline has ended or been cancelled: release sockets, timers, models. */
@@ -180,24 +186,24 @@ export class FrameProcessor {
   // ---- metrics ------------------------------------------------------------------------------------------------
 
   protected startTtfbMetrics(): void {
-    if (this.metricsEnabled) this.ttfbStartedAt = performance.now();
+    if (this.metricsEnabled) this.ttfbStartedAt = this.clock.now();
   }
 
   /** Emits the time since `startTtfbMetrics()` once; later calls until the next start do nothing. */
   protected stopTtfbMetrics(): void {
     if (this.ttfbStartedAt < 0) return;
-    const valueMs = performance.now() - this.ttfbStartedAt;
+    const valueMs = this.clock.now() - this.ttfbStartedAt;
     this.ttfbStartedAt = -1;
     this.pushMetrics({ kind: 'ttfb', processor: this.name, valueMs });
   }
 
   protected startProcessingMetrics(): void {
-    if (this.metricsEnabled) this.processingStartedAt = performance.now();
+    if (this.metricsEnabled) this.processingStartedAt = this.clock.now();
   }
 
   protected stopProcessingMetrics(): void {
     if (this.processingStartedAt < 0) return;
-    const valueMs = performance.now() - this.processingStartedAt;
+    const valueMs = this.clock.now() - this.processingStartedAt;
     this.processingStartedAt = -1;
     this.pushMetrics({ kind: 'processing', processor: this.name, valueMs });
   }
@@ -286,7 +292,7 @@ export class FrameProcessor {
   }
 
   private notifyProcess(frame: Frame, direction: FrameDirection): void {
-    const event = { processor: this, frame, direction, timestamp: performance.now() };
+    const event = { processor: this, frame, direction, timestamp: this.clock.now() };
     for (const observer of this.observers) {
       try {
         observer.onProcessFrame?.(event);
@@ -299,7 +305,7 @@ export class FrameProcessor {
   private notifyPush(target: FrameProcessor, frame: Frame, direction: FrameDirection): void {
     const destination = target.entryPoint(direction);
     if (destination === undefined) return;
-    const event = { source: this, destination, frame, direction, timestamp: performance.now() };
+    const event = { source: this, destination, frame, direction, timestamp: this.clock.now() };
     for (const observer of this.observers) {
       try {
         observer.onPushFrame?.(event);

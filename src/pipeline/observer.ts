@@ -7,7 +7,7 @@ export interface FrameProcessEvent {
   readonly processor: FrameProcessor;
   readonly frame: Frame;
   readonly direction: FrameDirection;
-  /** `performance.now()` when processing began. */
+  /** The pipeline clock's `now()` when processing began. */
   readonly timestamp: number;
 }
 

@@ -11,6 +11,7 @@ import {
   type StartFrame,
 } from '../frames/index.js';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
+import { systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
 import { FrameProcessor } from './frame-processor.js';
 import type { FrameObserver } from './observer.js';
 
@@ -27,6 +28,8 @@ export interface PipelineTaskOptions {
   enableMetrics?: boolean;
   /** How long a cancel may take to pass through the pipeline before `run()` gives up waiting. Default 2000. */
   cancelTimeoutMs?: number;
+  /** The call's time, given to every processor. Default: the system clock; tests give a VirtualClock. */
+  clock?: Clock;
   /** Called for every error frame that reaches the task (after logging). */
   onError?: (frame: ErrorFrame) => void;
 }
@@ -84,12 +87,14 @@ export class PipelineTask {
   private readonly queuedBeforeRun: Frame[] = [];
   private finish!: () => void;
   private readonly finished: Promise<void>;
-  private cancelTimer: NodeJS.Timeout | undefined;
+  private cancelTimer: ClockTimer | undefined;
+  private readonly clock: Clock;
   private endReason: string | undefined;
 
   constructor(pipeline: FrameProcessor, options: PipelineTaskOptions = {}) {
     this.name = options.name ?? `task#${++lastTaskId}`;
     this.options = options;
+    this.clock = options.clock ?? systemClock;
     this.pipeline = pipeline;
     this.logger = (options.logger ?? getDefaultLogger()).child({ task: this.name });
     this.source = new TaskSource(`${this.name}:source`, (frame) => this.handleUpstream(frame));
@@ -134,7 +139,7 @@ export class PipelineTask {
   async run(): Promise<void> {
     if (this.currentState !== 'idle') throw new Error(`${this.name}: run() may be called only once`);
     this.currentState = 'running';
-    const setup = { observers: this.options.observers ?? [], logger: this.logger };
+    const setup = { observers: this.options.observers ?? [], logger: this.logger, clock: this.clock };
     this.source.setup(setup);
     this.pipeline.setup(setup);
     this.sink.setup(setup);
@@ -180,7 +185,7 @@ export class PipelineTask {
     this.currentState = 'cancelling';
     this.endReason ??= reason;
     const timeoutMs = this.options.cancelTimeoutMs ?? 2000;
-    this.cancelTimer = setTimeout(() => {
+    this.cancelTimer = this.clock.setTimeout(() => {
       this.logger.warn({ timeoutMs }, 'cancel did not pass through the pipeline in time; stopping anyway');
       this.handleFinished(undefined);
     }, timeoutMs);
@@ -197,7 +202,7 @@ export class PipelineTask {
     if (this.currentState === 'done') return;
     if (frame !== undefined && (frame.type === 'end' || frame.type === 'cancel')) this.endReason ??= frame.reason;
     this.currentState = 'done';
-    if (this.cancelTimer !== undefined) clearTimeout(this.cancelTimer);
+    this.clock.clearTimeout(this.cancelTimer);
     this.finish();
   }
 

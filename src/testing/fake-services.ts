@@ -2,6 +2,7 @@
 // They are real services as far as the pipeline can tell: they extend the same bases as the vendors' clients.
 import { TTSService, type SynthesizeOptions, type TTSChunk } from '../services/base/tts-service.js';
 import { STTService } from '../services/base/stt-service.js';
+import { sleep } from '../runtime/clock.js';
 
 export interface ScriptedSTTOptions {
   /** The text of each user turn in order (a function: of the turn's index); '' means the turn has no words. */
@@ -63,7 +64,7 @@ export class ScriptedSTTService extends STTService {
   protected override async onUserStoppedSpeaking(): Promise<void> {
     this.inTurn = false;
     const text = this.textOf(this.turn);
-    if (this.finalDelayMs > 0) await new Promise((r) => setTimeout(r, this.finalDelayMs));
+    if (this.finalDelayMs > 0) await sleep(this.clock, this.finalDelayMs);
     this.pushTranscription(text, true);
   }
 }
@@ -119,7 +120,7 @@ export class FakeTTSService extends TTSService {
 
   async *synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<TTSChunk> {
     this.spoken.push(text);
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    if (this.latencyMs > 0) await sleep(this.clock, this.latencyMs, options.signal);
     if (options.signal.aborted) return;
     // Like a vendor, word offsets count from the start of the utterance (all sentences of one context).
     if (this.utterance.contextId !== options.contextId) this.utterance = { contextId: options.contextId, offsetMs: 0 };

@@ -11,3 +11,6 @@ export * from './fakes/gemini.js';
 export * from './fakes/deepgram.js';
 export * from './fakes/cartesia.js';
 export * from './fakes/elevenlabs.js';
+export * from './virtual-clock.js';
+export * from './energy-vad.js';
+export * from './conversation-simulation.js';

@@ -20,6 +20,7 @@
 import { makeFrame, type Frame, type FrameDirection } from '../frames/index.js';
 import type { LLMContext } from '../llm/context.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../pipeline/index.js';
+import type { ClockTimer } from '../runtime/clock.js';
 import { MinWordsInterruptionStrategy, type InterruptionStrategy } from './interruption-strategies.js';
 
 export interface UserTurnAggregatorOptions extends Pick<FrameProcessorOptions, 'name'> {
@@ -57,12 +58,12 @@ export class UserTurnAggregator extends FrameProcessor {
   private spokeOverBot = false;
   /** This turn has interrupted the bot. */
   private interrupted = false;
-  private waitingForFinal: NodeJS.Timeout | undefined;
+  private waitingForFinal: ClockTimer | undefined;
   /** The VAD stop (its frame id) whose `transcription-complete` the ended turn waits for. */
   private awaitedStop: number | undefined;
   /** The latest VAD stop the STT has said is transcribed. */
   private completedThrough = 0;
-  private falseInterruptionTimer: NodeJS.Timeout | undefined;
+  private falseInterruptionTimer: ClockTimer | undefined;
   private heardSinceInterruption = false;
 
   constructor(options: UserTurnAggregatorOptions) {
@@ -121,7 +122,7 @@ export class UserTurnAggregator extends FrameProcessor {
   private onTurnStart(): void {
     if (this.awaitedStop !== undefined) {
       // The caller goes on before the STT has finished the words before the pause: the same turn continues.
-      clearTimeout(this.waitingForFinal);
+      this.clock.clearTimeout(this.waitingForFinal);
       this.waitingForFinal = undefined;
       this.awaitedStop = undefined;
       this.userSpeaking = true;
@@ -143,8 +144,8 @@ export class UserTurnAggregator extends FrameProcessor {
         this.commit();
         return;
       }
-      clearTimeout(this.waitingForFinal);
-      this.waitingForFinal = setTimeout(() => this.commit(true), this.finalTranscriptTimeoutMs);
+      this.clock.clearTimeout(this.waitingForFinal);
+      this.waitingForFinal = this.clock.setTimeout(() => this.commit(true), this.finalTranscriptTimeoutMs);
       return;
     }
     if (this.finals.length > 0 && this.interim === '') {
@@ -152,8 +153,8 @@ export class UserTurnAggregator extends FrameProcessor {
       return;
     }
     // The final transcript is still on its way (or never comes): wait a little for it.
-    clearTimeout(this.waitingForFinal);
-    this.waitingForFinal = setTimeout(() => this.commit(true), this.finalTranscriptTimeoutMs);
+    this.clock.clearTimeout(this.waitingForFinal);
+    this.waitingForFinal = this.clock.setTimeout(() => this.commit(true), this.finalTranscriptTimeoutMs);
   }
 
   private onTranscription(text: string, final: boolean): void {
@@ -200,8 +201,8 @@ export class UserTurnAggregator extends FrameProcessor {
     // in this turn count (a strategy on words interrupts on a transcript, possibly the turn's only final one);
     // resetting the flag here made the bot resume its old sentence after a real barge-in.
     this.heardSinceInterruption = this.turnText(true) !== '';
-    clearTimeout(this.falseInterruptionTimer);
-    this.falseInterruptionTimer = setTimeout(() => {
+    this.clock.clearTimeout(this.falseInterruptionTimer);
+    this.falseInterruptionTimer = this.clock.setTimeout(() => {
       this.falseInterruptionTimer = undefined;
       if (this.heardSinceInterruption || this.userSpeaking) return;
       const unheard = this.unheardText?.();
@@ -218,7 +219,7 @@ export class UserTurnAggregator extends FrameProcessor {
   }
 
   private commit(useInterim = false): void {
-    clearTimeout(this.waitingForFinal);
+    this.clock.clearTimeout(this.waitingForFinal);
     this.waitingForFinal = undefined;
     this.awaitedStop = undefined;
     const text = this.turnText(useInterim);
@@ -241,8 +242,8 @@ export class UserTurnAggregator extends FrameProcessor {
   }
 
   private clearTimers(): void {
-    clearTimeout(this.waitingForFinal);
-    clearTimeout(this.falseInterruptionTimer);
+    this.clock.clearTimeout(this.waitingForFinal);
+    this.clock.clearTimeout(this.falseInterruptionTimer);
     this.waitingForFinal = undefined;
     this.awaitedStop = undefined;
     this.falseInterruptionTimer = undefined;

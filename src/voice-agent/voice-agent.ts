@@ -14,6 +14,7 @@ import type { FunctionSchema } from '../llm/function-schema.js';
 import { ToolRegistry, type CallInfo, type ToolHandler, type ToolOptions } from '../llm/tools.js';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import { FrameProcessor, Pipeline, PipelineTask, type FrameObserver } from '../pipeline/index.js';
+import { systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
 import type { LLMService } from '../services/base/llm-service.js';
 import type { STTService } from '../services/base/stt-service.js';
 import type { TTSService } from '../services/base/tts-service.js';
@@ -66,6 +67,12 @@ export interface ActionOptions {
   /** Rate of audio sent to the caller. Default 8000. */
   audioOutSampleRate?: number;
   observers?: readonly FrameObserver[];
+  /**
+   * The call's time: every timer of the conversation (output pacing, turn, idle, filler, false-interruption,
+   * LLM stall and retry, tool timeouts) runs on it. Default: the system clock. Tests give a `VirtualClock`
+   * (`piopiy-ai/testing`) to run a whole call in simulated time.
+   */
+  clock?: Clock;
 }
 
 export interface VoiceAgentEvents {
@@ -115,7 +122,8 @@ export class VoiceAgent {
   private settings: ActionOptions | undefined;
   private task: PipelineTask | undefined;
   private started = false;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private idleTimer: ClockTimer | undefined;
+  private clock: Clock = systemClock;
   private repromptsSaid = 0;
   private userSpeaking = false;
   private botSpeaking = false;
@@ -137,14 +145,14 @@ export class VoiceAgent {
     const publish = (message: VoiceAgentDiagnostic): void => {
       if (diagnostics.hasSubscribers) diagnostics.publish(message);
     };
-    this.events.on('user-turn', (text) => publish({ callId, event: 'user-turn', text, at: performance.now() }));
+    this.events.on('user-turn', (text) => publish({ callId, event: 'user-turn', text, at: this.clock.now() }));
     this.events.on('assistant-turn', (text, interrupted) =>
-      publish({ callId, event: 'assistant-turn', text, interrupted, at: performance.now() }),
+      publish({ callId, event: 'assistant-turn', text, interrupted, at: this.clock.now() }),
     );
-    this.events.on('tool-call', (call) => publish({ callId, event: 'tool-call', ...call, at: performance.now() }));
-    this.events.on('metrics', (data) => publish({ callId, event: 'metrics', data, at: performance.now() }));
+    this.events.on('tool-call', (call) => publish({ callId, event: 'tool-call', ...call, at: this.clock.now() }));
+    this.events.on('metrics', (data) => publish({ callId, event: 'metrics', data, at: this.clock.now() }));
     this.events.on('error', (frame) =>
-      publish({ callId, event: 'error', message: frame.error.message, fatal: frame.fatal, at: performance.now() }),
+      publish({ callId, event: 'error', message: frame.error.message, fatal: frame.fatal, at: this.clock.now() }),
     );
   }
 
@@ -176,6 +184,7 @@ export class VoiceAgent {
       throw new Error('VoiceAgent.start(): no transport: run it inside an Agent session, or pass `transport` to action()');
     }
     this.started = true;
+    this.clock = settings.clock ?? systemClock;
     const audioInSampleRate = settings.audioInSampleRate ?? 16000;
     const { llm } = settings;
     llm.setTools({
@@ -217,6 +226,7 @@ export class VoiceAgent {
       allowInterruptions: settings.allowInterruptions ?? true,
       enableMetrics: settings.enableMetrics ?? true,
       observers: settings.observers,
+      clock: this.clock,
       logger: this.logger,
       onError: (frame) => this.events.emit('error', frame),
     });
@@ -242,7 +252,7 @@ export class VoiceAgent {
     try {
       await running;
     } finally {
-      clearTimeout(this.idleTimer);
+      this.clock.clearTimeout(this.idleTimer);
       transport.events.off('caller-joined', onJoined);
       transport.events.off('caller-left', onLeft);
       signal?.removeEventListener('abort', onAbort);
@@ -306,11 +316,11 @@ export class VoiceAgent {
 
   /** (Re)starts the idle countdown; it only runs while neither side is speaking. */
   private armIdleTimer(): void {
-    clearTimeout(this.idleTimer);
+    this.clock.clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     const seconds = this.options.idleTimeoutSecs ?? 60;
     if (this.userSpeaking || this.botSpeaking || !(seconds > 0) || this.task === undefined) return;
-    this.idleTimer = setTimeout(() => this.onIdle(), seconds * 1000);
+    this.idleTimer = this.clock.setTimeout(() => this.onIdle(), seconds * 1000);
   }
 
   private onIdle(): void {

@@ -15,7 +15,7 @@ import { startPiopiySimulator, type SimulatedCall } from '../../src/testing/simu
 import type { CallSession } from '../../src/transports/index.js';
 import { VoiceAgent } from '../../src/voice-agent/index.js';
 import { recordingLogger, type LogRecord } from '../pipeline/helpers.js';
-import { EnergyVAD, speechTone } from '../support/energy-vad.js';
+import { EnergyVAD, speechTone } from '../../src/testing/energy-vad.js';
 import { destroyMediaSocket, sendRawMedia } from '../support/media-faults.js';
 import { sleep } from '../support/wait.js';
 

@@ -32,7 +32,7 @@ import { FakeTTSService, ScriptedSTTService } from '../../src/testing/fake-servi
 import { startPiopiySimulator } from '../../src/testing/simulator/index.js';
 import { PiopiyStreamServer } from '../../src/transports/websocket/index.js';
 import { VoiceAgent } from '../../src/voice-agent/index.js';
-import { EnergyVAD, speechTone } from '../support/energy-vad.js';
+import { EnergyVAD, speechTone } from '../../src/testing/energy-vad.js';
 import { sleep, waitUntil } from '../support/wait.js';
 
 const SECRETS = {

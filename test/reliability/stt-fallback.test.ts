@@ -13,7 +13,7 @@ import { FakeTTSService } from '../../src/testing/fake-services.js';
 import { startFakeDeepgram, type FakeDeepgram, type FakeDeepgramRequest, type FakeDeepgramSpeechSegment } from '../../src/testing/fakes/deepgram.js';
 import { MemoryTransport } from '../../src/transports/index.js';
 import { VoiceAgent } from '../../src/voice-agent/index.js';
-import { EnergyVAD, speechTone } from '../support/energy-vad.js';
+import { EnergyVAD, speechTone } from '../../src/testing/energy-vad.js';
 import { sleep, waitUntil } from '../support/wait.js';
 
 const KEY = 'dg-test-SECRET-0123456789';

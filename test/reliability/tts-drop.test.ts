@@ -14,7 +14,7 @@ import { FakeTTSService, ScriptedSTTService } from '../../src/testing/fake-servi
 import { startFakeCartesia, type FakeCartesia } from '../../src/testing/fakes/cartesia.js';
 import { MemoryTransport } from '../../src/transports/index.js';
 import { VoiceAgent } from '../../src/voice-agent/index.js';
-import { EnergyVAD, speechTone } from '../support/energy-vad.js';
+import { EnergyVAD, speechTone } from '../../src/testing/energy-vad.js';
 import { waitUntil } from '../support/wait.js';
 
 const KEY = 'sk_car_test_SECRET_0123456789';

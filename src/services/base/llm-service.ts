@@ -18,6 +18,7 @@ import {
 import { LLMContext } from '../../llm/context.js';
 import { CALL_ENDED, type CallInfo, type ToolOutcome, type ToolRegistry } from '../../llm/tools.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
+import { sleep, type ClockTimer } from '../../runtime/clock.js';
 import type { LLMStreamEvent, StreamCompletionOptions } from './llm-stream.js';
 import { ServiceError } from './service-error.js';
 
@@ -167,7 +168,7 @@ export abstract class LLMService extends FrameProcessor {
           const retryAfterMs = error instanceof ServiceError && error.retryAfterSecs !== undefined ? error.retryAfterSecs * 1000 : 0;
           const delayMs = Math.min(5000, Math.max(retryAfterMs, RETRY_DELAYS_MS[attempt - 1] ?? 2000));
           this.logger.warn({ err: error, attempt, delayMs }, 'LLM request failed; retrying');
-          if (!(await sleep(delayMs, signal))) return [];
+          if (!(await sleep(this.clock, delayMs, signal))) return [];
         }
       }
     } finally {
@@ -193,12 +194,12 @@ export abstract class LLMService extends FrameProcessor {
     try {
       while (true) {
         if (signal.aborted) return;
-        let timer: NodeJS.Timeout | undefined;
+        let timer: ClockTimer | undefined;
         const timeout = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), this.responseTimeoutMs);
+          timer = this.clock.setTimeout(() => resolve('timeout'), this.responseTimeoutMs);
         });
         const next = iterator.next();
-        const result = await Promise.race([next, timeout, aborted]).finally(() => clearTimeout(timer));
+        const result = await Promise.race([next, timeout, aborted]).finally(() => this.clock.clearTimeout(timer));
         if (result === 'aborted' || signal.aborted) {
           next.catch(() => undefined); // the aborted request's rejection is expected; do not leave it unhandled
           return;
@@ -229,7 +230,7 @@ export abstract class LLMService extends FrameProcessor {
     const fillerTimer =
       filler === false
         ? undefined
-        : setTimeout(() => {
+        : this.clock.setTimeout(() => {
             if (!this.botSpeaking && !signal.aborted) this.speak(filler);
           }, settings?.fillerAfterMs ?? 1500);
     try {
@@ -251,6 +252,7 @@ export abstract class LLMService extends FrameProcessor {
             call: settings.call,
             interruption: signal,
             say: (text) => this.speak(text),
+            clock: this.clock,
           });
         }),
       );
@@ -276,30 +278,11 @@ export abstract class LLMService extends FrameProcessor {
       }
       return outcomes;
     } finally {
-      clearTimeout(fillerTimer);
+      this.clock.clearTimeout(fillerTimer);
     }
   }
 
   private speak(text: string): void {
     void this.pushFrame(makeFrame('speak', { text }));
   }
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve(false);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

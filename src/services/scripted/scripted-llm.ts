@@ -4,6 +4,7 @@
 // response, as real models make them); after the tools' results it answers from a template. It streams its output word by word through the same LLMService machinery as a real vendor, so
 // everything downstream (sentence splitting, TTS, tools, interruptions) is exercised for real.
 import type { LLMContextSnapshot, LLMMessage, LLMToolCall } from '../../frames/index.js';
+import { sleep } from '../../runtime/clock.js';
 import { LLMService, type LLMServiceOptions } from '../base/llm-service.js';
 import type { LLMStreamEvent, StreamCompletionOptions } from '../base/llm-stream.js';
 
@@ -104,7 +105,7 @@ export class ScriptedLLMService extends LLMService {
     for (const piece of (reply ?? '').match(/\S+\s*/g) ?? []) {
       if (options.signal.aborted) return;
       if (this.wordDelayMs > 0) {
-        await delay(this.wordDelayMs, options.signal);
+        await sleep(this.clock, this.wordDelayMs, options.signal);
         // Aborted during the pause: the word must not follow (the caller interrupted; it would be spoken).
         if (options.signal.aborted) return;
       }
@@ -200,25 +201,5 @@ export function fillTemplate(template: string, result: unknown): string {
     if (value === undefined) return '';
     // JSON.stringify gives undefined for a function: the replacer would then write "undefined".
     return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
-  });
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    // The listener is removed when the pause ends: left behind, one per word piled up on the signal (Node warns
-    // of a leak past ten).
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -22,6 +22,7 @@ import {
   type TTSTextFrame,
 } from '../../frames/index.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
+import type { ClockTimer } from '../../runtime/clock.js';
 
 export interface OutputTransportOptions extends Pick<FrameProcessorOptions, 'name'> {
   /** Size of the chunks written to the sink. Default 20 ms. */
@@ -44,8 +45,8 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   private head = 0;
   private chunker: AudioChunker | undefined;
   private resamplers = new Map<number, StreamingResampler>();
-  private clock: NodeJS.Timeout | undefined;
-  private pendingStart: NodeJS.Immediate | undefined;
+  private tickTimer: ClockTimer | undefined;
+  private pendingStart: ClockTimer | undefined;
   private nextTickAt = 0;
   private idleSince = -1;
   private speaking = false;
@@ -115,11 +116,11 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     this.entries.push(frame);
     // A frame alone does not start playback at once: the audio it precedes (a tts-text's words) is pushed by
     // the TTS right after it, and playing the frame first would report words as heard before their audio.
-    if (this.clock === undefined && this.pendingStart === undefined) {
-      this.pendingStart = setImmediate(() => {
+    if (this.tickTimer === undefined && this.pendingStart === undefined) {
+      this.pendingStart = this.clock.setTimeout(() => {
         this.pendingStart = undefined;
         this.startClock();
-      });
+      }, 0);
     }
   }
 
@@ -153,20 +154,20 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   }
 
   private startClock(): void {
-    if (this.clock !== undefined || this.closed || this.head === this.entries.length) return;
-    this.nextTickAt = performance.now();
+    if (this.tickTimer !== undefined || this.closed || this.head === this.entries.length) return;
+    this.nextTickAt = this.clock.now();
     this.tick();
   }
 
   private tick(): void {
-    this.clock = undefined;
+    this.tickTimer = undefined;
     this.playNext();
     if (this.closed) return;
     const hasMore = this.head < this.entries.length;
     if (!hasMore && !this.speaking) return; // idle: no timer while nothing plays
     this.nextTickAt += this.chunkMs;
-    const delay = Math.max(0, this.nextTickAt - performance.now());
-    this.clock = setTimeout(() => this.tick(), delay);
+    const delay = Math.max(0, this.nextTickAt - this.clock.now());
+    this.tickTimer = this.clock.setTimeout(() => this.tick(), delay);
   }
 
   /** Releases queued frames up to the next audio chunk and writes that chunk. */
@@ -192,7 +193,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     // Nothing left to play: the current text has been heard once playback has really stopped (a gap between
     // two sentences of a slow TTS does not count), or at once when no audio is playing at all.
     this.compact();
-    const now = performance.now();
+    const now = this.clock.now();
     if (this.idleSince < 0) this.idleSince = now;
     if (!this.speaking) {
       this.releaseCurrentText();
@@ -266,18 +267,16 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     this.currentText = undefined;
     this.chunker?.reset();
     for (const resampler of this.resamplers.values()) resampler.reset();
-    if (this.clock !== undefined) {
-      clearTimeout(this.clock);
-      this.clock = undefined;
-    }
+    this.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
   }
 
   private stop(): void {
     this.closed = true;
-    if (this.pendingStart !== undefined) clearImmediate(this.pendingStart);
+    this.clock.clearTimeout(this.pendingStart);
     this.pendingStart = undefined;
-    if (this.clock !== undefined) clearTimeout(this.clock);
-    this.clock = undefined;
+    this.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
   }
 
   private setSpeaking(speaking: boolean): void {

@@ -3,6 +3,7 @@
 // time continuously — speech when it has some to say, digital silence otherwise (VAD needs the silence after
 // speech to notice the end of a turn) — and receives the agent's audio as the output transport plays it.
 import { concatInt16 } from '../../audio/index.js';
+import { systemClock, type Clock, type ClockTimer } from '../../runtime/clock.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
 import { TransportEventEmitter, type CallTransport } from '../base/transport.js';
@@ -17,6 +18,11 @@ export interface MemoryTransportOptions extends Pick<OutputTransportOptions, 'ch
    * long runs and benchmarks, where that history would grow by ~3 MB per call-minute.
    */
   keepHistory?: boolean;
+  /**
+   * The clock the caller's line sends frames on and stamps what it sends and receives with. Give the same clock
+   * as the VoiceAgent's (`action({ clock })`) to run the call in simulated time. Default: the system clock.
+   */
+  clock?: Clock;
   name?: string;
 }
 
@@ -31,7 +37,7 @@ export interface CallerConnectOptions {
 export interface ReceivedChunk {
   readonly audio: Int16Array;
   readonly sampleRate: number;
-  /** `performance.now()` when the output transport wrote it. */
+  /** The transport clock's `now()` when the output transport wrote it. */
   readonly at: number;
 }
 
@@ -56,7 +62,7 @@ export class MemoryCaller {
   readonly sent: { audio: Int16Array; at: number }[] = [];
   private readonly frameSamples: number;
   private pending: { audio: Int16Array; offset: number; done: () => void }[] = [];
-  private pump: NodeJS.Timeout | undefined;
+  private pump: ClockTimer | undefined;
   private nextFrameAt = 0;
   private audioListeners: ((chunk: ReceivedChunk) => void)[] = [];
   private connected = false;
@@ -68,6 +74,7 @@ export class MemoryCaller {
     readonly sampleRate: number,
     frameMs: number,
     private readonly keepHistory = true,
+    private readonly clock: Clock = systemClock,
   ) {
     this.frameSamples = Math.round((sampleRate * frameMs) / 1000);
     this.silenceFrame = new Int16Array(this.frameSamples);
@@ -86,7 +93,7 @@ export class MemoryCaller {
     this.connected = true;
     this.autoSend = options.autoSend ?? true;
     if (this.autoSend) {
-      this.nextFrameAt = performance.now();
+      this.nextFrameAt = this.clock.now();
       this.sendFrame();
     }
     this.transport.callerJoined();
@@ -107,7 +114,7 @@ export class MemoryCaller {
   send(audio: Int16Array): boolean {
     if (!this.connected) return false;
     if (this.autoSend) throw new Error('MemoryCaller.send: the line sends by itself; connect({ autoSend: false }) first');
-    if (this.keepHistory) this.sent.push({ audio, at: performance.now() });
+    if (this.keepHistory) this.sent.push({ audio, at: this.clock.now() });
     return this.transport.input.pushAudio(audio, this.sampleRate);
   }
 
@@ -153,7 +160,7 @@ export class MemoryCaller {
   /** @internal Called by the output transport's sink. */
   deliver(audio: Int16Array, sampleRate: number): void {
     if (!this.keepHistory && this.audioListeners.length === 0) return;
-    const chunk = { audio, sampleRate, at: performance.now() };
+    const chunk = { audio, sampleRate, at: this.clock.now() };
     if (this.keepHistory) this.received.push(chunk);
     for (const listener of this.audioListeners) listener(chunk);
   }
@@ -161,7 +168,7 @@ export class MemoryCaller {
   /** @internal */
   stopLine(): void {
     this.connected = false;
-    if (this.pump !== undefined) clearTimeout(this.pump);
+    this.clock.clearTimeout(this.pump);
     this.pump = undefined;
     for (const item of this.pending) item.done();
     this.pending = [];
@@ -171,10 +178,10 @@ export class MemoryCaller {
     this.pump = undefined;
     if (!this.connected) return;
     const frame = this.nextSpeechFrame() ?? this.silenceFrame;
-    if (this.keepHistory) this.sent.push({ audio: frame, at: performance.now() });
+    if (this.keepHistory) this.sent.push({ audio: frame, at: this.clock.now() });
     this.transport.input.pushAudio(frame, this.sampleRate);
     this.nextFrameAt += (this.frameSamples * 1000) / this.sampleRate;
-    this.pump = setTimeout(() => this.sendFrame(), Math.max(0, this.nextFrameAt - performance.now()));
+    this.pump = this.clock.setTimeout(() => this.sendFrame(), Math.max(0, this.nextFrameAt - this.clock.now()));
   }
 
   private nextSpeechFrame(): Int16Array | undefined {
@@ -211,6 +218,7 @@ export class MemoryTransport implements CallTransport {
       options.callerSampleRate ?? 16000,
       options.callerFrameMs ?? 20,
       options.keepHistory ?? true,
+      options.clock,
     );
   }
 

@@ -1,8 +1,9 @@
-// A loudness-threshold voice detector for tests that run many calls at once: Silero on ONNX for twenty calls
-// would make the test about CPU, not about the behaviour under test. It follows the same states as the real
-// analysers (quiet → speaking after `startMs` of loud audio, back to quiet after `stopMs` of quiet audio).
-import type { VADState } from '../../src/audio/vad/index.js';
-import type { VoiceActivityDetector } from '../../src/turns/index.js';
+// EnergyVAD: a loudness-threshold voice detector for tests. It is cheap (Silero for twenty calls would make a test
+// about CPU), exact (a tone is speech, digital silence is not) and runs in the caller's thread, so a VirtualClock can
+// drive it. It follows the real analysers' states: quiet → speaking after `startMs` of loud audio, back to quiet
+// after `stopMs` of quiet audio.
+import type { VADState } from '../audio/vad/index.js';
+import type { VoiceActivityDetector } from '../turns/index.js';
 
 export interface EnergyVADOptions {
   sampleRate?: number;
