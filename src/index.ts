@@ -9,6 +9,7 @@ export * from './turns/index.js';
 export * from './services/base/index.js';
 export * from './transports/index.js';
 export * from './piopiy/index.js';
+export * from './conversation/index.js';
 export * from './voice-agent/index.js';
 export * from './agent/index.js';
 export { systemClock, type Clock, type ClockTimer } from './runtime/clock.js';

@@ -1,6 +1,6 @@
 // LLMContext: the conversation of one call (system instructions, user and assistant turns, tool calls and
-// results) and the tools the model may call. One instance per call, owned by that call's VoiceAgent; the user
-// aggregator, the LLM service and the assistant aggregator of the same call write to it.
+// results) and the tools the model may call. In a VoiceAgent it is written only by the call's Conversation
+// (`src/conversation/`), in the order the caller heard things; models read immutable snapshots of it.
 import type {
   LLMContextSnapshot,
   LLMMessage,
@@ -17,12 +17,9 @@ export class LLMContext implements LLMContextSnapshot {
     this.toolList = [...tools];
   }
 
-  /**
-   * A context holding the same messages and tools as any snapshot. A plain snapshot is copied; an LLMContext is
-   * returned as it is, not copied: the call's aggregators and LLM service write to the one conversation.
-   */
+  /** A new context holding a copy of any snapshot's messages and tools. */
   static from(snapshot: LLMContextSnapshot): LLMContext {
-    return snapshot instanceof LLMContext ? snapshot : new LLMContext(snapshot.messages, snapshot.tools);
+    return new LLMContext(snapshot.messages, snapshot.tools);
   }
 
   get messages(): readonly LLMMessage[] {
@@ -39,6 +36,18 @@ export class LLMContext implements LLMContextSnapshot {
 
   addMessage(message: LLMMessage): void {
     this.messageList.push(message);
+  }
+
+  /** Replaces the message at `index` (messages are immutable values: a change is a new message). */
+  replaceMessage(index: number, message: LLMMessage): void {
+    if (!(index >= 0 && index < this.messageList.length)) throw new RangeError(`LLMContext: no message at ${index}`);
+    this.messageList[index] = message;
+  }
+
+  /** Inserts messages before the one at `index` (at the end when `index` is the length). */
+  insertMessages(index: number, messages: readonly LLMMessage[]): void {
+    if (!(index >= 0 && index <= this.messageList.length)) throw new RangeError(`LLMContext: cannot insert at ${index}`);
+    this.messageList.splice(index, 0, ...messages);
   }
 
   addUserMessage(content: string): void {

@@ -1,4 +1,3 @@
-export * from './assistant-aggregator.js';
 export * from './context.js';
 export * from './function-schema.js';
 export * from './json-schema.js';

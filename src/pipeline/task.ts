@@ -193,6 +193,14 @@ export class PipelineTask {
     void this.source.queueFrame(makeFrame('cancel', { reason }), 'downstream');
   }
 
+  /**
+   * Interrupts the bot now: one `interruption` frame through the whole pipeline, from the top. Every processor
+   * handles it on arrival (queued bot output is dropped, what is in flight is cancelled).
+   */
+  interrupt(): void {
+    if (this.currentState === 'running' || this.currentState === 'ending') void this.source.inject(makeFrame('interruption'));
+  }
+
   /** Cancelled or done: the state can change across awaits, so it is read through a method. */
   private stopping(): boolean {
     return this.currentState === 'done' || this.currentState === 'cancelling';
@@ -218,9 +226,7 @@ export class PipelineTask {
         this.cancel(frame.reason);
         return;
       case 'interruption-task':
-        if (this.currentState === 'running' || this.currentState === 'ending') {
-          void this.source.inject(makeFrame('interruption'));
-        }
+        this.interrupt();
         return;
       default:
         // Upstream frames that no processor consumed (e.g. bot-speaking notices) end here.

@@ -8,7 +8,9 @@ import { EventEmitter } from 'node:events';
 import { SileroVADAnalyzer, type SileroSampleRate, type VADParams } from '../audio/vad/index.js';
 import { makeFrame, type ErrorFrame, type Frame, type FrameDirection, type MetricsData } from '../frames/index.js';
 import { currentSession } from '../transports/base/call-session.js';
-import { AssistantAggregator } from '../llm/assistant-aggregator.js';
+import { AssistantAggregator } from '../conversation/assistant-aggregator.js';
+import { Conversation } from '../conversation/conversation.js';
+import { UserTurnAggregator } from '../conversation/user-turn-aggregator.js';
 import { LLMContext } from '../llm/context.js';
 import type { FunctionSchema } from '../llm/function-schema.js';
 import { ToolRegistry, type CallInfo, type ToolHandler, type ToolOptions } from '../llm/tools.js';
@@ -20,7 +22,6 @@ import type { STTService } from '../services/base/stt-service.js';
 import type { TTSService } from '../services/base/tts-service.js';
 import type { CallTransport } from '../transports/base/transport.js';
 import type { InterruptionStrategy } from '../turns/interruption-strategies.js';
-import { UserTurnAggregator } from '../turns/user-turn-aggregator.js';
 import { VADProcessor, type VoiceActivityDetector } from '../turns/vad-processor.js';
 
 export interface VoiceAgentOptions {
@@ -101,14 +102,14 @@ export type VoiceAgentDiagnostic =
 const DEFAULT_REPROMPT = 'Are you still there?';
 const DEFAULT_GOODBYE = "I haven't heard from you, so I'll end the call now. Goodbye!";
 
-/** Watches the end of the pipeline: activity for the idle timer, and metrics for listeners. */
-class SessionMonitor extends FrameProcessor {
-  constructor(private readonly onFrame: (frame: Frame) => void) {
-    super({ name: 'session-monitor' });
+/** Watches the end of the pipeline for metrics, for listeners. */
+class MetricsTap extends FrameProcessor {
+  constructor(private readonly onMetrics: (data: MetricsData) => void) {
+    super({ name: 'metrics-tap' });
   }
 
   protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
-    if (direction === 'downstream') this.onFrame(frame);
+    if (direction === 'downstream' && frame.type === 'metrics') for (const data of frame.data) this.onMetrics(data);
     return this.pushFrame(frame, direction);
   }
 }
@@ -125,8 +126,7 @@ export class VoiceAgent {
   private idleTimer: ClockTimer | undefined;
   private clock: Clock = systemClock;
   private repromptsSaid = 0;
-  private userSpeaking = false;
-  private botSpeaking = false;
+  private conversation: Conversation | undefined;
   private greeted = false;
 
   constructor(options: VoiceAgentOptions) {
@@ -187,8 +187,29 @@ export class VoiceAgent {
     this.clock = settings.clock ?? systemClock;
     const audioInSampleRate = settings.audioInSampleRate ?? 16000;
     const { llm } = settings;
+
+    const conversation = new Conversation({
+      context: this.context,
+      allowInterruptions: settings.allowInterruptions ?? true,
+      interruptionStrategy: settings.interruptionStrategy,
+      clock: this.clock,
+      logger: this.logger,
+      onUserTurn: (text) => this.events.emit('user-turn', text),
+      onAssistantTurn: (text, interrupted) => this.events.emit('assistant-turn', text, interrupted),
+    });
+    this.conversation = conversation;
+    const offSpeaking = conversation.onSpeakingChange((change) => {
+      if (change.who === 'user' && change.speaking) this.repromptsSaid = 0;
+      this.armIdleTimer();
+    });
+    const assistant = new AssistantAggregator({ conversation });
+    const user = new UserTurnAggregator({
+      conversation,
+      waitForTranscriptionComplete: settings.stt.reportsTranscriptionComplete,
+    });
     llm.setTools({
       registry: this.tools,
+      conversation,
       call: this.options.call,
       filler: this.options.toolFiller,
       fillerAfterMs: this.options.toolFillerAfterMs,
@@ -201,24 +222,11 @@ export class VoiceAgent {
           error: outcome.error,
         }),
     });
-
-    const assistant = new AssistantAggregator({
-      context: this.context,
-      onAssistantTurn: (text, interrupted) => this.events.emit('assistant-turn', text, interrupted),
-    });
-    const user = new UserTurnAggregator({
-      context: this.context,
-      allowInterruptions: settings.allowInterruptions ?? true,
-      interruptionStrategy: settings.interruptionStrategy,
-      waitForTranscriptionComplete: settings.stt.reportsTranscriptionComplete,
-      unheardText: () => assistant.unheardText,
-      onUserTurn: (text) => this.events.emit('user-turn', text),
-    });
     const vad = this.createVAD(settings.vad, audioInSampleRate);
     const processors: FrameProcessor[] = [transport.input];
     if (vad !== undefined) processors.push(new VADProcessor(vad));
     processors.push(settings.stt, user, llm, settings.tts, transport.output, assistant);
-    processors.push(new SessionMonitor((frame) => this.onSessionFrame(frame)));
+    processors.push(new MetricsTap((data) => this.events.emit('metrics', data)));
 
     const task = new PipelineTask(new Pipeline(processors), {
       audioInSampleRate,
@@ -231,6 +239,7 @@ export class VoiceAgent {
       onError: (frame) => this.events.emit('error', frame),
     });
     this.task = task;
+    conversation.bind({ interrupt: () => task.interrupt(), say: (text) => this.say(text) });
 
     const onJoined = (): void => this.onCallerJoined();
     const onLeft = (reason: string): void => task.cancel(reason);
@@ -253,6 +262,8 @@ export class VoiceAgent {
       await running;
     } finally {
       this.clock.clearTimeout(this.idleTimer);
+      offSpeaking();
+      conversation.close();
       transport.events.off('caller-joined', onJoined);
       transport.events.off('caller-left', onLeft);
       signal?.removeEventListener('abort', onAbort);
@@ -290,36 +301,14 @@ export class VoiceAgent {
     this.armIdleTimer();
   }
 
-  private onSessionFrame(frame: Frame): void {
-    switch (frame.type) {
-      case 'user-started-speaking':
-        this.userSpeaking = true;
-        this.repromptsSaid = 0;
-        break;
-      case 'user-stopped-speaking':
-        this.userSpeaking = false;
-        break;
-      case 'bot-started-speaking':
-        this.botSpeaking = true;
-        break;
-      case 'bot-stopped-speaking':
-        this.botSpeaking = false;
-        break;
-      case 'metrics':
-        for (const data of frame.data) this.events.emit('metrics', data);
-        return;
-      default:
-        return;
-    }
-    this.armIdleTimer();
-  }
-
   /** (Re)starts the idle countdown; it only runs while neither side is speaking. */
   private armIdleTimer(): void {
     this.clock.clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     const seconds = this.options.idleTimeoutSecs ?? 60;
-    if (this.userSpeaking || this.botSpeaking || !(seconds > 0) || this.task === undefined) return;
+    const conversation = this.conversation;
+    if (conversation === undefined || conversation.userSpeaking || conversation.botSpeaking) return;
+    if (!(seconds > 0) || this.task === undefined) return;
     this.idleTimer = this.clock.setTimeout(() => this.onIdle(), seconds * 1000);
   }
 

@@ -166,12 +166,21 @@ describe('LLMContext.snapshot and from', () => {
     expect(plain.messages).toEqual([system]);
   });
 
-  it('from an LLMContext returns that context (the call shares one conversation)', () => {
+  it("from an LLMContext copies it too: nothing but the call's Conversation writes its context", () => {
     const context = new LLMContext([system]);
-    const same = LLMContext.from(context);
-    expect(same).toBe(context);
-    same.addUserMessage('written through');
-    expect(context.messages.at(-1)).toEqual({ role: 'user', content: 'written through' });
+    const copy = LLMContext.from(context);
+    expect(copy).not.toBe(context);
+    copy.addUserMessage('only in the copy');
+    expect(context.messages).toEqual([system]);
+  });
+
+  it('replaceMessage and insertMessages work by position and refuse positions outside the history', () => {
+    const context = new LLMContext([system, { role: 'user', content: 'Hi' }]);
+    context.replaceMessage(1, { role: 'user', content: 'Hello' });
+    context.insertMessages(1, [{ role: 'assistant', content: 'Welcome.' }]);
+    expect(context.messages.map((m) => m.content)).toEqual([system.content, 'Welcome.', 'Hello']);
+    expect(() => context.replaceMessage(3, { role: 'user', content: 'x' })).toThrow(RangeError);
+    expect(() => context.insertMessages(4, [])).toThrow(RangeError);
   });
 
   it('from a snapshot of a context gives an independent copy', () => {

@@ -2,6 +2,7 @@
 // the caller cuts off, an idle reprompt, a goodbye that ends the call — run through the real pipeline (output
 // pacing, VAD, turns, interruptions, tools, idle timer) on a VirtualClock.
 import { describe, expect, it } from 'vitest';
+import type { LLMMessage } from '../../src/frames/index.js';
 import { FunctionSchema } from '../../src/llm/index.js';
 import { silentLogger } from '../../src/logging/index.js';
 import { ScriptedLLMService, type ScriptedRule } from '../../src/services/scripted/index.js';
@@ -24,7 +25,14 @@ const rules: ScriptedRule[] = [
   { match: /goodbye/i, reply: 'Thank you for calling. Goodbye!', toolCall: { name: 'end_call' } },
 ];
 
-async function runConversation(): Promise<{ events: SimulationEvent[]; simulatedMs: number; wallMs: number }> {
+interface ConversationRun {
+  events: SimulationEvent[];
+  history: readonly LLMMessage[];
+  simulatedMs: number;
+  wallMs: number;
+}
+
+async function runConversation(): Promise<ConversationRun> {
   const wallStart = performance.now();
   const sim = new ConversationSimulation();
   const voice = new VoiceAgent({
@@ -75,7 +83,7 @@ async function runConversation(): Promise<{ events: SimulationEvent[]; simulated
   await sim.wait(4000);
   await sim.say('No that is all, goodbye');
   await sim.waitForEnd();
-  return { events: sim.events, simulatedMs: sim.nowMs, wallMs: performance.now() - wallStart };
+  return { events: sim.events, history: voice.context.messages, simulatedMs: sim.nowMs, wallMs: performance.now() - wallStart };
 }
 
 function describeEvent(e: SimulationEvent): string {
@@ -85,7 +93,7 @@ function describeEvent(e: SimulationEvent): string {
 
 describe('ConversationSimulation', () => {
   it('runs a minute-long conversation with a tool call, a barge-in and an idle reprompt far faster than real time', async () => {
-    const { events, simulatedMs, wallMs } = await runConversation();
+    const { events, history, simulatedMs, wallMs } = await runConversation();
     expect(events.map(describeEvent)).toEqual([
       'agent: Hello! How can I help you today?',
       'caller: What is the weather in Paris?',
@@ -100,6 +108,23 @@ describe('ConversationSimulation', () => {
       'caller: No that is all, goodbye',
       'tool end_call',
       'agent: Thank you for calling. Goodbye!',
+    ]);
+    // The history, as the caller heard it: the story only up to the barge-in; tool calls with what was said before
+    // them, their results right after.
+    expect(history.map((m) => (m.role === 'tool' ? `tool ${m.name}` : `${m.role}: ${m.content}`))).toEqual([
+      'system: You are a helpful assistant.',
+      'assistant: Hello! How can I help you today?',
+      'user: What is the weather in Paris?',
+      'assistant: Let me check.',
+      'tool get_weather',
+      'assistant: It is 18 degrees and sunny in Paris.',
+      'user: Tell me a story',
+      'assistant: Once upon a time there was a lighthouse keeper who',
+      'user: What are your opening hours?',
+      'assistant: We are open from nine to five, Monday to Friday. Are you still there?',
+      'user: No that is all, goodbye',
+      'assistant: Thank you for calling. Goodbye!',
+      'tool end_call',
     ]);
     // Three seconds of the story were heard before the caller cut in (60 ms a character).
     const story = events.find((e) => e.kind === 'agent' && e.interrupted);
@@ -119,6 +144,7 @@ describe('ConversationSimulation', () => {
     for (let run = 1; run < 20; run++) {
       const again = await runConversation();
       expect(again.events).toEqual(first.events);
+      expect(again.history).toEqual(first.history);
       expect(again.simulatedMs).toBe(first.simulatedMs);
     }
   });

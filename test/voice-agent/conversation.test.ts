@@ -129,10 +129,13 @@ describe('VoiceAgent conversation (real VAD, scripted STT/LLM, fake TTS)', () =>
       },
     ]);
     expect(h.tts.spoken).toContain('It is 18 degrees and sunny.');
-    const roles = h.voice.context.messages.map((m) => m.role);
-    expect(roles).toEqual(['system', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
-    // "Let me check." and the answer were both heard and committed (merged as consecutive assistant text).
-    expect(h.voice.context.messages.at(-1)).toMatchObject({ role: 'assistant', content: expect.stringContaining('18 degrees') as string });
+    // The history in the order the caller lived it: "Let me check." was said before the tool ran, so it is the
+    // content of the message that called it; the results follow that message; the answer comes after them.
+    const messages = h.voice.context.messages;
+    expect(messages.map((m) => m.role)).toEqual(['system', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
+    expect(messages[3]).toMatchObject({ role: 'assistant', content: 'Let me check.', toolCalls: [{ name: 'get_weather' }] });
+    expect(messages[4]).toMatchObject({ role: 'tool', name: 'get_weather' });
+    expect(messages[5]).toEqual({ role: 'assistant', content: 'It is 18 degrees and sunny.' });
     const received = h.transport.caller.received;
     expect(received.filter((c) => isSpeech(c.audio)).length).toBeGreaterThan(10);
   }, 30_000);

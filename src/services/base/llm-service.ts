@@ -13,9 +13,10 @@ import {
   type Frame,
   type FrameDirection,
   type LLMContextSnapshot,
+  type LLMMessage,
   type LLMToolCall,
 } from '../../frames/index.js';
-import { LLMContext } from '../../llm/context.js';
+import type { Conversation } from '../../conversation/conversation.js';
 import { CALL_ENDED, type CallInfo, type ToolOutcome, type ToolRegistry } from '../../llm/tools.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 import { sleep, type ClockTimer } from '../../runtime/clock.js';
@@ -36,12 +37,24 @@ export interface LLMServiceOptions extends Pick<FrameProcessorOptions, 'name'> {
 
 export interface LLMToolSettings {
   registry: ToolRegistry;
+  /**
+   * The call's conversation: told of tool calls and results (it places them in the history) and asked whether the
+   * bot is speaking (for the filler). Without one, the filler is said whenever tools run long.
+   */
+  conversation?: Conversation;
   call?: CallInfo;
   /** Spoken once when tools run longer than `fillerAfterMs` and the bot is silent; false for none. */
   filler?: string | false;
   fillerAfterMs?: number;
   /** Called with each tool call's outcome as soon as it is known. */
   onToolResult?: (outcome: ToolOutcome) => void;
+}
+
+/** One model response as streamed: the id of its `llm-response-start` frame, its text, its tool calls. */
+interface ModelResponse {
+  readonly id: number;
+  text: string;
+  readonly toolCalls: LLMToolCall[];
 }
 
 const DEFAULT_APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
@@ -55,7 +68,6 @@ export abstract class LLMService extends FrameProcessor {
   private readonly maxToolRounds: number;
   private toolSettings: LLMToolSettings | undefined;
   private currentRun: AbortController | undefined;
-  private botSpeaking = false;
 
   constructor(options: LLMServiceOptions) {
     super({ name: options.name });
@@ -77,19 +89,13 @@ export abstract class LLMService extends FrameProcessor {
   protected override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
     switch (frame.type) {
       case 'llm-context':
-        await this.respond(LLMContext.from(frame.context));
+        await this.respond(frame.context);
         return;
       case 'interruption':
         this.currentRun?.abort();
         break;
       case 'cancel':
         this.currentRun?.abort(CALL_ENDED);
-        break;
-      case 'bot-started-speaking':
-        this.botSpeaking = true;
-        break;
-      case 'bot-stopped-speaking':
-        this.botSpeaking = false;
         break;
       default:
         break;
@@ -101,22 +107,36 @@ export abstract class LLMService extends FrameProcessor {
     this.currentRun?.abort(CALL_ENDED);
   }
 
-  /** Runs the model on the context until it answers without tools (or is interrupted). */
-  private async respond(context: LLMContext): Promise<void> {
+  /**
+   * Runs the model on the context until it answers without tools (or is interrupted). The context is an immutable
+   * snapshot; each tool round's request adds what the model said and called, and the results, to a new one. The
+   * conversation is told of the calls and results and places them in the call's history itself.
+   */
+  private async respond(context: LLMContextSnapshot): Promise<void> {
     this.currentRun?.abort();
     const run = new AbortController();
     this.currentRun = run;
+    const conversation = this.toolSettings?.conversation;
+    let request = context;
     try {
       for (let round = 0; round < this.maxToolRounds; round++) {
-        const toolCalls = await this.streamResponse(context, run.signal);
+        const response = await this.streamResponse(request, run.signal);
+        const { toolCalls } = response;
         if (run.signal.aborted || toolCalls.length === 0) return;
+        conversation?.toolCallsMade(response.id, toolCalls);
         const outcomes = await this.runTools(toolCalls, run.signal);
-        context.addToolExchange(
-          toolCalls,
-          outcomes.map((o) => ({ toolCallId: o.toolCallId, content: o.content })),
-        );
-        // Interrupted while tools ran: the results stay in the context for the caller's next turn.
+        const results = outcomes.map((o) => ({ toolCallId: o.toolCallId, name: o.name, content: o.content }));
+        // Recorded even when interrupted: the results stay in the history for the caller's next turn.
+        conversation?.toolResultsReady(response.id, results);
         if (run.signal.aborted || !outcomes.some((o) => o.runLLM)) return;
+        request = {
+          tools: request.tools,
+          messages: [
+            ...request.messages,
+            { role: 'assistant', content: response.text, toolCalls },
+            ...results.map((r): LLMMessage => ({ role: 'tool', toolCallId: r.toolCallId, name: r.name, content: r.content })),
+          ],
+        };
       }
       this.logger.warn({ rounds: this.maxToolRounds }, 'the model kept calling tools; stopping this turn');
       this.speak(this.apology);
@@ -125,11 +145,16 @@ export abstract class LLMService extends FrameProcessor {
     }
   }
 
-  /** One model response, retried on retryable errors while nothing was streamed. Returns its tool calls. */
-  private async streamResponse(context: LLMContext, signal: AbortSignal): Promise<LLMToolCall[]> {
-    await this.pushFrame(makeFrame('llm-response-start'));
+  /**
+   * One model response, retried on retryable errors while nothing was streamed. Returns its id (that of its
+   * `llm-response-start` frame), its text and its tool calls.
+   */
+  private async streamResponse(context: LLMContextSnapshot, signal: AbortSignal): Promise<ModelResponse> {
+    const start = makeFrame('llm-response-start');
+    await this.pushFrame(start);
     this.startProcessingMetrics();
     const toolCalls: LLMToolCall[] = [];
+    const response: ModelResponse = { id: start.id, text: '', toolCalls };
     let streamed = false;
     try {
       for (let attempt = 1; ; attempt++) {
@@ -140,6 +165,7 @@ export abstract class LLMService extends FrameProcessor {
             if (event.type === 'text') {
               if (event.text === '') continue;
               streamed = true;
+              response.text += event.text;
               await this.pushFrame(makeFrame('llm-text', { text: event.text }));
             } else if (event.type === 'tool-call') {
               streamed = true;
@@ -155,20 +181,20 @@ export abstract class LLMService extends FrameProcessor {
               });
             }
           }
-          return toolCalls;
+          return response;
         } catch (error) {
-          if (signal.aborted) return [];
+          if (signal.aborted) return { ...response, toolCalls: [] };
           const retryable = error instanceof ServiceError ? error.retryable : false;
           if (streamed || !retryable || attempt >= this.maxAttempts) {
             this.pushError(error);
             // The caller must hear something rather than silence; a partial answer was already heard.
             if (!streamed) this.speak(this.apology);
-            return [];
+            return { ...response, toolCalls: [] };
           }
           const retryAfterMs = error instanceof ServiceError && error.retryAfterSecs !== undefined ? error.retryAfterSecs * 1000 : 0;
           const delayMs = Math.min(5000, Math.max(retryAfterMs, RETRY_DELAYS_MS[attempt - 1] ?? 2000));
           this.logger.warn({ err: error, attempt, delayMs }, 'LLM request failed; retrying');
-          if (!(await sleep(this.clock, delayMs, signal))) return [];
+          if (!(await sleep(this.clock, delayMs, signal))) return { ...response, toolCalls: [] };
         }
       }
     } finally {
@@ -178,7 +204,7 @@ export abstract class LLMService extends FrameProcessor {
   }
 
   /** The vendor stream, failing with a retryable ServiceError when it stalls. */
-  private async *withTimeout(context: LLMContext, signal: AbortSignal): AsyncGenerator<LLMStreamEvent> {
+  private async *withTimeout(context: LLMContextSnapshot, signal: AbortSignal): AsyncGenerator<LLMStreamEvent> {
     const attempt = new AbortController();
     // An interruption ends the iteration at once, whatever the vendor stream still has on its way: without this,
     // events it yields after the abort (chunks already received) were passed on as llm-text after the
@@ -190,7 +216,7 @@ export abstract class LLMService extends FrameProcessor {
       resolveAborted('aborted');
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    const iterator = this.streamCompletion(context.snapshot(), { signal: attempt.signal })[Symbol.asyncIterator]();
+    const iterator = this.streamCompletion(context, { signal: attempt.signal })[Symbol.asyncIterator]();
     try {
       while (true) {
         if (signal.aborted) return;
@@ -231,7 +257,7 @@ export abstract class LLMService extends FrameProcessor {
       filler === false
         ? undefined
         : this.clock.setTimeout(() => {
-            if (!this.botSpeaking && !signal.aborted) this.speak(filler);
+            if (settings?.conversation?.botSpeaking !== true && !signal.aborted) this.speak(filler);
           }, settings?.fillerAfterMs ?? 1500);
     try {
       const outcomes = await Promise.all(

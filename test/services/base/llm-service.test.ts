@@ -11,6 +11,7 @@ import {
   type LLMToolCall,
   type MetricsData,
 } from '../../../src/frames/index.js';
+import { Conversation } from '../../../src/conversation/conversation.js';
 import { LLMContext } from '../../../src/llm/context.js';
 import { FunctionSchema } from '../../../src/llm/function-schema.js';
 import { ToolRegistry, type ToolOptions } from '../../../src/llm/tools.js';
@@ -108,6 +109,7 @@ class Probe extends FrameCollector {
 
 interface Harness {
   llm: ScriptedTestLLM;
+  conversation: Conversation;
   up: FrameCollector;
   down: Probe;
   task: PipelineTask;
@@ -146,7 +148,10 @@ afterEach(async () => {
 
 function start(script: readonly Step[], options: Partial<LLMServiceOptions> = {}, tools?: Parameters<LLMService['setTools']>[0]): Harness {
   const llm = new ScriptedTestLLM(script, options);
-  if (tools !== undefined) llm.setTools(tools);
+  const context = new LLMContext([{ role: 'system', content: 'You are a test.' }]);
+  // The call's conversation: it records the tool calls and results the service reports, and says who is speaking.
+  const conversation = new Conversation({ context, logger: silentLogger });
+  if (tools !== undefined) llm.setTools({ conversation, ...tools });
   const up = new FrameCollector({ name: 'up' });
   const down = new Probe({ name: 'down' });
   const errors: ErrorFrame[] = [];
@@ -154,9 +159,9 @@ function start(script: readonly Step[], options: Partial<LLMServiceOptions> = {}
     logger: silentLogger,
     onError: (frame) => errors.push(frame),
   });
-  const context = new LLMContext([{ role: 'system', content: 'You are a test.' }]);
   const h: Harness = {
     llm,
+    conversation,
     up,
     down,
     task,
@@ -164,8 +169,7 @@ function start(script: readonly Step[], options: Partial<LLMServiceOptions> = {}
     errors,
     context,
     ask(question = 'Hello?') {
-      context.addUserMessage(question);
-      void task.queueFrame(makeFrame('llm-context', { context }));
+      void task.queueFrame(makeFrame('llm-context', { context: conversation.commitUserTurn(question)! }));
     },
     async waitFor(predicate, timeoutMs = 3000) {
       let timer: NodeJS.Timeout | undefined;
@@ -432,7 +436,7 @@ describe('LLMService: filler while tools run', () => {
 
   it('says no filler while the bot is speaking', async () => {
     const h = start([toolCalls(timeCall), text(['It is noon.'])], {}, { registry: slowTool(), filler: 'Hold on.', fillerAfterMs: 40 });
-    h.down.sendUpstream(makeFrame('bot-started-speaking'));
+    h.conversation.setBotSpeaking(true);
     h.ask();
     await h.responses(2);
     expect(spoken(h)).toEqual([]);
@@ -440,8 +444,8 @@ describe('LLMService: filler while tools run', () => {
 
   it('says the filler again once the bot has stopped speaking', async () => {
     const h = start([toolCalls(timeCall), text(['It is noon.'])], {}, { registry: slowTool(), filler: 'Hold on.', fillerAfterMs: 40 });
-    h.down.sendUpstream(makeFrame('bot-started-speaking'));
-    h.down.sendUpstream(makeFrame('bot-stopped-speaking'));
+    h.conversation.setBotSpeaking(true);
+    h.conversation.setBotSpeaking(false);
     h.ask();
     await h.responses(2);
     expect(spoken(h)).toEqual(['Hold on.']);

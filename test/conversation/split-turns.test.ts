@@ -16,7 +16,7 @@ import { OpenAISTTService } from '../../src/services/openai/stt.js';
 import { startFakeDeepgram, type FakeDeepgram } from '../../src/testing/fakes/deepgram.js';
 import { startFakeOpenAIAudio, type FakeOpenAIAudio } from '../../src/testing/fakes/openai-audio.js';
 import { silence, synthesizeSpeech } from '../../src/testing/speech.js';
-import { UserTurnAggregator } from '../../src/turns/index.js';
+import { Conversation, UserTurnAggregator } from '../../src/conversation/index.js';
 import { runPipeline } from '../support/pipeline.js';
 import { hasPocketsphinx, pocketsphinxNeeds } from '../support/pocketsphinx.js';
 
@@ -56,11 +56,10 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 async function userTurns(stt: STTService, options: { waitForTranscriptionComplete?: boolean } = {}): Promise<string[]> {
   const turns: string[] = [];
   const aggregator = new UserTurnAggregator({
-    context: new LLMContext(),
+    conversation: new Conversation({ context: new LLMContext(), onUserTurn: (text) => turns.push(text) }),
     waitForTranscriptionComplete: options.waitForTranscriptionComplete ?? stt.reportsTranscriptionComplete,
     // Generous: the fakes answer at once, so the wait only matters if the STT never says the turn is done.
     finalTranscriptTimeoutMs: 5000,
-    onUserTurn: (text) => turns.push(text),
   });
   const call = runPipeline(new Pipeline([stt, aggregator]), { audioInSampleRate: RATE });
   // One 20 ms frame per event-loop turn: VAD frames are system frames and would overtake audio still queued.

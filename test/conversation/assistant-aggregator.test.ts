@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { AssistantAggregator } from '../../src/conversation/assistant-aggregator.js';
+import { Conversation } from '../../src/conversation/conversation.js';
 import { makeFrame, type Frame } from '../../src/frames/index.js';
-import { AssistantAggregator } from '../../src/llm/assistant-aggregator.js';
 import { LLMContext } from '../../src/llm/context.js';
 import { FrameCollector } from '../../src/testing/frame-collector.js';
 import { recordingLogger, type LogRecord } from '../pipeline/helpers.js';
@@ -15,13 +16,15 @@ function setup(options: { throwInCallback?: boolean } = {}) {
   context.addUserMessage('Hi');
   const turns: Turn[] = [];
   const logs: LogRecord[] = [];
-  const aggregator = new AssistantAggregator({
+  const conversation = new Conversation({
     context,
+    logger: recordingLogger(logs),
     onAssistantTurn: (text, interrupted) => {
       turns.push({ text, interrupted });
       if (options.throwInCallback === true) throw new Error('callback failed');
     },
   });
+  const aggregator = new AssistantAggregator({ conversation });
   aggregator.setup({ observers: [], logger: recordingLogger(logs) });
   const collector = new FrameCollector();
   aggregator.link(collector);
@@ -29,7 +32,7 @@ function setup(options: { throwInCallback?: boolean } = {}) {
     for (const frame of frames) void aggregator.queueFrame(frame);
   };
   const assistantMessages = (): string[] => context.messages.filter((m) => m.role === 'assistant').map((m) => m.content);
-  return { context, turns, logs, aggregator, collector, send, assistantMessages };
+  return { context, conversation, turns, logs, aggregator, collector, send, assistantMessages };
 }
 
 const said = (text: string, unheard?: string): Frame =>
@@ -46,11 +49,15 @@ describe('AssistantAggregator: committing what was heard', () => {
     expect(collector.downstream).toEqual(frames);
   });
 
-  it('nothing is committed before an ending frame arrives', () => {
+  it('the history has each word as soon as it is heard; the assistant turn is reported when it ends', () => {
     const { send, turns, assistantMessages } = setup();
-    send(said('Hello'), said('there'));
-    expect(assistantMessages()).toEqual([]);
+    send(said('Hello'));
+    expect(assistantMessages()).toEqual(['Hello']);
+    send(said('there'));
+    expect(assistantMessages()).toEqual(['Hello there']);
     expect(turns).toEqual([]);
+    send(makeFrame('llm-response-end'));
+    expect(turns).toEqual([{ text: 'Hello there', interrupted: false }]);
   });
 
   it.each(['tts-stopped', 'bot-stopped-speaking', 'end', 'cancel'] as const)('commits on %s (not interrupted)', (type) => {
@@ -110,11 +117,11 @@ describe('AssistantAggregator: committing what was heard', () => {
 
 describe('AssistantAggregator: interruptions and unheard text', () => {
   it('a tts-text carrying `unheard` commits the heard part at once, as interrupted', () => {
-    const { aggregator, send, turns, assistantMessages } = setup();
+    const { conversation, send, turns, assistantMessages } = setup();
     send(said('Your order'), said('will arrive', 'on Monday at noon.'));
     expect(assistantMessages()).toEqual(['Your order will arrive']);
     expect(turns).toEqual([{ text: 'Your order will arrive', interrupted: true }]);
-    expect(aggregator.unheardText).toBe('on Monday at noon.');
+    expect(conversation.unheardText).toBe('on Monday at noon.');
     // The frames the transport sends next add nothing.
     send(makeFrame('bot-stopped-speaking'), makeFrame('interruption'), makeFrame('llm-response-end'));
     expect(turns).toHaveLength(1);
@@ -122,31 +129,31 @@ describe('AssistantAggregator: interruptions and unheard text', () => {
   });
 
   it('interrupted before a word was heard: nothing committed, the unheard text kept', () => {
-    const { aggregator, send, turns, assistantMessages } = setup();
+    const { conversation, send, turns, assistantMessages } = setup();
     send(said('', 'Hello there, how are you?'), makeFrame('interruption'));
     expect(assistantMessages()).toEqual([]);
     expect(turns).toEqual([]);
-    expect(aggregator.unheardText).toBe('Hello there, how are you?');
+    expect(conversation.unheardText).toBe('Hello there, how are you?');
   });
 
   it('unheardText is undefined until an interruption, and cleared once the bot speaks again', () => {
-    const { aggregator, send } = setup();
-    expect(aggregator.unheardText).toBeUndefined();
+    const { conversation, send } = setup();
+    expect(conversation.unheardText).toBeUndefined();
     send(said('Hello'), makeFrame('llm-response-end'));
-    expect(aggregator.unheardText).toBeUndefined();
+    expect(conversation.unheardText).toBeUndefined();
     send(said('The weather', 'is sunny today.'));
-    expect(aggregator.unheardText).toBe('is sunny today.');
+    expect(conversation.unheardText).toBe('is sunny today.');
     send(makeFrame('interruption'), makeFrame('bot-stopped-speaking'));
-    expect(aggregator.unheardText).toBe('is sunny today.');
+    expect(conversation.unheardText).toBe('is sunny today.');
     send(said('Sure.'));
-    expect(aggregator.unheardText).toBeUndefined();
+    expect(conversation.unheardText).toBeUndefined();
   });
 
   it('a later interruption replaces the unheard text', () => {
-    const { aggregator, send, turns } = setup();
+    const { conversation, send, turns } = setup();
     send(said('A', 'b c'));
     send(said('D', 'e f'));
-    expect(aggregator.unheardText).toBe('e f');
+    expect(conversation.unheardText).toBe('e f');
     expect(turns).toEqual([
       { text: 'A', interrupted: true },
       { text: 'D', interrupted: true },
@@ -168,7 +175,7 @@ describe('AssistantAggregator: robustness', () => {
 
   it('works without a callback', () => {
     const context = new LLMContext();
-    const aggregator = new AssistantAggregator({ context });
+    const aggregator = new AssistantAggregator({ conversation: new Conversation({ context }) });
     void aggregator.queueFrame(said('Hi.'));
     void aggregator.queueFrame(makeFrame('llm-response-end'));
     expect(context.messages).toEqual([{ role: 'assistant', content: 'Hi.' }]);

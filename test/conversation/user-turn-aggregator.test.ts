@@ -1,34 +1,25 @@
-// UserTurnAggregator driven frame by frame: a collector before it records what it asks of the task upstream
-// (interruption-task), a collector after it records the user turns it sends on (llm-context, speak).
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { inputAudioFrame, makeFrame, type Frame, type FrameDirection } from '../../src/frames/index.js';
+// UserTurnAggregator and the Conversation it reports to, driven frame by frame on a VirtualClock: a collector after
+// the aggregator records the user turns it sends on (llm-context); the conversation's controls record the
+// interruptions it makes and what it says to resume after a false one.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Conversation, type ConversationOptions } from '../../src/conversation/conversation.js';
+import { UserTurnAggregator, type UserTurnAggregatorOptions } from '../../src/conversation/user-turn-aggregator.js';
+import { inputAudioFrame, makeFrame, type Frame } from '../../src/frames/index.js';
 import { LLMContext } from '../../src/llm/context.js';
 import { silentLogger } from '../../src/logging/index.js';
 import { FrameCollector } from '../../src/testing/frame-collector.js';
-import {
-  MinDurationInterruptionStrategy,
-  MinWordsInterruptionStrategy,
-  UserTurnAggregator,
-  type UserTurnAggregatorOptions,
-} from '../../src/turns/index.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-class Probe extends FrameCollector {
-  readonly arrivals = new Map<Frame, number>();
-
-  protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
-    this.arrivals.set(frame, performance.now());
-    return super.processFrame(frame, direction);
-  }
-}
+import { VirtualClock } from '../../src/testing/virtual-clock.js';
+import { MinDurationInterruptionStrategy, MinWordsInterruptionStrategy } from '../../src/turns/index.js';
 
 interface Harness {
   aggregator: UserTurnAggregator;
+  conversation: Conversation;
   context: LLMContext;
-  up: Probe;
-  down: Probe;
+  clock: VirtualClock;
+  down: FrameCollector;
   turns: string[];
+  /** What the conversation said to resume after a false interruption. */
+  said: string[];
   send(frame: Frame): void;
   userStarts(): void;
   userStops(): void;
@@ -42,39 +33,70 @@ interface Harness {
   userMessages(): string[];
 }
 
-const running: UserTurnAggregator[] = [];
+type HarnessOptions = Partial<Omit<UserTurnAggregatorOptions, 'conversation'>> &
+  Pick<ConversationOptions, 'allowInterruptions' | 'interruptionStrategy' | 'falseInterruptionMs'> & {
+    /** What the output transport reports unheard when the bot is interrupted. */
+    unheardText?: string;
+  };
+
+const running: { aggregator: UserTurnAggregator; conversation: Conversation }[] = [];
 
 afterEach(async () => {
-  for (const aggregator of running.splice(0)) await aggregator.cleanup();
+  for (const { aggregator, conversation } of running.splice(0)) {
+    await aggregator.cleanup();
+    conversation.close();
+  }
 });
 
-function start(options: Partial<UserTurnAggregatorOptions> = {}): Harness {
+function start(options: HarnessOptions = {}): Harness {
+  const { allowInterruptions, interruptionStrategy, falseInterruptionMs, unheardText, ...aggregatorOptions } = options;
+  const clock = new VirtualClock();
   const context = new LLMContext([{ role: 'system', content: 'You are a test.' }]);
   const turns: string[] = [];
-  const aggregator = new UserTurnAggregator({ context, onUserTurn: (text) => turns.push(text), ...options });
-  const up = new Probe({ name: 'up' });
-  const down = new Probe({ name: 'down' });
-  up.link(aggregator).link(down);
-  for (const p of [up, aggregator, down]) p.setup({ observers: [], logger: silentLogger });
-  running.push(aggregator);
-  const send = (frame: Frame): void => void up.queueFrame(frame);
+  const said: string[] = [];
+  let interruptions = 0;
+  const conversation = new Conversation({
+    context,
+    clock,
+    logger: silentLogger,
+    allowInterruptions,
+    interruptionStrategy,
+    falseInterruptionMs,
+    onUserTurn: (text) => turns.push(text),
+  });
+  conversation.bind({
+    interrupt: () => {
+      interruptions++;
+      // What the output transport does at an interruption: it reports what was cut off unheard.
+      if (conversation.botSpeaking) conversation.heard('', unheardText ?? '');
+    },
+    say: (text) => said.push(text),
+  });
+  const aggregator = new UserTurnAggregator({ conversation, ...aggregatorOptions });
+  const down = new FrameCollector({ name: 'down' });
+  aggregator.link(down);
+  for (const p of [aggregator, down]) p.setup({ observers: [], logger: silentLogger, clock });
+  running.push({ aggregator, conversation });
+  const send = (frame: Frame): void => void aggregator.queueFrame(frame);
   send(makeFrame('start', { audioInSampleRate: 16000, audioOutSampleRate: 8000, allowInterruptions: true, enableMetrics: false }));
   return {
     aggregator,
+    conversation,
     context,
-    up,
+    clock,
     down,
     turns,
+    said,
     send,
     userStarts: () => send(makeFrame('user-started-speaking')),
     userStops: () => send(makeFrame('user-stopped-speaking')),
     final: (text) => send(makeFrame('transcription', { text, final: true, userId: 'caller' })),
     interim: (text) => send(makeFrame('transcription', { text, final: false, userId: 'caller' })),
-    // The output transport sends these both ways; the aggregator sits upstream of it and sees the upstream copy.
-    botStarts: () => void aggregator.queueFrame(makeFrame('bot-started-speaking'), 'upstream'),
-    botStops: () => void aggregator.queueFrame(makeFrame('bot-stopped-speaking'), 'upstream'),
+    // The assistant aggregator reports the output transport's playback to the conversation.
+    botStarts: () => conversation.setBotSpeaking(true),
+    botStops: () => conversation.setBotSpeaking(false),
     audio: (ms) => send(inputAudioFrame(new Int16Array((ms * 16000) / 1000).fill(500), 16000)),
-    interruptions: () => up.upstream.filter((f) => f.type === 'interruption-task').length,
+    interruptions: () => interruptions,
     userMessages: () => context.messages.filter((m) => m.role === 'user').map((m) => m.content),
   };
 }
@@ -97,7 +119,9 @@ describe('UserTurnAggregator: turns', () => {
     expect(h.turns).toEqual(['Hello there. How are you?']);
     const frames = h.down.ofType('llm-context');
     expect(frames).toHaveLength(1);
-    expect(frames[0]!.context).toBe(h.context);
+    // The LLM gets an immutable snapshot of the history, not the conversation's own context.
+    expect(frames[0]!.context).not.toBe(h.context);
+    expect(frames[0]!.context.messages).toEqual(h.context.messages);
     // The VAD frames pass on; transcripts and caller audio stop here.
     expect(h.down.downstream.map((f) => f.type).sort()).toEqual(
       ['llm-context', 'start', 'user-started-speaking', 'user-stopped-speaking'],
@@ -118,12 +142,12 @@ describe('UserTurnAggregator: turns', () => {
     h.userStarts();
     h.interim('what is the');
     h.userStops();
-    await sleep(30);
+    await h.clock.advance(30);
     expect(llmContexts(h)).toEqual([]);
     h.final('What is the time?');
     expect(h.userMessages()).toEqual(['What is the time?']);
     expect(llmContexts(h)).toHaveLength(1);
-    await sleep(220); // the wait's timer is gone: no second commit
+    await h.clock.advance(220); // the wait's timer is gone: no second commit
     expect(llmContexts(h)).toHaveLength(1);
     expect(h.userMessages()).toEqual(['What is the time?']);
   });
@@ -132,7 +156,7 @@ describe('UserTurnAggregator: turns', () => {
     const h = start({ finalTranscriptTimeoutMs: 200 });
     h.userStarts();
     h.userStops();
-    await sleep(20);
+    await h.clock.advance(20);
     h.final('Late words.');
     expect(h.userMessages()).toEqual(['Late words.']);
   });
@@ -142,13 +166,10 @@ describe('UserTurnAggregator: turns', () => {
     h.userStarts();
     h.final('First part.');
     h.interim('and the second');
-    const stoppedAt = performance.now();
     h.userStops();
-    await sleep(20);
+    await h.clock.advance(49);
     expect(llmContexts(h)).toEqual([]);
-    const deadline = performance.now() + 1000;
-    while (llmContexts(h).length === 0 && performance.now() < deadline) await sleep(2);
-    expect(h.down.arrivals.get(llmContexts(h)[0]!)! - stoppedAt).toBeGreaterThanOrEqual(45);
+    await h.clock.advance(1);
     expect(h.userMessages()).toEqual(['First part. and the second']);
   });
 
@@ -157,7 +178,7 @@ describe('UserTurnAggregator: turns', () => {
     h.userStarts();
     h.final('   ');
     h.userStops();
-    await sleep(60);
+    await h.clock.advance(60);
     expect(h.userMessages()).toEqual([]);
     expect(llmContexts(h)).toEqual([]);
   });
@@ -186,11 +207,7 @@ describe('UserTurnAggregator: turns', () => {
 });
 
 describe('UserTurnAggregator: a turn ends when the STT has transcribed it (waitForTranscriptionComplete)', () => {
-  // Simulated timers: the subject is the order of frames and the bounded wait, not the clock.
-  afterEach(() => vi.useRealTimers());
-
-  function startWaiting(options: Partial<UserTurnAggregatorOptions> = {}) {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  function startWaiting(options: HarnessOptions = {}) {
     const h = start({ waitForTranscriptionComplete: true, finalTranscriptTimeoutMs: 600, ...options });
     return {
       ...h,
@@ -204,7 +221,7 @@ describe('UserTurnAggregator: a turn ends when the STT has transcribed it (waitF
     };
   }
 
-  it('a final before VAD stop does not end the turn; the STT saying the audio up to the stop is transcribed does', () => {
+  it('a final before VAD stop does not end the turn; the STT saying the audio up to the stop is transcribed does', async () => {
     const h = startWaiting();
     h.userStarts();
     h.final('I would like');
@@ -215,7 +232,7 @@ describe('UserTurnAggregator: a turn ends when the STT has transcribed it (waitF
     h.complete(stop);
     expect(h.userMessages()).toEqual(['I would like to check my order.']);
     expect(llmContexts(h)).toHaveLength(1);
-    vi.advanceTimersByTime(1000); // the bounded wait is gone with the commit
+    await h.clock.advance(1000); // the bounded wait is gone with the commit
     expect(llmContexts(h)).toHaveLength(1);
   });
 
@@ -256,15 +273,15 @@ describe('UserTurnAggregator: a turn ends when the STT has transcribed it (waitF
     expect(llmContexts(h)).toHaveLength(1);
   });
 
-  it('when the STT never says, the turn ends finalTranscriptTimeoutMs after the stop, with the latest interim', () => {
+  it('when the STT never says, the turn ends finalTranscriptTimeoutMs after the stop, with the latest interim', async () => {
     const h = startWaiting({ finalTranscriptTimeoutMs: 600 });
     h.userStarts();
     h.final('First part.');
     h.interim('and the second');
     h.stop();
-    vi.advanceTimersByTime(599);
+    await h.clock.advance(599);
     expect(llmContexts(h)).toEqual([]);
-    vi.advanceTimersByTime(1);
+    await h.clock.advance(1);
     expect(h.userMessages()).toEqual(['First part. and the second']);
   });
 
@@ -283,7 +300,7 @@ describe('UserTurnAggregator: a turn ends when the STT has transcribed it (waitF
   });
 });
 
-describe('UserTurnAggregator: interruption strategies', () => {
+describe('Conversation: interruption strategies (reported by the UserTurnAggregator)', () => {
   it('with no strategy (null), the caller starting to speak interrupts at once', () => {
     const h = start({ interruptionStrategy: null });
     h.userStarts();
@@ -406,49 +423,45 @@ describe('UserTurnAggregator: interruption strategies', () => {
   });
 });
 
-describe('UserTurnAggregator: false interruptions', () => {
+describe('Conversation: false interruptions', () => {
   it('with no words after an interruption within falseInterruptionMs, the bot says what it had left', async () => {
     const h = start({
       interruptionStrategy: new MinDurationInterruptionStrategy({ seconds: 0.04 }),
       falseInterruptionMs: 60,
       finalTranscriptTimeoutMs: 20,
-      unheardText: () => 'the rest of my sentence.',
+      unheardText: 'the rest of my sentence.',
     });
     h.botStarts();
     h.userStarts();
     h.audio(60); // a cough: long enough to interrupt
     expect(h.interruptions()).toBe(1);
-    const interruptedAt = performance.now();
     h.botStops();
     h.userStops();
-    await sleep(30);
-    expect(h.down.ofType('speak')).toEqual([]);
-    const deadline = performance.now() + 1000;
-    while (h.down.ofType('speak').length === 0 && performance.now() < deadline) await sleep(2);
-    const speak = h.down.ofType('speak');
-    expect(speak.map((f) => f.text)).toEqual(['the rest of my sentence.']);
-    expect(h.down.arrivals.get(speak[0]!)! - interruptedAt).toBeGreaterThanOrEqual(55);
+    await h.clock.advance(59);
+    expect(h.said).toEqual([]);
+    await h.clock.advance(1);
+    expect(h.said).toEqual(['the rest of my sentence.']);
     expect(h.userMessages()).toEqual([]);
-    await sleep(80);
-    expect(h.down.ofType('speak')).toHaveLength(1); // once
+    await h.clock.advance(80);
+    expect(h.said).toHaveLength(1); // once
   });
 
   it('with no strategy, a VAD turn without words over the bot is a false interruption', async () => {
-    const h = start({ interruptionStrategy: null, falseInterruptionMs: 40, unheardText: () => 'as I was saying.' });
+    const h = start({ interruptionStrategy: null, falseInterruptionMs: 40, unheardText: 'as I was saying.' });
     h.botStarts();
     h.userStarts();
     expect(h.interruptions()).toBe(1);
     h.botStops();
     h.userStops();
-    await sleep(90);
-    expect(h.down.ofType('speak').map((f) => f.text)).toEqual(['as I was saying.']);
+    await h.clock.advance(90);
+    expect(h.said).toEqual(['as I was saying.']);
   });
 
   it('a transcript after the interruption means it was real: the bot does not resume', async () => {
     const h = start({
       interruptionStrategy: new MinDurationInterruptionStrategy({ seconds: 0.04 }),
       falseInterruptionMs: 60,
-      unheardText: () => 'the rest of my sentence.',
+      unheardText: 'the rest of my sentence.',
     });
     h.botStarts();
     h.userStarts();
@@ -456,14 +469,14 @@ describe('UserTurnAggregator: false interruptions', () => {
     h.botStops();
     h.final('Wait.');
     h.userStops();
-    await sleep(120);
-    expect(h.down.ofType('speak')).toEqual([]);
+    await h.clock.advance(120);
+    expect(h.said).toEqual([]);
     expect(h.userMessages()).toEqual(['Wait.']);
   });
 
   it('the transcript that caused the interruption counts: a real barge-in is not resumed', async () => {
     // MinWords interrupts on a transcript; when that transcript is a final, no other one may follow.
-    const h = start({ falseInterruptionMs: 50, unheardText: () => 'the rest of my sentence.' });
+    const h = start({ falseInterruptionMs: 50, unheardText: 'the rest of my sentence.' });
     h.botStarts();
     h.userStarts();
     h.final('Stop.');
@@ -471,46 +484,47 @@ describe('UserTurnAggregator: false interruptions', () => {
     h.botStops();
     h.userStops();
     expect(h.userMessages()).toEqual(['Stop.']);
-    await sleep(100);
-    expect(h.down.ofType('speak')).toEqual([]);
+    await h.clock.advance(100);
+    expect(h.said).toEqual([]);
   });
 
   it('no resume when the caller is still speaking, nor when there is nothing left to say', async () => {
-    const speaking = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: () => 'more.' });
+    const speaking = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: 'more.' });
     speaking.botStarts();
     speaking.userStarts();
     speaking.botStops();
-    await sleep(70);
-    expect(speaking.down.ofType('speak')).toEqual([]);
+    await speaking.clock.advance(70);
+    expect(speaking.said).toEqual([]);
 
-    const nothing = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: () => '  ' });
+    const nothing = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: '  ' });
     nothing.botStarts();
     nothing.userStarts();
     nothing.botStops();
     nothing.userStops();
-    await sleep(70);
-    expect(nothing.down.ofType('speak')).toEqual([]);
+    await nothing.clock.advance(70);
+    expect(nothing.said).toEqual([]);
   });
 
   it('an interruption while the bot is silent sets no false-interruption watch', async () => {
-    const h = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: () => 'more.' });
+    const h = start({ interruptionStrategy: null, falseInterruptionMs: 30, unheardText: 'more.' });
     h.userStarts();
     h.userStops();
-    await sleep(70);
+    await h.clock.advance(70);
     expect(h.interruptions()).toBe(1);
-    expect(h.down.ofType('speak')).toEqual([]);
+    expect(h.said).toEqual([]);
   });
 
-  it('end and cleanup clear the timers', async () => {
-    const h = start({ interruptionStrategy: null, falseInterruptionMs: 30, finalTranscriptTimeoutMs: 30, unheardText: () => 'more.' });
+  it("end clears the aggregator's timer and close() the conversation's", async () => {
+    const h = start({ interruptionStrategy: null, falseInterruptionMs: 30, finalTranscriptTimeoutMs: 30, unheardText: 'more.' });
     h.botStarts();
     h.userStarts();
     h.interim('some words');
     h.botStops();
     h.userStops();
     h.send(makeFrame('end'));
-    await sleep(70);
-    expect(h.down.ofType('speak')).toEqual([]);
+    h.conversation.close();
+    await h.clock.advance(70);
+    expect(h.said).toEqual([]);
     expect(h.userMessages()).toEqual([]);
   });
 });

@@ -1,0 +1,4 @@
+export * from './conversation.js';
+export * from './history.js';
+export * from './user-turn-aggregator.js';
+export * from './assistant-aggregator.js';
