@@ -2,6 +2,7 @@
 // `join_room` invite until the call ends. Sessions are independent: each has its own media connection, its own
 // async context (see session-context.ts) and its own abort signal; a signaling drop does not touch them (the
 // client reconnects with backoff), an exception in one `createSession` ends that call only.
+import { sleep, systemClock, type Clock } from '../runtime/clock.js';
 import { channel } from 'node:diagnostics_channel';
 import { io, type Socket } from 'socket.io-client';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
@@ -39,6 +40,8 @@ export interface AgentOptions {
   /** Most calls served at once; invites beyond it are refused with a log line. Default: no limit. */
   maxSessions?: number;
   logger?: Logger;
+  /** The clock of the agent's own timers (reconnection backoff, drain). Default: the system clock. */
+  clock?: Clock;
   /** How long `connect()` waits for the signaling server. Default 10 000 ms. */
   connectTimeoutMs?: number;
   /** Install SIGINT/SIGTERM handlers that shut the agent down gracefully. Default true. */
@@ -71,6 +74,7 @@ interface RunningSession {
 
 export class Agent {
   private readonly options: AgentOptions;
+  private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sessions = new Map<string, RunningSession>();
   private socket: Socket | undefined;
@@ -93,6 +97,7 @@ export class Agent {
     }
     if (typeof options.createSession !== 'function') throw new TypeError('Agent: createSession must be a function');
     this.options = options;
+    this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: options.agentId });
   }
 
@@ -130,7 +135,7 @@ export class Agent {
   }
 
   private async runPrewarm(): Promise<void> {
-    const started = performance.now();
+    const started = this.clock.now();
     const vad = this.options.prewarmVAD;
     if (vad !== false) {
       try {
@@ -150,7 +155,7 @@ export class Agent {
         throw new Error(`Agent: prewarm failed: ${message}`, { cause: error });
       }
     }
-    this.logger.debug({ ms: Math.round(performance.now() - started) }, 'prewarmed');
+    this.logger.debug({ ms: Math.round(this.clock.now() - started) }, 'prewarmed');
   }
 
   /**
@@ -216,9 +221,11 @@ export class Agent {
       if (socket.active || !this.accepting) return;
       const delayMs = Math.min(30_000, 1000 * 2 ** refusals++);
       this.logger.warn({ err: error, retryInMs: delayMs }, 'signaling refused the reconnection; retrying');
-      setTimeout(() => {
-        if (this.accepting && this.socket === socket && !socket.connected) socket.connect();
-      }, delayMs).unref();
+      this.clock
+        .setTimeout(() => {
+          if (this.accepting && this.socket === socket && !socket.connected) socket.connect();
+        }, delayMs)
+        .unref();
     });
     if (this.options.handleSignals ?? true) {
       process.once('SIGINT', this.onSignal);
@@ -254,12 +261,12 @@ export class Agent {
     const running = [...this.sessions.values()];
     if (running.length > 0) {
       this.logger.info({ calls: running.length, drainMs }, 'waiting for calls in progress to finish');
-      let timer: NodeJS.Timeout | undefined;
+      const drained = new AbortController();
       await Promise.race([
         Promise.allSettled(running.map((r) => r.done)),
-        new Promise((resolve) => (timer = setTimeout(resolve, drainMs))),
+        sleep(this.clock, drainMs, drained.signal),
       ]);
-      clearTimeout(timer);
+      drained.abort();
       for (const r of this.sessions.values()) this.cancelSession(r.session.roomName, 'agent shutting down');
       await Promise.allSettled(running.map((r) => r.done));
     }
@@ -267,7 +274,7 @@ export class Agent {
   }
 
   private onJoinRoom(payload: unknown): void {
-    const receivedAt = performance.now();
+    const receivedAt = this.clock.now();
     const parsed = parseInvite(payload);
     if (!parsed.ok) {
       const room = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).room_name : undefined;
@@ -341,7 +348,7 @@ export class Agent {
         this.sessions.delete(invite.roomName);
         logger.info('call ended');
         if (diagnostics.hasSubscribers) {
-          diagnostics.publish({ event: 'call-ended', ...ids, at: performance.now() } satisfies AgentDiagnostic);
+          diagnostics.publish({ event: 'call-ended', ...ids, at: this.clock.now() } satisfies AgentDiagnostic);
         }
       }
     })();

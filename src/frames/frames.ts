@@ -10,7 +10,7 @@ export interface FrameBase<T extends string> {
   readonly type: T;
   /** Process-wide increasing number; tells frames apart in logs and observers. */
   readonly id: number;
-  /** Monotonic creation time in milliseconds (`performance.now()`), comparable across frames of a process. */
+  /** Wall-clock creation time in milliseconds (`performance.now()`, not the pipeline clock), for logs and tracing. */
   readonly timestamp: number;
 }
 

@@ -2,6 +2,7 @@
 // maps its camelCase input to the exact wire body of spec §7.2, validates it like the platform does, and only
 // then sends it; transfers and hangups are never retried once they may have reached the platform
 // (policy in ./http.ts).
+import { systemClock, type Clock } from '../../runtime/clock.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { PiopiyValidationError } from './errors.js';
 import { HttpTransport, type RetryPolicy } from './http.js';
@@ -44,6 +45,8 @@ export interface RestClientOptions {
   /** A fetch implementation (default: the global one). */
   fetch?: typeof globalThis.fetch;
   logger?: Logger;
+  /** The clock of timeouts and retry waits. Default: the system clock. */
+  clock?: Clock;
 }
 
 type WireObject = Record<string, unknown>;
@@ -231,6 +234,7 @@ export class RestClient {
       retryDelayMs,
       fetch: options.fetch ?? globalThis.fetch,
       logger: options.logger ?? getDefaultLogger().child({ component: 'piopiy-rest' }),
+      clock: options.clock ?? systemClock,
     });
     this.voice = new VoiceApi(http);
     this.ai = new AiApi(http);

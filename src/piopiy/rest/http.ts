@@ -16,6 +16,7 @@
 //
 // The token lives in a private field and only ever in the Authorization header; error messages and payloads
 // are scrubbed of it in case a server echoes it back, and log lines carry method, path, status and timing only.
+import { sleep, type Clock } from '../../runtime/clock.js';
 import type { Logger } from '../../logging/index.js';
 import { PiopiyApiError, PiopiyNetworkError, type NetworkFailure } from './errors.js';
 import { isPlainObject } from './validation.js';
@@ -32,6 +33,7 @@ export interface HttpTransportOptions {
   retryDelayMs: number;
   fetch: typeof globalThis.fetch;
   logger: Logger;
+  clock: Clock;
 }
 
 /** Error codes meaning the connection never existed, so nothing was sent. */
@@ -67,7 +69,7 @@ export class HttpTransport {
 
   async post(path: string, body: object, policy: RetryPolicy): Promise<PiopiyResponse> {
     const payload = JSON.stringify(body);
-    const { maxRetries, retryDelayMs, logger } = this.#options;
+    const { maxRetries, retryDelayMs, logger, clock } = this.#options;
     for (let attempt = 0; ; attempt++) {
       let response: RawResponse;
       try {
@@ -76,7 +78,7 @@ export class HttpTransport {
         if (error instanceof PiopiyNetworkError && !error.mayHaveReachedServer && attempt < maxRetries) {
           const delayMs = retryDelayMs * 2 ** attempt;
           logger.warn({ method: 'POST', path, attempt, delayMs }, 'Piopiy API unreachable before sending; retrying');
-          await sleep(delayMs);
+          await sleep(clock, delayMs);
           continue;
         }
         throw error;
@@ -92,7 +94,7 @@ export class HttpTransport {
         attempt < maxRetries
       ) {
         logger.warn({ method: 'POST', path, attempt, delayMs: retryAfterMs }, 'Piopiy API rate limited; retrying after Retry-After');
-        await sleep(retryAfterMs);
+        await sleep(clock, retryAfterMs);
         continue;
       }
       throw error;
@@ -100,10 +102,10 @@ export class HttpTransport {
   }
 
   async #send(path: string, payload: string, attempt: number): Promise<RawResponse> {
-    const { baseUrl, timeoutMs, fetch, logger } = this.#options;
+    const { baseUrl, timeoutMs, fetch, logger, clock } = this.#options;
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    const started = performance.now();
+    const timer = clock.setTimeout(() => controller.abort(), timeoutMs);
+    const started = clock.now();
     try {
       const response = await fetch(`${baseUrl}${path}`, {
         method: 'POST',
@@ -117,13 +119,13 @@ export class HttpTransport {
       });
       // The timeout covers the body too: a server that stalls mid-body is as stuck as one that never answers.
       const text = await response.text();
-      const durationMs = Math.round(performance.now() - started);
+      const durationMs = Math.round(clock.now() - started);
       logger.debug({ method: 'POST', path, status: response.status, attempt, durationMs }, 'Piopiy API response');
       return { status: response.status, headers: response.headers, text };
     } catch (error) {
       throw this.#networkError(path, error, controller.signal.aborted);
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
     }
   }
 
@@ -169,10 +171,6 @@ export class HttpTransport {
     };
     return walk(value) as T;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function nonEmptyString(value: unknown): string | undefined {

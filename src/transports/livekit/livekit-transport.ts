@@ -9,6 +9,7 @@
 // Differences from the Python SDK, on purpose: the session also ends when the agent's own room connection drops
 // (the Python transport only logged it and lingered until the idle timeout), and an interruption also clears
 // the audio already handed to LiveKit's source queue.
+import { sleep, systemClock, type Clock } from '../../runtime/clock.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
@@ -47,6 +48,8 @@ export interface LiveKitTransportOptions extends Pick<OutputTransportOptions, 'c
   /** Attempts to join the room before giving up. Default 3. */
   connectAttempts?: number;
   logger?: Logger;
+  /** The clock of the join retries' backoff. Default: the system clock. */
+  clock?: Clock;
 }
 
 class LiveKitOutputTransport extends BaseOutputTransport {
@@ -124,7 +127,7 @@ export class LiveKitTransport implements CallTransport {
           });
         }
         this.logger.warn({ err: error, attempt }, 'joining the LiveKit room failed; retrying');
-        await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+        await sleep(this.options.clock ?? systemClock, 1000 * 2 ** (attempt - 1));
       }
     }
     this.driver = driver;

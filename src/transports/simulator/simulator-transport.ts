@@ -1,5 +1,6 @@
 // SimulatorMediaTransport: a call's media when the invite comes from the local Piopiy simulator (see
 // protocol.ts). Same role as the LiveKit room transport on the platform, so user code cannot tell them apart.
+import { systemClock, type Clock } from '../../runtime/clock.js';
 import WebSocket from 'ws';
 import { bytesToInt16, int16ToBytes } from '../../audio/index.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
@@ -15,6 +16,8 @@ export interface SimulatorMediaTransportOptions extends Pick<OutputTransportOpti
   logger?: Logger;
   /** How long connect() waits for the simulator. Default 5000 ms. */
   connectTimeoutMs?: number;
+  /** The clock of the connection timeout. Default: the system clock. */
+  clock?: Clock;
 }
 
 class SocketOutputTransport extends BaseOutputTransport {
@@ -66,21 +69,22 @@ export class SimulatorMediaTransport implements CallTransport {
       this.logger.warn({ err: error }, 'simulator media connection error');
       this.events.emit('error', error);
     });
+    const clock = this.options.clock ?? systemClock;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         socket.terminate();
         reject(new Error('SimulatorMediaTransport: the simulator did not answer in time'));
       }, this.options.connectTimeoutMs ?? 5000);
       socket.once('open', () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve();
       });
       socket.once('unexpected-response', (_req, res) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         reject(new Error(`SimulatorMediaTransport: media connection refused (HTTP ${res.statusCode})`));
       });
       socket.once('error', (error) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         reject(error);
       });
     });
