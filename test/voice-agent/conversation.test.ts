@@ -1,9 +1,11 @@
-// Whole conversations over the in-memory transport: real Silero VAD on real (Flite) speech fed in real time, a
-// scripted STT that knows the caller's lines, the scripted LLM, and a fake TTS with zero latency.
+// Whole conversations. The first runs in real time over the in-memory transport: real Silero VAD on real (Flite)
+// speech, a scripted STT that knows the caller's lines, the scripted LLM, and a fake TTS with zero latency. The
+// others run in simulated time (ConversationSimulation): their subject is the agent's behaviour, not the engines.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionSchema } from '../../src/llm/index.js';
 import { silentLogger } from '../../src/logging/index.js';
 import { ScriptedLLMService, type ScriptedRule } from '../../src/services/scripted/index.js';
+import { ConversationSimulation } from '../../src/testing/conversation-simulation.js';
 import { FakeTTSService, ScriptedSTTService } from '../../src/testing/fake-services.js';
 import { synthesizeSpeech } from '../../src/testing/speech.js';
 import { MemoryTransport } from '../../src/transports/index.js';
@@ -139,84 +141,79 @@ describe('VoiceAgent conversation (real VAD, scripted STT/LLM, fake TTS)', () =>
     const received = h.transport.caller.received;
     expect(received.filter((c) => isSpeech(c.audio)).length).toBeGreaterThan(10);
   }, 30_000);
+});
+
+// The same behaviours on a VirtualClock: EnergyVAD on the caller's line and a scripted STT that hears what the
+// simulated caller says, so each scenario runs in milliseconds and the same way every time.
+describe('VoiceAgent conversation in simulated time', () => {
+  async function simulate(options: { tools?: (voice: VoiceAgent) => void; action?: Partial<ActionOptions>; msPerCharacter?: number } = {}) {
+    const sim = new ConversationSimulation();
+    const voice = new VoiceAgent({ instructions: 'You are a helpful assistant.', greeting: GREETING, logger: silentLogger });
+    options.tools?.(voice);
+    const tts = new FakeTTSService({ msPerCharacter: options.msPerCharacter ?? 20 });
+    await voice.action({ ...sim.services, llm: new ScriptedLLMService({ rules }), tts, ...options.action });
+    await sim.start(voice);
+    await sim.waitForAgent(GREETING);
+    return { sim, voice, tts };
+  }
 
   it('a throwing tool yields a spoken apology and the call goes on', async () => {
-    const h = await startCall({
-      transcripts: ['What is the weather in Paris?', 'What are your opening hours?'],
-      tools: (voice) =>
-        voice.addTool(weather, () => {
+    const { sim, voice } = await simulate({
+      tools: (v) =>
+        v.addTool(weather, () => {
           throw new Error('weather backend down');
         }),
     });
-    await h.waitFor(() => h.assistantTurns.length >= 1);
-    await h.transport.caller.say(await synthesizeSpeech('What is the weather in Paris?', { sampleRate: 16000 }));
-    await h.waitFor(() => h.assistantTurns.some((t) => t.text.includes('something went wrong')));
-    expect(h.toolCalls[0]?.error).toMatch(/failed: weather backend down/);
-    const toolMessage = h.voice.context.messages.find((m) => m.role === 'tool');
-    expect(toolMessage?.content).toContain('weather backend down');
+    await sim.say('What is the weather in Paris?');
+    await sim.waitForAgent('something went wrong');
+    const tool = sim.events.find((e) => e.kind === 'tool');
+    expect(tool).toMatchObject({ name: 'get_weather', error: expect.stringMatching(/failed: weather backend down/) as string });
+    expect(voice.context.messages.find((m) => m.role === 'tool')?.content).toContain('weather backend down');
+    await sim.say('What are your opening hours?');
+    await sim.waitForAgent('nine to five');
+    await sim.hangUp();
+  });
 
-    await h.transport.caller.say(await synthesizeSpeech('What are your opening hours?', { sampleRate: 16000 }));
-    await h.waitFor(() => h.assistantTurns.some((t) => t.text.includes('nine to five')));
-  }, 30_000);
-
-  it('an interruption stops the audio within one chunk and trims the context to what was heard', async () => {
-    let interruptedAt = 0;
-    const h = await startCall({
-      transcripts: ['Tell me a story', 'What are your opening hours?'],
-      interimAfterMs: 250,
-      msPerCharacter: 60,
-      observers: [
-        {
-          onProcessFrame: (e) => {
-            if (e.frame.type === 'interruption' && e.processor.name === 'memory-output') interruptedAt = e.timestamp;
-          },
-        },
-      ],
-    });
-    await h.waitFor(() => h.assistantTurns.length >= 1);
-    await h.transport.caller.say(await synthesizeSpeech('Tell me a story', { sampleRate: 16000 }));
-    // Let the story play for a while, then barge in.
-    await h.waitFor(() => h.tts.spoken.some((t) => t.startsWith('Once upon')));
-    await new Promise((r) => setTimeout(r, 1500));
-    await h.transport.caller.say(await synthesizeSpeech('What are your opening hours?', { sampleRate: 16000 }));
-    await h.waitFor(() => h.assistantTurns.some((t) => t.text.includes('nine to five')));
-    expect(h.userTurns).toEqual(['Tell me a story', 'What are your opening hours?']);
-
-    // What the caller heard of the story is a prefix of it, and exactly that was committed.
-    const storyTurn = h.assistantTurns.find((t) => t.interrupted)!;
-    const story = rules[2]!.reply!;
-    expect(storyTurn.text.length).toBeGreaterThan(10);
-    expect(storyTurn.text.length).toBeLessThan(story.length / 2);
-    expect(story.startsWith(storyTurn.text)).toBe(true);
-    expect(h.voice.context.messages.find((m) => m.role === 'assistant' && m.content.startsWith('Once'))?.content).toBe(
-      storyTurn.text,
-    );
-
-    // The story's audio stopped at the interruption: the next speech chunk is the new answer, which comes only
-    // after the caller finished the question (so well over one chunk later).
-    expect(interruptedAt).toBeGreaterThan(0);
-    const speechBefore = h.transport.caller.received.filter((c) => c.at <= interruptedAt && isSpeech(c.audio));
-    const speechAfter = h.transport.caller.received.filter((c) => c.at > interruptedAt && isSpeech(c.audio));
-    expect(speechBefore.length).toBeGreaterThan(50); // 1.5 s of story at least
-    expect(speechAfter[0]!.at - interruptedAt).toBeGreaterThan(300);
-  }, 30_000);
+  it('an interruption stops the audio at once and trims the history to what was heard', async () => {
+    const { sim, voice } = await simulate({ msPerCharacter: 60 });
+    await sim.say('Tell me a story');
+    await sim.waitForAgentSpeech();
+    await sim.wait(1500);
+    const before = sim.transport.caller.received.length;
+    const sayDone = sim.say('What are your opening hours?');
+    // The caller's first words interrupt: from then on no story audio is written (the EnergyVAD needs 60 ms of
+    // speech to start a turn, the scripted STT an interim after 250 ms).
+    await sim.runUntil(() => sim.events.some((e) => e.kind === 'agent' && e.interrupted), 'the story to be cut off');
+    const cutAt = sim.transport.caller.received.length;
+    await sayDone;
+    await sim.waitForAgent('nine to five');
+    const story = sim.events.find((e) => e.kind === 'agent' && e.interrupted) as { text: string };
+    const full = rules[2]!.reply!;
+    expect(full.startsWith(story.text)).toBe(true);
+    expect(story.text.length).toBeGreaterThan(10);
+    expect(story.text.length).toBeLessThan(full.length / 2);
+    expect(voice.context.messages.find((m) => m.role === 'assistant' && m.content.startsWith('Once'))?.content).toBe(story.text);
+    // Between the cut and the answer only silence reached the caller.
+    const answerStart = sim.transport.caller.received.findIndex((c, i) => i >= cutAt && isSpeech(c.audio));
+    expect(sim.transport.caller.received.slice(cutAt, answerStart).every((c) => !isSpeech(c.audio))).toBe(true);
+    expect(cutAt).toBeGreaterThan(before);
+    await sim.hangUp();
+  });
 
   it('speech over the bot that does not satisfy the strategy does not interrupt it', async () => {
-    const h = await startCall({
-      transcripts: ['Tell me a story', 'uh huh'],
-      interimAfterMs: 150,
+    const { sim } = await simulate({
       msPerCharacter: 40,
       action: { interruptionStrategy: new MinWordsInterruptionStrategy({ minWords: 3 }) },
     });
-    await h.waitFor(() => h.assistantTurns.length >= 1);
-    await h.transport.caller.say(await synthesizeSpeech('Tell me a story', { sampleRate: 16000 }));
-    await h.waitFor(() => h.tts.spoken.some((t) => t.startsWith('Once upon')));
-    await new Promise((r) => setTimeout(r, 800));
-    await h.transport.caller.say(await synthesizeSpeech('uh huh', { sampleRate: 16000 }));
-    await h.waitFor(() => h.assistantTurns.length >= 2, 15_000);
-    expect(h.assistantTurns[1]).toMatchObject({ interrupted: false });
-    expect(h.assistantTurns[1]!.text).toContain('And then some more.');
-    // The backchannel was discarded: no user message for it, no reply to it.
-    expect(h.userTurns).toEqual(['Tell me a story']);
-  }, 30_000);
+    await sim.say('Tell me a story');
+    await sim.waitForAgentSpeech();
+    await sim.wait(800);
+    await sim.say('uh huh');
+    const told = await sim.waitForAgent('And then some more.');
+    expect(told.startsWith('Once upon')).toBe(true);
+    expect(sim.events.filter((e) => e.kind === 'agent' && e.interrupted)).toEqual([]);
+    // The backchannel was discarded: no user turn for it, no reply to it.
+    expect(sim.events.filter((e) => e.kind === 'caller').map((e) => (e as { text: string }).text)).toEqual(['Tell me a story']);
+    await sim.hangUp();
+  });
 });
