@@ -80,9 +80,10 @@ export function generateApiReports(root) {
     const values = moduleExports(first, join(root, entry.file))
       .filter(({ symbol }) => resolveAlias(firstChecker, symbol).flags & ts.SymbolFlags.Value)
       .map(({ name }) => name);
+    // One line per name, import and use together, so an error's line says which name it is about.
     const specifier = './' + entry.file.replace(/\.ts$/, '.js');
-    const imports = values.map((name, j) => `${name} as v${j}`).join(', ');
-    probes.set(join(root, `__api_probe_${i}.ts`), [`import { ${imports} } from '${specifier}';`, ...values.map((_, j) => `v${j};`)].join('\n') + '\n');
+    const lines = values.map((name, j) => `import { ${name} as v${j} } from '${specifier}'; v${j};`);
+    probes.set(join(root, `__api_probe_${i}.ts`), lines.join('\n') + '\nexport {};\n');
     return values;
   });
   const program = ts.createProgram({ rootNames, options, host, oldProgram: first });
@@ -175,16 +176,18 @@ function resolveAlias(checker, symbol) {
   return symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
 }
 
-// Line 1 + j of a probe uses the j-th value: an error there (TS1362, "cannot be used as a value because it was
-// exported using 'export type'") means users can import that name as a type only.
+// Errors that say a name cannot be used (or imported) as a value because it is exported as a type only.
+const TYPE_ONLY_ERRORS = new Set([1361, 1362, 1484, 1485]);
+
+// Line j of a probe imports and uses the j-th value: a type-only error there means users can import that name as
+// a type only. Any other error is a broken probe, not a fact about the API.
 function typeOnlyNames(program, probeFile, values) {
   const source = program.getSourceFile(probeFile);
   const names = new Set();
   for (const d of program.getSemanticDiagnostics(source)) {
-    if (d.start === undefined) continue;
-    const line = source.getLineAndCharacterOfPosition(d.start).line;
-    if (line === 0) throw new Error(`api-report: probe of ${probeFile}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
-    names.add(values[line - 1]);
+    const message = `api-report: probe of ${probeFile}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
+    if (d.start === undefined || !TYPE_ONLY_ERRORS.has(d.code)) throw new Error(message);
+    names.add(values[source.getLineAndCharacterOfPosition(d.start).line]);
   }
   return names;
 }
