@@ -1,15 +1,274 @@
-// `piopiy-ai`: the public entry point. Vendor services are imported from `piopiy-ai/services/<vendor>`,
-// test tools from `piopiy-ai/testing`.
-export * from './frames/index.js';
-export * from './pipeline/index.js';
-export * from './audio/index.js';
-export * from './logging/index.js';
-export * from './llm/index.js';
-export * from './turns/index.js';
-export * from './services/base/index.js';
-export * from './transports/index.js';
-export * from './piopiy/index.js';
-export * from './conversation/index.js';
-export * from './voice-agent/index.js';
-export * from './agent/index.js';
+// `piopiy-ai`: what a program that builds voice agents imports. Vendor services come from
+// `piopiy-ai/services/<vendor>`, test tools from `piopiy-ai/testing`.
+//
+// Each name is listed on purpose: a name here is a promise to users, so the machinery behind it (queues, invite
+// parsing, validators, provider adapters, the per-call async context, the simulator's media protocol) stays out
+// and can change freely. Code inside this repository imports those from their own modules. A `type` export is a
+// name users need in signatures but do not construct themselves. api/piopiy-ai.api.md lists all of it; run
+// `npm run api:report` after changing this file.
+
+// Agents and calls.
+export { Agent, type AgentOptions, type CallInvite, type PrewarmFunction, type SileroPrewarmOptions, type TransportFactory } from './agent/index.js';
+export { VoiceAgent, type ActionOptions, type VADOptions, type VoiceAgentEvents, type VoiceAgentOptions } from './voice-agent/index.js';
+
+// Tools and the conversation.
+export {
+  FunctionSchema,
+  LLMContext,
+  type CallInfo,
+  type FunctionSchemaInit,
+  type ToolArgsValidation,
+  type ToolCallContext,
+  type ToolHandler,
+  type ToolOptions,
+  type ToolOutcome,
+  type ToolRegistry,
+} from './llm/index.js';
+export { MinDurationInterruptionStrategy, MinWordsInterruptionStrategy, type InterruptionStrategy, type VoiceActivityDetector } from './turns/index.js';
+
+// The Piopiy REST API: the client, what its methods take and return, its errors.
+export {
+  PiopiyApiError,
+  PiopiyError,
+  PiopiyNetworkError,
+  PiopiyValidationError,
+  RestClient,
+  type AgentEndpoint,
+  type AiApi,
+  type AiCallInput,
+  type CallVariables,
+  type CallerIdInput,
+  type CallerInputMode,
+  type ConnectAction,
+  type ConnectEndpoint,
+  type ConnectOptions,
+  type ConnectParams,
+  type ConnectStrategy,
+  type DtmfInputOptions,
+  type FailoverInput,
+  type FlowApi,
+  type FlowCallInput,
+  type HangupAction,
+  type HangupOptions,
+  type InputAction,
+  type InputResultTarget,
+  type InputRetryOptions,
+  type NetworkFailure,
+  type OutboundCallOptions,
+  type ParamAction,
+  type PcmoAction,
+  type PcmoApi,
+  type PcmoCallInput,
+  type PcmoConnectOptions,
+  type PcmoConnectParams,
+  type PcmoDtmf,
+  type PcmoPrompt,
+  type PcmoRecording,
+  type PcmoRetries,
+  type PiopiyResponse,
+  type PipelineAction,
+  type PipelineBuilder,
+  type PipelineInput,
+  type PipelineSource,
+  type PlayAction,
+  type PlayGetInputAction,
+  type PlayPrompt,
+  type PstnEndpoint,
+  type RawConnectAction,
+  type RawPipelineAction,
+  type RecordAction,
+  type RecordingChannels,
+  type RecordingFormat,
+  type RecordingOptions,
+  type RestClientOptions,
+  type ScalarValue,
+  type SipEndpoint,
+  type StreamAction,
+  type StreamActionOptions,
+  type StreamListenMode,
+  type StreamVoiceQuality,
+  type VoiceApi,
+  type VoiceCallInput,
+} from './piopiy/index.js';
+
+// Transports: the ones that ship, and the bases and events to write another.
+export {
+  BaseInputTransport,
+  BaseOutputTransport,
+  LiveKitTransport,
+  MemoryTransport,
+  PiopiyStreamServer,
+  PiopiyStreamTransport,
+  TransportEventEmitter,
+  type CallSession,
+  type CallTransport,
+  type CallerConnectOptions,
+  type LiveKitRoomDriver,
+  type LiveKitRoomEvents,
+  type LiveKitTransportOptions,
+  type MemoryCaller,
+  type MemoryOutputTransport,
+  type MemoryTransportOptions,
+  type OutputTransportOptions,
+  type PiopiyStreamServerOptions,
+  type ReceivedChunk,
+  type StreamCallFlow,
+  type StreamSampleRate,
+  type TransportEvents,
+} from './transports/index.js';
+
+// Service bases, for a vendor of your own; the vendors themselves are in `piopiy-ai/services/<vendor>`.
+export {
+  LLMService,
+  STTService,
+  SegmentedSTTService,
+  ServiceError,
+  TTSService,
+  UnsaidTextError,
+  type LLMServiceOptions,
+  type LLMStreamEvent,
+  type LLMToolSettings,
+  type STTServiceOptions,
+  type SegmentedSTTServiceOptions,
+  type ServiceErrorOptions,
+  type StreamCompletionOptions,
+  type SynthesizeOptions,
+  type TTSChunk,
+  type TTSServiceOptions,
+} from './services/base/index.js';
+
+// Frames and pipelines, for processors of your own.
+export {
+  inputAudioFrame,
+  makeFrame,
+  outputAudioFrame,
+  ttsAudioFrame,
+  type AudioFields,
+  type BotStartedSpeakingFrame,
+  type BotStoppedSpeakingFrame,
+  type CancelFrame,
+  type CancelTaskFrame,
+  type ControlFrame,
+  type DataFrame,
+  type EndFrame,
+  type EndTaskFrame,
+  type ErrorFrame,
+  type Frame,
+  type FrameBase,
+  type FrameDirection,
+  type FrameFields,
+  type FrameOfType,
+  type FrameType,
+  type FunctionCallInProgressFrame,
+  type FunctionCallResultFrame,
+  type InputAudioFrame,
+  type InputDTMFFrame,
+  type InputTransportMessageFrame,
+  type InterruptionFrame,
+  type InterruptionTaskFrame,
+  type JSONSchema,
+  type LLMAssistantMessage,
+  type LLMContextFrame,
+  type LLMContextSnapshot,
+  type LLMMessage,
+  type LLMResponseEndFrame,
+  type LLMResponseStartFrame,
+  type LLMSystemMessage,
+  type LLMTextFrame,
+  type LLMToolCall,
+  type LLMToolCallsFrame,
+  type LLMToolDefinition,
+  type LLMToolResultMessage,
+  type LLMUsageMetric,
+  type LLMUserMessage,
+  type MetricsData,
+  type MetricsFrame,
+  type OutputAudioFrame,
+  type OutputDTMFFrame,
+  type OutputTransportMessageFrame,
+  type ProcessingMetric,
+  type STTUsageMetric,
+  type SpeakFrame,
+  type StartFrame,
+  type SystemFrame,
+  type TTFBMetric,
+  type TTSAudioFrame,
+  type TTSStartedFrame,
+  type TTSStoppedFrame,
+  type TTSTextFrame,
+  type TTSUsageMetric,
+  type TextFrame,
+  type TranscriptionCompleteFrame,
+  type TranscriptionFrame,
+  type TranscriptionWord,
+  type UserStartedSpeakingFrame,
+  type UserStoppedSpeakingFrame,
+} from './frames/index.js';
+export {
+  FrameProcessor,
+  Pipeline,
+  PipelineTask,
+  type FrameObserver,
+  type FrameProcessEvent,
+  type FrameProcessorOptions,
+  type FramePushEvent,
+  type PipelineTaskOptions,
+  type PipelineTaskState,
+  type ProcessorSetup,
+} from './pipeline/index.js';
+
+// Audio: PCM16, G.711, resampling, WAV, framing, levels, voice activity detection.
+export {
+  AudioChunker,
+  DEFAULT_VAD_PARAMS,
+  SileroVADAnalyzer,
+  StreamingResampler,
+  VADAnalyzer,
+  WavFormatError,
+  alawToLinear,
+  alawToPcm,
+  amplitudeToDbfs,
+  bytesToInt16,
+  chunkAudio,
+  concatInt16,
+  dbfs,
+  dbfsToAmplitude,
+  durationMs,
+  extractChannel,
+  float32ToInt16,
+  int16ToBytes,
+  int16ToFloat32,
+  interleaveStereo,
+  linearToAlaw,
+  linearToMulaw,
+  mulawToLinear,
+  mulawToPcm,
+  pcmToAlaw,
+  pcmToMulaw,
+  peak,
+  readWav,
+  readWavFile,
+  resample,
+  rms,
+  samplesForMs,
+  toMono,
+  writeWav,
+  writeWavFile,
+  type AudioChunkerOptions,
+  type ChunkerFlushOptions,
+  type ResamplerQuality,
+  type SileroInferenceThread,
+  type SileroSampleRate,
+  type SileroVADOptions,
+  type StreamingResamplerOptions,
+  type VADAnalyzerOptions,
+  type VADParams,
+  type VADState,
+  type WavAudio,
+} from './audio/index.js';
+
+// Logging.
+export { createLogger, getDefaultLogger, silentLogger, type CreateLoggerOptions, type LogFn, type LogLevel, type Logger } from './logging/index.js';
+
+// Time: every timer of a call runs on a Clock (tests give a VirtualClock from piopiy-ai/testing).
 export { systemClock, type Clock, type ClockTimer } from './runtime/clock.js';

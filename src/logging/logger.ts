@@ -2,7 +2,8 @@
 // to stderr (stdout stays free for the CLI's JSON output) with secret-bearing fields redacted.
 import { pino, type DestinationStream } from 'pino';
 
-type LogFn = {
+/** One level's method, as pino has it: `log.info({ callId }, 'joined')` or `log.info('joined')`. */
+export type LogFn = {
   (obj: object, msg?: string): void;
   (msg: string): void;
 };

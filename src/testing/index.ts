@@ -1,16 +1,148 @@
-// `piopiy-ai/testing`: tools to test agents offline.
-export * from './frame-collector.js';
-export * from './fake-services.js';
-export * from './speech.js';
-export * from './fakes/openai-chat.js';
-export * from './fakes/sse.js';
-export * from './random.js';
-export * from './fakes/openai-audio.js';
-export * from './fakes/anthropic.js';
-export * from './fakes/gemini.js';
-export * from './fakes/deepgram.js';
-export * from './fakes/cartesia.js';
-export * from './fakes/elevenlabs.js';
-export * from './virtual-clock.js';
-export * from './energy-vad.js';
-export * from './conversation-simulation.js';
+// `piopiy-ai/testing`: tools to test agents offline — the Piopiy platform (signaling, REST, call media) and faithful
+// fakes of the vendors' servers on 127.0.0.1, fake services, offline speech, a frame collector.
+//
+// Each name is listed on purpose: the HTTP and WebSocket plumbing the fakes share (body reading, SSE writing, seeded
+// randomness) stays out, and the repository's own tests import it from its modules. api/piopiy-ai_testing.api.md
+// lists all of it; run `npm run api:report` after changing this file.
+
+// The local Piopiy simulator.
+export {
+  startPiopiySimulator,
+  type CallEnd,
+  type CallEndReason,
+  type PiopiySimulator,
+  type PlaceCallOptions,
+  type RestRequestEvent,
+  type RestRequestRecord,
+  type SimulatedCall,
+  type SimulatedCallDirection,
+  type SimulatorOptions,
+  type TimedAudio,
+  type WaitForCallOptions,
+} from './simulator/index.js';
+
+// Services, frames and speech without a vendor.
+export { FrameCollector } from './frame-collector.js';
+export { FakeTTSService, ScriptedSTTService, type FakeTTSOptions, type ScriptedSTTOptions } from './fake-services.js';
+export { concatAudio, silence, synthesizeSpeech, type SpeechSampleRate, type SynthesizeSpeechOptions } from './speech.js';
+
+// Fake vendor servers.
+export {
+  startFakeOpenAIChat,
+  type FakeChatCompletionBody,
+  type FakeChatHandler,
+  type FakeChatResponse,
+  type FakeErrorStatus,
+  type FakeFinishReason,
+  type FakeOpenAIChat,
+  type FakeOpenAIChatOptions,
+  type FakeOpenAIChatRequest,
+  type FakeToolCall,
+  type FakeUsage,
+} from './fakes/openai-chat.js';
+export {
+  FAKE_SPEECH_SAMPLE_RATE,
+  OPENAI_SPEECH_MODELS,
+  OPENAI_SPEECH_VOICES,
+  OPENAI_TRANSCRIPTION_MODELS,
+  fakeSpeechSamples,
+  startFakeOpenAIAudio,
+  type FakeAudioError,
+  type FakeAudioErrorStatus,
+  type FakeOpenAIAudio,
+  type FakeOpenAIAudioOptions,
+  type FakeOpenAIAudioRequest,
+  type FakeSpeechAudioOptions,
+  type FakeSpeechResponse,
+  type FakeTranscriptionHandler,
+  type FakeTranscriptionInput,
+  type FakeTranscriptionResponse,
+  type FakeUpload,
+  type FakeUploadedAudio,
+} from './fakes/openai-audio.js';
+export {
+  startFakeAnthropic,
+  type FakeAnthropic,
+  type FakeAnthropicErrorStatus,
+  type FakeAnthropicErrorType,
+  type FakeAnthropicHandler,
+  type FakeAnthropicMessagesBody,
+  type FakeAnthropicOptions,
+  type FakeAnthropicRequest,
+  type FakeAnthropicResponse,
+  type FakeAnthropicStopReason,
+  type FakeAnthropicUsage,
+  type FakeToolUse,
+} from './fakes/anthropic.js';
+// The raw events a FakeAnthropicResponse may script.
+export type { SSEEvent } from './fakes/sse.js';
+export {
+  startFakeGemini,
+  type FakeFunctionCall,
+  type FakeGemini,
+  type FakeGeminiBlockReason,
+  type FakeGeminiBody,
+  type FakeGeminiErrorStatus,
+  type FakeGeminiFinishReason,
+  type FakeGeminiHandler,
+  type FakeGeminiOptions,
+  type FakeGeminiPart,
+  type FakeGeminiRequest,
+  type FakeGeminiResponse,
+  type FakeGeminiUsage,
+} from './fakes/gemini.js';
+export {
+  fakeDeepgramSpeechAudio,
+  startFakeDeepgram,
+  type FakeDeepgram,
+  type FakeDeepgramClientFrame,
+  type FakeDeepgramClose,
+  type FakeDeepgramErrorStatus,
+  type FakeDeepgramListenSession,
+  type FakeDeepgramOptions,
+  type FakeDeepgramPath,
+  type FakeDeepgramRequest,
+  type FakeDeepgramSpeakResponse,
+  type FakeDeepgramSpeakSession,
+  type FakeDeepgramSpeechSegment,
+  type FakeDeepgramUtterance,
+} from './fakes/deepgram.js';
+export {
+  FAKE_CARTESIA_ENCODINGS,
+  FAKE_CARTESIA_SAMPLE_RATES,
+  fakeCartesiaSpeech,
+  startFakeCartesia,
+  type FakeCartesia,
+  type FakeCartesiaConnection,
+  type FakeCartesiaContext,
+  type FakeCartesiaGenerationFault,
+  type FakeCartesiaHandshakeFault,
+  type FakeCartesiaHandshakeStatus,
+  type FakeCartesiaMessage,
+  type FakeCartesiaOptions,
+  type FakeCartesiaSpeechOptions,
+} from './fakes/cartesia.js';
+export {
+  FAKE_ELEVENLABS_MODELS,
+  FAKE_ELEVENLABS_PCM_RATES,
+  fakeElevenLabsSpeech,
+  startFakeElevenLabs,
+  type FakeElevenLabs,
+  type FakeElevenLabsConnection,
+  type FakeElevenLabsContext,
+  type FakeElevenLabsGenerationFault,
+  type FakeElevenLabsHandshakeFault,
+  type FakeElevenLabsHandshakeStatus,
+  type FakeElevenLabsMessage,
+  type FakeElevenLabsOptions,
+  type FakeElevenLabsSpeechOptions,
+} from './fakes/elevenlabs.js';
+
+// Whole calls in simulated time.
+export { VirtualClock, type RunUntilOptions, type VirtualClockOptions } from './virtual-clock.js';
+export { EnergyVAD, speechTone, type EnergyVADOptions } from './energy-vad.js';
+export {
+  ConversationSimulation,
+  type ConversationSimulationOptions,
+  type SimulationEvent,
+} from './conversation-simulation.js';
