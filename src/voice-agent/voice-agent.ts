@@ -63,9 +63,9 @@ export interface ActionOptions {
   interruptionStrategy?: InterruptionStrategy | null;
   enableMetrics?: boolean;
   transport?: CallTransport;
-  /** Rate of audio entering the pipeline. Default 16000. */
+  /** Rate of audio entering the pipeline. Default: the transport's native input rate (else 16000). */
   audioInSampleRate?: number;
-  /** Rate of audio sent to the caller. Default 8000. */
+  /** Rate of audio sent to the caller. Default: the transport's native output rate (else 8000). */
   audioOutSampleRate?: number;
   observers?: readonly FrameObserver[];
   /**
@@ -185,7 +185,10 @@ export class VoiceAgent {
     }
     this.started = true;
     this.clock = settings.clock ?? systemClock;
-    const audioInSampleRate = settings.audioInSampleRate ?? 16000;
+    // The pipeline runs at the transport's own rates: the input transport then resamples nothing, and a TTS that
+    // can produce the output rate does (see TransportAudioFormats).
+    const audioInSampleRate = settings.audioInSampleRate ?? transport.audioFormats?.input.sampleRate ?? 16000;
+    const audioOutSampleRate = settings.audioOutSampleRate ?? transport.audioFormats?.output.sampleRate ?? 8000;
     const { llm } = settings;
 
     const conversation = new Conversation({
@@ -230,7 +233,7 @@ export class VoiceAgent {
 
     const task = new PipelineTask(new Pipeline(processors), {
       audioInSampleRate,
-      audioOutSampleRate: settings.audioOutSampleRate ?? 8000,
+      audioOutSampleRate,
       allowInterruptions: settings.allowInterruptions ?? true,
       enableMetrics: settings.enableMetrics ?? true,
       observers: settings.observers,

@@ -180,7 +180,10 @@ async function converse(call: SimulatedCall, record: () => CallRecord | undefine
 }
 
 async function runCalls(fault: Fault | undefined): Promise<RunResult> {
-  const sim = await startPiopiySimulator({ transferDelayMs: 300 });
+  // The platform ends a transferred call after this delay: long enough that the caller always hears "Connecting you
+  // now." first (95 ms of speech), however busy the machine; at 300 ms a loaded machine sometimes cut it off, and
+  // the calls' transcripts differed by that last line.
+  const sim = await startPiopiySimulator({ transferDelayMs: 1500 });
   sim.addAgent({ agentId: AGENT_ID, token: AGENT_TOKEN });
   const logs: LogRecord[] = [];
   const records = new Map<string, CallRecord>();
@@ -245,8 +248,7 @@ describe('twenty concurrent calls, one broken', () => {
     const [first] = run.summaries;
     expect(first!.userTurns).toEqual(TRANSCRIPTS);
     expect(first!.tools).toEqual(['lookup_order:ok', 'transfer_to_human:ok']);
-    expect(first!.assistantTurns[0]).toBe('Hello.');
-    expect(first!.assistantTurns.join(' ')).toContain('Your order has shipped.');
+    expect(first!.assistantTurns).toEqual(['Hello.', 'Your order has shipped.', 'Connecting you now.']);
     expect(first!.rest.map((r) => r.path)).toEqual(['/v3/voice/pcmo/transfer']);
     expect(first!.end).toBe('transferred');
     for (const summary of run.summaries) expect(summary).toEqual(first);

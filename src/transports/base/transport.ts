@@ -16,9 +16,27 @@ export interface TransportEvents {
   error: [error: Error];
 }
 
+/** Audio as a transport carries it on its wire. The pipeline itself always carries mono PCM16. */
+export interface AudioFormat {
+  readonly sampleRate: number;
+  readonly encoding: 'pcm16' | 'mulaw';
+}
+
+/**
+ * A transport's native formats: the rate the caller's audio arrives at and the rate it plays the agent's audio at
+ * with no conversion of its own. The VoiceAgent runs its pipeline at these rates, and a TTS that can produce the
+ * output rate itself does, so a call resamples only where a service needs another rate (at most once each way).
+ */
+export interface TransportAudioFormats {
+  readonly input: AudioFormat;
+  readonly output: AudioFormat;
+}
+
 export interface CallTransport {
   readonly input: BaseInputTransport;
   readonly output: BaseOutputTransport;
+  /** Native formats; without them the VoiceAgent assumes 16 kHz in and 8 kHz out (a Piopiy room's). */
+  readonly audioFormats?: TransportAudioFormats;
   readonly events: TransportEventEmitter;
   /** Whether the caller is connected now (the greeting waits for this). */
   readonly callerConnected: boolean;

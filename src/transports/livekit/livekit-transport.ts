@@ -13,7 +13,7 @@ import { sleep, systemClock, type Clock } from '../../runtime/clock.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
-import { TransportEventEmitter, type CallTransport } from '../base/transport.js';
+import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
 
 /** What happens in the room, as the driver reports it. */
 export interface LiveKitRoomEvents {
@@ -74,6 +74,14 @@ export class LiveKitTransport implements CallTransport {
   readonly output: BaseOutputTransport;
   readonly events = new TransportEventEmitter();
   readonly roomName: string;
+  /**
+   * The rates asked of @livekit/rtc-node, which converts to and from the room's 48 kHz Opus in native code: 16 kHz
+   * from the caller (what VAD and most STTs want), 8 kHz to the caller (a phone leg is narrowband).
+   */
+  readonly audioFormats: TransportAudioFormats = {
+    input: { sampleRate: 16000, encoding: 'pcm16' },
+    output: { sampleRate: 8000, encoding: 'pcm16' },
+  };
   private readonly options: LiveKitTransportOptions;
   private readonly logger: Logger;
   private driver: LiveKitRoomDriver | undefined;

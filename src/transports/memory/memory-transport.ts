@@ -6,11 +6,13 @@ import { concatInt16 } from '../../audio/index.js';
 import { systemClock, type Clock, type ClockTimer } from '../../runtime/clock.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
-import { TransportEventEmitter, type CallTransport } from '../base/transport.js';
+import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
 
 export interface MemoryTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'botStopGraceMs'> {
   /** Rate of the audio the caller sends. Default 16000. */
   callerSampleRate?: number;
+  /** Rate the caller hears the agent at. Default 8000. */
+  agentSampleRate?: number;
   /** Length of the caller's frames. Default 20 ms. */
   callerFrameMs?: number;
   /**
@@ -201,12 +203,17 @@ export class MemoryCaller {
 export class MemoryTransport implements CallTransport {
   readonly input: BaseInputTransport;
   readonly output: MemoryOutputTransport;
+  readonly audioFormats: TransportAudioFormats;
   readonly events = new TransportEventEmitter();
   readonly caller: MemoryCaller;
   private connected = false;
 
   constructor(options: MemoryTransportOptions = {}) {
     const name = options.name ?? 'memory';
+    this.audioFormats = {
+      input: { sampleRate: options.callerSampleRate ?? 16000, encoding: 'pcm16' },
+      output: { sampleRate: options.agentSampleRate ?? 8000, encoding: 'pcm16' },
+    };
     this.input = new BaseInputTransport({ name: `${name}-input` });
     this.output = new MemoryOutputTransport((chunk, rate) => this.caller.deliver(chunk, rate), {
       name: `${name}-output`,

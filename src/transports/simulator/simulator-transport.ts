@@ -6,7 +6,7 @@ import { bytesToInt16, int16ToBytes } from '../../audio/index.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
-import { TransportEventEmitter, type CallTransport } from '../base/transport.js';
+import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
 import { simulatorWebSocketUrl, type AgentMediaMessage, type CallerMediaMessage } from './protocol.js';
 
 export interface SimulatorMediaTransportOptions extends Pick<OutputTransportOptions, 'chunkMs'> {
@@ -37,6 +37,11 @@ export class SimulatorMediaTransport implements CallTransport {
   readonly input: BaseInputTransport;
   readonly output: BaseOutputTransport;
   readonly events = new TransportEventEmitter();
+  /** As a Piopiy room: 16 kHz from the caller, 8 kHz to the caller (the simulator's caller may send another rate). */
+  readonly audioFormats: TransportAudioFormats = {
+    input: { sampleRate: 16000, encoding: 'pcm16' },
+    output: { sampleRate: 8000, encoding: 'pcm16' },
+  };
   private readonly options: SimulatorMediaTransportOptions;
   private readonly logger: Logger;
   private socket: WebSocket | undefined;

@@ -21,7 +21,7 @@ import { int16ToBytes } from '../../audio/index.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
-import { TransportEventEmitter, type CallTransport } from '../base/transport.js';
+import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
 
 export type StreamSampleRate = 8000 | 16000;
 
@@ -51,6 +51,8 @@ export class PiopiyStreamTransport implements CallTransport {
   readonly events = new TransportEventEmitter();
   /** Rate of the caller audio the platform sends (the stream action's voice_quality). */
   readonly sampleRate: StreamSampleRate;
+  /** The stream's voice_quality both ways, PCM16 (base64) on the wire. */
+  readonly audioFormats: TransportAudioFormats;
   private readonly socket: WebSocket;
   private readonly logger: Logger;
   private carry: number | undefined;
@@ -60,6 +62,8 @@ export class PiopiyStreamTransport implements CallTransport {
   constructor(socket: WebSocket, options: { sampleRate: StreamSampleRate; logger?: Logger; chunkMs?: number }) {
     this.socket = socket;
     this.sampleRate = options.sampleRate;
+    const format = { sampleRate: options.sampleRate, encoding: 'pcm16' } as const;
+    this.audioFormats = { input: format, output: format };
     this.logger = options.logger ?? getDefaultLogger();
     this.input = new BaseInputTransport({ name: 'stream-input' });
     this.output = new StreamOutputTransport(this, { name: 'stream-output', chunkMs: options.chunkMs });
