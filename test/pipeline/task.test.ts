@@ -8,7 +8,9 @@ import {
   type FrameProcessEvent,
   type FramePushEvent,
 } from '../../src/pipeline/index.js';
+import { sleep } from '../../src/runtime/clock.js';
 import { FrameCollector } from '../../src/testing/index.js';
+import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { GateProcessor, recordingLogger, textFrames, type LogRecord } from './helpers.js';
 
 const quiet = { logger: recordingLogger() };
@@ -76,15 +78,21 @@ describe('PipelineTask', () => {
         if (frame.type !== 'cancel') return this.pushFrame(frame, direction);
       }
     }
+    const clock = new VirtualClock();
     const task = new PipelineTask(new Pipeline([new Swallow()]), {
       logger: recordingLogger(records),
       cancelTimeoutMs: 30,
+      clock,
     });
     const running = task.run();
-    const started = performance.now();
     task.cancel();
+    await clock.advance(29);
+    expect(task.state).toBe('cancelling');
+    await clock.advance(1);
+    expect(task.state).toBe('done');
     await running;
-    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    expect(clock.now()).toBe(30);
+    expect(clock.pendingTimers).toBe(0);
     expect(records.some((r) => r.level === 'warn' && r.message.includes('cancel did not pass'))).toBe(true);
   });
 
@@ -244,10 +252,10 @@ describe('metrics', () => {
       if (frame.type === 'text') {
         this.startTtfbMetrics();
         this.startProcessingMetrics();
-        await new Promise((r) => setTimeout(r, 5));
+        await sleep(this.clock, 5);
         this.stopTtfbMetrics();
         this.stopTtfbMetrics(); // a second stop must not emit twice
-        await new Promise((r) => setTimeout(r, 5));
+        await sleep(this.clock, 5);
         this.stopProcessingMetrics();
         this.pushMetrics({ kind: 'llm-usage', processor: this.name, promptTokens: 10, completionTokens: 3 });
       }
@@ -257,26 +265,32 @@ describe('metrics', () => {
 
   it('metrics frames carry per-processor TTFB, processing time and usage', async () => {
     const collector = new FrameCollector();
-    const task = new PipelineTask(new Pipeline([new Timed({ name: 'llm' }), collector]), quiet);
+    const clock = new VirtualClock();
+    const task = new PipelineTask(new Pipeline([new Timed({ name: 'llm' }), collector]), { ...quiet, clock });
     const running = task.run();
     void task.queueFrame(makeFrame('text', { text: 'x' }));
     task.stopWhenDone();
+    await clock.runUntil(() => task.state === 'done');
     await running;
     const data = collector.ofType('metrics').flatMap((f) => f.data);
     expect(data.map((d) => d.kind)).toEqual(['ttfb', 'processing', 'llm-usage']);
     expect(data.every((d) => d.processor === 'llm')).toBe(true);
+    // Measured on the task's clock: 5 ms to the first byte, 10 ms in all.
     const [ttfb, processing] = data as unknown as [{ valueMs: number }, { valueMs: number }];
-    expect(ttfb.valueMs).toBeGreaterThanOrEqual(4);
-    expect(processing.valueMs).toBeGreaterThanOrEqual(ttfb.valueMs + 4);
+    expect(ttfb.valueMs).toBe(5);
+    expect(processing.valueMs).toBe(10);
   });
 
   it('are not emitted when the task disables metrics', async () => {
     const collector = new FrameCollector();
-    const task = new PipelineTask(new Pipeline([new Timed(), collector]), { ...quiet, enableMetrics: false });
+    const clock = new VirtualClock();
+    const task = new PipelineTask(new Pipeline([new Timed(), collector]), { ...quiet, enableMetrics: false, clock });
     const running = task.run();
     void task.queueFrame(makeFrame('text', { text: 'x' }));
     task.stopWhenDone();
+    await clock.runUntil(() => task.state === 'done');
     await running;
+    expect(collector.types()).toEqual(['start', 'text', 'end']);
     expect(collector.ofType('metrics')).toEqual([]);
   });
 });

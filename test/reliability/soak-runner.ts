@@ -34,6 +34,7 @@ import { startPiopiySimulator, type CallEndReason, type PiopiySimulator, type Si
 import { synthesizeSpeech } from '../../src/testing/speech.js';
 import type { CallSession } from '../../src/transports/index.js';
 import { VoiceAgent } from '../../src/voice-agent/index.js';
+import { sleep } from '../support/wait.js';
 
 export interface SoakOptions {
   /** Least number of calls. */
@@ -141,7 +142,6 @@ export interface SoakReport {
 const MB = 1024 * 1024;
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 const round2 = (n: number): number => Math.round(n * 100) / 100;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------------------
 // Measuring

@@ -1,8 +1,7 @@
 // Bare clients for the tests of the fake vendor servers: a streamed HTTP body read as the socket delivered it, a
 // JSON WebSocket client, and the HTTP answer to a refused WebSocket handshake.
 import WebSocket from 'ws';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { waitUntil } from './wait.js';
 
 /** The raw body, and how many separate reads it took. */
 export async function readRaw(res: Response): Promise<{ text: string; reads: number }> {
@@ -46,13 +45,13 @@ export async function connectJson(url: string, headers: Record<string, string>, 
     closed,
     send: (message) => ws.send(JSON.stringify(message)),
     waitFor: async (predicate, timeoutMs = 2000) => {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        const found = received.find(predicate);
-        if (found !== undefined) return found;
-        if (performance.now() > deadline) throw new Error(`no matching message; got ${describe(received)}`);
-        await sleep(2);
+      let found: Json | undefined;
+      try {
+        await waitUntil(() => (found = received.find(predicate)) !== undefined, timeoutMs, 2);
+      } catch {
+        throw new Error(`no matching message; got ${describe(received)}`);
       }
+      return found!;
     },
   };
 }

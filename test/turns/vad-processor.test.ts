@@ -1,15 +1,15 @@
 // VADProcessor with a scripted detector: turn frames on state changes, caller audio passed through in order,
-// audio resampled to the detector's rate.
+// audio resampled to the detector's rate. The detector's delay is simulated time on a VirtualClock.
 import { describe, expect, it } from 'vitest';
 import type { VADState } from '../../src/audio/vad/index.js';
 import { inputAudioFrame, makeFrame, type Frame } from '../../src/frames/index.js';
 import { silentLogger } from '../../src/logging/index.js';
+import { sleep, type Clock } from '../../src/runtime/clock.js';
 import { FrameCollector } from '../../src/testing/frame-collector.js';
+import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { VADProcessor, type VoiceActivityDetector } from '../../src/turns/index.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Answers each analyze() call with the next scripted state (then 'quiet'), after an optional delay. */
+/** Answers each analyze() call with the next scripted state (then 'quiet'), after `slow.delayMs` on `slow.clock` if given. */
 class ScriptedDetector implements VoiceActivityDetector {
   readonly analyzed: Int16Array[] = [];
   resets = 0;
@@ -17,13 +17,13 @@ class ScriptedDetector implements VoiceActivityDetector {
   constructor(
     readonly sampleRate: number,
     private readonly states: readonly VADState[],
-    private readonly delayMs = 0,
+    private readonly slow?: { clock: Clock; delayMs: number },
   ) {}
 
   async analyze(samples: Int16Array): Promise<VADState> {
     const state = this.states[this.analyzed.length] ?? 'quiet';
     this.analyzed.push(samples);
-    if (this.delayMs > 0) await sleep(this.delayMs);
+    if (this.slow !== undefined) await sleep(this.slow.clock, this.slow.delayMs);
     return state;
   }
 
@@ -32,16 +32,19 @@ class ScriptedDetector implements VoiceActivityDetector {
   }
 }
 
-function setup(detector: VoiceActivityDetector): { vad: VADProcessor; up: FrameCollector; down: FrameCollector } {
+function setup(
+  detector: VoiceActivityDetector,
+  clock = new VirtualClock(),
+): { vad: VADProcessor; up: FrameCollector; down: FrameCollector; clock: VirtualClock } {
   const up = new FrameCollector({ name: 'up' });
   const vad = new VADProcessor(detector, { name: 'vad' });
   const down = new FrameCollector({ name: 'down' });
   up.link(vad).link(down);
-  for (const p of [up, vad, down]) p.setup({ observers: [], logger: silentLogger });
+  for (const p of [up, vad, down]) p.setup({ observers: [], logger: silentLogger, clock });
   void up.queueFrame(
     makeFrame('start', { audioInSampleRate: 16000, audioOutSampleRate: 8000, allowInterruptions: true, enableMetrics: false }),
   );
-  return { vad, up, down };
+  return { vad, up, down, clock };
 }
 
 /** Frame labels: audio frames by their index (first sample), others by type. */
@@ -49,21 +52,18 @@ function labels(frames: readonly Frame[]): string[] {
   return frames.filter((f) => f.type !== 'start').map((f) => (f.type === 'input-audio' ? `a${f.audio[0]}` : f.type));
 }
 
-async function settle(collector: FrameCollector, count: number): Promise<void> {
-  const until = performance.now() + 2000;
-  while (collector.ofType('input-audio').length < count) {
-    if (performance.now() > until) throw new Error('timed out');
-    await sleep(1);
-  }
+/** Runs the clock until `count` audio frames have passed. */
+async function settle(clock: VirtualClock, collector: FrameCollector, count: number): Promise<void> {
+  await clock.runUntil(() => collector.ofType('input-audio').length >= count, { description: `${count} audio frames` });
 }
 
 describe('VADProcessor', () => {
   it('announces user-started / user-stopped-speaking on state changes, ahead of the audio that caused them', async () => {
     const states: VADState[] = ['quiet', 'starting', 'speaking', 'speaking', 'stopping', 'quiet', 'quiet', 'speaking', 'quiet'];
     const detector = new ScriptedDetector(16000, states);
-    const { vad, down } = setup(detector);
+    const { vad, down, clock } = setup(detector);
     for (let i = 0; i < states.length; i++) void vad.queueFrame(inputAudioFrame(new Int16Array(320).fill(i), 16000));
-    await settle(down, states.length);
+    await settle(clock, down, states.length);
     expect(labels(down.downstream)).toEqual([
       'a0',
       'a1',
@@ -83,22 +83,25 @@ describe('VADProcessor', () => {
   });
 
   it('keeps the order of frames while the detector is slow', async () => {
-    const detector = new ScriptedDetector(16000, ['speaking', 'speaking', 'quiet'], 5);
-    const { vad, down } = setup(detector);
+    const clock = new VirtualClock();
+    const detector = new ScriptedDetector(16000, ['speaking', 'speaking', 'quiet'], { clock, delayMs: 5 });
+    const { vad, down } = setup(detector, clock);
     for (let i = 0; i < 3; i++) void vad.queueFrame(inputAudioFrame(new Int16Array(320).fill(i), 16000));
     void vad.queueFrame(makeFrame('text', { text: 'after the audio' }));
     expect(vad.speaking).toBe(false);
-    await settle(down, 3);
-    await sleep(5);
+    await settle(clock, down, 3);
+    // One analysis at a time: the third frame passed after three 5 ms analyses.
+    expect(clock.now()).toBe(15);
+    await clock.advance(5);
     expect(labels(down.downstream)).toEqual(['user-started-speaking', 'a0', 'a1', 'user-stopped-speaking', 'a2', 'text']);
   });
 
   it('passes the audio on unchanged and feeds the detector at its own rate', async () => {
     const detector = new ScriptedDetector(16000, []);
-    const { vad, down } = setup(detector);
+    const { vad, down, clock } = setup(detector);
     const frames = Array.from({ length: 10 }, () => inputAudioFrame(new Int16Array(160).fill(1000), 8000));
     for (const f of frames) void vad.queueFrame(f);
-    await settle(down, 10);
+    await settle(clock, down, 10);
     // Downstream gets the very same frames, at 8 kHz.
     expect(down.ofType('input-audio')).toEqual(frames);
     // The detector got 16 kHz audio: twice the samples, less the resampler's look-ahead.
@@ -110,19 +113,19 @@ describe('VADProcessor', () => {
 
   it('does not resample audio already at the detector rate', async () => {
     const detector = new ScriptedDetector(8000, []);
-    const { vad, down } = setup(detector);
+    const { vad, down, clock } = setup(detector);
     const frame = inputAudioFrame(new Int16Array(160).fill(7), 8000);
     void vad.queueFrame(frame);
-    await settle(down, 1);
+    await settle(clock, down, 1);
     expect(detector.analyzed[0]).toBe(frame.audio);
   });
 
   it('passes other frames both ways without analysing them', async () => {
     const detector = new ScriptedDetector(16000, ['speaking']);
-    const { vad, up, down } = setup(detector);
+    const { vad, up, down, clock } = setup(detector);
     void vad.queueFrame(makeFrame('text', { text: 'hi' }));
     void vad.queueFrame(makeFrame('bot-started-speaking'), 'upstream');
-    await sleep(5);
+    await clock.advance(5);
     expect(detector.analyzed).toEqual([]);
     expect(labels(down.downstream)).toEqual(['text']);
     expect(up.upstream.map((f) => f.type)).toEqual(['bot-started-speaking']);

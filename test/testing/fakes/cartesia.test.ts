@@ -5,10 +5,10 @@ import { bytesToInt16, concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/
 import { fakeCartesiaSpeech, startFakeCartesia, type FakeCartesia } from '../../../src/testing/fakes/cartesia.js';
 import { extraFakes } from '../../support/extra-fakes.js';
 import { connectJson, handshakeRejection, type Json, type JsonClient } from '../../support/fake-clients.js';
+import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'sk_car_fake_test_key_123';
 const VOICE = 'voice-1';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let fake: FakeCartesia;
 beforeEach(async () => {
@@ -144,15 +144,22 @@ describe('fake Cartesia: generation', () => {
   it('cancel stops a context at once, without an answer; later input to it is an error', async () => {
     const slow = await another({ chunkDelayMs: 5 });
     const client = await connect(slow);
-    client.send(request({ transcript: 'A rather long sentence to be cut short by the caller.', continue: true, flush: true }));
+    const long = 'A rather long sentence to be cut short by the caller.';
+    client.send(request({ transcript: long, continue: true, flush: true }));
     await client.waitFor((m) => m.type === 'chunk');
     client.send({ context_id: 'ctx-1', cancel: true });
     client.send({ context_id: 'nobody', cancel: true });
-    await sleep(40);
-    const count = client.received.length;
-    await sleep(40);
-    expect(client.received.length).toBe(count);
-    expect(client.received.some((m) => m.type === 'flush_done' || m.type === 'done')).toBe(false);
+    // Another generation, asked for after the cancels: were ctx-1 still speaking, its chunks (at the same pace)
+    // would come between ctx-2's.
+    client.send(request({ transcript: 'Meanwhile, this.', continue: false, context_id: 'ctx-2' }));
+    await client.waitFor((m) => m.type === 'done' && m.context_id === 'ctx-2');
+    const ctx2Starts = client.received.findIndex((m) => m.context_id === 'ctx-2');
+    expect(client.received[ctx2Starts]?.type).toBe('chunk');
+    expect(client.received.slice(ctx2Starts).filter((m) => m.context_id !== 'ctx-2')).toEqual([]);
+    // No answer to either cancel: only ctx-1's audio before it, cut short.
+    const others = client.received.filter((m) => m.context_id !== 'ctx-2');
+    expect(others.every((m) => m.context_id === 'ctx-1' && (m.type === 'chunk' || m.type === 'timestamps'))).toBe(true);
+    expect(audioOf(client.received).length).toBeLessThan(fakeCartesiaSpeech(long, { sampleRate: 16000, voiceId: VOICE }).length);
     expect(slow.contexts[0]!.outcome).toBe('cancelled');
     client.send(request({ transcript: 'More.', continue: false }));
     const error = await client.waitFor((m) => m.type === 'error');
@@ -167,7 +174,7 @@ describe('fake Cartesia: generation', () => {
     client.send(request({ transcript: 'One. ', continue: true }));
     client.send(request({ transcript: '', continue: true, flush: true }));
     await client.waitFor((m) => m.type === 'flush_done');
-    await sleep(60);
+    await waitUntil(() => quick.contexts[0]!.outcome === 'expired', 5000);
     client.send(request({ transcript: 'Two.', continue: false }));
     const error = await client.waitFor((m) => m.type === 'error');
     expect(error.message).toBe('Context ctx-1 has expired; start a new context_id.');

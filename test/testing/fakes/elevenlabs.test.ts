@@ -5,11 +5,10 @@ import { bytesToInt16, concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/
 import { fakeElevenLabsSpeech, startFakeElevenLabs, type FakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { extraFakes } from '../../support/extra-fakes.js';
 import { connectJson, handshakeRejection, type Json, type JsonClient } from '../../support/fake-clients.js';
-import { waitUntil } from '../../support/wait.js';
+import { sleep, waitUntil } from '../../support/wait.js';
 
 const KEY = 'xi_fake_test_key_123456';
 const VOICE = 'voice-abc';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const MULTI = `/v1/text-to-speech/${VOICE}/multi-stream-input`;
 const SINGLE = `/v1/text-to-speech/${VOICE}/stream-input`;
 const PCM_QUERY = '?model_id=eleven_flash_v2_5&output_format=pcm_16000&auto_mode=true&sync_alignment=true';
@@ -116,13 +115,22 @@ describe('fake ElevenLabs: multi-context', () => {
       voiceSettings: { stability: 0.5, similarity_boost: 0.8 },
     });
     // A context closed mid-generation sends nothing more.
+    const long = 'A much longer sentence that gets cut off. ';
     client.send({ text: ' ', context_id: 'c2' });
-    client.send({ text: 'A much longer sentence that gets cut off. ', context_id: 'c2', flush: true });
+    client.send({ text: long, context_id: 'c2', flush: true });
     await client.waitFor((m) => m.contextId === 'c2' && typeof m.audio === 'string');
     client.send({ context_id: 'c2', close_context: true });
     await client.waitFor((m) => m.isFinal === true && m.contextId === 'c2');
     const count = audioMessages(client.received, 'c2').length;
-    await sleep(30);
+    // The same sentence in another context, started after the close: were c2 still speaking, its chunks would come
+    // between c3's (the same pace, and fewer of them left).
+    client.send({ text: ' ', context_id: 'c3' });
+    client.send({ text: long, context_id: 'c3', flush: true });
+    const full = fakeElevenLabsSpeech(long, { sampleRate: 16000, voiceId: VOICE }).length;
+    await waitUntil(() => pcmOf(audioMessages(client.received, 'c3')).length === full, 5000);
+    expect(audioMessages(client.received, 'c3')).toHaveLength(11);
+    const c3Starts = client.received.findIndex((m) => m.contextId === 'c3');
+    expect(client.received.slice(c3Starts).filter((m) => m.contextId !== 'c3')).toEqual([]);
     expect(audioMessages(client.received, 'c2').length).toBe(count);
     expect(count).toBeLessThan(11);
     client.ws.close();
@@ -194,17 +202,23 @@ describe('fake ElevenLabs: multi-context', () => {
   });
 
   it('closes after the inactivity timeout (error JSON, then 1008); keep-alives reset it', async () => {
-    // Keep-alives every 30 ms against a 500 ms timeout: a wide margin for a busy machine.
+    // The socket's own timing is the subject: real time. Four keep-alives 30 ms apart, then silence.
     const quick = await another({ inactivityTimeoutMs: 500 });
     const client = await connect(quick);
     client.send({ text: ' ', context_id: 'c1' });
+    let lastAt = performance.now();
     for (let i = 0; i < 4; i++) {
       await sleep(30);
       client.send({ text: '', context_id: 'c1' });
+      lastAt = performance.now();
     }
-    expect(quick.connections[0]!.close).toBeUndefined();
-    expect(quick.contexts[0]!.generations).toEqual([]);
     const closed = await client.closed;
+    const closedAt = performance.now();
+    // Closed no sooner than the timeout after the last keep-alive (the fake received it after it was sent): each
+    // one reset the timer, and the socket stayed open while they came (a lower bound, which a busy machine can
+    // only lengthen). Without the resets it would close 500 ms after the first message, some 380 ms after the last.
+    expect(closedAt - lastAt).toBeGreaterThanOrEqual(500 - 2);
+    expect(quick.contexts[0]!.generations).toEqual([]);
     expect(closed.code).toBe(1008);
     // The message as the reason, cut to the 123 bytes a close frame allows.
     expect(closed.reason).toMatch(/^Have not received a new text input within the timeout of 0\.5 seconds\. Streaming input terminated\./);

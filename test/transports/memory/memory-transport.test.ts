@@ -1,15 +1,17 @@
 // MemoryTransport: an in-process phone line. The caller side sends 20 ms frames in real time once connected
-// (silence between utterances), and records the agent audio the output transport plays.
+// (silence between utterances), and records the agent audio the output transport plays. The line, the pipeline
+// and the output pacing all run on one VirtualClock, so the times each frame is sent and each chunk is played
+// are exact.
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeFrame, ttsAudioFrame } from '../../../src/frames/index.js';
 import { silentLogger } from '../../../src/logging/index.js';
 import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
 import { FrameCollector } from '../../../src/testing/frame-collector.js';
-import { MemoryTransport, type MemoryTransportOptions } from '../../../src/transports/memory/index.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { VirtualClock } from '../../../src/testing/virtual-clock.js';
+import { MemoryTransport, type MemoryTransportOptions, type ReceivedChunk } from '../../../src/transports/memory/index.js';
 
 interface Harness {
+  clock: VirtualClock;
   transport: MemoryTransport;
   collector: FrameCollector;
   task: PipelineTask;
@@ -24,25 +26,29 @@ afterEach(async () => {
     h.transport.caller.hangUp();
     await h.transport.close();
     h.task.cancel('test over');
+    await h.clock.runUntil(() => h.task.state === 'done');
     await h.done;
   }
 });
 
 async function start(options: MemoryTransportOptions = {}, audioInSampleRate = 16000): Promise<Harness> {
-  const transport = new MemoryTransport(options);
+  const clock = new VirtualClock();
+  const transport = new MemoryTransport({ ...options, clock });
   const collector = new FrameCollector({ name: 'collector' });
   const task = new PipelineTask(new Pipeline([transport.input, collector, transport.output]), {
     logger: silentLogger,
     audioInSampleRate,
     audioOutSampleRate: 8000,
+    clock,
   });
   const events: Harness['events'] = [];
   transport.events.on('caller-joined', () => events.push({ name: 'caller-joined', args: [] }));
   transport.events.on('caller-left', (reason) => events.push({ name: 'caller-left', args: [reason] }));
   transport.events.on('dtmf', (digit) => events.push({ name: 'dtmf', args: [digit] }));
-  const h: Harness = { transport, collector, task, done: task.run(), events };
+  const h: Harness = { clock, transport, collector, task, done: task.run(), events };
   running.push(h);
-  await sleep(0); // the StartFrame has reached the input transport: audio is accepted from now on
+  await clock.settle();
+  expect(transport.input.accepting).toBe(true); // the StartFrame has reached the input transport
   return h;
 }
 
@@ -52,19 +58,14 @@ function speech(samples: number, value = 2000): Int16Array {
 
 const isSilent = (audio: Int16Array): boolean => audio.every((s) => s === 0);
 
-async function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error('timed out');
-    await sleep(2);
-  }
-}
+/** `count` times, every `stepMs` from `fromMs`. */
+const every = (stepMs: number, count: number, fromMs = 0): number[] => Array.from({ length: count }, (_, i) => fromMs + i * stepMs);
 
 describe('MemoryTransport: the caller line', () => {
   it('sends nothing before connect, then 20 ms frames of silence continuously in real time', async () => {
     const h = await start();
     const caller = h.transport.caller;
-    await sleep(40);
+    await h.clock.advance(40);
     expect(caller.sent).toEqual([]);
     expect(h.transport.callerConnected).toBe(false);
 
@@ -72,26 +73,23 @@ describe('MemoryTransport: the caller line', () => {
     expect(caller.isConnected).toBe(true);
     expect(h.transport.callerConnected).toBe(true);
     expect(h.events).toEqual([{ name: 'caller-joined', args: [] }]);
-    await until(() => caller.sent.length >= 11);
-    const t0 = caller.sent[0]!.at;
-    for (const [i, frame] of caller.sent.entries()) {
+    await h.clock.runUntil(() => caller.sent.length >= 11);
+    for (const frame of caller.sent) {
       expect(frame.audio).toHaveLength(320); // 20 ms at 16 kHz
       expect(isSilent(frame.audio)).toBe(true);
-      expect(frame.at - t0).toBeGreaterThanOrEqual(i * 20 - 2); // never ahead of real time
     }
-    const span = caller.sent[10]!.at - t0;
-    expect(span).toBeGreaterThanOrEqual(200 - 2);
-    expect(span).toBeLessThan(200 + 80);
+    // The first at once (connected at 40 ms), then one every 20 ms: never ahead of real time, never behind.
+    expect(caller.sent.map((f) => f.at)).toEqual(every(20, 11, 40));
     // Every frame reached the pipeline as input audio at the pipeline's rate.
     const inputs = h.collector.ofType('input-audio');
-    expect(inputs.length).toBeGreaterThanOrEqual(11);
+    expect(inputs).toHaveLength(11);
     expect(inputs.every((f) => f.sampleRate === 16000 && f.audio.length === 320)).toBe(true);
   });
 
   it('resamples the caller audio to the pipeline input rate', async () => {
     const h = await start({ callerSampleRate: 8000 }, 16000);
     h.transport.caller.connect();
-    await until(() => h.collector.ofType('input-audio').length >= 5);
+    await h.clock.runUntil(() => h.collector.ofType('input-audio').length >= 5);
     expect(h.transport.caller.sent[0]!.audio).toHaveLength(160);
     const inputs = h.collector.ofType('input-audio');
     expect(inputs.every((f) => f.sampleRate === 16000)).toBe(true);
@@ -105,28 +103,28 @@ describe('MemoryTransport: the caller line', () => {
     const h = await start();
     const caller = h.transport.caller;
     caller.connect();
-    await sleep(30);
+    await h.clock.advance(30);
     const before = caller.sent.length;
-    const saidAt = performance.now();
+    expect(before).toBe(2); // at 0 and 20 ms
     const said = caller.say(speech(1700)); // 106.25 ms: 6 frames, the last one partly silent
     expect(caller.speaking).toBe(true);
-    await said;
-    const resolvedAt = performance.now();
+    let resolvedAt = -1;
+    void said.then(() => (resolvedAt = h.clock.now()));
+    await h.clock.runUntil(() => resolvedAt >= 0);
     expect(caller.speaking).toBe(false);
     const speechFrames = caller.sent.slice(before).filter((f) => !isSilent(f.audio));
     expect(speechFrames).toHaveLength(6);
-    // Sent at the line's pace (frame i of the line at 20 x i ms, never ahead), resolved once the last one went out.
-    const t0 = caller.sent[0]!.at;
-    for (const [i, frame] of caller.sent.entries()) expect(frame.at - t0).toBeGreaterThanOrEqual(i * 20 - 2);
-    expect(resolvedAt).toBeGreaterThanOrEqual(speechFrames[5]!.at);
-    expect(resolvedAt - saidAt).toBeGreaterThanOrEqual(100 - 2);
-    expect(resolvedAt - saidAt).toBeLessThan(100 + 20 + 100);
+    // Sent at the line's pace (frame i of the line at 20 x i ms), from the line's next frame (40 ms) on; resolved
+    // as the last one went out, 100 ms after the first.
+    expect(caller.sent.map((f) => f.at)).toEqual(every(20, 8));
+    expect(speechFrames.map((f) => f.at)).toEqual(every(20, 6, 40));
+    expect(resolvedAt).toBe(speechFrames[5]!.at);
     const last = speechFrames[5]!.audio;
     expect(last.subarray(0, 100).every((s) => s === 2000)).toBe(true);
     expect(isSilent(last.subarray(100))).toBe(true);
     // Then silence again.
     const count = caller.sent.length;
-    await until(() => caller.sent.length >= count + 2);
+    await h.clock.runUntil(() => caller.sent.length >= count + 2);
     expect(caller.sent.slice(count).every((f) => isSilent(f.audio))).toBe(true);
   });
 
@@ -136,7 +134,9 @@ describe('MemoryTransport: the caller line', () => {
     caller.connect();
     const first = caller.say(speech(640, 1000));
     const second = caller.say(speech(640, 2000));
-    await Promise.all([first, second]);
+    let both = false;
+    void Promise.all([first, second]).then(() => (both = true));
+    await h.clock.runUntil(() => both);
     const voiced = caller.sent.filter((f) => !isSilent(f.audio)).map((f) => f.audio[0]);
     expect(voiced).toEqual([1000, 1000, 2000, 2000]);
   });
@@ -151,7 +151,7 @@ describe('MemoryTransport: the caller line', () => {
     const caller = h.transport.caller;
     caller.connect();
     const said = caller.say(speech(16000)); // a whole second
-    await sleep(50);
+    await h.clock.advance(50);
     caller.hangUp('bye');
     await said; // resolves rather than hanging forever
     expect(h.events.map((e) => e.name)).toEqual(['caller-joined', 'caller-left']);
@@ -159,7 +159,8 @@ describe('MemoryTransport: the caller line', () => {
     expect(h.transport.callerConnected).toBe(false);
     expect(caller.isConnected).toBe(false);
     const sent = caller.sent.length;
-    await sleep(60);
+    expect(sent).toBe(3); // at 0, 20 and 40 ms
+    await h.clock.advance(60);
     expect(caller.sent).toHaveLength(sent);
     caller.hangUp(); // idempotent
     expect(h.events).toHaveLength(2);
@@ -183,25 +184,29 @@ describe('MemoryTransport: agent audio', () => {
     const next = caller.nextAudio();
     const seen: number[] = [];
     const off = caller.onAudio((chunk) => seen.push(chunk.at));
-    const sentAt = performance.now();
+    await h.clock.advance(10);
+    const sentAt = h.clock.now();
     void h.task.queueFrame(ttsAudioFrame(new Int16Array(800).fill(1234), 8000, 'ctx')); // 100 ms
     void h.task.queueFrame(makeFrame('tts-stopped', { contextId: 'ctx' }));
-    const first = await next;
-    expect(first.sampleRate).toBe(8000);
-    expect(first.audio).toHaveLength(160);
-    expect(first.at - sentAt).toBeLessThan(20);
-    await until(() => caller.received.length >= 5);
+    let first: ReceivedChunk | undefined;
+    void next.then((chunk) => (first = chunk));
+    await h.clock.runUntil(() => first !== undefined);
+    expect(first!.sampleRate).toBe(8000);
+    expect(first!.audio).toHaveLength(160);
+    expect(first!.at).toBe(sentAt); // played at once
+    await h.clock.runUntil(() => caller.received.length >= 5);
     expect(seen).toHaveLength(5);
     off();
     expect(caller.received.map((c) => c.audio.length)).toEqual([160, 160, 160, 160, 160]);
-    const t0 = caller.received[0]!.at;
-    for (const [i, c] of caller.received.entries()) expect(c.at - t0).toBeGreaterThanOrEqual(i * 20 - 2);
+    // Then one chunk every 20 ms, stamped with the transport clock's time.
+    expect(caller.received.map((c) => c.at)).toEqual(every(20, 5, sentAt));
+    expect(seen).toEqual(every(20, 5, sentAt));
     const all = caller.receivedAudio();
     expect(all).toHaveLength(800);
     expect(all.every((s) => s === 1234)).toBe(true);
 
     void h.task.queueFrame(ttsAudioFrame(new Int16Array(160), 8000, 'ctx'));
-    await until(() => caller.received.length >= 6);
+    await h.clock.runUntil(() => caller.received.length >= 6);
     expect(seen).toHaveLength(5); // unsubscribed
   });
 
@@ -210,17 +215,18 @@ describe('MemoryTransport: agent audio', () => {
     h.transport.caller.connect();
     await h.transport.close();
     const sent = h.transport.caller.sent.length;
-    await sleep(50);
+    await h.clock.advance(50);
     expect(h.transport.caller.sent).toHaveLength(sent);
     expect(h.events.map((e) => e.name)).toEqual(['caller-joined']);
     expect(h.transport.callerConnected).toBe(false);
   });
 
   it('audio sent by the caller before the pipeline starts is dropped', async () => {
-    const transport = new MemoryTransport();
+    const clock = new VirtualClock();
+    const transport = new MemoryTransport({ clock });
     transport.caller.connect();
-    await sleep(30);
-    expect(transport.caller.sent.length).toBeGreaterThan(0);
+    await clock.advance(30);
+    expect(transport.caller.sent.map((f) => f.at)).toEqual([0, 20]);
     expect(transport.input.pushAudio(new Int16Array(320), 16000)).toBe(false);
     transport.caller.hangUp();
   });
@@ -232,7 +238,7 @@ describe('MemoryTransport: a caller on its own clock, without history', () => {
     const caller = h.transport.caller;
     caller.connect({ autoSend: false });
     expect(h.events).toEqual([{ name: 'caller-joined', args: [] }]);
-    await sleep(60);
+    await h.clock.advance(60);
     expect(caller.sent).toEqual([]);
     expect(h.collector.ofType('input-audio')).toHaveLength(0);
 
@@ -263,9 +269,9 @@ describe('MemoryTransport: a caller on its own clock, without history', () => {
     caller.onAudio((chunk) => heard.push(chunk.audio.length));
     void h.task.queueFrame(ttsAudioFrame(new Int16Array(480).fill(99), 8000, 'ctx')); // 60 ms
     void h.task.queueFrame(makeFrame('tts-stopped', { contextId: 'ctx' }));
-    await until(() => heard.length >= 3);
+    await h.clock.runUntil(() => heard.length >= 3);
     expect(heard).toEqual([160, 160, 160]);
-    await until(() => h.collector.ofType('input-audio').length >= 3); // the line did send
+    await h.clock.runUntil(() => h.collector.ofType('input-audio').length >= 3); // the line did send
     expect(caller.sent).toEqual([]);
     expect(caller.received).toEqual([]);
   });
