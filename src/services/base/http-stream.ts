@@ -58,14 +58,14 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
     }, timeoutMs);
     timer.unref();
   };
-  const failure = (err: unknown): ServiceError | undefined => {
+  /** A failure before the answer (`answered` false) or while its body streamed in. */
+  const failure = (err: unknown, answered: boolean): ServiceError | undefined => {
     if (signal.aborted) return undefined;
     if (err instanceof ServiceError) return err;
-    if (stalled) return new ServiceError(service, `no data for ${timeoutMs} ms`, { code: 'timeout', retryable: true });
+    if (stalled) return new ServiceError(service, `no data for ${timeoutMs} ms`, { code: 'timeout' });
     const message = err instanceof Error ? describeNetworkError(err) : String(err);
     return new ServiceError(service, `connection error: ${redactSecrets(message, request.secrets)}`, {
-      code: 'connection_error',
-      retryable: true,
+      code: answered ? 'connection-lost' : 'connection-failed',
     });
   };
 
@@ -84,7 +84,7 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
         throw request.httpError({ status: response.status, headers: response.headers, body });
       }
     } catch (err) {
-      const error = failure(err);
+      const error = failure(err, false);
       if (error === undefined) return;
       throw error;
     } finally {
@@ -99,7 +99,7 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
         armWatchdog();
         chunk = await reader.read();
       } catch (err) {
-        const error = failure(err);
+        const error = failure(err, true);
         if (error === undefined) return;
         throw error;
       } finally {

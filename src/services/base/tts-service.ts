@@ -48,6 +48,7 @@ export class UnsaidTextError extends ServiceError {
     super(cause.service, cause.message.startsWith(`${cause.service}: `) ? cause.message.slice(cause.service.length + 2) : cause.message, {
       status: cause.status,
       code: cause.code,
+      vendorCode: cause.vendorCode,
       retryable: cause.retryable,
       retryAfterSecs: cause.retryAfterSecs,
       cause,

@@ -20,9 +20,9 @@ import WebSocket, { type RawData } from 'ws';
 import { alawToPcm, bytesToInt16, float32ToInt16, mulawToPcm } from '../../audio/index.js';
 import type { Frame, FrameDirection } from '../../frames/index.js';
 import { isRecord, parseJSONText } from './http-stream.js';
-import { ServiceError } from './service-error.js';
+import { codeForStatus, ServiceError } from './service-error.js';
 import { TTSService, UnsaidTextError, type SynthesizeOptions, type TTSChunk, type TTSServiceOptions } from './tts-service.js';
-import { isRetryableStatus, redactSecrets } from './vendor-errors.js';
+import { redactSecrets } from './vendor-errors.js';
 
 /** Most audio held back while waiting for a sentence's first word timing. */
 const MAX_WORD_WAIT_MS = 300;
@@ -394,14 +394,14 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
    * the socket is not trusted with the next one.
    */
   protected onSentenceIdle(context: C, sentence: SentenceStream): void {
-    sentence.fail(new ServiceError(this.vendor, `no audio for ${this.timeoutMs} ms`, { code: 'timeout', retryable: true }));
+    sentence.fail(new ServiceError(this.vendor, `no audio for ${this.timeoutMs} ms`, { code: 'timeout' }));
     if (this.connection === context.connection) this.connection = undefined;
     context.connection.socket.terminate();
   }
 
   /** Whether `error` says the socket had died before the sentence was sent (then it is said again, once). */
   protected isStaleSocketError(error: ServiceError): boolean {
-    return error.code === 'connection_closed';
+    return error.code === 'connection-lost';
   }
 
   /** Runs every `keepAliveIntervalMs` while `connection` is open. */
@@ -537,7 +537,7 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
 
   /** Whether `error` says the socket went away in the middle of a sentence (then the rest is said on a new one). */
   protected isDroppedConnection(error: ServiceError): boolean {
-    return error.code === 'connection_closed';
+    return error.code === 'connection-lost';
   }
 
   // ---- contexts ---------------------------------------------------------------------------------------------
@@ -627,7 +627,7 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
       });
       socket.on('error', (error) => {
         if (!settled) {
-          fail(new ServiceError(this.vendor, `connection failed: ${redactSecrets(error.message, [this.apiKey])}`, { code: 'connection_error', retryable: true }));
+          fail(new ServiceError(this.vendor, `connection failed: ${redactSecrets(error.message, [this.apiKey])}`, { code: 'connection-failed' }));
         } else {
           this.logger.debug({ err: error }, `${this.vendor} socket error`);
         }
@@ -653,24 +653,24 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
   }
 
   private closedError(): ServiceError {
-    return new ServiceError(this.vendor, 'service is closed', { code: 'closed', retryable: false });
+    return new ServiceError(this.vendor, 'service is closed', { code: 'closed' });
   }
 
   /** A handshake answered with an HTTP error: JSON in the vendor's shape, or plain text. */
   private handshakeError(status: number, body: string, retryAfter: string | undefined): ServiceError {
     let message = body.trim();
-    let code: string | undefined;
+    let vendorCode: string | undefined;
     const parsed = parseJSONText(body);
     if (isRecord(parsed)) {
       const details = this.describeHandshakeError(parsed);
       message = details.message ?? message;
-      code = details.code;
+      vendorCode = details.code;
     }
     const secs = Number.parseFloat(retryAfter ?? '');
     return new ServiceError(this.vendor, redactSecrets(`${status} ${message === '' ? 'handshake rejected' : message}`, [this.apiKey]), {
       status,
-      code,
-      retryable: isRetryableStatus(status),
+      code: codeForStatus(status),
+      vendorCode,
       retryAfterSecs: Number.isFinite(secs) && secs >= 0 ? secs : undefined,
     });
   }
@@ -685,13 +685,13 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
     if (sentence === undefined) return;
     // The in-band error that preceded the close (a bad key, an idle timeout) explains it best.
     const why = reason === '' ? `code ${code}` : `code ${code}: ${reason}`;
-    sentence.fail(connection.lastError ?? new ServiceError(this.vendor, `connection closed (${why})`, { code: 'connection_closed', retryable: true }));
+    sentence.fail(connection.lastError ?? new ServiceError(this.vendor, `connection closed (${why})`, { code: 'connection-lost' }));
   }
 
   protected send(connection: TTSConnection, message: Record<string, unknown>): void {
     if (connection.socket.readyState !== WebSocket.OPEN) {
       // Closed right after it opened: the server may have said why (a bad key, say) just before.
-      throw connection.lastError ?? new ServiceError(this.vendor, this.closedBeforeSend, { code: 'connection_closed', retryable: true });
+      throw connection.lastError ?? new ServiceError(this.vendor, this.closedBeforeSend, { code: 'connection-lost' });
     }
     connection.socket.send(JSON.stringify(message));
     connection.lastSentAt = performance.now();

@@ -17,7 +17,7 @@
 // that (a slow LLM) goes into a fresh context, and so does a sentence after the socket dropped. Word timestamps
 // are offsets from the utterance's start in audio time either way.
 import { randomUUID } from 'node:crypto';
-import { ServiceError } from '../base/index.js';
+import { codeForStatus, ServiceError } from '../base/index.js';
 import {
   WebSocketTTSService,
   WireAudioDecoder,
@@ -29,7 +29,7 @@ import {
   type WireEncoding,
 } from '../base/websocket-tts.js';
 import { isRecord } from '../base/http-stream.js';
-import { isRetryableStatus, redactSecrets, requireApiKey } from '../base/vendor-errors.js';
+import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
 const VENDOR = 'Cartesia';
 const DEFAULT_BASE_URL = 'wss://api.cartesia.ai';
@@ -107,8 +107,9 @@ function streamError(message: Record<string, unknown>, apiKey: string): ServiceE
   const text = stringField(message, 'message', 'error', 'title') ?? 'unknown error';
   return new ServiceError(VENDOR, redactSecrets(status === undefined ? text : `${status} ${text}`, [apiKey]), {
     status,
-    code: stringField(message, 'error_code'),
-    retryable: status === undefined || isRetryableStatus(status),
+    // Without a status, an error mid-stream is the service failing.
+    code: status === undefined ? 'server' : codeForStatus(status),
+    vendorCode: stringField(message, 'error_code'),
   });
 }
 

@@ -346,8 +346,7 @@ export class DeepgramSTTService extends STTService {
     ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
     ws.on('error', (error) => {
       failure ??= new ServiceError(DEEPGRAM, `connection error: ${redactSecrets(error.message, [this.apiKey])}`, {
-        code: 'connection_error',
-        retryable: true,
+        code: 'connection-failed',
       });
     });
     ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString('utf8'), failure));
@@ -395,8 +394,8 @@ export class DeepgramSTTService extends STTService {
     const cause =
       failure ??
       new ServiceError(DEEPGRAM, `stream closed with ${code}${reason === '' ? '' : ` (${redactSecrets(reason, [this.apiKey])})`}`, {
-        code: closeReasonCode(reason) ?? String(code),
-        retryable: true,
+        code: 'connection-lost',
+        vendorCode: closeReasonCode(reason) ?? String(code),
       });
     if (this.state === 'open') {
       this.logger.warn({ code, reason }, 'Deepgram connection lost; reconnecting');
@@ -415,7 +414,7 @@ export class DeepgramSTTService extends STTService {
         new ServiceError(
           DEEPGRAM,
           `cannot reconnect after ${attempt} attempts (last: ${cause.message.replace(/^Deepgram: /, '')}); retrying every ${slowDelayMs} ms`,
-          { status: cause.status, code: cause.code, retryable: true, cause },
+          { status: cause.status, code: cause.code, vendorCode: cause.vendorCode, retryable: true, cause },
         ),
       );
     }

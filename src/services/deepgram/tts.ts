@@ -167,13 +167,13 @@ export class DeepgramTTSService extends TTSService {
       }, this.timeoutMs);
       timer.unref();
     };
-    const failure = (error: unknown): ServiceError => {
-      if (stalled) return new ServiceError(DEEPGRAM, `no audio for ${this.timeoutMs} ms`, { code: 'timeout', retryable: true });
+    /** A failure before the answer (`answered` false) or while its audio streamed in. */
+    const failure = (error: unknown, answered: boolean): ServiceError => {
+      if (stalled) return new ServiceError(DEEPGRAM, `no audio for ${this.timeoutMs} ms`, { code: 'timeout' });
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       const message = error instanceof Error ? error.message : String(error);
       return new ServiceError(DEEPGRAM, redactSecrets(`speak request failed: ${message}${cause}`, [this.apiKey]), {
-        code: 'connection_error',
-        retryable: true,
+        code: answered ? 'connection-lost' : 'connection-failed',
       });
     };
     try {
@@ -188,7 +188,7 @@ export class DeepgramTTSService extends TTSService {
         });
       } catch (error) {
         if (signal.aborted) return;
-        throw failure(error);
+        throw failure(error, false);
       }
       if (!response.ok) {
         let body = '';
@@ -199,7 +199,7 @@ export class DeepgramTTSService extends TTSService {
         }
         throw httpServiceError(response.status, response.headers, body, this.apiKey, 'speak request');
       }
-      if (response.body === null) throw new ServiceError(DEEPGRAM, 'speak response has no body', { retryable: true });
+      if (response.body === null) throw new ServiceError(DEEPGRAM, 'speak response has no body', { code: 'protocol' });
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
       const decoder = new AudioDecoder(this.encoding);
       while (true) {
@@ -208,7 +208,7 @@ export class DeepgramTTSService extends TTSService {
           chunk = await reader.read();
         } catch (error) {
           if (signal.aborted) return;
-          throw failure(error);
+          throw failure(error, true);
         }
         if (chunk.done) break;
         rearm();

@@ -22,7 +22,7 @@
 // `charStartTimesMs` from each message or from the context's start is not documented and clients disagree, so by
 // default it is told from the numbers themselves (see `alignmentTimeBase`); either way the offsets given to the
 // pipeline are from the utterance's start, in audio time.
-import { ServiceError, type TTSChunk } from '../base/index.js';
+import { ServiceError, type ServiceErrorCode, type TTSChunk } from '../base/index.js';
 import { isRecord } from '../base/http-stream.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import {
@@ -125,8 +125,19 @@ function nonBlankLength(text: string): number {
   return count;
 }
 
-/** Error codes after which trying again cannot help. */
-const FINAL_ERRORS = new Set(['invalid_api_key', 'quota_exceeded', 'detected_unusual_activity', 'payment_required', 'invalid_request', 'voice_not_found', 'model_not_found']);
+/** What ElevenLabs' in-band error codes mean; any other is the service failing. */
+const CODE_OF: Readonly<Record<string, ServiceErrorCode>> = {
+  invalid_api_key: 'auth',
+  detected_unusual_activity: 'auth',
+  quota_exceeded: 'quota',
+  payment_required: 'quota',
+  invalid_request: 'bad-request',
+  voice_not_found: 'bad-request',
+  model_not_found: 'bad-request',
+  too_many_concurrent_requests: 'rate-limited',
+  // The socket went unused past the inactivity timeout: the server closes it.
+  input_timeout_exceeded: 'timeout',
+};
 const STATUS_OF: Readonly<Record<string, number>> = {
   invalid_api_key: 401,
   quota_exceeded: 402,
@@ -139,8 +150,8 @@ function streamError(message: Record<string, unknown>, apiKey: string): ServiceE
   const text = stringField(message, 'message') ?? (isRecord(message.error) ? stringField(message.error, 'message') : undefined) ?? code ?? 'unknown error';
   return new ServiceError(VENDOR, redactSecrets(text, [apiKey]), {
     status: code === undefined ? undefined : STATUS_OF[code],
-    code,
-    retryable: code === undefined || !FINAL_ERRORS.has(code),
+    code: (code === undefined ? undefined : CODE_OF[code]) ?? 'server',
+    vendorCode: code,
   });
 }
 
@@ -277,7 +288,7 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
 
   /** ElevenLabs closes idle sockets: a sentence sent into one that is gone is said again on a fresh one. */
   protected override isStaleSocketError(error: ServiceError): boolean {
-    return error.code === 'connection_closed' || error.code === 'input_timeout_exceeded';
+    return error.code === 'connection-lost' || error.vendorCode === 'input_timeout_exceeded';
   }
 
   /** The watchdog: no first audio within timeoutMs is a failure; no more audio for sentenceIdleMs ends the sentence. */

@@ -190,7 +190,7 @@ export class OpenAILLMService extends LLMService {
       idleTimer.unref();
     };
     const stallError = (): ServiceError =>
-      new ServiceError(vendor, `no data for ${this.timeoutMs} ms`, { code: 'timeout', retryable: true });
+      new ServiceError(vendor, `no data for ${this.timeoutMs} ms`, { code: 'timeout' });
 
     const toolCalls = new ToolCallAssembler();
     let usage: LLMStreamEvent | undefined;

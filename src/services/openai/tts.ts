@@ -152,7 +152,7 @@ export class OpenAITTSService extends TTSService {
     const pcm = new Pcm16Assembler();
     try {
       const response = await this.client.audio.speech.create(this.requestBody(input), { signal: controller.signal });
-      if (response.body === null) throw new ServiceError(VENDOR, 'speech response has no body', { code: 'invalid_response', retryable: true });
+      if (response.body === null) throw new ServiceError(VENDOR, 'speech response has no body', { code: 'protocol' });
       // Typed `any` by the fetch typings; the body of a binary response is bytes.
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
       rearmIdleTimer();
@@ -166,7 +166,7 @@ export class OpenAITTSService extends TTSService {
       // A trailing odd byte is half a sample: nothing playable, so it is dropped.
     } catch (err) {
       if (signal.aborted) return;
-      if (stalled) throw new ServiceError(VENDOR, `speech stream stalled: no audio for ${this.timeoutMs} ms`, { code: 'timeout', retryable: true });
+      if (stalled) throw new ServiceError(VENDOR, `speech stream stalled: no audio for ${this.timeoutMs} ms`, { code: 'timeout' });
       throw toServiceError(VENDOR, err, this.apiKey);
     } finally {
       clearTimeout(idleTimer);
