@@ -160,6 +160,7 @@ export class AnthropicLLMService extends LLMService {
       body: this.requestBody(context),
       signal,
       timeoutMs: this.timeoutMs,
+      clock: this.clock,
       secrets,
       httpError: (failure) => anthropicHttpError(failure, secrets),
     });

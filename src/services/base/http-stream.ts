@@ -9,6 +9,7 @@
 //
 // Shared by the Anthropic and Gemini clients; it lives here until it moves to a vendor-neutral place.
 import type { ReadableStreamReadResult } from 'node:stream/web';
+import { systemClock, type Clock, type ClockTimer } from '../../runtime/clock.js';
 import { ServiceError } from './service-error.js';
 import { SSEDecoder, type ServerSentEvent } from './sse-decoder.js';
 import { redactSecrets } from './vendor-errors.js';
@@ -34,6 +35,8 @@ export interface EventStreamRequest {
   readonly secrets: readonly string[];
   /** The vendor's mapping of a non-2xx answer. */
   readonly httpError: (failure: HttpFailure) => ServiceError;
+  /** The watchdog's time: the calling processor's clock. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -47,12 +50,13 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   signal.addEventListener('abort', abort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
+  const clock = request.clock ?? systemClock;
+  let timer: ClockTimer | undefined;
   let stalled = false;
   // The watchdog only runs while we wait on the network: time the consumer spends on an event is not silence.
   const armWatchdog = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => {
       stalled = true;
       controller.abort();
     }, timeoutMs);
@@ -88,7 +92,7 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
       if (error === undefined) return;
       throw error;
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
     }
     if (response.body === null) return;
     const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
@@ -103,7 +107,7 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
         if (error === undefined) return;
         throw error;
       } finally {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
       }
       if (chunk.done) {
         yield* decoder.end();
@@ -115,7 +119,7 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
       }
     }
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     signal.removeEventListener('abort', abort);
     // Closes the socket when the consumer stopped early; a no-op once the body was read to its end.
     controller.abort();

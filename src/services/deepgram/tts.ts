@@ -9,6 +9,7 @@
 // so the per-sentence cost is one HTTP exchange. Plain `fetch` (Node 20's undici): the request is one POST; an SDK
 // would add a dependency for nothing.
 import { alawToPcm, bytesToInt16, mulawToPcm } from '../../audio/index.js';
+import type { ClockTimer } from '../../runtime/clock.js';
 import { ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import { DEEPGRAM, httpServiceError } from './errors.js';
@@ -158,10 +159,11 @@ export class DeepgramTTSService extends TTSService {
     const abort = (): void => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
     let stalled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ClockTimer | undefined;
+    const clock = this.clock;
     const rearm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(() => {
         stalled = true;
         controller.abort();
       }, this.timeoutMs);
@@ -217,7 +219,7 @@ export class DeepgramTTSService extends TTSService {
       }
       if (decoder.pendingByte) this.logger.warn('Deepgram audio ended on half a sample; the last byte was dropped');
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       signal.removeEventListener('abort', abort);
       // Ends the request when the consumer stopped early (a no-op once the body is complete).
       controller.abort();

@@ -141,6 +141,7 @@ export class GoogleLLMService extends LLMService {
       body: this.requestBody(context),
       signal,
       timeoutMs: this.timeoutMs,
+      clock: this.clock,
       secrets,
       httpError: (failure) => geminiHttpError(failure, secrets),
     });
