@@ -1,7 +1,8 @@
 // Anthropic failures as ServiceErrors. Anthropic names every error with a `type` in the same body shape, before
 // the stream (HTTP status + JSON body) and inside it (an `error` event after the 200).
 import { codeForStatus, ServiceError, type ServiceErrorCode } from '../base/index.js';
-import { isRecord, parseJSONText, type HttpFailure } from '../base/http-stream.js';
+import type { HttpFailure } from '../base/http-stream.js';
+import { isRecord, parseJSONText } from '../base/json.js';
 import { redactSecrets, retryAfterSecs, shouldRetryHeader } from '../base/vendor-errors.js';
 
 export const ANTHROPIC_SERVICE = 'Anthropic';

@@ -11,7 +11,8 @@ import {
   type StreamCompletionOptions,
 } from '../base/index.js';
 import { ANTHROPIC_SERVICE, anthropicHttpError, anthropicStreamError } from './errors.js';
-import { isRecord, parseJSONText, streamServerSentEvents } from '../base/http-stream.js';
+import { streamServerSentEvents } from '../base/http-stream.js';
+import { isRecord, parseJSONText } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
 export type AnthropicToolChoice =

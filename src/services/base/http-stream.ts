@@ -131,16 +131,3 @@ function describeNetworkError(err: Error): string {
   const cause = err.cause instanceof Error ? err.cause.message : undefined;
   return cause === undefined || cause === err.message ? err.message : `${err.message} (${cause})`;
 }
-
-/** JSON text parsed, or undefined when it is not JSON. */
-export function parseJSONText(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

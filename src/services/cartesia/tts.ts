@@ -28,7 +28,7 @@ import {
   type TTSSocketContext,
   type WireEncoding,
 } from '../base/websocket-tts.js';
-import { isRecord } from '../base/http-stream.js';
+import { isRecord } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
 const VENDOR = 'Cartesia';
@@ -201,7 +201,7 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
       offsetMs,
       audioMs: 0,
       flushes: 0,
-      lastActivityAt: performance.now(),
+      lastActivityAt: this.clock.now(),
       ended: false,
       sentence: undefined,
       decoder: new WireAudioDecoder(WIRE_ENCODING[this.encoding]),
@@ -210,7 +210,7 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
 
   /** Finished by Cartesia, or expired: the rest of the utterance goes into a fresh context. */
   protected override canContinue(context: CartesiaContext): boolean {
-    return performance.now() - context.lastActivityAt <= CONTEXT_REUSE_WINDOW_MS;
+    return this.clock.now() - context.lastActivityAt <= CONTEXT_REUSE_WINDOW_MS;
   }
 
   /** The sentence goes into the context, then a flush has Cartesia generate it now. */
@@ -248,7 +248,7 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
       if (message.type === 'error' && contextId === undefined) context.sentence?.fail(streamError(message, this.apiKey));
       return;
     }
-    context.lastActivityAt = performance.now();
+    context.lastActivityAt = this.clock.now();
     const sentence = context.sentence;
     if (sentence !== undefined) {
       sentence.heard = true;

@@ -23,7 +23,7 @@
 // default it is told from the numbers themselves (see `alignmentTimeBase`); either way the offsets given to the
 // pipeline are from the utterance's start, in audio time.
 import { ServiceError, type ServiceErrorCode, type TTSChunk } from '../base/index.js';
-import { isRecord } from '../base/http-stream.js';
+import { isRecord } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import {
   WebSocketTTSService,
@@ -95,7 +95,7 @@ export interface ElevenLabsTTSServiceOptions {
   timeoutMs?: number;
   /** A sentence whose alignment does not say it is complete ends after this long without more audio. Default 1500 ms. */
   sentenceIdleMs?: number;
-  /** How often an open context is kept alive (`{"text": ""}`) while no text is sent. Default 10 s. */
+  /** After this long without sending, an open context is kept alive (`{"text": ""}`). Default 10 s. */
   keepAliveIntervalMs?: number;
 }
 
@@ -302,11 +302,10 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
   }
 
   /** Keeps the open context alive while the LLM is slow to give the next sentence (`{"text": ""}` does not close it). */
-  protected override keepAlive(connection: TTSConnection, intervalMs: number): void {
+  protected override keepAliveMessage(connection: TTSConnection): Record<string, unknown> | undefined {
     const context = this.current;
-    if (context === undefined || context.connection !== connection || !context.opened || context.ended) return;
-    if (performance.now() - connection.lastSentAt < intervalMs * 0.9) return;
-    this.sendQuietly(connection, { text: '', context_id: context.id });
+    if (context === undefined || context.connection !== connection || !context.opened || context.ended) return undefined;
+    return { text: '', context_id: context.id };
   }
 
   /** A handshake's HTTP error body: `{"detail": {"status", "message"}}`, or `{"detail": "..."}`. */

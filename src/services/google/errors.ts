@@ -2,7 +2,8 @@
 // (google.rpc.Status); `details` may name the precise reason (ErrorInfo, e.g. API_KEY_INVALID) and how long to
 // wait (RetryInfo `retryDelay`, e.g. "37s"), which is more precise than any header.
 import { codeForStatus, ServiceError, type ServiceErrorCode } from '../base/index.js';
-import { isRecord, parseJSONText, type HttpFailure } from '../base/http-stream.js';
+import type { HttpFailure } from '../base/http-stream.js';
+import { isRecord, parseJSONText } from '../base/json.js';
 import { redactSecrets, retryAfterSecs } from '../base/vendor-errors.js';
 
 export const GEMINI_SERVICE = 'Gemini';

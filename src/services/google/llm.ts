@@ -12,7 +12,8 @@ import {
   type LLMStreamEvent,
   type StreamCompletionOptions,
 } from '../base/index.js';
-import { isRecord, parseJSONText, streamServerSentEvents } from '../base/http-stream.js';
+import { streamServerSentEvents } from '../base/http-stream.js';
+import { isRecord, parseJSONText } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import { GEMINI_SERVICE, geminiHttpError, geminiStreamError, readGoogleStatus } from './errors.js';
 
