@@ -1,8 +1,9 @@
 // Anthropic failures as ServiceErrors. Anthropic names every error with a `type` in the same body shape, before
 // the stream (HTTP status + JSON body) and inside it (an `error` event after the 200).
-import { ServiceError } from '../base/index.js';
-import { isRecord, parseJSONText, type HttpFailure } from '../base/http-stream.js';
-import { isRetryableStatus, redactSecrets, retryAfterSecs } from '../base/vendor-errors.js';
+import { codeForStatus, ServiceError, type ServiceErrorCode } from '../base/index.js';
+import type { HttpFailure } from '../base/http-stream.js';
+import { isRecord, parseJSONText } from '../base/json.js';
+import { redactSecrets, retryAfterSecs, shouldRetryHeader } from '../base/vendor-errors.js';
 
 export const ANTHROPIC_SERVICE = 'Anthropic';
 
@@ -18,6 +19,20 @@ const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
   api_error: 500,
   timeout_error: 504,
   overloaded_error: 529,
+};
+
+/** What each error type means (the type is more precise than the status: a 504 `timeout_error` is a timeout). */
+const CODE_OF_TYPE: Readonly<Record<string, ServiceErrorCode>> = {
+  invalid_request_error: 'bad-request',
+  authentication_error: 'auth',
+  billing_error: 'quota',
+  permission_error: 'auth',
+  not_found_error: 'bad-request',
+  request_too_large: 'bad-request',
+  rate_limit_error: 'rate-limited',
+  api_error: 'server',
+  timeout_error: 'timeout',
+  overloaded_error: 'server',
 };
 
 interface AnthropicErrorBody {
@@ -43,14 +58,14 @@ export function anthropicHttpError(failure: HttpFailure, secrets: readonly strin
   // A proxy in front of the API may answer with HTML: a short excerpt says enough.
   const detail = body.message ?? (failure.body.trim().slice(0, 200) || 'no error body');
   const requestId = body.requestId ?? headers.get('request-id') ?? undefined;
-  const shouldRetry = headers.get('x-should-retry');
   return new ServiceError(
     ANTHROPIC_SERVICE,
     redactSecrets(`${status} ${detail}${requestId === undefined ? '' : ` (request ${requestId})`}`, secrets),
     {
       status,
-      code: body.type,
-      retryable: shouldRetry === 'false' ? false : shouldRetry === 'true' ? true : isRetryableStatus(status),
+      code: (body.type === undefined ? undefined : CODE_OF_TYPE[body.type]) ?? codeForStatus(status),
+      vendorCode: body.type,
+      retryable: shouldRetryHeader(headers),
       retryAfterSecs: retryAfterSecs(headers),
     },
   );
@@ -62,8 +77,8 @@ export function anthropicStreamError(data: unknown, secrets: readonly string[]):
   const status = body.type === undefined ? undefined : STATUS_OF_TYPE[body.type];
   return new ServiceError(ANTHROPIC_SERVICE, redactSecrets(body.message ?? 'error event in the stream', secrets), {
     status,
-    code: body.type,
     // An unknown type mid-answer is the service failing, not the request being wrong.
-    retryable: status === undefined ? true : isRetryableStatus(status),
+    code: (body.type === undefined ? undefined : CODE_OF_TYPE[body.type]) ?? 'server',
+    vendorCode: body.type,
   });
 }

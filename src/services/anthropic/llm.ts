@@ -11,7 +11,8 @@ import {
   type StreamCompletionOptions,
 } from '../base/index.js';
 import { ANTHROPIC_SERVICE, anthropicHttpError, anthropicStreamError } from './errors.js';
-import { isRecord, parseJSONText, streamServerSentEvents } from '../base/http-stream.js';
+import { streamServerSentEvents } from '../base/http-stream.js';
+import { isRecord, parseJSONText } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
 export type AnthropicToolChoice =
@@ -160,6 +161,7 @@ export class AnthropicLLMService extends LLMService {
       body: this.requestBody(context),
       signal,
       timeoutMs: this.timeoutMs,
+      clock: this.clock,
       secrets,
       httpError: (failure) => anthropicHttpError(failure, secrets),
     });
@@ -175,8 +177,7 @@ export class AnthropicLLMService extends LLMService {
       const data = parseJSONText(sse.data);
       if (!isRecord(data)) {
         throw new ServiceError(ANTHROPIC_SERVICE, `unreadable ${sse.event} event: ${redactSecrets(sse.data.slice(0, 100), secrets)}`, {
-          code: 'invalid_response',
-          retryable: true,
+          code: 'protocol',
         });
       }
       // `data.type` repeats the event name; it is the one the SDKs trust.
@@ -245,12 +246,12 @@ export class AnthropicLLMService extends LLMService {
     if (signal.aborted) return;
     if (!stopped) {
       // The body ended cleanly but short of `message_stop`: the answer (and any tool call in it) is incomplete.
-      throw new ServiceError(ANTHROPIC_SERVICE, 'the stream ended before message_stop', { code: 'incomplete_stream', retryable: true });
+      throw new ServiceError(ANTHROPIC_SERVICE, 'the stream ended before message_stop', { code: 'connection-lost' });
     }
     if (!said && stopReason !== undefined && REFUSING_STOP_REASONS.has(stopReason)) {
       throw new ServiceError(ANTHROPIC_SERVICE, `the model declined to answer (stop_reason ${stopReason})`, {
-        code: stopReason,
-        retryable: false,
+        code: 'content-filtered',
+        vendorCode: stopReason,
       });
     }
     if (sawUsage) {

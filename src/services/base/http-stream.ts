@@ -9,6 +9,7 @@
 //
 // Shared by the Anthropic and Gemini clients; it lives here until it moves to a vendor-neutral place.
 import type { ReadableStreamReadResult } from 'node:stream/web';
+import { systemClock, type Clock, type ClockTimer } from '../../runtime/clock.js';
 import { ServiceError } from './service-error.js';
 import { SSEDecoder, type ServerSentEvent } from './sse-decoder.js';
 import { redactSecrets } from './vendor-errors.js';
@@ -34,6 +35,8 @@ export interface EventStreamRequest {
   readonly secrets: readonly string[];
   /** The vendor's mapping of a non-2xx answer. */
   readonly httpError: (failure: HttpFailure) => ServiceError;
+  /** The watchdog's time: the calling processor's clock. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -47,25 +50,26 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   signal.addEventListener('abort', abort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
+  const clock = request.clock ?? systemClock;
+  let timer: ClockTimer | undefined;
   let stalled = false;
   // The watchdog only runs while we wait on the network: time the consumer spends on an event is not silence.
   const armWatchdog = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => {
       stalled = true;
       controller.abort();
     }, timeoutMs);
     timer.unref();
   };
-  const failure = (err: unknown): ServiceError | undefined => {
+  /** A failure before the answer (`answered` false) or while its body streamed in. */
+  const failure = (err: unknown, answered: boolean): ServiceError | undefined => {
     if (signal.aborted) return undefined;
     if (err instanceof ServiceError) return err;
-    if (stalled) return new ServiceError(service, `no data for ${timeoutMs} ms`, { code: 'timeout', retryable: true });
+    if (stalled) return new ServiceError(service, `no data for ${timeoutMs} ms`, { code: 'timeout' });
     const message = err instanceof Error ? describeNetworkError(err) : String(err);
     return new ServiceError(service, `connection error: ${redactSecrets(message, request.secrets)}`, {
-      code: 'connection_error',
-      retryable: true,
+      code: answered ? 'connection-lost' : 'connection-failed',
     });
   };
 
@@ -84,11 +88,11 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
         throw request.httpError({ status: response.status, headers: response.headers, body });
       }
     } catch (err) {
-      const error = failure(err);
+      const error = failure(err, false);
       if (error === undefined) return;
       throw error;
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
     }
     if (response.body === null) return;
     const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
@@ -99,11 +103,11 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
         armWatchdog();
         chunk = await reader.read();
       } catch (err) {
-        const error = failure(err);
+        const error = failure(err, true);
         if (error === undefined) return;
         throw error;
       } finally {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
       }
       if (chunk.done) {
         yield* decoder.end();
@@ -115,7 +119,7 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
       }
     }
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     signal.removeEventListener('abort', abort);
     // Closes the socket when the consumer stopped early; a no-op once the body was read to its end.
     controller.abort();
@@ -126,17 +130,4 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
 function describeNetworkError(err: Error): string {
   const cause = err.cause instanceof Error ? err.cause.message : undefined;
   return cause === undefined || cause === err.message ? err.message : `${err.message} (${cause})`;
-}
-
-/** JSON text parsed, or undefined when it is not JSON. */
-export function parseJSONText(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -48,6 +48,7 @@ export class UnsaidTextError extends ServiceError {
     super(cause.service, cause.message.startsWith(`${cause.service}: `) ? cause.message.slice(cause.service.length + 2) : cause.message, {
       status: cause.status,
       code: cause.code,
+      vendorCode: cause.vendorCode,
       retryable: cause.retryable,
       retryAfterSecs: cause.retryAfterSecs,
       cause,
@@ -152,7 +153,7 @@ export abstract class TTSService extends FrameProcessor {
         // The interruption goes first: a tts-stopped sent before it reached the output transport while audio was
         // still queued there, was queued behind that audio and discarded with it by the interruption.
         const result = this.pushFrame(frame, direction);
-        if (stoppedContext !== undefined) void this.pushFrame(makeFrame('tts-stopped', { contextId: stoppedContext }));
+        if (stoppedContext !== undefined) void this.stopUtterance(stoppedContext);
         return result;
       }
       default:
@@ -178,6 +179,17 @@ export abstract class TTSService extends FrameProcessor {
     this.synthesis?.abort();
   }
 
+  /**
+   * The utterance `contextId` is over: its `tts-stopped` goes out right after this returns. A vendor with contexts
+   * of its own closes the utterance's one here. Default: nothing.
+   */
+  protected onUtteranceStopped(_contextId: string): void {}
+
+  private stopUtterance(contextId: string): void | Promise<void> {
+    this.onUtteranceStopped(contextId);
+    return this.pushFrame(makeFrame('tts-stopped', { contextId }));
+  }
+
   private enqueue(job: Job): void {
     this.jobs.push(job);
     if (!this.working) void this.work();
@@ -192,7 +204,7 @@ export abstract class TTSService extends FrameProcessor {
         } else if (job.kind === 'stop') {
           if (this.startedContext === job.contextId) {
             this.startedContext = undefined;
-            await this.pushFrame(makeFrame('tts-stopped', { contextId: job.contextId }));
+            await this.stopUtterance(job.contextId);
           }
         } else {
           await this.say(job.text, job.contextId);
@@ -207,9 +219,7 @@ export abstract class TTSService extends FrameProcessor {
     const synthesis = new AbortController();
     this.synthesis = synthesis;
     if (this.startedContext !== contextId) {
-      if (this.startedContext !== undefined) {
-        await this.pushFrame(makeFrame('tts-stopped', { contextId: this.startedContext }));
-      }
+      if (this.startedContext !== undefined) await this.stopUtterance(this.startedContext);
       this.startedContext = contextId;
       this.utteranceAudioMs = 0;
       await this.pushFrame(makeFrame('tts-started', { contextId }));

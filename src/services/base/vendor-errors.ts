@@ -1,8 +1,15 @@
-// What every vendor client needs when a request fails or before it is made: the key checked once, the one rule
-// for "may trying again help", the vendor's requested wait, and messages scrubbed of secrets before they reach
-// an error (errors end up in logs). Internal to the services: not exported from `piopiy-ai/services/base`.
+// What every vendor client needs when a request fails or before it is made: the key checked once, the vendor's
+// requested wait and its explicit word on retrying, and messages scrubbed of secrets before they reach an error
+// (errors end up in logs). What a failure means and whether it may pass (the codes, the retry policy) is in
+// service-error.ts. Internal to the services: not exported from `piopiy-ai/services/base`.
+export { isRetryableStatus } from './service-error.js';
 
 const REDACTED = '[redacted]';
+
+/** What the helpers below read headers through: a fetch `Headers`, or anything with its `get`. */
+export interface HeaderReader {
+  get(name: string): string | null | undefined;
+}
 
 /** The key from a service's options, trimmed, or a TypeError naming the service and the variable to set. */
 export function requireApiKey(apiKey: unknown, service: string, envName: string): string {
@@ -11,17 +18,8 @@ export function requireApiKey(apiKey: unknown, service: string, envName: string)
   return key;
 }
 
-/**
- * Whether waiting and trying again may help: a timeout (408), a conflict such as a lock timeout (409), a rate
- * limit (429) and server trouble (5xx); not auth, payment or a bad request. Vendors add their own exceptions
- * (an exhausted quota also answers 429, but waiting does not refill it).
- */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
 /** Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date), when the vendor said. */
-export function retryAfterSecs(headers: Headers | undefined): number | undefined {
+export function retryAfterSecs(headers: HeaderReader | undefined): number | undefined {
   const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
   if (Number.isFinite(ms) && ms >= 0) return ms / 1000;
   const value = headers?.get('retry-after');
@@ -30,6 +28,12 @@ export function retryAfterSecs(headers: Headers | undefined): number | undefined
   if (Number.isFinite(secs) && secs >= 0) return secs;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+/** The vendor's explicit word on retrying (`x-should-retry: true|false`, OpenAI and Anthropic), when it gave one. */
+export function shouldRetryHeader(headers: HeaderReader | undefined): boolean | undefined {
+  const value = headers?.get('x-should-retry');
+  return value === 'true' ? true : value === 'false' ? false : undefined;
 }
 
 /**

@@ -17,7 +17,7 @@
 // that (a slow LLM) goes into a fresh context, and so does a sentence after the socket dropped. Word timestamps
 // are offsets from the utterance's start in audio time either way.
 import { randomUUID } from 'node:crypto';
-import { ServiceError } from '../base/index.js';
+import { codeForStatus, ServiceError } from '../base/index.js';
 import {
   WebSocketTTSService,
   WireAudioDecoder,
@@ -28,8 +28,8 @@ import {
   type TTSSocketContext,
   type WireEncoding,
 } from '../base/websocket-tts.js';
-import { isRecord } from '../base/http-stream.js';
-import { isRetryableStatus, redactSecrets, requireApiKey } from '../base/vendor-errors.js';
+import { isRecord } from '../base/json.js';
+import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
 const VENDOR = 'Cartesia';
 const DEFAULT_BASE_URL = 'wss://api.cartesia.ai';
@@ -107,8 +107,9 @@ function streamError(message: Record<string, unknown>, apiKey: string): ServiceE
   const text = stringField(message, 'message', 'error', 'title') ?? 'unknown error';
   return new ServiceError(VENDOR, redactSecrets(status === undefined ? text : `${status} ${text}`, [apiKey]), {
     status,
-    code: stringField(message, 'error_code'),
-    retryable: status === undefined || isRetryableStatus(status),
+    // Without a status, an error mid-stream is the service failing.
+    code: status === undefined ? 'server' : codeForStatus(status),
+    vendorCode: stringField(message, 'error_code'),
   });
 }
 
@@ -200,7 +201,7 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
       offsetMs,
       audioMs: 0,
       flushes: 0,
-      lastActivityAt: performance.now(),
+      lastActivityAt: this.clock.now(),
       ended: false,
       sentence: undefined,
       decoder: new WireAudioDecoder(WIRE_ENCODING[this.encoding]),
@@ -209,7 +210,7 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
 
   /** Finished by Cartesia, or expired: the rest of the utterance goes into a fresh context. */
   protected override canContinue(context: CartesiaContext): boolean {
-    return performance.now() - context.lastActivityAt <= CONTEXT_REUSE_WINDOW_MS;
+    return this.clock.now() - context.lastActivityAt <= CONTEXT_REUSE_WINDOW_MS;
   }
 
   /** The sentence goes into the context, then a flush has Cartesia generate it now. */
@@ -247,7 +248,7 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
       if (message.type === 'error' && contextId === undefined) context.sentence?.fail(streamError(message, this.apiKey));
       return;
     }
-    context.lastActivityAt = performance.now();
+    context.lastActivityAt = this.clock.now();
     const sentence = context.sentence;
     if (sentence !== undefined) {
       sentence.heard = true;

@@ -3,8 +3,8 @@
 // `{category, message, details, request_id}`); a stream that fails later ends with a close frame whose reason starts
 // with a code such as `NET-0001`. Deepgram does not echo keys, but any text that reaches an error is still scrubbed of
 // the key: these messages end up in logs.
-import { ServiceError } from '../base/index.js';
-import { isRetryableStatus, redactSecrets } from '../base/vendor-errors.js';
+import { codeForStatus, ServiceError } from '../base/index.js';
+import { redactSecrets, retryAfterSecs, type HeaderReader } from '../base/vendor-errors.js';
 
 export const DEEPGRAM = 'Deepgram';
 
@@ -16,18 +16,18 @@ function stringField(record: Record<string, unknown>, name: string): string | un
 /** A refused request (HTTP status, headers, body text) as a ServiceError. */
 export function httpServiceError(
   status: number,
-  headers: { get(name: string): string | null | undefined },
+  headers: HeaderReader,
   bodyText: string,
   apiKey: string,
   what: string,
 ): ServiceError {
-  let code: string | undefined;
+  let vendorCode: string | undefined;
   let message: string | undefined;
   try {
     const body: unknown = JSON.parse(bodyText);
     if (typeof body === 'object' && body !== null) {
       const record = body as Record<string, unknown>;
-      code = stringField(record, 'err_code') ?? stringField(record, 'category');
+      vendorCode = stringField(record, 'err_code') ?? stringField(record, 'category');
       message = stringField(record, 'err_msg') ?? stringField(record, 'message');
       const details = stringField(record, 'details');
       if (details !== undefined && message !== undefined) message = `${message} (${details})`;
@@ -37,12 +37,11 @@ export function httpServiceError(
   }
   message ??= headers.get('dg-error') ?? (bodyText.trim() === '' ? `HTTP ${status}` : bodyText.trim().slice(0, 200));
   const hint = status === 401 ? ' (check DEEPGRAM_API_KEY)' : '';
-  const retryAfter = Number.parseFloat(headers.get('retry-after') ?? '');
   return new ServiceError(DEEPGRAM, redactSecrets(`${what} refused with ${status}: ${message}${hint}`, [apiKey]), {
     status,
-    code,
-    retryable: isRetryableStatus(status),
-    ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSecs: retryAfter } : {}),
+    code: codeForStatus(status),
+    vendorCode,
+    retryAfterSecs: retryAfterSecs(headers),
   });
 }
 

@@ -15,18 +15,20 @@
 // - an EndFrame sends CloseStream and waits (bounded) for the last results and the server's close, so the final
 //   words of the call are not lost; a CancelFrame sends CloseStream and leaves;
 // - a dropped socket is reopened with backoff (100 ms, doubling; after 5 failed attempts a non-fatal error is
-//   reported and attempts go on every 5 s). Audio not yet covered by a final result (bounded: the last
+//   reported and attempts go on every 5 s; the wait is never shorter than a 429's Retry-After). Audio not yet covered by a final result (bounded: the last
 //   `reconnectBufferMs`) is kept and sent again on the new socket, audio from the outage included, so the utterance
 //   in progress when the line dropped is still transcribed. Deepgram's times restart at 0 on every socket; they are
 //   shifted by where that socket's audio starts in the call, so word times stay on the call's clock.
 // A refused handshake with 401/403/400/402 is final (an error frame naming Deepgram, no retry loop); 429 and 5xx
-// are retried like a drop.
-import type { IncomingMessage } from 'node:http';
-import WebSocket, { type RawData } from 'ws';
+// are retried like a drop. The socket itself (handshake, refusal, keepalive, bounded close, reconnect timing) is
+// the shared VendorSocket and Reconnector (services/base/vendor-socket.ts); this file is Deepgram's protocol and
+// the call's audio.
+import type { RawData } from 'ws';
 import { int16ToBytes, pcmToAlaw, pcmToMulaw } from '../../audio/index.js';
 import type { Frame, FrameDirection, TranscriptionWord, UserStoppedSpeakingFrame } from '../../frames/index.js';
 import { ServiceError, STTService } from '../base/index.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
+import { messageText, Reconnector, VendorSocket } from '../base/vendor-socket.js';
 import { closeReasonCode, DEEPGRAM, httpServiceError } from './errors.js';
 
 export type DeepgramSTTEncoding = 'linear16' | 'mulaw' | 'alaw';
@@ -126,36 +128,8 @@ interface DeepgramAlternative {
   words?: unknown;
 }
 
-const MAX_ERROR_BODY_BYTES = 16 * 1024;
-const ERROR_BODY_TIMEOUT_MS = 2000;
-
-/** The body of a refused handshake, bounded in size and time. */
-function readErrorBody(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve(text);
-    };
-    const timer = setTimeout(done, ERROR_BODY_TIMEOUT_MS);
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      if (text.length < MAX_ERROR_BODY_BYTES) text += chunk;
-    });
-    res.once('end', done);
-    res.once('error', done);
-    res.once('close', done);
-  });
-}
-
-function headerGetter(res: IncomingMessage): { get(name: string): string | null } {
-  return {
-    get: (name) => {
-      const value = res.headers[name.toLowerCase()];
-      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
-}
+const KEEP_ALIVE = JSON.stringify({ type: 'KeepAlive' });
+const CLOSE_STREAM = JSON.stringify({ type: 'CloseStream' });
 
 /** `wss://host[:port]` from what a user may pass (an http(s) URL, a trailing slash, the full `/v1/listen` path). */
 export function deepgramWebSocketBase(url: string): string {
@@ -177,11 +151,12 @@ export class DeepgramSTTService extends STTService {
   private readonly keepAliveIntervalMs: number;
   private readonly reconnectBufferMs: number;
   private readonly reconnect: Required<DeepgramReconnectOptions>;
+  private readonly reconnector: Reconnector;
   private readonly connectTimeoutMs: number;
   private readonly closeTimeoutMs: number;
 
   private state: ConnectionState = 'idle';
-  private socket: WebSocket | undefined;
+  private socket: VendorSocket | undefined;
   /** Audio not yet covered by a final result, oldest first; `unsentFrom` indexes the first not sent on this socket. */
   private retained: SentAudio[] = [];
   private retainedSamples = 0;
@@ -191,16 +166,10 @@ export class DeepgramSTTService extends STTService {
   /** Where the current socket's audio starts on the call's clock. */
   private socketStartSample = 0;
   private droppedSamples = 0;
-  private lastSentAt = 0;
-  private keepAliveTimer: NodeJS.Timeout | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private failedAttempts = 0;
-  private outageReported = false;
   private opened = false;
   private finalizePending = false;
   private finalizeRequestedAt: number | undefined;
   private unreportedSamples = 0;
-  private closeWaiter: (() => void) | undefined;
   /** How far final results reach on the call's clock: the audio before it is transcribed. */
   private finalizedSample = 0;
   /** VAD stops whose audio final results do not cover yet, oldest first (see completeStops). */
@@ -228,6 +197,7 @@ export class DeepgramSTTService extends STTService {
       attemptsBeforeError: options.reconnect?.attemptsBeforeError ?? 5,
       slowDelayMs: options.reconnect?.slowDelayMs ?? 5000,
     };
+    this.reconnector = new Reconnector(() => this.clock, this.reconnect);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 3000;
   }
@@ -317,10 +287,10 @@ export class DeepgramSTTService extends STTService {
     }
     this.unfinishedStops.push({ id: stop.id, sample: stopSample });
     if (this.state === 'open') {
-      this.finalizeRequestedAt = performance.now();
+      this.finalizeRequestedAt = this.clock.now();
       this.sendControl('Finalize');
     } else if (this.state === 'connecting' || this.state === 'waiting') {
-      this.finalizeRequestedAt = performance.now();
+      this.finalizeRequestedAt = this.clock.now();
       this.finalizePending = true;
     }
   }
@@ -329,149 +299,134 @@ export class DeepgramSTTService extends STTService {
 
   private connect(): void {
     this.state = 'connecting';
-    const ws = new WebSocket(this.url, {
-      headers: { Authorization: `Token ${this.apiKey}` },
-      handshakeTimeout: this.connectTimeoutMs,
-      perMessageDeflate: false,
-    });
-    this.socket = ws;
-    let failure: ServiceError | undefined;
-    ws.on('unexpected-response', (_req, res) => {
-      void readErrorBody(res).then((body) => {
-        failure = httpServiceError(res.statusCode ?? 0, headerGetter(res), body, this.apiKey, 'connection');
-        ws.terminate();
-      });
-    });
-    ws.on('open', () => this.onOpen(ws));
-    ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
-    ws.on('error', (error) => {
-      failure ??= new ServiceError(DEEPGRAM, `connection error: ${redactSecrets(error.message, [this.apiKey])}`, {
-        code: 'connection_error',
-        retryable: true,
-      });
-    });
-    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString('utf8'), failure));
+    const socket: VendorSocket = new VendorSocket(
+      {
+        vendor: DEEPGRAM,
+        url: this.url,
+        headers: { Authorization: `Token ${this.apiKey}` },
+        secrets: [this.apiKey],
+        handshakeTimeoutMs: this.connectTimeoutMs,
+        perMessageDeflate: false,
+        refusal: (failure) => httpServiceError(failure.status, failure.headers, failure.body, this.apiKey, 'connection'),
+        // Deepgram closes a stream after 10 s without audio or a message (NET-0001).
+        keepAlive: { idleMs: this.keepAliveIntervalMs, message: () => KEEP_ALIVE },
+        closeMessage: CLOSE_STREAM,
+        clock: this.clock,
+      },
+      {
+        onMessage: (data, isBinary) => this.onMessage(socket, data, isBinary),
+        onClose: (code, reason) => this.onClose(socket, code, reason),
+        onError: (error) => this.logger.debug({ err: error }, 'Deepgram socket error'),
+      },
+    );
+    this.socket = socket;
+    socket.open().then(
+      () => this.onOpen(socket),
+      (error: unknown) => this.onConnectFailed(socket, error),
+    );
   }
 
-  private onOpen(ws: WebSocket): void {
-    if (this.socket !== ws) return;
-    if (this.state !== 'connecting') {
-      ws.terminate();
+  private onOpen(socket: VendorSocket): void {
+    if (this.socket !== socket || this.state !== 'connecting') {
+      socket.terminate();
       return;
     }
     this.state = 'open';
-    if (this.opened) this.logger.info({ failedAttempts: this.failedAttempts }, 'Deepgram connection restored');
+    if (this.opened) this.logger.info({ failedAttempts: this.reconnector.failedAttempts }, 'Deepgram connection restored');
     this.opened = true;
-    this.failedAttempts = 0;
-    this.outageReported = false;
+    this.reconnector.succeeded();
     this.socketStartSample = this.retained[0]?.start ?? this.receivedSamples;
     this.unsentFrom = 0;
-    this.lastSentAt = performance.now();
     this.sendRetained();
     if (this.finalizePending) {
       this.finalizePending = false;
       this.sendControl('Finalize');
     }
-    this.armKeepAlive();
   }
 
-  private onClose(ws: WebSocket, code: number, reason: string, failure: ServiceError | undefined): void {
-    if (this.socket !== ws) return;
+  /** The handshake failed: refused (with Deepgram's status), timed out, or no connection at all. */
+  private onConnectFailed(socket: VendorSocket, error: unknown): void {
+    if (this.socket !== socket) return;
     this.socket = undefined;
-    clearTimeout(this.keepAliveTimer);
+    if (this.state !== 'connecting') return;
+    const cause = error instanceof ServiceError ? error : new ServiceError(DEEPGRAM, String(error), { code: 'connection-failed' });
+    this.reconnectAfter(cause, true);
+  }
+
+  private onClose(socket: VendorSocket, code: number, reason: string): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
     if (this.state === 'closing') {
       this.state = 'closed';
-      this.closeWaiter?.();
       return;
     }
-    if (this.state !== 'open' && this.state !== 'connecting') return;
-    if (failure !== undefined && !failure.retryable) {
+    if (this.state !== 'open') return;
+    this.logger.warn({ code, reason }, 'Deepgram connection lost; reconnecting');
+    const cause = new ServiceError(DEEPGRAM, `stream closed with ${code}${reason === '' ? '' : ` (${redactSecrets(reason, [this.apiKey])})`}`, {
+      code: 'connection-lost',
+      vendorCode: closeReasonCode(reason) ?? String(code),
+    });
+    this.reconnectAfter(cause, false);
+  }
+
+  /**
+   * The next attempt, when the retry policy says one may help (reported once when the fast attempts are used up);
+   * otherwise the stream has failed for good (a refused key, a bad parameter): one error, no retry loop.
+   */
+  private reconnectAfter(cause: ServiceError, attemptFailed: boolean): void {
+    const plan = this.reconnector.schedule(cause, attemptFailed, () => {
+      if (this.state === 'waiting') this.connect();
+    });
+    if (plan === undefined) {
       this.state = 'failed';
       this.retained = [];
       this.retainedSamples = 0;
-      this.pushError(failure);
+      this.pushError(cause);
       return;
     }
-    const cause =
-      failure ??
-      new ServiceError(DEEPGRAM, `stream closed with ${code}${reason === '' ? '' : ` (${redactSecrets(reason, [this.apiKey])})`}`, {
-        code: closeReasonCode(reason) ?? String(code),
-        retryable: true,
-      });
-    if (this.state === 'open') {
-      this.logger.warn({ code, reason }, 'Deepgram connection lost; reconnecting');
-    } else {
-      this.failedAttempts++;
-    }
-    this.scheduleReconnect(cause);
-  }
-
-  private scheduleReconnect(cause: ServiceError): void {
-    const { initialDelayMs, maxDelayMs, attemptsBeforeError, slowDelayMs } = this.reconnect;
-    const attempt = this.failedAttempts;
-    if (attempt >= attemptsBeforeError && !this.outageReported) {
-      this.outageReported = true;
+    this.state = 'waiting';
+    if (plan.report) {
+      const { slowDelayMs } = this.reconnect;
       this.pushError(
         new ServiceError(
           DEEPGRAM,
-          `cannot reconnect after ${attempt} attempts (last: ${cause.message.replace(/^Deepgram: /, '')}); retrying every ${slowDelayMs} ms`,
-          { status: cause.status, code: cause.code, retryable: true, cause },
+          `cannot reconnect after ${plan.failedAttempts} attempts (last: ${cause.message.replace(/^Deepgram: /, '')}); retrying every ${slowDelayMs} ms`,
+          { status: cause.status, code: cause.code, vendorCode: cause.vendorCode, retryable: true, cause },
         ),
       );
     }
-    let delay = attempt < attemptsBeforeError ? Math.min(initialDelayMs * 2 ** attempt, maxDelayMs) : slowDelayMs;
-    if (cause.retryAfterSecs !== undefined) delay = Math.max(delay, cause.retryAfterSecs * 1000);
-    this.state = 'waiting';
-    this.reconnectTimer = setTimeout(() => {
-      if (this.state === 'waiting') this.connect();
-    }, delay);
   }
 
   /** End of the call: ask for the last results and wait (bounded) for the server to close. */
   private async finishStream(): Promise<void> {
     this.reportUsage();
-    clearTimeout(this.reconnectTimer);
-    const ws = this.socket;
-    if (this.state !== 'open' || ws === undefined) {
+    this.reconnector.cancel();
+    const socket = this.socket;
+    if (this.state !== 'open' || socket === undefined) {
       this.abandonStream();
       return;
     }
     this.state = 'closing';
-    clearTimeout(this.keepAliveTimer);
-    const closed = new Promise<void>((resolve) => (this.closeWaiter = resolve));
-    ws.send(JSON.stringify({ type: 'CloseStream' }));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.closeTimeoutMs)));
-    const late = await Promise.race([closed.then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (late) {
+    // CloseStream, then Deepgram sends the last results and closes; a server that does not is cut off.
+    const closedInTime = await socket.close({ serverCloses: true, timeoutMs: this.closeTimeoutMs });
+    if (!closedInTime && this.state === 'closing') {
       this.logger.warn({ timeoutMs: this.closeTimeoutMs }, 'Deepgram did not close the stream in time');
       this.state = 'closed';
-      ws.terminate();
     }
   }
 
   /** Cancel or cleanup: stop now, politely if the socket is open. */
   private abandonStream(): void {
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.keepAliveTimer);
+    this.reconnector.cancel();
     if (this.state === 'closed' || this.state === 'failed') return;
     if (this.state !== 'closing') this.reportUsage();
-    const ws = this.socket;
+    const socket = this.socket;
     this.state = 'closed';
     this.socket = undefined;
     this.retained = [];
     this.retainedSamples = 0;
-    this.closeWaiter?.();
-    if (ws === undefined) return;
-    if (ws.readyState === WebSocket.OPEN) {
-      ws.send(JSON.stringify({ type: 'CloseStream' }));
-      ws.close(1000);
-      // A server that never answers the close frame must not hold the socket.
-      setTimeout(() => ws.terminate(), 1000).unref();
-    } else {
-      ws.terminate();
-    }
+    // CloseStream and a close; a server that never answers the close frame does not hold the socket past 1 s.
+    if (socket !== undefined) void socket.close();
   }
 
   /** Forgets the previous stream: its audio, its clock and its failures. */
@@ -482,8 +437,7 @@ export class DeepgramSTTService extends STTService {
     this.receivedSamples = 0;
     this.socketStartSample = 0;
     this.droppedSamples = 0;
-    this.failedAttempts = 0;
-    this.outageReported = false;
+    this.reconnector.reset();
     this.opened = false;
     this.finalizePending = false;
     this.finalizeRequestedAt = undefined;
@@ -524,35 +478,22 @@ export class DeepgramSTTService extends STTService {
   }
 
   private sendRetained(): void {
-    const ws = this.socket;
-    if (ws === undefined || this.unsentFrom >= this.retained.length) return;
+    const socket = this.socket;
+    if (socket === undefined || this.unsentFrom >= this.retained.length) return;
     if (this.droppedSamples > 0) {
       this.logger.warn({ droppedMs: Math.round((this.droppedSamples * 1000) / this.sampleRate) }, 'audio lost while Deepgram was unreachable');
       this.droppedSamples = 0;
     }
     for (let i = this.unsentFrom; i < this.retained.length; i++) {
       const chunk = this.retained[i]!;
-      ws.send(chunk.bytes, { binary: true });
+      socket.send(chunk.bytes);
       this.unreportedSamples += chunk.samples;
     }
     this.unsentFrom = this.retained.length;
-    this.lastSentAt = performance.now();
   }
 
-  private sendControl(type: 'KeepAlive' | 'Finalize'): void {
-    this.socket?.send(JSON.stringify({ type }));
-    this.lastSentAt = performance.now();
-  }
-
-  private armKeepAlive(): void {
-    clearTimeout(this.keepAliveTimer);
-    const wait = Math.max(0, this.lastSentAt + this.keepAliveIntervalMs - performance.now());
-    this.keepAliveTimer = setTimeout(() => {
-      if (this.state !== 'open') return;
-      if (performance.now() - this.lastSentAt >= this.keepAliveIntervalMs) this.sendControl('KeepAlive');
-      this.armKeepAlive();
-    }, wait);
-    this.keepAliveTimer.unref();
+  private sendControl(type: 'Finalize'): void {
+    this.socket?.sendJSON({ type });
   }
 
   private reportUsage(): void {
@@ -564,9 +505,9 @@ export class DeepgramSTTService extends STTService {
 
   // ---- results ------------------------------------------------------------------------------------------------
 
-  private onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
-    if (this.socket !== ws || (this.state !== 'open' && this.state !== 'closing') || isBinary) return;
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+  private onMessage(socket: VendorSocket, data: RawData, isBinary: boolean): void {
+    if (this.socket !== socket || (this.state !== 'open' && this.state !== 'closing') || isBinary) return;
+    const text = messageText(data);
     let message: unknown;
     try {
       message = JSON.parse(text);
@@ -611,7 +552,7 @@ export class DeepgramSTTService extends STTService {
     const alternative = results.channel?.alternatives?.[0];
     const transcript = typeof alternative?.transcript === 'string' ? alternative.transcript.trim() : '';
     if (isFinal && this.finalizeRequestedAt !== undefined && (transcript !== '' || results.from_finalize === true)) {
-      this.pushMetrics({ kind: 'ttfb', processor: this.name, valueMs: performance.now() - this.finalizeRequestedAt });
+      this.pushMetrics({ kind: 'ttfb', processor: this.name, valueMs: this.clock.now() - this.finalizeRequestedAt });
       this.finalizeRequestedAt = undefined;
     }
     if (transcript !== '') this.pushTranscript(transcript, isFinal, alternative);

@@ -9,6 +9,7 @@
 // so the per-sentence cost is one HTTP exchange. Plain `fetch` (Node 20's undici): the request is one POST; an SDK
 // would add a dependency for nothing.
 import { alawToPcm, bytesToInt16, mulawToPcm } from '../../audio/index.js';
+import type { ClockTimer } from '../../runtime/clock.js';
 import { ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import { DEEPGRAM, httpServiceError } from './errors.js';
@@ -158,22 +159,23 @@ export class DeepgramTTSService extends TTSService {
     const abort = (): void => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
     let stalled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ClockTimer | undefined;
+    const clock = this.clock;
     const rearm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(() => {
         stalled = true;
         controller.abort();
       }, this.timeoutMs);
       timer.unref();
     };
-    const failure = (error: unknown): ServiceError => {
-      if (stalled) return new ServiceError(DEEPGRAM, `no audio for ${this.timeoutMs} ms`, { code: 'timeout', retryable: true });
+    /** A failure before the answer (`answered` false) or while its audio streamed in. */
+    const failure = (error: unknown, answered: boolean): ServiceError => {
+      if (stalled) return new ServiceError(DEEPGRAM, `no audio for ${this.timeoutMs} ms`, { code: 'timeout' });
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       const message = error instanceof Error ? error.message : String(error);
       return new ServiceError(DEEPGRAM, redactSecrets(`speak request failed: ${message}${cause}`, [this.apiKey]), {
-        code: 'connection_error',
-        retryable: true,
+        code: answered ? 'connection-lost' : 'connection-failed',
       });
     };
     try {
@@ -188,7 +190,7 @@ export class DeepgramTTSService extends TTSService {
         });
       } catch (error) {
         if (signal.aborted) return;
-        throw failure(error);
+        throw failure(error, false);
       }
       if (!response.ok) {
         let body = '';
@@ -199,7 +201,7 @@ export class DeepgramTTSService extends TTSService {
         }
         throw httpServiceError(response.status, response.headers, body, this.apiKey, 'speak request');
       }
-      if (response.body === null) throw new ServiceError(DEEPGRAM, 'speak response has no body', { retryable: true });
+      if (response.body === null) throw new ServiceError(DEEPGRAM, 'speak response has no body', { code: 'protocol' });
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
       const decoder = new AudioDecoder(this.encoding);
       while (true) {
@@ -208,7 +210,7 @@ export class DeepgramTTSService extends TTSService {
           chunk = await reader.read();
         } catch (error) {
           if (signal.aborted) return;
-          throw failure(error);
+          throw failure(error, true);
         }
         if (chunk.done) break;
         rearm();
@@ -217,7 +219,7 @@ export class DeepgramTTSService extends TTSService {
       }
       if (decoder.pendingByte) this.logger.warn('Deepgram audio ended on half a sample; the last byte was dropped');
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       signal.removeEventListener('abort', abort);
       // Ends the request when the consumer stopped early (a no-op once the body is complete).
       controller.abort();

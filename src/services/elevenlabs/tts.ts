@@ -22,8 +22,8 @@
 // `charStartTimesMs` from each message or from the context's start is not documented and clients disagree, so by
 // default it is told from the numbers themselves (see `alignmentTimeBase`); either way the offsets given to the
 // pipeline are from the utterance's start, in audio time.
-import { ServiceError, type TTSChunk } from '../base/index.js';
-import { isRecord } from '../base/http-stream.js';
+import { ServiceError, type ServiceErrorCode, type TTSChunk } from '../base/index.js';
+import { isRecord } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import {
   WebSocketTTSService,
@@ -95,7 +95,7 @@ export interface ElevenLabsTTSServiceOptions {
   timeoutMs?: number;
   /** A sentence whose alignment does not say it is complete ends after this long without more audio. Default 1500 ms. */
   sentenceIdleMs?: number;
-  /** How often an open context is kept alive (`{"text": ""}`) while no text is sent. Default 10 s. */
+  /** After this long without sending, an open context is kept alive (`{"text": ""}`). Default 10 s. */
   keepAliveIntervalMs?: number;
 }
 
@@ -125,8 +125,19 @@ function nonBlankLength(text: string): number {
   return count;
 }
 
-/** Error codes after which trying again cannot help. */
-const FINAL_ERRORS = new Set(['invalid_api_key', 'quota_exceeded', 'detected_unusual_activity', 'payment_required', 'invalid_request', 'voice_not_found', 'model_not_found']);
+/** What ElevenLabs' in-band error codes mean; any other is the service failing. */
+const CODE_OF: Readonly<Record<string, ServiceErrorCode>> = {
+  invalid_api_key: 'auth',
+  detected_unusual_activity: 'auth',
+  quota_exceeded: 'quota',
+  payment_required: 'quota',
+  invalid_request: 'bad-request',
+  voice_not_found: 'bad-request',
+  model_not_found: 'bad-request',
+  too_many_concurrent_requests: 'rate-limited',
+  // The socket went unused past the inactivity timeout: the server closes it.
+  input_timeout_exceeded: 'timeout',
+};
 const STATUS_OF: Readonly<Record<string, number>> = {
   invalid_api_key: 401,
   quota_exceeded: 402,
@@ -139,8 +150,8 @@ function streamError(message: Record<string, unknown>, apiKey: string): ServiceE
   const text = stringField(message, 'message') ?? (isRecord(message.error) ? stringField(message.error, 'message') : undefined) ?? code ?? 'unknown error';
   return new ServiceError(VENDOR, redactSecrets(text, [apiKey]), {
     status: code === undefined ? undefined : STATUS_OF[code],
-    code,
-    retryable: code === undefined || !FINAL_ERRORS.has(code),
+    code: (code === undefined ? undefined : CODE_OF[code]) ?? 'server',
+    vendorCode: code,
   });
 }
 
@@ -277,7 +288,7 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
 
   /** ElevenLabs closes idle sockets: a sentence sent into one that is gone is said again on a fresh one. */
   protected override isStaleSocketError(error: ServiceError): boolean {
-    return error.code === 'connection_closed' || error.code === 'input_timeout_exceeded';
+    return error.code === 'connection-lost' || error.vendorCode === 'input_timeout_exceeded';
   }
 
   /** The watchdog: no first audio within timeoutMs is a failure; no more audio for sentenceIdleMs ends the sentence. */
@@ -291,11 +302,10 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
   }
 
   /** Keeps the open context alive while the LLM is slow to give the next sentence (`{"text": ""}` does not close it). */
-  protected override keepAlive(connection: TTSConnection, intervalMs: number): void {
+  protected override keepAliveMessage(connection: TTSConnection): Record<string, unknown> | undefined {
     const context = this.current;
-    if (context === undefined || context.connection !== connection || !context.opened || context.ended) return;
-    if (performance.now() - connection.lastSentAt < intervalMs * 0.9) return;
-    this.sendQuietly(connection, { text: '', context_id: context.id });
+    if (context === undefined || context.connection !== connection || !context.opened || context.ended) return undefined;
+    return { text: '', context_id: context.id };
   }
 
   /** A handshake's HTTP error body: `{"detail": {"status", "message"}}`, or `{"detail": "..."}`. */

@@ -23,7 +23,7 @@ export class FallbackLLMService extends LLMService {
 
   constructor(services: readonly LLMService[], options: FallbackOptions & Partial<LLMServiceOptions> = {}) {
     super({ ...options, model: options.model ?? services.map((s) => s.model).join(' | '), name: options.name ?? 'fallback-llm' });
-    this.fallback = new FallbackOrder(services, options.recoverAfterMs ?? 60_000, () => options.logger ?? this.logger);
+    this.fallback = new FallbackOrder(services, options.recoverAfterMs ?? 60_000, () => options.logger ?? this.logger, () => this.clock);
   }
 
   /** The services log with the call's logger too (they are not in the pipeline themselves). */
@@ -70,7 +70,7 @@ export class FallbackTTSService extends TTSService {
   /** Audio of every service is delivered at the first service's rate (others are resampled). */
   constructor(services: readonly TTSService[], options: FallbackOptions = {}) {
     super({ sampleRate: services[0]?.sampleRate ?? 16000, name: options.name ?? 'fallback-tts' });
-    this.fallback = new FallbackOrder(services, options.recoverAfterMs ?? 60_000, () => options.logger ?? this.logger);
+    this.fallback = new FallbackOrder(services, options.recoverAfterMs ?? 60_000, () => options.logger ?? this.logger, () => this.clock);
   }
 
   /** The services log with the call's logger too (they are not in the pipeline themselves). */

@@ -1,5 +1,6 @@
 // The order in which a fallback tries its services: the healthy ones first, then those resting after a failure.
 import type { Logger } from '../../logging/index.js';
+import type { Clock } from '../../runtime/clock.js';
 
 export interface FallbackOptions {
   /** How long a failed service is skipped. Default 60 000 ms. */
@@ -18,23 +19,25 @@ export class FallbackOrder<S extends { readonly name: string }> {
     private readonly recoverAfterMs: number,
     /** Read at each failure: a processor's logger is replaced when the pipeline sets it up for a call. */
     private readonly logger: () => Logger,
+    /** Read at each use, for the same reason: the fallback processor's clock. */
+    private readonly clock: () => Clock,
   ) {
     if (services.length === 0) throw new TypeError('a fallback needs at least one service');
   }
 
   order(): S[] {
-    const now = performance.now();
+    const now = this.clock().now();
     const healthy = this.services.filter((s) => !this.isResting(s, now));
     const resting = this.services.filter((s) => !healthy.includes(s));
     return [...healthy, ...resting];
   }
 
-  isResting(service: S, now = performance.now()): boolean {
+  isResting(service: S, now = this.clock().now()): boolean {
     return now - (this.failedAt.get(service) ?? -Infinity) < this.recoverAfterMs;
   }
 
   failed(service: S, error: unknown, next: S | undefined): void {
-    this.failedAt.set(service, performance.now());
+    this.failedAt.set(service, this.clock().now());
     this.logger().warn(
       { err: error, failed: service.name, next: next?.name },
       next === undefined ? `${service.name} failed; no fallback left` : `${service.name} failed; switching to ${next.name}`,

@@ -31,6 +31,7 @@ import {
 } from '../../frames/index.js';
 import type { Logger } from '../../logging/index.js';
 import { FrameProcessor, type ProcessorSetup } from '../../pipeline/index.js';
+import type { ClockTimer } from '../../runtime/clock.js';
 import { STTService } from '../base/stt-service.js';
 import { FallbackOrder, type FallbackOptions } from './order.js';
 
@@ -122,11 +123,11 @@ export class FallbackSTTService extends STTService {
   private pumping = false;
   /** The last data frame given to the active service that has not come out of it yet. */
   private inside: Frame | undefined;
-  private insideOut: { resolve: () => void; timer: NodeJS.Timeout } | undefined;
+  private insideOut: { resolve: () => void; timer: ClockTimer } | undefined;
 
   constructor(services: readonly STTService[], options: FallbackSTTOptions = {}) {
     super({ name: options.name ?? 'fallback-stt', model: services.map((s) => s.model ?? s.name).join(' | ') });
-    this.fallback = new FallbackOrder(services, options.recoverAfterMs ?? 60_000, () => this.log);
+    this.fallback = new FallbackOrder(services, options.recoverAfterMs ?? 60_000, () => this.log, () => this.clock);
     this.replay = new ReplayBuffer((options.replayMs ?? 5000) / 1000);
     this.passTimeoutMs = options.passTimeoutMs ?? 2000;
     this.ownLogger = options.logger;
@@ -241,7 +242,7 @@ export class FallbackSTTService extends STTService {
 
   private untilInsideOut(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.log.debug({ service: this.active?.name }, 'audio did not come out of the STT service in time; going on');
         this.releaseInside();
       }, this.passTimeoutMs);
@@ -254,7 +255,7 @@ export class FallbackSTTService extends STTService {
     const waiter = this.insideOut;
     this.insideOut = undefined;
     if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
+    this.clock.clearTimeout(waiter.timer);
     waiter.resolve();
   }
 

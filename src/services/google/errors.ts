@@ -1,13 +1,31 @@
 // Gemini failures as ServiceErrors. Google APIs answer errors as `{"error":{"code","message","status","details"}}`
 // (google.rpc.Status); `details` may name the precise reason (ErrorInfo, e.g. API_KEY_INVALID) and how long to
 // wait (RetryInfo `retryDelay`, e.g. "37s"), which is more precise than any header.
-import { ServiceError } from '../base/index.js';
-import { isRecord, parseJSONText, type HttpFailure } from '../base/http-stream.js';
-import { isRetryableStatus, redactSecrets, retryAfterSecs } from '../base/vendor-errors.js';
+import { codeForStatus, ServiceError, type ServiceErrorCode } from '../base/index.js';
+import type { HttpFailure } from '../base/http-stream.js';
+import { isRecord, parseJSONText } from '../base/json.js';
+import { redactSecrets, retryAfterSecs } from '../base/vendor-errors.js';
 
 export const GEMINI_SERVICE = 'Gemini';
 
-const RETRYABLE_STATUSES = new Set(['RESOURCE_EXHAUSTED', 'INTERNAL', 'UNAVAILABLE', 'DEADLINE_EXCEEDED']);
+/** What each google.rpc status means; it is more precise than the HTTP status (which it usually matches). */
+const CODE_OF_STATUS: Readonly<Record<string, ServiceErrorCode>> = {
+  INVALID_ARGUMENT: 'bad-request',
+  FAILED_PRECONDITION: 'bad-request',
+  OUT_OF_RANGE: 'bad-request',
+  NOT_FOUND: 'bad-request',
+  ALREADY_EXISTS: 'bad-request',
+  UNAUTHENTICATED: 'auth',
+  PERMISSION_DENIED: 'auth',
+  // Gemini answers both a rate limit and a spent free-tier quota this way, with a RetryInfo wait.
+  RESOURCE_EXHAUSTED: 'rate-limited',
+  ABORTED: 'server',
+  INTERNAL: 'server',
+  UNAVAILABLE: 'server',
+  UNKNOWN: 'server',
+  DATA_LOSS: 'server',
+  DEADLINE_EXCEEDED: 'timeout',
+};
 
 interface GoogleStatus {
   code?: number;
@@ -43,9 +61,14 @@ export function readGoogleStatus(value: unknown): GoogleStatus | undefined {
   return out;
 }
 
-function isRetryable(httpStatus: number | undefined, status: string | undefined): boolean {
-  if (status !== undefined && RETRYABLE_STATUSES.has(status)) return true;
-  return httpStatus !== undefined && isRetryableStatus(httpStatus);
+/**
+ * What a Google error means: a bad key is a 400 INVALID_ARGUMENT whose ErrorInfo reason says API_KEY_INVALID;
+ * otherwise the rpc status, else the HTTP status. An error mid-answer that names nothing is the service's.
+ */
+function codeOf(httpStatus: number | undefined, status: GoogleStatus | undefined): ServiceErrorCode {
+  if (status?.reason?.startsWith('API_KEY_') === true) return 'auth';
+  const byStatus = status?.status === undefined ? undefined : CODE_OF_STATUS[status.status];
+  return byStatus ?? (httpStatus === undefined ? 'server' : codeForStatus(httpStatus));
 }
 
 export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]): ServiceError {
@@ -53,8 +76,8 @@ export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]
   const detail = status?.message ?? (failure.body.trim().slice(0, 200) || 'no error body');
   return new ServiceError(GEMINI_SERVICE, redactSecrets(`${failure.status} ${detail}`, secrets), {
     status: failure.status,
-    code: status?.reason ?? status?.status,
-    retryable: isRetryable(failure.status, status?.status),
+    code: codeOf(failure.status, status),
+    vendorCode: status?.reason ?? status?.status,
     retryAfterSecs: status?.retryDelaySecs ?? retryAfterSecs(failure.headers),
   });
 }
@@ -63,9 +86,8 @@ export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]
 export function geminiStreamError(status: GoogleStatus, secrets: readonly string[]): ServiceError {
   return new ServiceError(GEMINI_SERVICE, redactSecrets(status.message ?? 'error in the stream', secrets), {
     status: status.code,
-    code: status.reason ?? status.status,
-    // Mid-answer, an unnamed failure is the service's, not the request's.
-    retryable: status.code === undefined && status.status === undefined ? true : isRetryable(status.code, status.status),
+    code: codeOf(status.code, status),
+    vendorCode: status.reason ?? status.status,
     retryAfterSecs: status.retryDelaySecs,
   });
 }

@@ -12,7 +12,8 @@ import {
   type LLMStreamEvent,
   type StreamCompletionOptions,
 } from '../base/index.js';
-import { isRecord, parseJSONText, streamServerSentEvents } from '../base/http-stream.js';
+import { streamServerSentEvents } from '../base/http-stream.js';
+import { isRecord, parseJSONText } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 import { GEMINI_SERVICE, geminiHttpError, geminiStreamError, readGoogleStatus } from './errors.js';
 
@@ -141,6 +142,7 @@ export class GoogleLLMService extends LLMService {
       body: this.requestBody(context),
       signal,
       timeoutMs: this.timeoutMs,
+      clock: this.clock,
       secrets,
       httpError: (failure) => geminiHttpError(failure, secrets),
     });
@@ -153,8 +155,7 @@ export class GoogleLLMService extends LLMService {
       const data = parseJSONText(sse.data);
       if (!isRecord(data)) {
         throw new ServiceError(GEMINI_SERVICE, `unreadable event: ${redactSecrets(sse.data.slice(0, 100), secrets)}`, {
-          code: 'invalid_response',
-          retryable: true,
+          code: 'protocol',
         });
       }
       const error = readGoogleStatus(data);
@@ -163,8 +164,8 @@ export class GoogleLLMService extends LLMService {
       if (typeof feedback?.blockReason === 'string') {
         // The prompt itself was refused: asking again with the same words is refused again.
         throw new ServiceError(GEMINI_SERVICE, `the prompt was blocked (${feedback.blockReason})`, {
-          code: feedback.blockReason,
-          retryable: false,
+          code: 'content-filtered',
+          vendorCode: feedback.blockReason,
         });
       }
       // Every event carries the counts so far; the last one holds the totals.
@@ -198,13 +199,13 @@ export class GoogleLLMService extends LLMService {
     if (signal.aborted) return;
     if (!said && finishReason !== undefined && WITHHELD_FINISH_REASONS.has(finishReason)) {
       throw new ServiceError(GEMINI_SERVICE, `the model withheld its answer (finishReason ${finishReason})`, {
-        code: finishReason,
-        retryable: false,
+        code: 'content-filtered',
+        vendorCode: finishReason,
       });
     }
     if (!said && finishReason === 'MALFORMED_FUNCTION_CALL') {
       // The model produced a call it could not express; sampling again usually gets a well-formed one.
-      throw new ServiceError(GEMINI_SERVICE, 'the model produced a malformed function call', { code: finishReason, retryable: true });
+      throw new ServiceError(GEMINI_SERVICE, 'the model produced a malformed function call', { code: 'protocol', vendorCode: finishReason });
     }
     if (usage !== undefined) yield usage;
   }

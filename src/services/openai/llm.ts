@@ -7,6 +7,7 @@ import { OpenAI } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { LLMContextSnapshot, LLMToolCall } from '../../frames/index.js';
 import { toOpenAIMessages, toOpenAITools } from '../../llm/adapters/openai.js';
+import type { ClockTimer } from '../../runtime/clock.js';
 import { LLMService, ServiceError, type LLMStreamEvent, type StreamCompletionOptions } from '../base/index.js';
 import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
@@ -178,11 +179,12 @@ export class OpenAILLMService extends LLMService {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
-    let idleTimer: NodeJS.Timeout | undefined;
+    let idleTimer: ClockTimer | undefined;
     let stalled = false;
+    const clock = this.clock;
     const rearmIdleTimer = (): void => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => {
+      clock.clearTimeout(idleTimer);
+      idleTimer = clock.setTimeout(() => {
         stalled = true;
         controller.abort();
       }, this.timeoutMs);
@@ -190,7 +192,7 @@ export class OpenAILLMService extends LLMService {
       idleTimer.unref();
     };
     const stallError = (): ServiceError =>
-      new ServiceError(vendor, `no data for ${this.timeoutMs} ms`, { code: 'timeout', retryable: true });
+      new ServiceError(vendor, `no data for ${this.timeoutMs} ms`, { code: 'timeout' });
 
     const toolCalls = new ToolCallAssembler();
     let usage: LLMStreamEvent | undefined;
@@ -215,7 +217,7 @@ export class OpenAILLMService extends LLMService {
       if (stalled) throw stallError();
       throw toServiceError(vendor, err, this.apiKey);
     } finally {
-      clearTimeout(idleTimer);
+      clock.clearTimeout(idleTimer);
       signal.removeEventListener('abort', abort);
     }
     // The SDK ends the iteration quietly on abort, so how the loop ended is told apart here.

@@ -9,6 +9,7 @@
 import { OpenAI } from 'openai';
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import { bytesToInt16 } from '../../audio/index.js';
+import type { ClockTimer } from '../../runtime/clock.js';
 import { ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
 import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
@@ -139,11 +140,12 @@ export class OpenAITTSService extends TTSService {
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
-    let idleTimer: NodeJS.Timeout | undefined;
+    let idleTimer: ClockTimer | undefined;
     let stalled = false;
+    const clock = this.clock;
     const rearmIdleTimer = (): void => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => {
+      clock.clearTimeout(idleTimer);
+      idleTimer = clock.setTimeout(() => {
         stalled = true;
         controller.abort();
       }, this.timeoutMs);
@@ -152,7 +154,7 @@ export class OpenAITTSService extends TTSService {
     const pcm = new Pcm16Assembler();
     try {
       const response = await this.client.audio.speech.create(this.requestBody(input), { signal: controller.signal });
-      if (response.body === null) throw new ServiceError(VENDOR, 'speech response has no body', { code: 'invalid_response', retryable: true });
+      if (response.body === null) throw new ServiceError(VENDOR, 'speech response has no body', { code: 'protocol' });
       // Typed `any` by the fetch typings; the body of a binary response is bytes.
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
       rearmIdleTimer();
@@ -166,10 +168,10 @@ export class OpenAITTSService extends TTSService {
       // A trailing odd byte is half a sample: nothing playable, so it is dropped.
     } catch (err) {
       if (signal.aborted) return;
-      if (stalled) throw new ServiceError(VENDOR, `speech stream stalled: no audio for ${this.timeoutMs} ms`, { code: 'timeout', retryable: true });
+      if (stalled) throw new ServiceError(VENDOR, `speech stream stalled: no audio for ${this.timeoutMs} ms`, { code: 'timeout' });
       throw toServiceError(VENDOR, err, this.apiKey);
     } finally {
-      clearTimeout(idleTimer);
+      clock.clearTimeout(idleTimer);
       signal.removeEventListener('abort', abort);
       // Closes the connection when the consumer stopped early (a no-op once the body has been read to the end).
       controller.abort();

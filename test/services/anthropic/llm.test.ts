@@ -216,7 +216,7 @@ describe('AnthropicLLMService: streaming', () => {
 describe('AnthropicLLMService: errors', () => {
   it('401 names the service, is not retryable, and holds no key material', async () => {
     const err = await failure(make({ apiKey: 'sk-ant-bad-key-000000' }));
-    expect(err).toMatchObject({ service: 'Anthropic', status: 401, code: 'authentication_error', retryable: false });
+    expect(err).toMatchObject({ service: 'Anthropic', status: 401, code: 'auth', vendorCode: 'authentication_error', retryable: false });
     expect(err.message).toMatch(/^Anthropic: 401 invalid x-api-key \(request req_01\w+\)$/);
     expect(err.message).not.toContain('sk-ant');
     expect(fake.requests[0]!.auth).toEqual({ present: true, valid: false });
@@ -231,18 +231,18 @@ describe('AnthropicLLMService: errors', () => {
   it('429 with retry-after: retryable with the wait', async () => {
     fake.enqueue({ error: 429, retryAfter: 7 });
     const err = await failure(llm);
-    expect(err).toMatchObject({ service: 'Anthropic', status: 429, code: 'rate_limit_error', retryable: true, retryAfterSecs: 7 });
+    expect(err).toMatchObject({ service: 'Anthropic', status: 429, code: 'rate-limited', vendorCode: 'rate_limit_error', retryable: true, retryAfterSecs: 7 });
     expect(fake.requests).toHaveLength(1); // no retry of its own
   });
 
   it('500 and 529 are retryable; 400, 403, 404 and 413 are not; x-should-retry wins', async () => {
     fake.enqueue({ error: 500 }, { error: 529 }, { error: 400 }, { error: 403 }, { error: 404 }, { error: 413 }, { error: 529, shouldRetry: false });
-    expect(await failure(llm)).toMatchObject({ status: 500, code: 'api_error', retryable: true });
-    expect(await failure(llm)).toMatchObject({ status: 529, code: 'overloaded_error', retryable: true });
-    expect(await failure(llm)).toMatchObject({ status: 400, code: 'invalid_request_error', retryable: false });
-    expect(await failure(llm)).toMatchObject({ status: 403, code: 'permission_error', retryable: false });
-    expect(await failure(llm)).toMatchObject({ status: 404, code: 'not_found_error', retryable: false });
-    expect(await failure(llm)).toMatchObject({ status: 413, code: 'request_too_large', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 500, code: 'server', vendorCode: 'api_error', retryable: true });
+    expect(await failure(llm)).toMatchObject({ status: 529, code: 'server', vendorCode: 'overloaded_error', retryable: true });
+    expect(await failure(llm)).toMatchObject({ status: 400, code: 'bad-request', vendorCode: 'invalid_request_error', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 403, code: 'auth', vendorCode: 'permission_error', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 404, code: 'bad-request', vendorCode: 'not_found_error', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 413, code: 'bad-request', vendorCode: 'request_too_large', retryable: false });
     expect(await failure(llm)).toMatchObject({ status: 529, retryable: false });
   });
 
@@ -257,12 +257,12 @@ describe('AnthropicLLMService: errors', () => {
     }
     expect(textOf(events)).toBe('Let me');
     expect(error).toBeInstanceOf(ServiceError);
-    expect(error).toMatchObject({ service: 'Anthropic', status: 529, code: 'overloaded_error', retryable: true, message: 'Anthropic: Overloaded' });
+    expect(error).toMatchObject({ service: 'Anthropic', status: 529, code: 'server', vendorCode: 'overloaded_error', retryable: true, message: 'Anthropic: Overloaded' });
   });
 
   it('an invalid_request_error event in the stream is not retryable', async () => {
     fake.enqueue({ streamError: 'invalid_request_error', message: 'bad' });
-    expect(await failure(llm)).toMatchObject({ status: 400, code: 'invalid_request_error', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 400, code: 'bad-request', vendorCode: 'invalid_request_error', retryable: false });
   });
 
   it('a connection dropped mid-stream: retryable, and the partial tool call is not emitted', async () => {
@@ -274,7 +274,7 @@ describe('AnthropicLLMService: errors', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toMatchObject({ service: 'Anthropic', code: 'connection_error', retryable: true });
+    expect(error).toMatchObject({ service: 'Anthropic', code: 'connection-lost', retryable: true });
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((e) => e.type === 'text')).toBe(true);
   });
@@ -286,12 +286,12 @@ describe('AnthropicLLMService: errors', () => {
         { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'hang_up', input: {} } } },
       ],
     });
-    expect(await failure(llm)).toMatchObject({ code: 'incomplete_stream', retryable: true });
+    expect(await failure(llm)).toMatchObject({ code: 'connection-lost', retryable: true });
   });
 
   it('a refusal with nothing said is an error (the caller hears the apology)', async () => {
     fake.enqueue({ text: '', stopReason: 'refusal' });
-    expect(await failure(llm)).toMatchObject({ code: 'refusal', retryable: false });
+    expect(await failure(llm)).toMatchObject({ code: 'content-filtered', vendorCode: 'refusal', retryable: false });
   });
 
   it('a server that is not there: retryable connection error', async () => {
@@ -299,7 +299,7 @@ describe('AnthropicLLMService: errors', () => {
     const baseURL = gone.baseURL;
     await gone.close();
     const err = await failure(new AnthropicLLMService({ apiKey: KEY, baseURL }));
-    expect(err).toMatchObject({ service: 'Anthropic', code: 'connection_error', retryable: true });
+    expect(err).toMatchObject({ service: 'Anthropic', code: 'connection-failed', retryable: true });
     expect(err.message).not.toContain('SECRET');
   });
 

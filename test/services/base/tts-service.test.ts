@@ -390,6 +390,35 @@ describe('TTSService: interruptions', () => {
   });
 });
 
+describe('TTSService: the utterance-stopped hook', () => {
+  /** Records each onUtteranceStopped call and how many tts-stopped frames had gone out by then. */
+  class HookedTTS extends SlowTTS {
+    readonly stopped: { contextId: string; stopsBefore: number }[] = [];
+    probe: Probe | undefined;
+
+    protected override onUtteranceStopped(contextId: string): void {
+      this.stopped.push({ contextId, stopsBefore: this.probe?.ofType('tts-stopped').length ?? -1 });
+    }
+  }
+
+  it('runs once per utterance, before its tts-stopped: at the end of a response, and on an interruption', async () => {
+    const tts = new HookedTTS({ chunks: 10, chunkMs: 20, gapMs: 15 });
+    const h = start(tts);
+    tts.probe = h.down;
+    await h.respond(['One.']);
+    await h.waitFor((f) => f.type === 'tts-stopped');
+    h.send(makeFrame('speak', { text: 'A longer sentence that is cut.' }));
+    await h.waitFor((f) => f.type === 'tts-audio' && h.down.ofType('tts-started').length === 2);
+    h.send(makeFrame('interruption'));
+    await h.waitFor((f) => f.type === 'tts-stopped' && h.down.ofType('tts-stopped').length === 2);
+    const stops = h.down.ofType('tts-stopped').map((f) => f.contextId);
+    expect(tts.stopped).toEqual([
+      { contextId: stops[0], stopsBefore: 0 },
+      { contextId: stops[1], stopsBefore: 1 },
+    ]);
+  });
+});
+
 describe('TTSService: errors and metrics', () => {
   it('a failing synthesis is reported upstream and the next sentence is still spoken', async () => {
     const tts = new SlowTTS({ chunks: 2, chunkMs: 20, gapMs: 0, failOn: /Broken/ });

@@ -1,6 +1,6 @@
 // WordProgress: which words of a sentence cut short were heard in full, from the vendor's word timings.
 import { describe, expect, it } from 'vitest';
-import { WordProgress } from '../../../src/services/base/websocket-tts.js';
+import { WordProgress } from '../../../src/services/base/word-progress.js';
 
 describe('WordProgress', () => {
   it('goes on from the last word begun before the audio stopped (it may be cut in the middle)', () => {

@@ -243,7 +243,7 @@ describe('CartesiaTTSService in a pipeline', () => {
     expect(error).toBeInstanceOf(UnsaidTextError);
     expect(error).toBeInstanceOf(ServiceError);
     expect(error.message).toMatch(/^Cartesia: connection closed \(code 1006/);
-    expect(error.code).toBe('connection_closed');
+    expect(error.code).toBe('connection-lost');
     expect(error.unsaidText).toBe('sentence here.');
     expect(error.wordsGiven).toBe(1);
     expect(fake.contexts.map((c) => c.generations)).toEqual([
@@ -285,7 +285,8 @@ describe('CartesiaTTSService in a pipeline', () => {
     const error = errors[0]!.error as ServiceError;
     expect(error.message).toBe('Cartesia: 500 Something went wrong.');
     expect(error.status).toBe(500);
-    expect(error.code).toBe('internal_error');
+    expect(error.code).toBe('server');
+    expect(error.vendorCode).toBe('internal_error');
     expect(error.retryable).toBe(true);
     expect(fake.connections).toHaveLength(1);
     expect(fake.contexts.map((c) => [c.generations, c.outcome])).toEqual([
@@ -349,7 +350,8 @@ describe('CartesiaTTSService: the protocol details', () => {
     expect(error!.status).toBe(429);
     expect(error!.retryable).toBe(true);
     expect(error!.retryAfterSecs).toBe(2);
-    expect(error!.code).toBe('concurrency_limited');
+    expect(error!.code).toBe('rate-limited');
+    expect(error!.vendorCode).toBe('concurrency_limited');
     await tts.cleanup();
   });
 

@@ -350,7 +350,7 @@ describe('DeepgramSTTService reconnection', () => {
     const error = call.errors[0]!;
     expect(error.fatal).toBe(false);
     expect(error.error).toBeInstanceOf(ServiceError);
-    expect(error.error).toMatchObject({ service: 'Deepgram', status: 503, code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(error.error).toMatchObject({ service: 'Deepgram', status: 503, code: 'server', vendorCode: 'SERVICE_UNAVAILABLE', retryable: true });
     expect(error.error.message).toContain('5 attempts');
   });
 });
@@ -369,7 +369,8 @@ describe('DeepgramSTTService failures', () => {
     expect(error).toBeInstanceOf(ServiceError);
     expect(error.service).toBe('Deepgram');
     expect(error.status).toBe(401);
-    expect(error.code).toBe('INVALID_AUTH');
+    expect(error.code).toBe('auth');
+    expect(error.vendorCode).toBe('INVALID_AUTH');
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/^Deepgram: .*401.*Invalid credentials/);
     expect(error.message).not.toContain(BAD_KEY);

@@ -120,7 +120,7 @@ describe('DeepgramTTSService in a pipeline', () => {
     const error = errors[0]!.error as ServiceError;
     expect(error).toBeInstanceOf(ServiceError);
     expect(errors[0]!.fatal).toBe(false);
-    expect(error).toMatchObject({ service: 'Deepgram', status: 401, code: 'INVALID_AUTH', retryable: false });
+    expect(error).toMatchObject({ service: 'Deepgram', status: 401, code: 'auth', vendorCode: 'INVALID_AUTH', retryable: false });
     expect(error.message).toMatch(/^Deepgram: speak request refused with 401: Invalid credentials/);
     expect(JSON.stringify(errors)).not.toContain('SECRET');
     expect(error.message).not.toContain(BAD_KEY);
@@ -135,8 +135,8 @@ describe('DeepgramTTSService in a pipeline', () => {
     await collector.waitFor((f) => f.type === 'tts-stopped');
     await stop();
     expect(errors.map((e) => e.error)).toMatchObject([
-      { service: 'Deepgram', status: 429, code: 'TOO_MANY_REQUESTS', retryable: true },
-      { service: 'Deepgram', code: 'connection_error', retryable: true },
+      { service: 'Deepgram', status: 429, code: 'rate-limited', vendorCode: 'TOO_MANY_REQUESTS', retryable: true },
+      { service: 'Deepgram', code: 'connection-lost', retryable: true },
     ]);
     // 4800 whole bytes of the second sentence (the odd byte is never half-played), then all of the third.
     const expected = concatInt16([fakeDeepgramSpeechAudio('Second sentence.', 24000).subarray(0, 2400), fakeDeepgramSpeechAudio('Third one.', 24000)]);

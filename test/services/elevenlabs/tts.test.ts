@@ -168,7 +168,8 @@ describe('ElevenLabsTTSService in a pipeline', () => {
     expect(error.message).toBe('ElevenLabs: 401 Invalid API key');
     expect(error.message).not.toContain(BAD_KEY);
     expect(error.status).toBe(401);
-    expect(error.code).toBe('invalid_api_key');
+    expect(error.code).toBe('auth');
+    expect(error.vendorCode).toBe('invalid_api_key');
     expect(error.retryable).toBe(false);
     expect(collector.ofType('tts-audio')).toEqual([]);
   });
@@ -184,7 +185,8 @@ describe('ElevenLabsTTSService in a pipeline', () => {
     const error = errors[0]!.error as ServiceError;
     expect(error.message).toBe('ElevenLabs: Invalid API key');
     expect(error.status).toBe(401);
-    expect(error.code).toBe('invalid_api_key');
+    expect(error.code).toBe('auth');
+    expect(error.vendorCode).toBe('invalid_api_key');
     expect(error.retryable).toBe(false);
     expect(inBand.connections[0]!.close).toMatchObject({ code: 1008, reason: 'Invalid API key', by: 'server' });
   });
@@ -200,7 +202,8 @@ describe('ElevenLabsTTSService in a pipeline', () => {
     expect(errors).toHaveLength(1);
     const error = errors[0]!.error as ServiceError;
     expect(error.message).toBe('ElevenLabs: Too many concurrent requests.');
-    expect(error.code).toBe('too_many_concurrent_requests');
+    expect(error.code).toBe('rate-limited');
+    expect(error.vendorCode).toBe('too_many_concurrent_requests');
     expect(error.status).toBe(429);
     expect(error.retryable).toBe(true);
     expect(fake.connections).toHaveLength(1);
@@ -335,7 +338,8 @@ describe('ElevenLabsTTSService: options and the protocol', () => {
     expect(error?.status).toBe(429);
     expect(error?.retryable).toBe(true);
     expect(error?.retryAfterSecs).toBe(4);
-    expect(error?.code).toBe('too_many_concurrent_requests');
+    expect(error?.code).toBe('rate-limited');
+    expect(error?.vendorCode).toBe('too_many_concurrent_requests');
   });
 
   it('rejects a missing key or voice and impossible formats or settings at construction', () => {

@@ -185,7 +185,7 @@ describe('GoogleLLMService: streaming', () => {
 describe('GoogleLLMService: errors', () => {
   it('an invalid key: 400 API_KEY_INVALID naming the service, not retryable, no key material', async () => {
     const err = await failure(make({ apiKey: 'AIzaSyBAD-KEY-000000000000' }));
-    expect(err).toMatchObject({ service: 'Gemini', status: 400, code: 'API_KEY_INVALID', retryable: false });
+    expect(err).toMatchObject({ service: 'Gemini', status: 400, code: 'auth', vendorCode: 'API_KEY_INVALID', retryable: false });
     expect(err.message).toBe('Gemini: 400 API key not valid. Please pass a valid API key.');
     expect(fake.requests[0]!.auth).toEqual({ present: true, valid: false, via: 'header' });
   });
@@ -199,27 +199,27 @@ describe('GoogleLLMService: errors', () => {
   it('429 RESOURCE_EXHAUSTED: retryable, with the RetryInfo delay', async () => {
     fake.enqueue({ error: 429, retryDelaySecs: 37 });
     const err = await failure(llm);
-    expect(err).toMatchObject({ service: 'Gemini', status: 429, code: 'RESOURCE_EXHAUSTED', retryable: true, retryAfterSecs: 37 });
+    expect(err).toMatchObject({ service: 'Gemini', status: 429, code: 'rate-limited', vendorCode: 'RESOURCE_EXHAUSTED', retryable: true, retryAfterSecs: 37 });
     expect(fake.requests).toHaveLength(1);
   });
 
   it('500 and 503 are retryable; 403 and 404 are not', async () => {
     fake.enqueue({ error: 500 }, { error: 503 }, { error: 403 }, { error: 404 });
-    expect(await failure(llm)).toMatchObject({ status: 500, code: 'INTERNAL', retryable: true });
-    expect(await failure(llm)).toMatchObject({ status: 503, code: 'UNAVAILABLE', retryable: true });
-    expect(await failure(llm)).toMatchObject({ status: 403, code: 'PERMISSION_DENIED', retryable: false });
-    expect(await failure(llm)).toMatchObject({ status: 404, code: 'NOT_FOUND', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 500, code: 'server', vendorCode: 'INTERNAL', retryable: true });
+    expect(await failure(llm)).toMatchObject({ status: 503, code: 'server', vendorCode: 'UNAVAILABLE', retryable: true });
+    expect(await failure(llm)).toMatchObject({ status: 403, code: 'auth', vendorCode: 'PERMISSION_DENIED', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 404, code: 'bad-request', vendorCode: 'NOT_FOUND', retryable: false });
   });
 
   it('a blocked prompt: non-retryable ServiceError with the block reason', async () => {
     fake.enqueue({ blockReason: 'PROHIBITED_CONTENT' });
-    expect(await failure(llm)).toMatchObject({ service: 'Gemini', code: 'PROHIBITED_CONTENT', retryable: false });
+    expect(await failure(llm)).toMatchObject({ service: 'Gemini', code: 'content-filtered', vendorCode: 'PROHIBITED_CONTENT', retryable: false });
   });
 
   it('finishReason SAFETY with nothing said: non-retryable; MALFORMED_FUNCTION_CALL: retryable; MAX_TOKENS after text: fine', async () => {
     fake.enqueue({ text: '', finishReason: 'SAFETY' }, { text: '', finishReason: 'MALFORMED_FUNCTION_CALL' }, { text: 'Cut sh', finishReason: 'MAX_TOKENS' });
-    expect(await failure(llm)).toMatchObject({ code: 'SAFETY', retryable: false });
-    expect(await failure(llm)).toMatchObject({ code: 'MALFORMED_FUNCTION_CALL', retryable: true });
+    expect(await failure(llm)).toMatchObject({ code: 'content-filtered', vendorCode: 'SAFETY', retryable: false });
+    expect(await failure(llm)).toMatchObject({ code: 'protocol', vendorCode: 'MALFORMED_FUNCTION_CALL', retryable: true });
     expect(textOf(await collect(llm, ask('Hi')))).toBe('Cut sh');
   });
 
@@ -233,7 +233,7 @@ describe('GoogleLLMService: errors', () => {
       error = err;
     }
     expect(textOf(events).length).toBeGreaterThan(0);
-    expect(error).toMatchObject({ service: 'Gemini', status: 500, code: 'INTERNAL', retryable: true, message: 'Gemini: An internal error has occurred.' });
+    expect(error).toMatchObject({ service: 'Gemini', status: 500, code: 'server', vendorCode: 'INTERNAL', retryable: true, message: 'Gemini: An internal error has occurred.' });
   });
 
   it('a connection dropped mid-stream: retryable', async () => {
@@ -245,7 +245,7 @@ describe('GoogleLLMService: errors', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toMatchObject({ service: 'Gemini', code: 'connection_error', retryable: true });
+    expect(error).toMatchObject({ service: 'Gemini', code: 'connection-lost', retryable: true });
     expect(events).toEqual([
       { type: 'text', text: 'This' },
       { type: 'text', text: ' ans' },

@@ -171,7 +171,7 @@ describe('OpenAILLMService: errors', () => {
   it('401: not retryable, and no key material in the message', async () => {
     fake.enqueue({ error: 401 });
     const err = await failure(llm);
-    expect(err).toMatchObject({ service: 'OpenAI', status: 401, code: 'invalid_api_key', retryable: false });
+    expect(err).toMatchObject({ service: 'OpenAI', status: 401, code: 'auth', vendorCode: 'invalid_api_key', retryable: false });
     expect(err.message).toMatch(/^OpenAI: 401 Incorrect API key provided: \[redacted\]\. You can find/);
     for (const secret of [KEY, 'SECRET', '123456', '3456', 'sk-test']) expect(err.message).not.toContain(secret);
     expect(JSON.stringify(err)).not.toContain('3456');
@@ -192,7 +192,7 @@ describe('OpenAILLMService: errors', () => {
   it('429 with retry-after: retryable with the wait', async () => {
     fake.enqueue({ error: 429, retryAfter: 3 });
     const err = await failure(llm);
-    expect(err).toMatchObject({ service: 'OpenAI', status: 429, code: 'rate_limit_exceeded', retryable: true, retryAfterSecs: 3 });
+    expect(err).toMatchObject({ service: 'OpenAI', status: 429, code: 'rate-limited', vendorCode: 'rate_limit_exceeded', retryable: true, retryAfterSecs: 3 });
     expect(fake.requests).toHaveLength(1); // the SDK did not retry on its own
   });
 
@@ -200,9 +200,9 @@ describe('OpenAILLMService: errors', () => {
     fake.enqueue({ error: 500 }, { error: 503 }, { error: 400 }, { error: 403 }, { error: 404 });
     expect(await failure(llm)).toMatchObject({ status: 500, retryable: true, retryAfterSecs: undefined });
     expect(await failure(llm)).toMatchObject({ status: 503, retryable: true });
-    expect(await failure(llm)).toMatchObject({ status: 400, code: 'context_length_exceeded', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 400, code: 'bad-request', vendorCode: 'context_length_exceeded', retryable: false });
     expect(await failure(llm)).toMatchObject({ status: 403, retryable: false });
-    expect(await failure(llm)).toMatchObject({ status: 404, code: 'model_not_found', retryable: false });
+    expect(await failure(llm)).toMatchObject({ status: 404, code: 'bad-request', vendorCode: 'model_not_found', retryable: false });
   });
 
   it('x-should-retry: false overrides the status', async () => {
@@ -220,14 +220,14 @@ describe('OpenAILLMService: errors', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ServiceError);
-    expect(error).toMatchObject({ service: 'OpenAI', retryable: true, code: 'connection_error' });
+    expect(error).toMatchObject({ service: 'OpenAI', retryable: true, code: 'connection-lost' });
     expect(events.length).toBeGreaterThan(0);
   });
 
   it('an in-band error event: ServiceError', async () => {
     fake.enqueue({ inBandError: true, text: 'Hel' });
     const err = await failure(llm);
-    expect(err).toMatchObject({ service: 'OpenAI', status: undefined, code: 'server_error', retryable: true });
+    expect(err).toMatchObject({ service: 'OpenAI', status: undefined, code: 'server', vendorCode: 'server_error', retryable: true });
     expect(err.message).toContain('The server had an error');
   });
 
@@ -236,7 +236,7 @@ describe('OpenAILLMService: errors', () => {
     const baseURL = gone.baseURL;
     await gone.close();
     const err = await failure(new OpenAILLMService({ apiKey: KEY, baseURL }));
-    expect(err).toMatchObject({ code: 'connection_error', retryable: true });
+    expect(err).toMatchObject({ code: 'connection-failed', retryable: true });
     expect(err.message).toMatch(/^OpenAI: connection error/);
   });
 

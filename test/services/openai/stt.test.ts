@@ -175,7 +175,8 @@ describe('OpenAISTTService in a pipeline', () => {
     expect(error.message).not.toContain(BAD_KEY);
     expect(error.message).not.toContain(BAD_KEY.slice(-4));
     expect(error.status).toBe(401);
-    expect(error.code).toBe('invalid_api_key');
+    expect(error.code).toBe('auth');
+    expect(error.vendorCode).toBe('invalid_api_key');
     expect(error.retryable).toBe(false);
     expect(errors[0]!.fatal).toBe(false);
     expect(errors[0]!.processor).toBe(stt.name);
@@ -241,7 +242,7 @@ describe('OpenAISTTService: failures and edge cases (direct)', () => {
   it('a dropped connection is a retryable connection error', async () => {
     fake.enqueueTranscriptions({ drop: true });
     const error = await failure(service());
-    expect(error.code).toBe('connection_error');
+    expect(error.code).toBe('connection-failed');
     expect(error.retryable).toBe(true);
     expect(error.message).toMatch(/^OpenAI: connection error/);
   });
@@ -259,7 +260,8 @@ describe('OpenAISTTService: failures and edge cases (direct)', () => {
   it('an unknown model is a non-retryable 404', async () => {
     const error = await failure(service({ model: 'whisper-9' }));
     expect(error.status).toBe(404);
-    expect(error.code).toBe('model_not_found');
+    expect(error.code).toBe('bad-request');
+    expect(error.vendorCode).toBe('model_not_found');
     expect(error.retryable).toBe(false);
   });
 

@@ -255,7 +255,7 @@ describe('OpenAITTSService: failures', () => {
     const received: Int16Array[] = [];
     const error = await synthesisError(service(), 'Hello there, caller.', received);
     expect(error.service).toBe('OpenAI');
-    expect(error.code).toBe('connection_error');
+    expect(error.code).toBe('connection-lost');
     expect(error.retryable).toBe(true);
     // 10001 bytes: 5000 whole samples; the half sample is dropped.
     expect(concatInt16(received)).toEqual(fakeSpeechSamples('Hello there, caller.').subarray(0, 5000));
@@ -272,7 +272,8 @@ describe('OpenAITTSService: failures', () => {
     fake.enqueueSpeech({ error: 429, retryAfter: 3 });
     const error = await synthesisError(service());
     expect(error.status).toBe(429);
-    expect(error.code).toBe('rate_limit_exceeded');
+    expect(error.code).toBe('rate-limited');
+    expect(error.vendorCode).toBe('rate_limit_exceeded');
     expect(error.retryable).toBe(true);
     expect(error.retryAfterSecs).toBe(3);
     expect(fake.requests).toHaveLength(1);
@@ -285,7 +286,8 @@ describe('OpenAITTSService: failures', () => {
     expect(server.retryable).toBe(true);
     const bad = await synthesisError(service({ voice: 'robot' }));
     expect(bad.status).toBe(400);
-    expect(bad.code).toBe('invalid_value');
+    expect(bad.code).toBe('bad-request');
+    expect(bad.vendorCode).toBe('invalid_value');
     expect(bad.retryable).toBe(false);
     expect(bad.message).toMatch(/^OpenAI: 400 Invalid value: 'robot'/);
   });
