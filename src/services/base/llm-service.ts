@@ -21,7 +21,7 @@ import { CALL_ENDED, type CallInfo, type ToolOutcome, type ToolRegistry } from '
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 import { sleep, type ClockTimer } from '../../runtime/clock.js';
 import type { LLMStreamEvent, StreamCompletionOptions } from './llm-stream.js';
-import { ServiceError } from './service-error.js';
+import { ServiceError, retryDelayMs, type RetryBackoff } from './service-error.js';
 
 export interface LLMServiceOptions extends Pick<FrameProcessorOptions, 'name'> {
   model: string;
@@ -58,7 +58,8 @@ interface ModelResponse {
 }
 
 const DEFAULT_APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
-const RETRY_DELAYS_MS = [250, 1000, 2000];
+/** 250 ms, 1 s, then 2 s between attempts; a longer Retry-After is honoured up to 5 s (a caller is waiting). */
+const RETRY_BACKOFF: RetryBackoff = { initialDelayMs: 250, factor: 4, maxDelayMs: 2000, limitMs: 5000 };
 
 export abstract class LLMService extends FrameProcessor {
   readonly model: string;
@@ -184,15 +185,13 @@ export abstract class LLMService extends FrameProcessor {
           return response;
         } catch (error) {
           if (signal.aborted) return { ...response, toolCalls: [] };
-          const retryable = error instanceof ServiceError ? error.retryable : false;
-          if (streamed || !retryable || attempt >= this.maxAttempts) {
+          const delayMs = retryDelayMs(error, attempt, RETRY_BACKOFF);
+          if (streamed || delayMs === undefined || attempt >= this.maxAttempts) {
             this.pushError(error);
             // The caller must hear something rather than silence; a partial answer was already heard.
             if (!streamed) this.speak(this.apology);
             return { ...response, toolCalls: [] };
           }
-          const retryAfterMs = error instanceof ServiceError && error.retryAfterSecs !== undefined ? error.retryAfterSecs * 1000 : 0;
-          const delayMs = Math.min(5000, Math.max(retryAfterMs, RETRY_DELAYS_MS[attempt - 1] ?? 2000));
           this.logger.warn({ err: error, attempt, delayMs }, 'LLM request failed; retrying');
           if (!(await sleep(this.clock, delayMs, signal))) return { ...response, toolCalls: [] };
         }
@@ -233,7 +232,7 @@ export abstract class LLMService extends FrameProcessor {
         if (result === 'timeout') {
           attempt.abort();
           next.catch(() => undefined); // the aborted request's rejection is expected; do not leave it unhandled
-          throw new ServiceError(this.name, `no response within ${this.responseTimeoutMs} ms`, { retryable: true });
+          throw new ServiceError(this.name, `no response within ${this.responseTimeoutMs} ms`, { code: 'timeout' });
         }
         if (result.done === true) return;
         yield result.value;
