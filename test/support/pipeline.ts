@@ -4,6 +4,7 @@ import { concatInt16 } from '../../src/audio/index.js';
 import { makeFrame, type ErrorFrame, type Frame, type MetricsData } from '../../src/frames/index.js';
 import { silentLogger } from '../../src/logging/index.js';
 import { Pipeline, PipelineTask, type FrameProcessor } from '../../src/pipeline/index.js';
+import { TTSService } from '../../src/services/base/tts-service.js';
 import { FrameCollector } from '../../src/testing/frame-collector.js';
 
 export interface PipelineRun {
@@ -21,12 +22,21 @@ export interface PipelineRun {
 }
 
 /** Runs `service` in a task, a collector after it, with metrics on and errors gathered. */
-export function runPipeline(service: FrameProcessor, options: { audioInSampleRate?: number } = {}): PipelineRun {
+/**
+ * Runs `service` in a pipeline. A TTS is run at its own default rate unless `audioOutSampleRate` says otherwise (a TTS
+ * adopts a call's output rate when its vendor can make it; these tests are about the vendor at its default).
+ */
+export function runPipeline(
+  service: FrameProcessor,
+  options: { audioInSampleRate?: number; audioOutSampleRate?: number } = {},
+): PipelineRun {
+  const audioOutSampleRate = options.audioOutSampleRate ?? (service instanceof TTSService ? service.sampleRate : undefined);
   const collector = new FrameCollector();
   const errors: ErrorFrame[] = [];
   const task = new PipelineTask(new Pipeline([service, collector]), {
     logger: silentLogger,
     ...(options.audioInSampleRate === undefined ? {} : { audioInSampleRate: options.audioInSampleRate }),
+    ...(audioOutSampleRate === undefined ? {} : { audioOutSampleRate }),
     enableMetrics: true,
     onError: (frame) => errors.push(frame),
   });

@@ -61,8 +61,15 @@ export class UnsaidTextError extends ServiceError {
 }
 
 export interface TTSServiceOptions extends Pick<FrameProcessorOptions, 'name'> {
-  /** Rate of the audio `synthesize` yields. */
+  /** Rate of the audio `synthesize` yields (until a call picks another of `sampleRates`). */
   sampleRate: number;
+  /**
+   * Rates the vendor can produce. At the start of a call the service switches to the call's output rate when it is
+   * one of these, so a phone call's audio is made at 8 kHz instead of being made wide and resampled.
+   */
+  sampleRates?: readonly number[];
+  /** The user chose `sampleRate`: keep it whatever the call's output rate. */
+  fixedSampleRate?: boolean;
   model?: string;
 }
 
@@ -74,8 +81,10 @@ type Job =
 let lastContext = 0;
 
 export abstract class TTSService extends FrameProcessor {
-  readonly sampleRate: number;
   readonly model: string | undefined;
+  private outputRate: number;
+  private readonly sampleRates: readonly number[];
+  private readonly fixedSampleRate: boolean;
   private readonly sentences = new SentenceAggregator();
   private jobs: Job[] = [];
   private working = false;
@@ -90,9 +99,19 @@ export abstract class TTSService extends FrameProcessor {
 
   constructor(options: TTSServiceOptions) {
     super({ name: options.name });
-    this.sampleRate = options.sampleRate;
+    this.outputRate = options.sampleRate;
+    this.sampleRates = options.sampleRates ?? [];
+    this.fixedSampleRate = options.fixedSampleRate ?? false;
     this.model = options.model;
   }
+
+  /** Rate of the audio `synthesize` yields now. */
+  get sampleRate(): number {
+    return this.outputRate;
+  }
+
+  /** The rate changed for the call starting: a vendor that puts it in its requests or URL rebuilds them here. */
+  protected onSampleRateChanged(_sampleRate: number): void {}
 
   /** Synthesises one piece of text (a sentence or a speak frame's text). Throw ServiceError on vendor errors. */
   abstract synthesize(text: string, options: SynthesizeOptions): AsyncIterable<TTSChunk>;
@@ -100,6 +119,9 @@ export abstract class TTSService extends FrameProcessor {
   protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
     if (direction === 'upstream') return this.pushFrame(frame, direction);
     switch (frame.type) {
+      case 'start':
+        this.adoptOutputRate(frame.audioOutSampleRate);
+        return this.passInOrder(frame, direction);
       case 'llm-response-start':
         this.sentences.reset();
         this.discardingResponse = false;
@@ -172,6 +194,13 @@ export abstract class TTSService extends FrameProcessor {
       return;
     }
     return this.pushFrame(frame, direction);
+  }
+
+  /** Makes the call's output rate this service's, when the vendor can and the user did not choose a rate. */
+  private adoptOutputRate(callRate: number): void {
+    if (this.fixedSampleRate || callRate === this.outputRate || !this.sampleRates.includes(callRate)) return;
+    this.outputRate = callRate;
+    this.onSampleRateChanged(callRate);
   }
 
   override async cleanup(): Promise<void> {

@@ -24,7 +24,8 @@ export interface HandshakeErrorDetails {
 
 export interface TTSConnectorOptions {
   readonly vendor: string;
-  readonly url: string;
+  /** Read each time a socket opens (it may depend on the call's sample rate). */
+  readonly url: () => string;
   /** The handshake's headers (the API key among them). */
   readonly headers: Readonly<Record<string, string>>;
   /** Cut out of every error message. */
@@ -89,7 +90,7 @@ export class TTSConnector {
       socket: new VendorSocket(
         {
           vendor: o.vendor,
-          url: o.url,
+          url: o.url(),
           headers: o.headers,
           secrets: [o.apiKey],
           handshakeTimeoutMs: o.handshakeTimeoutMs,

@@ -61,7 +61,8 @@ export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Prom
 export interface WebSocketTTSServiceOptions extends TTSServiceOptions {
   /** Names the vendor in errors and logs. */
   vendor: string;
-  url: string;
+  /** The socket's URL; a function when it depends on the call's sample rate (read when a socket opens). */
+  url: string | (() => string);
   /** The handshake's headers (the API key among them). */
   headers: Readonly<Record<string, string>>;
   /** Cut out of every error message. */
@@ -79,26 +80,26 @@ export interface WebSocketTTSServiceOptions extends TTSServiceOptions {
 }
 
 export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TTSService {
-  readonly url: string;
   protected readonly vendor: string;
+  private readonly socketUrl: string | (() => string);
   protected readonly apiKey: string;
   protected readonly timeoutMs: number;
-  private readonly holdLimit: number;
+  private readonly holdsAudioForWords: boolean;
   private readonly closedBeforeSend: string;
   private readonly connector: TTSConnector;
   private readonly contexts: UtteranceContexts<C>;
 
   constructor(options: WebSocketTTSServiceOptions) {
-    super({ name: options.name, sampleRate: options.sampleRate, model: options.model });
-    this.url = options.url;
+    super(options);
+    this.socketUrl = options.url;
     this.vendor = options.vendor;
     this.apiKey = options.apiKey;
     this.timeoutMs = options.timeoutMs;
-    this.holdLimit = options.holdAudioForWords ? Math.round((MAX_WORD_WAIT_MS * this.sampleRate) / 1000) : 0;
+    this.holdsAudioForWords = options.holdAudioForWords;
     this.closedBeforeSend = options.closedBeforeSend;
     this.connector = new TTSConnector({
       vendor: options.vendor,
-      url: options.url,
+      url: () => this.url,
       headers: options.headers,
       apiKey: options.apiKey,
       handshakeTimeoutMs: options.timeoutMs,
@@ -120,6 +121,16 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
       },
       finish: (context) => this.finishContext(context),
     });
+  }
+
+  /** The vendor socket's URL for the current sample rate. */
+  get url(): string {
+    return typeof this.socketUrl === 'string' ? this.socketUrl : this.socketUrl();
+  }
+
+  /** Samples of a sentence held back until its first word timing arrives (300 ms at the current rate). */
+  private holdLimit(): number {
+    return this.holdsAudioForWords ? Math.round((MAX_WORD_WAIT_MS * this.sampleRate) / 1000) : 0;
   }
 
   // ---- the vendor's protocol --------------------------------------------------------------------------------
@@ -249,7 +260,7 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
       }
       if (connection === undefined) return;
       const context = this.contexts.contextFor(utterance, connection);
-      const sentence: SentenceStream = new SentenceStream(this.holdLimit, () => this.onSentenceIdle(context, sentence), this.clock);
+      const sentence: SentenceStream = new SentenceStream(this.holdLimit(), () => this.onSentenceIdle(context, sentence), this.clock);
       const progress = new WordProgress(input);
       context.sentence = sentence;
       const onAbort = (): void => this.contexts.drop(context);

@@ -128,7 +128,7 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
   readonly addTimestamps: boolean;
   readonly cartesiaVersion: string;
   /** The fields every generation request of this service repeats (Cartesia wants them identical within a context). */
-  private readonly requestFields: Readonly<Record<string, unknown>>;
+  private requestFields: Readonly<Record<string, unknown>>;
 
   constructor(options: CartesiaTTSServiceOptions) {
     const apiKey = requireApiKey(options.apiKey, new.target.name, 'CARTESIA_API_KEY');
@@ -156,6 +156,9 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
     super({
       name: options.name,
       sampleRate,
+      // Cartesia makes any of its rates directly: a call's own output rate unless the user chose one.
+      sampleRates: CARTESIA_SAMPLE_RATES,
+      fixedSampleRate: options.sampleRate !== undefined,
       model,
       vendor: VENDOR,
       url: socketUrl(options.baseUrl ?? DEFAULT_BASE_URL),
@@ -189,6 +192,13 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
     if (options.maxBufferDelayMs !== undefined) fields.max_buffer_delay_ms = options.maxBufferDelayMs;
     if (options.pronunciationDictId !== undefined) fields.pronunciation_dict_id = options.pronunciationDictId;
     this.requestFields = fields;
+  }
+
+  protected override onSampleRateChanged(sampleRate: number): void {
+    this.requestFields = {
+      ...this.requestFields,
+      output_format: { container: 'raw', encoding: this.encoding, sample_rate: sampleRate },
+    };
   }
 
   // ---- contexts -----------------------------------------------------------------------------------------------

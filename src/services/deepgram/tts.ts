@@ -115,7 +115,8 @@ export class DeepgramTTSService extends TTSService {
   readonly encoding: DeepgramTTSEncoding;
   readonly speed: number | undefined;
   private readonly apiKey: string;
-  private readonly endpoint: string;
+  private readonly endpointBase: string;
+  private readonly params: URLSearchParams;
   private readonly timeoutMs: number;
 
   constructor(options: DeepgramTTSServiceOptions) {
@@ -133,17 +134,26 @@ export class DeepgramTTSService extends TTSService {
       throw new RangeError(`${new.target.name}: speed must be between 0.7 and 1.5, got ${options.speed}`);
     }
     const model = options.model ?? options.voice ?? 'aura-2-thalia-en';
-    super({ name: options.name, sampleRate, model });
+    // Aura makes each encoding at several rates: a call's own output rate unless the user chose one.
+    super({ name: options.name, sampleRate, sampleRates: rates, fixedSampleRate: options.sampleRate !== undefined, model });
     this.model = model;
     this.encoding = encoding;
     this.speed = options.speed;
     this.apiKey = apiKey;
     this.timeoutMs = options.timeoutMs ?? 15_000;
-    const params = new URLSearchParams({ model, encoding, sample_rate: String(sampleRate), container: 'none' });
+    const params = new URLSearchParams({ model, encoding, container: 'none' });
     if (options.speed !== undefined) params.set('speed', String(options.speed));
     if (options.mipOptOut !== undefined) params.set('mip_opt_out', String(options.mipOptOut));
     if (options.tag !== undefined) params.set('tag', options.tag);
-    this.endpoint = `${deepgramHttpBase(options.baseUrl ?? 'https://api.deepgram.com')}/v1/speak?${params.toString()}`;
+    this.params = params;
+    this.endpointBase = `${deepgramHttpBase(options.baseUrl ?? 'https://api.deepgram.com')}/v1/speak`;
+  }
+
+  /** The request URL for the current sample rate. */
+  private endpoint(): string {
+    const params = new URLSearchParams(this.params);
+    params.set('sample_rate', String(this.sampleRate));
+    return `${this.endpointBase}?${params.toString()}`;
   }
 
   async *synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<TTSChunk> {
@@ -182,7 +192,7 @@ export class DeepgramTTSService extends TTSService {
       rearm();
       let response: Response;
       try {
-        response = await fetch(this.endpoint, {
+        response = await fetch(this.endpoint(), {
           method: 'POST',
           headers: { Authorization: `Token ${this.apiKey}`, 'Content-Type': 'application/json' },
           body: JSON.stringify({ text }),

@@ -169,8 +169,10 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
   override readonly model: string;
   readonly voiceId: string;
   readonly encoding: ElevenLabsEncoding;
-  /** The `output_format` asked for. */
-  readonly outputFormat: string;
+  /** The `output_format` asked for (it follows the call's output rate unless the user chose a rate). */
+  get outputFormat(): string {
+    return this.encoding === 'pcm' ? `pcm_${this.sampleRate}` : `${this.encoding}_8000`;
+  }
   private readonly sentenceIdleMs: number;
   private readonly alignmentTimeBase: 'auto' | 'message' | 'context';
   /** Sent with the first message of every context. */
@@ -183,17 +185,14 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
     if (voiceId === '') throw new TypeError(`${service}: voiceId is required (the id of an ElevenLabs voice, from the voice library)`);
     const encoding = options.encoding ?? 'pcm';
     let sampleRate: number;
-    let outputFormat: string;
     if (encoding === 'pcm') {
       sampleRate = options.sampleRate ?? 16000;
       if (!(ELEVENLABS_PCM_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
         throw new RangeError(`${service}: sampleRate must be one of ${ELEVENLABS_PCM_SAMPLE_RATES.join(', ')} for pcm, got ${sampleRate}`);
       }
-      outputFormat = `pcm_${sampleRate}`;
     } else if (encoding === 'ulaw' || encoding === 'alaw') {
       sampleRate = options.sampleRate ?? 8000;
       if (sampleRate !== 8000) throw new RangeError(`${service}: ${encoding} is only available at 8000 Hz, got ${sampleRate}`);
-      outputFormat = `${encoding}_8000`;
     } else {
       throw new RangeError(`${service}: encoding must be 'pcm', 'ulaw' or 'alaw', got ${String(encoding)}`);
     }
@@ -204,19 +203,29 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
     checkUnit(service, 'voiceSettings.speed', voice.speed, 0.7, 1.2);
     checkUnit(service, 'inactivityTimeoutSecs', options.inactivityTimeoutSecs, 1, 180);
     const model = options.model ?? 'eleven_flash_v2_5';
-    const query = new URLSearchParams({ model_id: model, output_format: outputFormat, sync_alignment: 'true', auto_mode: String(options.autoMode ?? true) });
+    // output_format is set again when a socket opens (the rate may follow the call's), in its place in the query.
+    const query = new URLSearchParams({ model_id: model, output_format: '', sync_alignment: 'true', auto_mode: String(options.autoMode ?? true) });
     if (options.language !== undefined) query.set('language_code', options.language);
     if (options.inactivityTimeoutSecs !== undefined) query.set('inactivity_timeout', String(options.inactivityTimeoutSecs));
     if (options.applyTextNormalization !== undefined) query.set('apply_text_normalization', options.applyTextNormalization);
     if (options.enableLogging !== undefined) query.set('enable_logging', String(options.enableLogging));
     if (options.seed !== undefined) query.set('seed', String(options.seed));
     const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/^http/, 'ws').replace(/\/+$/, '').replace(/\/v1$/, '');
+    const socketPath = `${base}/v1/text-to-speech/${encodeURIComponent(voiceId)}/multi-stream-input`;
     super({
       name: options.name,
       sampleRate,
+      // PCM comes at any of its rates: a call's own output rate unless the user chose one (μ-law/A-law: 8 kHz only).
+      sampleRates: encoding === 'pcm' ? ELEVENLABS_PCM_SAMPLE_RATES : [8000],
+      fixedSampleRate: options.sampleRate !== undefined,
       model,
       vendor: VENDOR,
-      url: `${base}/v1/text-to-speech/${encodeURIComponent(voiceId)}/multi-stream-input?${query.toString()}`,
+      // The output format goes in the URL: read when a socket opens, after the call has chosen its rate.
+      url: () => {
+        const withFormat = new URLSearchParams(query);
+        withFormat.set('output_format', this.outputFormat);
+        return `${socketPath}?${withFormat.toString()}`;
+      },
       headers: { 'xi-api-key': apiKey },
       apiKey,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -229,7 +238,6 @@ export class ElevenLabsTTSService extends WebSocketTTSService<ElevenLabsContext>
     this.model = model;
     this.voiceId = voiceId;
     this.encoding = encoding;
-    this.outputFormat = outputFormat;
     this.sentenceIdleMs = options.sentenceIdleMs ?? DEFAULT_SENTENCE_IDLE_MS;
     this.alignmentTimeBase = options.alignmentTimeBase ?? 'auto';
 
