@@ -21,12 +21,12 @@ import { LLMService, type LLMServiceOptions } from '../../../src/services/base/l
 import type { LLMStreamEvent, StreamCompletionOptions } from '../../../src/services/base/llm-stream.js';
 import { ServiceError } from '../../../src/services/base/service-error.js';
 import { FrameCollector } from '../../../src/testing/frame-collector.js';
+import { sleep } from '../../support/wait.js';
 
 // ---- script steps ------------------------------------------------------------------------------------------------
 
 type Step = (signal: AbortSignal) => AsyncIterable<LLMStreamEvent>;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Text pieces, `gapMs` apart (the wait ignores the signal, like bytes already on their way). */
 function text(pieces: readonly string[], options: { gapMs?: number; firstMs?: number; usage?: boolean } = {}): Step {

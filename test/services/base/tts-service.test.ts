@@ -16,8 +16,8 @@ import { TTSService, type SynthesizeOptions, type TTSChunk } from '../../../src/
 import { FakeTTSService } from '../../../src/testing/fake-services.js';
 import { FrameCollector } from '../../../src/testing/frame-collector.js';
 import { MemoryOutputTransport } from '../../../src/transports/memory/index.js';
+import { sleep } from '../../support/wait.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Yields `chunks` chunks of `chunkMs` each, `gapMs` apart (the wait ignores the signal), recording each call. */
 class SlowTTS extends TTSService {

@@ -8,7 +8,7 @@ import type { FrameCollector } from '../../../src/testing/frame-collector.js';
 import { startFakeDeepgram, type FakeDeepgram, type FakeDeepgramOptions, type FakeDeepgramListenSession } from '../../../src/testing/fakes/deepgram.js';
 import { synthesizeSpeech } from '../../../src/testing/speech.js';
 import { metricsOf, runPipeline as runInPipeline } from '../../support/pipeline.js';
-import { waitUntil } from '../../support/wait.js';
+import { sleep, waitUntil } from '../../support/wait.js';
 
 const KEY = 'dg-test-SECRET-0123456789';
 const BAD_KEY = 'dg-bad-SECRET-9876543210';
@@ -44,7 +44,6 @@ function tone(ms: number, rate: number, amplitude = 6000): Int16Array {
 const silence = (ms: number, rate: number): Int16Array => new Int16Array(Math.round((ms * rate) / 1000));
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const until = (predicate: () => boolean, timeoutMs = 3000): Promise<void> => waitUntil(predicate, timeoutMs, 2);
 
