@@ -9,7 +9,7 @@
 // and its tool results are inserted right after it (providers want an assistant message with tool calls followed
 // directly by their results), even when a user turn was added in the meantime.
 import type { LLMContextSnapshot, LLMMessage, LLMToolCall } from '../frames/index.js';
-import type { LLMContext } from '../llm/context.js';
+import { toolResultMessage, type LLMContext } from '../llm/context.js';
 
 /** Identifies one model response: the id of its `llm-response-start` frame. */
 export type ResponseId = number;
@@ -102,7 +102,7 @@ export class ConversationHistory {
     while (messages[index + 1]?.role === 'tool') index++;
     this.context.insertMessages(
       index + 1,
-      results.map((r): LLMMessage => ({ role: 'tool', toolCallId: r.toolCallId, name: r.name, content: r.content })),
+      results.map(toolResultMessage),
     );
   }
 

@@ -68,18 +68,24 @@ export class LLMContext implements LLMContextSnapshot {
 
   /**
    * Adds one model turn's tool calls and their results, adjacent as every provider requires (an assistant
-   * message with tool calls must be followed directly by one result per call).
+   * message with tool calls must be followed directly by one result per call). `content` is what the model said
+   * before the calls, if anything.
    */
-  addToolExchange(toolCalls: readonly LLMToolCall[], results: readonly { toolCallId: string; content: string }[]): void {
-    this.messageList.push({ role: 'assistant', content: '', toolCalls: [...toolCalls] });
+  addToolExchange(
+    toolCalls: readonly LLMToolCall[],
+    results: readonly { toolCallId: string; content: string }[],
+    content = '',
+  ): void {
+    this.messageList.push({ role: 'assistant', content, toolCalls: [...toolCalls] });
     for (const call of toolCalls) {
       const result = results.find((r) => r.toolCallId === call.id);
-      this.messageList.push({
-        role: 'tool',
-        toolCallId: call.id,
-        name: call.name,
-        content: result?.content ?? JSON.stringify({ error: 'no result' }),
-      });
+      this.messageList.push(
+        toolResultMessage({
+          toolCallId: call.id,
+          name: call.name,
+          content: result?.content ?? JSON.stringify({ error: 'no result' }),
+        }),
+      );
     }
   }
 
@@ -87,4 +93,9 @@ export class LLMContext implements LLMContextSnapshot {
   snapshot(): LLMContextSnapshot {
     return { messages: [...this.messageList], tools: [...this.toolList] };
   }
+}
+
+/** A tool call's result as the message providers read right after the assistant message that made the call. */
+export function toolResultMessage(result: { toolCallId: string; name: string; content: string }): LLMMessage {
+  return { role: 'tool', toolCallId: result.toolCallId, name: result.name, content: result.content };
 }

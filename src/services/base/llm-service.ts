@@ -13,10 +13,10 @@ import {
   type Frame,
   type FrameDirection,
   type LLMContextSnapshot,
-  type LLMMessage,
   type LLMToolCall,
 } from '../../frames/index.js';
 import type { Conversation } from '../../conversation/conversation.js';
+import { LLMContext } from '../../llm/context.js';
 import { CALL_ENDED, type CallInfo, type ToolOutcome, type ToolRegistry } from '../../llm/tools.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 import { sleep, type ClockTimer } from '../../runtime/clock.js';
@@ -130,14 +130,9 @@ export abstract class LLMService extends FrameProcessor {
         // Recorded even when interrupted: the results stay in the history for the caller's next turn.
         conversation?.toolResultsReady(response.id, results);
         if (run.signal.aborted || !outcomes.some((o) => o.runLLM)) return;
-        request = {
-          tools: request.tools,
-          messages: [
-            ...request.messages,
-            { role: 'assistant', content: response.text, toolCalls },
-            ...results.map((r): LLMMessage => ({ role: 'tool', toolCallId: r.toolCallId, name: r.name, content: r.content })),
-          ],
-        };
+        const next = LLMContext.from(request);
+        next.addToolExchange(toolCalls, results, response.text);
+        request = next.snapshot();
       }
       this.logger.warn({ rounds: this.maxToolRounds }, 'the model kept calling tools; stopping this turn');
       this.speak(this.apology);
