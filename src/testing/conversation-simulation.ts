@@ -83,11 +83,6 @@ export class ConversationSimulation {
     return this.ended;
   }
 
-  /** The agent's lines, in order. */
-  get agentLines(): string[] {
-    return this.events.flatMap((e) => (e.kind === 'agent' ? [e.text] : []));
-  }
-
   /** Starts the agent (after `action()`) and picks up the call; resolves once the greeting, if any, has begun. */
   async start(voice: VoiceAgent): Promise<void> {
     if (this.running !== undefined) throw new Error('ConversationSimulation.start: already started');

@@ -82,7 +82,9 @@ async function runConversation(): Promise<ConversationRun> {
 
   await sim.wait(4000);
   await sim.say('No that is all, goodbye');
+  expect(sim.callEnded).toBe(false);
   await sim.waitForEnd();
+  expect(sim.callEnded).toBe(true);
   return { events: sim.events, history: voice.context.messages, simulatedMs: sim.nowMs, wallMs: performance.now() - wallStart };
 }
 
