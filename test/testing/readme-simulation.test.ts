@@ -1,20 +1,10 @@
 // The README's "A whole call in simulated time" snippet, run as written: extracted from README.md, written next to
 // this test and imported (the package name resolves to the source here, as in the examples' tests).
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { readmeSnippet, repoRoot } from '../support/readme.js';
 
-const root = new URL('../../', import.meta.url);
-const dir = new URL('test/testing/.readme/', root);
-
-function snippet(name: string): string {
-  const readme = readFileSync(new URL('README.md', root), 'utf8');
-  const marker = `<!-- readme-snippet: ${name} -->`;
-  const start = readme.indexOf(marker);
-  if (start < 0) throw new Error(`README.md has no ${marker}`);
-  const match = /```ts\n([\s\S]*?)```/.exec(readme.slice(start));
-  if (match === null) throw new Error(`no code block after ${marker}`);
-  return match[1]!;
-}
+const dir = new URL('test/testing/.readme/', repoRoot);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,7 +12,7 @@ describe('README: a whole call in simulated time', () => {
   it('runs as written and reports the conversation in order', async () => {
     mkdirSync(dir, { recursive: true });
     const file = new URL('simulated-call.ts', dir);
-    writeFileSync(file, snippet('simulated-call'));
+    writeFileSync(file, readmeSnippet('simulated-call'));
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const started = performance.now();
     let printed: unknown[][];
