@@ -21,8 +21,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['cjs/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
   },
   {
     files: ['scripts/**/*.mjs'],

@@ -37,7 +37,7 @@ const crm = {
   ]),
 
   /** Finds a customer by phone number (digits only) or account id; honours `signal` like a fetch would. */
-  async find(key: { phone?: string; accountId?: string }, signal: AbortSignal): Promise<Customer | undefined> {
+  async find(key: { phone?: string | undefined; accountId?: string | undefined }, signal: AbortSignal): Promise<Customer | undefined> {
     await sleep(this.latencyMs, undefined, { signal });
     const all = [...this.customers.entries()];
     if (key.accountId !== undefined) return all.find(([, c]) => c.accountId === key.accountId)?.[1];

@@ -1,6 +1,6 @@
 // The published shape: `npm run build` emits ESM with declarations, the `exports` map resolves (through Node's
 // self-reference to the package's own name), and the `bin` runs.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -38,6 +38,16 @@ describe('package', () => {
       }));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ core: [], testing: 'function' });
+  });
+
+  it('answers require() of every entry point with one sentence saying it is an ES module', () => {
+    for (const entry of ['piopiy-ai', 'piopiy-ai/testing', 'piopiy-ai/services/openai']) {
+      const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(entry)})`], { cwd: root, encoding: 'utf8' });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(
+        'Error: piopiy-ai is an ES module: load it with `import` (in TypeScript too), and add "type": "module" to your package.json; require() is not supported.',
+      );
+    }
   });
 
   it('ships a piopiy-ai bin that prints its version', () => {

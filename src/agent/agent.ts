@@ -36,7 +36,7 @@ export interface AgentOptions {
   agentToken: string;
   /** Runs one call; resolve when the call is over (`await voice.start()` does exactly that). */
   createSession: (call: CallSession) => Promise<void> | void;
-  signalingUrl?: string;
+  signalingUrl?: string | undefined;
   /** Most calls served at once; invites beyond it are refused with a log line. Default: no limit. */
   maxSessions?: number;
   logger?: Logger;

@@ -5,7 +5,6 @@
 // for the answer. With `demoScenario.outbound`, the agent file places the call itself (`ai.call`) and the demo
 // plays the callee who answers it. It prints a live transcript with per-turn latency and, with --json, one JSON
 // summary as the last line; the recording of both sides is written as a stereo WAV (caller left, agent right).
-import { randomBytes, randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,19 +91,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   process.env.PIOPIY_LOG_LEVEL ??= 'warn';
   progress('starting the local Piopiy simulator ...');
   const sim = await startPiopiySimulator();
-  // A UUID, as on the platform (the REST API refuses an `ai.call` whose agent_id is not one).
-  const agentId = randomUUID();
-  const agentToken = randomBytes(16).toString('hex');
-  sim.addAgent({ agentId, token: agentToken });
   // The agent file reads its configuration from the environment, as it would on a server.
-  Object.assign(process.env, {
-    AGENT_ID: agentId,
-    AGENT_TOKEN: agentToken,
-    PIOPIY_SIGNALING_URL: sim.signalingUrl,
-    PIOPIY_API_URL: sim.restBaseUrl,
-    PIOPIY_TOKEN: sim.restToken,
-    DOTENV_CONFIG_QUIET: 'true',
-  });
+  const agentEnvironment = sim.agentEnvironment();
+  const agentId = agentEnvironment.AGENT_ID;
+  Object.assign(process.env, agentEnvironment, { DOTENV_CONFIG_QUIET: 'true' });
 
 
   const events: VoiceAgentDiagnostic[] = [];

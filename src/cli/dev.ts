@@ -391,18 +391,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   let agentId: string | undefined;
   let agentToken = '';
   if (options.agentFile !== null) {
-    agentId = `dev-agent-${randomBytes(4).toString('hex')}`;
-    agentToken = randomBytes(16).toString('hex');
-    simulator.addAgent({ agentId, token: agentToken });
     // The agent file reads its configuration from the environment, as it would on a server.
-    Object.assign(process.env, {
-      AGENT_ID: agentId,
-      AGENT_TOKEN: agentToken,
-      PIOPIY_SIGNALING_URL: simulator.signalingUrl,
-      PIOPIY_API_URL: simulator.restBaseUrl,
-      PIOPIY_TOKEN: simulator.restToken,
-      DOTENV_CONFIG_QUIET: 'true',
-    });
+    const agentEnvironment = simulator.agentEnvironment();
+    agentId = agentEnvironment.AGENT_ID;
+    agentToken = agentEnvironment.AGENT_TOKEN;
+    Object.assign(process.env, agentEnvironment, { DOTENV_CONFIG_QUIET: 'true' });
   }
   const secrets = secretValues([agentToken, simulator.restToken].filter((s) => s !== ''));
   const sessions = new Set<DevSession>();

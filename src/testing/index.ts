@@ -16,6 +16,7 @@ export {
   type RestRequestRecord,
   type SimulatedCall,
   type SimulatedCallDirection,
+  type SimulatorAgentEnvironment,
   type SimulatorOptions,
   type TimedAudio,
   type WaitForCallOptions,

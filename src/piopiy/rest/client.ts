@@ -35,7 +35,7 @@ export interface RestClientOptions {
   /** The Piopiy REST API token (Bearer), usually `process.env.PIOPIY_TOKEN`. */
   token: string;
   /** Default `https://rest.piopiy.com/v3`; the local simulator gives its own. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Per attempt, headers and body included. Default 10000. */
   timeoutMs?: number;
   /** Retries of requests that certainly did not reach the platform (see ./http.ts). Default 2. */

@@ -69,6 +69,15 @@ export interface RestRequestEvent extends RestRequestRecord {
   readonly at: number;
 }
 
+/** The variables an agent file reads, pointing at a simulator (see `PiopiySimulator.agentEnvironment`). */
+export interface SimulatorAgentEnvironment {
+  AGENT_ID: string;
+  AGENT_TOKEN: string;
+  PIOPIY_SIGNALING_URL: string;
+  PIOPIY_API_URL: string;
+  PIOPIY_TOKEN: string;
+}
+
 export class PiopiySimulator {
   /** Socket.IO signaling URL: pass it as `signalingUrl` to an Agent. */
   readonly signalingUrl: string;
@@ -137,6 +146,24 @@ export class PiopiySimulator {
   /** Registers agent credentials the signaling server accepts. */
   addAgent(credentials: { agentId: string; token: string }): void {
     this.agents.set(credentials.agentId, credentials.token);
+  }
+
+  /**
+   * Registers a new agent (a UUID id, as on the platform, and a random token) and returns the environment an agent
+   * file reads to run against this simulator instead of the platform: `Object.assign(process.env, sim.agentEnvironment())`
+   * before importing it. The demo and `piopiy-ai dev` point agent files at the simulator this way.
+   */
+  agentEnvironment(): SimulatorAgentEnvironment {
+    const agentId = randomUUID();
+    const token = randomBytes(16).toString('hex');
+    this.addAgent({ agentId, token });
+    return {
+      AGENT_ID: agentId,
+      AGENT_TOKEN: token,
+      PIOPIY_SIGNALING_URL: this.signalingUrl,
+      PIOPIY_API_URL: this.restBaseUrl,
+      PIOPIY_TOKEN: this.restToken,
+    };
   }
 
   /** Agent ids connected to signaling now. */
