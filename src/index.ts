@@ -9,6 +9,9 @@
 
 // Agents and calls.
 export { Agent, type AgentOptions, type CallInvite, type PrewarmFunction, type SileroPrewarmOptions, type TransportFactory } from './agent/index.js';
+export { SignalingConnectionError, type SignalingFailure } from './agent/signaling-error.js';
+// Thrown by constructors (Agent, RestClient) with every missing or invalid setting at once.
+export { ConfigurationError, type ConfigurationProblem, type ConfigurationProblemKind } from './runtime/configuration-error.js';
 export { VoiceAgent, type ActionOptions, type VADOptions, type VoiceAgentEvents, type VoiceAgentOptions } from './voice-agent/index.js';
 
 // Tools and the conversation.

@@ -12,8 +12,10 @@ import { SimulatorMediaTransport } from '../transports/simulator/index.js';
 import { MAX_METADATA_CHARS, parseInvite, type CallInvite } from './invite.js';
 import { runInSession, type CallSession } from '../transports/base/call-session.js';
 import { prewarmSileroVAD, type PrewarmFunction, type SileroPrewarmOptions } from './prewarm.js';
+import { DEFAULT_SIGNALING_URL, resolveAgentSettings, type ResolvedAgentSettings } from './agent-options.js';
+import { signalingConnectionError } from './signaling-error.js';
 
-export const DEFAULT_SIGNALING_URL = 'https://signaling.piopiy.com';
+export { DEFAULT_SIGNALING_URL };
 
 /**
  * Every Agent publishes the life of its calls on this diagnostics channel, so monitoring and benchmarks can time a
@@ -21,6 +23,16 @@ export const DEFAULT_SIGNALING_URL = 'https://signaling.piopiy.com';
  */
 export const AGENT_CHANNEL = 'piopiy-ai:agent';
 const diagnostics = channel(AGENT_CHANNEL);
+
+/**
+ * `connect()` announces itself here, process-wide (a channel is shared even by two copies of this package), so the
+ * CLI can tell an agent file that never connects its Agent from one that is still starting.
+ */
+export const AGENT_CONNECT_CHANNEL = 'piopiy-ai:agent-connect';
+export interface AgentConnectMessage {
+  agentId: string;
+}
+const connectChannel = channel(AGENT_CONNECT_CHANNEL);
 
 export type AgentDiagnostic =
   /** A `join_room` was accepted and its session is starting; `at` is when the invite was received. */
@@ -32,10 +44,16 @@ export type AgentDiagnostic =
 export type TransportFactory = (invite: CallInvite, logger: Logger) => CallTransport;
 
 export interface AgentOptions {
-  agentId: string;
-  agentToken: string;
+  /** The AI agent's id from the Piopiy dashboard. Default: `process.env.AGENT_ID`. */
+  agentId?: string | undefined;
+  /** The AI agent's secret token from the Piopiy dashboard. Default: `process.env.AGENT_TOKEN`. */
+  agentToken?: string | undefined;
   /** Runs one call; resolve when the call is over (`await voice.start()` does exactly that). */
   createSession: (call: CallSession) => Promise<void> | void;
+  /**
+   * The Piopiy signaling server. Default: `process.env.PIOPIY_SIGNALING_URL`, else `https://signaling.piopiy.com`.
+   * The options above that read the environment use the variable only when the option is omitted.
+   */
   signalingUrl?: string | undefined;
   /** Most calls served at once; invites beyond it are refused with a log line. Default: no limit. */
   maxSessions?: number;
@@ -73,7 +91,7 @@ interface RunningSession {
 }
 
 export class Agent {
-  private readonly options: AgentOptions;
+  private readonly options: AgentOptions & ResolvedAgentSettings;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sessions = new Map<string, RunningSession>();
@@ -88,17 +106,14 @@ export class Agent {
     void this.shutdown();
   };
 
+  /**
+   * Throws a ConfigurationError listing every missing or invalid setting (AGENT_ID and AGENT_TOKEN unset, a
+   * signalingUrl that is not a URL, ...) at once.
+   */
   constructor(options: AgentOptions) {
-    if (typeof options.agentId !== 'string' || options.agentId === '') {
-      throw new TypeError('Agent: agentId is required (e.g. process.env.AGENT_ID)');
-    }
-    if (typeof options.agentToken !== 'string' || options.agentToken === '') {
-      throw new TypeError('Agent: agentToken is required (e.g. process.env.AGENT_TOKEN)');
-    }
-    if (typeof options.createSession !== 'function') throw new TypeError('Agent: createSession must be a function');
-    this.options = options;
+    this.options = { ...options, ...resolveAgentSettings(options ?? {}) };
     this.clock = options.clock ?? systemClock;
-    this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: options.agentId });
+    this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: this.options.agentId });
   }
 
   /** Calls in progress. */
@@ -166,6 +181,7 @@ export class Agent {
   async connect(): Promise<void> {
     if (this.socket !== undefined || this.connecting) throw new Error('Agent.connect(): already connected');
     this.connecting = true;
+    if (connectChannel.hasSubscribers) connectChannel.publish({ agentId: this.options.agentId } satisfies AgentConnectMessage);
     try {
       // Before registering: an invite must never wait for a model the agent could have loaded already.
       await this.prewarm();
@@ -196,11 +212,7 @@ export class Agent {
         socket.off('connect', onConnect);
         socket.disconnect();
         this.socket = undefined;
-        reject(
-          error.type === 'TransportError' || /timeout/i.test(error.message)
-            ? new Error(`Agent: could not reach Piopiy signaling at ${url}: ${error.message}`, { cause: error })
-            : new Error(`Agent: Piopiy signaling refused agent ${this.options.agentId}: ${error.message}`, { cause: error }),
-        );
+        reject(signalingConnectionError(error, { url, agentId: this.options.agentId, timeoutMs: this.options.connectTimeoutMs ?? 10_000 }));
       };
       socket.once('connect', onConnect);
       socket.once('connect_error', onError);

@@ -28,6 +28,7 @@ import { bytesToInt16, int16ToBytes } from '../audio/index.js';
 import type { MetricsData } from '../frames/metrics.js';
 import { startPiopiySimulator, type PiopiySimulator, type RestRequestEvent, type SimulatedCall, type TimedAudio } from '../testing/simulator/index.js';
 import { VOICE_AGENT_CHANNEL, type VoiceAgentDiagnostic } from '../voice-agent/index.js';
+import { knownErrorMessage } from './errors.js';
 
 export const DEFAULT_DEV_PORT = 7860;
 export const DEFAULT_DEV_HOST = '127.0.0.1';
@@ -550,7 +551,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
             agentModule = (await import(pathToFileURL(resolve(file)).href)) as typeof agentModule;
             await simulator.waitForAgent(agentId!, options.agentTimeoutMs ?? 30_000);
           } catch (error) {
-            progress(`the agent could not start: ${(error as Error).stack ?? String(error)}`);
+            progress(`the agent could not start: ${knownErrorMessage(error) ?? (error as Error).stack ?? String(error)}`);
             // The page only learns that it failed: the error text may hold configuration it must not see.
             broadcastAgent('failed', 'the agent could not start: see the terminal');
             throw error;

@@ -1,10 +1,11 @@
 // The `piopiy-ai` command line.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
+import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js';
 import { runDemo } from './demo.js';
 import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
+import { CliError } from './errors.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -12,17 +13,6 @@ export function packageVersion(): string {
   // src/cli/ and dist/cli/ both sit two folders below package.json.
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** TypeScript agent files run through tsx's loader when the CLI itself runs as compiled JavaScript. */
-async function prepareToImport(file: string): Promise<string> {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new Error(`agent file not found: ${file}`);
-  if (/\.[mc]?ts$/.test(path) && !process.execArgv.some((a) => a.includes('tsx'))) {
-    const { register } = await import('tsx/esm/api');
-    register();
-  }
-  return path;
 }
 
 export function createProgram(): Command {
@@ -68,7 +58,7 @@ export function createProgram(): Command {
     .option('--host <addr>', 'address to listen on; any but loopback requires the printed access token', DEFAULT_DEV_HOST)
     .action(async (file: string, opts: { port: string; host: string }) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got ${opts.port}`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number (0 to 65535), got ${opts.port}`);
       const agentFile = await prepareToImport(file);
       const server = await startDevServer({
         agentFile,
@@ -104,7 +94,13 @@ export function createProgram(): Command {
     .argument('<agent-file>', 'the agent file (it creates an Agent and connects it)')
     .action(async (file: string) => {
       const path = await prepareToImport(file);
-      await import(pathToFileURL(path).href);
+      const watch = new ConnectWatch();
+      try {
+        await importAgentFile(path, file);
+        await watch.untilConnected(file);
+      } finally {
+        watch.close();
+      }
     });
 
   return program;

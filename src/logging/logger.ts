@@ -32,9 +32,22 @@ export interface CreateLoggerOptions {
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const level = options.level ?? (process.env.PIOPIY_LOG_LEVEL as LogLevel | undefined) ?? 'info';
   return pino(
-    { name: options.name ?? 'piopiy-ai', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    { name: options.name ?? 'piopiy-ai', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } },
     options.destination ?? pino.destination(2),
   );
+}
+
+/**
+ * pino's error serializer, without the stack of a ConfigurationError: it points into the constructor that found the
+ * problem, never at a bug, and its message already lists every problem. (By name: another copy of this package may
+ * have thrown it.)
+ */
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown;
+  if (error instanceof Error && error.name === 'ConfigurationError' && typeof serialized === 'object' && serialized !== null) {
+    delete (serialized as { stack?: string }).stack;
+  }
+  return serialized;
 }
 
 const noop = (): void => {};

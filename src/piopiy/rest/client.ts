@@ -4,6 +4,7 @@
 // (policy in ./http.ts).
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
+import { ConfigurationProblems, credentialProblem, describeValue, urlProblem } from '../../runtime/configuration-error.js';
 import { PiopiyValidationError } from './errors.js';
 import { HttpTransport, type RetryPolicy } from './http.js';
 import { compact, normalizeParties, normalizePipeline, resolvePipeline, toWire } from './normalize.js';
@@ -32,9 +33,12 @@ import {
 export const DEFAULT_BASE_URL = 'https://rest.piopiy.com/v3';
 
 export interface RestClientOptions {
-  /** The Piopiy REST API token (Bearer), usually `process.env.PIOPIY_TOKEN`. */
-  token: string;
-  /** Default `https://rest.piopiy.com/v3`; the local simulator gives its own. */
+  /** The Piopiy REST API token (Bearer). Default: `process.env.PIOPIY_TOKEN` (read only when this is omitted). */
+  token?: string | undefined;
+  /**
+   * Default: `process.env.PIOPIY_API_URL` (read only when this is omitted), else `https://rest.piopiy.com/v3`;
+   * the local simulator gives its own.
+   */
   baseUrl?: string | undefined;
   /** Per attempt, headers and body included. Default 10000. */
   timeoutMs?: number;
@@ -212,20 +216,12 @@ export class RestClient {
   readonly flow: FlowApi;
   readonly baseUrl: string;
 
-  constructor(options: RestClientOptions) {
-    const token: unknown = (options as Partial<RestClientOptions> | undefined)?.token;
-    if (typeof token !== 'string' || token.trim() === '') {
-      throw new TypeError(
-        'RestClient: a Piopiy REST API token is required: pass { token: process.env.PIOPIY_TOKEN } with PIOPIY_TOKEN set.',
-      );
-    }
-    this.baseUrl = checkedBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError('RestClient: timeoutMs must be a positive number.');
-    const maxRetries = options.maxRetries ?? 2;
-    if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError('RestClient: maxRetries must be an integer >= 0.');
-    const retryDelayMs = options.retryDelayMs ?? 400;
-    if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) throw new RangeError('RestClient: retryDelayMs must be a number >= 0.');
+  /**
+   * Throws a ConfigurationError listing every missing or invalid option at once (no token: set PIOPIY_TOKEN).
+   */
+  constructor(options: RestClientOptions = {}) {
+    const { token, baseUrl, timeoutMs, maxRetries, retryDelayMs } = resolveRestClientSettings(options ?? {});
+    this.baseUrl = baseUrl;
     const http = new HttpTransport({
       token,
       baseUrl: this.baseUrl,
@@ -243,15 +239,49 @@ export class RestClient {
   }
 }
 
-function checkedBaseUrl(baseUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new TypeError(`RestClient: baseUrl is not a valid URL: ${baseUrl}`);
+interface RestClientSettings {
+  token: string;
+  baseUrl: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retryDelayMs: number;
+}
+
+function resolveRestClientSettings(options: RestClientOptions): RestClientSettings {
+  const problems = new ConfigurationProblems('RestClient');
+  const tokenPurpose = 'the Piopiy REST API token from the Piopiy dashboard';
+  const token: unknown = options.token ?? process.env.PIOPIY_TOKEN;
+  if (token === undefined || token === '') problems.add({ variable: 'PIOPIY_TOKEN', option: 'token', purpose: tokenPurpose, problem: 'missing' });
+  else {
+    const detail = credentialProblem(token);
+    if (detail !== undefined) problems.add({ variable: 'PIOPIY_TOKEN', option: 'token', purpose: tokenPurpose, problem: 'invalid', detail });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError(`RestClient: baseUrl must be an http(s) URL: ${baseUrl}`);
+  // An empty PIOPIY_API_URL (a blank line in .env) means "not set".
+  const baseUrl: unknown = options.baseUrl ?? (process.env.PIOPIY_API_URL || undefined) ?? DEFAULT_BASE_URL;
+  const urlDetail = urlProblem(baseUrl, ['https:', 'http:']);
+  if (urlDetail !== undefined) {
+    problems.add({
+      variable: 'PIOPIY_API_URL',
+      option: 'baseUrl',
+      purpose: "the Piopiy REST API's address",
+      problem: 'invalid',
+      detail: urlDetail,
+    });
   }
-  return baseUrl.replace(/\/+$/, '');
+  const number = (option: string, value: unknown, purpose: string, ok: (n: number) => boolean, rule: string): void => {
+    if (value !== undefined && !(typeof value === 'number' && ok(value))) {
+      problems.add({ option, purpose, problem: 'invalid', detail: `must be ${rule}, got ${describeValue(value)}` });
+    }
+  };
+  number('timeoutMs', options.timeoutMs, 'how long one attempt may take', (n) => Number.isFinite(n) && n > 0, 'a positive number');
+  number('maxRetries', options.maxRetries, 'retries of requests that were not sent', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
+  number('retryDelayMs', options.retryDelayMs, 'the first retry backoff', (n) => Number.isFinite(n) && n >= 0, 'a number >= 0');
+  problems.throwIfAny();
+  return {
+    token: token as string,
+    baseUrl: (baseUrl as string).replace(/\/+$/, ''),
+    timeoutMs: options.timeoutMs ?? 10_000,
+    maxRetries: options.maxRetries ?? 2,
+    retryDelayMs: options.retryDelayMs ?? 400,
+  };
 }

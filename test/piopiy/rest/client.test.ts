@@ -1,7 +1,8 @@
 // RestClient over real HTTP against the simulator's REST listener: every method sends the exact wire body of
 // spec §7.2 to the exact path with a Bearer token, and returns the platform's answer.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/logging/index.js';
+import { ConfigurationError } from '../../../src/runtime/configuration-error.js';
 import { DEFAULT_BASE_URL, RestClient } from '../../../src/piopiy/rest/index.js';
 import { AGENT_ID, AGENT_ID_2, CALL_ID, FLOW_ID, ORG_ID, TOKEN, startServer, startSimulatorRest, type SimulatorFixture } from './helpers.js';
 
@@ -331,10 +332,47 @@ describe('responses', () => {
 });
 
 describe('constructor', () => {
+  beforeEach(() => {
+    vi.stubEnv('PIOPIY_TOKEN', undefined);
+    vi.stubEnv('PIOPIY_API_URL', undefined);
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  const problemsOf = (make: () => unknown): ConfigurationError => {
+    try {
+      make();
+    } catch (error) {
+      if (error instanceof ConfigurationError) return error;
+      throw error;
+    }
+    throw new Error('expected a ConfigurationError');
+  };
+
   it('requires a token and names PIOPIY_TOKEN', () => {
-    expect(() => new RestClient({ token: undefined as unknown as string })).toThrow(TypeError);
+    const missing = problemsOf(() => new RestClient({ token: undefined }));
+    expect(missing.problems).toEqual([
+      { variable: 'PIOPIY_TOKEN', option: 'token', purpose: 'the Piopiy REST API token from the Piopiy dashboard', problem: 'missing' },
+    ]);
+    expect(missing.message).toBe(
+      [
+        'RestClient: 1 setting is missing:',
+        '  PIOPIY_TOKEN — the Piopiy REST API token from the Piopiy dashboard (RestClient option token): not set',
+        "Set the variables in the environment (or in a .env file loaded with `import 'dotenv/config'`), or pass the options.",
+      ].join('\n'),
+    );
     expect(() => new RestClient({ token: '' })).toThrow(/PIOPIY_TOKEN/);
     expect(() => new (RestClient as unknown as new () => RestClient)()).toThrow(/PIOPIY_TOKEN/);
+  });
+
+  it('reads PIOPIY_TOKEN and PIOPIY_API_URL when the options are omitted; explicit options win', () => {
+    vi.stubEnv('PIOPIY_TOKEN', 'env-token-123');
+    vi.stubEnv('PIOPIY_API_URL', 'http://127.0.0.1:9/env/');
+    expect(new RestClient({ logger: silentLogger }).baseUrl).toBe('http://127.0.0.1:9/env');
+    expect(new RestClient({ token: TOKEN, baseUrl: 'http://127.0.0.1:8/v3', logger: silentLogger }).baseUrl).toBe('http://127.0.0.1:8/v3');
+    // An explicit empty token is missing, not replaced by the environment's.
+    expect(() => new RestClient({ token: '' })).toThrow(ConfigurationError);
+    vi.stubEnv('PIOPIY_API_URL', '');
+    expect(new RestClient({ logger: silentLogger }).baseUrl).toBe(DEFAULT_BASE_URL);
   });
 
   it('defaults to the v3 base URL and strips trailing slashes', () => {
@@ -343,11 +381,21 @@ describe('constructor', () => {
     expect(new RestClient({ token: TOKEN, baseUrl: 'http://127.0.0.1:1/v3//', logger: silentLogger }).baseUrl).toBe('http://127.0.0.1:1/v3');
   });
 
-  it('rejects bad options', () => {
-    expect(() => new RestClient({ token: TOKEN, baseUrl: 'rest.piopiy.com' })).toThrow(TypeError);
-    expect(() => new RestClient({ token: TOKEN, baseUrl: 'ftp://rest.piopiy.com' })).toThrow(TypeError);
-    expect(() => new RestClient({ token: TOKEN, timeoutMs: 0 })).toThrow(RangeError);
-    expect(() => new RestClient({ token: TOKEN, maxRetries: -1 })).toThrow(RangeError);
+  it('rejects bad options, all of them in one error, never showing the token', () => {
+    expect(() => new RestClient({ token: TOKEN, baseUrl: 'ftp://rest.piopiy.com' })).toThrow(/baseUrl\): must start with https:\/\/ or http:\/\/, got ftp:\/\//);
+    const error = problemsOf(
+      () => new RestClient({ token: ` ${TOKEN}\n`, baseUrl: 'rest.piopiy.com', timeoutMs: 0, maxRetries: -1, retryDelayMs: Number.NaN }),
+    );
+    expect(error.problems.map((p) => [p.option, p.problem, p.detail])).toEqual([
+      ['token', 'invalid', 'has spaces or a line break at its start or end'],
+      ['baseUrl', 'invalid', 'is not a URL: "rest.piopiy.com"'],
+      ['timeoutMs', 'invalid', 'must be a positive number, got 0'],
+      ['maxRetries', 'invalid', 'must be an integer >= 0, got -1'],
+      ['retryDelayMs', 'invalid', 'must be a number >= 0, got NaN'],
+    ]);
+    expect(error.message).toMatch(/^RestClient: 5 settings are invalid:\n/);
+    expect(error.message).not.toContain(TOKEN);
+    expect(problemsOf(() => new RestClient({ token: '   ' })).problems[0]!.detail).toBe('is blank (only spaces)');
   });
 
   it('does not expose the token on the instance', () => {
