@@ -9,7 +9,29 @@
 
 // Agents and calls.
 export { Agent, type AgentOptions, type CallInvite, type PrewarmFunction, type SileroPrewarmOptions, type TransportFactory } from './agent/index.js';
-export { VoiceAgent, type ActionOptions, type VADOptions, type VoiceAgentEvents, type VoiceAgentOptions } from './voice-agent/index.js';
+export {
+  VoiceAgent,
+  type ActionOptions,
+  type SpeechPlayout,
+  type VADOptions,
+  type VoiceAgentEvents,
+  type VoiceAgentOptions,
+} from './voice-agent/index.js';
+
+// Ready-made call tools: transfer_call (blind or warm) and end_call (after the goodbye).
+export {
+  piopiyCallTools,
+  DEFAULT_FAILURE_LINES,
+  DEFAULT_HANGUP_CAUSE,
+  type CallToolResult,
+  type CallTools,
+  type CallToolsOptions,
+  type EndCallArgs,
+  type EndCallToolOptions,
+  type TransferArgs,
+  type TransferTarget,
+  type TransferToolOptions,
+} from './call-tools/index.js';
 
 // Tools and the conversation.
 export {
@@ -89,6 +111,18 @@ export {
   type StreamVoiceQuality,
   type VoiceApi,
   type VoiceCallInput,
+  type AgentsApi,
+  type CallsApi,
+  type CallHangupOptions,
+  type CreateAgentInput,
+  type QueuedAction,
+  type RouteNumberInput,
+  type TransferDestination,
+  type TransferFailureReason,
+  type TransferState,
+  type TransferStatus,
+  type WaitForTransferOptions,
+  type WarmTransferInput,
 } from './piopiy/index.js';
 
 // Transports: the ones that ship, and the bases and events to write another.

@@ -17,6 +17,8 @@ export {
   type SimulatedCall,
   type SimulatedCallDirection,
   type SimulatorOptions,
+  type SimTransfer,
+  type SimTransferOutcome,
   type TimedAudio,
   type WaitForCallOptions,
 } from './simulator/index.js';

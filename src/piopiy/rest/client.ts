@@ -8,6 +8,8 @@ import { PiopiyValidationError } from './errors.js';
 import { HttpTransport, type RetryPolicy } from './http.js';
 import { compact, normalizeParties, normalizePipeline, resolvePipeline, toWire } from './normalize.js';
 import { PipelineBuilder } from './pipeline.js';
+import { AgentsApi, DEFAULT_MANAGEMENT_BASE_URL } from './agents.js';
+import { CallsApi } from './call-control.js';
 import type {
   AiCallInput,
   AiCallRequest,
@@ -36,6 +38,8 @@ export interface RestClientOptions {
   token: string;
   /** Default `https://rest.piopiy.com/v3`; the local simulator gives its own. */
   baseUrl?: string;
+  /** The AI-agent management API (`agents`). Default `https://api.piopiy.com/v1`; the simulator gives its own. */
+  managementBaseUrl?: string;
   /** Per attempt, headers and body included. Default 10000. */
   timeoutMs?: number;
   /** Retries of requests that certainly did not reach the platform (see ./http.ts). Default 2. */
@@ -82,11 +86,16 @@ class TransferApi {
 }
 
 class CallControlApi extends TransferApi {
-  /** Ends a live call (`POST /voice/call/hangup`). `cause` defaults to `NORMAL_CLEARING`. */
-  async hangup(callId: string, options: HangupOptions = {}): Promise<PiopiyResponse> {
-    const { cause, reason, ...unknownKeys } = inputObject(options);
+  /**
+   * Ends a live call (`POST /voice/call/hangup`) with a SIP-style cause (default `NORMAL_CLEARING`) and an
+   * optional reason: `hangup(callId, 'USER_BUSY', 'caller asked')` or `hangup(callId, { cause, reason })`.
+   */
+  async hangup(callId: string, causeOrOptions?: string | HangupOptions, reason?: string): Promise<PiopiyResponse> {
+    if (typeof causeOrOptions === 'string') return this.hangup(callId, { cause: causeOrOptions, reason });
+    if (reason !== undefined) throw new PiopiyValidationError('Give reason inside the options object, not after it.', 'reason');
+    const { cause, reason: why, ...unknownKeys } = inputObject(causeOrOptions ?? {});
     const body = validateHangupBody(
-      compact({ ...unknownKeys, call_id: callId, cause: cause ?? 'NORMAL_CLEARING', reason }),
+      compact({ ...unknownKeys, call_id: callId, cause: cause ?? 'NORMAL_CLEARING', reason: why }),
     );
     return this.http.post('/voice/call/hangup', body, CALL_CONTROL_RETRY);
   }
@@ -210,7 +219,13 @@ export class RestClient {
   readonly ai: AiApi;
   readonly pcmo: PcmoApi;
   readonly flow: FlowApi;
+  /** Actions on a live call (spec §7.6): warm and blind transfer, hangup with a cause, transfer status. */
+  readonly calls: CallsApi;
+  /** AI-agent management: create, list, delete, route a number (on `managementBaseUrl`). */
+  readonly agents: AgentsApi;
   readonly baseUrl: string;
+  readonly managementBaseUrl: string;
+  readonly #http: HttpTransport;
 
   constructor(options: RestClientOptions) {
     const token: unknown = (options as Partial<RestClientOptions> | undefined)?.token;
@@ -220,26 +235,40 @@ export class RestClient {
       );
     }
     this.baseUrl = checkedBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
+    this.managementBaseUrl = checkedBaseUrl(options.managementBaseUrl ?? DEFAULT_MANAGEMENT_BASE_URL);
     const timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError('RestClient: timeoutMs must be a positive number.');
     const maxRetries = options.maxRetries ?? 2;
     if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError('RestClient: maxRetries must be an integer >= 0.');
     const retryDelayMs = options.retryDelayMs ?? 400;
     if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) throw new RangeError('RestClient: retryDelayMs must be a number >= 0.');
-    const http = new HttpTransport({
+    const clock = options.clock ?? systemClock;
+    const transport = {
       token,
-      baseUrl: this.baseUrl,
       timeoutMs,
       maxRetries,
       retryDelayMs,
       fetch: options.fetch ?? globalThis.fetch,
       logger: options.logger ?? getDefaultLogger().child({ component: 'piopiy-rest' }),
-      clock: options.clock ?? systemClock,
-    });
+      clock,
+    };
+    const http = new HttpTransport({ ...transport, baseUrl: this.baseUrl });
+    this.#http = http;
     this.voice = new VoiceApi(http);
     this.ai = new AiApi(http);
     this.pcmo = new PcmoApi(http);
     this.flow = new FlowApi(http);
+    this.calls = new CallsApi(http, clock);
+    this.agents = new AgentsApi(new HttpTransport({ ...transport, baseUrl: this.managementBaseUrl }));
+  }
+
+  /**
+   * The account's remaining balance. The docs list `get_balance()` without its request; this reads
+   * `GET {baseUrl}/balance` (the legacy TeleCMI APIs answer balance at `/v1/balance` and `/v2/balance`, with
+   * `{ balance, sms, expire }`). The body is returned parsed.
+   */
+  async getBalance(): Promise<PiopiyResponse> {
+    return this.#http.request('GET', '/balance', undefined, 'unsent-or-rate-limited');
   }
 }
 
