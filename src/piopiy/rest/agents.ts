@@ -3,7 +3,7 @@
 // call API. Response bodies are returned parsed: the docs show examples (`{ id, name, status, agent_token }` for
 // a new agent), not a schema. The response of `create` holds the agent's token: it is a secret, never logged.
 import type { HttpTransport } from './http.js';
-import { normalizePhone } from './normalize.js';
+import { compact, normalizePhone } from './normalize.js';
 import { validateCreateAgentBody, validatePathId, validateRouteNumberBody } from './call-control-validation.js';
 import type { PiopiyResponse } from './types.js';
 
@@ -38,7 +38,8 @@ export class AgentsApi {
 
   /** Creates an AI agent (`POST /ai-agents`). The answer carries its id and token. */
   async create(input: CreateAgentInput): Promise<PiopiyResponse> {
-    const body = validateCreateAgentBody({ name: input.name, ...(input.language === undefined ? {} : { language: input.language }) });
+    // Unknown keys are passed on so the validator names them (as the other methods do).
+    const body = validateCreateAgentBody(compact({ ...input }));
     // Not retried after it may have been sent: a second create would make a second agent.
     return this.http.request('POST', '/ai-agents', body, 'unsent-only');
   }
@@ -59,12 +60,11 @@ export class AgentsApi {
 
   /** Routes calls to a purchased number to an agent (`POST /phone-number-routing`, `route_type: ai_agent`). */
   async routeNumber(input: RouteNumberInput): Promise<PiopiyResponse> {
-    const digits = normalizePhone(input.phoneNumber);
-    const body = validateRouteNumberBody({
-      phone_number: typeof digits === 'string' ? `+${digits}` : digits,
-      route_type: 'ai_agent',
-      agent_id: input.agentId,
-    });
+    const { phoneNumber, agentId, ...unknownKeys } = input;
+    const digits = normalizePhone(phoneNumber);
+    const body = validateRouteNumberBody(
+      compact({ ...unknownKeys, phone_number: typeof digits === 'string' ? `+${digits}` : digits, route_type: 'ai_agent', agent_id: agentId }),
+    );
     return this.http.request('POST', '/phone-number-routing', body, 'unsent-only');
   }
 }
