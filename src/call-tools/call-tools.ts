@@ -21,7 +21,7 @@ export interface CallToolsOptions {
   transfer?: TransferToolOptions;
   /** Adds `end_call` (true: with the defaults). Default true. */
   endCall?: boolean | EndCallToolOptions;
-  /** The clock of the warm transfer's retry waits (give the RestClient's). Default: the system clock. */
+  /** The clock of the tools' own waits (give the RestClient's). Default: the system clock. */
   clock?: Clock;
   logger?: Logger;
 }
@@ -50,7 +50,7 @@ export function piopiyCallTools(options: CallToolsOptions): CallTools {
         voice.addTool(transferTool, handler, TRANSFER_TOOL);
       }
       if (endCallTool !== undefined && endCall !== undefined) {
-        const handler: ToolHandler<EndCallArgs> = endCallHandler(endCall, { rest: options.rest, voice, logger });
+        const handler: ToolHandler<EndCallArgs> = endCallHandler(endCall, { rest: options.rest, voice, logger, clock: options.clock });
         voice.addTool(endCallTool, handler, { runLLM: false, timeoutMs: endCall.maxWaitMs ?? 30_000 });
       }
       return voice;

@@ -1,12 +1,14 @@
 // end_call: hangs up, after the goodbye. The model says goodbye and calls the tool in the same answer; the words
 // are then already on their way to the caller, so the handler waits until they have been played
-// (`VoiceAgent.speechPlayed()`), then hangs up through the REST API with a cause, and ends the conversation.
+// (`VoiceAgent.speechPlayed()`), then hangs up through the REST API with a cause; the platform ends the call
+// (the agent sees the caller leave), or the agent ends the conversation itself after `hangupGraceMs`.
 // If the caller barges in on the goodbye, the tool is cancelled like any tool at an interruption and the call
 // goes on: someone who speaks over "goodbye" has something left to say.
 import { FunctionSchema } from '../llm/function-schema.js';
 import type { ToolHandler } from '../llm/tools.js';
 import type { Logger } from '../logging/index.js';
 import type { RestClient } from '../piopiy/index.js';
+import { sleep, systemClock, type Clock } from '../runtime/clock.js';
 import type { VoiceAgent } from '../voice-agent/index.js';
 import { cut, errorResult, type CallToolResult } from './results.js';
 
@@ -17,6 +19,11 @@ export interface EndCallToolOptions {
   goodbye?: string;
   /** Longest wait for the goodbye to be played. Default 30000. */
   maxWaitMs?: number;
+  /**
+   * After the hangup, how long the platform has to end the call (the agent then sees the caller leave) before the
+   * agent ends the conversation itself. Default 2000.
+   */
+  hangupGraceMs?: number;
   /** The description the model reads. */
   description?: string;
 }
@@ -42,7 +49,7 @@ export function endCallSchema(options: EndCallToolOptions): FunctionSchema<EndCa
 
 export function endCallHandler(
   options: EndCallToolOptions,
-  deps: { rest: RestClient; voice: VoiceAgent; logger: Logger },
+  deps: { rest: RestClient; voice: VoiceAgent; logger: Logger; clock?: Clock },
 ): ToolHandler<EndCallArgs> {
   return async (args, ctx): Promise<CallToolResult> => {
     const callId = ctx.call?.callId;
@@ -60,7 +67,10 @@ export function endCallHandler(
       return errorResult(error, 'hangup');
     }
     deps.logger.info({ callId, cause: options.cause ?? DEFAULT_HANGUP_CAUSE }, 'call hung up after the goodbye');
-    deps.voice.stop('hung up by end_call');
+    // The platform ends the call with the hangup's cause; leaving first would end it as "agent left" instead.
+    void sleep(deps.clock ?? systemClock, options.hangupGraceMs ?? 2000, deps.voice.signal).then((elapsed) => {
+      if (elapsed) deps.voice.stop('hung up by end_call');
+    });
     return { status: 'ended' };
   };
 }
