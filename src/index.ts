@@ -12,7 +12,29 @@ export { Agent, type AgentOptions, type CallInvite, type PrewarmFunction, type S
 export { SignalingConnectionError, type SignalingFailure } from './agent/signaling-error.js';
 // Thrown by constructors (Agent, RestClient) with every missing or invalid setting at once.
 export { ConfigurationError, type ConfigurationProblem, type ConfigurationProblemKind } from './runtime/configuration-error.js';
-export { VoiceAgent, type ActionOptions, type VADOptions, type VoiceAgentEvents, type VoiceAgentOptions } from './voice-agent/index.js';
+export {
+  VoiceAgent,
+  type ActionOptions,
+  type SpeechPlayout,
+  type VADOptions,
+  type VoiceAgentEvents,
+  type VoiceAgentOptions,
+} from './voice-agent/index.js';
+
+// Ready-made call tools: transfer_call (blind or warm) and end_call (after the goodbye).
+export {
+  piopiyCallTools,
+  DEFAULT_FAILURE_LINES,
+  DEFAULT_HANGUP_CAUSE,
+  type CallToolResult,
+  type CallTools,
+  type CallToolsOptions,
+  type EndCallArgs,
+  type EndCallToolOptions,
+  type TransferArgs,
+  type TransferTarget,
+  type TransferToolOptions,
+} from './call-tools/index.js';
 
 // Tools and the conversation.
 export {
@@ -92,6 +114,18 @@ export {
   type StreamVoiceQuality,
   type VoiceApi,
   type VoiceCallInput,
+  type AgentsApi,
+  type CallsApi,
+  type CallHangupOptions,
+  type CreateAgentInput,
+  type QueuedAction,
+  type RouteNumberInput,
+  type TransferDestination,
+  type TransferFailureReason,
+  type TransferState,
+  type TransferStatus,
+  type WaitForTransferOptions,
+  type WarmTransferInput,
 } from './piopiy/index.js';
 
 // Transports: the ones that ship, and the bases and events to write another.

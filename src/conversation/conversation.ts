@@ -173,6 +173,12 @@ export class Conversation {
     return this.history.snapshot();
   }
 
+  /** A note for the model that the caller does not hear (see VoiceAgent.addNote); returns the history with it. */
+  addNote(text: string): LLMContextSnapshot {
+    this.history.addNote(text);
+    return this.history.snapshot();
+  }
+
   /** Stops the bot now (whatever the strategy says), and watches for a false interruption. */
   interrupt(): void {
     this.interrupted = true;

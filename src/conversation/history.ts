@@ -46,13 +46,17 @@ export class ConversationHistory {
 
   /** A user turn: the assistant messages before it take no more words (later words start new ones). */
   addUserMessage(text: string): void {
-    for (const [response, entry] of this.responses) {
-      if (entry.awaitsResults) entry.takesWords = false;
-      else this.responses.delete(response);
-    }
-    this.playing = undefined;
-    this.loose = undefined;
+    this.closeResponses();
     this.context.addUserMessage(text);
+  }
+
+  /**
+   * A note for the model that the caller does not hear (a transfer's outcome): a system message at the end. Like
+   * a user turn, it closes the assistant messages before it, so words heard after it follow it.
+   */
+  addNote(text: string): void {
+    this.closeResponses();
+    this.context.addMessage({ role: 'system', content: text });
   }
 
   /** The caller starts hearing a response (its start frame has played through). */
@@ -104,6 +108,16 @@ export class ConversationHistory {
       index + 1,
       results.map(toolResultMessage),
     );
+  }
+
+  /** The assistant messages so far take no more words (later words start new ones). */
+  private closeResponses(): void {
+    for (const [response, entry] of this.responses) {
+      if (entry.awaitsResults) entry.takesWords = false;
+      else this.responses.delete(response);
+    }
+    this.playing = undefined;
+    this.loose = undefined;
   }
 
   private append(text: string): AssistantMessage {

@@ -18,6 +18,8 @@ export {
   type SimulatedCallDirection,
   type SimulatorAgentEnvironment,
   type SimulatorOptions,
+  type SimTransfer,
+  type SimTransferOutcome,
   type TimedAudio,
   type WaitForCallOptions,
 } from './simulator/index.js';

@@ -1,1 +1,2 @@
 export * from './voice-agent.js';
+export { PlayoutTracker, type SpeechPlayout } from './playout.js';

@@ -23,6 +23,7 @@ import type { TTSService } from '../services/base/tts-service.js';
 import type { CallTransport } from '../transports/base/transport.js';
 import type { InterruptionStrategy } from '../turns/interruption-strategies.js';
 import { VADProcessor, type VoiceActivityDetector } from '../turns/vad-processor.js';
+import { PlayoutTracker, type SpeechPlayout } from './playout.js';
 
 export interface VoiceAgentOptions {
   /** The system prompt: who the agent is and what it may do. */
@@ -128,6 +129,8 @@ export class VoiceAgent {
   private repromptsSaid = 0;
   private conversation: Conversation | undefined;
   private greeted = false;
+  private playout: PlayoutTracker | undefined;
+  private readonly over = new AbortController();
 
   constructor(options: VoiceAgentOptions) {
     if (typeof options.instructions !== 'string') throw new TypeError('VoiceAgent: instructions must be a string');
@@ -230,6 +233,9 @@ export class VoiceAgent {
     if (vad !== undefined) processors.push(new VADProcessor(vad));
     processors.push(settings.stt, user, llm, settings.tts, transport.output, assistant);
     processors.push(new MetricsTap((data) => this.events.emit('metrics', data)));
+    const playout = new PlayoutTracker();
+    this.playout = playout;
+    processors.push(playout);
 
     const task = new PipelineTask(new Pipeline(processors), {
       audioInSampleRate,
@@ -267,6 +273,8 @@ export class VoiceAgent {
       this.clock.clearTimeout(this.idleTimer);
       offSpeaking();
       conversation.close();
+      playout.finish();
+      this.over.abort();
       transport.events.off('caller-joined', onJoined);
       transport.events.off('caller-left', onLeft);
       signal?.removeEventListener('abort', onAbort);
@@ -282,6 +290,43 @@ export class VoiceAgent {
   /** Ends the call now. */
   cancel(reason = 'cancelled'): void {
     this.task?.cancel(reason);
+  }
+
+  /** Aborted once the conversation is over (the call ended, was transferred away, or failed). */
+  get signal(): AbortSignal {
+    return this.over.signal;
+  }
+
+  /**
+   * Resolves once what the bot has been given to say so far has been played to the caller: `played`;
+   * `interrupted` if the caller barged in first; `ended` if the call ended first (or is not running). "So far"
+   * is what has reached the TTS: in a tool handler, the words the model said before calling the tool and what
+   * `ctx.say()` said (a `voice.say()` enters at the top of the pipeline and may come after). Safe to await in a
+   * tool handler.
+   */
+  speechPlayed(): Promise<SpeechPlayout> {
+    const { task, playout } = this;
+    const tts = this.settings?.tts;
+    if (task === undefined || playout === undefined || tts === undefined) return Promise.resolve('ended');
+    if (task.state !== 'running' && task.state !== 'ending') return Promise.resolve('ended');
+    const { marker, played } = playout.mark();
+    void tts.queueFrame(marker, 'downstream');
+    return played;
+  }
+
+  /**
+   * Tells the model something the caller did not say (a transfer's outcome, an order update): `text` joins the
+   * history as a system message the caller does not hear. With `respond: true` the model answers it now, unless
+   * the caller is speaking (their turn then brings it to the model); otherwise it reads it at the next turn.
+   */
+  addNote(text: string, options: { respond?: boolean } = {}): void {
+    const conversation = this.conversation;
+    if (conversation === undefined) {
+      this.context.addMessage({ role: 'system', content: text });
+      return;
+    }
+    const context = conversation.addNote(text);
+    if (options.respond === true && !conversation.userSpeaking) void this.task?.queueFrame(makeFrame('llm-context', { context }));
   }
 
   /** Says a text now (outside the LLM), e.g. from a tool or an external event. */

@@ -33,7 +33,7 @@ describe('piopiy-ai demo', () => {
     expect(lines).toHaveLength(1); // with --json, stdout carries only the summary
     expect(result.ok).toBe(true);
     expect(result.transferredTo).toBe('918000000002');
-    expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_to_human']);
+    expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_call']);
     expect(result.restRequests).toEqual([
       {
         method: 'POST',

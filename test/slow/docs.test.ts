@@ -30,6 +30,8 @@ const RUNS: Record<string, { needsPocketsphinx?: boolean; check: (stdout: string
 const TYPECHECK_ONLY: Record<string, string> = {
   'real-number': 'serves real Piopiy calls: needs AGENT_ID, AGENT_TOKEN and the vendors over the internet',
   'voice-agent': 'uses Deepgram, OpenAI and Cartesia over the internet',
+  'call-tools': 'serves real Piopiy calls with vendors over the internet (test/call-tools runs the same tools offline)',
+  'call-control-rest': 'acts on a real call through the Piopiy REST API',
 };
 
 interface Snippet {

@@ -9,6 +9,8 @@ import { PiopiyValidationError } from './errors.js';
 import { HttpTransport, type RetryPolicy } from './http.js';
 import { compact, normalizeParties, normalizePipeline, resolvePipeline, toWire } from './normalize.js';
 import { PipelineBuilder } from './pipeline.js';
+import { AgentsApi, DEFAULT_MANAGEMENT_BASE_URL } from './agents.js';
+import { CallsApi } from './call-control.js';
 import type {
   AiCallInput,
   AiCallRequest,
@@ -40,6 +42,11 @@ export interface RestClientOptions {
    * the local simulator gives its own.
    */
   baseUrl?: string | undefined;
+  /**
+   * The AI-agent management API (`agents`). Default: `process.env.PIOPIY_MANAGEMENT_API_URL` (read only when this is
+   * omitted), else `https://api.piopiy.com/v1`; the simulator gives its own.
+   */
+  managementBaseUrl?: string | undefined;
   /** Per attempt, headers and body included. Default 10000. */
   timeoutMs?: number;
   /** Retries of requests that certainly did not reach the platform (see ./http.ts). Default 2. */
@@ -86,11 +93,16 @@ class TransferApi {
 }
 
 class CallControlApi extends TransferApi {
-  /** Ends a live call (`POST /voice/call/hangup`). `cause` defaults to `NORMAL_CLEARING`. */
-  async hangup(callId: string, options: HangupOptions = {}): Promise<PiopiyResponse> {
-    const { cause, reason, ...unknownKeys } = inputObject(options);
+  /**
+   * Ends a live call (`POST /voice/call/hangup`) with a SIP-style cause (default `NORMAL_CLEARING`) and an
+   * optional reason: `hangup(callId, 'USER_BUSY', 'caller asked')` or `hangup(callId, { cause, reason })`.
+   */
+  async hangup(callId: string, causeOrOptions?: string | HangupOptions, reason?: string): Promise<PiopiyResponse> {
+    if (typeof causeOrOptions === 'string') return this.hangup(callId, { cause: causeOrOptions, reason });
+    if (reason !== undefined) throw new PiopiyValidationError('Give reason inside the options object, not after it.', 'reason');
+    const { cause, reason: why, ...unknownKeys } = inputObject(causeOrOptions ?? {});
     const body = validateHangupBody(
-      compact({ ...unknownKeys, call_id: callId, cause: cause ?? 'NORMAL_CLEARING', reason }),
+      compact({ ...unknownKeys, call_id: callId, cause: cause ?? 'NORMAL_CLEARING', reason: why }),
     );
     return this.http.post('/voice/call/hangup', body, CALL_CONTROL_RETRY);
   }
@@ -214,34 +226,55 @@ export class RestClient {
   readonly ai: AiApi;
   readonly pcmo: PcmoApi;
   readonly flow: FlowApi;
+  /** Actions on a live call (spec §7.6): warm and blind transfer, hangup with a cause, transfer status. */
+  readonly calls: CallsApi;
+  /** AI-agent management: create, list, delete, route a number (on `managementBaseUrl`). */
+  readonly agents: AgentsApi;
   readonly baseUrl: string;
+  readonly managementBaseUrl: string;
+  readonly #http: HttpTransport;
 
   /**
    * Throws a ConfigurationError listing every missing or invalid option at once (no token: set PIOPIY_TOKEN).
    */
   constructor(options: RestClientOptions = {}) {
-    const { token, baseUrl, timeoutMs, maxRetries, retryDelayMs } = resolveRestClientSettings(options ?? {});
+    const { token, baseUrl, managementBaseUrl, timeoutMs, maxRetries, retryDelayMs } = resolveRestClientSettings(options ?? {});
     this.baseUrl = baseUrl;
-    const http = new HttpTransport({
+    this.managementBaseUrl = managementBaseUrl;
+    const clock = options.clock ?? systemClock;
+    const transport = {
       token,
-      baseUrl: this.baseUrl,
       timeoutMs,
       maxRetries,
       retryDelayMs,
       fetch: options.fetch ?? globalThis.fetch,
       logger: options.logger ?? getDefaultLogger().child({ component: 'piopiy-rest' }),
-      clock: options.clock ?? systemClock,
-    });
+      clock,
+    };
+    const http = new HttpTransport({ ...transport, baseUrl: this.baseUrl });
+    this.#http = http;
     this.voice = new VoiceApi(http);
     this.ai = new AiApi(http);
     this.pcmo = new PcmoApi(http);
     this.flow = new FlowApi(http);
+    this.calls = new CallsApi(http, clock);
+    this.agents = new AgentsApi(new HttpTransport({ ...transport, baseUrl: this.managementBaseUrl }));
+  }
+
+  /**
+   * The account's remaining balance. The docs list `get_balance()` without its request; this reads
+   * `GET {baseUrl}/balance` (the legacy TeleCMI APIs answer balance at `/v1/balance` and `/v2/balance`, with
+   * `{ balance, sms, expire }`). The body is returned parsed.
+   */
+  async getBalance(): Promise<PiopiyResponse> {
+    return this.#http.request('GET', '/balance', undefined, 'unsent-or-rate-limited');
   }
 }
 
 interface RestClientSettings {
   token: string;
   baseUrl: string;
+  managementBaseUrl: string;
   timeoutMs: number;
   maxRetries: number;
   retryDelayMs: number;
@@ -268,6 +301,18 @@ function resolveRestClientSettings(options: RestClientOptions): RestClientSettin
       detail: urlDetail,
     });
   }
+  const managementBaseUrl: unknown =
+    options.managementBaseUrl ?? (process.env.PIOPIY_MANAGEMENT_API_URL || undefined) ?? DEFAULT_MANAGEMENT_BASE_URL;
+  const managementUrlDetail = urlProblem(managementBaseUrl, ['https:', 'http:']);
+  if (managementUrlDetail !== undefined) {
+    problems.add({
+      variable: 'PIOPIY_MANAGEMENT_API_URL',
+      option: 'managementBaseUrl',
+      purpose: "the Piopiy AI-agent management API's address",
+      problem: 'invalid',
+      detail: managementUrlDetail,
+    });
+  }
   const number = (option: string, value: unknown, purpose: string, ok: (n: number) => boolean, rule: string): void => {
     if (value !== undefined && !(typeof value === 'number' && ok(value))) {
       problems.add({ option, purpose, problem: 'invalid', detail: `must be ${rule}, got ${describeValue(value)}` });
@@ -280,6 +325,7 @@ function resolveRestClientSettings(options: RestClientOptions): RestClientSettin
   return {
     token: token as string,
     baseUrl: (baseUrl as string).replace(/\/+$/, ''),
+    managementBaseUrl: (managementBaseUrl as string).replace(/\/+$/, ''),
     timeoutMs: options.timeoutMs ?? 10_000,
     maxRetries: options.maxRetries ?? 2,
     retryDelayMs: options.retryDelayMs ?? 400,

@@ -1,8 +1,9 @@
 // HTTP for the v3 REST API: Bearer auth, JSON in and out, a timeout per attempt, error mapping, and retries
 // only where a retry cannot act twice on a live phone call.
 //
-// Retry policy. Every v3 endpoint is a POST with a real-world effect (a phone rings, a caller is moved, a call
-// ends), and none carries an idempotency key, so a request the platform may have received is never sent again:
+// Retry policy. Every v3 POST has a real-world effect (a phone rings, a caller is moved, a call ends), and none
+// carries an idempotency key, so a request the platform may have received is never sent again (GETs only read:
+// status reads are retried like the call endpoints; a DELETE acts, like a transfer):
 // - Retried, for every endpoint: failures before a connection existed (DNS failure, connection refused, host or
 //   network unreachable, connect timeout). Not one byte of the request left this process, so the platform
 //   cannot have acted on it. Backoff: `retryDelayMs` x 2^attempt.
@@ -21,6 +22,8 @@ import type { Logger } from '../../logging/index.js';
 import { PiopiyApiError, PiopiyNetworkError, type NetworkFailure } from './errors.js';
 import { isPlainObject } from './validation.js';
 import type { PiopiyResponse } from './types.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 /** Which failures a request may be retried after (see the file header). */
 export type RetryPolicy = 'unsent-only' | 'unsent-or-rate-limited';
@@ -68,23 +71,31 @@ export class HttpTransport {
   }
 
   async post(path: string, body: object, policy: RetryPolicy): Promise<PiopiyResponse> {
-    const payload = JSON.stringify(body);
+    return this.request('POST', path, body, policy);
+  }
+
+  /**
+   * One request with its retries. GET carries no body; `policy` still applies (a GET is read-only, so callers
+   * give it `unsent-or-rate-limited`; a DELETE acts, so `unsent-only`).
+   */
+  async request(method: HttpMethod, path: string, body: object | undefined, policy: RetryPolicy): Promise<PiopiyResponse> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const { maxRetries, retryDelayMs, logger, clock } = this.#options;
     for (let attempt = 0; ; attempt++) {
       let response: RawResponse;
       try {
-        response = await this.#send(path, payload, attempt);
+        response = await this.#send(method, path, payload, attempt);
       } catch (error) {
         if (error instanceof PiopiyNetworkError && !error.mayHaveReachedServer && attempt < maxRetries) {
           const delayMs = retryDelayMs * 2 ** attempt;
-          logger.warn({ method: 'POST', path, attempt, delayMs }, 'Piopiy API unreachable before sending; retrying');
+          logger.warn({ method, path, attempt, delayMs }, 'Piopiy API unreachable before sending; retrying');
           await sleep(clock, delayMs);
           continue;
         }
         throw error;
       }
       if (response.status >= 200 && response.status < 300) return parseSuccess(response.text);
-      const error = this.#apiError(path, response);
+      const error = this.#apiError(method, path, response);
       const retryAfterMs = error.retryAfterSecs === undefined ? undefined : error.retryAfterSecs * 1000;
       if (
         policy === 'unsent-or-rate-limited' &&
@@ -93,7 +104,7 @@ export class HttpTransport {
         retryAfterMs <= MAX_RETRY_AFTER_MS &&
         attempt < maxRetries
       ) {
-        logger.warn({ method: 'POST', path, attempt, delayMs: retryAfterMs }, 'Piopiy API rate limited; retrying after Retry-After');
+        logger.warn({ method, path, attempt, delayMs: retryAfterMs }, 'Piopiy API rate limited; retrying after Retry-After');
         await sleep(clock, retryAfterMs);
         continue;
       }
@@ -101,48 +112,41 @@ export class HttpTransport {
     }
   }
 
-  async #send(path: string, payload: string, attempt: number): Promise<RawResponse> {
+  async #send(method: HttpMethod, path: string, payload: string | undefined, attempt: number): Promise<RawResponse> {
     const { baseUrl, timeoutMs, fetch, logger, clock } = this.#options;
     const controller = new AbortController();
     const timer = clock.setTimeout(() => controller.abort(), timeoutMs);
     const started = clock.now();
     try {
-      const response = await fetch(`${baseUrl}${path}`, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${this.#token}`,
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-        },
-        body: payload,
-        signal: controller.signal,
-      });
+      const headers: Record<string, string> = { Authorization: `Bearer ${this.#token}`, Accept: 'application/json' };
+      if (payload !== undefined) headers['Content-Type'] = 'application/json';
+      const response = await fetch(`${baseUrl}${path}`, { method, headers, body: payload, signal: controller.signal });
       // The timeout covers the body too: a server that stalls mid-body is as stuck as one that never answers.
       const text = await response.text();
       const durationMs = Math.round(clock.now() - started);
-      logger.debug({ method: 'POST', path, status: response.status, attempt, durationMs }, 'Piopiy API response');
+      logger.debug({ method, path, status: response.status, attempt, durationMs }, 'Piopiy API response');
       return { status: response.status, headers: response.headers, text };
     } catch (error) {
-      throw this.#networkError(path, error, controller.signal.aborted);
+      throw this.#networkError(method, path, error, controller.signal.aborted);
     } finally {
       clock.clearTimeout(timer);
     }
   }
 
-  #networkError(path: string, error: unknown, timedOut: boolean): PiopiyNetworkError {
+  #networkError(method: HttpMethod, path: string, error: unknown, timedOut: boolean): PiopiyNetworkError {
     const code = errorCode(error);
     const failure: NetworkFailure = timedOut ? 'timeout' : code !== undefined && NOT_SENT_CODES.has(code) ? 'connect' : 'network';
     const detail = code === undefined ? '' : ` (${code})`;
     const message =
       failure === 'timeout'
-        ? `POST ${path} timed out after ${this.#options.timeoutMs} ms; the request may have reached the platform.`
+        ? `${method} ${path} timed out after ${this.#options.timeoutMs} ms; the request may have reached the platform.`
         : failure === 'connect'
-          ? `POST ${path}: could not connect to the Piopiy API${detail}; the request was not sent.`
-          : `POST ${path}: network error${detail}; the request may have reached the platform.`;
-    return new PiopiyNetworkError({ message: this.#scrub(message), failure, method: 'POST', path, cause: error });
+          ? `${method} ${path}: could not connect to the Piopiy API${detail}; the request was not sent.`
+          : `${method} ${path}: network error${detail}; the request may have reached the platform.`;
+    return new PiopiyNetworkError({ message: this.#scrub(message), failure, method, path, cause: error });
   }
 
-  #apiError(path: string, response: RawResponse): PiopiyApiError {
+  #apiError(method: HttpMethod, path: string, response: RawResponse): PiopiyApiError {
     const payload = this.#scrub(errorPayload(response.text));
     const nested = isPlainObject(payload.error) ? payload.error : undefined;
     const message =
@@ -154,7 +158,7 @@ export class HttpTransport {
       requestId: nonEmptyString(payload.request_id),
       retryAfterSecs: parseRetryAfter(response.headers.get('retry-after')),
       payload,
-      method: 'POST',
+      method,
       path,
     });
   }

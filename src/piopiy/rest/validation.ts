@@ -19,6 +19,8 @@ import type {
 } from './types.js';
 
 export const PHONE_PATTERN = /^[1-9][0-9]{6,15}$/;
+// The primitives below are exported for the other validators of this folder (call control, agents); the
+// package exports only the body validators (see ./index.ts).
 const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const VARIABLE_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HTTP_URL_PATTERN = /^https?:\/\//;
@@ -27,12 +29,12 @@ const V3_ACTIONS = ['connect', 'hangup', 'input', 'param', 'play', 'play_get_inp
 
 type JsonObject = Record<string, unknown>;
 
-function fail(message: string, field: string): never {
+export function fail(message: string, field: string): never {
   throw new PiopiyValidationError(message, field);
 }
 
 /** Present means own and not `undefined`: `undefined` values are dropped by JSON, so they are never sent. */
-function has(obj: JsonObject, key: string): boolean {
+export function has(obj: JsonObject, key: string): boolean {
   return Object.hasOwn(obj, key) && obj[key] !== undefined;
 }
 
@@ -40,7 +42,7 @@ export function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function expectObject(value: unknown, field: string): JsonObject {
+export function expectObject(value: unknown, field: string): JsonObject {
   if (!isPlainObject(value)) return fail(`${field} must be an object.`, field);
   return value;
 }
@@ -50,7 +52,7 @@ function expectArray(value: unknown, field: string): unknown[] {
   return value as unknown[];
 }
 
-function checkKeys(obj: JsonObject, required: readonly string[], allowed: readonly string[], field: string): void {
+export function checkKeys(obj: JsonObject, required: readonly string[], allowed: readonly string[], field: string): void {
   const missing = required.filter((key) => !has(obj, key)).sort();
   if (missing.length > 0) fail(`Missing required field(s): ${missing.join(', ')}`, field);
   rejectUnknown(obj, allowed, field, 'field');
@@ -70,7 +72,7 @@ function textLength(text: string): number {
   return count;
 }
 
-function expectString(value: unknown, field: string, minLength?: number, maxLength?: number): string {
+export function expectString(value: unknown, field: string, minLength?: number, maxLength?: number): string {
   if (typeof value !== 'string') fail(`${field} must be a string.`, field);
   const text = value;
   if (minLength !== undefined && textLength(text) < minLength) {
@@ -82,11 +84,11 @@ function expectString(value: unknown, field: string, minLength?: number, maxLeng
   return text;
 }
 
-function expectBoolean(value: unknown, field: string): void {
+export function expectBoolean(value: unknown, field: string): void {
   if (typeof value !== 'boolean') fail(`${field} must be a boolean.`, field);
 }
 
-function expectInteger(value: unknown, field: string, minimum?: number, maximum?: number): void {
+export function expectInteger(value: unknown, field: string, minimum?: number, maximum?: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value)) fail(`${field} must be an integer.`, field);
   checkRange(value, field, minimum, maximum, String);
 }
@@ -109,7 +111,7 @@ function expectOneOf(value: unknown, field: string, allowed: readonly string[], 
   if (!allowed.includes(value as string)) fail(`${field} ${message}.`, field);
 }
 
-function expectPhone(value: unknown, field: string): void {
+export function expectPhone(value: unknown, field: string): void {
   expectString(value, field);
   if (!PHONE_PATTERN.test(value as string)) fail(`${field} must match ^[1-9][0-9]{6,15}$.`, field);
 }
@@ -119,7 +121,7 @@ function expectUuid(value: unknown, field: string): void {
   if (!UUID_PATTERN.test(value as string)) fail(`${field} must be a valid UUID string.`, field);
 }
 
-function validateVariables(value: unknown, field: string, limits: { maxEntries?: number; maxStringLength?: number } = {}): void {
+export function validateVariables(value: unknown, field: string, limits: { maxEntries?: number; maxStringLength?: number } = {}): void {
   const data = expectObject(value, field);
   const keys = Object.keys(data).filter((key) => data[key] !== undefined);
   if (limits.maxEntries !== undefined && keys.length > limits.maxEntries) {

@@ -1,27 +1,36 @@
-// The REST half of the local Piopiy simulator: a node:http request listener that answers like the v3 API.
+// The REST half of the local Piopiy simulator: a node:http request listener that answers like the Piopiy APIs.
 // It checks the Bearer token (401), parses JSON (400), validates each body with the very validators the
 // RestClient runs (400 `{ message, field }`, same wording), and hands valid requests to the handlers, which
-// play the platform's side (calls, transfers, hangups). Unknown paths get 404, other methods on known paths 405.
+// play the platform's side (calls, transfers, hangups, agents). Unknown paths get 404, other methods on known
+// paths 405.
 //
 // Every request is recorded, rejected ones included, as `{ method, path, body }`: `path` is the path as
-// requested, `/v3` prefix included and query string left out (e.g. `/v3/voice/pcmo/transfer`); `body` is the
-// parsed JSON, the raw text when it is not JSON, or `undefined` when empty.
+// requested, prefix included and query string left out (e.g. `/v3/voice/pcmo/transfer`); `body` is the parsed
+// JSON, the raw text when it is not JSON, or `undefined` when empty.
 //
-// Routes (all under /v3, all POST):
-//   /voice/pcmo/transfer, /voice/call/hangup, /voice/ai/call, /voice/pcmo/call, /voice/flow/call (spec §7.2);
-//   /calls/{id}/actions/hangup and the blind form `{ pipeline }` of /calls/{id}/actions/transfer (spec §7.6).
-//   The warm form of the latter (to_number / sip_uri) answers 501: its behaviour is not simulated.
+// Routes under /v3 (the call API):
+//   POST /voice/pcmo/transfer, /voice/call/hangup, /voice/ai/call, /voice/pcmo/call, /voice/flow/call (spec §7.2);
+//   POST /calls/{id}/actions/transfer (warm: to_number / sip_uri; blind: { pipeline }), /calls/{id}/actions/hangup,
+//   GET /calls/{id}, GET /transfers/{request_id} (spec §7.6); GET /balance.
+// Routes under /v1 (the AI-agent management API): POST and GET /ai-agents, DELETE /ai-agents/{id},
+//   POST /phone-number-routing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   PiopiyValidationError,
   validateAiCallBody,
   validateCallActionHangupBody,
   validateCallActionTransferBody,
+  validateCreateAgentBody,
   validateFlowCallBody,
   validateHangupBody,
   validatePcmoCallBody,
+  validateRouteNumberBody,
   validateTransferBody,
+  validateWarmTransferBody,
+  type CreateAgentBody,
   type PipelineAction,
+  type RouteNumberBody,
+  type WarmTransferBody,
 } from '../../piopiy/rest/index.js';
 
 /** What a handler answers: an HTTP status and a JSON object body. */
@@ -36,13 +45,27 @@ export interface SimResult {
  */
 export type SimCallKind = 'ai' | 'pcmo' | 'flow';
 
+type Answer = SimResult | Promise<SimResult>;
+
 export interface SimulatorRestHandlers {
   /** A valid transfer of `callId` (`/voice/pcmo/transfer` or a blind `/calls/{id}/actions/transfer`). */
-  transfer(callId: string, pipeline: PipelineAction[]): SimResult | Promise<SimResult>;
+  transfer(callId: string, pipeline: PipelineAction[]): Answer;
+  /** A valid warm transfer (`/calls/{id}/actions/transfer` with `to_number` or `sip_uri`). */
+  warmTransfer(callId: string, body: WarmTransferBody): Answer;
+  /** `GET /transfers/{request_id}`. */
+  transferStatus(requestId: string): Answer;
+  /** `GET /calls/{id}`. */
+  callStatus(callId: string): Answer;
   /** A valid hangup; `cause` is filled in with the platform default when the body has none. */
-  hangup(callId: string, cause: string, reason?: string): SimResult | Promise<SimResult>;
+  hangup(callId: string, cause: string, reason?: string): Answer;
   /** A valid outbound call request; `body` is the validated wire body. */
-  call(kind: SimCallKind, body: Record<string, unknown>): SimResult | Promise<SimResult>;
+  call(kind: SimCallKind, body: Record<string, unknown>): Answer;
+  /** `GET /balance`. */
+  balance(): Answer;
+  createAgent(body: CreateAgentBody): Answer;
+  listAgents(): Answer;
+  deleteAgent(agentId: string): Answer;
+  routeNumber(body: RouteNumberBody): Answer;
   isValidToken(token: string): boolean;
 }
 
@@ -55,8 +78,8 @@ export interface SimulatorRestRequest {
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * The request listener itself (mount it on a node:http server, for all requests or those under `/v3/`), with
- * the request log attached; `listener` is the same function, for destructuring.
+ * The request listener itself (mount it on a node:http server, for all requests or those under `/v3/` and
+ * `/v1/`), with the request log attached; `listener` is the same function, for destructuring.
  */
 export interface SimulatorRestApi {
   (req: IncomingMessage, res: ServerResponse): void;
@@ -65,49 +88,65 @@ export interface SimulatorRestApi {
   readonly requests: SimulatorRestRequest[];
 }
 
-const API_PREFIX = '/v3';
-/** Larger bodies are refused (413) rather than buffered: no legitimate v3 body comes close. */
+/** Larger bodies are refused (413) rather than buffered: no legitimate body comes close. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-type Route = (body: unknown, handlers: SimulatorRestHandlers) => SimResult | Promise<SimResult>;
+type Method = 'GET' | 'POST' | 'DELETE';
+type Handle = (body: unknown, h: SimulatorRestHandlers, params: string[]) => Answer;
+interface Route {
+  readonly path: RegExp;
+  readonly methods: Partial<Record<Method, Handle>>;
+}
 
-const STATIC_ROUTES: Readonly<Record<string, Route>> = {
-  '/voice/pcmo/transfer': (raw, h) => {
-    const body = validateTransferBody(raw);
-    return h.transfer(body.call_id, body.pipeline);
-  },
-  '/voice/call/hangup': (raw, h) => {
-    const body = validateHangupBody(raw);
-    return h.hangup(body.call_id, body.cause ?? 'NORMAL_CLEARING', body.reason);
-  },
-  '/voice/ai/call': (raw, h) => h.call('ai', { ...validateAiCallBody(raw) }),
-  '/voice/pcmo/call': (raw, h) => h.call('pcmo', { ...validatePcmoCallBody(raw) }),
-  '/voice/flow/call': (raw, h) => h.call('flow', { ...validateFlowCallBody(raw) }),
-};
+const ID = '([^/]+)';
+const route = (path: string, methods: Route['methods']): Route => ({ path: new RegExp(`^${path}$`), methods });
 
-const CALL_ACTION_PATH = /^\/calls\/([^/]+)\/actions\/(transfer|hangup)$/;
-
-function findRoute(apiPath: string): Route | undefined {
-  const route = STATIC_ROUTES[apiPath];
-  if (route !== undefined) return route;
-  const match = CALL_ACTION_PATH.exec(apiPath);
-  if (match === null) return undefined;
-  const callId = decodeURIComponent(match[1]!);
-  if (match[2] === 'hangup') {
-    return (raw, h) => {
+const ROUTES: readonly Route[] = [
+  route('/v3/voice/pcmo/transfer', {
+    POST: (raw, h) => {
+      const body = validateTransferBody(raw);
+      return h.transfer(body.call_id, body.pipeline);
+    },
+  }),
+  route('/v3/voice/call/hangup', {
+    POST: (raw, h) => {
+      const body = validateHangupBody(raw);
+      return h.hangup(body.call_id, body.cause ?? 'NORMAL_CLEARING', body.reason);
+    },
+  }),
+  route('/v3/voice/ai/call', { POST: (raw, h) => h.call('ai', { ...validateAiCallBody(raw) }) }),
+  route('/v3/voice/pcmo/call', { POST: (raw, h) => h.call('pcmo', { ...validatePcmoCallBody(raw) }) }),
+  route('/v3/voice/flow/call', { POST: (raw, h) => h.call('flow', { ...validateFlowCallBody(raw) }) }),
+  route(`/v3/calls/${ID}/actions/hangup`, {
+    POST: (raw, h, [callId]) => {
       const body = validateCallActionHangupBody(raw);
-      return h.hangup(callId, body.cause ?? 'normal', body.reason);
-    };
+      return h.hangup(callId!, body.cause ?? 'normal', body.reason);
+    },
+  }),
+  route(`/v3/calls/${ID}/actions/transfer`, {
+    POST: (raw, h, [callId]) => {
+      // The warm form names a destination; the blind form carries a pipeline (spec §7.6).
+      if (typeof raw === 'object' && raw !== null && !('pipeline' in raw)) return h.warmTransfer(callId!, validateWarmTransferBody(raw));
+      return h.transfer(callId!, validateCallActionTransferBody(raw).pipeline);
+    },
+  }),
+  route(`/v3/calls/${ID}`, { GET: (_raw, h, [callId]) => h.callStatus(callId!) }),
+  route(`/v3/transfers/${ID}`, { GET: (_raw, h, [requestId]) => h.transferStatus(requestId!) }),
+  route('/v3/balance', { GET: (_raw, h) => h.balance() }),
+  route('/v1/ai-agents', {
+    POST: (raw, h) => h.createAgent(validateCreateAgentBody(raw)),
+    GET: (_raw, h) => h.listAgents(),
+  }),
+  route(`/v1/ai-agents/${ID}`, { DELETE: (_raw, h, [agentId]) => h.deleteAgent(agentId!) }),
+  route('/v1/phone-number-routing', { POST: (raw, h) => h.routeNumber(validateRouteNumberBody(raw)) }),
+];
+
+function findRoute(path: string): { route: Route; params: string[] } | undefined {
+  for (const candidate of ROUTES) {
+    const match = candidate.path.exec(path);
+    if (match !== null) return { route: candidate, params: match.slice(1).map((p) => decodeURIComponent(p)) };
   }
-  return (raw, h) => {
-    if (typeof raw === 'object' && raw !== null && ('to_number' in raw || 'sip_uri' in raw)) {
-      return {
-        status: 501,
-        body: { error: 'not_implemented', message: 'The simulator implements only blind transfers ({ pipeline }) here.' },
-      };
-    }
-    return h.transfer(callId, validateCallActionTransferBody(raw).pipeline);
-  };
+  return undefined;
 }
 
 export function createSimulatorRestApi(handlers: SimulatorRestHandlers): SimulatorRestApi {
@@ -130,13 +169,15 @@ export function createSimulatorRestApi(handlers: SimulatorRestHandlers): Simulat
       send(res, 401, { error: 'unauthorized', message: 'Missing or invalid Bearer token.' });
       return;
     }
-    const route = path.startsWith(`${API_PREFIX}/`) ? findRoute(path.slice(API_PREFIX.length)) : undefined;
-    if (route === undefined) {
+    const found = findRoute(path);
+    if (found === undefined) {
       send(res, 404, { error: 'not_found', message: `No such endpoint: ${method} ${path}` });
       return;
     }
-    if (method !== 'POST') {
-      send(res, 405, { error: 'method_not_allowed', message: `${path} accepts POST only.` }, { Allow: 'POST' });
+    const handle = found.route.methods[method as Method];
+    if (handle === undefined) {
+      const allow = Object.keys(found.route.methods).join(', ');
+      send(res, 405, { error: 'method_not_allowed', message: `${path} accepts ${allow} only.` }, { Allow: allow });
       return;
     }
     if (!parsed.ok) {
@@ -145,7 +186,7 @@ export function createSimulatorRestApi(handlers: SimulatorRestHandlers): Simulat
     }
     let result: SimResult;
     try {
-      result = await route(parsed.value, handlers);
+      result = await handle(parsed.value, handlers, found.params);
     } catch (error) {
       if (!(error instanceof PiopiyValidationError)) throw error;
       send(res, 400, { message: error.message, field: error.field });

@@ -50,6 +50,8 @@ export class SimulatedCall {
   agentSampleRate = 8000;
   /** Where a REST transfer sent the call (number, SIP URI or agent id), once it happened. */
   transferredTo: string | null = null;
+  /** The cause and reason of the REST hangup that ended the call, if one did. */
+  hangupCause: { readonly cause: string; readonly reason?: string } | null = null;
   /** When the agent's media joined, or undefined. */
   answeredAt: number | undefined;
   readonly answered: Promise<void>;

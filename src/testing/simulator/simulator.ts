@@ -2,8 +2,12 @@
 // ephemeral port carries
 // - signaling: Socket.IO, checking `{ agent_id, token }` like the platform, sending `join_room` / `cancel_room`;
 // - the REST API under /v3, validating bodies like the platform and recording every request; a transfer or
-//   hangup on a simulated call ends it the way the platform would; an AI call (`/voice/ai/call`) rings the
-//   callee, who answers at once, and invites the agent to the call (`join_room`) with the callee on the line;
+//   hangup on a simulated call ends it the way the platform would (a warm transfer rings the human first and may
+//   fail: see ./transfers.ts); an AI call (`/voice/ai/call`, or `/voice/pcmo/call` with agent endpoints, as
+//   `ai.call` with failover sends it) rings the callee, who answers at once, and invites the agent to the call
+//   (`join_room`) with the callee on the line;
+// - the AI-agent management API under /v1 (create, list, delete agents; route a number to one): an agent created
+//   there can connect to signaling with the id and token it was given;
 // - call media: one WebSocket per call (see src/transports/simulator/protocol.ts); invites carry a
 //   `piopiy-sim://` url, so an Agent picks the simulator's media by itself and user code is the same as on the
 //   platform.
@@ -16,6 +20,7 @@ import type { PipelineAction } from '../../piopiy/rest/index.js';
 import type { SpeechSampleRate } from '../speech.js';
 import { createSimulatorRestApi, type SimResult } from './rest-api.js';
 import { SimulatedCall } from './simulated-call.js';
+import { TransferDesk, type SimTransfer, type SimTransferOutcome } from './transfers.js';
 
 export interface PlaceCallOptions {
   agentId: string;
@@ -35,6 +40,10 @@ export interface SimulatorOptions {
    * the human), during which the agent can still say "connecting you now". Default 4000 ms.
    */
   transferDelayMs?: number;
+  /** How long the human's phone rings in a warm transfer before it answers or gives up. Default 3000 ms. */
+  transferRingMs?: number;
+  /** What `GET /v3/balance` answers as `balance`. Default 1000. */
+  balance?: number;
   /** Caller frame length. Default 20 ms. */
   frameMs?: number;
   /**
@@ -76,6 +85,7 @@ export interface SimulatorAgentEnvironment {
   PIOPIY_SIGNALING_URL: string;
   PIOPIY_API_URL: string;
   PIOPIY_TOKEN: string;
+  PIOPIY_MANAGEMENT_API_URL: string;
 }
 
 export class PiopiySimulator {
@@ -83,6 +93,10 @@ export class PiopiySimulator {
   readonly signalingUrl: string;
   /** REST base URL: pass it as `baseUrl` to a RestClient. */
   readonly restBaseUrl: string;
+  /** The AI-agent management API: pass it as `managementBaseUrl` to a RestClient. */
+  readonly managementBaseUrl: string;
+  /** Numbers routed to agents through the management API: number (E.164) to agent id. */
+  readonly numberRoutes = new Map<string, string>();
   /** A Bearer token the REST API accepts. */
   readonly restToken: string;
   /** Every REST request received, in order, as `{ method, path, body }`. */
@@ -96,6 +110,11 @@ export class PiopiySimulator {
   private signalingAvailable = true;
   private restListeners: ((request: RestRequestEvent) => void)[] = [];
   private restNotified = 0;
+  private readonly desk: TransferDesk;
+  /** Agents created through the management API, by id. */
+  private readonly managedAgents = new Map<string, { id: string; name: string; language?: string }>();
+  /** The validated body of each outbound call request, by call id. */
+  private readonly callRequests = new Map<string, Record<string, unknown>>();
 
   /** @internal use startPiopiySimulator() */
   constructor(
@@ -109,6 +128,8 @@ export class PiopiySimulator {
   ) {
     this.signalingUrl = `http://127.0.0.1:${port}`;
     this.restBaseUrl = `http://127.0.0.1:${port}/v3`;
+    this.managementBaseUrl = `http://127.0.0.1:${port}/v1`;
+    this.desk = new TransferDesk({ ringMs: options.transferRingMs, handoverMs: options.transferDelayMs });
     this.restRequests = restRequests;
     this.restTokens = restTokens;
     this.restToken = [...restTokens][0]!;
@@ -143,6 +164,25 @@ export class PiopiySimulator {
     }
   }
 
+  /**
+   * What a warm transfer does (default `answer`): for every transfer to `target` (a number as sent, digits only,
+   * or a SIP URI), or, with `{ callId }`, for every transfer of that call (which wins over the target's).
+   */
+  setTransferOutcome(target: string | { callId: string }, outcome: SimTransferOutcome): void {
+    if (typeof target === 'string') this.desk.setOutcome(target, outcome);
+    else this.desk.setCallOutcome(target.callId, outcome);
+  }
+
+  /** The transfers requested on a call, oldest first, with their status. */
+  transfersOf(callId: string): readonly SimTransfer[] {
+    return this.desk.of(callId);
+  }
+
+  /** The validated REST body that placed an outbound call (its `options`, `variables`, ...), if it was one. */
+  callRequest(callId: string): Readonly<Record<string, unknown>> | undefined {
+    return this.callRequests.get(callId);
+  }
+
   /** Registers agent credentials the signaling server accepts. */
   addAgent(credentials: { agentId: string; token: string }): void {
     this.agents.set(credentials.agentId, credentials.token);
@@ -163,6 +203,7 @@ export class PiopiySimulator {
       PIOPIY_SIGNALING_URL: this.signalingUrl,
       PIOPIY_API_URL: this.restBaseUrl,
       PIOPIY_TOKEN: this.restToken,
+      PIOPIY_MANAGEMENT_API_URL: this.managementBaseUrl,
     };
   }
 
@@ -311,44 +352,63 @@ export class PiopiySimulator {
     return call !== undefined && token === call.mediaToken ? call : undefined;
   }
 
-  /** @internal The platform side of REST call control. */
+  /** @internal The platform side of the REST APIs. */
   restHandlers(): Omit<Parameters<typeof createSimulatorRestApi>[0], 'isValidToken'> {
     const notFound = (callId: string): SimResult => ({
       status: 404,
       body: { code: 'CALL_NOT_FOUND', message: `Call ${callId} was not found.` },
     });
+    const live = (callId: string): SimulatedCall | undefined => {
+      const call = this.calls.get(callId);
+      return call === undefined || call.isEnded ? undefined : call;
+    };
     return {
       transfer: (callId, pipeline) => {
-        const call = this.calls.get(callId);
-        if (call === undefined || call.isEnded) return notFound(callId);
-        if (call.transferredTo !== null) {
-          return { status: 409, body: { code: 'transfer_in_progress', message: 'A transfer is already in progress.' } };
-        }
-        const requestId = randomUUID();
-        call.transferredTo = transferTarget(pipeline) ?? 'pipeline';
-        // The platform bridges the caller to the target and takes the agent out of the room.
-        setTimeout(() => call.end('transferred', 'transferred'), this.options.transferDelayMs ?? 4000).unref();
-        return { status: 200, body: { message: 'queued', call_id: callId, request_id: requestId } };
+        const call = live(callId);
+        if (call === undefined) return notFound(callId);
+        return this.desk.blind(call, transferTarget(pipeline) ?? 'pipeline', pipeline);
       },
-      hangup: (callId) => {
-        const call = this.calls.get(callId);
-        if (call === undefined || call.isEnded) return notFound(callId);
-        setTimeout(() => call.end('hangup', 'hung up by the API'), 20).unref();
+      warmTransfer: (callId, body) => {
+        const call = live(callId);
+        if (call === undefined) return notFound(callId);
+        return this.desk.warm(call, body.to_number ?? body.sip_uri ?? '', body.timeout_sec, body);
+      },
+      transferStatus: (requestId) => this.desk.status(requestId),
+      callStatus: (callId) => {
+        const call = live(callId);
+        if (call === undefined) return notFound(callId);
+        const transfer = this.desk.of(callId).find((t) => t.status === 'queued');
+        return {
+          status: 200,
+          body: {
+            call_id: call.callId,
+            status: call.answeredAt === undefined ? 'ringing' : 'in-progress',
+            direction: this.directions.get(callId),
+            from: call.from,
+            to: call.to,
+            agent_id: call.agentId,
+            ...(transfer === undefined ? {} : { transfer: { request_id: transfer.requestId, status: transfer.status } }),
+          },
+        };
+      },
+      hangup: (callId, cause, reason) => {
+        const call = live(callId);
+        if (call === undefined) return notFound(callId);
+        call.hangupCause = reason === undefined ? { cause } : { cause, reason };
+        setTimeout(() => call.end('hangup', `hung up by the API (${cause})`), 20).unref();
         return { status: 200, body: { message: 'queued', call_id: callId, request_id: randomUUID() } };
       },
       call: (kind, body) => {
         const callId = randomUUID();
-        if (kind === 'ai') {
+        // The agent a call goes to: `/voice/ai/call` names it; `/voice/pcmo/call` (ai.call with failover) lists
+        // agent endpoints in its connect, tried in order: the first one connected to signaling takes the call.
+        const agentId = kind === 'ai' ? (body.agent_id as string) : kind === 'pcmo' ? this.connectedAgentOf(body) : undefined;
+        if (agentId !== undefined) {
           // The platform rings `to_number` from `caller_id`; the callee answers and the agent is invited into
           // the call — the SimulatedCall is the callee's side. Metadata of the invite: the call's variables.
+          this.callRequests.set(callId, body);
           const call = this.createCall(
-            {
-              callId,
-              agentId: body.agent_id as string,
-              from: body.caller_id as string,
-              to: body.to_number as string,
-              metadata: body.variables ?? null,
-            },
+            { callId, agentId, from: body.caller_id as string, to: body.to_number as string, metadata: body.variables ?? null },
             'outbound',
           );
           // After the REST answer, as on the platform (the invite follows the dialled call being answered).
@@ -358,7 +418,43 @@ export class PiopiySimulator {
         }
         return { status: 200, body: { message: 'queued', call_id: callId, kind } };
       },
+      // The platform's balance body is not documented; this one mirrors the legacy TeleCMI `{ balance }`.
+      balance: () => ({ status: 200, body: { balance: this.options.balance ?? 1000 } }),
+      createAgent: (body) => {
+        const agent = { id: randomUUID(), name: body.name, ...(body.language === undefined ? {} : { language: body.language }) };
+        const token = `agt_sim_${randomBytes(12).toString('hex')}`;
+        this.managedAgents.set(agent.id, agent);
+        this.addAgent({ agentId: agent.id, token });
+        return { status: 200, body: { ...agent, status: 'active', agent_token: token } };
+      },
+      listAgents: () => ({
+        status: 200,
+        body: { agents: [...this.managedAgents.values()].map((agent) => ({ ...agent, status: 'active' })) },
+      }),
+      deleteAgent: (agentId) => {
+        if (!this.managedAgents.delete(agentId)) return { status: 404, body: { error: 'not_found', message: `Agent ${agentId} was not found.` } };
+        this.agents.delete(agentId);
+        for (const [number, routed] of this.numberRoutes) if (routed === agentId) this.numberRoutes.delete(number);
+        return { status: 200, body: { message: 'deleted', id: agentId } };
+      },
+      routeNumber: (body) => {
+        if (!this.managedAgents.has(body.agent_id) && !this.agents.has(body.agent_id)) {
+          return { status: 404, body: { error: 'not_found', message: `Agent ${body.agent_id} was not found.` } };
+        }
+        this.numberRoutes.set(body.phone_number, body.agent_id);
+        return { status: 200, body: { ...body, status: 'connected' } };
+      },
     };
+  }
+
+  /** The first agent endpoint of a pcmo call's connect whose agent is connected (the failover order). */
+  private connectedAgentOf(body: Record<string, unknown>): string | undefined {
+    const pipeline = body.pipeline as readonly PipelineAction[];
+    const agentIds = pipeline.flatMap((action) =>
+      action.action === 'connect' ? action.endpoints.filter((e) => e.type === 'agent').map((e) => e.id) : [],
+    );
+    if (agentIds.length === 0) return undefined;
+    return agentIds.find((id) => this.agentSockets(id).length > 0) ?? agentIds[0];
   }
 
   private createCall(
@@ -413,6 +509,25 @@ function transferTarget(pipeline: readonly PipelineAction[]): string | undefined
   return undefined;
 }
 
+type PlatformHandlers = ReturnType<PiopiySimulator['restHandlers']>;
+
+/** Handlers that look up the simulator's at each request (the REST listener is made before the simulator). */
+function lateHandlers(handlers: () => PlatformHandlers): PlatformHandlers {
+  return {
+    transfer: (...args) => handlers().transfer(...args),
+    warmTransfer: (...args) => handlers().warmTransfer(...args),
+    transferStatus: (...args) => handlers().transferStatus(...args),
+    callStatus: (...args) => handlers().callStatus(...args),
+    hangup: (...args) => handlers().hangup(...args),
+    call: (...args) => handlers().call(...args),
+    balance: () => handlers().balance(),
+    createAgent: (...args) => handlers().createAgent(...args),
+    listAgents: () => handlers().listAgents(),
+    deleteAgent: (...args) => handlers().deleteAgent(...args),
+    routeNumber: (...args) => handlers().routeNumber(...args),
+  };
+}
+
 /** Starts a simulator on 127.0.0.1 with an ephemeral port. */
 export async function startPiopiySimulator(options: SimulatorOptions = {}): Promise<PiopiySimulator> {
   const restTokens = new Set(options.restTokens ?? [`sim-${randomBytes(12).toString('hex')}`]);
@@ -420,12 +535,10 @@ export async function startPiopiySimulator(options: SimulatorOptions = {}): Prom
   const box: { simulator?: PiopiySimulator } = {};
   const rest = createSimulatorRestApi({
     isValidToken: (token) => restTokens.has(token),
-    transfer: (callId, pipeline) => box.simulator!.restHandlers().transfer(callId, pipeline),
-    hangup: (callId, cause, reason) => box.simulator!.restHandlers().hangup(callId, cause, reason),
-    call: (kind, body) => box.simulator!.restHandlers().call(kind, body),
+    ...lateHandlers(() => box.simulator!.restHandlers()),
   });
   const http = createServer((req, res) => {
-    if ((req.url ?? '').startsWith('/v3/')) {
+    if ((req.url ?? '').startsWith('/v3/') || (req.url ?? '').startsWith('/v1/')) {
       res.once('close', () => box.simulator?.restAnswered(res.statusCode));
       rest(req, res);
       return;

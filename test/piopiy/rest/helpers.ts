@@ -44,7 +44,7 @@ export async function startServer(listener: (req: IncomingMessage, res: ServerRe
 }
 
 export interface HandlerCall {
-  handler: 'transfer' | 'hangup' | 'call';
+  handler: Exclude<keyof SimulatorRestHandlers, 'isValidToken'>;
   args: unknown[];
 }
 
@@ -65,6 +65,38 @@ export function recordingHandlers(calls: HandlerCall[], overrides: Partial<Simul
       calls.push({ handler: 'call', args: [kind, body] });
       return queued({ call_id: CALL_ID });
     },
+    warmTransfer: (callId, body) => {
+      calls.push({ handler: 'warmTransfer', args: [callId, body] });
+      return queued({ call_id: callId, request_id: 'req-warm' });
+    },
+    transferStatus: (requestId) => {
+      calls.push({ handler: 'transferStatus', args: [requestId] });
+      return { status: 200, body: { request_id: requestId, call_id: CALL_ID, status: 'failed', reason: 'no_answer' } };
+    },
+    callStatus: (callId) => {
+      calls.push({ handler: 'callStatus', args: [callId] });
+      return { status: 200, body: { call_id: callId, status: 'in-progress' } };
+    },
+    balance: () => {
+      calls.push({ handler: 'balance', args: [] });
+      return { status: 200, body: { balance: 42.5 } };
+    },
+    createAgent: (body) => {
+      calls.push({ handler: 'createAgent', args: [body] });
+      return { status: 200, body: { id: 'agent_1', name: body.name, status: 'active', agent_token: 'agt_secret' } };
+    },
+    listAgents: () => {
+      calls.push({ handler: 'listAgents', args: [] });
+      return { status: 200, body: { agents: [] } };
+    },
+    deleteAgent: (agentId) => {
+      calls.push({ handler: 'deleteAgent', args: [agentId] });
+      return { status: 200, body: { message: 'deleted', id: agentId } };
+    },
+    routeNumber: (body) => {
+      calls.push({ handler: 'routeNumber', args: [body] });
+      return { status: 200, body: { ...body, status: 'connected' } };
+    },
     ...overrides,
   };
 }
@@ -84,6 +116,7 @@ export async function startSimulatorRest(overrides: Partial<SimulatorRestHandler
     api,
     server,
     calls,
-    client: (options = {}) => new RestClient({ token: TOKEN, baseUrl: `${server.url}/v3`, logger: silentLogger, ...options }),
+    client: (options = {}) =>
+      new RestClient({ token: TOKEN, baseUrl: `${server.url}/v3`, managementBaseUrl: `${server.url}/v1`, logger: silentLogger, ...options }),
   };
 }

@@ -148,18 +148,51 @@ describe('dispatch to the handlers', () => {
     ]);
   });
 
-  it('the newer /calls/{id}/actions endpoints: hangup, blind transfer; warm transfer is not simulated', async () => {
+  it('the newer /calls/{id}/actions endpoints: hangup, blind and warm transfer (validated like the client)', async () => {
     expect((await post('/v3/calls/call-42/actions/hangup', { cause: 'normal', reason: 'done' })).status).toBe(200);
     expect((await post('/v3/calls/call-42/actions/transfer', { pipeline: goodPipeline })).status).toBe(200);
-    expect(await post('/v3/calls/call-42/actions/transfer', { to_number: '919876543210' })).toMatchObject({ status: 501 });
+    expect(await post('/v3/calls/call-42/actions/transfer', { to_number: '919876543210', confirm: true })).toMatchObject({
+      status: 200,
+      body: { request_id: 'req-warm' },
+    });
     expect(await post('/v3/calls/call-42/actions/transfer', { pipeline: [{ action: 'stream' }] })).toMatchObject({
       status: 400,
       body: { field: 'pipeline[0].action' },
     });
+    expect(await post('/v3/calls/call-42/actions/transfer', { to_number: '919876543210', sip_uri: 'sip:a@b' })).toEqual({
+      status: 400,
+      body: { message: 'Exactly one of to_number or sip_uri is required.', field: 'body' },
+    });
+    expect(await post('/v3/calls/call-42/actions/transfer', { sip_uri: 'desk@pbx' })).toMatchObject({ status: 400, body: { field: 'sip_uri' } });
     expect(sim.calls).toEqual([
       { handler: 'hangup', args: ['call-42', 'normal', 'done'] },
       { handler: 'transfer', args: ['call-42', goodPipeline] },
+      { handler: 'warmTransfer', args: ['call-42', { to_number: '919876543210', confirm: true }] },
     ]);
+  });
+
+  it('GET routes (call and transfer status, balance) and the /v1 management routes, each with its methods', async () => {
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const get = async (path: string, method = 'GET') => {
+      const response = await fetch(`${sim.server.url}${path}`, { method, headers: auth });
+      return { status: response.status, allow: response.headers.get('allow'), body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await get('/v3/transfers/req%2F1')).toMatchObject({ status: 200, body: { request_id: 'req/1', status: 'failed' } });
+    expect((await get('/v3/calls/call-42')).status).toBe(200);
+    expect(await get('/v3/balance')).toMatchObject({ status: 200, body: { balance: 42.5 } });
+    expect(await get('/v1/ai-agents')).toMatchObject({ status: 200, body: { agents: [] } });
+    expect(await get('/v1/ai-agents/agent_1', 'DELETE')).toMatchObject({ status: 200, body: { id: 'agent_1' } });
+    expect(await get('/v1/ai-agents/agent_1')).toMatchObject({ status: 405, allow: 'DELETE' });
+    expect(await get('/v3/transfers/req-1', 'POST')).toMatchObject({ status: 405, allow: 'GET' });
+    expect(await post('/v1/ai-agents', { name: 'Support', colour: 'blue' })).toEqual({
+      status: 400,
+      body: { message: 'Unknown field(s): colour', field: 'body' },
+    });
+    expect(await post('/v1/phone-number-routing', { phone_number: '919499800001', route_type: 'ai_agent', agent_id: 'a' })).toMatchObject({
+      status: 400,
+      body: { field: 'phone_number' },
+    });
+    expect(sim.calls.map((c) => c.handler)).toEqual(['transferStatus', 'callStatus', 'balance', 'listAgents', 'deleteAgent']);
   });
 
   it('async handlers, and a failing handler answers 500 instead of hanging', async () => {
