@@ -36,7 +36,11 @@ export interface AgentOptions {
   agentToken: string;
   /** Runs one call; resolve when the call is over (`await voice.start()` does exactly that). */
   createSession: (call: CallSession) => Promise<void> | void;
-  signalingUrl?: string;
+  /**
+   * Default `https://signaling.piopiy.com`. Takes `undefined` too, so `process.env.PIOPIY_SIGNALING_URL` can be passed
+   * as it is under `exactOptionalPropertyTypes` (which `tsc --init` turns on).
+   */
+  signalingUrl?: string | undefined;
   /** Most calls served at once; invites beyond it are refused with a log line. Default: no limit. */
   maxSessions?: number;
   logger?: Logger;
@@ -187,9 +191,14 @@ export class Agent {
       timeout: this.options.connectTimeoutMs ?? 10_000,
     });
     this.socket = socket;
+    // Listening before connecting: an invite sent the moment the agent registers arrives in the same batch as the
+    // connection acknowledgement, before connect() could resume and add its handlers.
+    socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
+    socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
     await new Promise<void>((resolve, reject) => {
       const onConnect = (): void => {
         socket.off('connect_error', onError);
+        this.accepting = true;
         resolve();
       };
       const onError = (error: Error & { type?: string }): void => {
@@ -206,9 +215,6 @@ export class Agent {
       socket.once('connect_error', onError);
       socket.connect();
     });
-    this.accepting = true;
-    socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
-    socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
     socket.on('disconnect', (reason) => {
       if (this.accepting) this.logger.warn({ reason }, 'signaling connection lost; reconnecting (calls in progress go on)');
     });

@@ -34,8 +34,11 @@ export const DEFAULT_BASE_URL = 'https://rest.piopiy.com/v3';
 export interface RestClientOptions {
   /** The Piopiy REST API token (Bearer), usually `process.env.PIOPIY_TOKEN`. */
   token: string;
-  /** Default `https://rest.piopiy.com/v3`; the local simulator gives its own. */
-  baseUrl?: string;
+  /**
+   * Default `https://rest.piopiy.com/v3`; the local simulator gives its own. Takes `undefined` too, so
+   * `process.env.PIOPIY_API_URL` can be passed as it is under `exactOptionalPropertyTypes`.
+   */
+  baseUrl?: string | undefined;
   /** Per attempt, headers and body included. Default 10000. */
   timeoutMs?: number;
   /** Retries of requests that certainly did not reach the platform (see ./http.ts). Default 2. */
