@@ -54,7 +54,10 @@ export function run(command: string, args: string[], options: RunOptions): Promi
 
 /** Starts a long-running command (a server) in its own process group, so stop() reaches npm's children too. */
 export function start(command: string, args: string[], options: RunOptions): ChildProcessWithoutNullStreams {
-  return spawn(command, args, { cwd: options.cwd, env: userEnv(options.env), detached: true });
+  const child = spawn(command, args, { cwd: options.cwd, env: userEnv(options.env), detached: true });
+  // A command that cannot start (no such folder, say) reports it to waitForOutput and the exit listeners.
+  child.on('error', () => undefined);
+  return child;
 }
 
 /** Signals the command's whole process group (npm, npx and tsx each run the next program as a child). */
@@ -84,6 +87,10 @@ export function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: Re
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code} before printing ${pattern}:\n${output}`));
+    });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
     });
   });
 }
