@@ -203,9 +203,14 @@ export class Agent {
       timeout: this.options.connectTimeoutMs ?? 10_000,
     });
     this.socket = socket;
+    // Listening before connecting: an invite sent the moment the agent registers arrives in the same batch as the
+    // connection acknowledgement, before connect() could resume and add its handlers.
+    socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
+    socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
     await new Promise<void>((resolve, reject) => {
       const onConnect = (): void => {
         socket.off('connect_error', onError);
+        this.accepting = true;
         resolve();
       };
       const onError = (error: Error & { type?: string }): void => {
@@ -218,9 +223,6 @@ export class Agent {
       socket.once('connect_error', onError);
       socket.connect();
     });
-    this.accepting = true;
-    socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
-    socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
     socket.on('disconnect', (reason) => {
       if (this.accepting) this.logger.warn({ reason }, 'signaling connection lost; reconnecting (calls in progress go on)');
     });

@@ -6,6 +6,7 @@ import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js'
 import { runDemo } from './demo.js';
 import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
 import { CliError } from './errors.js';
+import { InitError, initProject, nextSteps, type PackageJsonVersions } from './init.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -100,6 +101,23 @@ export function createProgram(): Command {
         await watch.untilConnected(file);
       } finally {
         watch.close();
+      }
+    });
+
+  program
+    .command('init')
+    .description('create a new agent project in <dir>: agent.ts, its test, package.json, tsconfig.json, .env.example')
+    .argument('<dir>', 'the folder to create (new or empty)')
+    .option('--package <spec>', 'the piopiy-ai to install there: a version range, or a tarball or folder path (default: ^this version)')
+    .action((dir: string, opts: { package?: string }) => {
+      const ownPackageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageJsonVersions;
+      try {
+        const result = initProject({ dir, version: packageVersion(), packageSpec: opts.package, ownPackageJson });
+        process.stdout.write(nextSteps(result, dir));
+      } catch (error) {
+        if (!(error instanceof InitError)) throw error;
+        process.stderr.write(`piopiy-ai init: ${error.message}\n`);
+        process.exitCode = 1;
       }
     });
 

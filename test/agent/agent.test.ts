@@ -1,5 +1,8 @@
 // The Agent against the local Piopiy simulator: signaling, sessions, isolation between calls, malformed
 // invites, signaling drops, shutdown.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as SocketIOServer } from 'socket.io';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/index.js';
 import { currentSession, type CallSession } from '../../src/transports/index.js';
@@ -177,6 +180,23 @@ describe('Agent', () => {
     expect(sessions).toBe(1);
     expect(logs.some((l) => l.message === 'join_room metadata too large; dropped' && l.fields.callId === call.callId)).toBe(true);
     call.hangUp();
+  });
+
+  it('handles an invite sent the moment it connects (it arrives with the connection acknowledgement)', async () => {
+    // A platform with a call waiting invites the agent as soon as it registers; socket.io then delivers the
+    // acknowledgement and the invite together, so the agent must be listening before its connect() resolves.
+    const http = createServer();
+    const io = new SocketIOServer(http);
+    io.on('connection', (socket) => socket.emit('join_room', { room_name: 'waiting-call' }));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const agent = makeAgent(() => undefined, { signalingUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}` });
+      await agent.connect();
+      await until(() => logs.some((l) => l.message.startsWith('join_room ignored')), 2000);
+      expect(logs.find((l) => l.message.startsWith('join_room ignored'))?.fields.room).toBe('waiting-call');
+    } finally {
+      await io.close(); // and its HTTP server
+    }
   });
 
   it('parses double-encoded metadata and escaped braces', async () => {

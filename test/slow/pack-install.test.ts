@@ -1,0 +1,146 @@
+// The package as users get it: the repository packed (`npm pack`), installed into an empty folder with a plain
+// `npm install <tarball>`, and used from there only — the CLI's demo and start commands, and the README's testing
+// snippet run with tsx and type-checked under the tsconfig `tsc --init` writes. Nothing here imports the
+// repository's sources except the simulator that stands in for the platform in the `start` test.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPiopiySimulator } from '../../src/testing/simulator/index.js';
+import type { DemoResult } from '../../src/cli/demo.js';
+import { packedTarball, type PackedTarball } from '../support/packed-tarball.js';
+import { readmeSnippet } from '../support/readme.js';
+import { run, start, stop, Timings } from '../support/user-shell.js';
+import { waitUntil } from '../support/wait.js';
+
+const hasPocketsphinx = existsSync('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin');
+const repoPackageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
+const timings = new Timings();
+let tarball: PackedTarball;
+let dir: string;
+
+beforeAll(async () => {
+  tarball = await packedTarball();
+  timings.add(tarball.packMs === 0 ? 'npm pack (reused)' : 'npm pack (prepack builds dist/)', tarball.packMs);
+  dir = mkdtempSync(join(tmpdir(), 'piopiy-ai-installed-'));
+  const install = await timings.time('npm install <tarball>', run('npm', ['install', tarball.path], { cwd: dir }));
+  expect(install.code, install.stderr).toBe(0);
+}, 300_000);
+
+afterAll(() => {
+  console.log(timings.report('pack and install, from outside'));
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the packed tarball, installed with npm install', () => {
+  it('holds the compiled CLI with its page and templates, the types, the examples; no sources or tests', () => {
+    const files = new Set(tarball.files);
+    for (const file of [
+      'dist/cli/main.js',
+      'dist/cli/dev-page/index.html',
+      'dist/cli/dev-page/app.js',
+      'dist/cli/templates/agent.ts',
+      'dist/cli/templates/env.example',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/testing/index.d.ts',
+      'dist/services/auto/index.js',
+      'examples/transfer-agent.ts',
+      'README.md',
+      'LICENSE',
+    ]) {
+      expect(files.has(file), file).toBe(true);
+    }
+    expect(tarball.files.filter((f) => /^(src|test|bench|scripts)\//.test(f))).toEqual([]);
+    // The templates are copied, not compiled: their .ts would otherwise ship as stray .js next to them.
+    expect(tarball.files.filter((f) => f.startsWith('dist/cli/templates/') && f.endsWith('.js'))).toEqual([]);
+  });
+
+  it.skipIf(!hasPocketsphinx)('npx piopiy-ai demo --json: the default agent transfers the caller [needs pocketsphinx]', async () => {
+    const demo = await timings.time(
+      'npx piopiy-ai demo --json',
+      run('npx', ['piopiy-ai', 'demo', '--json', '--recording-dir', dir], { cwd: dir, env: { PIOPIY_OFFLINE: '1' } }),
+    );
+    expect(demo.code, demo.stderr).toBe(0);
+    const result = JSON.parse(demo.stdout.trim().split('\n').at(-1)!) as DemoResult;
+    expect(result.ok, demo.stderr).toBe(true);
+    expect(result.transferredTo).toBe('918000000002');
+    expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_to_human']);
+    // The default agent is the example shipped in the package.
+    expect(demo.stderr).toContain(join(dir, 'node_modules/piopiy-ai/examples/transfer-agent.ts'));
+  });
+
+  it.skipIf(!hasPocketsphinx)('npx piopiy-ai start <agent file>: serves calls from signaling until stopped [needs pocketsphinx]', async () => {
+    const sim = await startPiopiySimulator();
+    sim.addAgent({ agentId: 'start-agent', token: 'start-token' });
+    const agent = start('npx', ['piopiy-ai', 'start', 'node_modules/piopiy-ai/examples/transfer-agent.ts'], {
+      cwd: dir,
+      env: {
+        AGENT_ID: 'start-agent',
+        AGENT_TOKEN: 'start-token',
+        PIOPIY_SIGNALING_URL: sim.signalingUrl,
+        PIOPIY_API_URL: sim.restBaseUrl,
+        PIOPIY_TOKEN: sim.restToken,
+        PIOPIY_OFFLINE: '1',
+        PIOPIY_LOG_LEVEL: 'info', // to see it stop
+      },
+    });
+    let output = '';
+    agent.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    agent.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<'exited'>((resolve) => agent.once('exit', () => resolve('exited')));
+    try {
+      const started = performance.now();
+      await sim.waitForAgent('start-agent', 60_000).catch((error: Error) => {
+        throw new Error(`${error.message}\n${output}`);
+      });
+      timings.add('npx piopiy-ai start: agent connected', performance.now() - started);
+      const call = sim.placeCall({ agentId: 'start-agent', from: '919876543210' });
+      await call.answered;
+      await call.nextAgentSpeech();
+      await call.say('I want to talk to a human please');
+      expect((await call.ended).reason, output).toBe('transferred');
+      expect(call.transferredTo).toBe('918000000002');
+      timings.add('npx piopiy-ai start: call transferred (since start)', performance.now() - started);
+      // Ctrl-C in a terminal signals the whole foreground group: npx, and the agent, whose handlers drain and stop.
+      stop(agent, 'SIGINT');
+      const state = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 15_000))]);
+      expect(state, output).toBe('exited');
+      await waitUntil(() => output.includes('agent stopped'), 5000).catch(() => expect(output).toContain('agent stopped'));
+    } finally {
+      stop(agent, 'SIGKILL');
+      await sim.close();
+    }
+  });
+
+  it.skipIf(!hasPocketsphinx)(
+    "the README's testing snippet: runs with tsx against the shipped example, type-checks under tsc --init [needs pocketsphinx]",
+    async () => {
+      // A user's ESM project around the installed package: the snippet as a file, the example as its agent file.
+      const pkg = await run('npm', ['pkg', 'set', 'type=module'], { cwd: dir });
+      expect(pkg.code, pkg.stderr).toBe(0);
+      writeFileSync(join(dir, 'call-test.ts'), readmeSnippet('testing-own-agent'));
+      copyFileSync(join(dir, 'node_modules/piopiy-ai/examples/transfer-agent.ts'), join(dir, 'agent.ts'));
+
+      const snippet = await timings.time('README snippet: npx tsx call-test.ts', run('npx', ['tsx', 'call-test.ts'], { cwd: dir }));
+      expect(snippet.code, snippet.stderr).toBe(0);
+      expect(snippet.stdout).toMatch(/^transferred 918000000002 \[/m);
+      expect(existsSync(join(dir, 'call.wav'))).toBe(true);
+
+      const tools = ['typescript', '@types/node'].map((name) => `${name}@${repoPackageJson.devDependencies[name]}`);
+      const installTools = await timings.time('npm install -D typescript @types/node', run('npm', ['install', '-D', ...tools], { cwd: dir }));
+      expect(installTools.code, installTools.stderr).toBe(0);
+      const init = await run('npx', ['tsc', '--init'], { cwd: dir });
+      expect(init.code, init.stdout).toBe(0);
+      // `tsc --init` leaves Node's types out and says to add them for Node programs; that is the one change.
+      const tsconfig = readFileSync(join(dir, 'tsconfig.json'), 'utf8');
+      expect(tsconfig).toContain('"types": [],');
+      writeFileSync(join(dir, 'tsconfig.json'), tsconfig.replace('"types": [],', '"types": ["node"],'));
+      const tsc = await timings.time('tsc --noEmit (snippet + example, tsc --init config)', run('npx', ['tsc', '--noEmit'], { cwd: dir }));
+      expect(tsc.stdout).toBe(''); // tsc prints its diagnostics on stdout
+      expect(tsc.code).toBe(0);
+    },
+  );
+});
