@@ -34,6 +34,22 @@ export function describeKeys(digits: string): string {
   return `The caller pressed: ${[...digits].join(' ')}`;
 }
 
+/** The options with their defaults, checked: throws a RangeError or TypeError naming the option that is wrong. */
+export function checkDtmfOptions(options: DtmfOptions): Required<DtmfOptions> {
+  const { terminator = '#', maxDigits = MAX_DTMF_SEQUENCE, timeoutMs = DEFAULT_DTMF_TIMEOUT_MS, format = describeKeys } = options;
+  if (terminator !== null && !isDtmfDigit(terminator)) {
+    throw new RangeError(`dtmf.terminator must be one keypad key (0-9, *, #, A-D) or null, not ${JSON.stringify(terminator)}`);
+  }
+  if (!Number.isInteger(maxDigits) || maxDigits < 1 || maxDigits > MAX_DTMF_SEQUENCE) {
+    throw new RangeError(`dtmf.maxDigits must be a whole number from 1 to ${MAX_DTMF_SEQUENCE}, not ${maxDigits}`);
+  }
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw new RangeError(`dtmf.timeoutMs must be a positive number of milliseconds, not ${timeoutMs}`);
+  }
+  if (typeof format !== 'function') throw new TypeError('dtmf.format must be a function of the digits');
+  return { terminator, maxDigits, timeoutMs, format };
+}
+
 export class DtmfAggregator extends FrameProcessor {
   private readonly conversation: Conversation;
   private readonly terminator: DtmfDigit | null;
@@ -45,17 +61,7 @@ export class DtmfAggregator extends FrameProcessor {
 
   constructor(options: DtmfAggregatorOptions) {
     super({ name: options.name ?? 'dtmf-aggregator' });
-    const { terminator = '#', maxDigits = MAX_DTMF_SEQUENCE, timeoutMs = DEFAULT_DTMF_TIMEOUT_MS, format = describeKeys } = options;
-    if (terminator !== null && !isDtmfDigit(terminator)) {
-      throw new RangeError(`dtmf.terminator must be one keypad key (0-9, *, #, A-D) or null, not ${JSON.stringify(terminator)}`);
-    }
-    if (!Number.isInteger(maxDigits) || maxDigits < 1 || maxDigits > MAX_DTMF_SEQUENCE) {
-      throw new RangeError(`dtmf.maxDigits must be a whole number from 1 to ${MAX_DTMF_SEQUENCE}, not ${maxDigits}`);
-    }
-    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-      throw new RangeError(`dtmf.timeoutMs must be a positive number of milliseconds, not ${timeoutMs}`);
-    }
-    if (typeof format !== 'function') throw new TypeError('dtmf.format must be a function of the digits');
+    const { terminator, maxDigits, timeoutMs, format } = checkDtmfOptions(options);
     this.conversation = options.conversation;
     this.terminator = terminator;
     this.maxDigits = maxDigits;

@@ -10,7 +10,7 @@ import { makeFrame, parseDtmfSequence, type ErrorFrame, type Frame, type FrameDi
 import { currentSession } from '../transports/base/call-session.js';
 import { AssistantAggregator } from '../conversation/assistant-aggregator.js';
 import { Conversation } from '../conversation/conversation.js';
-import { DtmfAggregator, type DtmfOptions } from '../conversation/dtmf-aggregator.js';
+import { DtmfAggregator, checkDtmfOptions, type DtmfOptions } from '../conversation/dtmf-aggregator.js';
 import { UserTurnAggregator } from '../conversation/user-turn-aggregator.js';
 import { LLMContext } from '../llm/context.js';
 import type { AgentTool } from '../llm/dtmf-tool.js';
@@ -139,6 +139,7 @@ export class VoiceAgent {
 
   constructor(options: VoiceAgentOptions) {
     if (typeof options.instructions !== 'string') throw new TypeError('VoiceAgent: instructions must be a string');
+    if (options.dtmf !== undefined && options.dtmf !== false) checkDtmfOptions(options.dtmf);
     // Inside an Agent's createSession, the call and its transport come from the session.
     const session = currentSession();
     this.options = { call: session, transport: session?.transport, logger: session?.logger, ...options };

@@ -71,6 +71,11 @@ describe('VoiceAgent keypad input', () => {
     await sim.hangUp();
   });
 
+  it('bad dtmf options are refused when the agent is made, not when the call starts', () => {
+    expect(() => new VoiceAgent({ instructions: 'x', dtmf: { timeoutMs: -1 } })).toThrow(/dtmf.timeoutMs must be a positive number/);
+    expect(() => new VoiceAgent({ instructions: 'x', dtmf: false })).not.toThrow();
+  });
+
   it('dtmf: false ignores keys', async () => {
     const { sim } = await call({ dtmf: false });
     await sim.waitForAgent('Welcome to Acme');
