@@ -51,6 +51,13 @@ export {
 } from './llm/index.js';
 export { MinDurationInterruptionStrategy, MinWordsInterruptionStrategy, type InterruptionStrategy, type VoiceActivityDetector } from './turns/index.js';
 
+// Keypad (DTMF): the caller's keys as input (VoiceAgent's `dtmf` option), the ready-made send_dtmf tool, the keys
+// themselves, and the legacy callback of PCMO input actions.
+export { sendDtmfTool, type AgentTool, type SendDtmfArgs, type SendDtmfToolOptions } from './llm/index.js';
+export type { DtmfOptions } from './conversation/index.js';
+export { parseDtmfSequence, type DtmfDigit, type DtmfSendKey } from './frames/index.js';
+export { dtmfCallbackHandler, parseDtmfCallback, type DtmfCallbackListener, type PiopiyDtmfResult } from './piopiy/index.js';
+
 // The Piopiy REST API: the client, what its methods take and return, its errors.
 export {
   PiopiyApiError,

@@ -179,6 +179,28 @@ export class Conversation {
     return this.history.snapshot();
   }
 
+  /**
+   * The caller pressed a key. A key is deliberate, never a cough or a backchannel, so it interrupts a speaking bot
+   * at once (when interruptions are allowed, whatever the strategy) and counts as the caller's answer: the bot does
+   * not resume its sentence as after a false interruption.
+   */
+  callerPressedKey(): void {
+    if (this.allowInterruptions && this.bot) this.interrupt();
+    this.heardSinceInterruption = true;
+  }
+
+  /**
+   * A keypad entry is complete: `text` (what the model reads, e.g. "The caller pressed: 1 2 3") joins the history
+   * as a user message. Returns the history to answer from, or undefined for empty text.
+   */
+  commitKeypadEntry(text: string): LLMContextSnapshot | undefined {
+    const words = text.trim();
+    if (words === '') return undefined;
+    this.history.addUserMessage(words);
+    this.call('onUserTurn', this.onUserTurn, words);
+    return this.history.snapshot();
+  }
+
   /** Stops the bot now (whatever the strategy says), and watches for a false interruption. */
   interrupt(): void {
     this.interrupted = true;

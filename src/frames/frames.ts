@@ -1,6 +1,7 @@
 // Frames: everything that moves through a pipeline is one of these plain objects, discriminated by `type`.
 // Plain objects (not classes) keep the hot path cheap: a 20 ms audio frame is one small allocation with a
 // stable shape, and `switch (frame.type)` narrows it for the compiler.
+import type { DtmfDigit, DtmfSendKey } from './dtmf.js';
 import type { LLMContextSnapshot, LLMToolCall } from './llm.js';
 import type { MetricsData } from './metrics.js';
 
@@ -76,7 +77,7 @@ export interface FunctionCallInProgressFrame extends FrameBase<'function-call-in
 
 /** A key the caller pressed. */
 export interface InputDTMFFrame extends FrameBase<'input-dtmf'> {
-  readonly digit: string;
+  readonly digit: DtmfDigit;
 }
 
 /** A message from the remote side of the transport (a data-channel or stream-event JSON payload). */
@@ -187,8 +188,12 @@ export interface SpeakFrame extends FrameBase<'speak'> {
   readonly text: string;
 }
 
+/**
+ * A key for the agent to press on the call (a DTMF tone), or `w` for a half-second pause. It plays in order after
+ * the audio queued before it, and survives an interruption: it is what a tool did, and the model was told so.
+ */
 export interface OutputDTMFFrame extends FrameBase<'output-dtmf'> {
-  readonly digit: string;
+  readonly digit: DtmfSendKey;
 }
 
 export interface OutputTransportMessageFrame extends FrameBase<'output-transport-message'> {
@@ -281,13 +286,15 @@ export const FRAME_KINDS: { readonly [T in FrameType]: FrameKind } = {
 
 /**
  * Queued frames that an interruption keeps. An interruption discards the bot's pending output, never what the
- * caller said (their audio and transcripts), a tool's result, or the request to end the call.
+ * caller said (their audio and transcripts), a tool's result or the keys a tool pressed, or the request to end the
+ * call.
  */
 const SURVIVES_INTERRUPTION: ReadonlySet<FrameType> = new Set<FrameType>([
   'input-audio',
   'transcription',
   'transcription-complete',
   'function-call-result',
+  'output-dtmf',
   'end',
 ]);
 

@@ -4,3 +4,4 @@ export * from './json-schema.js';
 export * from './tools.js';
 export * from './adapters/index.js';
 export * from './tools-schema.js';
+export * from './dtmf-tool.js';

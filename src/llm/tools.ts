@@ -21,6 +21,11 @@ export interface ToolCallContext {
   readonly signal: AbortSignal;
   /** Speaks a short text now, e.g. "One moment while I look that up." */
   say(text: string): void;
+  /**
+   * Presses keys on the call (DTMF), after what the bot is saying now: "1", "123#", "1w2" (`w`: half a second of
+   * pause). Throws a RangeError for other characters, and an Error when the call's transport cannot send tones.
+   */
+  sendDtmf(digits: string): void;
 }
 
 export type ToolHandler<TArgs = Record<string, unknown>> = (args: TArgs, ctx: ToolCallContext) => unknown;
@@ -110,7 +115,13 @@ export class ToolRegistry {
    */
   async execute(
     call: LLMToolCall,
-    context: { call: CallInfo | undefined; interruption: AbortSignal; say: (text: string) => void; clock?: Clock },
+    context: {
+      call: CallInfo | undefined;
+      interruption: AbortSignal;
+      say: (text: string) => void;
+      sendDtmf?: (digits: string) => void;
+      clock?: Clock;
+    },
   ): Promise<ToolOutcome> {
     const clock = context.clock ?? systemClock;
     const fail = (error: string, args: unknown): ToolOutcome => ({
@@ -167,6 +178,7 @@ export class ToolRegistry {
       call: context.call,
       signal: controller.signal,
       say: context.say,
+      sendDtmf: context.sendDtmf ?? noDtmf,
     };
     Promise.resolve()
       .then(() => tool.handler(validation.value, ctx))
@@ -190,6 +202,10 @@ export class ToolRegistry {
       context.interruption.removeEventListener('abort', onInterrupt);
     }
   }
+}
+
+function noDtmf(): never {
+  throw new Error('sending DTMF tones is not available here: the tool is not running in a call');
 }
 
 function quote(name: string): string {

@@ -124,6 +124,20 @@ export class ConversationSimulation {
     await this.runUntil(() => sent, `the caller to finish saying ${JSON.stringify(text)}`);
   }
 
+  /**
+   * The caller presses keys on the keypad ("123#"; `w` waits half a second); resolves once the last key is pressed.
+   * Throws a RangeError for anything but 0-9, *, #, A-D and w.
+   */
+  async pressKeys(digits: string): Promise<void> {
+    let outcome: { error?: Error } | undefined;
+    void this.transport.caller.pressKeys(digits).then(
+      () => (outcome = {}),
+      (error: unknown) => (outcome = { error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    await this.runUntil(() => outcome !== undefined, `the caller to press ${JSON.stringify(digits)}`);
+    if (outcome?.error !== undefined) throw outcome.error;
+  }
+
   /** Lets `ms` of the call pass. */
   async wait(ms: number): Promise<void> {
     await this.clock.advance(ms);

@@ -6,12 +6,14 @@
 import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { SileroVADAnalyzer, type SileroSampleRate, type VADParams } from '../audio/vad/index.js';
-import { makeFrame, type ErrorFrame, type Frame, type FrameDirection, type MetricsData } from '../frames/index.js';
+import { makeFrame, parseDtmfSequence, type ErrorFrame, type Frame, type FrameDirection, type MetricsData } from '../frames/index.js';
 import { currentSession } from '../transports/base/call-session.js';
 import { AssistantAggregator } from '../conversation/assistant-aggregator.js';
 import { Conversation } from '../conversation/conversation.js';
+import { DtmfAggregator, checkDtmfOptions, type DtmfOptions } from '../conversation/dtmf-aggregator.js';
 import { UserTurnAggregator } from '../conversation/user-turn-aggregator.js';
 import { LLMContext } from '../llm/context.js';
+import type { AgentTool } from '../llm/dtmf-tool.js';
 import type { FunctionSchema } from '../llm/function-schema.js';
 import { ToolRegistry, type CallInfo, type ToolHandler, type ToolOptions } from '../llm/tools.js';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
@@ -41,6 +43,12 @@ export interface VoiceAgentOptions {
   /** Spoken once when tools take longer than `toolFillerAfterMs` and the bot is silent; false for none. */
   toolFiller?: string | false;
   toolFillerAfterMs?: number;
+  /**
+   * Keys the caller presses become user messages the model reads ("The caller pressed: 1 2 3"): an entry ends at
+   * the terminator (`#`), after `maxDigits`, or `timeoutMs` (3 s) after the last key. A key interrupts the bot.
+   * Default: on, with those defaults; false: keys are ignored.
+   */
+  dtmf?: DtmfOptions | false;
   /** The call this conversation serves (passed to tool handlers); set by the Agent session. */
   call?: CallInfo;
   /** Where the audio comes from and goes to; set by the Agent session, or given to `action()`. */
@@ -134,6 +142,7 @@ export class VoiceAgent {
 
   constructor(options: VoiceAgentOptions) {
     if (typeof options.instructions !== 'string') throw new TypeError('VoiceAgent: instructions must be a string');
+    if (options.dtmf !== undefined && options.dtmf !== false) checkDtmfOptions(options.dtmf);
     // Inside an Agent's createSession, the call and its transport come from the session.
     const session = currentSession();
     this.options = { call: session, transport: session?.transport, logger: session?.logger, ...options };
@@ -159,9 +168,15 @@ export class VoiceAgent {
     );
   }
 
-  /** Adds a tool the LLM may call; `handler(args, ctx)` returns the result the LLM reads. */
-  addTool<TArgs>(schema: FunctionSchema<TArgs>, handler: ToolHandler<TArgs>, options?: ToolOptions): this {
-    this.tools.register(schema, handler, options);
+  /**
+   * Adds a tool the LLM may call; `handler(args, ctx)` returns the result the LLM reads. A ready-made tool (such as
+   * `sendDtmfTool()`) is added by itself: `voice.addTool(sendDtmfTool())`.
+   */
+  addTool<TArgs>(tool: AgentTool<TArgs>): this;
+  addTool<TArgs>(schema: FunctionSchema<TArgs>, handler: ToolHandler<TArgs>, options?: ToolOptions): this;
+  addTool<TArgs>(schemaOrTool: FunctionSchema<TArgs> | AgentTool<TArgs>, handler?: ToolHandler<TArgs>, options?: ToolOptions): this {
+    if ('schema' in schemaOrTool) this.tools.register(schemaOrTool.schema, schemaOrTool.handler, schemaOrTool.options);
+    else this.tools.register(schemaOrTool, handler as ToolHandler<TArgs>, options);
     this.context.setTools(this.tools.definitions());
     return this;
   }
@@ -219,6 +234,7 @@ export class VoiceAgent {
       call: this.options.call,
       filler: this.options.toolFiller,
       fillerAfterMs: this.options.toolFillerAfterMs,
+      canSendDtmf: transport.output.canSendDTMF,
       onToolResult: (outcome) =>
         this.events.emit('tool-call', {
           toolCallId: outcome.toolCallId,
@@ -231,7 +247,9 @@ export class VoiceAgent {
     const vad = this.createVAD(settings.vad, audioInSampleRate);
     const processors: FrameProcessor[] = [transport.input];
     if (vad !== undefined) processors.push(new VADProcessor(vad));
-    processors.push(settings.stt, user, llm, settings.tts, transport.output, assistant);
+    processors.push(settings.stt, user);
+    if (this.options.dtmf !== false) processors.push(new DtmfAggregator({ ...this.options.dtmf, conversation }));
+    processors.push(llm, settings.tts, transport.output, assistant);
     processors.push(new MetricsTap((data) => this.events.emit('metrics', data)));
     const playout = new PlayoutTracker();
     this.playout = playout;
@@ -332,6 +350,19 @@ export class VoiceAgent {
   /** Says a text now (outside the LLM), e.g. from a tool or an external event. */
   say(text: string): void {
     void this.task?.queueFrame(makeFrame('speak', { text }));
+  }
+
+  /**
+   * Presses keys on the call (DTMF) after the audio already queued: "1", "123#", "1w2" (`w` pauses half a second).
+   * Throws a RangeError for other characters, and an Error before the call started or when its transport cannot
+   * send tones. In a tool handler, prefer `ctx.sendDtmf`: it keeps the keys after what the bot says before them.
+   */
+  sendDtmf(digits: string): void {
+    const keys = parseDtmfSequence(digits, { allowPauses: true });
+    const transport = this.settings?.transport ?? this.options.transport;
+    if (this.task === undefined || transport === undefined) throw new Error('VoiceAgent.sendDtmf(): the call has not started');
+    if (!transport.output.canSendDTMF) throw new Error(`VoiceAgent.sendDtmf(): sending DTMF tones is not supported by this transport (${transport.output.name})`);
+    for (const digit of keys) void transport.output.queueFrame(makeFrame('output-dtmf', { digit }));
   }
 
   private createVAD(vad: ActionOptions['vad'], inputRate: number): VoiceActivityDetector | undefined {

@@ -24,6 +24,7 @@ const RUNS: Record<string, { needsPocketsphinx?: boolean; check: (stdout: string
     check: (out) => expect(out).toMatch(/^transferred 918000000002 \[.*'POST \/v3\//m),
   },
   frames: { check: () => undefined },
+  keypad: { check: (out) => expect(out).toContain("text: 'The caller pressed: 4 7 1 1'") },
 };
 
 /** Blocks that are type-checked only, and why they cannot run here. */

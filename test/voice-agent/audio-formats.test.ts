@@ -128,6 +128,7 @@ describe('audio formats from the transport', () => {
       },
       clearAudio() {},
       async sendData() {},
+      async publishDtmf() {},
       async disconnect() {},
     };
   }

@@ -10,6 +10,7 @@
 //   stream times out; when the model cannot answer, the caller hears a short apology and the call goes on.
 import {
   makeFrame,
+  parseDtmfSequence,
   type Frame,
   type FrameDirection,
   type LLMContextSnapshot,
@@ -48,6 +49,8 @@ export interface LLMToolSettings {
   fillerAfterMs?: number;
   /** Called with each tool call's outcome as soon as it is known. */
   onToolResult?: (outcome: ToolOutcome) => void;
+  /** Whether the call's transport can press keys (`ctx.sendDtmf`). Default true; the VoiceAgent asks its transport. */
+  canSendDtmf?: boolean;
 }
 
 /** One model response as streamed: the id of its `llm-response-start` frame, its text, its tool calls. */
@@ -272,6 +275,7 @@ export abstract class LLMService extends FrameProcessor {
             call: settings.call,
             interruption: signal,
             say: (text) => this.speak(text),
+            sendDtmf: (digits) => this.pressKeys(digits),
             clock: this.clock,
           });
         }),
@@ -304,5 +308,12 @@ export abstract class LLMService extends FrameProcessor {
 
   private speak(text: string): void {
     void this.pushFrame(makeFrame('speak', { text }));
+  }
+
+  /** A tool's keys, pushed like its speech: they play after what the bot says before them. */
+  private pressKeys(digits: string): void {
+    const keys = parseDtmfSequence(digits, { allowPauses: true });
+    if (this.toolSettings?.canSendDtmf === false) throw new Error("sending DTMF tones is not supported by this call's transport");
+    for (const digit of keys) void this.pushFrame(makeFrame('output-dtmf', { digit }));
   }
 }

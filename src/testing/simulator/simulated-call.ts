@@ -4,6 +4,7 @@
 // a REST hangup, a REST transfer (the platform takes the agent out of the call), or cancel_room.
 import WebSocket from 'ws';
 import { bytesToInt16, int16ToBytes, interleaveStereo, resample, type WavAudio } from '../../audio/index.js';
+import { isDtmfDigit, parseDtmfSequence, type DtmfDigit } from '../../frames/index.js';
 import type { AgentMediaMessage, CallerMediaMessage } from '../../transports/simulator/protocol.js';
 import { synthesizeSpeech, type SpeechSampleRate } from '../speech.js';
 
@@ -46,6 +47,8 @@ export class SimulatedCall {
   readonly sent: TimedAudio[] = [];
   /** Agent audio received, in order. */
   readonly received: TimedAudio[] = [];
+  /** Keys the agent pressed (DTMF), in order, with `performance.now()` when each arrived. */
+  readonly receivedKeys: { readonly digit: DtmfDigit; readonly at: number }[] = [];
   /** Rate of the agent's audio (from its hello). */
   agentSampleRate = 8000;
   /** Where a REST transfer sent the call (number, SIP URI or agent id), once it happened. */
@@ -139,6 +142,22 @@ export class SimulatedCall {
 
   sendDTMF(digit: string): void {
     this.sendJSON({ type: 'dtmf', digit });
+  }
+
+  /**
+   * Presses keys on the phone's keypad: "123#" sends four keys; `w` waits half a second before the keys after it.
+   * Throws a RangeError for anything but 0-9, *, #, A-D and w. Resolves once the last key is sent.
+   */
+  async pressKeys(digits: string): Promise<void> {
+    for (const key of parseDtmfSequence(digits, { allowPauses: true })) {
+      if (key === 'w') await new Promise((resolve) => setTimeout(resolve, 500));
+      else this.sendDTMF(key);
+    }
+  }
+
+  /** The keys the agent pressed so far, as one string ("123#"). */
+  get receivedDigits(): string {
+    return this.receivedKeys.map((k) => k.digit).join('');
   }
 
   /** A data message to the agent (like a LiveKit data packet). */
@@ -244,6 +263,8 @@ export class SimulatedCall {
       const message = JSON.parse(data.toString('utf8')) as AgentMediaMessage;
       if (message.type === 'hello' && Number.isInteger(message.sampleRate) && message.sampleRate > 0) {
         this.agentSampleRate = message.sampleRate;
+      } else if (message.type === 'dtmf' && isDtmfDigit(message.digit)) {
+        this.receivedKeys.push({ digit: message.digit, at: performance.now() });
       }
     } catch {
       // A malformed control message from the agent is ignored, as a platform would.

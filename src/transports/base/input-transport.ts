@@ -3,7 +3,7 @@
 // downstream as `input-audio` frames. Audio that arrives before the pipeline started is dropped: it would only
 // delay the conversation.
 import { StreamingResampler } from '../../audio/index.js';
-import { inputAudioFrame, makeFrame, type Frame } from '../../frames/index.js';
+import { inputAudioFrame, isDtmfDigit, makeFrame, type Frame } from '../../frames/index.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 
 export class BaseInputTransport extends FrameProcessor {
@@ -40,8 +40,14 @@ export class BaseInputTransport extends FrameProcessor {
     return true;
   }
 
-  pushDTMF(digit: string): void {
-    if (this.accepting) void this.queueFrame(makeFrame('input-dtmf', { digit }));
+  /**
+   * A key the caller pressed, into the pipeline. Returns false when it was dropped: the pipeline is not running, or
+   * the value is not one keypad key (0-9, *, #, A-D; it may come from the network, so it is checked here).
+   */
+  pushDTMF(digit: string): boolean {
+    if (!this.accepting || !isDtmfDigit(digit)) return false;
+    void this.queueFrame(makeFrame('input-dtmf', { digit }));
+    return true;
   }
 
   pushMessage(message: unknown): void {

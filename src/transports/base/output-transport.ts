@@ -12,23 +12,32 @@
 // the TTS gave word timings, since each word is its own `tts-text`), and what was not heard is reported in
 // `unheard` so the bot can resume after a false interruption. `bot-started-speaking` / `bot-stopped-speaking`
 // are sent both ways when playback starts and when it has been idle for `botStopGraceMs`.
+//
+// Keys the agent presses (`output-dtmf`) play in the same order, spaced by a DtmfSender; a transport that can send
+// tones overrides `writeDTMF` and `canSendDTMF`. An interruption drops the bot's audio but passes on at once the
+// queued frames that survive it (keys a tool pressed, tool results, the end), and the end waits for the keys.
 import { AudioChunker, StreamingResampler } from '../../audio/index.js';
 import {
   isOutputAudioFrame,
   isSystemFrame,
   makeFrame,
+  survivesInterruption,
+  type DtmfDigit,
   type Frame,
   type FrameDirection,
   type TTSTextFrame,
 } from '../../frames/index.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 import type { ClockTimer } from '../../runtime/clock.js';
+import { DtmfSender, type DtmfSenderOptions } from './dtmf-sender.js';
 
 export interface OutputTransportOptions extends Pick<FrameProcessorOptions, 'name'> {
   /** Size of the chunks written to the sink. Default 20 ms. */
   chunkMs?: number;
   /** Playback idle time after which the bot counts as stopped speaking. Default 200 ms. */
   botStopGraceMs?: number;
+  /** Quiet after each key the agent presses. Default 300 ms. */
+  dtmfGapMs?: DtmfSenderOptions['gapMs'];
 }
 
 type PlaybackEntry = Int16Array | Frame;
@@ -52,11 +61,18 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   private speaking = false;
   private currentText: CurrentText | undefined;
   private closed = false;
+  private readonly dtmf: DtmfSender;
 
   constructor(options: OutputTransportOptions = {}) {
     super(options);
     this.chunkMs = options.chunkMs ?? 20;
     this.botStopGraceMs = options.botStopGraceMs ?? 200;
+    this.dtmf = new DtmfSender({
+      write: (digit) => this.writeDTMF(digit),
+      clock: () => this.clock,
+      onError: (error) => this.pushError(error),
+      gapMs: options.dtmfGapMs,
+    });
   }
 
   /** The rate audio is written at (the StartFrame's output rate). */
@@ -82,6 +98,16 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   /** Called at an interruption, after the queue was cleared: drop audio the sink itself still holds. */
   protected onInterrupted(): void {}
 
+  /** Whether this transport can press keys on the call (it overrides `writeDTMF`). */
+  get canSendDTMF(): boolean {
+    return false;
+  }
+
+  /** Presses one key on the call (a DTMF tone or RFC 4733 event). Errors become non-fatal error frames. */
+  protected writeDTMF(_digit: DtmfDigit): void | Promise<void> {
+    throw new Error(`${this.name}: sending DTMF tones is not supported by this transport`);
+  }
+
   protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
     if (direction === 'upstream') return this.pushFrame(frame, direction);
     if (isOutputAudioFrame(frame)) {
@@ -92,12 +118,19 @@ export abstract class BaseOutputTransport extends FrameProcessor {
       case 'start':
         this.chunker = new AudioChunker({ sampleRate: frame.audioOutSampleRate, frameMs: this.chunkMs });
         return this.pushFrame(frame, direction);
-      case 'interruption':
-        this.interrupt();
-        return this.pushFrame(frame, direction);
+      case 'interruption': {
+        const kept = this.interrupt();
+        const pushed = this.pushFrame(frame, direction);
+        for (const survivor of kept) {
+          if (survivor.type === 'end') this.stop();
+          void this.passOn(survivor);
+        }
+        return pushed;
+      }
       case 'cancel':
         this.clearPlayback();
         this.stop();
+        this.dtmf.close();
         return this.pushFrame(frame, direction);
       case 'tts-stopped':
       case 'llm-response-end':
@@ -111,7 +144,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     if (isSystemFrame(frame)) return this.pushFrame(frame, direction);
     if (this.head === this.entries.length && frame.type !== 'tts-text') {
       if (frame.type === 'end') this.stop();
-      return this.pushFrame(frame, direction);
+      return this.passOn(frame);
     }
     this.entries.push(frame);
     // A frame alone does not start playback at once: the audio it precedes (a tts-text's words) is pushed by
@@ -127,6 +160,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   override async cleanup(): Promise<void> {
     this.stop();
     this.clearPlayback();
+    this.dtmf.close();
   }
 
   private enqueueAudio(audio: Int16Array, sampleRate: number): void {
@@ -210,7 +244,14 @@ export abstract class BaseOutputTransport extends FrameProcessor {
       return;
     }
     if (frame.type === 'end') this.stop();
-    void this.pushFrame(frame, 'downstream');
+    void this.passOn(frame);
+  }
+
+  /** Passes a released frame on; a key is pressed first, and the end waits until every key has been pressed. */
+  private passOn(frame: Frame): void | Promise<void> {
+    if (frame.type === 'output-dtmf') this.dtmf.send(frame.digit);
+    if (frame.type === 'end' && this.dtmf.busy) return this.dtmf.drained().then(() => this.pushFrame(frame, 'downstream'));
+    return this.pushFrame(frame, 'downstream');
   }
 
   private releaseCurrentText(): void {
@@ -220,7 +261,13 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     void this.pushFrame(current.frame, 'downstream');
   }
 
-  private interrupt(): void {
+  /** Stops playback; returns the queued frames that survive an interruption, in order, to pass on. */
+  private interrupt(): Frame[] {
+    const kept: Frame[] = [];
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i]!;
+      if (!(entry instanceof Int16Array) && survivesInterruption(entry)) kept.push(entry);
+    }
     const current = this.currentText;
     this.currentText = undefined;
     if (current !== undefined) {
@@ -259,6 +306,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
       this.pushError(error);
     }
     if (this.speaking) this.setSpeaking(false);
+    return kept;
   }
 
   private clearPlayback(): void {

@@ -9,6 +9,11 @@
 // Differences from the Python SDK, on purpose: the session also ends when the agent's own room connection drops
 // (the Python transport only logged it and lingered until the idle timeout), and an interruption also clears
 // the audio already handed to LiveKit's source queue.
+//
+// Keypad digits: a SIP caller's DTMF reaches the room as SIP DTMF data packets (rtc-node's `DtmfReceived`, with
+// the RFC 4733 code and the digit), and the agent presses keys with `publishDtmf(code, digit)`, which the SIP
+// side plays to the phone (docs/dtmf.md).
+import { dtmfDigitOfCode, dtmfEventCode, isDtmfDigit, type DtmfDigit } from '../../frames/index.js';
 import { sleep, systemClock, type Clock } from '../../runtime/clock.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
@@ -21,7 +26,8 @@ export interface LiveKitRoomEvents {
   participantLeft(identity: string): void;
   audioFrame(samples: Int16Array, sampleRate: number, identity: string): void;
   data(payload: Uint8Array, identity: string | undefined): void;
-  dtmf(digit: string, identity: string): void;
+  /** A SIP participant pressed a key (checked by the transport: anything but one keypad key is dropped). */
+  dtmf(digit: string, identity: string | undefined): void;
   disconnected(reason: string): void;
 }
 
@@ -36,10 +42,12 @@ export interface LiveKitRoomDriver {
   /** Drops audio queued in the source (interruption). */
   clearAudio(): void;
   sendData(payload: Uint8Array): Promise<void>;
+  /** Presses a key on the SIP side of the room: `code` is the key's RFC 4733 event code. */
+  publishDtmf(code: number, digit: DtmfDigit): Promise<void>;
   disconnect(): Promise<void>;
 }
 
-export interface LiveKitTransportOptions extends Pick<OutputTransportOptions, 'chunkMs'> {
+export interface LiveKitTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'dtmfGapMs'> {
   url: string;
   token: string;
   roomName: string;
@@ -66,6 +74,16 @@ class LiveKitOutputTransport extends BaseOutputTransport {
 
   protected override onInterrupted(): void {
     this.driver()?.clearAudio();
+  }
+
+  override get canSendDTMF(): boolean {
+    return true;
+  }
+
+  protected override writeDTMF(digit: DtmfDigit): Promise<void> {
+    const driver = this.driver();
+    if (driver === undefined) return Promise.reject(new Error('LiveKitTransport: not in the room; the key was not sent'));
+    return driver.publishDtmf(dtmfEventCode(digit), digit);
   }
 }
 
@@ -95,7 +113,11 @@ export class LiveKitTransport implements CallTransport {
     this.roomName = options.roomName;
     this.logger = options.logger ?? getDefaultLogger();
     this.input = new BaseInputTransport({ name: 'livekit-input' });
-    this.output = new LiveKitOutputTransport(() => this.driver, { name: 'livekit-output', chunkMs: options.chunkMs });
+    this.output = new LiveKitOutputTransport(() => this.driver, {
+      name: 'livekit-output',
+      chunkMs: options.chunkMs,
+      dtmfGapMs: options.dtmfGapMs,
+    });
   }
 
   get callerConnected(): boolean {
@@ -114,7 +136,11 @@ export class LiveKitTransport implements CallTransport {
         if (samples.length > 0) this.input.pushAudio(samples, rate);
       },
       data: (payload, identity) => this.onData(payload, identity),
-      dtmf: (digit) => {
+      dtmf: (digit, identity) => {
+        if (!isDtmfDigit(digit)) {
+          this.logger.warn({ from: identity }, 'a SIP DTMF packet that is not a keypad key was ignored');
+          return;
+        }
         this.input.pushDTMF(digit);
         this.events.emit('dtmf', digit);
       },
@@ -216,7 +242,11 @@ export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Pr
       room.on(rtc.RoomEvent.ParticipantConnected, (p) => events.participantJoined(p.identity));
       room.on(rtc.RoomEvent.ParticipantDisconnected, (p) => events.participantLeft(p.identity));
       room.on(rtc.RoomEvent.DataReceived, (payload, participant) => events.data(payload, participant?.identity));
-      room.on(rtc.RoomEvent.DtmfReceived, (_code, digit, participant) => events.dtmf(digit, participant.identity));
+      // rtc-node looks the sender up by identity and may find nobody (typed as always found); the digit is taken
+      // from the code when the packet carries none.
+      room.on(rtc.RoomEvent.DtmfReceived, (code, digit, participant: { identity: string } | undefined) =>
+        events.dtmf(digit !== '' ? digit : (dtmfDigitOfCode(code) ?? ''), participant?.identity),
+      );
       room.on(rtc.RoomEvent.Disconnected, (reason) => events.disconnected(String(reason)));
       room.on(rtc.RoomEvent.TrackSubscribed, (track, _publication, participant) => {
         if (track.kind !== rtc.TrackKind.KIND_AUDIO) return;
@@ -252,6 +282,11 @@ export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Pr
     },
     async sendData(payload) {
       await room.localParticipant?.publishData(payload, { reliable: true });
+    },
+    async publishDtmf(code, digit) {
+      const participant = room.localParticipant;
+      if (participant === undefined) throw new Error('LiveKitTransport: not in the room; the key was not sent');
+      await participant.publishDtmf(code, digit);
     },
     async disconnect() {
       await room.disconnect();

@@ -3,12 +3,13 @@
 // time continuously — speech when it has some to say, digital silence otherwise (VAD needs the silence after
 // speech to notice the end of a turn) — and receives the agent's audio as the output transport plays it.
 import { concatInt16 } from '../../audio/index.js';
-import { systemClock, type Clock, type ClockTimer } from '../../runtime/clock.js';
+import { parseDtmfSequence, type DtmfDigit } from '../../frames/index.js';
+import { sleep, systemClock, type Clock, type ClockTimer } from '../../runtime/clock.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
 import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
 
-export interface MemoryTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'botStopGraceMs'> {
+export interface MemoryTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'botStopGraceMs' | 'dtmfGapMs'> {
   /** Rate of the audio the caller sends. Default 16000. */
   callerSampleRate?: number;
   /** Rate the caller hears the agent at. Default 8000. */
@@ -47,12 +48,22 @@ export class MemoryOutputTransport extends BaseOutputTransport {
   constructor(
     private readonly sink: (chunk: Int16Array, sampleRate: number) => void,
     options: OutputTransportOptions = {},
+    private readonly keySink?: (digit: DtmfDigit) => void,
   ) {
     super(options);
   }
 
+  override get canSendDTMF(): boolean {
+    return this.keySink !== undefined;
+  }
+
   protected override writeAudio(chunk: Int16Array, sampleRate: number): void {
     this.sink(chunk, sampleRate);
+  }
+
+  protected override writeDTMF(digit: DtmfDigit): void | Promise<void> {
+    if (this.keySink === undefined) return super.writeDTMF(digit);
+    this.keySink(digit);
   }
 }
 
@@ -62,6 +73,8 @@ export class MemoryCaller {
   readonly received: ReceivedChunk[] = [];
   /** Caller audio sent, in order, with the time each frame was sent (speech and silence). */
   readonly sent: { audio: Int16Array; at: number }[] = [];
+  /** Keys the agent pressed, in order, with the transport clock's time each arrived. */
+  readonly receivedKeys: { digit: DtmfDigit; at: number }[] = [];
   private readonly frameSamples: number;
   private pending: { audio: Int16Array; offset: number; done: () => void }[] = [];
   private pump: ClockTimer | undefined;
@@ -125,9 +138,25 @@ export class MemoryCaller {
     return this.pending.length > 0;
   }
 
+  /** The keys the agent pressed so far, as one string ("123#"). */
+  get receivedDigits(): string {
+    return this.receivedKeys.map((k) => k.digit).join('');
+  }
+
   sendDTMF(digit: string): void {
-    this.transport.input.pushDTMF(digit);
-    this.transport.events.emit('dtmf', digit);
+    if (this.transport.input.pushDTMF(digit)) this.transport.events.emit('dtmf', digit);
+  }
+
+  /**
+   * Presses keys as a phone keypad does: "123#" sends four keys; `w` waits half a second (on the transport's
+   * clock) before the keys after it. Throws a RangeError for anything but 0-9, *, #, A-D and w. Resolves once the
+   * last key is pressed.
+   */
+  async pressKeys(digits: string): Promise<void> {
+    for (const key of parseDtmfSequence(digits, { allowPauses: true })) {
+      if (key === 'w') await sleep(this.clock, 500);
+      else this.sendDTMF(key);
+    }
   }
 
   /** Hangs up: the line stops and the agent is told the caller left. */
@@ -165,6 +194,11 @@ export class MemoryCaller {
     const chunk = { audio, sampleRate, at: this.clock.now() };
     if (this.keepHistory) this.received.push(chunk);
     for (const listener of this.audioListeners) listener(chunk);
+  }
+
+  /** @internal Called by the output transport when the agent presses a key. */
+  deliverKey(digit: DtmfDigit): void {
+    this.receivedKeys.push({ digit, at: this.clock.now() });
   }
 
   /** @internal */
@@ -215,11 +249,11 @@ export class MemoryTransport implements CallTransport {
       output: { sampleRate: options.agentSampleRate ?? 8000, encoding: 'pcm16' },
     };
     this.input = new BaseInputTransport({ name: `${name}-input` });
-    this.output = new MemoryOutputTransport((chunk, rate) => this.caller.deliver(chunk, rate), {
-      name: `${name}-output`,
-      chunkMs: options.chunkMs,
-      botStopGraceMs: options.botStopGraceMs,
-    });
+    this.output = new MemoryOutputTransport(
+      (chunk, rate) => this.caller.deliver(chunk, rate),
+      { name: `${name}-output`, chunkMs: options.chunkMs, botStopGraceMs: options.botStopGraceMs, dtmfGapMs: options.dtmfGapMs },
+      (digit) => this.caller.deliverKey(digit),
+    );
     this.caller = new MemoryCaller(
       this,
       options.callerSampleRate ?? 16000,

@@ -10,13 +10,16 @@ export const SIMULATOR_URL_SCHEME = 'piopiy-sim:';
 export type AgentMediaMessage =
   /** First message: the rate of the agent audio that follows. */
   | { type: 'hello'; sampleRate: number }
-  | { type: 'message'; data: unknown };
+  | { type: 'message'; data: unknown }
+  /** The agent pressed a key (one keypad key: 0-9, *, #, A-D). */
+  | { type: 'dtmf'; digit: string };
 
 /** Simulator -> agent. */
 export type CallerMediaMessage =
   /** The caller is on the line; caller audio follows at `sampleRate`. */
   | { type: 'caller-joined'; sampleRate: number }
   | { type: 'caller-left'; reason: string }
+  /** The caller pressed a key (one keypad key: 0-9, *, #, A-D). */
   | { type: 'dtmf'; digit: string }
   | { type: 'message'; data: unknown };
 

@@ -3,13 +3,14 @@
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import WebSocket from 'ws';
 import { bytesToInt16, int16ToBytes } from '../../audio/index.js';
+import { isDtmfDigit, type DtmfDigit } from '../../frames/index.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
 import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
 import { simulatorWebSocketUrl, type AgentMediaMessage, type CallerMediaMessage } from './protocol.js';
 
-export interface SimulatorMediaTransportOptions extends Pick<OutputTransportOptions, 'chunkMs'> {
+export interface SimulatorMediaTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'dtmfGapMs'> {
   url: string;
   token: string;
   roomName: string;
@@ -23,13 +24,22 @@ export interface SimulatorMediaTransportOptions extends Pick<OutputTransportOpti
 class SocketOutputTransport extends BaseOutputTransport {
   constructor(
     private readonly send: (chunk: Int16Array) => void,
+    private readonly sendKey: (digit: DtmfDigit) => void,
     options: OutputTransportOptions,
   ) {
     super(options);
   }
 
+  override get canSendDTMF(): boolean {
+    return true;
+  }
+
   protected override writeAudio(chunk: Int16Array): void {
     this.send(chunk);
+  }
+
+  protected override writeDTMF(digit: DtmfDigit): void {
+    this.sendKey(digit);
   }
 }
 
@@ -53,7 +63,14 @@ export class SimulatorMediaTransport implements CallTransport {
     this.options = options;
     this.logger = options.logger ?? getDefaultLogger();
     this.input = new BaseInputTransport({ name: 'sim-input' });
-    this.output = new SocketOutputTransport((chunk) => this.sendAudio(chunk), { name: 'sim-output', chunkMs: options.chunkMs });
+    this.output = new SocketOutputTransport(
+      (chunk) => this.sendAudio(chunk),
+      (digit) => {
+        if (this.socket?.readyState !== WebSocket.OPEN) throw new Error('SimulatorMediaTransport: not connected; the key was not sent');
+        this.sendJSON({ type: 'dtmf', digit });
+      },
+      { name: 'sim-output', chunkMs: options.chunkMs, dtmfGapMs: options.dtmfGapMs },
+    );
   }
 
   get callerConnected(): boolean {
@@ -180,7 +197,7 @@ function checkCallerMessage(value: unknown): CallerMediaMessage | string {
     case 'caller-left':
       return { type: 'caller-left', reason: typeof message.reason === 'string' ? message.reason.slice(0, 200) : 'caller left' };
     case 'dtmf':
-      return typeof message.digit === 'string' && /^[0-9*#A-D]$/.test(message.digit) ? { type: 'dtmf', digit: message.digit } : 'digit';
+      return isDtmfDigit(message.digit) ? { type: 'dtmf', digit: message.digit } : 'digit';
     case 'message':
       return 'data' in message ? { type: 'message', data: message.data } : 'data';
     default:

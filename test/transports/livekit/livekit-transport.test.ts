@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeFrame, ttsAudioFrame } from '../../../src/frames/index.js';
 import { silentLogger } from '../../../src/logging/index.js';
 import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
-import { FrameCollector } from '../../../src/testing/index.js';
+import { FrameCollector, VirtualClock } from '../../../src/testing/index.js';
 import { LiveKitTransport, type LiveKitRoomDriver, type LiveKitRoomEvents } from '../../../src/transports/index.js';
 
 class FakeRoom implements LiveKitRoomDriver {
@@ -16,6 +16,9 @@ class FakeRoom implements LiveKitRoomDriver {
   sent: string[] = [];
   disconnected = 0;
   failConnects = 0;
+  dtmf: { code: number; digit: string; at: number }[] = [];
+  failDtmf = false;
+  clock: VirtualClock | undefined;
 
   constructor(private readonly present: string[] = []) {}
 
@@ -36,6 +39,10 @@ class FakeRoom implements LiveKitRoomDriver {
   }
   async sendData(payload: Uint8Array): Promise<void> {
     this.sent.push(new TextDecoder().decode(payload));
+  }
+  async publishDtmf(code: number, digit: string): Promise<void> {
+    if (this.failDtmf) throw new Error('publish failed');
+    this.dtmf.push({ code, digit, at: this.clock?.now() ?? 0 });
   }
   async disconnect(): Promise<void> {
     this.disconnected++;
@@ -114,6 +121,50 @@ describe('LiveKitTransport', () => {
     ]);
     expect(events).toEqual(['joined', 'dtmf:5', 'message:{"type":"transfer_status","status":"started"}', 'message:"plain words"']);
     task.cancel();
+    await running;
+  });
+
+  it('takes only keypad keys from SIP DTMF packets; anything else is logged and dropped', async () => {
+    const room = new FakeRoom(['caller']);
+    const { collector, events, task, running } = await started(room);
+    for (const digit of ['1', '#', '', '12', 'x', 'A']) room.events!.dtmf(digit, digit === '#' ? undefined : 'sip_caller');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(collector.ofType('input-dtmf').map((f) => f.digit)).toEqual(['1', '#', 'A']);
+    expect(events).toEqual(['joined', 'dtmf:1', 'dtmf:#', 'dtmf:A']);
+    task.cancel();
+    await running;
+  });
+
+  it('presses the agent\'s keys with publishDtmf and their RFC 4733 codes, spaced on the pipeline clock', async () => {
+    const room = new FakeRoom(['caller']);
+    const clock = new VirtualClock();
+    room.clock = clock;
+    const transport = new LiveKitTransport({ url: 'wss://lk', token: 't', roomName: 'tcmi_2', driver: room, logger: silentLogger, dtmfGapMs: 250 });
+    const collector = new FrameCollector();
+    const errors: string[] = [];
+    const task = new PipelineTask(new Pipeline([transport.input, transport.output, collector]), {
+      logger: silentLogger,
+      clock,
+      onError: (frame) => errors.push(frame.error.message),
+    });
+    const running = task.run();
+    await transport.connect();
+    expect(transport.output.canSendDTMF).toBe(true);
+    for (const digit of ['1', '*', '#', 'D'] as const) void task.queueFrame(makeFrame('output-dtmf', { digit }));
+    await clock.runUntil(() => room.dtmf.length === 4);
+    expect(room.dtmf).toEqual([
+      { code: 1, digit: '1', at: 0 },
+      { code: 10, digit: '*', at: 250 },
+      { code: 11, digit: '#', at: 500 },
+      { code: 15, digit: 'D', at: 750 },
+    ]);
+    // A publish that fails is reported, not thrown.
+    room.failDtmf = true;
+    void task.queueFrame(makeFrame('output-dtmf', { digit: '2' }));
+    await clock.runUntil(() => errors.length > 0);
+    expect(errors).toEqual(['publish failed']);
+    task.cancel();
+    await clock.runUntil(() => task.state === 'done');
     await running;
   });
 

@@ -174,6 +174,33 @@ describe('MemoryTransport: the caller line', () => {
     expect(h.collector.ofType('input-dtmf').map((f) => f.digit)).toEqual(['5']);
     expect(h.events.at(-1)).toEqual({ name: 'dtmf', args: ['5'] });
   });
+
+  it('pressKeys presses a keypad string, w waiting half a second; bad keys are refused, not sent', async () => {
+    const h = await start();
+    h.transport.caller.connect();
+    const pressing = h.transport.caller.pressKeys('12w#');
+    await h.clock.settle();
+    expect(h.collector.ofType('input-dtmf').map((f) => f.digit)).toEqual(['1', '2']);
+    await h.clock.advance(500);
+    await pressing;
+    expect(h.collector.ofType('input-dtmf').map((f) => f.digit)).toEqual(['1', '2', '#']);
+    expect(h.events.filter((e) => e.name === 'dtmf').map((e) => e.args[0])).toEqual(['1', '2', '#']);
+    await expect(h.transport.caller.pressKeys('1x')).rejects.toThrow(/invalid DTMF key "x"/);
+    h.transport.caller.sendDTMF('12'); // not one key: dropped, no event
+    expect(h.collector.ofType('input-dtmf')).toHaveLength(3);
+    expect(h.events.filter((e) => e.name === 'dtmf')).toHaveLength(3);
+  });
+
+  it('records the keys the agent presses, with the time each arrived', async () => {
+    const h = await start({ dtmfGapMs: 100 });
+    h.transport.caller.connect();
+    expect(h.transport.output.canSendDTMF).toBe(true);
+    void h.task.queueFrame(makeFrame('output-dtmf', { digit: '0' }));
+    void h.task.queueFrame(makeFrame('output-dtmf', { digit: '#' }));
+    await h.clock.runUntil(() => h.transport.caller.receivedKeys.length === 2);
+    expect(h.transport.caller.receivedDigits).toBe('0#');
+    expect(h.transport.caller.receivedKeys.map((k) => k.at)).toEqual([0, 100]);
+  });
 });
 
 describe('MemoryTransport: agent audio', () => {
