@@ -12,9 +12,9 @@
 // The agent gives a long answer the caller can interrupt; when they do, it stops within one audio chunk and the
 // context keeps only the words the caller heard.
 //
-// Offline (no keys, no network): the local simulator asks for a long explanation, then thanks the agent; the
-// scripted rules below stand in for the LLM (the demo speaks each line after the agent has finished, so it shows
-// the configuration working end to end rather than a barge-in — talk over it on a real call):
+// Offline (no keys, no network): the local simulator's caller asks for a long explanation, talks over it 2 s
+// in ("wait stop please": two words, so it interrupts), then says goodbye; the scripted rules below stand in for
+// the LLM. The demo's summary shows the long answer cut short (`interrupted: true`, only the words heard):
 //   npx tsx src/cli/main.ts demo --agent examples/interruption-tuning.ts
 // For real: `npx piopiy-ai start examples/interruption-tuning.ts` with AGENT_ID, AGENT_TOKEN and the vendor keys
 // (DEEPGRAM_API_KEY, OPENAI_API_KEY, CARTESIA_API_KEY + CARTESIA_VOICE_ID, ...; see piopiy-ai/services/auto).
@@ -36,8 +36,14 @@ export const rules: ScriptedRule[] = [
   { match: /\b(thank|thanks|bye|goodbye|that is all)\b/i, reply: 'You are welcome. Goodbye!' },
 ];
 
-/** The call the offline demo plays: `piopiy-ai demo --agent examples/interruption-tuning.ts`. */
-export const demoScenario = { say: ['Can you explain how the plan works', 'That is all goodbye'] };
+/**
+ * The call the offline demo plays: `piopiy-ai demo --agent examples/interruption-tuning.ts`. The second line starts
+ * once the agent has been speaking its answer for 2 s: the caller barges in.
+ */
+export const demoScenario = {
+  say: ['Can you explain how the plan works', { text: 'Wait stop please', afterAgentSpeechMs: 2000 }, 'That is all goodbye'],
+  expectInterruption: true,
+};
 
 export const agent = new Agent({
   agentId: env.AGENT_ID ?? '',

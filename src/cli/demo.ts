@@ -3,16 +3,24 @@
 // the environment — the agent file itself is unchanged user code, using the real Agent, VoiceAgent and
 // RestClient — places a call, and plays the caller: wait for the greeting, say each line (Flite speech), wait
 // for the answer. With `demoScenario.outbound`, the agent file places the call itself (`ai.call`) and the demo
-// plays the callee who answers it. It prints a live transcript with per-turn latency and, with --json, one JSON
-// summary as the last line; the recording of both sides is written as a stereo WAV (caller left, agent right).
+// plays the callee who answers it. A line may also start over the agent's speech (a barge-in, see DemoLine). It
+// prints a live transcript with per-turn latency and, with --json, one JSON summary as the last line; the
+// recording of both sides is written as a stereo WAV (caller left, agent right). The summary says what happened,
+// not what was scripted: what the agent heard of each line, what the caller heard of each answer, and whether the
+// expected outcome (a transfer, an interruption) happened; when it did not, `ok` is false with the reason.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeWavFile } from '../audio/index.js';
-import { startPiopiySimulator, type SimulatedCall, type TimedAudio } from '../testing/simulator/index.js';
+import { startPiopiySimulator, type SimulatedCall } from '../testing/simulator/index.js';
 import { VOICE_AGENT_CHANNEL, type VoiceAgentDiagnostic } from '../voice-agent/index.js';
+import { buildTurns, heardAsSaid, outcomeFailure, type DemoResult, type SaidLine } from './demo-report.js';
+import { AgentVoice, isSpeech, planDemo, type DemoPlan, type DemoScenario } from './demo-script.js';
+
+export type { DemoAssistantTurn, DemoResult, DemoTurn, DemoUserTurn } from './demo-report.js';
+export { DEFAULT_LINES, type DemoLine, type DemoScenario } from './demo-script.js';
 
 export interface DemoOptions {
   agentFile: string;
@@ -26,62 +34,39 @@ export interface DemoOptions {
   recordingDir?: string;
   /** Longest the whole call may take. Default 60 s. */
   timeoutSecs?: number;
-  /** Whether the call must end in a transfer. Default: as the scenario says (true for the default lines). */
+  /**
+   * Whether the call must end in a transfer. Default: for the default line, yes; for `say` lines, when one of them
+   * asks for a person (`asksForHuman`); for the scenario's lines, as it says.
+   */
   expectTransfer?: boolean;
   /** Where progress and the transcript go (stderr when --json, so stdout carries only the JSON). */
   out: (line: string) => void;
   progress: (line: string) => void;
 }
 
-export interface DemoTurn {
-  role: 'assistant' | 'user';
-  text: string;
-  startMs: number;
-  endMs: number;
-}
+/** Silence after the agent's speech before a plain line starts (the greeting's, then an answer's). */
+const GREETING_SILENCE_MS = 700;
+const ANSWER_SILENCE_MS = 800;
+/** Agent silence before audio counts as the start of a reply (and not as speech the caller talked over). */
+const REPLY_GAP_MS = 100;
+/** How long the agent may take to take a caller turn, and then to answer it. */
+const TURN_TIMEOUT_MS = 15_000;
+/** How long a transfer may take after the caller's last line. */
+const TRANSFER_WAIT_SECS = 10;
 
-export interface DemoResult {
-  ok: boolean;
-  reason?: string;
-  callId: string;
-  turns: DemoTurn[];
-  toolCalls: { name: string; arguments: unknown; result: unknown; error?: string }[];
-  restRequests: { method: string; path: string; body: unknown }[];
-  transferredTo: string | null;
-  latency: { voiceToVoiceMs: number[] };
-  recording: string;
-}
-
-export const DEFAULT_LINES = ['I want to talk to a human please'];
-
-/** What an agent file may export to script its own demo call. */
-export interface DemoScenario {
-  say: string[];
-  /** Whether the call must end in a transfer. Default false. */
-  expectTransfer?: boolean;
-  /**
-   * The agent places the call (`piopiy.ai.call` to any number, with `agentId: process.env.AGENT_ID`) instead of
-   * receiving one: the demo waits for that call and says the lines as the callee. Default false.
-   */
-  outbound?: boolean;
-}
-
-const SPEECH_THRESHOLD = 500;
-
-function isSpeech(frame: TimedAudio): boolean {
-  for (let i = 0; i < frame.audio.length; i++) if (Math.abs(frame.audio[i]!) > SPEECH_THRESHOLD) return true;
-  return false;
-}
-
-/** Resolves once the agent has spoken and then been silent for `silenceMs` (or the call ended). */
-async function agentFinishedSpeaking(call: SimulatedCall, since: number, silenceMs: number, timeoutMs: number): Promise<boolean> {
+/** Resolves with the first event matching `predicate`, or undefined after `timeoutMs` or once `call` ended. */
+async function waitForEvent(
+  events: readonly VoiceAgentDiagnostic[],
+  predicate: (event: VoiceAgentDiagnostic) => boolean,
+  call: SimulatedCall,
+  timeoutMs: number,
+): Promise<VoiceAgentDiagnostic | undefined> {
   const deadline = performance.now() + timeoutMs;
-  while (!call.isEnded && performance.now() < deadline) {
-    const lastSpeech = [...call.received].reverse().find((f) => f.at > since && isSpeech(f));
-    if (lastSpeech !== undefined && performance.now() - lastSpeech.at >= silenceMs) return true;
-    await new Promise((r) => setTimeout(r, 20));
+  for (;;) {
+    const found = events.find(predicate);
+    if (found !== undefined || call.isEnded || performance.now() >= deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return call.isEnded;
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -96,35 +81,38 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const agentId = agentEnvironment.AGENT_ID;
   Object.assign(process.env, agentEnvironment, { DOTENV_CONFIG_QUIET: 'true' });
 
-
+  let call: SimulatedCall | undefined;
+  const said: SaidLine[] = [];
   const events: VoiceAgentDiagnostic[] = [];
   const onEvent = (message: unknown): void => {
     const event = message as VoiceAgentDiagnostic;
     events.push(event);
     const at = ((event.at - (call?.answeredAt ?? started)) / 1000).toFixed(1);
     if (event.event === 'assistant-turn') out(`[${at}s] agent:  ${event.text}${event.interrupted ? ' (interrupted)' : ''}`);
-    else if (event.event === 'user-turn') out(`[${at}s] heard:  ${event.text}`);
-    else if (event.event === 'tool-call') {
+    else if (event.event === 'user-turn') {
+      const line = said.at(-1)?.text;
+      const differs = line !== undefined && !heardAsSaid(line, event.text);
+      out(`[${at}s] heard:  ${event.text}${differs ? `   (not what the caller said: "${line}")` : ''}`);
+    } else if (event.event === 'tool-call') {
       out(`[${at}s] tool:   ${event.name}(${JSON.stringify(event.arguments)}) -> ${JSON.stringify(event.error ?? event.result)}`);
     }
   };
   subscribe(VOICE_AGENT_CHANNEL, onEvent);
-  let call: SimulatedCall | undefined;
   let agentModule: { agent?: { shutdown(options?: { drainMs?: number }): Promise<void> }; demoScenario?: DemoScenario } = {};
-  let lines = options.say ?? DEFAULT_LINES;
-  let expectTransfer = options.expectTransfer ?? options.say === undefined;
+  // Until the agent file is loaded (it may export a scenario), the expectation of the lines given.
+  let expected: DemoPlan['expected'] = planDemo(options.say, undefined, options.expectTransfer).expected;
   const voiceToVoiceMs: number[] = [];
-  const userTurns: DemoTurn[] = [];
+  let voice: AgentVoice | undefined;
+  let endReason: SimulatedCall['endReason'];
   let reason: string | undefined;
   try {
     progress(`loading ${options.agentFile} and its models ...`);
     agentModule = (await import(pathToFileURL(resolve(options.agentFile)).href)) as typeof agentModule;
-    if (options.say === undefined && agentModule.demoScenario !== undefined) {
-      lines = agentModule.demoScenario.say;
-      expectTransfer = options.expectTransfer ?? agentModule.demoScenario.expectTransfer ?? false;
-    }
+    const scenario = agentModule.demoScenario;
+    const plan = planDemo(options.say, scenario, options.expectTransfer);
+    expected = plan.expected;
     await sim.waitForAgent(agentId, 15_000);
-    if (agentModule.demoScenario?.outbound === true) {
+    if (scenario?.outbound === true) {
       progress('waiting for the agent to place its call ...');
       call = await sim.waitForCall({ agentId, direction: 'outbound', timeoutMs: 15_000 });
       progress(`the agent called ${call.to} from ${call.from}; answering ...`);
@@ -132,68 +120,78 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       progress('placing a call ...');
       call = sim.placeCall({ agentId, from: '919876543210', to: '918012345678', metadata: { demo: true } });
     }
+    voice = new AgentVoice(call);
     await Promise.race([call.answered, new Promise((_, reject) => setTimeout(() => reject(new Error('the agent did not answer')), 15_000))]);
     const timeoutMs = (options.timeoutSecs ?? 60) * 1000;
-    if (!(await agentFinishedSpeaking(call, 0, 700, 15_000))) throw new Error('no greeting within 15 s');
-    for (const line of lines) {
+    // The agent's speech the next line waits for: from `since` (the greeting, then each answer).
+    let since = 0;
+    for (const [index, line] of plan.lines.entries()) {
       if (call.isEnded) break;
-      const t0 = performance.now();
-      out(`[${((t0 - call.answeredAt!) / 1000).toFixed(1)}s] caller: ${line}`);
-      await call.say(line);
-      const lastSpeech = [...call.sent].reverse().find(isSpeech)?.at ?? performance.now();
-      userTurns.push({ role: 'user', text: line, startMs: t0 - call.answeredAt!, endMs: lastSpeech - call.answeredAt! });
-      const reply = await Promise.race([
-        call.nextAgentSpeech(SPEECH_THRESHOLD),
-        call.ended.then(() => undefined),
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000)),
-      ]);
+      const wait = index === 0 ? TURN_TIMEOUT_MS : timeoutMs;
+      const ready =
+        line.afterAgentSpeechMs === undefined
+          ? await voice.finished(since, index === 0 ? GREETING_SILENCE_MS : ANSWER_SILENCE_MS, wait)
+          : await voice.spokeFor(since, line.afterAgentSpeechMs, wait);
+      if (!ready && index === 0) throw new Error(`no greeting within ${TURN_TIMEOUT_MS / 1000} s`);
+      const startedAt = performance.now();
+      const over = line.afterAgentSpeechMs === undefined ? '' : ' (over the agent)';
+      out(`[${((startedAt - call.answeredAt!) / 1000).toFixed(1)}s] caller: ${line.text}${over}`);
+      const saying: SaidLine = { text: line.text, startedAt, speechStart: startedAt, speechEnd: startedAt };
+      said.push(saying);
+      await call.say(line.text);
+      const speech = call.sent.filter((f) => f.at >= startedAt && isSpeech(f));
+      saying.speechStart = speech[0]?.at ?? startedAt;
+      saying.speechEnd = speech.at(-1)?.at ?? performance.now();
+      // The answer follows the turn the agent took from this line (none: it did not take one, so no answer).
+      const taken = await waitForEvent(events, (e) => e.event === 'user-turn' && e.at >= startedAt, call, TURN_TIMEOUT_MS);
+      const reply = taken === undefined ? undefined : await voice.replyAfter(taken.at, REPLY_GAP_MS, TURN_TIMEOUT_MS);
       if (reply !== undefined) {
-        const latency = Math.round(reply.at - lastSpeech);
+        const latency = Math.round(reply - saying.speechEnd);
         voiceToVoiceMs.push(latency);
         out(`         (voice-to-voice ${latency} ms)`);
-        await agentFinishedSpeaking(call, lastSpeech, 800, timeoutMs);
+        since = reply - 1;
       }
     }
-    if (expectTransfer) {
-      await Promise.race([call.ended, new Promise((r) => setTimeout(r, 10_000))]);
-    }
+    // The last answer plays out; a transfer may take a few seconds more.
+    if (!call.isEnded) await voice.finished(since, ANSWER_SILENCE_MS, timeoutMs);
+    if (expected.transfer) await Promise.race([call.ended, new Promise((r) => setTimeout(r, TRANSFER_WAIT_SECS * 1000))]);
   } catch (error) {
     reason = (error as Error).message;
   } finally {
     unsubscribe(VOICE_AGENT_CHANNEL, onEvent);
+    endReason = call?.endReason;
   }
   if (call !== undefined && !call.isEnded) call.hangUp();
   await agentModule.agent?.shutdown({ drainMs: 2000 }).catch(() => undefined);
+  voice?.close();
 
-  const dir = options.recordingDir ?? join(tmpdir(), 'piopiy-ai-demo');
-  mkdirSync(dir, { recursive: true });
-  const recording = join(dir, `${call?.callId ?? 'no-call'}.wav`);
-  if (call !== undefined) await writeWavFile(recording, call.recording());
-  const origin = call?.answeredAt ?? started;
-  const assistantTurns: DemoTurn[] = events
-    .filter((e): e is Extract<VoiceAgentDiagnostic, { event: 'assistant-turn' }> => e.event === 'assistant-turn')
-    .map((e) => {
-      // The turn started with the first agent speech after the previous assistant turn ended.
-      const end = e.at;
-      const previousEnd = events.filter((p) => p.event === 'assistant-turn' && p.at < end).at(-1)?.at ?? 0;
-      const first = call?.received.find((f) => f.at > previousEnd && f.at <= end && isSpeech(f))?.at ?? end;
-      return { role: 'assistant', text: e.text, startMs: Math.round(first - origin), endMs: Math.round(end - origin) };
-    });
-  const turns = [...assistantTurns, ...userTurns.map((t) => ({ ...t, startMs: Math.round(t.startMs), endMs: Math.round(t.endMs) }))].sort(
-    (a, b) => a.startMs - b.startMs,
-  );
+  let recording: string | null = null;
+  if (call !== undefined) {
+    const dir = options.recordingDir ?? join(tmpdir(), 'piopiy-ai-demo');
+    mkdirSync(dir, { recursive: true });
+    recording = join(dir, `${call.callId}.wav`);
+    await writeWavFile(recording, call.recording());
+  }
+  const turns = buildTurns(events, said, call?.answeredAt ?? started, (at) => voice?.firstAfter(at));
   const toolCalls = events
     .filter((e): e is Extract<VoiceAgentDiagnostic, { event: 'tool-call' }> => e.event === 'tool-call')
     .map((e) => ({ name: e.name, arguments: e.arguments, result: e.result, ...(e.error === undefined ? {} : { error: e.error }) }));
   const transferredTo = call?.transferredTo ?? null;
   if (reason === undefined && call === undefined) reason = 'no call was placed';
-  if (reason === undefined && expectTransfer && transferredTo === null) reason = 'the call was not transferred';
-  if (reason === undefined && voiceToVoiceMs.length === 0) reason = 'the agent never answered the caller';
+  reason ??= outcomeFailure({
+    expected,
+    endReason,
+    transferredTo,
+    transferWaitSecs: TRANSFER_WAIT_SECS,
+    turns,
+    answered: voiceToVoiceMs.length > 0,
+  });
   await sim.close();
   return {
     ok: reason === undefined,
     ...(reason === undefined ? {} : { reason }),
-    callId: call?.callId ?? '',
+    callId: call?.callId ?? null,
+    expected,
     turns,
     toolCalls,
     restRequests: sim.restRequests.map((r) => ({ method: r.method, path: r.path, body: r.body })),

@@ -25,10 +25,12 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
 import { bytesToInt16, int16ToBytes } from '../audio/index.js';
-import type { MetricsData } from '../frames/metrics.js';
 import { startPiopiySimulator, type PiopiySimulator, type RestRequestEvent, type SimulatedCall, type TimedAudio } from '../testing/simulator/index.js';
 import { VOICE_AGENT_CHANNEL, type VoiceAgentDiagnostic } from '../voice-agent/index.js';
 import { knownErrorMessage } from './errors.js';
+import { diagnosticEvent, type AgentState, type DevCallEvent, type DevServerMessage } from './dev-messages.js';
+
+export type { AgentState, DevServerMessage } from './dev-messages.js';
 
 export const DEFAULT_DEV_PORT = 7860;
 export const DEFAULT_DEV_HOST = '127.0.0.1';
@@ -64,22 +66,6 @@ export interface DevServer {
   readonly agentReady: Promise<void>;
   close(): Promise<void>;
 }
-
-export type AgentState = 'loading' | 'ready' | 'failed' | 'none';
-
-/** Messages the page receives (as JSON text frames). Times `t` are seconds since the call was answered. */
-export type DevServerMessage =
-  | { type: 'hello'; agent: string | null; agentState: AgentState; callerSampleRate: number; frameMs: number }
-  | { type: 'agent'; state: AgentState; message?: string }
-  | { type: 'state'; state: 'ringing' | 'answered' | 'ended'; callId: string; reason?: string; transferredTo?: string | null }
-  | { type: 'format'; sampleRate: number }
-  | { type: 'transcript'; role: 'user' | 'assistant'; text: string; interrupted?: boolean; t: number }
-  | { type: 'tool'; name: string; arguments: unknown; result: unknown; error?: string; t: number }
-  | { type: 'rest'; method: string; path: string; body: unknown; status: number | undefined; t: number }
-  | { type: 'metrics'; data: readonly MetricsData[] | MetricsData; t: number }
-  | { type: 'speaking'; who: 'user' | 'agent'; speaking: boolean; t: number; latencyMs?: number }
-  | { type: 'agent-error'; message: string; fatal: boolean; t: number }
-  | { type: 'error'; message: string };
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -184,6 +170,7 @@ class DevSession {
   private lastUserSpeechAt = 0;
   private lastAgentSpeechAt = 0;
   private awaitingReply = false;
+  private seq = 0;
   private readonly hangover: NodeJS.Timeout;
 
   constructor(
@@ -212,42 +199,23 @@ class DevSession {
     this.socket.send(this.hub.redact(JSON.stringify(message)));
   }
 
-  /** Seconds since the call was answered. */
+  /** Sends a call event stamped with the next `seq` (the page orders events by `t`, then `seq`). */
+  sendEvent(event: DevCallEvent): void {
+    this.send({ ...event, seq: this.seq++ });
+  }
+
+  /** Seconds since the call was answered (to 0.1 ms: a tool call and the request it made stay in order). */
   t(at: number = performance.now()): number {
     const origin = this.call?.answeredAt;
-    return origin === undefined ? 0 : Math.round(at - origin) / 1000;
+    return origin === undefined ? 0 : Math.round((at - origin) * 10) / 10_000;
   }
 
   onDiagnostic(event: VoiceAgentDiagnostic): void {
-    const t = this.t(event.at);
-    switch (event.event) {
-      case 'user-turn':
-        this.send({ type: 'transcript', role: 'user', text: event.text, t });
-        break;
-      case 'assistant-turn':
-        this.send({ type: 'transcript', role: 'assistant', text: event.text, interrupted: event.interrupted, t });
-        break;
-      case 'tool-call':
-        this.send({
-          type: 'tool',
-          name: event.name,
-          arguments: event.arguments,
-          result: event.result,
-          ...(event.error === undefined ? {} : { error: event.error }),
-          t,
-        });
-        break;
-      case 'metrics':
-        this.send({ type: 'metrics', data: event.data, t });
-        break;
-      case 'error':
-        this.send({ type: 'agent-error', message: event.message, fatal: event.fatal, t });
-        break;
-    }
+    this.sendEvent(diagnosticEvent(event, (at) => this.t(at)));
   }
 
   onRestRequest(request: RestRequestEvent): void {
-    this.send({ type: 'rest', method: request.method, path: request.path, body: request.body, status: request.status, t: this.t(request.at) });
+    this.sendEvent({ type: 'rest', method: request.method, path: request.path, body: request.body, status: request.status, t: this.t(request.at) });
   }
 
   close(): void {
@@ -282,7 +250,7 @@ class DevSession {
       const now = performance.now();
       if (!this.userSpeaking) {
         this.userSpeaking = true;
-        this.send({ type: 'speaking', who: 'user', speaking: true, t: this.t(now) });
+        this.sendEvent({ type: 'speaking', who: 'user', speaking: true, t: this.t(now) });
       }
       this.lastUserSpeechAt = now;
       this.awaitingReply = true;
@@ -301,7 +269,7 @@ class DevSession {
         this.agentSpeaking = true;
         // Voice-to-voice latency: from the end of the caller's speech to the agent's first audible frame.
         const latency = this.awaitingReply ? Math.max(0, Math.round(frame.at - this.lastUserSpeechAt)) : undefined;
-        this.send({ type: 'speaking', who: 'agent', speaking: true, t: this.t(frame.at), ...(latency === undefined ? {} : { latencyMs: latency }) });
+        this.sendEvent({ type: 'speaking', who: 'agent', speaking: true, t: this.t(frame.at), ...(latency === undefined ? {} : { latencyMs: latency }) });
         this.awaitingReply = false;
       }
       this.lastAgentSpeechAt = frame.at;
@@ -312,11 +280,11 @@ class DevSession {
     const now = performance.now();
     if (this.userSpeaking && now - this.lastUserSpeechAt > SPEECH_HANGOVER_MS) {
       this.userSpeaking = false;
-      this.send({ type: 'speaking', who: 'user', speaking: false, t: this.t(this.lastUserSpeechAt) });
+      this.sendEvent({ type: 'speaking', who: 'user', speaking: false, t: this.t(this.lastUserSpeechAt) });
     }
     if (this.agentSpeaking && now - this.lastAgentSpeechAt > SPEECH_HANGOVER_MS) {
       this.agentSpeaking = false;
-      this.send({ type: 'speaking', who: 'agent', speaking: false, t: this.t(this.lastAgentSpeechAt) });
+      this.sendEvent({ type: 'speaking', who: 'agent', speaking: false, t: this.t(this.lastAgentSpeechAt) });
     }
   }
 

@@ -31,7 +31,9 @@ export function createProgram(): Command {
     .option('--json', 'print one JSON summary as the last line (the transcript goes to stderr)')
     .option('--recording-dir <dir>', 'where to write the stereo WAV recording')
     .option('--timeout <secs>', 'longest the call may take', '60')
-    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string }) => {
+    .option('--expect-transfer', 'fail unless the call ends in a transfer (default: when a --say line asks for a person)')
+    .option('--no-expect-transfer', 'fail if the call is transferred')
+    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean }) => {
       const json = opts.json === true;
       const print = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
       const agentFile = await prepareToImport(opts.agent);
@@ -41,10 +43,11 @@ export function createProgram(): Command {
         json,
         recordingDir: opts.recordingDir,
         timeoutSecs: Number(opts.timeout),
+        expectTransfer: opts.expectTransfer,
         out: print,
         progress: (line) => process.stderr.write(`… ${line}\n`),
       });
-      print(`recording: ${result.recording}`);
+      if (result.recording !== null) print(`recording: ${result.recording}`);
       if (result.transferredTo !== null) print(`transferred to ${result.transferredTo}`);
       if (!result.ok) process.stderr.write(`demo failed: ${result.reason ?? 'unknown reason'}\n`);
       if (json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -104,21 +104,35 @@ const diagnostics = channel(VOICE_AGENT_CHANNEL);
 export type VoiceAgentDiagnostic =
   | { callId: string | undefined; event: 'user-turn'; text: string; at: number }
   | { callId: string | undefined; event: 'assistant-turn'; text: string; interrupted: boolean; at: number }
-  | { callId: string | undefined; event: 'tool-call'; name: string; arguments: unknown; result: unknown; error?: string; at: number }
+  | {
+      callId: string | undefined;
+      event: 'tool-call';
+      name: string;
+      arguments: unknown;
+      result: unknown;
+      error?: string;
+      /** When the tool was called (`at` is when it returned): what it caused (a REST request) lies in between. */
+      startedAt: number;
+      at: number;
+    }
   | { callId: string | undefined; event: 'metrics'; data: MetricsData; at: number }
   | { callId: string | undefined; event: 'error'; message: string; fatal: boolean; at: number };
 
 const DEFAULT_REPROMPT = 'Are you still there?';
 const DEFAULT_GOODBYE = "I haven't heard from you, so I'll end the call now. Goodbye!";
 
-/** Watches the end of the pipeline for metrics, for listeners. */
+/** Watches the end of the pipeline for metrics and tool calls starting, for listeners. */
 class MetricsTap extends FrameProcessor {
-  constructor(private readonly onMetrics: (data: MetricsData) => void) {
+  constructor(
+    private readonly onMetrics: (data: MetricsData) => void,
+    private readonly onToolStarted: (toolCallId: string) => void,
+  ) {
     super({ name: 'metrics-tap' });
   }
 
   protected override processFrame(frame: Frame, direction: FrameDirection): void | Promise<void> {
     if (direction === 'downstream' && frame.type === 'metrics') for (const data of frame.data) this.onMetrics(data);
+    if (direction === 'downstream' && frame.type === 'function-call-in-progress') this.onToolStarted(frame.toolCallId);
     return this.pushFrame(frame, direction);
   }
 }
@@ -139,6 +153,8 @@ export class VoiceAgent {
   private greeted = false;
   private playout: PlayoutTracker | undefined;
   private readonly over = new AbortController();
+  /** When each running tool call started, for the `tool-call` diagnostic (only kept while someone listens). */
+  private readonly toolStartedAt = new Map<string, number>();
 
   constructor(options: VoiceAgentOptions) {
     if (typeof options.instructions !== 'string') throw new TypeError('VoiceAgent: instructions must be a string');
@@ -161,7 +177,12 @@ export class VoiceAgent {
     this.events.on('assistant-turn', (text, interrupted) =>
       publish({ callId, event: 'assistant-turn', text, interrupted, at: this.clock.now() }),
     );
-    this.events.on('tool-call', (call) => publish({ callId, event: 'tool-call', ...call, at: this.clock.now() }));
+    this.events.on('tool-call', (call) => {
+      const at = this.clock.now();
+      const startedAt = this.toolStartedAt.get(call.toolCallId) ?? at;
+      this.toolStartedAt.delete(call.toolCallId);
+      publish({ callId, event: 'tool-call', ...call, startedAt, at });
+    });
     this.events.on('metrics', (data) => publish({ callId, event: 'metrics', data, at: this.clock.now() }));
     this.events.on('error', (frame) =>
       publish({ callId, event: 'error', message: frame.error.message, fatal: frame.fatal, at: this.clock.now() }),
@@ -250,7 +271,14 @@ export class VoiceAgent {
     processors.push(settings.stt, user);
     if (this.options.dtmf !== false) processors.push(new DtmfAggregator({ ...this.options.dtmf, conversation }));
     processors.push(llm, settings.tts, transport.output, assistant);
-    processors.push(new MetricsTap((data) => this.events.emit('metrics', data)));
+    processors.push(
+      new MetricsTap(
+        (data) => this.events.emit('metrics', data),
+        (toolCallId) => {
+          if (diagnostics.hasSubscribers) this.toolStartedAt.set(toolCallId, this.clock.now());
+        },
+      ),
+    );
     const playout = new PlayoutTracker();
     this.playout = playout;
     processors.push(playout);

@@ -1,7 +1,7 @@
 // `piopiy-ai demo` as a newcomer runs it: the CLI in a child process, the transfer example through the real
 // Agent against the local simulator, offline engines, one simulated call; the JSON summary is the last line.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,15 +46,37 @@ describe('piopiy-ai demo', () => {
         },
       },
     ]);
-    expect(result.turns[0]).toMatchObject({ role: 'assistant', text: 'Hello! How can I help you today?' });
-    expect(result.turns.find((t) => t.role === 'user')?.text).toBe('I want to talk to a human please');
+    expect(result.expected).toEqual({ transfer: true, interruption: false });
+    expect(result.turns[0]).toMatchObject({ role: 'assistant', text: 'Hello! How can I help you today?', interrupted: false });
+    // The caller's line, and what the agent heard of it (its own transcript): it asked for a human, so it was heard.
+    const user = result.turns.find((t) => t.role === 'user');
+    expect(user).toMatchObject({ role: 'user', said: 'I want to talk to a human please' });
+    expect(user?.role === 'user' ? user.heard : null).toMatch(/human/);
+    // The last answer is what the caller heard of the tool's sentence before the platform took the call over: more
+    // than its first sentence (the sentence playing at the transfer counts as far as it was played).
+    const last = result.turns.at(-1);
+    expect(last).toMatchObject({ role: 'assistant', interrupted: false });
+    expect(last?.role === 'assistant' ? last.text : '').toMatch(/^Of course\. I am connecting/);
     expect(result.latency.voiceToVoiceMs).toHaveLength(1);
     expect(result.latency.voiceToVoiceMs[0]).toBeGreaterThan(0);
-    const wav = await readWavFile(result.recording);
+    expect(result.recording).toBe(join(dir, `${result.callId}.wav`));
+    const wav = await readWavFile(result.recording!);
     expect(wav.channels).toBe(2);
     expect(wav.samples.length / 2 / wav.sampleRate).toBeGreaterThan(3);
     // The transcript (on stderr with --json) shows both sides.
     expect(stderr).toContain('caller: I want to talk to a human please');
     expect(stderr).toContain('agent:  Hello! How can I help you today?');
+    expect(stderr).toContain(`recording: ${result.recording}`);
+  }, 60_000);
+
+  it('fails with the reason and exit code 1 when no call took place, and names no recording', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-test-'));
+    const { code, stdout, stderr } = await runCli(['demo', '--agent', 'test/cli/fixtures/broken-agent.ts', '--json', '--recording-dir', dir]);
+    expect(code, stderr).toBe(1);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as DemoResult;
+    expect(result).toMatchObject({ ok: false, reason: 'this agent file fails on purpose', callId: null, recording: null, turns: [] });
+    expect(stderr).toContain('demo failed: this agent file fails on purpose');
+    expect(`${stdout}${stderr}`).not.toContain('recording:');
+    expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 // examples/crm-lookup-agent.ts through `piopiy-ai demo`: the slow CRM tool (2.5 s) finds the caller by the number
 // the call comes from (no argument from the model), and the filler is heard while it runs.
 import { describe, expect, it } from 'vitest';
-import { hasPocketsphinx, runExampleDemo } from './run-demo.js';
+import { hasPocketsphinx, runExampleDemo, scriptedTurns } from './run-demo.js';
 
 describe('examples/crm-lookup-agent.ts', () => {
   it.skipIf(!hasPocketsphinx)('looks the caller up by their number, saying the filler while the CRM is slow [needs pocketsphinx]', async () => {
@@ -16,7 +16,7 @@ describe('examples/crm-lookup-agent.ts', () => {
         result: { found: true, accountId: 'AC-1001', name: 'Priya', plan: 'Gold', balance: '250 rupees', openTicket: null },
       },
     ]);
-    const turns = result.turns.map((t) => [t.role, t.text]);
+    const turns = scriptedTurns(result);
     expect(turns, stderr).toEqual([
       ['assistant', 'Hello, this is Acme Broadband support. How can I help?'],
       ['user', 'Can you check my account please'],

@@ -3,7 +3,7 @@
 // calls tools (whole tool calls in one delta, as Ollama sends them). STT and TTS stay offline.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAIChat, type FakeOpenAIChat } from '../../src/testing/index.js';
-import { hasPocketsphinx, runExampleDemo } from './run-demo.js';
+import { hasPocketsphinx, runExampleDemo, scriptedTurns } from './run-demo.js';
 
 describe('examples/ollama-agent.ts', () => {
   let ollama: FakeOpenAIChat | undefined;
@@ -35,7 +35,7 @@ describe('examples/ollama-agent.ts', () => {
         result: { day: 'Saturday', hours: '10 AM to 4 PM', summary: 'On Saturday we are open from 10 AM to 4 PM.' },
       },
     ]);
-    expect(result.turns.map((t) => [t.role, t.text]), stderr).toEqual([
+    expect(scriptedTurns(result), stderr).toEqual([
       ['assistant', 'Hello, Corner Books. How can I help?'],
       ['user', 'Are you open on Saturday'],
       ['assistant', 'On Saturday we are open from 10 AM to 4 PM. See you then!'],

@@ -1,7 +1,7 @@
 // examples/outbound-call.ts through `piopiy-ai demo`: the agent places the call itself with `ai.call`; the
 // simulator rings the callee and invites the agent; the demo answers as the callee.
 import { describe, expect, it } from 'vitest';
-import { hasPocketsphinx, runExampleDemo } from './run-demo.js';
+import { hasPocketsphinx, runExampleDemo, scriptedTurns } from './run-demo.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -25,7 +25,7 @@ describe('examples/outbound-call.ts', () => {
     expect((request!.body as { agent_id: string }).agent_id).toMatch(UUID);
     expect(stderr).toContain('the agent called 919876543210 from 918000000001');
     // Answered: the agent greeted the callee with the call's variables (its metadata) and took the answer.
-    expect(result.turns.map((t) => [t.role, t.text]), stderr).toEqual([
+    expect(scriptedTurns(result), stderr).toEqual([
       ['assistant', 'Hello Priya, this is City Dental calling to confirm your appointment tomorrow at 10 AM. Can you make it?'],
       ['user', 'Yes that works for me'],
       ['assistant', 'Wonderful, you are confirmed for tomorrow at 10 AM. See you then. Goodbye!'],

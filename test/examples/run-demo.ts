@@ -48,3 +48,11 @@ export function runExampleDemo(agentFile: string, options: { env?: Record<string
     });
   });
 }
+
+/**
+ * The conversation as [role, text]: what the caller was scripted to say for a user turn (what the agent heard of it
+ * is rough offline dictation, see `heard`), what the caller heard for an assistant turn.
+ */
+export function scriptedTurns(result: DemoResult): [string, string | null][] {
+  return result.turns.map((t) => [t.role, t.role === 'user' ? t.said : t.text]);
+}

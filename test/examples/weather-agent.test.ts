@@ -1,7 +1,7 @@
 // examples/weather-agent.ts through `piopiy-ai demo`: one caller line, one scripted response with two parallel
 // tool calls (get_weather and get_forecast), and one spoken answer built from both results.
 import { describe, expect, it } from 'vitest';
-import { hasPocketsphinx, runExampleDemo } from './run-demo.js';
+import { hasPocketsphinx, runExampleDemo, scriptedTurns } from './run-demo.js';
 
 describe('examples/weather-agent.ts', () => {
   it.skipIf(!hasPocketsphinx)('weather and forecast: both tools in one response, one answer from both results [needs pocketsphinx]', async () => {
@@ -17,7 +17,7 @@ describe('examples/weather-agent.ts', () => {
     const forecast = 'Over the next 3 days: light rain on Sunday, partly cloudy on Monday and windy on Tuesday.';
     expect(result.toolCalls.map((t) => (t.result as { summary: string }).summary)).toEqual([weather, forecast]);
     expect(result.toolCalls.every((t) => t.error === undefined)).toBe(true);
-    expect(result.turns.map((t) => [t.role, t.text]), stderr).toEqual([
+    expect(scriptedTurns(result), stderr).toEqual([
       ['assistant', 'Hello! Ask me about the weather in any city.'],
       ['user', 'What is the weather and forecast in London'],
       ['assistant', `${weather} ${forecast}`],

@@ -2,8 +2,9 @@
 // local simulator), Debian's Chromium headless driven by playwright-core, its fake microphone playing a WAV of a
 // caller asking for a human (Chromium loops the file: it starts with silence so the greeting plays first).
 // The page must connect, play the greeting (agent audio frames reach the page), show what the agent heard
-// (pocketsphinx), the tool call and the transfer REST request, and end the call as transferred. A screenshot of
-// the page is saved to test/slow/artifacts/dev-softphone.png for review.
+// (pocketsphinx), the tool call and then the transfer REST request it made (in the order they happened, though the
+// tool is reported when it returns), and end the call as transferred, shown as a success (green), not an error. A
+// screenshot of the page is saved to test/slow/artifacts/dev-softphone.png for review.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,8 +38,9 @@ interface PageState {
   callState: string;
   callId: string | null;
   endReason?: string;
-  transcript: { role: string; text: string; t: number }[];
-  events: { kind: string; t: number; head: string; detail: string; status?: number }[];
+  endState?: string;
+  transcript: { role: string; text: string; interrupted: boolean; t: number; seq: number }[];
+  events: { kind: string; t: number; seq: number; head: string; detail: string; status?: number }[];
   latency: { label: string; voiceToVoiceMs: number | null; ttfb: Record<string, number> }[];
   errors: string[];
 }
@@ -169,6 +171,27 @@ describe('piopiy-ai dev in headless Chromium', () => {
       expect(rest).toMatchObject({ head: 'POST /v3/voice/pcmo/transfer', status: 200 });
       expect(JSON.parse(rest.detail)).toMatchObject({ call_id: final.callId, pipeline: [{ action: 'connect', endpoints: [{ type: 'pstn', number: '918000000002' }] }] });
       expect(final.endReason).toBe('transferred to 918000000002');
+      // The transfer is a success: a green "transferred to ..." badge, not the red of an error.
+      expect(final.endState).toBe('transferred');
+      const badge = page.locator('#call-state');
+      expect(await badge.getAttribute('data-state')).toBe('transferred');
+      expect(await badge.textContent()).toBe('transferred to 918000000002');
+      // (Runs in the page: the function is sent as its source, so it names nothing from here.)
+      const background = await badge.evaluate(
+        (e) => (globalThis as unknown as { getComputedStyle(el: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor,
+      );
+      expect(background).toBe('rgb(206, 234, 214)');
+      // In the order they happened: the tool call, then the REST request it made (listed and shown that way).
+      expect(final.events.map((e) => e.kind).filter((k) => k === 'tool' || k === 'rest')).toEqual(['tool', 'rest']);
+      const rows = await page.locator('#events li').all();
+      expect(await Promise.all(rows.map((row) => row.getAttribute('class')))).toEqual(['tool', 'rest']);
+      const tool = final.events.find((e) => e.kind === 'tool')!;
+      expect(tool.t).toBeLessThan(rest.t);
+      expect(tool.seq).toBeGreaterThan(rest.seq); // it arrived second
+      const sorted = [...final.transcript].sort((a, b) => a.t - b.t || a.seq - b.seq);
+      expect(final.transcript).toEqual(sorted);
+      // What the caller heard of the agent's last words is reported as the call ends; it is shown before the end.
+      expect(await page.locator('#transcript li').last().textContent()).toBe('call ended: transferred to 918000000002');
       // Per-turn latency: the reply to the caller was timed.
       const replyLatency = final.latency.find((row) => row.label !== 'greeting' && row.voiceToVoiceMs !== null)?.voiceToVoiceMs;
       expect(replyLatency).toBeGreaterThan(0);
@@ -187,6 +210,7 @@ describe('piopiy-ai dev in headless Chromium', () => {
       await page.locator('#hangup').click();
       const second = await waitFor('secondEnded', (s) => s.callState === 'ended', 10_000);
       expect(second.endReason).toBe('you hung up');
+      expect(await page.locator('#call-state').getAttribute('data-state')).toBe('ended'); // neutral, not red
       expect(await page.locator('#call').isEnabled()).toBe(true);
 
       process.stderr.write(

@@ -1,6 +1,7 @@
 // Whole conversations. The first runs in real time over the in-memory transport: real Silero VAD on real (Flite)
 // speech, a scripted STT that knows the caller's lines, the scripted LLM, and a fake TTS with zero latency. The
 // others run in simulated time (ConversationSimulation): their subject is the agent's behaviour, not the engines.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionSchema } from '../../src/llm/index.js';
 import { silentLogger } from '../../src/logging/index.js';
@@ -10,7 +11,7 @@ import { FakeTTSService, ScriptedSTTService } from '../../src/testing/fake-servi
 import { synthesizeSpeech } from '../../src/testing/speech.js';
 import { MemoryTransport } from '../../src/transports/index.js';
 import { MinWordsInterruptionStrategy } from '../../src/turns/index.js';
-import { VoiceAgent, type ActionOptions } from '../../src/voice-agent/index.js';
+import { VOICE_AGENT_CHANNEL, VoiceAgent, type ActionOptions, type VoiceAgentDiagnostic } from '../../src/voice-agent/index.js';
 
 const GREETING = 'Hello! How can I help you today?';
 
@@ -172,6 +173,29 @@ describe('VoiceAgent conversation in simulated time', () => {
     await sim.say('What are your opening hours?');
     await sim.waitForAgent('nine to five');
     await sim.hangUp();
+  });
+
+  it('the tool-call diagnostic says when the tool was called as well as when it returned', async () => {
+    const diagnostics: VoiceAgentDiagnostic[] = [];
+    const listen = (message: unknown): void => void diagnostics.push(message as VoiceAgentDiagnostic);
+    subscribe(VOICE_AGENT_CHANNEL, listen);
+    try {
+      const sim = new ConversationSimulation();
+      const voice = new VoiceAgent({ instructions: 'You are a helpful assistant.', greeting: GREETING, logger: silentLogger });
+      voice.addTool(weather, () => new Promise((resolve) => sim.clock.setTimeout(() => resolve({ temp_c: 21, conditions: 'sunny' }), 300)));
+      await voice.action({ ...sim.services, llm: new ScriptedLLMService({ rules }), tts: new FakeTTSService({ msPerCharacter: 20 }) });
+      await sim.start(voice);
+      await sim.waitForAgent(GREETING);
+      await sim.say('What is the weather in Paris?');
+      await sim.waitForAgent('21 degrees');
+      const tool = diagnostics.find((d) => d.event === 'tool-call');
+      expect(tool).toMatchObject({ event: 'tool-call', name: 'get_weather', result: { temp_c: 21, conditions: 'sunny' } });
+      if (tool?.event !== 'tool-call') throw new Error('no tool-call diagnostic');
+      expect(tool.at - tool.startedAt).toBe(300);
+      await sim.hangUp();
+    } finally {
+      unsubscribe(VOICE_AGENT_CHANNEL, listen);
+    }
   });
 
   it('an interruption stops the audio at once and trims the history to what was heard', async () => {

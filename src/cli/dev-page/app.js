@@ -1,6 +1,8 @@
 // The dev softphone page: one WebSocket to `piopiy-ai dev`, which bridges it to a call on the local Piopiy
 // simulator. Microphone -> AudioWorklet ('pcm-capture', 16 kHz PCM16, 20 ms frames) -> socket; agent PCM16 from
-// the socket -> AudioWorklet ('pcm-playback'). Everything else arrives as JSON events and is shown as it happens.
+// the socket -> AudioWorklet ('pcm-playback'). Everything else arrives as JSON events and is shown as it happens,
+// in the order it happened: each call event carries `t` (when it happened) and `seq` (the server's order), and the
+// lists are kept sorted by both (a tool call is reported when it returns, after the REST request it made).
 // No framework, no build step. `window.piopiyDev` exposes counters and what is shown, for tests.
 /* global window, document, location, navigator, WebSocket, AudioContext, AudioWorkletNode, URL, URLSearchParams, setTimeout, setInterval, clearInterval, performance, console */
 
@@ -44,6 +46,8 @@ let answeredAt = 0;
 let timerHandle = null;
 let pendingLatency = null;
 let currentRow = null;
+/** The transcript's "call ended" line, once there is one. */
+let endLine = null;
 const speaking = { user: false, agent: false };
 
 // ---------------------------------------------------------------- the socket
@@ -61,7 +65,7 @@ function connect() {
   };
   socket.onclose = () => {
     dev.stats.wsOpen = false;
-    if (dev.callState === 'ringing' || dev.callState === 'answered') callEnded('connection to piopiy-ai dev lost');
+    if (dev.callState === 'ringing' || dev.callState === 'answered') callEnded('connection to piopiy-ai dev lost', 'lost');
     dev.agentState = 'connecting';
     render();
     setTimeout(connect, 1000);
@@ -182,10 +186,10 @@ function onEvent(message) {
       addTurn(message);
       break;
     case 'tool':
-      addEvent('tool', message.t, `${message.name}(${compact(message.arguments)})`, message.error ? `error: ${message.error}` : compact(message.result, 2), !!message.error);
+      addEvent(message, 'tool', `${message.name}(${compact(message.arguments)})`, message.error ? `error: ${message.error}` : compact(message.result, 2), !!message.error);
       break;
     case 'rest':
-      addEvent('rest', message.t, `${message.method} ${message.path}`, compact(message.body, 2), message.status !== undefined && message.status >= 400, message.status);
+      addEvent(message, 'rest', `${message.method} ${message.path}`, compact(message.body, 2), message.status !== undefined && message.status >= 400, message.status);
       break;
     case 'metrics':
       for (const data of [].concat(message.data)) if (data.kind === 'ttfb') addTtfb(data.processor, data.valueMs);
@@ -194,7 +198,7 @@ function onEvent(message) {
       onSpeaking(message);
       break;
     case 'agent-error':
-      addEvent('error', message.t, message.fatal ? 'agent error (fatal)' : 'agent error', message.message, true);
+      addEvent(message, 'error', message.fatal ? 'agent error (fatal)' : 'agent error', message.message, true);
       break;
     case 'error':
       notice(message.message);
@@ -217,8 +221,9 @@ function onCallState(message) {
     addSystem(`call ${message.callId.slice(0, 8)} answered`);
     newLatencyRow('greeting');
   } else if (message.state === 'ended') {
-    const reason = message.transferredTo ? `transferred to ${message.transferredTo}` : describeEnd(message.reason);
-    callEnded(reason);
+    // A transfer is the call succeeding (the caller now talks to a person), not an error.
+    if (message.transferredTo) callEnded(`transferred to ${message.transferredTo}`, 'transferred');
+    else callEnded(describeEnd(message.reason), 'ended');
   }
 }
 
@@ -230,13 +235,15 @@ function describeEnd(reason) {
   );
 }
 
-function callEnded(reason) {
+/** `how`: 'ended' (neutral), 'transferred' (a success) or 'lost' (the page lost the server: an error). */
+function callEnded(reason, how) {
   dev.callState = 'ended';
   dev.endReason = reason;
+  dev.endState = how;
   starting = false;
   if (timerHandle !== null) clearInterval(timerHandle);
   timerHandle = null;
-  addSystem(`call ended: ${reason}`);
+  endLine = addSystem(`call ended: ${reason}`);
   stopMicrophone();
   setSpeaking('user', false);
   setSpeaking('agent', false);
@@ -281,13 +288,33 @@ function compact(value, indent) {
   }
 }
 
+/** The list row of each transcript turn and event (kept out of the items, which tests read). */
+const rows = new WeakMap();
+
+/**
+ * Inserts `item` (stamped with `t` and `seq`) into `items` and its row `li` into `list`, after every item not later
+ * than it: events that arrive late still show where they happened. System lines in `list` keep their place.
+ */
+function insertSorted(list, items, item, li) {
+  let index = items.length;
+  while (index > 0 && (items[index - 1].t > item.t || (items[index - 1].t === item.t && items[index - 1].seq > item.seq))) index--;
+  const next = items[index];
+  items.splice(index, 0, item);
+  rows.set(item, li);
+  if (next) list.insertBefore(li, rows.get(next));
+  // The agent reports what the caller heard of its last words once the call is over: they belong before the end.
+  else if (endLine !== null && endLine.parentNode === list) list.insertBefore(li, endLine);
+  else list.append(li);
+}
+
 function addTurn(message) {
-  dev.transcript.push({ role: message.role, text: message.text, t: message.t });
+  // The agent's transcript of the caller (what it heard), and what the caller heard of the agent.
+  const text = message.role === 'user' ? message.heard : message.text;
   const li = document.createElement('li');
-  li.className = message.role;
+  li.className = message.role + (message.interrupted ? ' interrupted' : '');
   const who = document.createElement('span');
   who.className = 'who';
-  who.textContent = `${message.role === 'user' ? 'you (as heard by the agent)' : 'agent'} · ${stamp(message.t)}`;
+  who.textContent = `${message.role === 'user' ? 'you, as the agent heard you' : 'agent'} · ${stamp(message.t)}`;
   if (message.role === 'assistant' && pendingLatency !== null) {
     const badge = document.createElement('span');
     badge.className = 'badge';
@@ -295,8 +322,8 @@ function addTurn(message) {
     who.append(badge);
     pendingLatency = null;
   }
-  li.append(who, document.createTextNode(message.text + (message.interrupted ? ' (interrupted)' : '')));
-  el.transcript.append(li);
+  li.append(who, document.createTextNode(text + (message.interrupted ? ' (interrupted)' : '')));
+  insertSorted(el.transcript, dev.transcript, { role: message.role, text, interrupted: !!message.interrupted, t: message.t, seq: message.seq }, li);
   li.scrollIntoView({ block: 'nearest' });
 }
 
@@ -305,10 +332,11 @@ function addSystem(text) {
   li.className = 'system';
   li.textContent = text;
   el.transcript.append(li);
+  return li;
 }
 
-function addEvent(kind, t, head, detail, bad, status) {
-  dev.events.push({ kind, t, head, detail, status });
+function addEvent(message, kind, head, detail, bad, status) {
+  const t = message.t;
   const li = document.createElement('li');
   li.className = kind;
   const line = document.createElement('div');
@@ -329,7 +357,7 @@ function addEvent(kind, t, head, detail, bad, status) {
     pre.textContent = detail;
     li.append(pre);
   }
-  el.events.append(li);
+  insertSorted(el.events, dev.events, { kind, t, seq: message.seq, head, detail, status }, li);
   li.scrollIntoView({ block: 'nearest' });
 }
 
@@ -383,8 +411,10 @@ function render() {
   el.agentState.textContent = open ? dev.agentState : 'disconnected';
   el.agentState.dataset.state = open ? dev.agentState : 'failed';
   const label = { idle: 'idle', ringing: 'ringing …', answered: 'in call', ended: 'call ended' }[dev.callState];
-  el.callState.textContent = dev.callState === 'ended' && dev.endReason ? `call ended · ${dev.endReason}` : label;
-  el.callState.dataset.state = dev.callState;
+  const ended = dev.callState === 'ended';
+  if (ended && dev.endState === 'transferred') el.callState.textContent = dev.endReason;
+  else el.callState.textContent = ended && dev.endReason ? `call ended · ${dev.endReason}` : label;
+  el.callState.dataset.state = ended ? dev.endState ?? 'ended' : dev.callState;
   const inCall = dev.callState === 'ringing' || dev.callState === 'answered';
   el.call.disabled = !open || dev.agentState !== 'ready' || inCall || starting;
   el.hangup.disabled = !inCall;
@@ -396,6 +426,7 @@ el.call.addEventListener('click', async () => {
   starting = true;
   el.notice.hidden = true;
   el.transcript.replaceChildren();
+  endLine = null;
   el.events.replaceChildren();
   dev.transcript = [];
   dev.events = [];

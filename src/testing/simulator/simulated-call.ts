@@ -191,6 +191,8 @@ export class SimulatedCall {
   /**
    * Both sides on one timeline, as a stereo WAV: caller left, agent right, at the caller's rate. Each frame is
    * placed where it was sent or received, so gaps and overlaps (barge-in) are as the caller experienced them.
+   * Each side is laid out at its own rate and resampled in one pass: a resampler per 20 ms frame would cut its
+   * filter at every frame edge, a click every 20 ms.
    */
   recording(): WavAudio {
     const start = this.answeredAt ?? this.sent[0]?.at ?? 0;
@@ -198,17 +200,17 @@ export class SimulatedCall {
     const place = (frames: readonly TimedAudio[], fromRate: number): Int16Array => {
       const last = frames.at(-1);
       if (last === undefined) return new Int16Array(0);
-      const track = new Int16Array(Math.ceil(((last.at - start) * rate) / 1000) + rate);
+      // One second past the last frame, so its tail (and the end of the call) is not cut.
+      const track = new Int16Array(Math.ceil(((last.at - start) * fromRate) / 1000) + fromRate);
       let cursor = 0;
       for (const frame of frames) {
-        const audio = fromRate === rate ? frame.audio : resample(frame.audio, fromRate, rate);
         // One stream never overlaps itself: a frame that arrived early (timer jitter) follows the previous one.
-        const position = Math.max(cursor, Math.round(((frame.at - start) * rate) / 1000));
+        const position = Math.max(cursor, Math.round(((frame.at - start) * fromRate) / 1000));
         if (position >= track.length) break;
-        track.set(audio.subarray(0, Math.max(0, track.length - position)), position);
-        cursor = position + audio.length;
+        track.set(frame.audio.subarray(0, Math.max(0, track.length - position)), position);
+        cursor = position + frame.audio.length;
       }
-      return track;
+      return resample(track, fromRate, rate);
     };
     const caller = place(this.sent, this.sampleRate);
     const agent = place(this.received, this.agentSampleRate);

@@ -128,6 +128,9 @@ export abstract class BaseOutputTransport extends FrameProcessor {
         return pushed;
       }
       case 'cancel':
+        // The call is over, but the words already played were heard: without this the history (and the turn
+        // reported to listeners) loses the sentence playing when the caller was transferred or hung up.
+        this.releasePlayedShare();
         this.clearPlayback();
         this.stop();
         this.dtmf.close();
@@ -271,31 +274,9 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     const current = this.currentText;
     this.currentText = undefined;
     if (current !== undefined) {
-      // Audio of the current text still queued, and the texts queued after it in the same utterance.
-      let remainingMs = 0;
-      const laterTexts: string[] = [];
-      for (let i = this.head; i < this.entries.length; i++) {
-        const entry = this.entries[i]!;
-        if (entry instanceof Int16Array) {
-          if (laterTexts.length === 0) remainingMs += this.chunkMs;
-        } else if (entry.type === 'tts-text' && entry.contextId === current.frame.contextId) {
-          laterTexts.push(entry.text);
-        } else if (entry.type !== 'tts-text' && laterTexts.length === 0) {
-          break;
-        }
-      }
-      const words = current.frame.text.split(/\s+/).filter((w) => w !== '');
-      const totalMs = current.playedMs + remainingMs;
-      const heardWords = totalMs === 0 ? 0 : Math.floor((words.length * current.playedMs) / totalMs);
-      const heard = words.slice(0, heardWords).join(' ');
-      const unheard = [words.slice(heardWords).join(' '), ...laterTexts].filter((t) => t !== '').join(' ');
+      const { heard, unheard } = this.playedShare(current);
       void this.pushFrame(
-        makeFrame('tts-text', {
-          text: heard,
-          contextId: current.frame.contextId,
-          offsetMs: current.frame.offsetMs,
-          unheard,
-        }),
+        makeFrame('tts-text', { text: heard, contextId: current.frame.contextId, offsetMs: current.frame.offsetMs, unheard }),
         'downstream',
       );
     }
@@ -307,6 +288,43 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     }
     if (this.speaking) this.setSpeaking(false);
     return kept;
+  }
+
+  /** At a cancel: the played words of the current text, as heard (nothing will resume, so no `unheard`). */
+  private releasePlayedShare(): void {
+    const current = this.currentText;
+    this.currentText = undefined;
+    if (current === undefined) return;
+    const { heard } = this.playedShare(current);
+    if (heard === '') return;
+    void this.pushFrame(
+      makeFrame('tts-text', { text: heard, contextId: current.frame.contextId, offsetMs: current.frame.offsetMs }),
+      'downstream',
+    );
+  }
+
+  /** The words of `current` whose share of its audio has played, and the rest of its utterance. */
+  private playedShare(current: CurrentText): { heard: string; unheard: string } {
+    // Audio of the current text still queued, and the texts queued after it in the same utterance.
+    let remainingMs = 0;
+    const laterTexts: string[] = [];
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i]!;
+      if (entry instanceof Int16Array) {
+        if (laterTexts.length === 0) remainingMs += this.chunkMs;
+      } else if (entry.type === 'tts-text' && entry.contextId === current.frame.contextId) {
+        laterTexts.push(entry.text);
+      } else if (entry.type !== 'tts-text' && laterTexts.length === 0) {
+        break;
+      }
+    }
+    const words = current.frame.text.split(/\s+/).filter((w) => w !== '');
+    const totalMs = current.playedMs + remainingMs;
+    const heardWords = totalMs === 0 ? 0 : Math.floor((words.length * current.playedMs) / totalMs);
+    return {
+      heard: words.slice(0, heardWords).join(' '),
+      unheard: [words.slice(heardWords).join(' '), ...laterTexts].filter((t) => t !== '').join(' '),
+    };
   }
 
   private clearPlayback(): void {

@@ -461,6 +461,39 @@ describe('BaseOutputTransport: end, cancel, cleanup', () => {
     expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
   });
 
+  it('a cancel reports the words of the playing text already played as heard (no unheard: nothing resumes)', async () => {
+    const h = start({ chunkMs: 10, botStopGraceMs: 200 });
+    h.text('Of course.');
+    h.audio(50);
+    h.text('I am connecting you to a human now.');
+    h.audio(80);
+    h.text('Goodbye.');
+    h.audio(50);
+    // Cancel (a transfer ends the call) after the first sentence and half of the second have played.
+    h.out.onWrite = (count) => {
+      if (count === 9) queueMicrotask(() => h.task.cancel('transferred'));
+    };
+    await h.finish();
+    const heard = h.down.ofType('tts-text').map((f) => [f.text, f.unheard]);
+    expect(heard).toEqual([
+      ['Of course.', undefined],
+      ['I am connecting you', undefined], // 40 of its 80 ms played: 4 of its 8 words
+    ]);
+    expect(h.types().slice(-1)).toEqual(['cancel']);
+  });
+
+  it('a cancel within the stop grace reports the fully played last text whole', async () => {
+    const h = start({ chunkMs: 10, botStopGraceMs: 200 });
+    h.text('I am connecting you to a human now.');
+    h.audio(50);
+    await h.waitForWrites(5);
+    await h.clock.advance(50); // played, but the grace has not passed: not yet released
+    expect(h.down.ofType('tts-text')).toEqual([]);
+    h.task.cancel('transferred');
+    await h.finish();
+    expect(h.down.ofType('tts-text').map((f) => [f.text, f.unheard])).toEqual([['I am connecting you to a human now.', undefined]]);
+  });
+
   it('cleanup after an idle run leaves no timer behind', async () => {
     const timersBefore = activeTimers();
     const h = start({ chunkMs: 10 });
