@@ -267,7 +267,7 @@ describe('FunctionSchema: the parameters form (the Python SDK docs\' shape)', ()
 
   it('is typed: the handler gets Record<string, unknown>, and the forms do not mix', () => {
     expectTypeOf(transfer).toEqualTypeOf<FunctionSchema>();
-    expectTypeOf(transfer.validate).returns.toEqualTypeOf<ToolArgsValidation<Record<string, unknown>>>();
+    expectTypeOf(transfer.validate({})).toEqualTypeOf<ToolArgsValidation<Record<string, unknown>>>();
     const typeOnly = (): void => {
       // @ts-expect-error -- a tool's parameters are an object schema
       new FunctionSchema({ name: 'n', description: 'd', parameters: { type: 'array' } });
