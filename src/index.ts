@@ -50,6 +50,7 @@ export {
   type FlowCallInput,
   type HangupAction,
   type HangupOptions,
+  type InferredRawPipelineAction,
   type InputAction,
   type InputResultTarget,
   type InputRetryOptions,
