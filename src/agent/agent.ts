@@ -187,6 +187,7 @@ export class Agent {
       timeout: this.options.connectTimeoutMs ?? 10_000,
     });
     this.socket = socket;
+    this.listen(socket);
     await new Promise<void>((resolve, reject) => {
       const onConnect = (): void => {
         socket.off('connect_error', onError);
@@ -206,7 +207,22 @@ export class Agent {
       socket.once('connect_error', onError);
       socket.connect();
     });
-    this.accepting = true;
+    if (this.options.handleSignals ?? true) {
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
+    }
+    this.logger.info({ url }, 'connected to Piopiy signaling');
+  }
+
+  /**
+   * Attaches every handler before the socket connects: the platform may send `join_room` in the same network read
+   * as its connection acknowledgement, and socket.io delivers both before an `await` on the connection resumes, so
+   * a handler attached after it would miss that invite, silently.
+   */
+  private listen(socket: Socket): void {
+    // Registered first, so the agent accepts invites from the acknowledgement on (the `connect` listeners run in
+    // order, before socket.io delivers the next packet).
+    socket.once('connect', () => (this.accepting = true));
     socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
     socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
     socket.on('disconnect', (reason) => {
@@ -227,11 +243,6 @@ export class Agent {
         }, delayMs)
         .unref();
     });
-    if (this.options.handleSignals ?? true) {
-      process.once('SIGINT', this.onSignal);
-      process.once('SIGTERM', this.onSignal);
-    }
-    this.logger.info({ url }, 'connected to Piopiy signaling');
   }
 
   /**
