@@ -136,7 +136,10 @@ export class VoiceAgent {
     this.options = { call: session, transport: session?.transport, logger: session?.logger, ...options };
     options = this.options;
     this.context = new LLMContext([{ role: 'system', content: options.instructions }]);
-    this.logger = (options.logger ?? getDefaultLogger()).child({ callId: options.call?.callId });
+    // The session's logger already carries the call id; binding it again would write it twice in every JSON line.
+    const logger = options.logger ?? getDefaultLogger();
+    const callId = options.call?.callId;
+    this.logger = logger === session?.logger || callId === undefined ? logger : logger.child({ callId });
     this.publishDiagnostics();
   }
 
