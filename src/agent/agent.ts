@@ -2,7 +2,7 @@
 // `join_room` invite until the call ends. Sessions are independent: each has its own media connection, its own
 // async context (see session-context.ts) and its own abort signal; a signaling drop does not touch them (the
 // client reconnects with backoff), an exception in one `createSession` ends that call only.
-import { sleep, systemClock, type Clock } from '../runtime/clock.js';
+import { sleep, systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
 import { channel } from 'node:diagnostics_channel';
 import { io, type Socket } from 'socket.io-client';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
@@ -10,7 +10,8 @@ import type { CallTransport } from '../transports/base/transport.js';
 import { LiveKitTransport } from '../transports/livekit/index.js';
 import { SimulatorMediaTransport } from '../transports/simulator/index.js';
 import { MAX_METADATA_CHARS, parseInvite, type CallInvite } from './invite.js';
-import { runInSession, type CallSession } from '../transports/base/call-session.js';
+import { CallFailedError, runInSession, type CallSession } from '../transports/base/call-session.js';
+import { claimCallErrors, installCallErrorGuard, type CallErrorOrigin } from './call-errors.js';
 import { prewarmSileroVAD, type PrewarmFunction, type SileroPrewarmOptions } from './prewarm.js';
 
 export const DEFAULT_SIGNALING_URL = 'https://signaling.piopiy.com';
@@ -64,13 +65,27 @@ export interface AgentOptions {
    * before the first call.
    */
   prewarmVAD?: boolean | SileroPrewarmOptions;
+  /**
+   * Whether an error that nothing catches in a call's code — a tool handler's floating promise, a throw from a timer
+   * or a listener it set up — ends that call only (default true): it is logged once with the call's id, the caller
+   * hears the VoiceAgent's `errorGoodbye`, and the process and every other call go on. Errors outside any call keep
+   * Node's default (a crash, or your own `uncaughtException` / `unhandledRejection` handlers); those handlers do not
+   * see the uncaught exceptions of calls (the Agent caught them). See docs/architecture.md, "Calls isolated from
+   * each other's bugs". false: Node's default for every error.
+   */
+  isolateCallErrors?: boolean;
 }
 
 interface RunningSession {
   readonly session: CallSession;
   readonly controller: AbortController;
   readonly done: Promise<void>;
+  /** Set when code of the call failed uncaught and the call is being ended for it. */
+  failure?: { readonly error: unknown; readonly timer: ClockTimer };
 }
+
+/** How long a failed call may take to say its goodbye and end before its media is closed anyway. */
+const FAILED_CALL_END_MS = 15_000;
 
 export class Agent {
   private readonly options: AgentOptions;
@@ -83,6 +98,8 @@ export class Agent {
   private warming: Promise<void> | undefined;
   private warmedUp = false;
   private connecting = false;
+  /** Releases the process-wide routing of calls' uncaught errors (installed with the first call). */
+  private releaseCallErrors: (() => void) | undefined;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.logger.info({ signal }, 'shutting down');
     void this.shutdown();
@@ -281,6 +298,8 @@ export class Agent {
       for (const r of this.sessions.values()) this.cancelSession(r.session.roomName, 'agent shutting down');
       await Promise.allSettled(running.map((r) => r.done));
     }
+    this.releaseCallErrors?.();
+    this.releaseCallErrors = undefined;
     this.logger.info('agent stopped');
   }
 
@@ -325,6 +344,29 @@ export class Agent {
     if (this.cancelSession(room, 'cancel_room')) this.logger.info({ room }, 'call cancelled by the platform');
   }
 
+  /**
+   * Code running for `session` threw or rejected and nothing caught it (see call-errors.ts): the call ends, with the
+   * VoiceAgent's goodbye (its signal's reason is a CallFailedError), and nothing else is touched.
+   */
+  private onCallError(session: CallSession, error: unknown, origin: CallErrorOrigin): void {
+    const running = this.sessions.get(session.roomName);
+    const log = { err: error, origin };
+    if (running === undefined || running.session !== session) {
+      session.logger.error(log, 'uncaught error in code of a call that has ended; ignored');
+      return;
+    }
+    if (running.failure !== undefined) {
+      if (running.failure.error !== error) session.logger.error(log, 'another uncaught error in this call, which is ending');
+      return;
+    }
+    session.logger.error(log, 'uncaught error in this call: ending it (other calls go on)');
+    // A session that does not end by itself (no VoiceAgent, or one stuck) has its media closed after a while.
+    const timer = this.clock.setTimeout(() => this.cancelSession(session.roomName, 'the call failed'), FAILED_CALL_END_MS);
+    timer.unref();
+    running.failure = { error, timer };
+    running.controller.abort(new CallFailedError(error));
+  }
+
   private startSession(invite: CallInvite, receivedAt: number): void {
     const logger = this.logger.child({ callId: invite.callId });
     const controller = new AbortController();
@@ -346,6 +388,10 @@ export class Agent {
       signal: controller.signal,
       logger,
     };
+    if (this.options.isolateCallErrors ?? true) {
+      this.releaseCallErrors ??= installCallErrorGuard();
+      claimCallErrors(session, (error, origin) => this.onCallError(session, error, origin));
+    }
     logger.info({ from: invite.fromNumber, to: invite.toNumber, room: invite.roomName }, 'call started');
     const ids = { agentId: this.options.agentId, callId: invite.callId, roomName: invite.roomName };
     if (diagnostics.hasSubscribers) diagnostics.publish({ event: 'join-room', ...ids, at: receivedAt } satisfies AgentDiagnostic);
@@ -355,6 +401,7 @@ export class Agent {
       } catch (error) {
         logger.error({ err: error }, 'createSession failed; this call ends');
       } finally {
+        this.clock.clearTimeout(this.sessions.get(invite.roomName)?.failure?.timer);
         await transport.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the call media failed'));
         this.sessions.delete(invite.roomName);
         logger.info('call ended');
