@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { installCallErrorGuard } from '../../src/agent/call-errors.js';
 
-const counts = (): Record<string, number> => ({
+const counts = () => ({
   uncaughtExceptionMonitor: process.listenerCount('uncaughtExceptionMonitor'),
   uncaughtException: process.listenerCount('uncaughtException'),
   unhandledRejection: process.listenerCount('unhandledRejection'),
