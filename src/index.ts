@@ -96,6 +96,7 @@ export {
 export {
   BaseInputTransport,
   BaseOutputTransport,
+  CallFailedError,
   LiveKitTransport,
   MemoryTransport,
   PiopiyStreamServer,
