@@ -1,7 +1,8 @@
 // Agent: connects to Piopiy signaling (Socket.IO, auth `{ agent_id, token }`), and runs one session per
 // `join_room` invite until the call ends. Sessions are independent: each has its own media connection, its own
 // async context (see session-context.ts) and its own abort signal; a signaling drop does not touch them (the
-// client reconnects with backoff), an exception in one `createSession` ends that call only.
+// client reconnects with backoff), an exception in one `createSession`, or an error nothing catches in a call's code
+// (call-errors.ts), ends that call only.
 import { sleep, systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
 import { channel } from 'node:diagnostics_channel';
 import { io, type Socket } from 'socket.io-client';
