@@ -1,8 +1,9 @@
 // Agent: connects to Piopiy signaling (Socket.IO, auth `{ agent_id, token }`), and runs one session per
 // `join_room` invite until the call ends. Sessions are independent: each has its own media connection, its own
 // async context (see session-context.ts) and its own abort signal; a signaling drop does not touch them (the
-// client reconnects with backoff), an exception in one `createSession` ends that call only.
-import { sleep, systemClock, type Clock } from '../runtime/clock.js';
+// client reconnects with backoff), an exception in one `createSession`, or an error nothing catches in a call's code
+// (call-errors.ts), ends that call only.
+import { sleep, systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
 import { channel } from 'node:diagnostics_channel';
 import { io, type Socket } from 'socket.io-client';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
@@ -10,7 +11,8 @@ import type { CallTransport } from '../transports/base/transport.js';
 import { LiveKitTransport } from '../transports/livekit/index.js';
 import { SimulatorMediaTransport } from '../transports/simulator/index.js';
 import { MAX_METADATA_CHARS, parseInvite, type CallInvite } from './invite.js';
-import { runInSession, type CallSession } from '../transports/base/call-session.js';
+import { CallFailedError, runInSession, type CallSession } from '../transports/base/call-session.js';
+import { claimCallErrors, installCallErrorGuard, type CallErrorOrigin } from './call-errors.js';
 import { prewarmSileroVAD, type PrewarmFunction, type SileroPrewarmOptions } from './prewarm.js';
 import { DEFAULT_SIGNALING_URL, resolveAgentSettings, type ResolvedAgentSettings } from './agent-options.js';
 import { signalingConnectionError } from './signaling-error.js';
@@ -82,13 +84,27 @@ export interface AgentOptions {
    * before the first call.
    */
   prewarmVAD?: boolean | SileroPrewarmOptions;
+  /**
+   * Whether an error that nothing catches in a call's code — a tool handler's floating promise, a throw from a timer
+   * or a listener it set up — ends that call only (default true): it is logged once with the call's id, the caller
+   * hears the VoiceAgent's `errorGoodbye`, and the process and every other call go on. Errors outside any call keep
+   * Node's default (a crash, or your own `uncaughtException` / `unhandledRejection` handlers); those handlers do not
+   * see the uncaught exceptions of calls (the Agent caught them). See docs/architecture.md, "Calls isolated from
+   * each other's bugs". false: Node's default for every error.
+   */
+  isolateCallErrors?: boolean;
 }
 
 interface RunningSession {
   readonly session: CallSession;
   readonly controller: AbortController;
   readonly done: Promise<void>;
+  /** Set when code of the call failed uncaught and the call is being ended for it. */
+  failure?: { readonly error: unknown; readonly timer: ClockTimer };
 }
+
+/** How long a failed call may take to say its goodbye and end before its media is closed anyway. */
+const FAILED_CALL_END_MS = 15_000;
 
 export class Agent {
   private readonly options: AgentOptions & ResolvedAgentSettings;
@@ -101,6 +117,8 @@ export class Agent {
   private warming: Promise<void> | undefined;
   private warmedUp = false;
   private connecting = false;
+  /** Releases the process-wide routing of calls' uncaught errors (installed with the first call). */
+  private releaseCallErrors: (() => void) | undefined;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.logger.info({ signal }, 'shutting down');
     void this.shutdown();
@@ -203,14 +221,10 @@ export class Agent {
       timeout: this.options.connectTimeoutMs ?? 10_000,
     });
     this.socket = socket;
-    // Listening before connecting: an invite sent the moment the agent registers arrives in the same batch as the
-    // connection acknowledgement, before connect() could resume and add its handlers.
-    socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
-    socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
+    this.listen(socket);
     await new Promise<void>((resolve, reject) => {
       const onConnect = (): void => {
         socket.off('connect_error', onError);
-        this.accepting = true;
         resolve();
       };
       const onError = (error: Error & { type?: string }): void => {
@@ -223,6 +237,24 @@ export class Agent {
       socket.once('connect_error', onError);
       socket.connect();
     });
+    if (this.options.handleSignals ?? true) {
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
+    }
+    this.logger.info({ url }, 'connected to Piopiy signaling');
+  }
+
+  /**
+   * Attaches every handler before the socket connects: the platform may send `join_room` in the same network read
+   * as its connection acknowledgement, and socket.io delivers both before an `await` on the connection resumes, so
+   * a handler attached after it would miss that invite, silently.
+   */
+  private listen(socket: Socket): void {
+    // Registered first, so the agent accepts invites from the acknowledgement on (the `connect` listeners run in
+    // order, before socket.io delivers the next packet).
+    socket.once('connect', () => (this.accepting = true));
+    socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
+    socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
     socket.on('disconnect', (reason) => {
       if (this.accepting) this.logger.warn({ reason }, 'signaling connection lost; reconnecting (calls in progress go on)');
     });
@@ -241,11 +273,6 @@ export class Agent {
         }, delayMs)
         .unref();
     });
-    if (this.options.handleSignals ?? true) {
-      process.once('SIGINT', this.onSignal);
-      process.once('SIGTERM', this.onSignal);
-    }
-    this.logger.info({ url }, 'connected to Piopiy signaling');
   }
 
   /**
@@ -284,6 +311,8 @@ export class Agent {
       for (const r of this.sessions.values()) this.cancelSession(r.session.roomName, 'agent shutting down');
       await Promise.allSettled(running.map((r) => r.done));
     }
+    this.releaseCallErrors?.();
+    this.releaseCallErrors = undefined;
     this.logger.info('agent stopped');
   }
 
@@ -328,6 +357,29 @@ export class Agent {
     if (this.cancelSession(room, 'cancel_room')) this.logger.info({ room }, 'call cancelled by the platform');
   }
 
+  /**
+   * Code running for `session` threw or rejected and nothing caught it (see call-errors.ts): the call ends, with the
+   * VoiceAgent's goodbye (its signal's reason is a CallFailedError), and nothing else is touched.
+   */
+  private onCallError(session: CallSession, error: unknown, origin: CallErrorOrigin): void {
+    const running = this.sessions.get(session.roomName);
+    const log = { err: error, origin };
+    if (running === undefined || running.session !== session) {
+      session.logger.error(log, 'uncaught error in code of a call that has ended; ignored');
+      return;
+    }
+    if (running.failure !== undefined) {
+      if (running.failure.error !== error) session.logger.error(log, 'another uncaught error in this call, which is ending');
+      return;
+    }
+    session.logger.error(log, 'uncaught error in this call: ending it (other calls go on)');
+    // A session that does not end by itself (no VoiceAgent, or one stuck) has its media closed after a while.
+    const timer = this.clock.setTimeout(() => this.cancelSession(session.roomName, 'the call failed'), FAILED_CALL_END_MS);
+    timer.unref();
+    running.failure = { error, timer };
+    running.controller.abort(new CallFailedError(error));
+  }
+
   private startSession(invite: CallInvite, receivedAt: number): void {
     const logger = this.logger.child({ callId: invite.callId });
     const controller = new AbortController();
@@ -349,6 +401,10 @@ export class Agent {
       signal: controller.signal,
       logger,
     };
+    if (this.options.isolateCallErrors ?? true) {
+      this.releaseCallErrors ??= installCallErrorGuard();
+      claimCallErrors(session, (error, origin) => this.onCallError(session, error, origin));
+    }
     logger.info({ from: invite.fromNumber, to: invite.toNumber, room: invite.roomName }, 'call started');
     const ids = { agentId: this.options.agentId, callId: invite.callId, roomName: invite.roomName };
     if (diagnostics.hasSubscribers) diagnostics.publish({ event: 'join-room', ...ids, at: receivedAt } satisfies AgentDiagnostic);
@@ -358,6 +414,7 @@ export class Agent {
       } catch (error) {
         logger.error({ err: error }, 'createSession failed; this call ends');
       } finally {
+        this.clock.clearTimeout(this.sessions.get(invite.roomName)?.failure?.timer);
         await transport.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the call media failed'));
         this.sessions.delete(invite.roomName);
         logger.info('call ended');

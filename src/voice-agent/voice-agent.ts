@@ -7,7 +7,7 @@ import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { SileroVADAnalyzer, type SileroSampleRate, type VADParams } from '../audio/vad/index.js';
 import { makeFrame, parseDtmfSequence, type ErrorFrame, type Frame, type FrameDirection, type MetricsData } from '../frames/index.js';
-import { currentSession } from '../transports/base/call-session.js';
+import { CallFailedError, currentSession } from '../transports/base/call-session.js';
 import { AssistantAggregator } from '../conversation/assistant-aggregator.js';
 import { Conversation } from '../conversation/conversation.js';
 import { DtmfAggregator, checkDtmfOptions, type DtmfOptions } from '../conversation/dtmf-aggregator.js';
@@ -40,6 +40,11 @@ export interface VoiceAgentOptions {
   idleReprompts?: number;
   /** Said before ending a call on idle. */
   idleGoodbye?: string;
+  /**
+   * Said before the call ends because code running for it failed with an error nothing caught (the Agent then ends
+   * that call only; see `AgentOptions.isolateCallErrors`).
+   */
+  errorGoodbye?: string;
   /** Spoken once when tools take longer than `toolFillerAfterMs` and the bot is silent; false for none. */
   toolFiller?: string | false;
   toolFillerAfterMs?: number;
@@ -120,6 +125,9 @@ export type VoiceAgentDiagnostic =
 
 const DEFAULT_REPROMPT = 'Are you still there?';
 const DEFAULT_GOODBYE = "I haven't heard from you, so I'll end the call now. Goodbye!";
+const DEFAULT_ERROR_GOODBYE = "I'm sorry, something went wrong on my side and I have to end this call. Please call again.";
+/** How long the goodbye of a failed call may take before the call is cut. */
+const ERROR_GOODBYE_MAX_MS = 10_000;
 
 /** Watches the end of the pipeline for metrics and tool calls starting, for listeners. */
 class MetricsTap extends FrameProcessor {
@@ -164,7 +172,10 @@ export class VoiceAgent {
     this.options = { call: session, transport: session?.transport, logger: session?.logger, ...options };
     options = this.options;
     this.context = new LLMContext([{ role: 'system', content: options.instructions }]);
-    this.logger = (options.logger ?? getDefaultLogger()).child({ callId: options.call?.callId });
+    // The session's logger already carries the call id; binding it again would write it twice in every JSON line.
+    const logger = options.logger ?? getDefaultLogger();
+    const callId = options.call?.callId;
+    this.logger = logger === session?.logger || callId === undefined ? logger : logger.child({ callId });
     this.publishDiagnostics();
   }
 
@@ -302,7 +313,17 @@ export class VoiceAgent {
     transport.events.on('caller-left', onLeft);
     // The session's signal (cancel_room, agent shutdown) ends the conversation too.
     const signal = (this.options.call as { signal?: AbortSignal } | undefined)?.signal;
-    const onAbort = (): void => task.cancel('call cancelled');
+    let failedTimer: ClockTimer | undefined;
+    const onAbort = (): void => {
+      if (!(signal?.reason instanceof CallFailedError)) {
+        task.cancel('call cancelled');
+        return;
+      }
+      // The Agent has logged the error; the caller hears why the call ends, then it ends.
+      this.say(this.options.errorGoodbye ?? DEFAULT_ERROR_GOODBYE);
+      task.stopWhenDone('the call failed');
+      failedTimer = this.clock.setTimeout(() => task.cancel('the call failed'), ERROR_GOODBYE_MAX_MS);
+    };
     if (signal?.aborted === true) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     const running = task.run();
@@ -317,6 +338,7 @@ export class VoiceAgent {
       await running;
     } finally {
       this.clock.clearTimeout(this.idleTimer);
+      this.clock.clearTimeout(failedTimer);
       offSpeaking();
       conversation.close();
       playout.finish();

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { FunctionSchema, type FunctionSchemaInit } from '../../src/llm/function-schema.js';
+import { FunctionSchema, type FunctionSchemaInit, type ToolArgsValidation } from '../../src/llm/function-schema.js';
 
 const weather = new FunctionSchema({
   name: 'get_weather',
@@ -181,5 +181,101 @@ describe('FunctionSchema.fromZod', () => {
 
   it('rejects a bad name like the constructor does', () => {
     expect(() => FunctionSchema.fromZod({ name: 'bad name', description: '', schema: z.object({}) })).toThrow(TypeError);
+  });
+});
+
+describe('FunctionSchema: the parameters form (the Python SDK docs\' shape)', () => {
+  const transfer = new FunctionSchema({
+    name: 'transfer_to_human',
+    description: 'Transfer the call to a human support agent when requested.',
+    parameters: {
+      type: 'object',
+      properties: { reason: { type: 'string', description: 'The reason for the transfer' } },
+    },
+  });
+
+  it('gives the same tool as properties and required', () => {
+    const same = new FunctionSchema({
+      name: 'transfer_to_human',
+      description: 'Transfer the call to a human support agent when requested.',
+      properties: { reason: { type: 'string', description: 'The reason for the transfer' } },
+    });
+    expect(transfer.toDefinition()).toEqual(same.toDefinition());
+    expect(transfer.properties).toEqual({ reason: { type: 'string', description: 'The reason for the transfer' } });
+    expect(transfer.required).toEqual([]);
+    expect(transfer.validate({ reason: 'asked' })).toEqual({ ok: true, value: { reason: 'asked' } });
+    expect(transfer.validate({ reason: 7 })).toEqual({ ok: false, errors: ['$.reason: expected string, got 7'] });
+  });
+
+  it('keeps required and the other keywords, sends them to the model and checks them', () => {
+    const strict = new FunctionSchema({
+      name: 'book',
+      description: 'Book a table.',
+      parameters: {
+        type: 'object',
+        properties: { people: { type: 'integer', minimum: 1 } },
+        required: ['people'],
+        additionalProperties: false,
+      },
+    });
+    expect(strict.parameters).toEqual({
+      type: 'object',
+      properties: { people: { type: 'integer', minimum: 1 } },
+      required: ['people'],
+      additionalProperties: false,
+    });
+    expect(strict.validate({})).toEqual({ ok: false, errors: ['$.people: is required'] });
+    expect(strict.validate({ people: 2, time: 'now' })).toEqual({ ok: false, errors: ['$.time: is not an allowed property'] });
+    // No properties: a tool without arguments.
+    const hangUp = new FunctionSchema({ name: 'end_call', description: 'Hang up.', parameters: { type: 'object' } });
+    expect(hangUp.parameters).toEqual({ type: 'object', properties: {}, required: [] });
+  });
+
+  it('accepts a literal written `as const` (readonly arrays and objects)', () => {
+    const parameters = {
+      type: 'object',
+      properties: { city: { type: 'string', enum: ['Chennai', 'Delhi'] } },
+      required: ['city'],
+    } as const;
+    const schema = new FunctionSchema({ name: 'weather', description: 'Weather.', parameters });
+    expect(schema.required).toEqual(['city']);
+    expect(schema.validate({ city: 'Paris' }).ok).toBe(false);
+  });
+
+  it('refuses with the same checks as the other form, and clear errors for a bad parameters object', () => {
+    const loose = (init: Record<string, unknown>): FunctionSchema => new FunctionSchema(init as unknown as FunctionSchemaInit);
+    const named = { name: 'n', description: 'd' };
+    expect(() => loose({ ...named, parameters: { type: 'object', properties: [] } })).toThrow(
+      'FunctionSchema n: properties must be an object of JSON Schemas',
+    );
+    expect(() => loose({ ...named, parameters: { type: 'object', properties: {}, required: ['x'] } })).toThrow(
+      'FunctionSchema n: required argument "x" is not in properties',
+    );
+    expect(() => loose({ ...named, parameters: { type: 'object', properties: {}, required: 'x' } })).toThrow(
+      'FunctionSchema n: required must be an array of argument names',
+    );
+    expect(() => loose({ ...named, parameters: { properties: {} } })).toThrow('FunctionSchema n: parameters.type must be "object", got nothing');
+    expect(() => loose({ ...named, parameters: { type: 'array' } })).toThrow('FunctionSchema n: parameters.type must be "object", got "array"');
+    expect(() => loose({ ...named, parameters: null })).toThrow(/FunctionSchema n: parameters must be a JSON Schema object/);
+    expect(() => loose({ ...named, parameters: [] })).toThrow(/FunctionSchema n: parameters must be a JSON Schema object/);
+    expect(() => loose({ ...named, parameters: { type: 'object' }, properties: {} })).toThrow(
+      'FunctionSchema n: give either parameters or properties and required, not both',
+    );
+    // The missing-properties error of the other form is unchanged.
+    expect(() => loose(named)).toThrow('FunctionSchema n: properties must be an object of JSON Schemas');
+  });
+
+  it('is typed: the handler gets Record<string, unknown>, and the forms do not mix', () => {
+    expectTypeOf(transfer).toEqualTypeOf<FunctionSchema>();
+    expectTypeOf(transfer.validate({})).toEqualTypeOf<ToolArgsValidation<Record<string, unknown>>>();
+    const typeOnly = (): void => {
+      // @ts-expect-error -- a tool's parameters are an object schema
+      new FunctionSchema({ name: 'n', description: 'd', parameters: { type: 'array' } });
+      // @ts-expect-error -- one form or the other
+      new FunctionSchema({ name: 'n', description: 'd', parameters: { type: 'object' }, properties: {} });
+      // @ts-expect-error -- one form or the other
+      new FunctionSchema({ name: 'n', description: 'd', parameters: { type: 'object' }, required: [] });
+    };
+    expect(typeOnly).toBeTypeOf('function');
   });
 });

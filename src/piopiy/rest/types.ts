@@ -289,16 +289,54 @@ export interface RawConnectAction {
   action: 'connect';
   params: Omit<PcmoConnectParams, 'caller_id'> &
     ({ caller_id: string; from?: never } | { from: string; caller_id?: never });
-  endpoints: ConnectEndpoint[];
+  endpoints: readonly ConnectEndpoint[];
 }
-/** A pipeline action written by hand in wire form. */
-export type RawPipelineAction = Exclude<PipelineAction, ConnectAction> | RawConnectAction;
+
+/** `T` with every array in it readonly: a literal written `as const` fits, and the client never mutates its input. */
+export type ReadonlyArrays<T> = T extends readonly (infer Item)[]
+  ? readonly ReadonlyArrays<Item>[]
+  : T extends object
+    ? { [K in keyof T]: ReadonlyArrays<T[K]> }
+    : T;
+
+/** A pipeline action written by hand in wire form (its arrays may be readonly: `as const` literals fit). */
+export type RawPipelineAction = ReadonlyArrays<Exclude<PipelineAction, ConnectAction>> | RawConnectAction;
+
+/** `T` as TypeScript infers it for a variable holding a literal without a type: every literal type widened. */
+export type WidenedLiterals<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends readonly (infer Item)[]
+        ? readonly WidenedLiterals<Item>[]
+        : T extends object
+          ? { [K in keyof T]: WidenedLiterals<T[K]> }
+          : T;
+
+/**
+ * A raw action held in a variable declared without a type (`const pipeline = [{ action: 'connect', ... }]`, as the
+ * seed writes it): TypeScript widens its literals (`'connect'` to `string`), so the compiler can no longer check
+ * them. Accepted; the client checks every field when the pipeline is sent and throws a `PiopiyValidationError`
+ * naming it. Annotate the variable `RawPipelineAction[]`, or use the builder, to have the compiler check it too.
+ */
+export type InferredRawPipelineAction = WidenedAction<RawPipelineAction>;
+/**
+ * One action widened, refusing the other actions' fields: without that, a widened hangup (`{ action: string }`)
+ * would match any object with an action, and an inline `connect` missing its endpoints would compile.
+ */
+type WidenedAction<Action> = Action extends unknown
+  ? WidenedLiterals<Action> & { readonly [Field in Exclude<FieldOf<RawPipelineAction>, keyof Action>]?: never }
+  : never;
+/** The field names of every member of a union. */
+type FieldOf<T> = T extends unknown ? keyof T : never;
 
 /** Anything that yields a v3 pipeline: a builder without legacy actions. */
 export interface PipelineSource {
   build(): readonly PipelineAction[];
 }
-export type PipelineInput = PipelineSource | readonly RawPipelineAction[];
+export type PipelineInput = PipelineSource | readonly RawPipelineAction[] | readonly InferredRawPipelineAction[];
 
 export interface OutboundCallOptions {
   /** 30–7200 */

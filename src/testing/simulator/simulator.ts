@@ -106,6 +106,7 @@ export class PiopiySimulator {
   private readonly agents = new Map<string, string>();
   private readonly directions = new Map<string, SimulatedCallDirection>();
   private callListeners: ((call: SimulatedCall, direction: SimulatedCallDirection) => void)[] = [];
+  private agentListeners: ((agentId: string) => void)[] = [];
   private readonly restTokens: Set<string>;
   private signalingAvailable = true;
   private restListeners: ((request: RestRequestEvent) => void)[] = [];
@@ -210,6 +211,29 @@ export class PiopiySimulator {
   /** Agent ids connected to signaling now. */
   connectedAgents(): string[] {
     return [...new Set([...this.io.of('/').sockets.values()].map((s) => (s.data as { agentId: string }).agentId))];
+  }
+
+  /**
+   * Calls `listener` with the agent id each time an agent's signaling connection is accepted — at the moment the
+   * platform would first send it invites (its connection acknowledgement already sent); returns a function that
+   * removes the listener.
+   */
+  onAgentConnected(listener: (agentId: string) => void): () => void {
+    this.agentListeners.push(listener);
+    return () => {
+      this.agentListeners = this.agentListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** @internal An agent's signaling connection was accepted. */
+  agentConnected(agentId: string): void {
+    for (const listener of [...this.agentListeners]) {
+      try {
+        listener(agentId);
+      } catch {
+        // A listener's bug must not break signaling.
+      }
+    }
   }
 
   /** Resolves once the agent is connected to signaling. */
@@ -564,6 +588,7 @@ export async function startPiopiySimulator(options: SimulatorOptions = {}): Prom
     (socket.data as { agentId: string }).agentId = agentId;
     next();
   });
+  io.on('connection', (socket) => box.simulator?.agentConnected((socket.data as { agentId: string }).agentId));
   http.on('upgrade', (request, socket, head) => {
     if (!(request.url ?? '').startsWith('/media')) return; // socket.io handles its own upgrades
     const call = box.simulator?.attachMedia(request);

@@ -33,3 +33,23 @@ export function runInSession<T>(session: CallSession, fn: () => T): T {
 export function currentSession(): CallSession | undefined {
   return storage.getStore();
 }
+
+/**
+ * The abort reason of a call's `signal` when the Agent ends the call because code running for it threw or rejected
+ * with nothing to catch it (see `AgentOptions.isolateCallErrors`); `cause` is that error. A VoiceAgent then says
+ * its `errorGoodbye` and ends the call.
+ */
+export class CallFailedError extends Error {
+  constructor(cause: unknown) {
+    super(`the call failed: ${describeCause(cause)}`, { cause });
+    this.name = 'CallFailedError';
+  }
+}
+
+function describeCause(cause: unknown): string {
+  try {
+    return cause instanceof Error ? cause.message : String(cause);
+  } catch {
+    return 'an error that cannot be printed'; // String(Object.create(null)) throws
+  }
+}
