@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readWavFile } from '../../src/audio/index.js';
 import type { DemoResult } from '../../src/cli/demo.js';
+import { readmeSnippet } from '../support/readme.js';
 
 const hasPocketsphinx = existsSync('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin');
 
@@ -67,6 +68,12 @@ describe('piopiy-ai demo', () => {
     expect(stderr).toContain('caller: I want to talk to a human please');
     expect(stderr).toContain('agent:  Hello! How can I help you today?');
     expect(stderr).toContain(`recording: ${result.recording}`);
+    // The README's sample output shows the kinds of line this run printed, in the same shape.
+    for (const line of readmeSnippet('demo-output').split('\n').filter((l) => l.trim() !== '')) {
+      const shape = /^(\[\d+\.\ds\] \w+: +|\s+\(voice-to-voice |recording: |transferred to )/.exec(line);
+      expect(shape, `README demo-output line: ${line}`).not.toBeNull();
+      expect(stderr).toMatch(new RegExp(`^${shape![1]!.replace(/[[\]().\\]/g, '\\$&').replace(/\d+/g, '\\d+')}`, 'm'));
+    }
   }, 60_000);
 
   it('fails with the reason and exit code 1 when no call took place, and names no recording', async () => {
