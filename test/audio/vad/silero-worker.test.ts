@@ -1,10 +1,11 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SileroVADAnalyzer, defaultSileroModelPath, type SileroSampleRate } from '../../../src/audio/vad/index.js';
+import type { OrtTensor } from '../../../src/audio/vad/onnx-types.js';
+import { sileroRuntime, type SileroRuntime } from '../../../src/audio/vad/silero-runtime.js';
 import { WorkerSileroSession } from '../../../src/audio/vad/silero-worker.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
 import { ConfidenceProbe } from '../../support/silero-probe.js';
@@ -35,18 +36,21 @@ describe.each([16000, 8000] as const)('Silero inference on a worker thread at %i
 
 describe('WorkerSileroSession', () => {
   let session: WorkerSileroSession;
-  const sr = new ort.Tensor('int64', BigInt64Array.of(16000n), []);
+  let runtime: SileroRuntime;
+  let sr: OrtTensor;
 
   beforeAll(async () => {
-    session = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor);
+    runtime = await sileroRuntime('onnxruntime-node');
+    sr = new runtime.Tensor('int64', BigInt64Array.of(16000n), []);
+    session = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, runtime);
   });
   afterAll(() => session.close());
 
-  function feeds(size: number): Record<string, ort.Tensor> {
+  function feeds(size: number): Record<string, OrtTensor> {
     const input = new Float32Array(size * 576).map((_, i) => 0.2 * Math.sin(i * 0.03));
     return {
-      input: new ort.Tensor('float32', input, [size, 576]),
-      state: new ort.Tensor('float32', new Float32Array(size * 256), [2, size, 128]),
+      input: new runtime.Tensor('float32', input, [size, 576]),
+      state: new runtime.Tensor('float32', new Float32Array(size * 256), [2, size, 128]),
       sr,
     };
   }
@@ -65,7 +69,7 @@ describe('WorkerSileroSession', () => {
     // wait below is event-driven, so a busy machine only makes the test slower.
     const terminate = vi.spyOn(Worker.prototype, 'terminate');
     try {
-      const stalling = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor, { batchTimeoutMs: 300 });
+      const stalling = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, runtime, { batchTimeoutMs: 300 });
       const expected = (await stalling.run(feeds(2))).output!.data;
       stalling.injectFault({ kind: 'stall', stallMs: 1500 });
       await expect(stalling.run(feeds(2))).rejects.toThrow(/no answer within 300 ms; the batch is dropped and the worker retired/);
@@ -80,7 +84,7 @@ describe('WorkerSileroSession', () => {
   });
 
   it('rejects a batch timeout that is not a positive number', async () => {
-    await expect(WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor, { batchTimeoutMs: 0 })).rejects.toThrow(
+    await expect(WorkerSileroSession.start(defaultSileroModelPath(), 16000, runtime, { batchTimeoutMs: 0 })).rejects.toThrow(
       /batchTimeoutMs must be a positive number, got 0/,
     );
   });
@@ -88,7 +92,7 @@ describe('WorkerSileroSession', () => {
   it('names the model a worker cannot load', async () => {
     const notAModel = join(tmpdir(), `not-a-model-${process.pid}.onnx`);
     await writeFile(notAModel, 'not an onnx file');
-    await expect(WorkerSileroSession.start(notAModel, 16000, ort.Tensor)).rejects.toThrow(
+    await expect(WorkerSileroSession.start(notAModel, 16000, runtime)).rejects.toThrow(
       new RegExp(`Silero VAD worker could not load ${notAModel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
     );
     const vad = new SileroVADAnalyzer({ sampleRate: 16000, modelPath: notAModel, inferenceThread: 'worker' });
@@ -97,7 +101,7 @@ describe('WorkerSileroSession', () => {
   });
 
   it('rejects runs after close', async () => {
-    const closing = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor);
+    const closing = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, runtime);
     await closing.close();
     await expect(closing.run(feeds(1))).rejects.toThrow(/closed/);
   });
@@ -105,7 +109,7 @@ describe('WorkerSileroSession', () => {
   it('closing with a batch in flight fails that batch at once, and the worker leaves after finishing it', async () => {
     const terminate = vi.spyOn(Worker.prototype, 'terminate');
     try {
-      const closing = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, ort.Tensor);
+      const closing = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, runtime);
       closing.injectFault({ kind: 'stall', stallMs: 300 });
       const inFlight = closing.run(feeds(4));
       const closed = closing.close();
