@@ -9,7 +9,8 @@
 //   Linux such as Alpine, another CPU), so the VAD still works. It is installed anyway: the package that ships
 //   the model weights (@ricky0123/vad-web) depends on it.
 //
-// Both give the same probabilities to about 1e-6 (test/audio/vad/silero-runtime.test.ts).
+// Both give the probabilities onnxruntime-node 1.30 gave, to 6e-7 (native) and 5e-6 (WebAssembly)
+// (test/audio/vad/silero-runtime.test.ts).
 import { createRequire } from 'node:module';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import type { OrtSessionFactory, OrtSessionOptions, OrtTensorConstructor } from './onnx-types.js';
