@@ -1,8 +1,8 @@
-// Silero inference on a worker thread. Both runtimes (silero-runtime.ts) run a session synchronously on the thread
-// that calls it, so on the main thread every batch blocks the event loop of every call for its duration (about 1.8 ms for 32
-// windows at 16 kHz). A worker moves that work to another core: the main thread only copies the batch into a
-// message and the results out of the reply. Measured with 200 real-time calls at 16 kHz: the main thread's
-// utilisation for VAD fell from 0.55 to 0.10, for about 25 % more process CPU in total (the messages).
+// Silero inference on a worker thread. A session runs synchronously on the thread that calls it, so on the main
+// thread every batch blocks the event loop of every call for its duration (about 1.8 ms for 32 windows at 16 kHz
+// on onnxruntime-node). A worker moves that work to another core: the main thread only copies the batch into a
+// message and the results out of the reply. The worker runs onnxruntime-web (WORKER_NATIVE_UNSAFE below), which
+// costs ~5x the CPU per window of the native runtime: a way to keep the event loop free, not to save CPU.
 //
 // One worker per model file and sample rate; the batcher sends it one batch at a time. A worker is never
 // terminated (it may be inside onnxruntime, and terminating it there can crash the process): a worker that dies
@@ -53,6 +53,16 @@ interface SpawnOptions {
 }
 
 const DEFAULT_BATCH_TIMEOUT_MS = 2000;
+
+/**
+ * Measured: worker threads that load onnxruntime-node 1.17.0 (the pinned version, silero-runtime.ts) corrupt the
+ * heap when they end ("double free or corruption", "free(): invalid pointer", every run of three workers ending
+ * after the main thread loaded it; 1.30.0 did not), and one that loads it with no other thread holding it fails
+ * with "Module did not self-register". Our workers do end (retired or dead), so they run onnxruntime-web.
+ */
+export const WORKER_NATIVE_UNSAFE =
+  "Silero VAD's worker thread runs onnxruntime-web: onnxruntime-node 1.17.0 crashes the process when a worker " +
+  'thread that loaded it ends';
 
 function post(worker: Worker, message: SileroWorkerMessage, transfer?: readonly TransferListItem[]): void {
   worker.postMessage(message, transfer);
@@ -114,6 +124,7 @@ export class WorkerSileroSession implements SileroSession {
     if (!Number.isFinite(batchTimeoutMs) || batchTimeoutMs <= 0) {
       throw new RangeError(`batchTimeoutMs must be a positive number, got ${String(batchTimeoutMs)}`);
     }
+    if (runtime.name !== 'onnxruntime-web') throw new RangeError(WORKER_NATIVE_UNSAFE);
     const options = { modelPath, sampleRate, runtime, batchTimeoutMs };
     return new WorkerSileroSession(options, await spawnWorker(options));
   }

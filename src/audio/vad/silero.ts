@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import type { OrtSession } from './onnx-types.js';
 import { DEFAULT_SILERO_MAX_BATCH, SileroBatcher, SileroStream, type SileroSession } from './silero-batch.js';
 import { sileroRuntime, type SileroRuntime, type SileroRuntimeName } from './silero-runtime.js';
-import { WorkerSileroSession } from './silero-worker.js';
+import { WORKER_NATIVE_UNSAFE, WorkerSileroSession } from './silero-worker.js';
 import { VADAnalyzer, type VADParams } from './vad-analyzer.js';
 
 export type SileroSampleRate = 8000 | 16000;
@@ -34,12 +34,15 @@ export interface SileroVADOptions {
   maxBatchSize?: number;
   /**
    * 'worker' runs inference on a worker thread (one per model file and sample rate), keeping the main thread free
-   * for the calls' other work at the cost of some CPU for messages; default 'main'.
+   * for the calls' other work, on onnxruntime-web (see `runtime`): several times the CPU per window of the main
+   * thread's native runtime, on another core. Default 'main'.
    */
   inferenceThread?: SileroInferenceThread;
   /**
-   * The ONNX Runtime package that runs the model. Default: onnxruntime-node where its native binary loads, else
-   * onnxruntime-web (WebAssembly), with one log line saying which (see silero-runtime.ts).
+   * The ONNX Runtime package that runs the model. Default on the main thread: onnxruntime-node where its native
+   * binary loads, else onnxruntime-web (WebAssembly), with one log line saying which (see silero-runtime.ts). On a
+   * worker thread only onnxruntime-web: the pinned onnxruntime-node corrupts the heap when a thread that loaded it
+   * ends, and worker threads end (retired or dead).
    */
   runtime?: SileroRuntimeName;
 }
@@ -151,9 +154,10 @@ function sileroBatcher(
   let batcher = batchers.get(key);
   if (batcher === undefined) {
     const { context, window } = LAYOUT[sampleRate];
-    const model = sileroRuntime(requestedRuntime).then((runtime) =>
-      thread === 'worker' ? workerSession(modelPath, sampleRate, runtime) : sileroModel(modelPath, runtime),
-    );
+    const model =
+      thread === 'worker'
+        ? sileroRuntime('onnxruntime-web').then((runtime) => workerSession(modelPath, sampleRate, runtime))
+        : sileroRuntime(requestedRuntime).then((runtime) => sileroModel(modelPath, runtime));
     batcher = model.then(({ session, runtime }) => ({
       runtime: runtime.name,
       batcher: new SileroBatcher({
@@ -210,6 +214,9 @@ export class SileroVADAnalyzer extends VADAnalyzer {
     }
     if (runtime !== undefined && runtime !== 'onnxruntime-node' && runtime !== 'onnxruntime-web') {
       throw new RangeError(`runtime must be 'onnxruntime-node' or 'onnxruntime-web', got ${String(runtime)}`);
+    }
+    if (inferenceThread === 'worker' && runtime === 'onnxruntime-node') {
+      throw new RangeError(WORKER_NATIVE_UNSAFE);
     }
     super({ sampleRate, windowSamples: layout.window, params: options.params });
     this.modelPath = resolve(options.modelPath ?? defaultSileroModelPath());

@@ -21,14 +21,15 @@ async function confidencesTogether(audios: readonly Int16Array[], options: Const
 }
 
 describe.each([16000, 8000] as const)('Silero inference on a worker thread at %i Hz', (rate: SileroSampleRate) => {
-  it('gives the same probabilities as on the main thread', async () => {
+  // The worker runs onnxruntime-web, the main thread onnxruntime-node: measured at most 4.2e-6 apart.
+  it('gives the same probabilities as on the main thread (to 1e-5)', async () => {
     const speech = await synthesizeSpeech('please connect me to the billing team', { sampleRate: rate });
     const audios = [0, 1, 2, 3].map((n) => concatAudio(silence(150 * n, rate), speech, silence(300, rate)));
     const main = await confidencesTogether(audios, { sampleRate: rate });
     const worker = await confidencesTogether(audios, { sampleRate: rate, inferenceThread: 'worker' });
     for (let n = 0; n < audios.length; n++) {
       expect(worker[n]).toHaveLength(main[n]!.length);
-      worker[n]!.forEach((p, i) => expect(Math.abs(p - main[n]![i]!)).toBeLessThan(1e-6));
+      worker[n]!.forEach((p, i) => expect(Math.abs(p - main[n]![i]!)).toBeLessThan(1e-5));
       expect(Math.max(...worker[n]!)).toBeGreaterThan(0.9);
     }
   });
@@ -40,7 +41,7 @@ describe('WorkerSileroSession', () => {
   let sr: OrtTensor;
 
   beforeAll(async () => {
-    runtime = await sileroRuntime('onnxruntime-node');
+    runtime = await sileroRuntime('onnxruntime-web');
     sr = new runtime.Tensor('int64', BigInt64Array.of(16000n), []);
     session = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, runtime);
   });
@@ -65,22 +66,38 @@ describe('WorkerSileroSession', () => {
   });
 
   it('retires a worker that does not answer in time: the batch fails, the next runs on a new worker, and the old one finishes and leaves on its own', async () => {
-    // Real time: the subject is a real thread. The stall (1.5 s) is five times the timeout (0.3 s), and every
-    // wait below is event-driven, so a busy machine only makes the test slower.
+    // Real time: the subject is a real thread. The stall (4 s) is far past the timeout (0.3 s) and within
+    // retireWorker's 5 s wait, so the stalled worker ends its batch and leaves rather than being abandoned.
     const terminate = vi.spyOn(Worker.prototype, 'terminate');
     try {
       const stalling = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, runtime, { batchTimeoutMs: 300 });
       const expected = (await stalling.run(feeds(2))).output!.data;
-      stalling.injectFault({ kind: 'stall', stallMs: 1500 });
+      stalling.injectFault({ kind: 'stall', stallMs: 4000 });
       await expect(stalling.run(feeds(2))).rejects.toThrow(/no answer within 300 ms; the batch is dropped and the worker retired/);
       expect((await stalling.run(feeds(2))).output!.data).toEqual(expected);
       expect(stalling.workersStarted).toBe(2);
-      // close() waits for both: the stalled one ends its batch, then leaves; neither is terminated.
-      expect(await stalling.close()).toEqual(['exited', 'exited']);
+      // close() waits for every worker not yet gone: the replacement, and the stalled one unless it has already
+      // ended its batch and left (starting the replacement compiles onnxruntime-web: 1-4 s on a loaded machine).
+      // Either way each left on its own; none was abandoned or terminated.
+      const retirements = await stalling.close();
+      expect(retirements.length === 1 || retirements.length === 2).toBe(true);
+      expect(retirements.every((how) => how === 'exited')).toBe(true);
       expect(terminate).not.toHaveBeenCalled();
     } finally {
       terminate.mockRestore();
     }
+  });
+
+  it('refuses onnxruntime-node, which crashes the process when a worker thread that loaded it ends', async () => {
+    const native = await sileroRuntime('onnxruntime-node');
+    await expect(WorkerSileroSession.start(defaultSileroModelPath(), 16000, native)).rejects.toThrow(
+      /worker thread runs onnxruntime-web: onnxruntime-node 1\.17\.0 crashes the process/,
+    );
+    expect(() => new SileroVADAnalyzer({ sampleRate: 16000, inferenceThread: 'worker', runtime: 'onnxruntime-node' })).toThrow(
+      RangeError,
+    );
+    const vad = await SileroVADAnalyzer.load({ sampleRate: 16000, inferenceThread: 'worker' });
+    expect(vad.runtime).toBe('onnxruntime-web');
   });
 
   it('rejects a batch timeout that is not a positive number', async () => {
