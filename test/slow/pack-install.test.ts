@@ -1,8 +1,9 @@
 // The package as users get it: the repository packed (`npm pack`), installed into an empty folder with a plain
-// `npm install <tarball>`, and used from there only — the CLI's demo and start commands, and the README's testing
+// `npm install <tarball>` (no .npmrc, none of npm's or onnxruntime's settings: it must download nothing but the
+// packages), and used from there only — Silero VAD, the CLI's demo and start commands, and the README's testing
 // snippet run with tsx and type-checked under the tsconfig `tsc --init` writes. Nothing here imports the
 // repository's sources except the simulator that stands in for the platform in the `start` test.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,23 @@ const repoPackageJson = JSON.parse(readFileSync(new URL('../../package.json', im
   devDependencies: Record<string, string>;
 };
 const timings = new Timings();
+
+/** Silero VAD through the installed package, over a second of Flite speech at both rates. */
+const VAD_SCRIPT = `
+import { SileroVADAnalyzer } from 'piopiy-ai';
+import { concatAudio, silence, synthesizeSpeech } from 'piopiy-ai/testing';
+for (const sampleRate of [16000, 8000]) {
+  const speech = await synthesizeSpeech('Hello, I would like to talk to a human please', { sampleRate });
+  const audio = concatAudio(silence(300, sampleRate), speech.subarray(0, sampleRate), silence(600, sampleRate));
+  const vad = await SileroVADAnalyzer.load({ sampleRate });
+  const states = [];
+  for (let i = 0; i < audio.length; i += sampleRate / 50) {
+    const state = await vad.analyze(audio.subarray(i, i + sampleRate / 50));
+    if (states.at(-1) !== state) states.push(state);
+  }
+  console.log(JSON.stringify({ sampleRate, runtime: vad.runtime, states }));
+}
+`;
 let tarball: PackedTarball;
 let dir: string;
 
@@ -58,6 +76,27 @@ describe('the packed tarball, installed with npm install', () => {
     expect(tarball.files.filter((f) => f.startsWith('dist/cli/templates/') && f.endsWith('.js'))).toEqual([]);
   });
 
+  it('downloaded nothing beside the packages (no onnxruntime provider libraries), and Silero VAD runs natively', async () => {
+    const providers = readdirSync(join(dir, 'node_modules'), { recursive: true, encoding: 'utf8' }).filter((p) =>
+      /libonnxruntime_providers_/.test(p),
+    );
+    expect(providers).toEqual([]);
+    writeFileSync(join(dir, 'vad.mjs'), VAD_SCRIPT);
+    const vad = await timings.time('Silero VAD at 16 and 8 kHz', run(process.execPath, ['vad.mjs'], { cwd: dir }));
+    expect(vad.code, vad.stderr).toBe(0);
+    const lines = vad.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sampleRate: number; runtime: string; states: string[] });
+    expect(lines.map((line) => [line.sampleRate, line.runtime])).toEqual([
+      [16000, 'onnxruntime-node'],
+      [8000, 'onnxruntime-node'],
+    ]);
+    for (const { states } of lines) {
+      // Quiet, speaking during the words (a pause between two words may go quiet in between), quiet after them.
+      expect(states[0]).toBe('quiet');
+      expect(states).toContain('speaking');
+      expect(states.at(-1)).toBe('quiet');
+    }
+  });
+
   it.skipIf(!hasPocketsphinx)('npx piopiy-ai demo --json: the default agent transfers the caller [needs pocketsphinx]', async () => {
     const demo = await timings.time(
       'npx piopiy-ai demo --json',
@@ -67,7 +106,7 @@ describe('the packed tarball, installed with npm install', () => {
     const result = JSON.parse(demo.stdout.trim().split('\n').at(-1)!) as DemoResult;
     expect(result.ok, demo.stderr).toBe(true);
     expect(result.transferredTo).toBe('918000000002');
-    expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_to_human']);
+    expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_call']);
     // The default agent is the example shipped in the package.
     expect(demo.stderr).toContain(join(dir, 'node_modules/piopiy-ai/examples/transfer-agent.ts'));
   });

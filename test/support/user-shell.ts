@@ -2,22 +2,16 @@
 // environment (none of the npm, vitest or repository settings this test process inherited), timed.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
-/**
- * onnxruntime-node's postinstall downloads CUDA libraries from NuGet and fails without that host. Removed when the
- * onnx fix lands (issue 13): then a plain `npm install` must work with nothing set.
- */
-export const ONNX_INSTALL_WORKAROUND_ENV: Readonly<Record<string, string>> = { npm_config_onnxruntime_node_install: 'skip' };
-
 /** This process's environment without what npm scripts and vitest add, plus `extra`. */
 export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (/^(npm_|VITEST|TEST$|NODE_ENV$|NODE_OPTIONS$|INIT_CWD$)/i.test(name)) continue;
+    if (/^(npm_|onnxruntime|VITEST|TEST$|NODE_ENV$|NODE_OPTIONS$|INIT_CWD$)/i.test(name)) continue;
     // A developer's keys would swap the offline engines for vendors (and the network): never in these tests.
     if (/_API_KEY$|^OLLAMA_/.test(name)) continue;
     env[name] = value;
   }
-  return { ...env, ...ONNX_INSTALL_WORKAROUND_ENV, ...extra };
+  return { ...env, ...extra };
 }
 
 export interface CommandResult {

@@ -3,3 +3,4 @@ export { DEFAULT_VAD_PARAMS, VADAnalyzer, resolveVADParams, windowLoudness } fro
 export type { VADAnalyzerOptions, VADParams, VADState } from './vad-analyzer.js';
 export { SileroVADAnalyzer, defaultSileroModelPath } from './silero.js';
 export type { SileroInferenceThread, SileroSampleRate, SileroVADOptions } from './silero.js';
+export type { SileroRuntimeName } from './silero-runtime.js';

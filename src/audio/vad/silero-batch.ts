@@ -1,27 +1,16 @@
-// Batched Silero inference across calls. onnxruntime-node runs a session synchronously on the main thread (its
-// `run` only defers the work with setImmediate), and a Silero window costs about as much in fixed per-run overhead
-// as in compute. So the windows that every call has ready in the same event-loop turn run as ONE inference of
+// Batched Silero inference across calls. Both runtimes run a session synchronously on the calling thread
+// (onnxruntime-node's `run` only defers the work with setImmediate), and a Silero window costs about as much in
+// fixed per-run overhead as in compute. So the windows that every call has ready in the same event-loop turn run as ONE inference of
 // shape [batch, context + window] with state [2, batch, 128]: the same arithmetic per row, less than half the cost
 // per window from about 8 windows on, and one short block of the event loop instead of many.
 //
 // Each call keeps its own context and recurrent state (a `SileroStream`); the batcher only copies them into its
 // batch buffers when the batch starts and copies the new state back when it ends.
-import type * as Ort from 'onnxruntime-node';
+import type { OrtTensor, OrtTensorConstructor } from './onnx-types.js';
 
 /** Recurrent state per stream: 2 layers (h and c) x 128. */
 export const SILERO_STATE_WIDTH = 128;
 const STATE_SIZE = 2 * SILERO_STATE_WIDTH;
-
-/**
- * How every Silero session is made, on the main thread or a worker: a process runs many calls at once, so one
- * thread per inference avoids oversubscribing the CPU, and 32 ms windows are too small to gain from more.
- */
-export const SILERO_SESSION_OPTIONS = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-} as const satisfies Ort.InferenceSession.SessionOptions;
 
 /** Largest batch by default: about 1.8 ms of inference at 16 kHz, already within 2 % of the best cost per window. */
 export const DEFAULT_SILERO_MAX_BATCH = 32;
@@ -69,12 +58,12 @@ export class SileroStream {
 
 /** What the batcher needs of an onnxruntime session (a seam so tests can make one batch fail). */
 export interface SileroSession {
-  run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor | undefined>>;
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor | undefined>>;
 }
 
 export interface SileroBatcherOptions {
   session: SileroSession;
-  Tensor: typeof Ort.Tensor;
+  Tensor: OrtTensorConstructor;
   sampleRate: 8000 | 16000;
   contextSamples: number;
   windowSamples: number;
@@ -94,7 +83,7 @@ function dropFirst(items: unknown[], count: number): void {
 interface BatchBuffers {
   input: Float32Array;
   state: Float32Array;
-  feeds: Record<'input' | 'state' | 'sr', Ort.Tensor>;
+  feeds: Record<'input' | 'state' | 'sr', OrtTensor>;
 }
 
 export class SileroBatcher {
@@ -105,7 +94,7 @@ export class SileroBatcher {
   largestBatch = 0;
 
   private readonly rowSamples: number;
-  private readonly sr: Ort.Tensor;
+  private readonly sr: OrtTensor;
   private readonly buffers: Array<BatchBuffers | undefined> = [];
 
   // Waiting windows as parallel arrays, so a submission allocates no entry object.
@@ -187,7 +176,7 @@ export class SileroBatcher {
       }
     }
     this.running = true;
-    let outcome: Promise<Record<string, Ort.Tensor | undefined>>;
+    let outcome: Promise<Record<string, OrtTensor | undefined>>;
     try {
       outcome = this.options.session.run(buffers.feeds);
     } catch (error) {
@@ -196,7 +185,7 @@ export class SileroBatcher {
     outcome.then(this.onOutputs, this.onFailure);
   };
 
-  private readonly onOutputs = (outputs: Record<string, Ort.Tensor | undefined>): void => {
+  private readonly onOutputs = (outputs: Record<string, OrtTensor | undefined>): void => {
     const size = this.runningStreams.length;
     const probabilities = outputs.output?.data;
     const nextState = outputs.stateN?.data;

@@ -8,7 +8,9 @@
 export const SILERO_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.onnxruntimePath);
+const ort = require(workerData.runtimePath);
+// As on the main thread (silero-runtime.ts): onnxruntime-web must not start threads of its own.
+if (workerData.runtimeName === 'onnxruntime-web') ort.env.wasm.numThreads = 1;
 
 const sessionReady = ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions);
 const sr = new ort.Tensor('int64', BigInt64Array.of(BigInt(workerData.sampleRate)), []);

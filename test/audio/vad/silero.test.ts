@@ -200,7 +200,7 @@ describe('SileroVADAnalyzer setup', () => {
   it('names the missing model file and the package that provides the default one', async () => {
     const modelPath = '/nonexistent/silero_vad.onnx';
     await expect(SileroVADAnalyzer.load({ sampleRate: 16000, modelPath })).rejects.toThrow(
-      /Silero VAD model not found at \/nonexistent\/silero_vad\.onnx.*@jjhbw\/silero-vad/,
+      /Silero VAD model not found at \/nonexistent\/silero_vad\.onnx.*@ricky0123\/vad-web/,
     );
     // Through analyze too, without an unhandled rejection from the constructor's load.
     const vad = new SileroVADAnalyzer({ sampleRate: 16000, modelPath });
