@@ -11,7 +11,7 @@ import { repoRoot } from './readme.js';
 
 const root = repoRoot.pathname;
 /** What the tarball is made from: the package's files and what builds them. */
-const INPUTS = ['src', 'examples', 'README.md', 'LICENSE', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const INPUTS = ['src', 'cjs', 'examples', 'README.md', 'LICENSE', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 export interface PackedTarball {
   /** Absolute path of the .tgz. */
