@@ -158,11 +158,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   } catch (error) {
     reason = (error as Error).message;
   } finally {
-    unsubscribe(VOICE_AGENT_CHANNEL, onEvent);
     endReason = call?.endReason;
   }
   if (call !== undefined && !call.isEnded) call.hangUp();
   await agentModule.agent?.shutdown({ drainMs: 2000 }).catch(() => undefined);
+  // Only now: the agent reports the turn that was playing when the call ended (cut at a transfer, say) as its session
+  // ends, which can be after the call's end reached the caller's side.
+  unsubscribe(VOICE_AGENT_CHANNEL, onEvent);
   voice?.close();
 
   let recording: string | null = null;
