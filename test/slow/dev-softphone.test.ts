@@ -166,7 +166,7 @@ describe('piopiy-ai dev in headless Chromium', () => {
       const greeting = final.transcript.find((t) => t.role === 'assistant')!;
       expect(greeting.text).toBe('Hello! How can I help you today?');
       expect(userLines.some((text) => /human/i.test(text)), JSON.stringify(userLines)).toBe(true);
-      expect(final.events.find((e) => e.kind === 'tool')?.head).toMatch(/^transfer_to_human\(/);
+      expect(final.events.find((e) => e.kind === 'tool')?.head).toMatch(/^transfer_call\(/);
       const rest = final.events.find((e) => e.kind === 'rest')!;
       expect(rest).toMatchObject({ head: 'POST /v3/voice/pcmo/transfer', status: 200 });
       expect(JSON.parse(rest.detail)).toMatchObject({ call_id: final.callId, pipeline: [{ action: 'connect', endpoints: [{ type: 'pstn', number: '918000000002' }] }] });
