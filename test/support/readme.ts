@@ -35,3 +35,25 @@ export function readmeSnippet(name: string, file = 'README.md'): string {
   if (block === undefined) throw new Error(`${file} has no code block marked <!-- readme-snippet: ${name} -->`);
   return block.code;
 }
+
+/**
+ * Runs the block marked NAME as written: writes it to a scratch folder inside the repo (where the package name
+ * resolves to the sources, through vitest's aliases) and imports it. Resolves with the arguments of each
+ * `console.log` call it made, which stays silent meanwhile.
+ */
+export async function runReadmeSnippet(name: string): Promise<unknown[][]> {
+  const { mkdirSync, rmSync, writeFileSync } = await import('node:fs');
+  const { vi } = await import('vitest');
+  const dir = new URL(`test/testing/.readme/${name}/`, repoRoot);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`${name}.ts`, dir);
+  writeFileSync(file, readmeSnippet(name));
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    await import(file.pathname);
+    return [...log.mock.calls];
+  } finally {
+    log.mockRestore();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,26 +1,11 @@
 // The README's keypad (DTMF) snippet, run as written: extracted from README.md, written next
 // to this test and imported (the package name resolves to the source here, as in the examples' tests).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { readmeSnippet, repoRoot } from '../support/readme.js';
-
-const dir = new URL('test/testing/.readme-dtmf/', repoRoot);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { describe, expect, it } from 'vitest';
+import { runReadmeSnippet } from '../support/readme.js';
 
 describe('README: keypad (DTMF)', () => {
   it('runs as written: keys in become a message the model answers, keys out reach the caller', async () => {
-    mkdirSync(dir, { recursive: true });
-    const file = new URL('keypad.ts', dir);
-    writeFileSync(file, readmeSnippet('keypad'));
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    let printed: unknown[][];
-    try {
-      await import(file.pathname);
-    } finally {
-      printed = [...log.mock.calls];
-      log.mockRestore();
-    }
+    const printed = await runReadmeSnippet('keypad');
     const events = printed[0]![0] as { kind: string; text?: string; name?: string }[];
     expect(events.map((e) => (e.kind === 'tool' ? `tool ${e.name}` : `${e.kind}: ${e.text}`))).toEqual([
       'agent: For sales press 1, or type your order number and then hash.',

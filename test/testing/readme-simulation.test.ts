@@ -1,27 +1,12 @@
 // The README's "A whole call in simulated time" snippet, run as written: extracted from README.md, written next to
 // this test and imported (the package name resolves to the source here, as in the examples' tests).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { readmeSnippet, repoRoot } from '../support/readme.js';
-
-const dir = new URL('test/testing/.readme/', repoRoot);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { describe, expect, it } from 'vitest';
+import { runReadmeSnippet } from '../support/readme.js';
 
 describe('README: a whole call in simulated time', () => {
   it('runs as written and reports the conversation in order', async () => {
-    mkdirSync(dir, { recursive: true });
-    const file = new URL('simulated-call.ts', dir);
-    writeFileSync(file, readmeSnippet('simulated-call'));
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const started = performance.now();
-    let printed: unknown[][];
-    try {
-      await import(file.pathname);
-    } finally {
-      printed = [...log.mock.calls];
-      log.mockRestore();
-    }
+    const printed = await runReadmeSnippet('simulated-call');
     const wallMs = performance.now() - started;
     const events = printed[0]![0] as { kind: string; text?: string; name?: string; atMs: number }[];
     expect(events.map((e) => (e.kind === 'tool' ? `tool ${e.name}` : `${e.kind}: ${e.text}`))).toEqual([

@@ -289,30 +289,20 @@ function resolveRestClientSettings(options: RestClientOptions): RestClientSettin
     const detail = credentialProblem(token);
     if (detail !== undefined) problems.add({ variable: 'PIOPIY_TOKEN', option: 'token', purpose: tokenPurpose, problem: 'invalid', detail });
   }
-  // An empty PIOPIY_API_URL (a blank line in .env) means "not set".
-  const baseUrl: unknown = options.baseUrl ?? (process.env.PIOPIY_API_URL || undefined) ?? DEFAULT_BASE_URL;
-  const urlDetail = urlProblem(baseUrl, ['https:', 'http:']);
-  if (urlDetail !== undefined) {
-    problems.add({
-      variable: 'PIOPIY_API_URL',
-      option: 'baseUrl',
-      purpose: "the Piopiy REST API's address",
-      problem: 'invalid',
-      detail: urlDetail,
-    });
-  }
-  const managementBaseUrl: unknown =
-    options.managementBaseUrl ?? (process.env.PIOPIY_MANAGEMENT_API_URL || undefined) ?? DEFAULT_MANAGEMENT_BASE_URL;
-  const managementUrlDetail = urlProblem(managementBaseUrl, ['https:', 'http:']);
-  if (managementUrlDetail !== undefined) {
-    problems.add({
-      variable: 'PIOPIY_MANAGEMENT_API_URL',
-      option: 'managementBaseUrl',
-      purpose: "the Piopiy AI-agent management API's address",
-      problem: 'invalid',
-      detail: managementUrlDetail,
-    });
-  }
+  // An option wins; else the variable, where an empty one (a blank line in .env) means "not set"; else the default.
+  const url = (option: 'baseUrl' | 'managementBaseUrl', variable: string, fallback: string, purpose: string): string => {
+    const value: unknown = options[option] ?? (process.env[variable] || undefined) ?? fallback;
+    const detail = urlProblem(value, ['https:', 'http:']);
+    if (detail !== undefined) problems.add({ variable, option, purpose, problem: 'invalid', detail });
+    return typeof value === 'string' ? value.replace(/\/+$/, '') : '';
+  };
+  const baseUrl = url('baseUrl', 'PIOPIY_API_URL', DEFAULT_BASE_URL, "the Piopiy REST API's address");
+  const managementBaseUrl = url(
+    'managementBaseUrl',
+    'PIOPIY_MANAGEMENT_API_URL',
+    DEFAULT_MANAGEMENT_BASE_URL,
+    "the Piopiy AI-agent management API's address",
+  );
   const number = (option: string, value: unknown, purpose: string, ok: (n: number) => boolean, rule: string): void => {
     if (value !== undefined && !(typeof value === 'number' && ok(value))) {
       problems.add({ option, purpose, problem: 'invalid', detail: `must be ${rule}, got ${describeValue(value)}` });
@@ -324,8 +314,8 @@ function resolveRestClientSettings(options: RestClientOptions): RestClientSettin
   problems.throwIfAny();
   return {
     token: token as string,
-    baseUrl: (baseUrl as string).replace(/\/+$/, ''),
-    managementBaseUrl: (managementBaseUrl as string).replace(/\/+$/, ''),
+    baseUrl,
+    managementBaseUrl,
     timeoutMs: options.timeoutMs ?? 10_000,
     maxRetries: options.maxRetries ?? 2,
     retryDelayMs: options.retryDelayMs ?? 400,
