@@ -10,6 +10,7 @@
 // - what the platform expects back is unknown: the handler answers 200 with the JSON your callback returns (e.g. the
 //   next PCMO actions) or 204 with no body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isDtmfDigit, MAX_DTMF_SEQUENCE } from '../frames/index.js';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import { PiopiyValidationError } from './rest/errors.js';
 
@@ -23,7 +24,6 @@ export interface PiopiyDtmfResult {
   readonly digits: string;
 }
 
-const KEYS = /^[0-9*#A-D]{0,64}$/;
 const NUMBER = /^\+?[0-9]{1,20}$/;
 /** A callback body is a few dozen bytes; anything much larger is not one. */
 const MAX_BODY_BYTES = 8192;
@@ -40,7 +40,7 @@ export function parseDtmfCallback(body: unknown): PiopiyDtmfResult {
   }
   const digits = fields.dtmf;
   const keys = typeof digits === 'number' && Number.isSafeInteger(digits) && digits >= 0 ? String(digits) : digits;
-  if (typeof keys !== 'string' || !KEYS.test(keys)) {
+  if (typeof keys !== 'string' || keys.length > MAX_DTMF_SEQUENCE || ![...keys].every(isDtmfDigit)) {
     throw new PiopiyValidationError('DTMF callback: dtmf must be the keys pressed (0-9, *, #, A-D; at most 64)', 'dtmf');
   }
   return { callId, from: phoneNumber(fields.from, 'from'), to: phoneNumber(fields.to, 'to'), digits: keys };

@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { runInSession, type CallSession } from '../base/call-session.js';
 import { int16ToBytes } from '../../audio/index.js';
+import { isDtmfDigit } from '../../frames/index.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
@@ -180,7 +181,7 @@ function dtmfDigit(message: unknown): string | undefined {
   const m = message as Record<string, unknown>;
   if (m.event !== 'dtmf' && m.type !== 'dtmf') return undefined;
   const digit = m.digit ?? m.dtmf;
-  return typeof digit === 'string' && /^[0-9*#A-D]$/.test(digit) ? digit : undefined;
+  return isDtmfDigit(digit) ? digit : undefined;
 }
 
 export interface PiopiyStreamServerOptions {
