@@ -62,6 +62,9 @@ export function formatConfigurationProblems(component: string, problems: readonl
   return [`${component}: ${summary}:`, ...lines, ...hint].join('\n');
 }
 
+/** Which setting a check is about: its option, the variable it may come from, what it is for. */
+export type SettingName = Pick<ConfigurationProblem, 'option' | 'purpose'> & { readonly variable?: string };
+
 /** Collects problems while a constructor checks its options, then throws them together. */
 export class ConfigurationProblems {
   private readonly problems: ConfigurationProblem[] = [];
@@ -70,6 +73,30 @@ export class ConfigurationProblems {
 
   add(problem: ConfigurationProblem): void {
     this.problems.push(problem);
+  }
+
+  /** An id or secret: missing when undefined or '', invalid per credentialProblem. Returns it, or '' when unusable. */
+  credential(value: unknown, setting: SettingName): string {
+    if (value === undefined || value === '') this.add({ ...setting, problem: 'missing' });
+    else {
+      const detail = credentialProblem(value);
+      if (detail !== undefined) this.add({ ...setting, problem: 'invalid', detail });
+    }
+    return typeof value === 'string' ? value : '';
+  }
+
+  /** A URL with one of `protocols`. Returns it, or '' when it is not a string. */
+  url(value: unknown, protocols: readonly string[], setting: SettingName): string {
+    const detail = urlProblem(value, protocols);
+    if (detail !== undefined) this.add({ ...setting, problem: 'invalid', detail });
+    return typeof value === 'string' ? value : '';
+  }
+
+  /** An optional number: invalid unless undefined or a number `ok` accepts; `rule` says which ("an integer >= 0"). */
+  number(value: unknown, setting: SettingName, ok: (n: number) => boolean, rule: string): void {
+    if (value !== undefined && !(typeof value === 'number' && ok(value))) {
+      this.add({ ...setting, problem: 'invalid', detail: `must be ${rule}, got ${describeValue(value)}` });
+    }
   }
 
   /** Throws a ConfigurationError listing every problem added, if there is any. */

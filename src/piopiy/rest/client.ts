@@ -4,7 +4,7 @@
 // (policy in ./http.ts).
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
-import { ConfigurationProblems, credentialProblem, describeValue, urlProblem } from '../../runtime/configuration-error.js';
+import { ConfigurationProblems } from '../../runtime/configuration-error.js';
 import { PiopiyValidationError } from './errors.js';
 import { HttpTransport, type RetryPolicy } from './http.js';
 import { compact, normalizeParties, normalizePipeline, resolvePipeline, toWire } from './normalize.js';
@@ -282,20 +282,14 @@ interface RestClientSettings {
 
 function resolveRestClientSettings(options: RestClientOptions): RestClientSettings {
   const problems = new ConfigurationProblems('RestClient');
-  const tokenPurpose = 'the Piopiy REST API token from the Piopiy dashboard';
-  const token: unknown = options.token ?? process.env.PIOPIY_TOKEN;
-  if (token === undefined || token === '') problems.add({ variable: 'PIOPIY_TOKEN', option: 'token', purpose: tokenPurpose, problem: 'missing' });
-  else {
-    const detail = credentialProblem(token);
-    if (detail !== undefined) problems.add({ variable: 'PIOPIY_TOKEN', option: 'token', purpose: tokenPurpose, problem: 'invalid', detail });
-  }
+  const token = problems.credential(options.token ?? process.env.PIOPIY_TOKEN, {
+    option: 'token',
+    variable: 'PIOPIY_TOKEN',
+    purpose: 'the Piopiy REST API token from the Piopiy dashboard',
+  });
   // An option wins; else the variable, where an empty one (a blank line in .env) means "not set"; else the default.
-  const url = (option: 'baseUrl' | 'managementBaseUrl', variable: string, fallback: string, purpose: string): string => {
-    const value: unknown = options[option] ?? (process.env[variable] || undefined) ?? fallback;
-    const detail = urlProblem(value, ['https:', 'http:']);
-    if (detail !== undefined) problems.add({ variable, option, purpose, problem: 'invalid', detail });
-    return typeof value === 'string' ? value.replace(/\/+$/, '') : '';
-  };
+  const url = (option: 'baseUrl' | 'managementBaseUrl', variable: string, fallback: string, purpose: string): string =>
+    problems.url(options[option] ?? (process.env[variable] || undefined) ?? fallback, ['https:', 'http:'], { option, variable, purpose }).replace(/\/+$/, '');
   const baseUrl = url('baseUrl', 'PIOPIY_API_URL', DEFAULT_BASE_URL, "the Piopiy REST API's address");
   const managementBaseUrl = url(
     'managementBaseUrl',
@@ -303,21 +297,17 @@ function resolveRestClientSettings(options: RestClientOptions): RestClientSettin
     DEFAULT_MANAGEMENT_BASE_URL,
     "the Piopiy AI-agent management API's address",
   );
-  const number = (option: string, value: unknown, purpose: string, ok: (n: number) => boolean, rule: string): void => {
-    if (value !== undefined && !(typeof value === 'number' && ok(value))) {
-      problems.add({ option, purpose, problem: 'invalid', detail: `must be ${rule}, got ${describeValue(value)}` });
-    }
-  };
-  number('timeoutMs', options.timeoutMs, 'how long one attempt may take', (n) => Number.isFinite(n) && n > 0, 'a positive number');
-  number('maxRetries', options.maxRetries, 'retries of requests that were not sent', (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
-  number('retryDelayMs', options.retryDelayMs, 'the first retry backoff', (n) => Number.isFinite(n) && n >= 0, 'a number >= 0');
+  const { timeoutMs, maxRetries, retryDelayMs } = options;
+  problems.number(timeoutMs, { option: 'timeoutMs', purpose: 'how long one attempt may take' }, (n) => Number.isFinite(n) && n > 0, 'a positive number');
+  problems.number(maxRetries, { option: 'maxRetries', purpose: 'retries of requests that were not sent' }, (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
+  problems.number(retryDelayMs, { option: 'retryDelayMs', purpose: 'the first retry backoff' }, (n) => Number.isFinite(n) && n >= 0, 'a number >= 0');
   problems.throwIfAny();
   return {
-    token: token as string,
+    token,
     baseUrl,
     managementBaseUrl,
-    timeoutMs: options.timeoutMs ?? 10_000,
-    maxRetries: options.maxRetries ?? 2,
-    retryDelayMs: options.retryDelayMs ?? 400,
+    timeoutMs: timeoutMs ?? 10_000,
+    maxRetries: maxRetries ?? 2,
+    retryDelayMs: retryDelayMs ?? 400,
   };
 }
