@@ -12,10 +12,10 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { writeWavFile } from '../audio/index.js';
 import { startPiopiySimulator, type SimulatedCall } from '../testing/simulator/index.js';
 import { VOICE_AGENT_CHANNEL, type VoiceAgentDiagnostic } from '../voice-agent/index.js';
+import { importAgentFile } from './agent-file.js';
 import { buildTurns, heardAsSaid, outcomeFailure, type DemoResult, type SaidLine } from './demo-report.js';
 import { AgentVoice, isSpeech, planDemo, type DemoPlan, type DemoScenario } from './demo-script.js';
 
@@ -107,7 +107,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let reason: string | undefined;
   try {
     progress(`loading ${options.agentFile} and its models ...`);
-    agentModule = (await import(pathToFileURL(resolve(options.agentFile)).href)) as typeof agentModule;
+    agentModule = (await importAgentFile(resolve(options.agentFile), options.agentFile)) as typeof agentModule;
     const scenario = agentModule.demoScenario;
     const plan = planDemo(options.say, scenario, options.expectTransfer);
     expected = plan.expected;

@@ -22,11 +22,12 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
 import { bytesToInt16, int16ToBytes } from '../audio/index.js';
 import { startPiopiySimulator, type PiopiySimulator, type RestRequestEvent, type SimulatedCall, type TimedAudio } from '../testing/simulator/index.js';
 import { VOICE_AGENT_CHANNEL, type VoiceAgentDiagnostic } from '../voice-agent/index.js';
+import { importAgentFile } from './agent-file.js';
 import { knownErrorMessage } from './errors.js';
 import { diagnosticEvent, type AgentState, type DevCallEvent, type DevServerMessage } from './dev-messages.js';
 
@@ -516,7 +517,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
           const file = options.agentFile!;
           progress(`loading ${file} and its models ...`);
           try {
-            agentModule = (await import(pathToFileURL(resolve(file)).href)) as typeof agentModule;
+            agentModule = (await importAgentFile(resolve(file), file)) as typeof agentModule;
             await simulator.waitForAgent(agentId!, options.agentTimeoutMs ?? 30_000);
           } catch (error) {
             progress(`the agent could not start: ${knownErrorMessage(error) ?? (error as Error).stack ?? String(error)}`);

@@ -123,6 +123,11 @@ export const agent = new Agent({ agentId: 'a', agentToken: 't', createSession() 
           `add "type": "module" to ${join(dir, 'cjs', 'package.json')}.\n`,
       );
     }
+    // The demo loads agent files the same way, and says the same.
+    const file = agentFile('cjs', 'agent.ts', CONNECTING_AGENT, { name: 'my-agent' });
+    const demo = await runCli(['demo', '--agent', file]);
+    expect(demo.code, demo.stderr).toBe(1);
+    expect(demo.stderr).toContain(`demo failed: ${file} is loaded as CommonJS, where top-level await`);
   });
 
   it('a bug: the stack, after one line saying what failed', async () => {
