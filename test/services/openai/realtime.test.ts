@@ -7,7 +7,7 @@ import { silentLogger } from '../../../src/logging/index.js';
 import { ConfigurationError } from '../../../src/runtime/configuration-error.js';
 import { OpenAIRealtimeService } from '../../../src/services/openai/index.js';
 import { ScriptedLLMService } from '../../../src/services/scripted/index.js';
-import { speechTone } from '../../../src/testing/energy-vad.js';
+import { EnergyVAD, speechTone } from '../../../src/testing/energy-vad.js';
 import { FakeTTSService, ScriptedSTTService } from '../../../src/testing/fake-services.js';
 import { startFakeOpenAIRealtime, type FakeOpenAIRealtime } from '../../../src/testing/fakes/openai-realtime.js';
 import { MemoryTransport } from '../../../src/transports/index.js';
@@ -53,7 +53,7 @@ async function until(condition: () => boolean, timeoutMs = 8000): Promise<void> 
   }
 }
 
-function startCall(options: { agentSampleRate?: number; callerSampleRate?: number; service?: Partial<ConstructorParameters<typeof OpenAIRealtimeService>[0]> } = {}) {
+function startCall(options: { local?: boolean; agentSampleRate?: number; callerSampleRate?: number; service?: Partial<ConstructorParameters<typeof OpenAIRealtimeService>[0]> } = {}) {
   const transport = new MemoryTransport({ callerSampleRate: options.callerSampleRate ?? 16000, agentSampleRate: options.agentSampleRate ?? 8000 });
   const voice = new VoiceAgent({ instructions: 'You are a bank assistant.', greeting: GREETING, logger: silentLogger, idleTimeoutSecs: 0 });
   const tools: { args: unknown }[] = [];
@@ -69,7 +69,8 @@ function startCall(options: { agentSampleRate?: number; callerSampleRate?: numbe
   voice.events.on('user-turn', (text) => users.push(text));
   voice.events.on('assistant-turn', (text, interrupted) => assistants.push({ text, interrupted }));
   const realtime = new OpenAIRealtimeService({ apiKey: KEY, url: fake.url, ...options.service });
-  const done = voice.action({ realtime, transport }).then(() => voice.start());
+  const local = options.local === true ? ({ turnDetection: 'local', vad: new EnergyVAD() } as const) : {};
+  const done = voice.action({ realtime, transport, ...local }).then(() => voice.start());
   transport.caller.connect();
   transport.callerJoined();
   running.push({ voice, done, transport });
@@ -126,6 +127,19 @@ describe('OpenAIRealtimeService', () => {
     expect(LONG.startsWith(cut.text)).toBe(true);
     expect(cut.text.length).toBeLessThan(LONG.length);
   }, 20_000);
+
+  it("turnDetection 'local': our VAD takes the turns, commits them and asks for the response", async () => {
+    const call = startCall({ local: true });
+    await until(() => call.assistants.some((a) => a.text === GREETING));
+    const config = call.connection().sessionConfigs[0]!;
+    expect(config.turnDetection).toBeNull();
+    await call.transport.caller.say(speechTone(600));
+    await until(() => call.assistants.some((a) => a.text.startsWith('Your balance')));
+    const types = call.connection().received.map((m) => (m.json as { type: string }).type);
+    expect(types).toContain('input_audio_buffer.commit');
+    expect(types.filter((t) => t === 'response.create').length).toBeGreaterThanOrEqual(3);
+    expect(call.users).toEqual(['what is my balance']);
+  }, 15_000);
 
   it('a μ-law phone line at 8 kHz both ways sends and receives audio/pcmu', async () => {
     const call = startCall({ callerSampleRate: 8000, agentSampleRate: 8000 });
