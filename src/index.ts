@@ -15,6 +15,9 @@ export { ConfigurationError, type ConfigurationProblem, type ConfigurationProble
 export {
   VoiceAgent,
   type ActionOptions,
+  type CascadeActionOptions,
+  type CommonActionOptions,
+  type RealtimeActionOptions,
   type SpeechPlayout,
   type VADOptions,
   type VoiceAgentEvents,
@@ -171,6 +174,7 @@ export {
 // Service bases, for a vendor of your own; the vendors themselves are in `piopiy-ai/services/<vendor>`.
 export {
   LLMService,
+  RealtimeService,
   STTService,
   SegmentedSTTService,
   SERVICE_ERROR_CODES,
@@ -180,6 +184,13 @@ export {
   type LLMServiceOptions,
   type LLMStreamEvent,
   type LLMToolSettings,
+  type PlayoutPosition,
+  type RealtimeAudioRates,
+  type RealtimeCallSetup,
+  type RealtimeEvents,
+  type RealtimeServiceOptions,
+  type RealtimeUsage,
+  type RealtimeVendorSession,
   type STTServiceOptions,
   type SegmentedSTTServiceOptions,
   type ServiceErrorCode,

@@ -18,6 +18,7 @@ import { VOICE_AGENT_CHANNEL, type VoiceAgentDiagnostic } from '../voice-agent/i
 import { importAgentFile } from './agent-file.js';
 import { buildTurns, heardAsSaid, outcomeFailure, type DemoResult, type SaidLine } from './demo-report.js';
 import { AgentVoice, isSpeech, planDemo, type DemoPlan, type DemoScenario } from './demo-script.js';
+import { startDemoRealtime, type DemoRealtime, type DemoRealtimeModel } from './demo-realtime.js';
 
 export type { DemoAssistantTurn, DemoResult, DemoTurn, DemoUserTurn } from './demo-report.js';
 export { DEFAULT_LINES, type DemoLine, type DemoScenario } from './demo-script.js';
@@ -39,6 +40,8 @@ export interface DemoOptions {
    * asks for a person (`asksForHuman`); for the scenario's lines, as it says.
    */
   expectTransfer?: boolean;
+  /** A speech-to-speech model as the agent's brain, its fake started offline (the agent file must use it). */
+  realtime?: DemoRealtimeModel;
   /** Where progress and the transcript go (stderr when --json, so stdout carries only the JSON). */
   out: (line: string) => void;
   progress: (line: string) => void;
@@ -76,6 +79,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   process.env.PIOPIY_LOG_LEVEL ??= 'warn';
   progress('starting the local Piopiy simulator ...');
   const sim = await startPiopiySimulator();
+  const realtime: DemoRealtime | undefined = options.realtime === undefined ? undefined : await startDemoRealtime(options.realtime);
   // The agent file reads its configuration from the environment, as it would on a server.
   const agentEnvironment = sim.agentEnvironment();
   const agentId = agentEnvironment.AGENT_ID;
@@ -111,6 +115,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const scenario = agentModule.demoScenario;
     const plan = planDemo(options.say, scenario, options.expectTransfer);
     expected = plan.expected;
+    realtime?.setLines(plan.lines.map((line) => line.text));
     await sim.waitForAgent(agentId, 15_000);
     if (scenario?.outbound === true) {
       progress('waiting for the agent to place its call ...');
@@ -189,6 +194,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     answered: voiceToVoiceMs.length > 0,
   });
   await sim.close();
+  await realtime?.close();
   return {
     ok: reason === undefined,
     ...(reason === undefined ? {} : { reason }),

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js';
 import { runDemo } from './demo.js';
+import { DEMO_REALTIME_MODELS, type DemoRealtimeModel } from './demo-realtime.js';
 import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
 import { CliError } from './errors.js';
 import { InitError, initProject, nextSteps, type PackageJsonVersions } from './init.js';
@@ -33,10 +34,13 @@ export function createProgram(): Command {
     .option('--timeout <secs>', 'longest the call may take', '60')
     .option('--expect-transfer', 'fail unless the call ends in a transfer (default: when a --say line asks for a person)')
     .option('--no-expect-transfer', 'fail if the call is transferred')
-    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean }) => {
+    .addOption(new Option('--realtime <model>', 'a speech-to-speech model as the brain, against its offline fake (agent: examples/realtime-agent.ts)').choices(DEMO_REALTIME_MODELS))
+    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean; realtime?: DemoRealtimeModel }) => {
       const json = opts.json === true;
       const print = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
-      const agentFile = await prepareToImport(opts.agent);
+      const defaultAgent = `${packageRoot}examples/transfer-agent.ts`;
+      const chosen = opts.realtime !== undefined && opts.agent === defaultAgent ? `${packageRoot}examples/realtime-agent.ts` : opts.agent;
+      const agentFile = await prepareToImport(chosen);
       const result = await runDemo({
         agentFile,
         say: opts.say,
@@ -44,6 +48,7 @@ export function createProgram(): Command {
         recordingDir: opts.recordingDir,
         timeoutSecs: Number(opts.timeout),
         expectTransfer: opts.expectTransfer,
+        realtime: opts.realtime,
         out: print,
         progress: (line) => process.stderr.write(`… ${line}\n`),
       });

@@ -181,6 +181,11 @@ export interface TTSTextFrame extends FrameBase<'tts-text'> {
    * `unheard` the rest of the utterance that was queued to play.
    */
   readonly unheard?: string;
+  /**
+   * Set with `unheard`: milliseconds of this text's audio that had played when it was cut. With `offsetMs`, where
+   * playback of the context stopped (a speech-to-speech model is told this to forget what was not heard).
+   */
+  readonly playedMs?: number;
 }
 
 /** Text for the bot to say as is (bypassing the LLM). */

@@ -37,4 +37,15 @@ export interface STTUsageMetric {
   readonly audioSeconds: number;
 }
 
-export type MetricsData = TTFBMetric | ProcessingMetric | LLMUsageMetric | TTSUsageMetric | STTUsageMetric;
+/** Audio a speech-to-speech model heard and said in one response (what such models bill by). */
+export interface RealtimeAudioMetric {
+  readonly kind: 'realtime-audio';
+  readonly processor: string;
+  readonly model?: string;
+  /** Caller audio sent to the model since the previous report. */
+  readonly inputAudioSeconds: number;
+  /** Audio the model sent for the response. */
+  readonly outputAudioSeconds: number;
+}
+
+export type MetricsData = TTFBMetric | ProcessingMetric | LLMUsageMetric | TTSUsageMetric | STTUsageMetric | RealtimeAudioMetric;

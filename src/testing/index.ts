@@ -80,6 +80,21 @@ export {
 // The raw events a FakeAnthropicResponse may script.
 export type { SSEEvent } from './fakes/sse.js';
 export {
+  FAKE_REALTIME_VOICES,
+  startFakeOpenAIRealtime,
+  type FakeOpenAIRealtime,
+  type FakeOpenAIRealtimeConnection,
+  type FakeOpenAIRealtimeHandshakeFault,
+  type FakeOpenAIRealtimeMessage,
+  type FakeOpenAIRealtimeOptions,
+  type FakeOpenAIRealtimeResponseFault,
+  type FakeOpenAIRealtimeRule,
+  type FakeOpenAIRealtimeScript,
+  type FakeOpenAIRealtimeTruncation,
+  type FakeRealtimeFormat,
+  type FakeRealtimeSessionConfig,
+} from './fakes/openai-realtime.js';
+export {
   startFakeGemini,
   type FakeFunctionCall,
   type FakeGemini,

@@ -15,17 +15,20 @@ import { UserTurnAggregator } from '../conversation/user-turn-aggregator.js';
 import { LLMContext } from '../llm/context.js';
 import type { AgentTool } from '../llm/dtmf-tool.js';
 import type { FunctionSchema } from '../llm/function-schema.js';
-import { ToolRegistry, type CallInfo, type ToolHandler, type ToolOptions } from '../llm/tools.js';
+import { ToolRegistry, type CallInfo, type ToolHandler, type ToolOptions, type ToolOutcome } from '../llm/tools.js';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import { FrameProcessor, Pipeline, PipelineTask, type FrameObserver } from '../pipeline/index.js';
 import { systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
+import { ConfigurationError } from '../runtime/configuration-error.js';
 import type { LLMService } from '../services/base/llm-service.js';
+import { RealtimeService } from '../services/base/realtime-service.js';
 import type { STTService } from '../services/base/stt-service.js';
 import type { TTSService } from '../services/base/tts-service.js';
 import type { CallTransport } from '../transports/base/transport.js';
 import type { InterruptionStrategy } from '../turns/interruption-strategies.js';
 import { VADProcessor, type VoiceActivityDetector } from '../turns/vad-processor.js';
 import { PlayoutTracker, type SpeechPlayout } from './playout.js';
+import { realtimeProcessors } from './realtime-pipeline.js';
 
 export interface VoiceAgentOptions {
   /** The system prompt: who the agent is and what it may do. */
@@ -66,14 +69,33 @@ export interface VADOptions extends Partial<VADParams> {
   sampleRate?: SileroSampleRate;
 }
 
-export interface ActionOptions {
+/** The services of a cascade: speech to text, a language model, text to speech. */
+export interface CascadeActionOptions extends CommonActionOptions {
   stt: STTService;
   llm: LLMService;
   tts: TTSService;
+  realtime?: undefined;
+}
+
+/** A speech-to-speech model (OpenAI Realtime, ...) in place of the cascade. */
+export interface RealtimeActionOptions extends CommonActionOptions {
+  realtime: RealtimeService;
+  /** Who takes the caller's turns: the model's own VAD (default), or ours (`vad` is then required). */
+  turnDetection?: 'server' | 'local';
+  stt?: undefined;
+  llm?: undefined;
+  tts?: undefined;
+}
+
+export type ActionOptions = CascadeActionOptions | RealtimeActionOptions;
+
+export interface CommonActionOptions {
   /** true: Silero with the defaults; an object: Silero with these settings; or any detector. Default: none. */
   vad?: boolean | VADOptions | VoiceActivityDetector;
   allowInterruptions?: boolean;
-  /** Default: at least one word; null: interrupt as soon as the caller's voice is detected. */
+  /**
+   * Default: at least one word (with `realtime`: null); null: interrupt as soon as the caller's voice is detected.
+   */
   interruptionStrategy?: InterruptionStrategy | null;
   enableMetrics?: boolean;
   transport?: CallTransport;
@@ -216,9 +238,7 @@ export class VoiceAgent {
   /** Chooses the services and settings; the pipeline is built by `start()`. */
   async action(settings: ActionOptions): Promise<void> {
     if (this.started) throw new Error('VoiceAgent.action(): the agent has already started');
-    for (const name of ['stt', 'llm', 'tts'] as const) {
-      if (settings[name] === undefined) throw new TypeError(`VoiceAgent.action(): ${name} is required`);
-    }
+    checkActionServices(settings);
     this.settings = settings;
   }
 
@@ -239,12 +259,11 @@ export class VoiceAgent {
     // can produce the output rate does (see TransportAudioFormats).
     const audioInSampleRate = settings.audioInSampleRate ?? transport.audioFormats?.input.sampleRate ?? 16000;
     const audioOutSampleRate = settings.audioOutSampleRate ?? transport.audioFormats?.output.sampleRate ?? 8000;
-    const { llm } = settings;
-
     const conversation = new Conversation({
       context: this.context,
       allowInterruptions: settings.allowInterruptions ?? true,
-      interruptionStrategy: settings.interruptionStrategy,
+      // A speech-to-speech model has no transcript to judge a barge-in by before the turn ends: its voice counts.
+      interruptionStrategy: settings.realtime !== undefined && settings.interruptionStrategy === undefined ? null : settings.interruptionStrategy,
       clock: this.clock,
       logger: this.logger,
       onUserTurn: (text) => this.events.emit('user-turn', text),
@@ -255,33 +274,31 @@ export class VoiceAgent {
       if (change.who === 'user' && change.speaking) this.repromptsSaid = 0;
       this.armIdleTimer();
     });
-    const assistant = new AssistantAggregator({ conversation });
-    const user = new UserTurnAggregator({
-      conversation,
-      waitForTranscriptionComplete: settings.stt.reportsTranscriptionComplete,
-    });
-    llm.setTools({
-      registry: this.tools,
-      conversation,
-      call: this.options.call,
-      filler: this.options.toolFiller,
-      fillerAfterMs: this.options.toolFillerAfterMs,
-      canSendDtmf: transport.output.canSendDTMF,
-      onToolResult: (outcome) =>
-        this.events.emit('tool-call', {
-          toolCallId: outcome.toolCallId,
-          name: outcome.name,
-          arguments: outcome.arguments,
-          result: outcome.result,
-          error: outcome.error,
-        }),
-    });
+    const onToolResult = (outcome: ToolOutcome): void => {
+      this.events.emit('tool-call', {
+        toolCallId: outcome.toolCallId,
+        name: outcome.name,
+        arguments: outcome.arguments,
+        result: outcome.result,
+        error: outcome.error,
+      });
+    };
     const vad = this.createVAD(settings.vad, audioInSampleRate);
-    const processors: FrameProcessor[] = [transport.input];
-    if (vad !== undefined) processors.push(new VADProcessor(vad));
-    processors.push(settings.stt, user);
-    if (this.options.dtmf !== false) processors.push(new DtmfAggregator({ ...this.options.dtmf, conversation }));
-    processors.push(llm, settings.tts, transport.output, assistant);
+    const processors: FrameProcessor[] =
+      settings.realtime !== undefined
+        ? realtimeProcessors({
+            realtime: settings.realtime,
+            turnDetection: settings.turnDetection ?? 'server',
+            transport,
+            conversation,
+            context: this.context,
+            tools: this.tools,
+            instructions: this.options.instructions,
+            call: this.options.call,
+            vad,
+            onToolResult,
+          })
+        : this.cascadeProcessors(settings, transport, conversation, vad, onToolResult);
     processors.push(
       new MetricsTap(
         (data) => this.events.emit('metrics', data),
@@ -374,7 +391,8 @@ export class VoiceAgent {
    */
   speechPlayed(): Promise<SpeechPlayout> {
     const { task, playout } = this;
-    const tts = this.settings?.tts;
+    // The marker enters where the bot's speech is made: the TTS, or the speech-to-speech model.
+    const tts = this.settings?.tts ?? this.settings?.realtime;
     if (task === undefined || playout === undefined || tts === undefined) return Promise.resolve('ended');
     if (task.state !== 'running' && task.state !== 'ending') return Promise.resolve('ended');
     const { marker, played } = playout.mark();
@@ -415,6 +433,31 @@ export class VoiceAgent {
     for (const digit of keys) void transport.output.queueFrame(makeFrame('output-dtmf', { digit }));
   }
 
+  private cascadeProcessors(
+    settings: CascadeActionOptions,
+    transport: CallTransport,
+    conversation: Conversation,
+    vad: VoiceActivityDetector | undefined,
+    onToolResult: (outcome: ToolOutcome) => void,
+  ): FrameProcessor[] {
+    const user = new UserTurnAggregator({ conversation, waitForTranscriptionComplete: settings.stt.reportsTranscriptionComplete });
+    settings.llm.setTools({
+      registry: this.tools,
+      conversation,
+      call: this.options.call,
+      filler: this.options.toolFiller,
+      fillerAfterMs: this.options.toolFillerAfterMs,
+      canSendDtmf: transport.output.canSendDTMF,
+      onToolResult,
+    });
+    const processors: FrameProcessor[] = [transport.input];
+    if (vad !== undefined) processors.push(new VADProcessor(vad));
+    processors.push(settings.stt, user);
+    if (this.options.dtmf !== false) processors.push(new DtmfAggregator({ ...this.options.dtmf, conversation }));
+    processors.push(settings.llm, settings.tts, transport.output, new AssistantAggregator({ conversation }));
+    return processors;
+  }
+
   private createVAD(vad: ActionOptions['vad'], inputRate: number): VoiceActivityDetector | undefined {
     if (vad === undefined || vad === false) return undefined;
     if (typeof vad === 'object' && 'analyze' in vad) return vad;
@@ -453,5 +496,30 @@ export class VoiceAgent {
     this.logger.info('caller silent: ending the call');
     this.say(this.options.idleGoodbye ?? DEFAULT_GOODBYE);
     task.stopWhenDone('idle timeout');
+  }
+}
+
+/** Either a cascade (stt + llm + tts) or a speech-to-speech model, never both. */
+function checkActionServices(settings: ActionOptions): void {
+  const cascade = (['stt', 'llm', 'tts'] as const).filter((name) => settings[name] !== undefined);
+  if (settings.realtime === undefined) {
+    for (const name of ['stt', 'llm', 'tts'] as const) {
+      if (settings[name] === undefined) throw new TypeError(`VoiceAgent.action(): ${name} is required (or give a speech-to-speech model as \`realtime\`)`);
+    }
+    return;
+  }
+  const purpose = 'a speech-to-speech model, which replaces stt, llm and tts';
+  if (cascade.length > 0) {
+    throw new ConfigurationError('VoiceAgent.action()', [
+      { option: 'realtime', purpose, problem: 'invalid', detail: `given together with ${cascade.join(', ')}: give either realtime or stt + llm + tts` },
+    ]);
+  }
+  if (!(settings.realtime instanceof RealtimeService)) {
+    throw new ConfigurationError('VoiceAgent.action()', [{ option: 'realtime', purpose, problem: 'invalid', detail: 'not a RealtimeService (e.g. new OpenAIRealtimeService({...}))' }]);
+  }
+  if (settings.turnDetection === 'local' && (settings.vad === undefined || settings.vad === false)) {
+    throw new ConfigurationError('VoiceAgent.action()', [
+      { option: 'vad', purpose: "the detector that takes the caller's turns with turnDetection 'local'", problem: 'missing' },
+    ]);
   }
 }

@@ -86,4 +86,18 @@ describe('piopiy-ai demo', () => {
     expect(`${stdout}${stderr}`).not.toContain('recording:');
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
+
+  it('--realtime openai: the call runs through the speech-to-speech agent against the fake, offline, and transfers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-realtime-'));
+    const { code, stdout, stderr } = await runCli(['demo', '--realtime', 'openai', '--json', '--recording-dir', dir]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain('examples/realtime-agent.ts');
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as DemoResult;
+    expect(result.ok).toBe(true);
+    expect(result.transferredTo).toBe('918000000002');
+    expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_call']);
+    expect(result.turns[0]).toMatchObject({ role: 'assistant', text: 'Hello! How can I help you today?' });
+    expect(result.turns.find((t) => t.role === 'user')).toMatchObject({ said: 'I want to talk to a human please', heard: 'I want to talk to a human please' });
+    expect(result.latency.voiceToVoiceMs).toHaveLength(1);
+  }, 60_000);
 });

@@ -11,7 +11,7 @@ import { FakeTTSService, ScriptedSTTService } from '../../src/testing/fake-servi
 import { synthesizeSpeech } from '../../src/testing/speech.js';
 import { MemoryTransport } from '../../src/transports/index.js';
 import { MinWordsInterruptionStrategy } from '../../src/turns/index.js';
-import { VOICE_AGENT_CHANNEL, VoiceAgent, type ActionOptions, type VoiceAgentDiagnostic } from '../../src/voice-agent/index.js';
+import { VOICE_AGENT_CHANNEL, VoiceAgent, type ActionOptions, type CascadeActionOptions, type VoiceAgentDiagnostic } from '../../src/voice-agent/index.js';
 
 const GREETING = 'Hello! How can I help you today?';
 
@@ -56,7 +56,7 @@ afterEach(async () => {
 async function startCall(options: {
   transcripts: string[];
   interimAfterMs?: number;
-  action?: Partial<ActionOptions>;
+  action?: Partial<CascadeActionOptions>;
   tools?: (voice: VoiceAgent) => void;
   msPerCharacter?: number;
   observers?: ActionOptions['observers'];
@@ -147,7 +147,7 @@ describe('VoiceAgent conversation (real VAD, scripted STT/LLM, fake TTS)', () =>
 // The same behaviours on a VirtualClock: EnergyVAD on the caller's line and a scripted STT that hears what the
 // simulated caller says, so each scenario runs in milliseconds and the same way every time.
 describe('VoiceAgent conversation in simulated time', () => {
-  async function simulate(options: { tools?: (voice: VoiceAgent) => void; action?: Partial<ActionOptions>; msPerCharacter?: number } = {}) {
+  async function simulate(options: { tools?: (voice: VoiceAgent) => void; action?: Partial<CascadeActionOptions>; msPerCharacter?: number } = {}) {
     const sim = new ConversationSimulation();
     const voice = new VoiceAgent({ instructions: 'You are a helpful assistant.', greeting: GREETING, logger: silentLogger });
     options.tools?.(voice);

@@ -4,3 +4,5 @@ export * from './sentence-aggregator.js';
 export * from './service-error.js';
 export * from './stt-service.js';
 export * from './tts-service.js';
+export * from './realtime-service.js';
+export type { PlayoutPosition } from './realtime-playout.js';

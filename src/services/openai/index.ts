@@ -3,3 +3,4 @@ export * from './llm.js';
 export * from './presets.js';
 export * from './tts.js';
 export * from './stt.js';
+export * from './realtime.js';

@@ -276,7 +276,13 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     if (current !== undefined) {
       const { heard, unheard } = this.playedShare(current);
       void this.pushFrame(
-        makeFrame('tts-text', { text: heard, contextId: current.frame.contextId, offsetMs: current.frame.offsetMs, unheard }),
+        makeFrame('tts-text', {
+          text: heard,
+          contextId: current.frame.contextId,
+          offsetMs: current.frame.offsetMs,
+          unheard,
+          playedMs: current.playedMs,
+        }),
         'downstream',
       );
     }
