@@ -55,6 +55,18 @@ export {
   type ToolOutcome,
   type ToolRegistry,
 } from './llm/index.js';
+// MCP servers as tool sources (VoiceAgent.addMcpServer).
+export {
+  McpToolError,
+  McpToolSource,
+  type McpHttpServerParams,
+  type McpServerOptions,
+  type McpServerParams,
+  type McpServerStatus,
+  type McpStdioServerParams,
+  type McpToolInfo,
+  type McpToolResult,
+} from './llm/index.js';
 export { MinDurationInterruptionStrategy, MinWordsInterruptionStrategy, type InterruptionStrategy, type VoiceActivityDetector } from './turns/index.js';
 
 // Keypad (DTMF): the caller's keys as input (VoiceAgent's `dtmf` option), the ready-made send_dtmf tool, the keys

@@ -5,3 +5,4 @@ export * from './tools.js';
 export * from './adapters/index.js';
 export * from './tools-schema.js';
 export * from './dtmf-tool.js';
+export * from './mcp/index.js';

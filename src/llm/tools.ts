@@ -97,6 +97,11 @@ export class ToolRegistry {
     });
   }
 
+  /** Removes a tool (an MCP server's tool it no longer lists); calls to it become unknown-tool errors. */
+  unregister(name: string): boolean {
+    return this.tools.delete(name);
+  }
+
   has(name: string): boolean {
     return this.tools.has(name);
   }

@@ -16,6 +16,7 @@ import { LLMContext } from '../llm/context.js';
 import type { AgentTool } from '../llm/dtmf-tool.js';
 import type { FunctionSchema } from '../llm/function-schema.js';
 import { ToolRegistry, type CallInfo, type ToolHandler, type ToolOptions, type ToolOutcome } from '../llm/tools.js';
+import { McpToolSet, McpToolSource, type McpServerParams, type McpServerStatus } from '../llm/mcp/index.js';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import { FrameProcessor, Pipeline, PipelineTask, type FrameObserver } from '../pipeline/index.js';
 import { systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
@@ -172,6 +173,7 @@ export class VoiceAgent {
   readonly events = new EventEmitter<VoiceAgentEvents>();
   private readonly options: VoiceAgentOptions;
   private readonly tools = new ToolRegistry();
+  private readonly mcp = new McpToolSet(this.tools, () => this.context.setTools(this.tools.definitions()), () => this.logger);
   private readonly logger: Logger;
   private settings: ActionOptions | undefined;
   private task: PipelineTask | undefined;
@@ -233,6 +235,17 @@ export class VoiceAgent {
     else this.tools.register(schemaOrTool, handler as ToolHandler<TArgs>, options);
     this.context.setTools(this.tools.definitions());
     return this;
+  }
+
+  /**
+   * Adds the tools of an MCP server. Given parameters (`{ name, command, args }` or `{ name, url }`), the server is
+   * this call's: connected now and closed when the call ends. Given an `McpToolSource`, it is shared: listed once
+   * for all the calls that add it, and closed by its owner. Resolves once the tools are listed (await it to be sure
+   * the first turn has them); never rejects: a server that fails is logged and the call goes on without it.
+   */
+  addMcpServer(server: McpServerParams | McpToolSource): Promise<McpServerStatus> {
+    if (server instanceof McpToolSource) return this.mcp.add(server, false);
+    return this.mcp.add(new McpToolSource({ logger: this.logger, ...server }), true);
   }
 
   /** Chooses the services and settings; the pipeline is built by `start()`. */
@@ -363,6 +376,7 @@ export class VoiceAgent {
       transport.events.off('caller-joined', onJoined);
       transport.events.off('caller-left', onLeft);
       signal?.removeEventListener('abort', onAbort);
+      await this.mcp.close();
       await transport.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing the transport failed'));
     }
   }

@@ -19,7 +19,7 @@ export type { FallbackOptions } from './order.js';
 export { FallbackSTTService, type FallbackSTTOptions } from './stt.js';
 
 export class FallbackLLMService extends LLMService {
-  private readonly fallback: FallbackOrder<LLMService>;
+  protected readonly fallback: FallbackOrder<LLMService>;
 
   constructor(services: readonly LLMService[], options: FallbackOptions & Partial<LLMServiceOptions> = {}) {
     super({ ...options, model: options.model ?? services.map((s) => s.model).join(' | '), name: options.name ?? 'fallback-llm' });
@@ -55,16 +55,17 @@ export class FallbackLLMService extends LLMService {
 }
 
 export class FallbackTTSService extends TTSService {
-  private readonly fallback: FallbackOrder<TTSService>;
+  protected readonly fallback: FallbackOrder<TTSService>;
   private readonly resamplers = new Map<TTSService, StreamingResampler>();
   /**
    * Audio of the utterance in progress: all of it, and each service's part. A service's word offsets count from the
    * start of its own audio for the utterance; said by several services, they are moved onto the utterance's clock.
    */
-  private utterance: { contextId: string; audioMs: number; byService: Map<TTSService, number> } = {
+  private utterance: { contextId: string; audioMs: number; byService: Map<TTSService, number>; preferred: TTSService | undefined } = {
     contextId: '',
     audioMs: 0,
     byService: new Map(),
+    preferred: undefined,
   };
 
   /** Audio of every service is delivered at the first service's rate (others are resampled). */
@@ -80,9 +81,12 @@ export class FallbackTTSService extends TTSService {
   }
 
   async *synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<TTSChunk> {
-    if (this.utterance.contextId !== options.contextId) this.utterance = { contextId: options.contextId, audioMs: 0, byService: new Map() };
+    // The first choice is read once per utterance: a switch (TTSSwitcher) never changes the voice mid-reply.
+    if (this.utterance.contextId !== options.contextId) {
+      this.utterance = { contextId: options.contextId, audioMs: 0, byService: new Map(), preferred: this.fallback.preferred };
+    }
     const utterance = this.utterance;
-    const order = this.fallback.order();
+    const order = this.fallback.order(utterance.preferred);
     let lastError: unknown;
     /** What is left to say, and how many of its first words already had their timings given. */
     let rest = text;

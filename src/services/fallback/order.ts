@@ -10,9 +10,13 @@ export interface FallbackOptions {
   name?: string;
 }
 
-/** Which services to try, in order: the healthy ones first, then those whose rest has not expired. */
+/**
+ * Which services to try, in order: the healthy ones first, then those whose rest has not expired. The first choice
+ * is the first service given, unless `prefer()` chose another (a switcher): among the healthy ones it comes first.
+ */
 export class FallbackOrder<S extends { readonly name: string }> {
   private readonly failedAt = new Map<S, number>();
+  private first: S;
 
   constructor(
     readonly services: readonly S[],
@@ -23,12 +27,26 @@ export class FallbackOrder<S extends { readonly name: string }> {
     private readonly clock: () => Clock,
   ) {
     if (services.length === 0) throw new TypeError('a fallback needs at least one service');
+    this.first = services[0]!;
   }
 
-  order(): S[] {
+  /** The service tried first while it is healthy. */
+  get preferred(): S {
+    return this.first;
+  }
+
+  /** Makes `service` (one of the services) the first choice from the next `order()` on. */
+  prefer(service: S): void {
+    if (!this.services.includes(service)) throw new RangeError(`${service.name} is not one of the services`);
+    this.first = service;
+  }
+
+  /** The services in the order to try them; `preferred` first among the healthy ones (default: the first choice). */
+  order(preferred: S = this.first): S[] {
     const now = this.clock().now();
-    const healthy = this.services.filter((s) => !this.isResting(s, now));
-    const resting = this.services.filter((s) => !healthy.includes(s));
+    const ranked = [preferred, ...this.services.filter((s) => s !== preferred)];
+    const healthy = ranked.filter((s) => !this.isResting(s, now));
+    const resting = ranked.filter((s) => !healthy.includes(s));
     return [...healthy, ...resting];
   }
 

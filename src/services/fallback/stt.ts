@@ -103,7 +103,7 @@ class ReplayBuffer {
 const isVadFrame = (frame: Frame): boolean => frame.type === 'user-started-speaking' || frame.type === 'user-stopped-speaking';
 
 export class FallbackSTTService extends STTService {
-  private readonly fallback: FallbackOrder<STTService>;
+  protected readonly fallback: FallbackOrder<STTService>;
   private readonly replay: ReplayBuffer;
   private readonly passTimeoutMs: number;
   private readonly ownLogger: Logger | undefined;
@@ -118,6 +118,8 @@ export class FallbackSTTService extends STTService {
   private heardSinceFinal = false;
   /** The call is ending (end or cancel): a failure now is reported, not switched over. */
   private ending = false;
+  /** A switch asked for by `preferService`, waiting for the end of the caller's turn. */
+  private requested: STTService | undefined;
   /** Frames waiting to be given to the active service, in order (behind a replay, or a VAD frame held back). */
   private backlog: Frame[] = [];
   private pumping = false;
@@ -305,8 +307,28 @@ export class FallbackSTTService extends STTService {
     const preferred = this.fallback.order()[0];
     if (service === undefined || preferred === undefined || preferred === service || this.ending) return;
     if (this.fallback.isResting(preferred)) return;
-    this.log.info({ from: service.name, to: preferred.name }, `${preferred.name} rested; switching back to it`);
-    this.switchTo(preferred, service);
+    const requested = this.requested === preferred;
+    this.requested = undefined;
+    const message = requested ? `switching from ${service.name} to ${preferred.name} as requested` : `${preferred.name} rested; switching back to it`;
+    this.log.info({ from: service.name, to: preferred.name }, message);
+    this.handOver(preferred, service);
+  }
+
+  /**
+   * Makes `service` the first choice (a switcher's request). Between two turns it takes over at once; while the
+   * caller speaks, or before their turn is transcribed, once the turn is: a sentence is never split between two
+   * services. Either way it hears the caller audio not yet transcribed, so nothing said during the switch is lost.
+   */
+  protected preferService(service: STTService): void {
+    this.fallback.prefer(service);
+    const active = this.active;
+    // Before the call starts, the StartFrame picks the first choice.
+    if (active === undefined || active === service || this.ending) return;
+    this.requested = service;
+    if (this.callerSpeaking || this.heardSinceFinal || this.fallback.isResting(service)) return;
+    this.requested = undefined;
+    this.log.info({ from: active.name, to: service.name }, `switching from ${active.name} to ${service.name} as requested`);
+    this.handOver(service, active);
   }
 
   private onServiceError(service: STTService, frame: ErrorFrame): void {
@@ -321,11 +343,11 @@ export class FallbackSTTService extends STTService {
       void this.pushFrame(frame, 'upstream');
       return;
     }
-    this.switchTo(next, service);
+    this.handOver(next, service);
   }
 
   /** `next` takes over from `previous`, and hears the audio not yet transcribed. */
-  private switchTo(next: STTService, previous: STTService): void {
+  private handOver(next: STTService, previous: STTService): void {
     this.active = next;
     this.releaseInside();
     // Cleaned up once its own handling of the failure is over (a service reports, then schedules its next attempt).
