@@ -68,11 +68,9 @@ export interface LLMEntry extends EntryBase {
 export type TTSFault = { readonly kind: 'error'; readonly status: VendorFault; readonly retryAfterSecs?: number } | { readonly kind: 'stall' } | { readonly kind: 'drop' };
 
 export interface TTSHarness {
-  service(options: { apiKey: string; voice?: string; language?: string }): TTSService;
-  /** Spoils the next synthesis (HTTP) or generation / handshake (WebSocket). */
+  service(options: { apiKey: string; voice?: string; language?: string; timeoutMs: number }): TTSService;
+  /** Spoils the next synthesis (HTTP) or generation / handshake (WebSocket); a drop comes after some audio. */
   fail(fault: TTSFault): void;
-  /** Cuts every socket now (mid-sentence), without a close frame. */
-  dropNow(): void;
   /** What the vendor received of the last synthesis: voice and language as its protocol carries them. */
   received(): { voice?: string; language?: string; requests: number };
   /** Sockets (WebSocket) still open to the fake; HTTP keep-alive connections are not counted. */
@@ -84,20 +82,27 @@ export interface TTSEntry extends EntryBase {
   /** The voice and language the options check sends (a valid one for this vendor). */
   readonly voice?: string;
   readonly language?: string;
+  /** Whether the vendor (and so its fake) says when to retry a 429. */
+  readonly sendsRetryAfter: boolean;
+  /** What the base promises for a socket cut mid-sentence: WebSocket TTS resume on a new socket, HTTP ones fail it. */
+  readonly onDrop: 'resumes' | 'fails';
   start(): Promise<TTSHarness>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // STT
 
-export type STTFault = { readonly kind: 'error'; readonly status: VendorFault; readonly retryAfterSecs?: number } | { readonly kind: 'drop' } | { readonly kind: 'stall' };
+export type STTFault = { readonly kind: 'error'; readonly status: VendorFault; readonly retryAfterSecs?: number } | { readonly kind: 'stall' } | { readonly kind: 'drop' };
 
 export interface STTHarness {
-  service(options: { apiKey: string; language?: string; model?: string }): STTService;
+  service(options: { apiKey: string; language?: string; model?: string; timeoutMs: number }): STTService;
   /** What the next stretch of speech is transcribed as. */
   scriptTranscript(text: string): void;
+  /** Spoils the next request (segmented) or handshake (streaming); a stall or drop spoils the next answer. */
   fail(fault: STTFault): void;
+  /** Cuts every open socket now, without a close frame (streaming only). */
   dropNow(): void;
+  /** What the vendor received last: language and model as its protocol carries them; requests or sockets so far. */
   received(): { language?: string; model?: string; requests: number };
   openSockets(): number;
   close(): Promise<void>;
@@ -106,8 +111,14 @@ export interface STTHarness {
 export interface STTEntry extends EntryBase {
   readonly language?: string;
   readonly model?: string;
-  /** Sample rate the service takes audio at in the pipeline. */
-  readonly sampleRate: number;
+  /**
+   * What the base promises for failures: a streaming STT reconnects by itself (a drop or a 429/5xx handshake is
+   * retried on its back-off, the audio in between resent); a segmented one reports the turn's error and
+   * transcribes the next turn.
+   */
+  readonly kind: 'streaming' | 'segmented';
+  /** Whether the vendor (and so its fake) says when to retry a 429. */
+  readonly sendsRetryAfter: boolean;
   start(): Promise<STTHarness>;
 }
 
