@@ -20,6 +20,10 @@ export const STT_ENTRIES: readonly STTEntry[] = [
     notApplicable: {
       stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
     },
+    caveats: {
+      'rate-limit': 'no Retry-After from Deepgram: the refused handshake is retried on the reconnect back-off, unreported',
+      server: 'retried on the reconnect back-off, unreported; the turn is still transcribed',
+    },
     async start() {
       const fake = await startFakeDeepgram({ rejectKey: REJECTED_KEY, interimIntervalMs: 300 });
       return {

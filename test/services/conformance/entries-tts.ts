@@ -96,7 +96,7 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
     voice: 'coral',
     sendsRetryAfter: true,
     onDrop: 'fails',
-    notApplicable: { options: 'no language option (the model reads the text in its language); voice checked' },
+    caveats: { options: 'no language option (the model reads the text in its language): the voice is checked' },
     async start() {
       const fake = await startFakeOpenAIAudio({ rejectKey: REJECTED_KEY });
       return {
@@ -119,7 +119,10 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
     voice: 'aura-2-andromeda-en',
     sendsRetryAfter: false,
     onDrop: 'fails',
-    notApplicable: { options: 'the voice is the model (`aura-2-<voice>-<lang>`): no separate language; voice checked' },
+    caveats: {
+      options: 'the voice is the model (`aura-2-<voice>-<lang>`), no separate language: the voice is checked',
+      'rate-limit': 'Deepgram sends no Retry-After: the code and retryability are checked',
+    },
     async start() {
       const fake = await startFakeDeepgram({ rejectKey: REJECTED_KEY });
       return {

@@ -33,8 +33,10 @@ export interface EntryBase {
   readonly importPath: string;
   /** The fake users can test against (`piopiy-ai/testing`), or how the service runs offline. */
   readonly fake: string;
-  /** Checks that do not apply to this service, each with the reason shown in the table. */
+  /** Checks that do not apply to this service (the suite skips them), each with the reason shown in the table. */
   readonly notApplicable?: Partial<Record<CheckId, string>>;
+  /** Checks run with a caveat (what differs for this vendor), shown as a note in the table. */
+  readonly caveats?: Partial<Record<CheckId, string>>;
 }
 
 export type VendorFault = 401 | 429 | 500;
