@@ -4,18 +4,27 @@ import { AnthropicLLMService } from '../../../src/services/anthropic/index.js';
 import type { LLMService } from '../../../src/services/base/index.js';
 import { GoogleLLMService } from '../../../src/services/google/index.js';
 import {
+  AzureOpenAILLMService,
+  CerebrasLLMService,
   DeepSeekLLMService,
+  FireworksLLMService,
   GroqLLMService,
+  MistralLLMService,
+  NvidiaLLMService,
   OllamaLLMService,
   OpenAILLMService,
   OpenRouterLLMService,
+  PerplexityLLMService,
+  QwenLLMService,
+  SambaNovaLLMService,
   TogetherLLMService,
+  XAILLMService,
   type OpenAILLMServiceOptions,
 } from '../../../src/services/openai/index.js';
 import { startFakeAnthropic, type FakeAnthropicResponse } from '../../../src/testing/fakes/anthropic.js';
 import { startFakeGemini, type FakeGeminiResponse } from '../../../src/testing/fakes/gemini.js';
 import { startFakeOpenAIChat, type FakeChatResponse, type FakeOpenAIChatOptions } from '../../../src/testing/fakes/openai-chat.js';
-import { REJECTED_KEY, type LLMEntry, type LLMHarness, type LLMStep } from './harness.js';
+import { CONFORMANCE_MODEL, REJECTED_KEY, type LLMEntry, type LLMHarness, type LLMStep } from './harness.js';
 
 /** Events a few ms apart: an answer of a few dozen events lasts long enough to be interrupted. */
 const EVENT_DELAY_MS = 3;
@@ -106,6 +115,35 @@ export const LLM_ENTRIES: readonly LLMEntry[] = [
   // OpenRouter sends `: OPENROUTER PROCESSING` comments while the model thinks.
   openAICompatibleEntry('OpenRouter', OpenRouterLLMService, { keepAliveComments: true }),
   openAICompatibleEntry('DeepSeek', DeepSeekLLMService),
+  // Mistral refuses `stream_options` and `max_completion_tokens` (422) and sends usage unasked.
+  openAICompatibleEntry('Mistral', MistralLLMService, { dialect: { forbiddenFields: ['stream_options', 'max_completion_tokens'], alwaysUsage: true } }),
+  openAICompatibleEntry('xAI Grok', XAILLMService),
+  openAICompatibleEntry('Cerebras', CerebrasLLMService),
+  openAICompatibleEntry('Fireworks', FireworksLLMService, { dialect: { pathPrefix: '/inference/v1' } }),
+  openAICompatibleEntry('SambaNova', SambaNovaLLMService),
+  openAICompatibleEntry('Perplexity', PerplexityLLMService, { dialect: { pathPrefix: '' } }),
+  openAICompatibleEntry('Qwen (DashScope)', QwenLLMService, { dialect: { pathPrefix: '/compatible-mode/v1' } }),
+  openAICompatibleEntry('NVIDIA NIM', NvidiaLLMService),
+  {
+    name: 'Azure OpenAI',
+    className: 'AzureOpenAILLMService',
+    importPath: 'piopiy-ai/services/openai',
+    fake: "startFakeOpenAIChat({ dialect: { keyHeader: 'api-key', ... } })",
+    caveats: { options: 'the model is the deployment, named in the URL path (`/openai/deployments/<deployment>`)' },
+    async start() {
+      const fake = await startFakeOpenAIChat({
+        rejectKey: REJECTED_KEY,
+        eventDelayMs: EVENT_DELAY_MS,
+        dialect: { pathPrefix: `/openai/deployments/${CONFORMANCE_MODEL}`, keyHeader: 'api-key', requiredQuery: { 'api-version': '2024-10-21' } },
+      });
+      return {
+        service: ({ apiKey, model }) => new AzureOpenAILLMService({ apiKey, deployment: model, endpoint: `http://127.0.0.1:${fake.port}` }),
+        script: (...steps) => fake.enqueue(...steps.map(openAIStep)),
+        models: () => fake.requests.flatMap((r) => (r.path.startsWith(`/openai/deployments/${CONFORMANCE_MODEL}/`) ? modelOf(r.body) : [])),
+        close: () => fake.close(),
+      };
+    },
+  },
   {
     name: 'Anthropic',
     className: 'AnthropicLLMService',

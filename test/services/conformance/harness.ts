@@ -7,6 +7,8 @@ import type { LLMService, STTService, TTSService } from '../../../src/services/b
 /** The key every entry's service is given, and the one every fake refuses with its own 401 (or equivalent). */
 export const CONFORMANCE_KEY = 'conf-key-SECRET-0123456789';
 export const REJECTED_KEY = 'conf-rejected-SECRET-9876543210';
+/** The model (Azure: the deployment) every LLM entry's service is configured with. */
+export const CONFORMANCE_MODEL = 'conformance-model-1';
 
 export const CHECKS = {
   streaming: 'streams in pieces; first-byte (TTFB) metric',

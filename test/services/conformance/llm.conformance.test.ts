@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../../src/frames/index.js';
 import { ask } from '../../support/llm-stream.js';
 import { LLM_ENTRIES } from './entries-llm.js';
-import { CONFORMANCE_KEY, REJECTED_KEY, capturingLogger, type LLMHarness } from './harness.js';
+import { CONFORMANCE_KEY, CONFORMANCE_MODEL, REJECTED_KEY, capturingLogger, type LLMHarness } from './harness.js';
 import { firstServiceError, makeFrame, metricsOf, runOnVirtualClock, settleSockets, waitUntil } from './run.js';
 
-const MODEL = 'conformance-model-1';
+const MODEL = CONFORMANCE_MODEL;
 const LONG_ANSWER = 'One two three four five six seven eight nine ten. '.repeat(6);
 /** The base's default: the longest wait for the first event, then between two. */
 const RESPONSE_TIMEOUT_MS = 8000;
