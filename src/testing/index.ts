@@ -33,6 +33,7 @@ export { concatAudio, silence, synthesizeSpeech, type SpeechSampleRate, type Syn
 export {
   startFakeOpenAIChat,
   type FakeChatCompletionBody,
+  type FakeChatDialect,
   type FakeChatHandler,
   type FakeChatResponse,
   type FakeErrorStatus,

@@ -3,8 +3,11 @@
 // Vendors are imported only when chosen: an offline run loads no vendor client.
 //
 //   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else Pocketsphinx (offline)
-//   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, GROQ_API_KEY -> Groq,
-//        else the ScriptedLLMService rules you pass (offline, deterministic)
+//   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
+//        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
+//        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
+//        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY,
+//        DEEPSEEK_API_KEY), else the ScriptedLLMService rules you pass (offline, deterministic)
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
@@ -57,6 +60,22 @@ function chooseTTS(env: Env): TTSChoice {
   return 'flite';
 }
 
+/** The OpenAI-compatible presets: key variable, name in `chosen`, class; tried in this order. */
+const PRESETS = [
+  ['GROQ_API_KEY', 'Groq', 'GroqLLMService'],
+  ['MISTRAL_API_KEY', 'Mistral', 'MistralLLMService'],
+  ['XAI_API_KEY', 'xAI Grok', 'XAILLMService'],
+  ['CEREBRAS_API_KEY', 'Cerebras', 'CerebrasLLMService'],
+  ['FIREWORKS_API_KEY', 'Fireworks', 'FireworksLLMService'],
+  ['SAMBANOVA_API_KEY', 'SambaNova', 'SambaNovaLLMService'],
+  ['PERPLEXITY_API_KEY', 'Perplexity', 'PerplexityLLMService'],
+  ['DASHSCOPE_API_KEY', 'Qwen', 'QwenLLMService'],
+  ['NVIDIA_API_KEY', 'NVIDIA NIM', 'NvidiaLLMService'],
+  ['TOGETHER_API_KEY', 'Together', 'TogetherLLMService'],
+  ['OPENROUTER_API_KEY', 'OpenRouter', 'OpenRouterLLMService'],
+  ['DEEPSEEK_API_KEY', 'DeepSeek', 'DeepSeekLLMService'],
+] as const;
+
 /** The Flite voice of the offline TTS. */
 const OFFLINE_VOICE = 'slt';
 
@@ -104,7 +123,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
   let llm: LLMService;
   const anthropicKey = key('ANTHROPIC_API_KEY');
   const googleKey = key('GOOGLE_API_KEY');
-  const groqKey = key('GROQ_API_KEY');
+  const azureKey = key('AZURE_OPENAI_API_KEY');
+  const azureEndpoint = key('AZURE_OPENAI_ENDPOINT');
+  const azureDeployment = key('AZURE_OPENAI_DEPLOYMENT');
+  const preset = PRESETS.find(([variable]) => key(variable) !== undefined);
   if (openaiKey !== undefined) {
     const { OpenAILLMService } = await import('../openai/index.js');
     llm = new OpenAILLMService({ apiKey: openaiKey, model: env.OPENAI_MODEL ?? 'gpt-4o-mini' });
@@ -117,10 +139,15 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { GoogleLLMService } = await import('../google/index.js');
     llm = new GoogleLLMService({ apiKey: googleKey });
     chosen.push('llm: Gemini');
-  } else if (groqKey !== undefined) {
-    const { GroqLLMService } = await import('../openai/index.js');
-    llm = new GroqLLMService({ apiKey: groqKey });
-    chosen.push('llm: Groq');
+  } else if (azureKey !== undefined && azureEndpoint !== undefined && azureDeployment !== undefined) {
+    const { AzureOpenAILLMService } = await import('../openai/index.js');
+    llm = new AzureOpenAILLMService({ apiKey: azureKey, endpoint: azureEndpoint, deployment: azureDeployment });
+    chosen.push('llm: Azure OpenAI');
+  } else if (preset !== undefined) {
+    const [variable, label, className] = preset;
+    const presets = await import('../openai/index.js');
+    llm = new presets[className]({ apiKey: key(variable)! });
+    chosen.push(`llm: ${label}`);
   } else {
     const { ScriptedLLMService } = await import('../scripted/index.js');
     llm = new ScriptedLLMService({ rules: options.rules, fallback: options.fallback });

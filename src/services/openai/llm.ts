@@ -3,7 +3,7 @@
 //
 // The SDK client is built with `maxRetries: 0`: retrying is the framework's decision (it knows whether the
 // caller is still waiting), not the HTTP client's.
-import { OpenAI } from 'openai';
+import { AzureOpenAI, OpenAI } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { LLMContextSnapshot, LLMToolCall } from '../../frames/index.js';
 import { toOpenAIMessages, toOpenAITools } from '../../llm/adapters/openai.js';
@@ -50,6 +50,13 @@ export interface OpenAICompatibleProvider {
   readonly defaultApiKey?: string;
   /** The body field for the output-token limit: providers that predate `max_completion_tokens` want `max_tokens`. */
   readonly maxTokensField: 'max_completion_tokens' | 'max_tokens';
+  /**
+   * Whether to ask for usage with `stream_options: { include_usage: true }`. Default true. False for a provider that
+   * refuses the field (Mistral answers 422) and reports usage on the last chunk anyway.
+   */
+  readonly streamOptions?: boolean;
+  /** Azure OpenAI: the deployment URL, the `api-key` header and the `api-version` query, through the SDK's AzureOpenAI. */
+  readonly azure?: { readonly deployment: string; readonly apiVersion: string };
 }
 
 export const OPENAI_PROVIDER: OpenAICompatibleProvider = {
@@ -141,14 +148,24 @@ export class OpenAILLMService extends LLMService {
     this.apiKey = apiKey;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const isOpenAI = provider === OPENAI_PROVIDER;
-    this.client = new OpenAI({
-      apiKey,
-      baseURL: options.baseURL ?? provider.baseURL,
-      maxRetries: 0,
-      timeout: this.timeoutMs,
-      // The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment; other vendors must not get them.
-      ...(isOpenAI ? {} : { organization: null, project: null }),
-    });
+    this.client =
+      provider.azure === undefined
+        ? new OpenAI({
+            apiKey,
+            baseURL: options.baseURL ?? provider.baseURL,
+            maxRetries: 0,
+            timeout: this.timeoutMs,
+            // The SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment; other vendors must not get them.
+            ...(isOpenAI ? {} : { organization: null, project: null }),
+          })
+        : new AzureOpenAI({
+            apiKey,
+            endpoint: options.baseURL ?? provider.baseURL,
+            deployment: provider.azure.deployment,
+            apiVersion: provider.azure.apiVersion,
+            maxRetries: 0,
+            timeout: this.timeoutMs,
+          });
   }
 
   private requestBody(context: LLMContextSnapshot): ChatCompletionCreateParamsStreaming {
@@ -157,7 +174,7 @@ export class OpenAILLMService extends LLMService {
       model: this.model,
       messages: toOpenAIMessages(context.messages),
       stream: true,
-      stream_options: { include_usage: true },
+      ...(this.provider.streamOptions === false ? {} : { stream_options: { include_usage: true } }),
     };
     if (p.temperature !== undefined) body.temperature = p.temperature;
     if (p.topP !== undefined) body.top_p = p.topP;

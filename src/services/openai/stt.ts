@@ -9,7 +9,7 @@ import { OpenAI, toFile } from 'openai';
 import type { TranscriptionCreateParamsNonStreaming } from 'openai/resources/audio/transcriptions';
 import { writeWav } from '../../audio/index.js';
 import type { TranscriptionWord } from '../../frames/index.js';
-import { SegmentedSTTService, type SegmentedSTTServiceOptions } from '../base/index.js';
+import { SegmentedSTTService, ServiceError, type SegmentedSTTServiceOptions } from '../base/index.js';
 import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
 
@@ -47,6 +47,7 @@ export class OpenAISTTService extends SegmentedSTTService {
   private readonly client: OpenAI;
   private readonly apiKey: string;
   private readonly inFlight = new Set<AbortController>();
+  private readonly timeoutMs: number;
 
   constructor(options: OpenAISTTServiceOptions) {
     const apiKey = requireApiKey(options.apiKey, new.target.name, 'OPENAI_API_KEY');
@@ -60,11 +61,14 @@ export class OpenAISTTService extends SegmentedSTTService {
     this.prompt = options.prompt;
     this.temperature = options.temperature;
     this.apiKey = apiKey;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // The deadline is this service's own timer on the call's clock (below), so simulated time drives it like every
+    // other timer; the SDK's is a backstop a little later.
     this.client = new OpenAI({
       apiKey,
       baseURL: options.baseURL ?? DEFAULT_BASE_URL,
       maxRetries: 0,
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeout: this.timeoutMs + 1000,
     });
   }
 
@@ -77,14 +81,21 @@ export class OpenAISTTService extends SegmentedSTTService {
     if (this.temperature !== undefined) body.temperature = this.temperature;
     const controller = new AbortController();
     this.inFlight.add(controller);
+    let timedOut = false;
+    const timer = this.clock.setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
     try {
       const result = await this.client.audio.transcriptions.create(body, { signal: controller.signal });
       return result.text.trim();
     } catch (err) {
+      if (timedOut) throw new ServiceError(VENDOR, 'request timed out', { code: 'timeout' });
       // Aborted by cleanup: the call is over and nobody is waiting for this turn.
       if (controller.signal.aborted) return '';
       throw toServiceError(VENDOR, err, this.apiKey);
     } finally {
+      this.clock.clearTimeout(timer);
       this.inFlight.delete(controller);
     }
   }

@@ -96,7 +96,26 @@ export type FakeChatHandler = (
   request: FakeOpenAIChatRequest,
 ) => FakeChatResponse | Promise<FakeChatResponse>;
 
+/**
+ * How an OpenAI-compatible vendor departs from OpenAI on the wire, so one fake reproduces each preset's quirks. The
+ * default is OpenAI's own behaviour.
+ */
+export interface FakeChatDialect {
+  /** The API root's path. Default '/v1' (Perplexity: '', Fireworks: '/inference/v1', DashScope: '/compatible-mode/v1'). */
+  pathPrefix?: string;
+  /** Where the key travels: `Authorization: Bearer` (default), or Azure's `api-key` header. */
+  keyHeader?: 'authorization' | 'api-key';
+  /** Query parameters every request must carry (Azure's `api-version`); a request without them gets 404. */
+  requiredQuery?: Readonly<Record<string, string>>;
+  /** Body fields the vendor refuses with 422 `extra_forbidden` (Mistral: `stream_options`, `max_completion_tokens`). */
+  forbiddenFields?: readonly string[];
+  /** Usage on the last chunk even when `stream_options.include_usage` was not asked (Mistral does so). */
+  alwaysUsage?: boolean;
+}
+
 export interface FakeOpenAIChatOptions {
+  /** The vendor's departures from OpenAI's protocol. Default: none. */
+  dialect?: FakeChatDialect;
   /** Answer 401 `invalid_api_key` for this key (any other non-empty key is accepted). */
   rejectKey?: string;
   /** Accept only this key (401 for any other), like a server with one valid key. */
@@ -311,23 +330,31 @@ class FakeServer {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = requestPath(req);
-    const authorization = req.headers.authorization;
-    const key = bearerKey(authorization);
+    const dialect = this.options.dialect ?? {};
+    const apiKeyHeader = req.headers['api-key'];
+    const authorization = dialect.keyHeader === 'api-key' ? (typeof apiKeyHeader === 'string' ? apiKeyHeader : undefined) : req.headers.authorization;
+    const key = dialect.keyHeader === 'api-key' ? (authorization ?? '') : bearerKey(authorization);
     const keyValid = isAcceptedKey(key, this.options);
     const raw = await readBody(req);
     const { body, parsed } = parseJSONBody(raw);
     const record: FakeOpenAIChatRequest = {
       method: req.method ?? 'GET',
       path,
-      headers: recordHeaders(req),
+      headers: recordHeaders(req, ['authorization', 'api-key']),
       auth: { present: authorization !== undefined, valid: keyValid },
       body,
     };
     this.requests.push(record);
 
     try {
-      if (req.method !== 'POST' || path !== '/v1/chat/completions') throw invalidURL(req.method, path);
+      const query = new URL(req.url ?? '/', 'http://fake').searchParams;
+      const queryMissing = Object.entries(dialect.requiredQuery ?? {}).some(([name, value]) => query.get(name) !== value);
+      if (req.method !== 'POST' || path !== `${dialect.pathPrefix ?? '/v1'}/chat/completions` || queryMissing) {
+        throw invalidURL(req.method, path);
+      }
       checkKey(key, keyValid);
+      const forbidden = (dialect.forbiddenFields ?? []).find((field) => isRecord(body) && body[field] !== undefined);
+      if (forbidden !== undefined) throw new RequestError(422, { error: { message: `Extra inputs are not permitted: ${forbidden}`, type: 'invalid_request_error', param: forbidden, code: 'extra_forbidden' } });
       if (!parsed) {
         throw invalid(
           "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP " +
@@ -439,7 +466,7 @@ class FakeServer {
       await writer.waitForClose();
       return;
     }
-    const includeUsage = body.stream_options?.include_usage === true;
+    const includeUsage = body.stream_options?.include_usage === true || this.options.dialect?.alwaysUsage === true;
     const obfuscate = body.stream_options?.include_obfuscation !== false;
     const { id, created, model, system_fingerprint } = this.identity(body.model);
     const chunk = (choices: unknown[], usage?: object): Record<string, unknown> => {
@@ -517,7 +544,7 @@ export async function startFakeOpenAIChat(options: FakeOpenAIChatOptions = {}): 
   const fake = new FakeServer(options);
   const { port, close } = await startFakeHttpServer((req, res) => fake.handle(req, res), sendFakeFailure);
   return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
+    baseURL: `http://127.0.0.1:${port}${options.dialect?.pathPrefix ?? '/v1'}`,
     port,
     requests: fake.requests,
     respondWith: (handler) => fake.script.respondWith(handler),

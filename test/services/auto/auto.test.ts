@@ -24,6 +24,18 @@ describe('servicesFromEnvironment', () => {
     expect((await servicesFromEnvironment({ rules, env: { ...keys, PIOPIY_OFFLINE: '1' } })).chosen[0]).toBe(
       'stt: Pocketsphinx (offline)',
     );
+    // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
+    for (const [env, llm] of [
+      [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],
+      [{ XAI_API_KEY: 'k' }, 'llm: xAI Grok'],
+      [{ DASHSCOPE_API_KEY: 'k' }, 'llm: Qwen'],
+      [{ NVIDIA_API_KEY: 'k' }, 'llm: NVIDIA NIM'],
+      [{ DEEPSEEK_API_KEY: 'k' }, 'llm: DeepSeek'],
+      [{ AZURE_OPENAI_API_KEY: 'k', AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com', AZURE_OPENAI_DEPLOYMENT: 'gpt' }, 'llm: Azure OpenAI'],
+      [{ AZURE_OPENAI_API_KEY: 'k' }, 'llm: ScriptedLLMService (offline rules, not a language model)'],
+    ] as const) {
+      expect((await servicesFromEnvironment({ rules, env })).chosen[1]).toBe(llm);
+    }
     // a blank key counts as unset; ElevenLabs needs its voice id
     expect((await servicesFromEnvironment({ rules, env: { OPENAI_API_KEY: '  ', ELEVENLABS_API_KEY: 'el' } })).chosen).toEqual([
       'stt: Pocketsphinx (offline)',

@@ -1,0 +1,87 @@
+// STT conformance entries: each service against its fake vendor server.
+import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
+import { OpenAISTTService } from '../../../src/services/openai/index.js';
+import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
+import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { REJECTED_KEY, type STTEntry } from './harness.js';
+
+const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+export const STT_ENTRIES: readonly STTEntry[] = [
+  {
+    name: 'Deepgram STT',
+    className: 'DeepgramSTTService',
+    importPath: 'piopiy-ai/services/deepgram',
+    fake: 'startFakeDeepgram()',
+    language: 'hi',
+    model: 'nova-3',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      'rate-limit': 'no Retry-After from Deepgram: the refused handshake is retried on the reconnect back-off, unreported',
+      server: 'retried on the reconnect back-off, unreported; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeDeepgram({ rejectKey: REJECTED_KEY, interimIntervalMs: 300 });
+      return {
+        service: ({ apiKey, language, model }) =>
+          new DeepgramSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { language } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status, 1, '/v1/listen');
+          else throw new Error(`the Deepgram entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections('/v1/listen'),
+        received: () => {
+          const query = fake.listenSessions.at(-1)?.request.query;
+          return { language: stringOf(query?.language), model: stringOf(query?.model), requests: fake.listenSessions.length };
+        },
+        openSockets: () => fake.listenSessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'OpenAI STT',
+    className: 'OpenAISTTService',
+    importPath: 'piopiy-ai/services/openai',
+    fake: 'startFakeOpenAIAudio()',
+    language: 'hi',
+    model: 'gpt-4o-transcribe',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    async start() {
+      const fake = await startFakeOpenAIAudio({ rejectKey: REJECTED_KEY });
+      const transcriptions = () => fake.requests.filter((r) => r.path.endsWith('/audio/transcriptions'));
+      return {
+        service: ({ apiKey, language, model, timeoutMs }) =>
+          new OpenAISTTService({ apiKey, baseURL: fake.baseURL, timeoutMs, ...(language ? { language } : {}), ...(model ? { model } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') {
+            fake.enqueueTranscriptions({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          } else if (fault.kind === 'stall') fake.enqueueTranscriptions({ stall: true });
+          else fake.enqueueTranscriptions({ drop: true });
+        },
+        dropNow: () => {
+          throw new Error('a segmented STT holds no socket between turns');
+        },
+        received: () => {
+          const fields = transcriptions().at(-1)?.fields;
+          return { language: stringOf(fields?.language), model: stringOf(fields?.model), requests: transcriptions().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+];

@@ -1,0 +1,141 @@
+// TTS conformance entries: each service against its fake vendor server.
+import { CartesiaTTSService } from '../../../src/services/cartesia/index.js';
+import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
+import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
+import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
+import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
+import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
+import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { REJECTED_KEY, type TTSEntry, type TTSFault } from './harness.js';
+
+const stringField = (value: unknown, key: string): string | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const field = (value as Record<string, unknown>)[key];
+  return typeof field === 'string' ? field : undefined;
+};
+
+type Connection = { readonly status?: number; readonly close?: unknown };
+const openCount = (connections: readonly Connection[]): number => connections.filter((c) => c.status === 101 && c.close === undefined).length;
+
+/** HTTP faults as the OpenAI-audio and Deepgram fakes script them (a drop after some audio). */
+function httpFault(fault: TTSFault) {
+  switch (fault.kind) {
+    case 'error':
+      return { error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) };
+    case 'stall':
+      return { stall: true as const };
+    case 'drop':
+      return { drop: true as const, afterBytes: 4000 };
+  }
+}
+
+export const TTS_ENTRIES: readonly TTSEntry[] = [
+  {
+    name: 'Cartesia',
+    className: 'CartesiaTTSService',
+    importPath: 'piopiy-ai/services/cartesia',
+    fake: 'startFakeCartesia()',
+    voice: 'conformance-voice',
+    language: 'hi',
+    sendsRetryAfter: true,
+    onDrop: 'resumes',
+    async start() {
+      const fake = await startFakeCartesia({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new CartesiaTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voiceId: voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failGeneration({ stall: true });
+          else fake.failGeneration({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const last = fake.messages().filter((m) => stringField(m, 'transcript') !== undefined).at(-1);
+          const voice = (last as { voice?: unknown } | undefined)?.voice;
+          return { voice: stringField(voice, 'id'), language: stringField(last, 'language'), requests: fake.contexts.length };
+        },
+        openSockets: () => openCount(fake.connections),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'ElevenLabs',
+    className: 'ElevenLabsTTSService',
+    importPath: 'piopiy-ai/services/elevenlabs',
+    fake: 'startFakeElevenLabs()',
+    voice: 'conformance-voice',
+    language: 'hi',
+    sendsRetryAfter: true,
+    onDrop: 'resumes',
+    async start() {
+      const fake = await startFakeElevenLabs({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new ElevenLabsTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voiceId: voice ?? 'voice-1', ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failGeneration({ stall: true });
+          else fake.failGeneration({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const last = fake.connections.at(-1);
+          return { voice: last?.voiceId, language: last?.query.language_code, requests: fake.contexts.length };
+        },
+        openSockets: () => openCount(fake.connections),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'OpenAI TTS',
+    className: 'OpenAITTSService',
+    importPath: 'piopiy-ai/services/openai',
+    fake: 'startFakeOpenAIAudio()',
+    voice: 'coral',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: { options: 'no language option (the model reads the text in its language): the voice is checked' },
+    async start() {
+      const fake = await startFakeOpenAIAudio({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new OpenAITTSService({ apiKey, baseURL: fake.baseURL, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => fake.enqueueSpeech(httpFault(fault)),
+        received: () => {
+          const speech = fake.requests.filter((r) => r.path.endsWith('/audio/speech'));
+          return { voice: stringField(speech.at(-1)?.body, 'voice'), requests: speech.length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Deepgram Aura',
+    className: 'DeepgramTTSService',
+    importPath: 'piopiy-ai/services/deepgram',
+    fake: 'startFakeDeepgram()',
+    voice: 'aura-2-andromeda-en',
+    sendsRetryAfter: false,
+    onDrop: 'fails',
+    caveats: {
+      options: 'the voice is the model (`aura-2-<voice>-<lang>`), no separate language: the voice is checked',
+      'rate-limit': 'Deepgram sends no Retry-After: the code and retryability are checked',
+    },
+    async start() {
+      const fake = await startFakeDeepgram({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new DeepgramTTSService({ apiKey, baseUrl: fake.httpUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => fake.enqueueSpeak(httpFault(fault)),
+        received: () => {
+          const speak = fake.requests.filter((r) => r.path === '/v1/speak');
+          const model = speak.at(-1)?.query.model;
+          return { voice: typeof model === 'string' ? model : undefined, requests: speak.length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+];
