@@ -36,9 +36,14 @@ export class OperationsServer {
     server.requestTimeout = 10_000;
     server.headersTimeout = 10_000;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const onError = (error: NodeJS.ErrnoException): void => {
+        const where = `${host}:${port}`;
+        if (error.code === 'EADDRINUSE') reject(new Error(`the operations port ${where} is in use: choose another (operations.port, PIOPIY_OPERATIONS_PORT or --operations-port; 0 turns them off in piopiy-ai start)`, { cause: error }));
+        else reject(new Error(`could not serve the operations endpoints on ${where}: ${error.message}`, { cause: error }));
+      };
+      server.once('error', onError);
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.off('error', onError);
         resolve();
       });
     });
