@@ -18,6 +18,7 @@ export {
   type LatencyStage,
   type OperationsOptions,
   type Readiness,
+  type TracingOptions,
 } from './operations/index.js';
 export { SignalingConnectionError, type SignalingFailure } from './agent/signaling-error.js';
 // Thrown by constructors (Agent, RestClient) with every missing or invalid setting at once.

@@ -16,7 +16,14 @@ import { claimCallErrors, installCallErrorGuard, type CallErrorOrigin } from './
 import { prewarmSileroVAD, type PrewarmFunction, type SileroPrewarmOptions } from './prewarm.js';
 import { DEFAULT_SIGNALING_URL, resolveAgentSettings, type ResolvedAgentSettings } from './agent-options.js';
 import { signalingConnectionError } from './signaling-error.js';
-import { AgentOperations, operationsFromEnvironment, type CallEndReason, type OperationsOptions } from '../operations/index.js';
+import {
+  AgentOperations,
+  AgentTracing,
+  operationsFromEnvironment,
+  type CallEndReason,
+  type OperationsOptions,
+  type TracingOptions,
+} from '../operations/index.js';
 
 export { DEFAULT_SIGNALING_URL };
 
@@ -99,6 +106,12 @@ export interface AgentOptions {
    * docs/deploy.md. Default: `PIOPIY_OPERATIONS_PORT` when set (`piopiy-ai start` sets it), else off; false: off.
    */
   operations?: OperationsOptions | false;
+  /**
+   * OpenTelemetry spans per call, turn, STT/LLM/TTS request and tool call (through @opentelemetry/api: no-ops until
+   * the program registers an SDK, or gives `tracerProvider`). Transcripts only with `recordContent`. Default on;
+   * false: none.
+   */
+  tracing?: TracingOptions | false;
 }
 
 interface RunningSession {
@@ -121,6 +134,7 @@ export class Agent {
   private readonly sessions = new Map<string, RunningSession>();
   /** Health, readiness and metrics endpoints, when configured. */
   readonly operations: AgentOperations | undefined;
+  private readonly tracing: AgentTracing | undefined;
   private socket: Socket | undefined;
   private accepting = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -144,6 +158,7 @@ export class Agent {
     this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: this.options.agentId });
     const operations = options.operations === false ? undefined : (options.operations ?? operationsFromEnvironment());
     this.operations = operations === undefined ? undefined : new AgentOperations(operations, () => this.status(), this.logger);
+    this.tracing = options.tracing === false ? undefined : new AgentTracing(options.tracing ?? {}, this.options.agentId);
   }
 
   private status(): { connected: boolean; draining: boolean; activeCallIds: string[]; maxCalls: number | undefined } {
@@ -426,6 +441,7 @@ export class Agent {
       logger.error({ err: error }, 'could not create the call media transport; call refused');
       return;
     }
+    const callTrace = this.tracing?.callStarted(invite);
     const session: CallSession = {
       callId: invite.callId,
       agentId: invite.agentId,
@@ -436,7 +452,7 @@ export class Agent {
       transport,
       signal: controller.signal,
       logger,
-      observers: this.operations?.callStarted(),
+      observers: [...(this.operations?.callStarted() ?? []), ...(callTrace === undefined ? [] : [callTrace.observer])],
     };
     if (this.options.isolateCallErrors ?? true) {
       this.releaseCallErrors ??= installCallErrorGuard();
@@ -459,6 +475,7 @@ export class Agent {
         await transport.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the call media failed'));
         this.sessions.delete(invite.roomName);
         this.operations?.callEnded(endReason);
+        callTrace?.end(endReason);
         logger.info('call ended');
         if (diagnostics.hasSubscribers) {
           diagnostics.publish({ event: 'call-ended', ...ids, at: this.clock.now() } satisfies AgentDiagnostic);
