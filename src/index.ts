@@ -9,6 +9,17 @@
 
 // Agents and calls.
 export { Agent, type AgentOptions, type CallInvite, type PrewarmFunction, type SileroPrewarmOptions, type TransportFactory } from './agent/index.js';
+export {
+  type AgentOperations,
+  type AgentMetrics,
+  type CallEndReason,
+  type EventLoopStall,
+  type Health,
+  type LatencyStage,
+  type OperationsOptions,
+  type Readiness,
+  type TracingOptions,
+} from './operations/index.js';
 export { SignalingConnectionError, type SignalingFailure } from './agent/signaling-error.js';
 // Thrown by constructors (Agent, RestClient) with every missing or invalid setting at once.
 export { ConfigurationError, type ConfigurationProblem, type ConfigurationProblemKind } from './runtime/configuration-error.js';

@@ -16,6 +16,14 @@ import { claimCallErrors, installCallErrorGuard, type CallErrorOrigin } from './
 import { prewarmSileroVAD, type PrewarmFunction, type SileroPrewarmOptions } from './prewarm.js';
 import { DEFAULT_SIGNALING_URL, resolveAgentSettings, type ResolvedAgentSettings } from './agent-options.js';
 import { signalingConnectionError } from './signaling-error.js';
+import {
+  AgentOperations,
+  AgentTracing,
+  operationsFromEnvironment,
+  type CallEndReason,
+  type OperationsOptions,
+  type TracingOptions,
+} from '../operations/index.js';
 
 export { DEFAULT_SIGNALING_URL };
 
@@ -93,6 +101,17 @@ export interface AgentOptions {
    * each other's bugs". false: Node's default for every error.
    */
   isolateCallErrors?: boolean;
+  /**
+   * Serve /healthz, /readyz and /metrics (Prometheus) on this port, with an event-loop stall monitor; see
+   * docs/deploy.md. Default: `PIOPIY_OPERATIONS_PORT` when set (`piopiy-ai start` sets it), else off; false: off.
+   */
+  operations?: OperationsOptions | false;
+  /**
+   * OpenTelemetry spans per call, turn, STT/LLM/TTS request and tool call (through @opentelemetry/api: no-ops until
+   * the program registers an SDK, or gives `tracerProvider`). Transcripts only with `recordContent`. Default on;
+   * false: none.
+   */
+  tracing?: TracingOptions | false;
 }
 
 interface RunningSession {
@@ -101,6 +120,8 @@ interface RunningSession {
   readonly done: Promise<void>;
   /** Set when code of the call failed uncaught and the call is being ended for it. */
   failure?: { readonly error: unknown; readonly timer: ClockTimer };
+  /** Why the call is ending, when something other than its own conversation ends it. */
+  endReason?: CallEndReason;
 }
 
 /** How long a failed call may take to say its goodbye and end before its media is closed anyway. */
@@ -111,6 +132,9 @@ export class Agent {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sessions = new Map<string, RunningSession>();
+  /** Health, readiness and metrics endpoints, when configured. */
+  readonly operations: AgentOperations | undefined;
+  private readonly tracing: AgentTracing | undefined;
   private socket: Socket | undefined;
   private accepting = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -132,6 +156,19 @@ export class Agent {
     this.options = { ...options, ...resolveAgentSettings(options ?? {}) };
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: this.options.agentId });
+    const operations = options.operations === false ? undefined : (options.operations ?? operationsFromEnvironment());
+    this.operations = operations === undefined ? undefined : new AgentOperations(operations, () => this.status(), this.logger);
+    this.tracing = options.tracing === false ? undefined : new AgentTracing(options.tracing ?? {}, this.options.agentId);
+  }
+
+  private status(): { connected: boolean; draining: boolean; activeCallIds: string[]; maxCalls: number | undefined } {
+    const activeCallIds = [...this.sessions.values()].map((r) => r.session.callId);
+    return { connected: this.connected, draining: this.draining, activeCallIds, maxCalls: this.options.maxSessions };
+  }
+
+  /** Whether `shutdown()` has begun: no new calls are taken. */
+  get draining(): boolean {
+    return this.shutdownPromise !== undefined;
   }
 
   /** Calls in progress. */
@@ -201,9 +238,14 @@ export class Agent {
     this.connecting = true;
     if (connectChannel.hasSubscribers) connectChannel.publish({ agentId: this.options.agentId } satisfies AgentConnectMessage);
     try {
+      // Liveness is served during the warm-up too: a slow model load must not get the process restarted.
+      await this.operations?.start();
       // Before registering: an invite must never wait for a model the agent could have loaded already.
       await this.prewarm();
       await this.connectSignaling();
+    } catch (error) {
+      await this.operations?.close();
+      throw error;
     } finally {
       this.connecting = false;
     }
@@ -286,8 +328,13 @@ export class Agent {
 
   /** Ends one call now (what `cancel_room` does). Returns false when no such room is running. */
   cancelSession(roomName: string, reason = 'cancelled'): boolean {
+    return this.endSession(roomName, reason, 'cancelled');
+  }
+
+  private endSession(roomName: string, reason: string, endReason: CallEndReason): boolean {
     const running = this.sessions.get(roomName);
     if (running === undefined) return false;
+    running.endReason ??= endReason;
     running.controller.abort(new Error(reason));
     void running.session.transport.close().catch(() => undefined);
     return true;
@@ -308,9 +355,10 @@ export class Agent {
         sleep(this.clock, drainMs, drained.signal),
       ]);
       drained.abort();
-      for (const r of this.sessions.values()) this.cancelSession(r.session.roomName, 'agent shutting down');
+      for (const r of this.sessions.values()) this.endSession(r.session.roomName, 'agent shutting down', 'shutdown');
       await Promise.allSettled(running.map((r) => r.done));
     }
+    await this.operations?.close();
     this.releaseCallErrors?.();
     this.releaseCallErrors = undefined;
     this.logger.info('agent stopped');
@@ -333,6 +381,7 @@ export class Agent {
       this.logger.warn({ callId: invite.callId, chars: rawMetadata.length }, 'join_room metadata too large; dropped');
     }
     if (!this.accepting) {
+      this.operations?.callRefused('draining');
       this.logger.warn({ callId: invite.callId }, 'join_room ignored: the agent is shutting down');
       return;
     }
@@ -342,6 +391,7 @@ export class Agent {
     }
     const max = this.options.maxSessions;
     if (max !== undefined && this.sessions.size >= max) {
+      this.operations?.callRefused('capacity');
       this.logger.warn({ callId: invite.callId, maxSessions: max }, 'join_room refused: maxSessions calls already in progress');
       return;
     }
@@ -377,6 +427,7 @@ export class Agent {
     const timer = this.clock.setTimeout(() => this.cancelSession(session.roomName, 'the call failed'), FAILED_CALL_END_MS);
     timer.unref();
     running.failure = { error, timer };
+    running.endReason ??= 'failed';
     running.controller.abort(new CallFailedError(error));
   }
 
@@ -390,6 +441,7 @@ export class Agent {
       logger.error({ err: error }, 'could not create the call media transport; call refused');
       return;
     }
+    const callTrace = this.tracing?.callStarted(invite);
     const session: CallSession = {
       callId: invite.callId,
       agentId: invite.agentId,
@@ -400,6 +452,7 @@ export class Agent {
       transport,
       signal: controller.signal,
       logger,
+      observers: [...(this.operations?.callStarted() ?? []), ...(callTrace === undefined ? [] : [callTrace.observer])],
     };
     if (this.options.isolateCallErrors ?? true) {
       this.releaseCallErrors ??= installCallErrorGuard();
@@ -408,15 +461,21 @@ export class Agent {
     logger.info({ from: invite.fromNumber, to: invite.toNumber, room: invite.roomName }, 'call started');
     const ids = { agentId: this.options.agentId, callId: invite.callId, roomName: invite.roomName };
     if (diagnostics.hasSubscribers) diagnostics.publish({ event: 'join-room', ...ids, at: receivedAt } satisfies AgentDiagnostic);
+    let threw = false;
     const done = (async () => {
       try {
         await runInSession(session, () => this.options.createSession(session));
       } catch (error) {
+        threw = true;
         logger.error({ err: error }, 'createSession failed; this call ends');
       } finally {
-        this.clock.clearTimeout(this.sessions.get(invite.roomName)?.failure?.timer);
+        const running = this.sessions.get(invite.roomName);
+        const endReason = running?.endReason ?? (threw ? 'session-error' : 'completed');
+        this.clock.clearTimeout(running?.failure?.timer);
         await transport.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the call media failed'));
         this.sessions.delete(invite.roomName);
+        this.operations?.callEnded(endReason);
+        callTrace?.end(endReason);
         logger.info('call ended');
         if (diagnostics.hasSubscribers) {
           diagnostics.publish({ event: 'call-ended', ...ids, at: this.clock.now() } satisfies AgentDiagnostic);

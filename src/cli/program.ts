@@ -8,6 +8,7 @@ import { DEMO_REALTIME_MODELS, type DemoRealtimeModel } from './demo-realtime.js
 import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
 import { CliError } from './errors.js';
 import { InitError, initProject, nextSteps, type PackageJsonVersions } from './init.js';
+import { applyOperationsFlags, DEFAULT_OPERATIONS_PORT, type StartOperationsFlags } from './start-options.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -101,7 +102,10 @@ export function createProgram(): Command {
     .command('start')
     .description('serve real Piopiy calls with an agent file (needs AGENT_ID and AGENT_TOKEN)')
     .argument('<agent-file>', 'the agent file (it creates an Agent and connects it)')
-    .action(async (file: string) => {
+    .option('--operations-port <port>', `port of /healthz, /readyz and /metrics (0: none; default ${DEFAULT_OPERATIONS_PORT}, or PIOPIY_OPERATIONS_PORT)`)
+    .option('--operations-host <addr>', 'address those endpoints listen on (default 0.0.0.0, or PIOPIY_OPERATIONS_HOST)')
+    .action(async (file: string, opts: StartOperationsFlags) => {
+      applyOperationsFlags(opts);
       const path = await prepareToImport(file);
       const watch = new ConnectWatch();
       try {

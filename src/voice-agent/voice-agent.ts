@@ -185,6 +185,8 @@ export class VoiceAgent {
   private greeted = false;
   private playout: PlayoutTracker | undefined;
   private readonly over = new AbortController();
+  /** The Agent session this conversation runs in, if any (its observers join the pipeline's). */
+  private readonly session = currentSession();
   /** When each running tool call started, for the `tool-call` diagnostic (only kept while someone listens). */
   private readonly toolStartedAt = new Map<string, number>();
 
@@ -329,7 +331,7 @@ export class VoiceAgent {
       audioOutSampleRate,
       allowInterruptions: settings.allowInterruptions ?? true,
       enableMetrics: settings.enableMetrics ?? true,
-      observers: settings.observers,
+      observers: [...(this.session?.observers ?? []), ...(settings.observers ?? [])],
       clock: this.clock,
       logger: this.logger,
       onError: (frame) => this.events.emit('error', frame),

@@ -20,6 +20,8 @@ interface CliResult {
 function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const inherited = { ...process.env };
   for (const name of ['AGENT_ID', 'AGENT_TOKEN', 'PIOPIY_SIGNALING_URL', 'PIOPIY_TOKEN', 'PIOPIY_API_URL']) delete inherited[name];
+  // Parallel runs must not compete for start's default operations port (test/cli/start-operations.test.ts covers it).
+  inherited.PIOPIY_OPERATIONS_PORT = 'off';
   return new Promise((done) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...inherited, ...env } });
     let stdout = '';

@@ -4,6 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CallInfo } from '../../llm/tools.js';
 import type { Logger } from '../../logging/index.js';
+import type { FrameObserver } from '../../pipeline/observer.js';
 import type { CallTransport } from './transport.js';
 
 /** Everything `createSession` receives about one call. */
@@ -20,6 +21,8 @@ export interface CallSession extends CallInfo {
   /** Aborted when the call is cancelled (cancel_room, shutdown). */
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /** Observers the Agent adds to the call's pipeline (its metrics and traces); a VoiceAgent attaches them. */
+  readonly observers?: readonly FrameObserver[] | undefined;
 }
 
 const storage = new AsyncLocalStorage<CallSession>();
