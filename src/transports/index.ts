@@ -4,3 +4,4 @@ export * from './memory/index.js';
 export * from './simulator/index.js';
 export * from './websocket/index.js';
 export * from './media-stream/index.js';
+export * from './twilio/index.js';

@@ -13,6 +13,7 @@ import { isDtmfDigit, type Frame, type FrameDirection } from '../../frames/index
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport } from '../base/output-transport.js';
 import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
+import { sleep, type Clock } from '../../runtime/clock.js';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter-buffer.js';
 import type { MediaStreamEvent, MediaStreamMessage, MediaStreamSerializer, MediaStreamStart } from './serializer.js';
 
@@ -95,6 +96,11 @@ class MediaStreamOutput extends BaseOutputTransport {
   protected override unplayedMs(): number {
     return Math.max(this.writtenAheadMs, this.stream.unacknowledgedChunks * this.chunkMs);
   }
+
+  /** The call's clock (the system's until the pipeline starts). */
+  get callClock(): Clock {
+    return this.clock;
+  }
 }
 
 export class MediaStreamTransport implements CallTransport {
@@ -108,6 +114,8 @@ export class MediaStreamTransport implements CallTransport {
   protected readonly serializer: MediaStreamSerializer;
   protected readonly logger: Logger;
   private readonly mediaInput: MediaStreamInput;
+  private readonly mediaOutput: MediaStreamOutput;
+  private playedOutWaiters: (() => void)[] = [];
   private startInfo: MediaStreamStart | undefined;
   private resolveStarted!: (start: MediaStreamStart) => void;
   private connected = false;
@@ -124,7 +132,8 @@ export class MediaStreamTransport implements CallTransport {
     this.logger = options.logger ?? getDefaultLogger();
     this.mediaInput = new MediaStreamInput(serializer.audioFormats.input.sampleRate, options.jitter);
     this.input = this.mediaInput;
-    this.output = new MediaStreamOutput(this, { chunkMs: options.chunkMs, leadMs: options.leadMs ?? DEFAULT_LEAD_MS });
+    this.mediaOutput = new MediaStreamOutput(this, { chunkMs: options.chunkMs, leadMs: options.leadMs ?? DEFAULT_LEAD_MS });
+    this.output = this.mediaOutput;
     this.started = new Promise((resolve) => (this.resolveStarted = resolve));
     if (serializer.startsImmediately) {
       if (options.start === undefined) throw new TypeError(`${serializer.carrier} stream: the stream's metadata (start) is required`);
@@ -169,7 +178,23 @@ export class MediaStreamTransport implements CallTransport {
   clear(): void {
     const message = this.serializer.encodeClear();
     if (message !== undefined) this.send(message);
-    this.pendingMarks = [];
+    this.setPendingMarks([]);
+  }
+
+  /**
+   * Resolves once the carrier has played everything sent (all marks acknowledged), the stream ended, or
+   * `timeoutMs` passed: before a hang-up or a transfer, so the caller hears the last words. True when played out.
+   */
+  async playedOut(timeoutMs = 2000): Promise<boolean> {
+    // The output's own queue first (written ahead by at most leadMs), then the carrier's acknowledgements.
+    const clock = this.mediaOutput.callClock;
+    const deadline = clock.now() + timeoutMs;
+    while (this.mediaOutput.queuedAudioMs > 0 && !this.ended && clock.now() < deadline) {
+      await sleep(clock, this.mediaOutput.chunkMs);
+    }
+    if (this.pendingMarks.length === 0 || this.ended) return this.pendingMarks.length === 0;
+    const waited = new Promise<boolean>((resolve) => this.playedOutWaiters.push(() => resolve(true)));
+    return Promise.race([waited, sleep(clock, Math.max(0, deadline - clock.now())).then(() => this.pendingMarks.length === 0)]);
   }
 
   async close(): Promise<void> {
@@ -217,7 +242,7 @@ export class MediaStreamTransport implements CallTransport {
       case 'mark': {
         // Marks come back in the order sent: this one acknowledges every mark before it too.
         const index = this.pendingMarks.indexOf(event.name);
-        if (index >= 0) this.pendingMarks.splice(0, index + 1);
+        if (index >= 0) this.setPendingMarks(this.pendingMarks.slice(index + 1));
         return;
       }
       case 'stop':
@@ -229,6 +254,14 @@ export class MediaStreamTransport implements CallTransport {
         this.events.emit('message', event.message);
         return;
     }
+  }
+
+  private setPendingMarks(marks: string[]): void {
+    this.pendingMarks = marks;
+    if (marks.length > 0) return;
+    const waiters = this.playedOutWaiters;
+    this.playedOutWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private onStart(start: MediaStreamStart): void {
@@ -244,7 +277,7 @@ export class MediaStreamTransport implements CallTransport {
     this.ended = true;
     const wasConnected = this.connected;
     this.connected = false;
-    this.pendingMarks = [];
+    this.setPendingMarks([]);
     const stats = this.jitterStats;
     if (stats !== undefined) this.logger.debug({ jitter: stats }, `${this.serializer.carrier} stream: caller audio`);
     if (wasConnected) this.events.emit('caller-left', reason);
