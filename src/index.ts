@@ -194,6 +194,34 @@ export {
   type TransportEvents,
 } from './transports/index.js';
 
+// Carrier media streams (docs/carriers.md): the shared base with its jitter buffer, and Twilio.
+export {
+  JitterBuffer,
+  MediaStreamProtocolError,
+  MediaStreamTransport,
+  TwilioApiError,
+  TwilioCalls,
+  TwilioSerializer,
+  TwilioServer,
+  connectStreamTwiml,
+  createTwilioServer,
+  dialTwiml,
+  isValidTwilioSignature,
+  twilioSignature,
+  type JitterBufferOptions,
+  type JitterBufferStats,
+  type MediaStreamEvent,
+  type MediaStreamJitterOptions,
+  type MediaStreamMessage,
+  type MediaStreamSerializer,
+  type MediaStreamStart,
+  type MediaStreamTransportOptions,
+  type PiopiyStreamTransportOptions,
+  type TwilioCallSession,
+  type TwilioCredentials,
+  type TwilioServerOptions,
+} from './transports/index.js';
+
 // Service bases, for a vendor of your own; the vendors themselves are in `piopiy-ai/services/<vendor>`.
 export {
   LLMService,

@@ -157,6 +157,17 @@ export {
   type FakeElevenLabsSpeechOptions,
 } from './fakes/elevenlabs.js';
 
+// Fake carriers: their media streams, webhooks and REST APIs.
+export {
+  FakeTwilioCall,
+  startFakeTwilio,
+  type FakeTwilio,
+  type FakeTwilioCallEndReason,
+  type FakeTwilioOptions,
+  type FakeTwilioRestRequest,
+  type PlaceTwilioCallOptions,
+} from './carriers/twilio.js';
+
 // Whole calls in simulated time.
 export { VirtualClock, type RunUntilOptions, type VirtualClockOptions } from './virtual-clock.js';
 export { EnergyVAD, speechTone, type EnergyVADOptions } from './energy-vad.js';

@@ -24,7 +24,7 @@ import { WavFormatError } from '../../src/audio/wav.js';
 import { parseToolArguments } from '../../src/llm/adapters/parse.js';
 import { FunctionSchema, ToolRegistry } from '../../src/llm/index.js';
 import { silentLogger } from '../../src/logging/index.js';
-import { PiopiyStreamTransport } from '../../src/transports/websocket/index.js';
+import { PiopiyStreamSerializer, PiopiyStreamTransport } from '../../src/transports/websocket/piopiy-stream.js';
 
 const RUNS = { numRuns: 300 };
 
@@ -89,20 +89,15 @@ describe('join_room invites', () => {
   });
 });
 
-/** A stream transport on a stand-in socket; the caller audio it decodes is collected. */
-function streamTransport(): { socket: EventEmitter; samples: number[]; digits: string[]; messages: unknown[] } {
+/** A stream transport on a stand-in socket; the keys and messages it reports are collected. */
+function streamTransport(): { socket: EventEmitter; digits: string[]; messages: unknown[] } {
   const socket = Object.assign(new EventEmitter(), { readyState: WebSocket.OPEN, send: () => undefined, close: () => undefined });
   const transport = new PiopiyStreamTransport(socket as unknown as WebSocket, { sampleRate: 8000, logger: silentLogger });
-  const samples: number[] = [];
   const digits: string[] = [];
   const messages: unknown[] = [];
-  transport.input.pushAudio = (audio: Int16Array) => {
-    samples.push(...audio);
-    return true;
-  };
   transport.events.on('dtmf', (digit) => digits.push(digit));
   transport.events.on('message', (message) => messages.push(message));
-  return { socket, samples, digits, messages };
+  return { socket, digits, messages };
 }
 
 /** `bytes` cut at the given points (sorted, deduplicated, within range). */
@@ -123,8 +118,12 @@ describe('Piopiy stream transport frames', () => {
       fc.property(fc.uint8Array({ maxLength: 400 }), fc.array(fc.nat(), { maxLength: 12 }), (bytes, cuts) => {
         const whole = bytes.subarray(0, bytes.length - (bytes.length % 2));
         const expected = [...bytesToInt16(Uint8Array.from(whole))];
-        const { socket, samples } = streamTransport();
-        for (const piece of split(bytes, cuts)) socket.emit('message', piece, true);
+        // The serializer decodes (the transport then re-times the audio through its jitter buffer).
+        const serializer = new PiopiyStreamSerializer(8000, silentLogger);
+        const samples: number[] = [];
+        for (const piece of split(bytes, cuts)) {
+          for (const event of serializer.decode(piece, true)) if (event.type === 'audio') samples.push(...event.samples);
+        }
         expect(samples).toEqual(expected);
       }),
       RUNS,

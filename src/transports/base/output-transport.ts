@@ -38,6 +38,11 @@ export interface OutputTransportOptions extends Pick<FrameProcessorOptions, 'nam
   botStopGraceMs?: number;
   /** Quiet after each key the agent presses. Default 300 ms. */
   dtmfGapMs?: DtmfSenderOptions['gapMs'];
+  /**
+   * How far ahead of real time audio may be written to a sink that buffers it (a carrier's stream). Default 0: one
+   * chunk per `chunkMs`, for sinks that play what they get at once.
+   */
+  leadMs?: number;
 }
 
 type PlaybackEntry = Int16Array | Frame;
@@ -49,7 +54,10 @@ interface CurrentText {
 
 export abstract class BaseOutputTransport extends FrameProcessor {
   readonly chunkMs: number;
+  readonly leadMs: number;
   private readonly botStopGraceMs: number;
+  /** When the sink will have played everything written so far (at the earliest: it may play later). */
+  private playheadAt = 0;
   private entries: PlaybackEntry[] = [];
   private head = 0;
   private chunker: AudioChunker | undefined;
@@ -66,6 +74,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   constructor(options: OutputTransportOptions = {}) {
     super(options);
     this.chunkMs = options.chunkMs ?? 20;
+    this.leadMs = Math.max(0, options.leadMs ?? 0);
     this.botStopGraceMs = options.botStopGraceMs ?? 200;
     this.dtmf = new DtmfSender({
       write: (digit) => this.writeDTMF(digit),
@@ -97,6 +106,19 @@ export abstract class BaseOutputTransport extends FrameProcessor {
 
   /** Called at an interruption, after the queue was cleared: drop audio the sink itself still holds. */
   protected onInterrupted(): void {}
+
+  /**
+   * Milliseconds of audio written to the sink that the caller has not heard yet, as far as the sink knows (a carrier
+   * that acknowledges playback overrides this). At an interruption it counts as unheard. Default 0.
+   */
+  protected unplayedMs(): number {
+    return 0;
+  }
+
+  /** Milliseconds of written audio that real time has not reached yet (the lead actually taken). */
+  protected get writtenAheadMs(): number {
+    return Math.max(0, this.playheadAt - this.clock.now());
+  }
 
   /** Whether this transport can press keys on the call (it overrides `writeDTMF`). */
   get canSendDTMF(): boolean {
@@ -198,7 +220,8 @@ export abstract class BaseOutputTransport extends FrameProcessor {
 
   private tick(): void {
     this.tickTimer = undefined;
-    this.playNext();
+    // One chunk per tick, and more while the sink holds no more than `leadMs` ahead of real time.
+    while (this.playNext() && this.writtenAheadMs <= this.leadMs - this.chunkMs && !this.closed);
     if (this.closed) return;
     const hasMore = this.head < this.entries.length;
     if (!hasMore && !this.speaking) return; // idle: no timer while nothing plays
@@ -207,8 +230,8 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     this.tickTimer = this.clock.setTimeout(() => this.tick(), delay);
   }
 
-  /** Releases queued frames up to the next audio chunk and writes that chunk. */
-  private playNext(): void {
+  /** Releases queued frames up to the next audio chunk and writes that chunk; true when a chunk was written. */
+  private playNext(): boolean {
     while (this.head < this.entries.length) {
       const entry = this.entries[this.head]!;
       this.entries[this.head++] = undefined as unknown as PlaybackEntry;
@@ -216,16 +239,17 @@ export abstract class BaseOutputTransport extends FrameProcessor {
         if (!this.speaking) this.setSpeaking(true);
         this.idleSince = -1;
         if (this.currentText !== undefined) this.currentText.playedMs += this.chunkMs;
+        this.playheadAt = Math.max(this.playheadAt, this.clock.now()) + this.chunkMs;
         try {
           this.writeAudio(entry, this.sampleRate);
         } catch (error) {
           this.pushError(error);
         }
         this.compact();
-        return;
+        return true;
       }
       this.releaseMarker(entry);
-      if (this.closed) return;
+      if (this.closed) return false;
     }
     // Nothing left to play: the current text has been heard once playback has really stopped (a gap between
     // two sentences of a slow TTS does not count), or at once when no audio is playing at all.
@@ -238,6 +262,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
       this.releaseCurrentText();
       this.setSpeaking(false);
     }
+    return false;
   }
 
   private releaseMarker(frame: Frame): void {
@@ -324,9 +349,13 @@ export abstract class BaseOutputTransport extends FrameProcessor {
         break;
       }
     }
+    // Audio written but not yet played (a carrier's buffer) was not heard: it is the newest, so it is this text's.
+    const unplayed = Math.min(current.playedMs, Math.max(0, this.unplayedMs()));
+    const playedMs = current.playedMs - unplayed;
+    remainingMs += unplayed;
     const words = current.frame.text.split(/\s+/).filter((w) => w !== '');
-    const totalMs = current.playedMs + remainingMs;
-    const heardWords = totalMs === 0 ? 0 : Math.floor((words.length * current.playedMs) / totalMs);
+    const totalMs = playedMs + remainingMs;
+    const heardWords = totalMs === 0 ? 0 : Math.floor((words.length * playedMs) / totalMs);
     return {
       heard: words.slice(0, heardWords).join(' '),
       unheard: [words.slice(heardWords).join(' '), ...laterTexts].filter((t) => t !== '').join(' '),
@@ -341,6 +370,8 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     for (const resampler of this.resamplers.values()) resampler.reset();
     this.clock.clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
+    // The sink dropped what it held (onInterrupted) or the call is over: the next audio starts a new lead.
+    this.playheadAt = 0;
   }
 
   private stop(): void {

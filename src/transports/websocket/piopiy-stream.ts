@@ -10,145 +10,82 @@
 //   next frame rather than dropped.
 // - Text frames from the platform: parsed as JSON when possible and reported as `message` events; an object with
 //   a DTMF digit (`{ "event"|"type": "dtmf", "digit"|"dtmf": "5" }`) is also reported as DTMF. Garbage is logged.
-// - Agent audio is sent paced in real time (one message per chunk), so an interruption (`break`) cuts the
-//   caller off at once instead of after a large pre-sent buffer.
+// - Playback acknowledgements: none, so the shared media-stream base (../media-stream/) sends agent audio at most
+//   `leadMs` (80 ms) ahead of real time, counts what was sent ahead as unheard at an interruption and drops it from
+//   the platform with `break`. Caller audio goes through its jitter buffer in arrival order (no positions given).
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { runInSession, type CallSession } from '../base/call-session.js';
 import { int16ToBytes } from '../../audio/index.js';
 import { isDtmfDigit } from '../../frames/index.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
-import { BaseInputTransport } from '../base/input-transport.js';
-import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
-import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
+import type { TransportAudioFormats } from '../base/transport.js';
+import { MediaStreamTransport, type MediaStreamJitterOptions } from '../media-stream/media-stream-transport.js';
+import {
+  MediaStreamProtocolError,
+  type MediaStreamEvent,
+  type MediaStreamSerializer,
+  type MediaStreamStart,
+} from '../media-stream/serializer.js';
 
 export type StreamSampleRate = 8000 | 16000;
 
 /** Legacy PCMO actions sent to change the call flow (e.g. a `bridge` to a human). */
 export type StreamCallFlow = readonly Record<string, unknown>[];
 
-class StreamOutputTransport extends BaseOutputTransport {
-  constructor(
-    private readonly stream: PiopiyStreamTransport,
-    options: OutputTransportOptions,
-  ) {
-    super(options);
-  }
-
-  protected override writeAudio(chunk: Int16Array, sampleRate: number): void {
-    this.stream.sendAudio(chunk, sampleRate);
-  }
-
-  protected override onInterrupted(): void {
-    this.stream.break();
-  }
-}
-
-export class PiopiyStreamTransport implements CallTransport {
-  readonly input: BaseInputTransport;
-  readonly output: BaseOutputTransport;
-  readonly events = new TransportEventEmitter();
-  /** Rate of the caller audio the platform sends (the stream action's voice_quality). */
-  readonly sampleRate: StreamSampleRate;
-  /** The stream's voice_quality both ways, PCM16 (base64) on the wire. */
+/** @internal The Piopiy stream's wire protocol (see the top of this file); one per connection (it carries odd bytes over). */
+export class PiopiyStreamSerializer implements MediaStreamSerializer {
+  readonly carrier = 'piopiy';
   readonly audioFormats: TransportAudioFormats;
-  private readonly socket: WebSocket;
-  private readonly logger: Logger;
+  readonly acknowledgesPlayback = false;
+  readonly startsImmediately = true;
   private carry: number | undefined;
-  private connected = true;
   private oddFramesReported = false;
 
-  constructor(socket: WebSocket, options: { sampleRate: StreamSampleRate; logger?: Logger; chunkMs?: number }) {
-    this.socket = socket;
-    this.sampleRate = options.sampleRate;
-    const format = { sampleRate: options.sampleRate, encoding: 'pcm16' } as const;
+  constructor(
+    private readonly sampleRate: StreamSampleRate,
+    private readonly logger: Logger,
+  ) {
+    const format = { sampleRate, encoding: 'pcm16' } as const;
     this.audioFormats = { input: format, output: format };
-    this.logger = options.logger ?? getDefaultLogger();
-    this.input = new BaseInputTransport({ name: 'stream-input' });
-    this.output = new StreamOutputTransport(this, { name: 'stream-output', chunkMs: options.chunkMs });
-    socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    socket.on('close', () => this.onClosed('the platform closed the stream'));
-    socket.on('error', (error) => {
-      this.logger.warn({ err: error }, 'stream socket error');
-      this.onClosed('stream socket error');
-    });
   }
 
-  get callerConnected(): boolean {
-    return this.connected;
-  }
-
-  /** Pauses playback of streamed audio on the platform. */
-  pause(): void {
-    this.send({ action: 'pause' });
-  }
-
-  resume(): void {
-    this.send({ action: 'resume' });
-  }
-
-  /** Stops what the platform is playing now, keeping the call (used on interruption). */
-  break(): void {
-    this.send({ action: 'break' });
-  }
-
-  /** Closes the stream for good (the call itself goes on according to its PCMO). */
-  stop(): void {
-    this.send({ action: 'stop' });
-  }
-
-  /** Replaces the call flow, e.g. `[{ action: 'bridge', from, connect: [{ type: 'pstn', number }] }]`. */
-  changeCallFlow(actions: StreamCallFlow): void {
-    if (!Array.isArray(actions) || actions.length === 0) throw new TypeError('changeCallFlow: a non-empty array of actions');
-    this.send(actions);
-  }
-
-  /** @internal Sends one chunk of agent audio. */
-  sendAudio(chunk: Int16Array, sampleRate: number): void {
-    this.send({
-      type: 'streamAudio',
-      data: { audioDataType: 'raw', sampleRate, audioData: int16ToBytes(chunk).toString('base64') },
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.socket.readyState === WebSocket.OPEN) {
-      this.stop();
-      this.socket.close(1000);
-    }
-    this.onClosed('closed by the agent');
-  }
-
-  private send(message: unknown): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
-  }
-
-  private onMessage(data: Buffer, isBinary: boolean): void {
-    if (isBinary) {
-      this.onAudio(data);
-      return;
-    }
+  decode(data: Buffer, isBinary: boolean): readonly MediaStreamEvent[] {
+    if (isBinary) return this.decodeAudio(data);
     const text = data.toString('utf8');
     let message: unknown;
     try {
       message = JSON.parse(text);
     } catch {
-      this.logger.warn({ chars: text.length }, 'stream: a text frame that is not JSON was ignored');
-      return;
+      throw new MediaStreamProtocolError(`a text frame that is not JSON (${text.length} chars)`);
     }
     const digit = dtmfDigit(message);
-    if (digit !== undefined) {
-      this.input.pushDTMF(digit);
-      this.events.emit('dtmf', digit);
-      return;
-    }
-    this.input.pushMessage(message);
-    this.events.emit('message', message);
+    if (digit !== undefined) return [{ type: 'dtmf', digit }];
+    return [{ type: 'message', message }];
   }
 
-  private onAudio(data: Buffer): void {
+  encodeAudio(chunk: Int16Array): string {
+    return JSON.stringify({
+      type: 'streamAudio',
+      data: { audioDataType: 'raw', sampleRate: this.sampleRate, audioData: int16ToBytes(chunk).toString('base64') },
+    });
+  }
+
+  encodeMark(): undefined {
+    return undefined;
+  }
+
+  encodeClear(): string {
+    return JSON.stringify({ action: 'break' });
+  }
+
+  encodeEnd(): string {
+    return JSON.stringify({ action: 'stop' });
+  }
+
+  private decodeAudio(data: Buffer): readonly MediaStreamEvent[] {
     let bytes: Buffer = data;
     if (this.carry !== undefined) {
       bytes = Buffer.concat([Buffer.from([this.carry]), data]);
@@ -162,17 +99,68 @@ export class PiopiyStreamTransport implements CallTransport {
       this.carry = bytes[bytes.length - 1];
       bytes = bytes.subarray(0, bytes.length - 1);
     }
-    if (bytes.length === 0) return;
+    if (bytes.length === 0) return [];
     // Copy into an aligned array: ws hands out slices of a shared buffer at any offset.
     const samples = new Int16Array(bytes.length / 2);
     Buffer.from(samples.buffer).set(bytes);
-    this.input.pushAudio(samples, this.sampleRate);
+    return [{ type: 'audio', samples }];
+  }
+}
+
+export interface PiopiyStreamTransportOptions {
+  sampleRate: StreamSampleRate;
+  logger?: Logger;
+  chunkMs?: number;
+  /** How far ahead of real time agent audio is sent. Default 80 ms (`MediaStreamTransportOptions.leadMs`). */
+  leadMs?: number;
+  jitter?: MediaStreamJitterOptions;
+  /** The call the stream carries (from the ws_url's query). Default: a random call id. */
+  start?: MediaStreamStart;
+}
+
+export class PiopiyStreamTransport extends MediaStreamTransport {
+  /** Rate of the caller audio the platform sends (the stream action's voice_quality). */
+  readonly sampleRate: StreamSampleRate;
+
+  constructor(socket: WebSocket, options: PiopiyStreamTransportOptions) {
+    const logger = options.logger ?? getDefaultLogger();
+    super(socket, new PiopiyStreamSerializer(options.sampleRate, logger), {
+      logger,
+      chunkMs: options.chunkMs,
+      leadMs: options.leadMs,
+      jitter: options.jitter,
+      start: options.start ?? { callId: randomUUID(), streamId: randomUUID(), customParameters: {} },
+    });
+    this.sampleRate = options.sampleRate;
   }
 
-  private onClosed(reason: string): void {
-    if (!this.connected) return;
-    this.connected = false;
-    this.events.emit('caller-left', reason);
+  /** Pauses playback of streamed audio on the platform. */
+  pause(): void {
+    this.sendJson({ action: 'pause' });
+  }
+
+  resume(): void {
+    this.sendJson({ action: 'resume' });
+  }
+
+  /** Stops what the platform is playing now, keeping the call (used on interruption). */
+  break(): void {
+    this.clear();
+  }
+
+  /** Closes the stream for good (the call itself goes on according to its PCMO). */
+  stop(): void {
+    this.sendJson({ action: 'stop' });
+  }
+
+  /** Replaces the call flow, e.g. `[{ action: 'bridge', from, connect: [{ type: 'pstn', number }] }]`. */
+  changeCallFlow(actions: StreamCallFlow): void {
+    if (!Array.isArray(actions) || actions.length === 0) throw new TypeError('changeCallFlow: a non-empty array of actions');
+    this.sendJson(actions);
+  }
+
+  private sendJson(message: unknown): void {
+    this.send(JSON.stringify(message));
   }
 }
 
@@ -250,7 +238,11 @@ export class PiopiyStreamServer {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const callId = url.searchParams.get('call_id') ?? randomUUID();
     const logger = this.logger.child({ callId });
-    const transport = new PiopiyStreamTransport(socket, { sampleRate: this.options.sampleRate ?? 8000, logger });
+    const transport = new PiopiyStreamTransport(socket, {
+      sampleRate: this.options.sampleRate ?? 8000,
+      logger,
+      start: { callId, streamId: callId, customParameters: {} },
+    });
     const controller = new AbortController();
     transport.events.on('caller-left', () => controller.abort());
     const session: CallSession = {

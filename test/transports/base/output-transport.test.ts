@@ -93,8 +93,13 @@ function tone(samples: number, sampleRate: number, amplitude = 3000): Int16Array
   return out;
 }
 
-function start(options: OutputTransportOptions = {}, outRate = 8000, clock = new VirtualClock()): Harness {
-  const out = new RecordingOutput(options);
+function start(
+  options: OutputTransportOptions = {},
+  outRate = 8000,
+  clock = new VirtualClock(),
+  Output: new (options: OutputTransportOptions) => RecordingOutput = RecordingOutput,
+): Harness {
+  const out = new Output(options);
   const up = new Probe({ name: 'up' });
   const down = new Probe({ name: 'down' });
   const task = new PipelineTask(new Pipeline([up, out, down]), { logger: silentLogger, audioOutSampleRate: outRate, clock });
@@ -503,5 +508,46 @@ describe('BaseOutputTransport: end, cancel, cleanup', () => {
     expect(h.clock.pendingTimers).toBe(0);
     expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
     expect(h.types()).toEqual(['tts-text', 'end']);
+  });
+});
+
+/** A sink that buffers: it reports as unplayed the chunks its far end has not acknowledged. */
+class BufferingOutput extends RecordingOutput {
+  acknowledged = 0;
+
+  protected override unplayedMs(): number {
+    return (this.writes.length - this.acknowledged) * this.chunkMs;
+  }
+}
+
+describe('BaseOutputTransport: a lead over real time, and audio written but not played', () => {
+  it('writes leadMs ahead at the start, then one chunk per chunkMs, and starts a new lead after running dry', async () => {
+    const h = start({ chunkMs: 20, leadMs: 80 });
+    h.audio(200); // 10 chunks
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx' }));
+    await h.waitForWrites(10);
+    // Four chunks at once (80 ms ahead), then real time: the sink always holds 80 ms more than was played.
+    expect(h.out.writes.map((w) => w.at)).toEqual([0, 0, 0, 0, 20, 40, 60, 80, 100, 120]);
+    await h.clock.advance(1000);
+    h.audio(60, 'ctx2');
+    h.send(makeFrame('tts-stopped', { contextId: 'ctx2' }));
+    await h.waitForWrites(13);
+    const at = h.clock.now();
+    expect(h.out.writes.slice(10).map((w) => w.at)).toEqual([at, at, at]);
+  });
+
+  it('at an interruption, counts what the sink has not played as unheard', async () => {
+    const h = start({ chunkMs: 10, botStopGraceMs: 50 }, 8000, new VirtualClock(), BufferingOutput);
+    const out = h.out as BufferingOutput;
+    out.onWrite = (count) => {
+      out.acknowledged = Math.max(0, count - 4); // the far end is 4 chunks behind
+      if (count === 8) queueMicrotask(() => h.send(makeFrame('interruption')));
+    };
+    h.text('one two three four five six seven eight nine ten', 'c1');
+    h.audio(200, 'c1'); // 20 chunks
+    h.send(makeFrame('tts-stopped', { contextId: 'c1' }));
+    await h.waitFor((f) => f.type === 'interruption');
+    // 8 chunks written, 4 acknowledged: 4 of 20 played, so 2 of 10 words heard.
+    expect(h.down.ofType('tts-text')[0]).toMatchObject({ text: 'one two', unheard: 'three four five six seven eight nine ten' });
   });
 });

@@ -94,7 +94,10 @@ describe('PiopiyStreamServer / PiopiyStreamTransport', () => {
     platform.socket.send(JSON.stringify({ event: 'dtmf', digit: '7' }));
     platform.socket.send(JSON.stringify({ event: 'stream_started', meta: 1 }));
     const collector = sessions[0]!.collector;
+    // The audio comes out of the jitter buffer 40 ms after it arrived, as 20 ms frames.
+    const received = () => collector.ofType('input-audio').reduce((n, f) => n + f.audio.length, 0);
     await until(() => collector.ofType('input-dtmf').length === 1 && collector.ofType('input-transport-message').length === 1);
+    await until(() => received() > 560);
     const audio = collector.ofType('input-audio');
     expect(audio.every((f) => f.sampleRate === 16000)).toBe(true);
     const total = audio.reduce((n, f) => n + f.audio.length, 0);

@@ -1,0 +1,3 @@
+export * from './jitter-buffer.js';
+export * from './media-stream-transport.js';
+export * from './serializer.js';
