@@ -27,6 +27,16 @@ const callTools = piopiyCallTools({
 export const rules: ScriptedRule[] = [
   {
     match: /\b(human|person|someone|agent|representative|operator|transfer)\b/i,
+    // Offline, Pocketsphinx learns what callers say from these (its domain language model).
+    examples: [
+      'I want to talk to a human',
+      'Can I speak to a person please',
+      'Connect me to an agent',
+      'Transfer me to a representative',
+      'I need to speak with someone',
+      'Let me talk to a real person',
+      'Get me an operator',
+    ],
     toolCall: { name: 'transfer_call', arguments: { summary: 'The caller asked for a human.' } },
     afterTool: (result) => {
       const { status } = result as { status: string };
@@ -35,8 +45,13 @@ export const rules: ScriptedRule[] = [
       return 'I am sorry, I could not reach a colleague right now. How else can I help?';
     },
   },
-  { match: /\b(bye|goodbye)\b/i, reply: 'Thank you for calling. Goodbye!', toolCall: { name: 'end_call', arguments: { reason: 'caller said goodbye' } } },
-  { match: /\b(hello|hi|hey)\b/i, reply: 'Hello! How can I help you today?' },
+  {
+    match: /\b(bye|goodbye)\b/i,
+    examples: ['Goodbye', 'Thanks bye', 'That is all, goodbye'],
+    reply: 'Thank you for calling. Goodbye!',
+    toolCall: { name: 'end_call', arguments: { reason: 'caller said goodbye' } },
+  },
+  { match: /\b(hello|hi|hey)\b/i, examples: ['Hello there', 'Hi'], reply: 'Hello! How can I help you today?' },
 ];
 
 export const agent = new Agent({
@@ -44,7 +59,7 @@ export const agent = new Agent({
   agentToken: env.AGENT_TOKEN ?? '',
   signalingUrl: env.PIOPIY_SIGNALING_URL,
   // Loads the offline engines (Pocketsphinx, Flite) before the first call, when no vendor key replaces them.
-  prewarm: () => prewarmServicesFromEnvironment(),
+  prewarm: () => prewarmServicesFromEnvironment(process.env, { rules }),
   async createSession() {
     const voice = new VoiceAgent({
       instructions:

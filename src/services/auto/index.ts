@@ -21,6 +21,11 @@ export interface AutoServicesOptions {
   rules: readonly ScriptedRule[];
   /** Said by the scripted LLM when no rule matches. */
   fallback?: string;
+  /**
+   * What callers of this agent say (e.g. a `demoScenario`'s lines): with the rules' `examples`, the offline STT
+   * (Pocketsphinx) builds a domain language model from them. When neither is given it uses its general model.
+   */
+  phrases?: readonly string[];
   /** Default: process.env. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -76,6 +81,11 @@ const PRESETS = [
   ['DEEPSEEK_API_KEY', 'DeepSeek', 'DeepSeekLLMService'],
 ] as const;
 
+/** The example phrases of the rules and the options, for the offline STT's domain model. */
+function offlinePhrases(options: Pick<AutoServicesOptions, 'rules' | 'phrases'>): string[] {
+  return [...options.rules.flatMap((rule) => rule.examples ?? []), ...(options.phrases ?? [])];
+}
+
 /** The Flite voice of the offline TTS. */
 const OFFLINE_VOICE = 'slt';
 
@@ -84,11 +94,16 @@ const OFFLINE_VOICE = 'slt';
  * once for the process, so the first caller does not wait for them: pass it as the Agent's `prewarm`. Vendor
  * services need no warm-up (their connections belong to each call), so with every key set it does nothing.
  */
-export async function prewarmServicesFromEnvironment(env: Env = process.env): Promise<void> {
+export async function prewarmServicesFromEnvironment(
+  env: Env = process.env,
+  /** The rules and phrases `servicesFromEnvironment` will be given, so the same domain model is loaded ahead. */
+  offline: Pick<AutoServicesOptions, 'rules' | 'phrases'> = { rules: [] },
+): Promise<void> {
   const warmups: Array<Promise<void>> = [];
   if (chooseSTT(env) === 'pocketsphinx') {
     const { PocketsphinxSTTService } = await import('../local/index.js');
-    warmups.push(PocketsphinxSTTService.prewarm());
+    const phrases = offlinePhrases(offline);
+    warmups.push(PocketsphinxSTTService.prewarm(phrases.length === 0 ? {} : { phrases }));
   }
   if (chooseTTS(env) === 'flite') {
     const { FliteTTSService } = await import('../local/index.js');
@@ -116,8 +131,9 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     chosen.push('stt: OpenAI');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
-    stt = new PocketsphinxSTTService();
-    chosen.push('stt: Pocketsphinx (offline)');
+    const phrases = offlinePhrases(options);
+    stt = new PocketsphinxSTTService(phrases.length === 0 ? {} : { phrases });
+    chosen.push(`stt: Pocketsphinx (offline${phrases.length === 0 ? '' : ', domain model'})`);
   }
 
   let llm: LLMService;

@@ -17,6 +17,11 @@ export interface ScriptedToolCall {
 export interface ScriptedRule {
   /** A RegExp, a case-insensitive substring, or a predicate on the caller's last message. */
   match: RegExp | string | ((userText: string) => boolean);
+  /**
+   * A few things a caller may say that this rule answers. Not used for matching: an offline recogniser builds its
+   * domain language model from them (`servicesFromEnvironment` passes them to Pocketsphinx as `phrases`).
+   */
+  examples?: readonly string[];
   /** Said right away (before the tool call, if any). */
   reply?: string;
   toolCall?: ScriptedToolCall;

@@ -4,8 +4,11 @@
 // Decoding is CPU work inside the C library (dictation: about 0.2 s per second of speech), so it must not run on
 // the thread that carries every call's audio. Each C call that does real work (ps_init, ps_process_raw,
 // ps_end_utt, ps_get_hyp) is made through koffi's asynchronous call, which runs it on a libuv pool thread while
-// the event loop goes on. Audio is fed in half-second slices, so a long turn never holds a pool thread (shared
-// with file and DNS work) for long. One decoder is only ever used by one call at a time (calls are chained);
+// the event loop goes on. Each utterance is handed over whole (`full_utt`) so that its cepstral mean is computed
+// from that utterance alone (`-cmn batch`): with the library's default live mean, the estimate left by one turn
+// was applied to the next, and "I want to talk to a human please" said after "Hello there" was heard as "i want
+// to talk to you but please" (decoded alone, it was right). The cost is one pool-thread call per turn of about a
+// fifth of the turn's length (shared with file and DNS work). One decoder is only ever used by one call at a time (calls are chained);
 // separate decoders share nothing but the library.
 //
 // PocketSphinx logs every step to stderr by default; its logging is switched off once for the whole process
@@ -26,8 +29,6 @@ export const POCKETSPHINX_SAMPLE_RATE = 16000;
 
 const LIBRARY_PACKAGES = 'apt-get install libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us';
 const MODEL_PACKAGE = 'apt-get install pocketsphinx-en-us';
-/** Samples handed to the library per pool-thread call: 0.5 s. */
-const SLICE_SAMPLES = POCKETSPHINX_SAMPLE_RATE / 2;
 const GRAMMAR_SEARCH = 'grammar';
 
 /** An opaque C pointer as koffi hands it over. */
@@ -168,7 +169,8 @@ export class PocketsphinxDecoder {
     if (options.mode === 'dictation') checkModelFile('language model', lmPath);
     const api = await pocketsphinxLibrary(options.libraryPath ?? DEFAULT_LIBRARY_PATH);
 
-    const args = ['-hmm', hmmPath, '-dict', dictPath, '-samprate', String(POCKETSPHINX_SAMPLE_RATE)];
+    // Batch cepstral mean normalisation: each utterance on its own (see the top of this file).
+    const args = ['-hmm', hmmPath, '-dict', dictPath, '-samprate', String(POCKETSPHINX_SAMPLE_RATE), '-cmn', 'batch'];
     // Grammar mode loads no language model: less memory, faster start, and the grammar is the only search.
     if (options.mode === 'dictation') args.push('-lm', lmPath);
     const config = api.cmdLnParse(null, api.psArgs(), args.length, args, 1);
@@ -230,11 +232,9 @@ export class PocketsphinxDecoder {
     if (api.startUtt(handle) < 0) throw new Error('pocketsphinx: could not start an utterance');
     let ended = false;
     try {
-      for (let start = 0; start < audio.length; start += SLICE_SAMPLES) {
-        const slice = audio.subarray(start, start + SLICE_SAMPLES);
-        if ((await callAsync(api.processRaw, handle, slice, slice.length, 0, 0)) < 0) {
-          throw new Error('pocketsphinx: decoding failed');
-        }
+      // The whole utterance at once (full_utt = 1): batch normalisation needs all of it.
+      if ((await callAsync(api.processRaw, handle, audio, audio.length, 0, 1)) < 0) {
+        throw new Error('pocketsphinx: decoding failed');
       }
       ended = true;
       if ((await callAsync(api.endUtt, handle)) < 0) throw new Error('pocketsphinx: could not end the utterance');

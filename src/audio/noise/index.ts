@@ -1,0 +1,3 @@
+export { NoiseSuppressionFilter } from './filter.js';
+export { createNoiseSuppressionEngine } from './engines.js';
+export type { NoiseSuppressionEngine, NoiseSuppressionKind } from './engines.js';
