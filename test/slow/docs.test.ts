@@ -26,6 +26,7 @@ const RUNS: Record<string, { needsPocketsphinx?: boolean; check: (stdout: string
   },
   frames: { check: () => undefined },
   keypad: { check: (out) => expect(out).toContain("text: 'The caller pressed: 4 7 1 1'") },
+  switching: { check: (out) => expect(out).toContain('caller: mera order kahan hai') },
 };
 
 /** Blocks that are type-checked only, and why they cannot run here. */
@@ -34,6 +35,7 @@ const TYPECHECK_ONLY: Record<string, string> = {
   'voice-agent': 'uses Deepgram, OpenAI and Cartesia over the internet',
   'call-tools': 'serves real Piopiy calls with vendors over the internet (test/call-tools runs the same tools offline)',
   'call-control-rest': 'acts on a real call through the Piopiy REST API',
+  'mcp-tools': 'connects to MCP servers and vendors over the internet (test/llm/mcp runs MCP tools offline against an SDK server)',
 };
 
 interface Snippet {

@@ -42,7 +42,11 @@ export class McpToolSet {
     this.attached.push(entry);
     try {
       const tools = await source.listTools();
-      if (this.closed) return { ok: true, server: source.name, tools: [] };
+      // The conversation ended while the server was listed (or before it was added): a per-call server closes now.
+      if (this.closed) {
+        if (owned) await source.close();
+        return { ok: true, server: source.name, tools: [] };
+      }
       this.replaceTools(entry, tools);
       entry.unsubscribe = source.onToolsChanged((changed) => {
         if (!this.closed) this.replaceTools(entry, changed);
@@ -50,6 +54,7 @@ export class McpToolSet {
       return { ok: true, server: source.name, tools: [...entry.names] };
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
+      if (this.closed && owned) await source.close();
       this.logger().warn({ err: failure, mcpServer: source.name }, 'the MCP server gave no tools; the call goes on without them');
       return { ok: false, server: source.name, error: failure };
     }

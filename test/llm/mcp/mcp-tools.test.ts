@@ -177,6 +177,10 @@ describe('MCP over Streamable HTTP', () => {
     // Not owned by the set: closing the set leaves the shared source open.
     await h.set.close();
     expect(source.closed).toBe(false);
+    // A per-call server added once the conversation is over is closed at once.
+    const late = new McpToolSource({ name: 'late', command: '/nonexistent/mcp-server' });
+    await h.set.add(late, true);
+    expect(late.closed).toBe(true);
     expect((await source.callTool('add', { a: 1, b: 2 })).text).toBe('3');
   });
 });

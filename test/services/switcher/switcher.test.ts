@@ -130,18 +130,21 @@ describe('switching services mid-call', () => {
     await s.sim.hangUp();
   });
 
-  it('a voice switch during a reply waits for the reply to end; the next reply has the new voice', async () => {
+  it('a model and voice switch during a reply waits for the reply to end; the next reply is the new ones’', async () => {
     const s = setup();
     await started(s);
     await s.say('tell me a story');
     await s.sim.waitForAgentSpeech();
+    s.llm.switchTo('hindi');
     s.tts.switchTo('hindi');
     await s.sim.waitForAgent('He had a phone.');
     expect(s.englishTts.spoken).toEqual(['Hello.', 'Once upon a time.', 'There was a king.', 'He had a phone.']);
     expect(s.hindiTts.spoken).toEqual([]);
+    expect(s.hindiLlm.contexts).toEqual([]);
     await s.say('what is my balance');
-    await s.sim.waitForAgent('Your balance is ten rupees.');
-    expect(s.hindiTts.spoken).toEqual(['Your balance is ten rupees.']);
+    await s.sim.waitForAgent('Aapka balance das rupaye hai.');
+    expect(s.hindiTts.spoken).toEqual(['Aapka balance das rupaye hai.']);
+    expect(s.englishLlm.contexts).toHaveLength(1);
     await s.sim.hangUp();
   });
 
