@@ -457,7 +457,7 @@ export class Agent {
       transport,
       signal: controller.signal,
       logger,
-      observers: [...(this.operations?.callStarted() ?? []), ...(callTrace === undefined ? [] : [callTrace.observer])],
+      observers: [...(this.operations?.callStarted() ?? []), ...(callTrace?.observer === undefined ? [] : [callTrace.observer])],
     };
     if (this.options.isolateCallErrors ?? true) {
       this.releaseCallErrors ??= installCallErrorGuard();
