@@ -18,6 +18,7 @@ interface AgentSettingsInput {
   createSession?: unknown;
   maxSessions?: unknown;
   connectTimeoutMs?: unknown;
+  drainMs?: unknown;
 }
 
 const SIGNALING_PROTOCOLS = ['https:', 'http:', 'wss:', 'ws:'];
@@ -63,6 +64,12 @@ export function resolveAgentSettings(options: AgentSettingsInput, env: NodeJS.Pr
     { option: 'connectTimeoutMs', purpose: 'how long connect() waits for the signaling server' },
     (n) => Number.isFinite(n) && n > 0,
     'a positive number of milliseconds',
+  );
+  problems.number(
+    options.drainMs,
+    { option: 'drainMs', purpose: 'how long a shutdown lets calls finish' },
+    (n) => Number.isFinite(n) && n >= 0,
+    'a number of milliseconds >= 0',
   );
   problems.throwIfAny();
   return { agentId, agentToken, signalingUrl };

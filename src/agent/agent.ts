@@ -112,6 +112,11 @@ export interface AgentOptions {
    * false: none.
    */
   tracing?: TracingOptions | false;
+  /**
+   * How long `shutdown()` (and SIGTERM/SIGINT) lets calls in progress finish before ending them. Default:
+   * `PIOPIY_DRAIN_SECS` seconds when set (the Kubernetes manifests in deploy/ set it below the grace period), else 10 000.
+   */
+  drainMs?: number;
 }
 
 interface RunningSession {
@@ -322,7 +327,7 @@ export class Agent {
    * resolves when every session has ended.
    */
   shutdown(options: { drainMs?: number } = {}): Promise<void> {
-    this.shutdownPromise ??= this.drain(options.drainMs ?? 10_000);
+    this.shutdownPromise ??= this.drain(options.drainMs ?? this.options.drainMs ?? drainMsFromEnvironment() ?? 10_000);
     return this.shutdownPromise;
   }
 
@@ -452,7 +457,7 @@ export class Agent {
       transport,
       signal: controller.signal,
       logger,
-      observers: [...(this.operations?.callStarted() ?? []), ...(callTrace === undefined ? [] : [callTrace.observer])],
+      observers: [...(this.operations?.callStarted() ?? []), ...(callTrace?.observer === undefined ? [] : [callTrace.observer])],
     };
     if (this.options.isolateCallErrors ?? true) {
       this.releaseCallErrors ??= installCallErrorGuard();
@@ -484,6 +489,12 @@ export class Agent {
     })();
     this.sessions.set(invite.roomName, { session, controller, done });
   }
+}
+
+/** PIOPIY_DRAIN_SECS as milliseconds; undefined when unset or not a number of seconds >= 0 (then the default holds). */
+function drainMsFromEnvironment(): number | undefined {
+  const secs = Number(process.env.PIOPIY_DRAIN_SECS ?? '');
+  return process.env.PIOPIY_DRAIN_SECS?.trim() && Number.isFinite(secs) && secs >= 0 ? secs * 1000 : undefined;
 }
 
 /** Platform invites get a LiveKit room; the local simulator's invites (`piopiy-sim://`) its own media. */

@@ -16,7 +16,8 @@ export interface TracingOptions {
 }
 
 export interface CallTrace {
-  readonly observer: CallTraceObserver;
+  /** Undefined when the call's span is not recorded (no SDK, or sampled out): the call then pays nothing. */
+  readonly observer: CallTraceObserver | undefined;
   /** Ends the call's span (and any still open inside it). */
   end(reason: CallEndReason): void;
 }
@@ -35,6 +36,9 @@ export class AgentTracing {
       kind: SpanKind.SERVER,
       attributes: { 'piopiy.call.id': call.callId, 'piopiy.agent.id': this.agentId, 'piopiy.room.name': call.roomName },
     });
+    // An observer sees every hop of every frame (~2 µs per audio frame through a call's pipeline): only worth it
+    // when the spans go somewhere.
+    if (!span.isRecording()) return { observer: undefined, end: () => span.end() };
     const observer = new CallTraceObserver(tracer, span, this.options.recordContent ?? false);
     return {
       observer,

@@ -196,6 +196,24 @@ describe('operations endpoints', () => {
     call.hangUp();
   });
 
+  it('drains for PIOPIY_DRAIN_SECS on shutdown, then ends the calls left and counts them as shutdown', async () => {
+    const agent = makeAgent();
+    await agent.connect();
+    const call = sim.placeCall({ agentId: AGENT_ID });
+    await call.answered;
+    process.env.PIOPIY_DRAIN_SECS = '0.3';
+    try {
+      const started = performance.now();
+      await agent.shutdown();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      delete process.env.PIOPIY_DRAIN_SECS;
+    }
+    expect(sample(await agent.operations!.metrics.text(), 'piopiy_calls_total{reason="shutdown"}')).toBe(1);
+    expect(() => makeAgent({ drainMs: -1 })).toThrow(/drainMs/);
+  });
+
   it('is off unless configured; PIOPIY_OPERATIONS_PORT configures it', () => {
     expect(makeAgent({ operations: undefined }).operations).toBeUndefined();
     expect(operationsFromEnvironment({})).toBeUndefined();

@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Agent } from '../../src/agent/index.js';
+import { AgentTracing } from '../../src/operations/index.js';
 import { FunctionSchema } from '../../src/llm/index.js';
 import { ScriptedLLMService } from '../../src/services/scripted/index.js';
 import { FakeTTSService, ScriptedSTTService } from '../../src/testing/fake-services.js';
@@ -119,6 +120,14 @@ describe('call traces', () => {
       expect(span.attributes['piopiy.transcript']).toBeUndefined();
     }
   }, 40_000);
+
+  it('cost a call nothing when no SDK records them: no observer joins its pipeline', () => {
+    const unrecorded = new AgentTracing({}, AGENT_ID).callStarted({ callId: 'c1', roomName: 'r1' });
+    expect(unrecorded.observer).toBeUndefined();
+    unrecorded.end('completed');
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] });
+    expect(new AgentTracing({ tracerProvider }, AGENT_ID).callStarted({ callId: 'c2', roomName: 'r2' }).observer).toBeDefined();
+  });
 
   it('record transcripts and tool arguments only when asked', async () => {
     const spans = await traceOneCall(true);
