@@ -141,6 +141,15 @@ export {
   type FakeElevenLabsOptions,
   type FakeElevenLabsSpeechOptions,
 } from './fakes/elevenlabs.js';
+export {
+  fakeSarvamSpeech,
+  startFakeSarvam,
+  type FakeSarvam,
+  type FakeSarvamErrorStatus,
+  type FakeSarvamFault,
+  type FakeSarvamOptions,
+  type FakeSarvamRequest,
+} from './fakes/sarvam.js';
 
 // Whole calls in simulated time.
 export { VirtualClock, type RunUntilOptions, type VirtualClockOptions } from './virtual-clock.js';

@@ -3,10 +3,12 @@ import { CartesiaTTSService } from '../../../src/services/cartesia/index.js';
 import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
 import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { SarvamTTSService } from '../../../src/services/sarvam/index.js';
 import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { REJECTED_KEY, type TTSEntry, type TTSFault } from './harness.js';
 
 const stringField = (value: unknown, key: string): string | undefined => {
@@ -132,6 +134,36 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           const speak = fake.requests.filter((r) => r.path === '/v1/speak');
           const model = speak.at(-1)?.query.model;
           return { voice: typeof model === 'string' ? model : undefined, requests: speak.length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Sarvam TTS',
+    className: 'SarvamTTSService',
+    importPath: 'piopiy-ai/services/sarvam',
+    fake: 'startFakeSarvam()',
+    voice: 'priya',
+    language: 'ta-IN',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: { auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401' },
+    async start() {
+      const fake = await startFakeSarvam({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/text-to-speech/stream');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new SarvamTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { speaker: voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status === 401 ? 403 : fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterBytes: 4000 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body;
+          return { voice: stringField(body, 'speaker'), language: stringField(body, 'target_language_code'), requests: speech().length };
         },
         openSockets: () => 0,
         close: () => fake.close(),
