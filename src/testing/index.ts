@@ -156,6 +156,15 @@ export {
   type FakeElevenLabsOptions,
   type FakeElevenLabsSpeechOptions,
 } from './fakes/elevenlabs.js';
+export {
+  fakeSarvamSpeech,
+  startFakeSarvam,
+  type FakeSarvam,
+  type FakeSarvamErrorStatus,
+  type FakeSarvamFault,
+  type FakeSarvamOptions,
+  type FakeSarvamRequest,
+} from './fakes/sarvam.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

@@ -2,14 +2,16 @@
 // set, the offline engine otherwise — so one agent file runs on a laptop with no keys and in production alike.
 // Vendors are imported only when chosen: an offline run loads no vendor client.
 //
-//   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else Pocketsphinx (offline)
+//   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
+//        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, else Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
 //        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY,
 //        DEEPSEEK_API_KEY), else the ScriptedLLMService rules you pass (offline, deterministic)
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
-//        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, else Flite (offline)
+//        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
+//        SARVAM_SPEAKER) -> Sarvam Bulbul, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
@@ -46,13 +48,14 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'flite';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
   if (key('DEEPGRAM_API_KEY') !== undefined) return 'deepgram';
   if (key('OPENAI_API_KEY') !== undefined) return 'openai';
+  if (key('SARVAM_API_KEY') !== undefined) return 'sarvam';
   return 'pocketsphinx';
 }
 
@@ -62,6 +65,7 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('ELEVENLABS_API_KEY') !== undefined && env.ELEVENLABS_VOICE_ID !== undefined) return 'elevenlabs';
   if (key('DEEPGRAM_API_KEY') !== undefined) return 'deepgram';
   if (key('OPENAI_API_KEY') !== undefined) return 'openai';
+  if (key('SARVAM_API_KEY') !== undefined) return 'sarvam';
   return 'flite';
 }
 
@@ -129,6 +133,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { OpenAISTTService } = await import('../openai/index.js');
     stt = new OpenAISTTService({ apiKey: openaiKey! });
     chosen.push('stt: OpenAI');
+  } else if (sttChoice === 'sarvam') {
+    const { SarvamSTTService } = await import('../sarvam/index.js');
+    stt = new SarvamSTTService({ apiKey: key('SARVAM_API_KEY')!, language: env.SARVAM_LANGUAGE });
+    chosen.push('stt: Sarvam');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
     const phrases = offlinePhrases(options);
@@ -188,6 +196,11 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { OpenAITTSService } = await import('../openai/index.js');
     tts = new OpenAITTSService({ apiKey: openaiKey! });
     chosen.push('tts: OpenAI');
+  } else if (ttsChoice === 'sarvam') {
+    const { SarvamTTSService } = await import('../sarvam/index.js');
+    // The language Sarvam detects on the caller is per turn; the voice speaks the configured one (default hi-IN).
+    tts = new SarvamTTSService({ apiKey: key('SARVAM_API_KEY')!, language: env.SARVAM_LANGUAGE, speaker: env.SARVAM_SPEAKER });
+    chosen.push('tts: Sarvam');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

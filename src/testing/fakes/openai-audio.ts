@@ -312,7 +312,7 @@ function wavHeader(samples: number): Buffer {
 
 // ---- multipart ---------------------------------------------------------------------------------------------------
 
-interface MultipartPart {
+export interface MultipartPart {
   name: string;
   filename: string | undefined;
   contentType: string | undefined;
@@ -327,7 +327,7 @@ function cannotParseForm(): RequestError {
 }
 
 /** Parses a multipart/form-data body (RFC 7578): parts in any order, quoted or bare boundary and parameters. */
-function parseMultipart(body: Buffer, contentType: string | undefined): MultipartPart[] {
+export function parseMultipart(body: Buffer, contentType: string | undefined): MultipartPart[] {
   if (contentType === undefined || !/^multipart\/form-data\s*;/i.test(contentType)) {
     throw invalid(
       `Invalid Content-Type header (${contentType ?? 'none'}), expected multipart/form-data. (HINT: If you're using ` +

@@ -24,6 +24,12 @@ describe('servicesFromEnvironment', () => {
     expect((await servicesFromEnvironment({ rules, env: { ...keys, PIOPIY_OFFLINE: '1' } })).chosen[0]).toBe(
       'stt: Pocketsphinx (offline)',
     );
+    // Sarvam (India first: Indian-language STT and Bulbul voices) by SARVAM_API_KEY.
+    expect((await servicesFromEnvironment({ rules, env: { SARVAM_API_KEY: 'sv', SARVAM_LANGUAGE: 'ta-IN' } })).chosen).toEqual([
+      'stt: Sarvam',
+      'llm: ScriptedLLMService (offline rules, not a language model)',
+      'tts: Sarvam',
+    ]);
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

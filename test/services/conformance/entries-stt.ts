@@ -1,8 +1,10 @@
 // STT conformance entries: each service against its fake vendor server.
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { OpenAISTTService } from '../../../src/services/openai/index.js';
+import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { REJECTED_KEY, type STTEntry } from './harness.js';
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -78,6 +80,44 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         received: () => {
           const fields = transcriptions().at(-1)?.fields;
           return { language: stringOf(fields?.language), model: stringOf(fields?.model), requests: transcriptions().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Sarvam STT',
+    className: 'SarvamSTTService',
+    importPath: 'piopiy-ai/services/sarvam',
+    fake: 'startFakeSarvam()',
+    language: 'hi-IN',
+    model: 'saaras:v3',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: {
+      auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401',
+      streaming: 'REST, one request per VAD turn (the `/speech-to-text/ws` socket is not used yet: docs/vendors/sarvam.md)',
+    },
+    async start() {
+      const fake = await startFakeSarvam({ rejectKey: REJECTED_KEY });
+      const transcriptions = () => fake.requests.filter((r) => r.path === '/speech-to-text');
+      return {
+        service: ({ apiKey, language, model, timeoutMs }) =>
+          new SarvamSTTService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(language ? { language } : {}), ...(model ? { model } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') {
+            fake.enqueueTranscriptions({ error: fault.status === 401 ? 403 : fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          } else if (fault.kind === 'stall') fake.enqueueTranscriptions({ stall: true });
+          else fake.enqueueTranscriptions({ drop: true });
+        },
+        dropNow: () => {
+          throw new Error('a segmented STT holds no socket between turns');
+        },
+        received: () => {
+          const fields = transcriptions().at(-1)?.fields;
+          return { language: fields?.language_code, model: fields?.model, requests: transcriptions().length };
         },
         openSockets: () => 0,
         close: () => fake.close(),

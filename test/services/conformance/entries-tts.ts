@@ -2,12 +2,17 @@
 import { CartesiaTTSService } from '../../../src/services/cartesia/index.js';
 import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
+import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
 import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { SarvamTTSService } from '../../../src/services/sarvam/index.js';
 import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
-import { REJECTED_KEY, type TTSEntry, type TTSFault } from './harness.js';
+import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
+import { spawnSync } from 'node:child_process';
+import type { TTSService } from '../../../src/services/base/index.js';
+import { REJECTED_KEY, type CheckId, type TTSEntry, type TTSFault } from './harness.js';
 
 const stringField = (value: unknown, key: string): string | undefined => {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -28,6 +33,41 @@ function httpFault(fault: TTSFault) {
     case 'drop':
       return { drop: true as const, afterBytes: 4000 };
   }
+}
+
+/** The checks an offline engine cannot meet: there is no vendor, key or socket. */
+const OFFLINE: Partial<Record<CheckId, string>> = {
+  options: 'offline engine: no vendor receives options (its voices are tested in test/services/local)',
+  drop: 'offline engine: no socket',
+  auth: 'offline engine: no key',
+  'rate-limit': 'offline engine: no vendor',
+  server: 'offline engine: no vendor',
+  stall: 'offline engine: no vendor',
+  secrets: 'offline engine: no key',
+};
+
+function offlineEntry(name: string, className: string, make: () => TTSService, fake: string, missing?: string): TTSEntry {
+  return {
+    name,
+    ...(missing === undefined ? {} : { missing }),
+    className,
+    importPath: 'piopiy-ai/services/local',
+    fake,
+    sendsRetryAfter: false,
+    onDrop: 'fails',
+    notApplicable: OFFLINE,
+    start() {
+      return Promise.resolve({
+        service: make,
+        fail: () => {
+          throw new Error(`${name} has no vendor to fail`);
+        },
+        received: () => ({ requests: 0 }),
+        openSockets: () => 0,
+        close: () => Promise.resolve(),
+      });
+    },
+  };
 }
 
 export const TTS_ENTRIES: readonly TTSEntry[] = [
@@ -138,4 +178,42 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
       };
     },
   },
+  {
+    name: 'Sarvam TTS',
+    className: 'SarvamTTSService',
+    importPath: 'piopiy-ai/services/sarvam',
+    fake: 'startFakeSarvam()',
+    voice: 'priya',
+    language: 'ta-IN',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: { auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401' },
+    async start() {
+      const fake = await startFakeSarvam({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/text-to-speech/stream');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new SarvamTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { speaker: voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status === 401 ? 403 : fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterBytes: 4000 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body;
+          return { voice: stringField(body, 'speaker'), language: stringField(body, 'target_language_code'), requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  offlineEntry('Flite', 'FliteTTSService', () => new FliteTTSService(), 'offline (WebAssembly on worker threads)'),
+  offlineEntry(
+    'espeak-ng',
+    'EspeakTTSService',
+    () => new EspeakTTSService(),
+    'offline (the espeak-ng program, installed separately)',
+    spawnSync('espeak-ng', ['--version']).status === 0 ? undefined : 'needs espeak-ng (apt-get install espeak-ng)',
+  ),
 ];

@@ -37,6 +37,8 @@ export interface EntryBase {
   readonly fake: string;
   /** Checks that do not apply to this service (the suite skips them), each with the reason shown in the table. */
   readonly notApplicable?: Partial<Record<CheckId, string>>;
+  /** Why the service cannot run on this machine (an engine not installed), or undefined when it can. */
+  readonly missing?: string;
   /** Checks run with a caveat (what differs for this vendor), shown as a note in the table. */
   readonly caveats?: Partial<Record<CheckId, string>>;
 }

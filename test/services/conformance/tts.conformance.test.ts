@@ -17,7 +17,11 @@ const LONG_TEXT = 'This sentence is long enough to be cut in the middle of its a
 const stopped = (frames: readonly Frame[]): number => frames.filter((f) => f.type === 'tts-stopped').length;
 const audioFrames = (frames: readonly Frame[]) => frames.flatMap((f) => (f.type === 'tts-audio' ? [f] : []));
 
-describe.each(TTS_ENTRIES)('TTS conformance: $name', (entry: TTSEntry) => {
+for (const entry of TTS_ENTRIES.filter((e) => e.missing !== undefined)) {
+  it.skip(`TTS conformance: ${entry.name} [skipped: ${entry.missing ?? ''}]`, () => undefined);
+}
+
+describe.each(TTS_ENTRIES.filter((e) => e.missing === undefined))('TTS conformance: $name', (entry: TTSEntry) => {
   let fake: TTSHarness;
   beforeAll(async () => {
     fake = await entry.start();
@@ -69,7 +73,7 @@ describe.each(TTS_ENTRIES)('TTS conformance: $name', (entry: TTSEntry) => {
     expect(run.errors).toEqual([]);
   });
 
-  it('drop: a socket cut mid-sentence is resumed on a new one (WebSocket) or one error frame (HTTP); the next is said', async () => {
+  it.skipIf(entry.notApplicable?.['drop'] !== undefined)('drop: a socket cut mid-sentence is resumed on a new one (WebSocket) or one error frame (HTTP); the next is said', async () => {
     const { run, say } = start();
     fake.fail({ kind: 'drop' });
     say(LONG_TEXT);
@@ -88,7 +92,7 @@ describe.each(TTS_ENTRIES)('TTS conformance: $name', (entry: TTSEntry) => {
     expect(run.errors.length).toBe(entry.onDrop === 'resumes' ? 0 : 1);
   });
 
-  it('auth: a refused key is an `auth` error naming the vendor; neither key in the error or the logs', async () => {
+  it.skipIf(entry.notApplicable?.['auth'] !== undefined)('auth: a refused key is an `auth` error naming the vendor; neither key in the error or the logs', async () => {
     const { run, say, logs } = start(REJECTED_KEY);
     say('Hello there.');
     await waitUntil(() => run.errors.length > 0, REAL_WAIT_MS);
@@ -102,7 +106,7 @@ describe.each(TTS_ENTRIES)('TTS conformance: $name', (entry: TTSEntry) => {
     }
   });
 
-  it('rate limit: a 429 is a retryable `rate-limited` error carrying the vendor\'s Retry-After', async () => {
+  it.skipIf(entry.notApplicable?.['rate-limit'] !== undefined)('rate limit: a 429 is a retryable `rate-limited` error carrying the vendor\'s Retry-After', async () => {
     const { run, say } = start();
     fake.fail({ kind: 'error', status: 429, retryAfterSecs: 2 });
     say('Hello there.');
@@ -114,7 +118,7 @@ describe.each(TTS_ENTRIES)('TTS conformance: $name', (entry: TTSEntry) => {
     if (entry.sendsRetryAfter) expect(error.retryAfterSecs).toBe(2);
   });
 
-  it('server error: a 500 is a retryable `server` error; the next sentence is said; the key is not logged', async () => {
+  it.skipIf(entry.notApplicable?.['server'] !== undefined)('server error: a 500 is a retryable `server` error; the next sentence is said; the key is not logged', async () => {
     const { run, say, logs } = start();
     fake.fail({ kind: 'error', status: 500 });
     say('Hello there.');
@@ -126,7 +130,7 @@ describe.each(TTS_ENTRIES)('TTS conformance: $name', (entry: TTSEntry) => {
     expect(logs()).not.toContain(CONFORMANCE_KEY);
   });
 
-  it('stall: no audio within timeoutMs is a `timeout` error, not sooner', async () => {
+  it.skipIf(entry.notApplicable?.['stall'] !== undefined)('stall: no audio within timeoutMs is a `timeout` error, not sooner', async () => {
     const { run, say } = start();
     fake.fail({ kind: 'stall' });
     const before = fake.received().requests;
