@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js';
 import { runDemo } from './demo.js';
+import { DEMO_CARRIERS, runCarrierDemo, type DemoCarrier } from './demo-carrier.js';
 import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
 import { CliError } from './errors.js';
 import { InitError, initProject, nextSteps, type PackageJsonVersions } from './init.js';
@@ -33,9 +34,25 @@ export function createProgram(): Command {
     .option('--timeout <secs>', 'longest the call may take', '60')
     .option('--expect-transfer', 'fail unless the call ends in a transfer (default: when a --say line asks for a person)')
     .option('--no-expect-transfer', 'fail if the call is transferred')
-    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean }) => {
+    .addOption(new Option('--carrier <name>', 'place the seed call through a fake carrier\'s media stream instead (the built-in seed agent)').choices(DEMO_CARRIERS))
+    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean; carrier?: DemoCarrier }) => {
       const json = opts.json === true;
       const print = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
+      if (opts.carrier !== undefined) {
+        const result = await runCarrierDemo({
+          carrier: opts.carrier,
+          recordingDir: opts.recordingDir,
+          timeoutSecs: Number(opts.timeout),
+          out: print,
+          progress: (line) => process.stderr.write(`… ${line}\n`),
+        });
+        if (result.recording !== null) print(`recording: ${result.recording}`);
+        if (result.transferredTo !== null) print(`transferred to ${result.transferredTo}`);
+        if (!result.ok) process.stderr.write(`demo failed: ${result.reason ?? 'unknown reason'}\n`);
+        if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        process.exitCode = result.ok ? 0 : 1;
+        return;
+      }
       const agentFile = await prepareToImport(opts.agent);
       const result = await runDemo({
         agentFile,
