@@ -34,6 +34,7 @@ const TYPECHECK_ONLY: Record<string, string> = {
   'voice-agent': 'uses Deepgram, OpenAI and Cartesia over the internet',
   'call-tools': 'serves real Piopiy calls with vendors over the internet (test/call-tools runs the same tools offline)',
   'call-control-rest': 'acts on a real call through the Piopiy REST API',
+  twilio: 'serves real Twilio calls at a public URL (test/transports/twilio runs the same server against the fake Twilio)',
 };
 
 interface Snippet {
