@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js';
 import { runDemo } from './demo.js';
+import { DEMO_CARRIERS, runCarrierDemo, type DemoCarrier } from './demo-carrier.js';
 import { DEMO_REALTIME_MODELS, type DemoRealtimeModel } from './demo-realtime.js';
 import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
 import { CliError } from './errors.js';
@@ -36,23 +37,30 @@ export function createProgram(): Command {
     .option('--expect-transfer', 'fail unless the call ends in a transfer (default: when a --say line asks for a person)')
     .option('--no-expect-transfer', 'fail if the call is transferred')
     .addOption(new Option('--realtime <model>', 'a speech-to-speech model as the brain, against its offline fake (agent: examples/realtime-agent.ts)').choices(DEMO_REALTIME_MODELS))
-    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean; realtime?: DemoRealtimeModel }) => {
+    .addOption(new Option('--carrier <name>', 'place the seed call through a fake carrier\'s media stream instead (the built-in seed agent)').choices(DEMO_CARRIERS))
+    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean; realtime?: DemoRealtimeModel; carrier?: DemoCarrier }) => {
       const json = opts.json === true;
       const print = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
-      const defaultAgent = `${packageRoot}examples/transfer-agent.ts`;
-      const chosen = opts.realtime !== undefined && opts.agent === defaultAgent ? `${packageRoot}examples/realtime-agent.ts` : opts.agent;
-      const agentFile = await prepareToImport(chosen);
-      const result = await runDemo({
-        agentFile,
-        say: opts.say,
-        json,
-        recordingDir: opts.recordingDir,
-        timeoutSecs: Number(opts.timeout),
-        expectTransfer: opts.expectTransfer,
-        realtime: opts.realtime,
-        out: print,
-        progress: (line) => process.stderr.write(`… ${line}\n`),
-      });
+      const progress = (line: string): void => void process.stderr.write(`… ${line}\n`);
+      let result: Awaited<ReturnType<typeof runCarrierDemo>>;
+      if (opts.carrier !== undefined) {
+        result = await runCarrierDemo({ carrier: opts.carrier, recordingDir: opts.recordingDir, timeoutSecs: Number(opts.timeout), out: print, progress });
+      } else {
+        const defaultAgent = `${packageRoot}examples/transfer-agent.ts`;
+        const chosen = opts.realtime !== undefined && opts.agent === defaultAgent ? `${packageRoot}examples/realtime-agent.ts` : opts.agent;
+        const agentFile = await prepareToImport(chosen);
+        result = await runDemo({
+          agentFile,
+          say: opts.say,
+          json,
+          recordingDir: opts.recordingDir,
+          timeoutSecs: Number(opts.timeout),
+          expectTransfer: opts.expectTransfer,
+          realtime: opts.realtime,
+          out: print,
+          progress,
+        });
+      }
       if (result.recording !== null) print(`recording: ${result.recording}`);
       if (result.transferredTo !== null) print(`transferred to ${result.transferredTo}`);
       if (!result.ok) process.stderr.write(`demo failed: ${result.reason ?? 'unknown reason'}\n`);

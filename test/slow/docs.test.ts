@@ -36,6 +36,7 @@ const TYPECHECK_ONLY: Record<string, string> = {
   'call-tools': 'serves real Piopiy calls with vendors over the internet (test/call-tools runs the same tools offline)',
   'call-control-rest': 'acts on a real call through the Piopiy REST API',
   'mcp-tools': 'connects to MCP servers and vendors over the internet (test/llm/mcp runs MCP tools offline against an SDK server)',
+  twilio: 'serves real Twilio calls at a public URL (test/transports/twilio runs the same server against the fake Twilio)',
 };
 
 interface Snippet {

@@ -1,0 +1,31 @@
+// `piopiy-ai demo --carrier twilio`: the seed call through the fake Twilio's media stream, with the offline engines.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readWavFile } from '../../src/audio/index.js';
+import { runCarrierDemo } from '../../src/cli/demo-carrier.js';
+import { hasPocketsphinx } from '../examples/run-demo.js';
+
+describe('demo --carrier twilio', () => {
+  it.skipIf(!hasPocketsphinx)('transfers the caller who asks for a human, through Twilio’s REST API [needs pocketsphinx]', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carrier-demo-'));
+    try {
+      const lines: string[] = [];
+      const result = await runCarrierDemo({ carrier: 'twilio', recordingDir: dir, out: (l) => lines.push(l), progress: () => undefined });
+      expect(result.ok, result.reason).toBe(true);
+      expect(result.endReason).toBe('transferred');
+      expect(result.transferredTo).toBe('+15550199999');
+      expect(result.transcript[0]).toEqual({ role: 'assistant', text: 'Hello! How can I help you today?' });
+      expect(result.transcript[1]).toEqual({ role: 'user', text: 'i want to talk to a human please' });
+      expect(result.restRequests).toHaveLength(1);
+      expect(result.restRequests[0]!.params.Twiml).toContain('<Dial><Number>+15550199999</Number></Dial>');
+      expect(result.jitter!.receivedPackets).toBeGreaterThan(100);
+      const wav = await readWavFile(result.recording!);
+      expect(wav).toMatchObject({ sampleRate: 8000, channels: 2 });
+      expect(lines.some((l) => l.includes('caller: I want to talk to a human please'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
