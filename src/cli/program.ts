@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js';
-import { runDemo } from './demo.js';
-import { DEMO_CARRIERS, runCarrierDemo, type DemoCarrier } from './demo-carrier.js';
+import { runDemo, type DemoResult } from './demo.js';
+import { DEMO_CARRIERS, runCarrierDemo, type CarrierDemoResult, type DemoCarrier } from './demo-carrier.js';
 import { DEMO_REALTIME_MODELS, type DemoRealtimeModel } from './demo-realtime.js';
 import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
 import { CliError } from './errors.js';
@@ -42,7 +42,7 @@ export function createProgram(): Command {
       const json = opts.json === true;
       const print = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
       const progress = (line: string): void => void process.stderr.write(`… ${line}\n`);
-      let result: Awaited<ReturnType<typeof runCarrierDemo>>;
+      let result: DemoResult | CarrierDemoResult;
       if (opts.carrier !== undefined) {
         result = await runCarrierDemo({ carrier: opts.carrier, recordingDir: opts.recordingDir, timeoutSecs: Number(opts.timeout), out: print, progress });
       } else {
