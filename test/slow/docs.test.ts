@@ -34,6 +34,7 @@ const TYPECHECK_ONLY: Record<string, string> = {
   'voice-agent': 'uses Deepgram, OpenAI and Cartesia over the internet',
   'call-tools': 'serves real Piopiy calls with vendors over the internet (test/call-tools runs the same tools offline)',
   'call-control-rest': 'acts on a real call through the Piopiy REST API',
+  'speech-to-speech': 'talks to OpenAI Realtime over the internet (test/voice-agent/realtime-openai.test.ts runs a call offline)',
 };
 
 interface Snippet {
