@@ -16,7 +16,11 @@
 //   memory_growth_mb_per_call_minute
 //                                RSS growth per call per minute at a fixed N over --growth-minutes
 //
-// Flags (`--x=y`): --only=latency,concurrency,memory,growth  --ns=50,100,...  --duration=S (per N, default 90)
+//   realtime_voice_to_voice_overhead_ms
+//                                the same measure through a speech-to-speech model (OpenAIRealtimeService and the
+//                                zero-latency fake; its server VAD's 500 ms subtracted): bench/calls/realtime-latency.ts
+//
+// Flags (`--x=y`): --only=latency,concurrency,memory,growth,realtime-latency  --ns=50,100,...  --duration=S (per N, default 90)
 //   --turns=N (default 32)  --mem-ns=15,20,25,100,200  --mem-early=10 --mem-late=40  --growth-n=50 --growth-minutes=5
 //   --retries=1 (a failing N is measured again this many times: on a shared machine one stall of another process
 //   fails a trial; every attempt is reported, and N passes only if an attempt passes)
@@ -27,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBenchAudio } from './calls/audio.js';
 import { CALL_CONFIG } from './calls/call.js';
+import { measureRealtimeLatency } from './calls/realtime-latency.js';
 import { parseArgs, slope, type Stats } from './calls/stats.js';
 import { ELD_P99_LIMIT_MS, GAP_LIMIT_MS, type ConcurrencyConfig, type LatencyConfig, type MemoryConfig } from './calls/protocol.js';
 import { emit, emitBesidePeer, peerResults, round, type BenchResult, type PeerResult } from './lib.js';
@@ -37,7 +42,7 @@ const workerFile = join(benchDir, 'calls', 'worker.ts');
 const args = parseArgs(process.argv.slice(2));
 const numbers = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
 
-const only = new Set((args.get('only') ?? 'latency,concurrency,memory,growth').split(','));
+const only = new Set((args.get('only') ?? 'latency,concurrency,memory,growth,realtime-latency').split(','));
 const turns = Number(args.get('turns') ?? 32);
 const durationS = Number(args.get('duration') ?? 90);
 const ladder = numbers(args.get('ns') ?? '50,100,150,200,250,300,400');
@@ -342,6 +347,11 @@ async function measureGrowth(): Promise<void> {
 
 loadBenchAudio(root); // fails early, with the reason, when flite is missing
 if (only.has('latency')) await measureLatency();
+if (only.has('realtime-latency')) {
+  const x = await measureRealtimeLatency(root, turns);
+  const { overhead } = x;
+  emit({ name: 'realtime_voice_to_voice_overhead_ms', value: overhead.p50 ?? Number.NaN, unit: 'ms', p50: overhead.p50 ?? Number.NaN, p99: overhead.p99 ?? Number.NaN, calls: 1, turns: overhead.n, mean: overhead.mean, min: overhead.min, max: overhead.max, raw_voice_to_voice_ms: x.voiceToVoice, runtime_ms: { p50: x.runtime.p50, p99: x.runtime.p99 }, missed: x.missed, config: { subtractedMs: CALL_CONFIG.configuredSilenceMs, brain: 'OpenAIRealtimeService + fake (no delays)', transport: 'memory, 16 kHz both ways' } });
+}
 if (only.has('concurrency')) await measureConcurrency();
 if (only.has('memory')) await measureMemory();
 if (only.has('growth')) await measureGrowth();

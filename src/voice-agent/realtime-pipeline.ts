@@ -11,9 +11,11 @@ import type { LLMContext } from '../llm/context.js';
 import type { CallInfo, ToolOutcome, ToolRegistry } from '../llm/tools.js';
 import type { FrameProcessor } from '../pipeline/index.js';
 import { RealtimePlayoutTap } from '../services/base/realtime-playout.js';
-import type { RealtimeService } from '../services/base/realtime-service.js';
+import { RealtimeService } from '../services/base/realtime-service.js';
+import { ConfigurationError } from '../runtime/configuration-error.js';
 import type { CallTransport } from '../transports/base/transport.js';
 import { VADProcessor, type VoiceActivityDetector } from '../turns/vad-processor.js';
+import type { ActionOptions } from './voice-agent.js';
 
 export interface RealtimePipelineParts {
   realtime: RealtimeService;
@@ -47,4 +49,29 @@ export function realtimeProcessors(parts: RealtimePipelineParts): FrameProcessor
   processors.push(realtime, transport.output, new AssistantAggregator({ conversation }));
   processors.push(new RealtimePlayoutTap((position) => realtime.playoutCut(position)));
   return processors;
+}
+
+/** Either a cascade (stt + llm + tts) or a speech-to-speech model, never both. */
+export function checkActionServices(settings: ActionOptions): void {
+  const cascade = (['stt', 'llm', 'tts'] as const).filter((name) => settings[name] !== undefined);
+  if (settings.realtime === undefined) {
+    for (const name of ['stt', 'llm', 'tts'] as const) {
+      if (settings[name] === undefined) throw new TypeError(`VoiceAgent.action(): ${name} is required (or give a speech-to-speech model as \`realtime\`)`);
+    }
+    return;
+  }
+  const purpose = 'a speech-to-speech model, which replaces stt, llm and tts';
+  if (cascade.length > 0) {
+    throw new ConfigurationError('VoiceAgent.action()', [
+      { option: 'realtime', purpose, problem: 'invalid', detail: `given together with ${cascade.join(', ')}: give either realtime or stt + llm + tts` },
+    ]);
+  }
+  if (!(settings.realtime instanceof RealtimeService)) {
+    throw new ConfigurationError('VoiceAgent.action()', [{ option: 'realtime', purpose, problem: 'invalid', detail: 'not a RealtimeService (e.g. new OpenAIRealtimeService({...}))' }]);
+  }
+  if (settings.turnDetection === 'local' && (settings.vad === undefined || settings.vad === false)) {
+    throw new ConfigurationError('VoiceAgent.action()', [
+      { option: 'vad', purpose: "the detector that takes the caller's turns with turnDetection 'local'", problem: 'missing' },
+    ]);
+  }
 }

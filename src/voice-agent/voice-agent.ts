@@ -20,16 +20,15 @@ import { McpToolSet, McpToolSource, type McpServerParams, type McpServerStatus }
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import { FrameProcessor, Pipeline, PipelineTask, type FrameObserver } from '../pipeline/index.js';
 import { systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
-import { ConfigurationError } from '../runtime/configuration-error.js';
 import type { LLMService } from '../services/base/llm-service.js';
-import { RealtimeService } from '../services/base/realtime-service.js';
+import type { RealtimeService } from '../services/base/realtime-service.js';
 import type { STTService } from '../services/base/stt-service.js';
 import type { TTSService } from '../services/base/tts-service.js';
 import type { CallTransport } from '../transports/base/transport.js';
 import type { InterruptionStrategy } from '../turns/interruption-strategies.js';
 import { VADProcessor, type VoiceActivityDetector } from '../turns/vad-processor.js';
 import { PlayoutTracker, type SpeechPlayout } from './playout.js';
-import { realtimeProcessors } from './realtime-pipeline.js';
+import { checkActionServices, realtimeProcessors } from './realtime-pipeline.js';
 
 export interface VoiceAgentOptions {
   /** The system prompt: who the agent is and what it may do. */
@@ -512,30 +511,5 @@ export class VoiceAgent {
     this.logger.info('caller silent: ending the call');
     this.say(this.options.idleGoodbye ?? DEFAULT_GOODBYE);
     task.stopWhenDone('idle timeout');
-  }
-}
-
-/** Either a cascade (stt + llm + tts) or a speech-to-speech model, never both. */
-function checkActionServices(settings: ActionOptions): void {
-  const cascade = (['stt', 'llm', 'tts'] as const).filter((name) => settings[name] !== undefined);
-  if (settings.realtime === undefined) {
-    for (const name of ['stt', 'llm', 'tts'] as const) {
-      if (settings[name] === undefined) throw new TypeError(`VoiceAgent.action(): ${name} is required (or give a speech-to-speech model as \`realtime\`)`);
-    }
-    return;
-  }
-  const purpose = 'a speech-to-speech model, which replaces stt, llm and tts';
-  if (cascade.length > 0) {
-    throw new ConfigurationError('VoiceAgent.action()', [
-      { option: 'realtime', purpose, problem: 'invalid', detail: `given together with ${cascade.join(', ')}: give either realtime or stt + llm + tts` },
-    ]);
-  }
-  if (!(settings.realtime instanceof RealtimeService)) {
-    throw new ConfigurationError('VoiceAgent.action()', [{ option: 'realtime', purpose, problem: 'invalid', detail: 'not a RealtimeService (e.g. new OpenAIRealtimeService({...}))' }]);
-  }
-  if (settings.turnDetection === 'local' && (settings.vad === undefined || settings.vad === false)) {
-    throw new ConfigurationError('VoiceAgent.action()', [
-      { option: 'vad', purpose: "the detector that takes the caller's turns with turnDetection 'local'", problem: 'missing' },
-    ]);
   }
 }

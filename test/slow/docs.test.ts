@@ -37,6 +37,7 @@ const TYPECHECK_ONLY: Record<string, string> = {
   'call-control-rest': 'acts on a real call through the Piopiy REST API',
   'mcp-tools': 'connects to MCP servers and vendors over the internet (test/llm/mcp runs MCP tools offline against an SDK server)',
   twilio: 'serves real Twilio calls at a public URL (test/transports/twilio runs the same server against the fake Twilio)',
+  'speech-to-speech': 'talks to OpenAI Realtime over the internet (test/voice-agent/realtime-openai.test.ts runs a call offline)',
 };
 
 interface Snippet {

@@ -12,7 +12,7 @@ import { RestClient } from '../../src/piopiy/index.js';
 import { OpenAIRealtimeService } from '../../src/services/openai/index.js';
 import { speechTone } from '../../src/testing/energy-vad.js';
 import { startFakeOpenAIRealtime, type FakeOpenAIRealtime } from '../../src/testing/fakes/openai-realtime.js';
-import { startPiopiySimulator, type PiopiySimulator } from '../../src/testing/simulator/index.js';
+import { startPiopiySimulator, type PiopiySimulator, type RestRequestEvent } from '../../src/testing/simulator/index.js';
 import type { CallSession } from '../../src/transports/index.js';
 import { VoiceAgent } from '../../src/voice-agent/index.js';
 
@@ -20,6 +20,7 @@ const AGENT_ID = 'agent-realtime';
 const AGENT_TOKEN = 'agent-realtime-token';
 const HUMAN = '919876543210';
 const GREETING = 'Welcome to the bank.';
+const GOODBYE = 'Thank you for calling the bank. Goodbye!';
 const LONG = 'Our branches open at nine and close at five on weekdays, open at ten and close at two on saturdays, and stay closed on sundays.';
 
 let sim: PiopiySimulator;
@@ -36,7 +37,7 @@ function session(call: CallSession): Promise<void> {
   voice.events.on('assistant-turn', (text, interrupted) => seen.assistant.push({ text, interrupted }));
   voice.events.on('tool-call', (c) => seen.tools.push(c.name));
   voice.addTool(new FunctionSchema({ name: 'get_balance', description: 'The caller balance', properties: {}, required: [] }), () => ({ amount: 500 }));
-  piopiyCallTools({ rest: piopiy, transfer: { to: HUMAN, mode: 'blind', callerId: '918000000001' } }).addTo(voice);
+  piopiyCallTools({ rest: piopiy, transfer: { to: HUMAN, mode: 'blind', callerId: '918000000001' }, endCall: {} }).addTo(voice);
   return voice
     .action({ realtime: new OpenAIRealtimeService({ apiKey: 'sk-sim', url: fake.url }) })
     .then(() => voice.start());
@@ -52,11 +53,13 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 
 beforeAll(async () => {
   fake = await startFakeOpenAIRealtime({
-    transcripts: ({ turn }) => ['what is my balance', 'when are you open', 'I want a human'][turn] ?? '',
+    // Connection 0 is the first call's, 1 the second's.
+    transcripts: ({ connection, turn }) => (connection === 0 ? ['what is my balance', 'when are you open', 'I want a human'] : ['that is all, bye'])[turn] ?? '',
     rules: [
       { match: 'balance', toolCall: { name: 'get_balance' }, afterTool: (output) => `You have ${(JSON.parse(output) as { amount: number }).amount} rupees.` },
       { match: 'open', reply: LONG },
       { match: 'human', toolCall: { name: 'transfer_call' }, afterTool: 'Connecting you now.' },
+      { match: 'bye', reply: GOODBYE, toolCall: { name: 'end_call', arguments: { reason: 'done' } } },
     ],
     msPerCharacter: 30,
     chunkDelayMs: 5,
@@ -110,5 +113,25 @@ describe('a Piopiy call through OpenAI Realtime (fake)', () => {
     const cut = seen().assistant.find((a) => a.interrupted)!;
     expect(LONG.startsWith(cut.text) && cut.text.length < LONG.length).toBe(true);
     expect(seen().assistant.map((a) => a.text)).toContain('Connecting you now.');
+  }, 30_000);
+
+  it('end_call: the goodbye the model said reaches the caller in full before the hangup', async () => {
+    const call = sim.placeCall({ agentId: AGENT_ID });
+    await call.answered;
+    await until(() => turns.get(call.callId)?.assistant.some((a) => a.text === GREETING) === true);
+    const rest: RestRequestEvent[] = [];
+    const off = sim.onRestRequest((request) => rest.push(request));
+    const spokeAt = performance.now();
+    await call.say(speechTone(500));
+    expect(await call.ended).toMatchObject({ reason: 'hangup' });
+    off();
+    const hangup = rest.find((r) => r.path === '/v3/voice/call/hangup')!;
+    expect(hangup.body).toMatchObject({ call_id: call.callId, reason: 'done' });
+    const goodbye = call.received.filter((f) => f.at > spokeAt && f.audio.some((s) => Math.abs(s) > 200));
+    expect(goodbye.at(-1)!.at).toBeLessThanOrEqual(hangup.at);
+    const spoken = fake.connections[1]!.spoken.find((s) => s.text === GOODBYE)!;
+    const receivedMs = goodbye.reduce((ms, f) => ms + (f.audio.length * 1000) / call.agentSampleRate, 0);
+    expect(receivedMs).toBeGreaterThanOrEqual(spoken.audioMs - 40);
+    expect(turns.get(call.callId)!.assistant.map((a) => a.text)).toContain(GOODBYE);
   }, 30_000);
 });

@@ -26,8 +26,8 @@ export interface OpenAIRealtimeServiceOptions extends Partial<Omit<RealtimeServi
   model?: string;
   /** Default 'marin'. */
   voice?: OpenAIRealtimeVoice;
-  /** Default `wss://api.openai.com/v1/realtime` (a fake's `url` in tests). */
-  url?: string;
+  /** Default `wss://api.openai.com/v1/realtime` (a fake's `url` in tests); undefined: the default. */
+  url?: string | undefined;
   /** The model's VAD, when it takes the turns (the default). */
   serverVad?: { threshold?: number; prefixPaddingMs?: number; silenceDurationMs?: number };
   /** Transcribes the caller for `user-turn` events and the history. Default 'gpt-4o-mini-transcribe'; false: none. */

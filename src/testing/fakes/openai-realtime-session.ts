@@ -23,7 +23,7 @@ import { FakeSocketSession, frameBytes } from './websocket.js';
 const TIMBRE: FakeVoiceTimbre = {
   baseHz: 190, hzSpread: 90, amplitude: 7000, tremoloBase: 0.75, tremoloDepth: 0.2, tremoloHz: 4, rampStep: 5, rampPeriod: 61, rampOffset: 30,
 };
-/** The fake VAD: a 10 ms window louder than this RMS is speech. */
+/** The fake VAD: a 10 ms window louder than this RMS is speech (unless the script says otherwise). */
 const SPEECH_RMS = 400;
 
 interface Item {
@@ -200,7 +200,7 @@ export class FakeRealtimeSession extends FakeSocketSession<FakeOpenAIRealtimeCon
       if (window.length < windowSize) continue;
       let sum = 0;
       for (const s of window) sum += s * s;
-      const loud = Math.sqrt(sum / window.length) > SPEECH_RMS;
+      const loud = Math.sqrt(sum / window.length) > (this.fake.script.speechRms ?? SPEECH_RMS);
       window.length = 0;
       this.inputMs += 10;
       this.vadWindow(loud);
@@ -223,6 +223,7 @@ export class FakeRealtimeSession extends FakeSocketSession<FakeOpenAIRealtimeCon
     this.speechStartMs = -1;
     this.silenceMs = 0;
     this.emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: this.inputMs - detection.silenceDurationMs, item_id: this.userItemId });
+    this.connection.speechStoppedAt.push(performance.now());
     this.commit();
   }
 

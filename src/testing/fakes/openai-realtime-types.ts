@@ -19,6 +19,8 @@ export interface FakeOpenAIRealtimeScript {
   chunkMs?: number;
   /** Pause between two deltas (the vendor sends faster than real time); 0 yields one event-loop turn. Default 20. */
   chunkDelayMs?: number;
+  /** The stand-in server VAD: a 10 ms window of caller audio louder than this RMS is speech. Default 400. */
+  speechRms?: number;
   /** Pause before a response's first audio (the model's latency). Default 0. */
   firstAudioDelayMs?: number;
 }
@@ -74,6 +76,8 @@ export interface FakeOpenAIRealtimeConnection {
   readonly truncations: FakeOpenAIRealtimeTruncation[];
   /** Each assistant audio item: its text, the audio sent, and whether it was sent whole. */
   readonly spoken: { itemId: string; text: string; audioMs: number; completed: boolean }[];
+  /** When the fake sent each \`input_audio_buffer.speech_stopped\` (\`performance.now()\`). */
+  readonly speechStoppedAt: number[];
   /** Committed caller turns so far. */
   turns: number;
 }

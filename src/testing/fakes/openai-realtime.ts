@@ -71,6 +71,7 @@ class FakeOpenAIRealtimeServer
       sessionConfigs: [],
       truncations: [],
       spoken: [],
+      speechStoppedAt: [],
       turns: 0,
     };
     this.connections.push(connection);

@@ -10,6 +10,7 @@ import { ScriptedLLMService } from '../../../src/services/scripted/index.js';
 import { EnergyVAD, speechTone } from '../../../src/testing/energy-vad.js';
 import { FakeTTSService, ScriptedSTTService } from '../../../src/testing/fake-services.js';
 import { startFakeOpenAIRealtime, type FakeOpenAIRealtime } from '../../../src/testing/fakes/openai-realtime.js';
+import type { MetricsData } from '../../../src/frames/index.js';
 import { MemoryTransport } from '../../../src/transports/index.js';
 import { VoiceAgent } from '../../../src/voice-agent/index.js';
 
@@ -65,6 +66,10 @@ function startCall(options: { local?: boolean; agentSampleRate?: number; callerS
     },
   );
   const users: string[] = [];
+  const metrics: MetricsData[] = [];
+  const errors: { message: string; fatal: boolean }[] = [];
+  voice.events.on('metrics', (data) => metrics.push(data));
+  voice.events.on('error', (frame) => errors.push({ message: frame.error.message, fatal: frame.fatal }));
   const assistants: { text: string; interrupted: boolean }[] = [];
   voice.events.on('user-turn', (text) => users.push(text));
   voice.events.on('assistant-turn', (text, interrupted) => assistants.push({ text, interrupted }));
@@ -74,7 +79,7 @@ function startCall(options: { local?: boolean; agentSampleRate?: number; callerS
   transport.caller.connect();
   transport.callerJoined();
   running.push({ voice, done, transport });
-  return { transport, voice, tools, users, assistants, connection: () => fake.connections.at(-1)! };
+  return { transport, voice, done, tools, users, assistants, metrics, errors, connection: () => fake.connections.at(-1)! };
 }
 
 describe('OpenAIRealtimeService', () => {
@@ -98,6 +103,16 @@ describe('OpenAIRealtimeService', () => {
     const outputs = fake.messages().filter((m) => (m as { item?: { type?: string } }).item?.type === 'function_call_output');
     expect(outputs).toMatchObject([{ item: { output: '{"amount":1200}' } }]);
     expect(call.voice.context.messages.map((m) => m.role)).toEqual(['system', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
+    // TTFB from the end of the caller's speech to the model's first audio, tokens and audio seconds per response.
+    const ttfb = call.metrics.filter((m) => m.kind === 'ttfb' && m.processor === 'openai-realtime');
+    expect(ttfb).toHaveLength(1);
+    expect(ttfb[0]!.kind === 'ttfb' && ttfb[0]!.valueMs).toBeGreaterThanOrEqual(0);
+    const usage = call.metrics.filter((m) => m.kind === 'llm-usage');
+    expect(usage.length).toBe(3); // greeting, the reply with the tool call, the answer after it
+    expect(usage.every((m) => m.kind === 'llm-usage' && m.model === 'gpt-realtime' && m.completionTokens > 0)).toBe(true);
+    const audio = call.metrics.filter((m) => m.kind === 'realtime-audio');
+    expect(audio.some((m) => m.kind === 'realtime-audio' && m.inputAudioSeconds > 0.5)).toBe(true);
+    expect(audio.every((m) => m.kind === 'realtime-audio' && m.outputAudioSeconds > 0.3)).toBe(true);
   }, 15_000);
 
   it('barge-in: playback stops and the model is told how much of its answer the caller heard', async () => {
@@ -159,6 +174,15 @@ describe('OpenAIRealtimeService', () => {
     const replayed = fake.connections.at(-1)!.received.map((m) => m.json as { type: string; item?: { role?: string } });
     expect(replayed.some((m) => m.type === 'conversation.item.create' && m.item?.role === 'assistant')).toBe(true);
   }, 10_000);
+
+  it('a socket that cannot be reopened ends the call with a fatal error', async () => {
+    const call = startCall({ service: { maxReconnectAttempts: 2 } });
+    await until(() => call.assistants.some((a) => a.text === GREETING));
+    fake.failHandshake({ status: 503 }, { status: 503 }); // both attempts
+    fake.dropConnections();
+    await call.done;
+    expect(call.errors.some((e) => e.fatal && /503/.test(e.message))).toBe(true);
+  }, 15_000);
 
   it('refuses a cascade service given with realtime, and local turns without a VAD', async () => {
     const voice = new VoiceAgent({ instructions: 'x', logger: silentLogger });
