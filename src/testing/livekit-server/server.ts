@@ -36,10 +36,11 @@ export interface LiveKitTestServer {
   /** Removes a participant as the RoomService API does: it gets Leave, the others see it go. */
   removeParticipant(roomName: string, identity: string): Promise<void>;
   /**
-   * Drops a participant's connections without a Leave (a network failure seen from the server), and refuses its
-   * reconnection attempts with 401, so the client gives up.
+   * Drops a participant's connections without a Leave (a network failure seen from the server). By default its
+   * reconnection attempts are then refused with 401, so the client gives up; with `allowRejoin` it may join again
+   * (rtc-node's full reconnect).
    */
-  dropParticipant(roomName: string, identity: string): Promise<void>;
+  dropParticipant(roomName: string, identity: string, options?: { allowRejoin?: boolean }): Promise<void>;
   /** Deletes a room as the RoomService API does: everyone gets Leave (ROOM_DELETED). */
   deleteRoom(roomName: string): Promise<void>;
   close(): Promise<void>;
@@ -149,13 +150,13 @@ export async function startLiveKitTestServer(options: LiveKitTestServerOptions =
       }
       await room.removeParticipant(participant, DisconnectReason.PARTICIPANT_REMOVED);
     },
-    async dropParticipant(roomName, identity) {
+    async dropParticipant(roomName, identity, dropOptions = {}) {
       const room = rooms.get(roomName);
       const participant = room?.participant(identity);
       if (room === undefined || participant === undefined) {
         throw new Error(`LiveKit test server: no participant ${identity} in room ${roomName}`);
       }
-      barred.add(`${roomName}\n${identity}`);
+      if (dropOptions.allowRejoin !== true) barred.add(`${roomName}\n${identity}`);
       await room.removeParticipant(participant, DisconnectReason.UNKNOWN_REASON, false);
     },
     async deleteRoom(roomName) {
