@@ -39,6 +39,8 @@ export interface DemoOptions {
    * asks for a person (`asksForHuman`); for the scenario's lines, as it says.
    */
   expectTransfer?: boolean;
+  /** The call's media (see SimulatorOptions.media). Default 'stream'. */
+  media?: 'stream' | 'livekit';
   /** Where progress and the transcript go (stderr when --json, so stdout carries only the JSON). */
   out: (line: string) => void;
   progress: (line: string) => void;
@@ -75,7 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // The transcript is the demo's output; library logs only when something goes wrong (unless asked for).
   process.env.PIOPIY_LOG_LEVEL ??= 'warn';
   progress('starting the local Piopiy simulator ...');
-  const sim = await startPiopiySimulator();
+  const sim = await startPiopiySimulator({ media: options.media ?? 'stream' });
   // The agent file reads its configuration from the environment, as it would on a server.
   const agentEnvironment = sim.agentEnvironment();
   const agentId = agentEnvironment.AGENT_ID;

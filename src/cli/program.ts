@@ -33,7 +33,8 @@ export function createProgram(): Command {
     .option('--timeout <secs>', 'longest the call may take', '60')
     .option('--expect-transfer', 'fail unless the call ends in a transfer (default: when a --say line asks for a person)')
     .option('--no-expect-transfer', 'fail if the call is transferred')
-    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean }) => {
+    .addOption(new Option('--media <path>', 'the call\'s media: the simulator\'s stream, or a LiveKit room over real WebRTC (the production path)').choices(['stream', 'livekit']).default('stream'))
+    .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean; media: 'stream' | 'livekit' }) => {
       const json = opts.json === true;
       const print = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
       const agentFile = await prepareToImport(opts.agent);
@@ -44,6 +45,7 @@ export function createProgram(): Command {
         recordingDir: opts.recordingDir,
         timeoutSecs: Number(opts.timeout),
         expectTransfer: opts.expectTransfer,
+        media: opts.media,
         out: print,
         progress: (line) => process.stderr.write(`… ${line}\n`),
       });

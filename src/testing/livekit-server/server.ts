@@ -25,6 +25,8 @@ export interface LiveKitTestServer {
   readonly apiKey: string;
   /** An access token for `identity` in `roomName` (signed with this server's key). */
   createToken(options: TokenOptions): Promise<string>;
+  /** The same, synchronously. */
+  createTokenSync(options: TokenOptions): string;
   /** The rooms with someone in them. */
   roomNames(): string[];
   /** Identities in a room (empty when the room does not exist). */
@@ -129,6 +131,7 @@ export async function startLiveKitTestServer(options: LiveKitTestServerOptions =
     url: `ws://127.0.0.1:${port}`,
     apiKey: tokens.apiKey,
     createToken: (tokenOptions) => tokens.mint(tokenOptions),
+    createTokenSync: (tokenOptions) => tokens.mintSync(tokenOptions),
     roomNames: () => [...rooms.keys()],
     participants: (roomName) => rooms.get(roomName)?.identities ?? [],
     rtpPacketsFrom(roomName, identity) {

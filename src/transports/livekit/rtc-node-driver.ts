@@ -3,13 +3,15 @@
 import { dtmfDigitOfCode } from '../../frames/index.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import type { LiveKitRoomDriver } from './livekit-transport.js';
+import { SerialCapture } from './serial-capture.js';
 
 /** The real room, on @livekit/rtc-node (loaded on first use: its native library is only needed for rooms). */
 export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Promise<LiveKitRoomDriver> {
   const rtc = await import('@livekit/rtc-node');
   const room = new rtc.Room();
   let source: InstanceType<typeof rtc.AudioSource> | undefined;
-  let readers: Promise<void>[] = [];
+  let capture: SerialCapture | undefined;
+  let readers: { cancel: () => Promise<void>; done: Promise<void> }[] = [];
   return {
     async connect(url, token, events, options) {
       const known = new Set<string>();
@@ -42,16 +44,21 @@ export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Pr
       room.on(rtc.RoomEvent.Disconnected, (reason) => events.disconnected(String(reason)));
       room.on(rtc.RoomEvent.TrackSubscribed, (track, _publication, participant) => {
         if (track.kind !== rtc.TrackKind.KIND_AUDIO) return;
-        const stream = new rtc.AudioStream(track, { sampleRate: options.inputSampleRate, numChannels: 1 });
-        readers.push(
-          (async () => {
+        const reader = new rtc.AudioStream(track, { sampleRate: options.inputSampleRate, numChannels: 1 }).getReader();
+        readers.push({
+          // A stream whose room was closed by the server does not always end by itself (seen against the test
+          // server: the agent's shutdown waited for it forever); disconnect() cancels it.
+          cancel: () => reader.cancel().catch(() => {}),
+          done: (async () => {
             try {
-              for await (const frame of stream) events.audioFrame(frame.data, frame.sampleRate, participant.identity);
+              for (let read = await reader.read(); !read.done; read = await reader.read()) {
+                events.audioFrame(read.value.data, read.value.sampleRate, participant.identity);
+              }
             } catch (error) {
               logger.warn({ err: error }, 'reading a LiveKit audio track failed');
             }
           })(),
-        );
+        });
       });
       await room.connect(url, token, { autoSubscribe: true, dynacast: false });
       const present = [...room.remoteParticipants.values()].map((p) => p.identity);
@@ -65,17 +72,13 @@ export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Pr
       const options = new rtc.TrackPublishOptions();
       options.source = rtc.TrackSource.SOURCE_MICROPHONE;
       await room.localParticipant?.publishTrack(track, options);
+      capture = new SerialCapture(rtc, source, sampleRate, (error) => logger.warn({ err: error }, 'LiveKit captureFrame failed'));
     },
-    writeAudio(chunk, sampleRate) {
-      // rtc-node passes `data.buffer` to native code from its start, ignoring a view's offset and length: a view
-      // would send the wrong samples. Our chunker hands out whole arrays; anything else is copied.
-      const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
-      source?.captureFrame(new rtc.AudioFrame(whole, sampleRate, 1, whole.length)).catch((error: unknown) => {
-        logger.warn({ err: error }, 'LiveKit captureFrame failed');
-      });
+    writeAudio(chunk) {
+      capture?.write(chunk);
     },
     clearAudio() {
-      source?.clearQueue();
+      capture?.clear();
     },
     async sendData(payload) {
       await room.localParticipant?.publishData(payload, { reliable: true });
@@ -86,9 +89,11 @@ export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Pr
       await participant.publishDtmf(code, digit);
     },
     async disconnect() {
+      capture?.clear();
       await room.disconnect();
       await source?.close();
-      await Promise.allSettled(readers);
+      await Promise.allSettled(readers.map((reader) => reader.cancel()));
+      await Promise.allSettled(readers.map((reader) => reader.done));
       readers = [];
     },
   };
