@@ -42,6 +42,8 @@ export interface DemoOptions {
   expectTransfer?: boolean;
   /** A speech-to-speech model as the agent's brain, its fake started offline (the agent file must use it). */
   realtime?: DemoRealtimeModel;
+  /** The call's media (see SimulatorOptions.media). Default 'stream'. */
+  media?: 'stream' | 'livekit';
   /** Where progress and the transcript go (stderr when --json, so stdout carries only the JSON). */
   out: (line: string) => void;
   progress: (line: string) => void;
@@ -78,7 +80,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // The transcript is the demo's output; library logs only when something goes wrong (unless asked for).
   process.env.PIOPIY_LOG_LEVEL ??= 'warn';
   progress('starting the local Piopiy simulator ...');
-  const sim = await startPiopiySimulator();
+  const sim = await startPiopiySimulator({ media: options.media ?? 'stream' });
   const realtime: DemoRealtime | undefined = options.realtime === undefined ? undefined : await startDemoRealtime(options.realtime);
   // The agent file reads its configuration from the environment, as it would on a server.
   const agentEnvironment = sim.agentEnvironment();

@@ -24,6 +24,14 @@ export {
   type WaitForCallOptions,
 } from './simulator/index.js';
 
+// A LiveKit-protocol server the real @livekit/rtc-node client joins (the production media path, on loopback).
+export {
+  startLiveKitTestServer,
+  type LiveKitTestServer,
+  type LiveKitTestServerOptions,
+  type LiveKitTestTokenOptions,
+} from './livekit-server/index.js';
+
 // Services, frames and speech without a vendor.
 export { FrameCollector } from './frame-collector.js';
 export { FakeTTSService, ScriptedSTTService, type FakeTTSOptions, type ScriptedSTTOptions } from './fake-services.js';

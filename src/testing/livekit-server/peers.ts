@@ -131,14 +131,17 @@ export interface ForwardedTrack {
 
 export class SubscriberPeer extends ServerPeer {
   private readonly channels: RTCDataChannel[];
+  private readonly waitingReliable: Buffer[] = [];
   private readonly forwards = new Map<string, { track: MediaStreamTrack; stop(): void }>();
 
   constructor(sendTrickle: TrickleSink) {
     super(SignalTarget.SUBSCRIBER, sendTrickle);
-    this.channels = [
-      this.pc.createDataChannel('_reliable', { ordered: true }),
-      this.pc.createDataChannel('_lossy', { ordered: false, maxRetransmits: 0 }),
-    ];
+    const reliable = this.pc.createDataChannel('_reliable', { ordered: true });
+    this.channels = [reliable, this.pc.createDataChannel('_lossy', { ordered: false, maxRetransmits: 0 })];
+    reliable.stateChanged.subscribe((state) => {
+      if (state !== 'open') return;
+      for (const payload of this.waitingReliable.splice(0)) reliable.send(payload);
+    });
   }
 
   /** Adds a sendonly audio transceiver for another participant's track; takes effect at the next offer. */
@@ -174,12 +177,14 @@ export class SubscriberPeer extends ServerPeer {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
   }
 
-  /** Sends a serialized DataPacket on `_reliable` (or `_lossy`) once the channel is open; false if it is not. */
-  sendData(payload: Uint8Array, reliable: boolean): boolean {
-    const channel = this.channels[reliable ? 0 : 1];
-    if (channel?.readyState !== 'open') return false;
-    channel.send(Buffer.from(payload));
-    return true;
+  /**
+   * Sends a serialized DataPacket on `_reliable` (or `_lossy`). Until the channel opens (the client has answered
+   * and SCTP is up), reliable packets wait, as they would in a LiveKit server's send queue; lossy ones are dropped.
+   */
+  sendData(payload: Uint8Array, reliable: boolean): void {
+    const channel = this.channels[reliable ? 0 : 1]!;
+    if (channel.readyState === 'open') channel.send(Buffer.from(payload));
+    else if (reliable && channel.readyState === 'connecting') this.waitingReliable.push(Buffer.from(payload));
   }
 }
 

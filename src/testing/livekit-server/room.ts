@@ -121,7 +121,7 @@ export class TestRoom implements ParticipantRoom {
 
   /**
    * Delivers a keypad key as LiveKit's SIP bridge does: a reliable DataPacket with `sipDtmf`, sent by the SIP
-   * participant `fromIdentity` (who need not be an rtc participant of this room). Returns how many got it.
+   * participant `fromIdentity` (who need not be an rtc participant of this room). Returns how many it went to.
    */
   sendSipDtmf(fromIdentity: string, code: number, digit: string, toIdentities: string[] = []): number {
     const sender = this.participants.get(fromIdentity);
@@ -136,7 +136,8 @@ export class TestRoom implements ParticipantRoom {
     for (const other of this.participants.values()) {
       if (other === sender) continue;
       if (toIdentities.length > 0 && !toIdentities.includes(other.identity)) continue;
-      if (other.subscriber.sendData(packet.toBinary(), true)) delivered++;
+      other.subscriber.sendData(packet.toBinary(), true);
+      delivered++;
     }
     return delivered;
   }

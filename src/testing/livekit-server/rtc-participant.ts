@@ -3,6 +3,8 @@
 // what else arrives (participants, data, SIP DTMF, its own disconnection).
 import type * as Rtc from '@livekit/rtc-node';
 
+const SOURCE_QUEUE_MS = 40;
+
 export interface RtcParticipantOptions {
   /** The rate it records remote audio at (rtc-node resamples from Opus' 48 kHz). Default 48000. */
   recordSampleRate?: number;
@@ -26,6 +28,9 @@ export class RtcTestParticipant {
   /** Remote audio heard, in arrival order, and when its first sample arrived (performance.now()). */
   readonly heard: { identity: string; samples: Int16Array; atMs: number }[] = [];
   private source: Rtc.AudioSource | undefined;
+  private readonly playQueue: { samples: Int16Array; offset: number; done: () => void }[] = [];
+  private sending: Promise<void> | undefined;
+  private stopped = false;
   private readers: Promise<void>[] = [];
 
   private constructor(
@@ -60,26 +65,55 @@ export class RtcTestParticipant {
     return out;
   }
 
-  /** Publishes the microphone track (once). */
+  /**
+   * Publishes the microphone track (once) and starts sending: like a phone, the track carries audio all the time,
+   * silence when nothing is played, so the media path is up before the first word.
+   */
   async publish(): Promise<void> {
     if (this.source !== undefined) return;
     const { AudioSource, LocalAudioTrack, TrackPublishOptions, TrackSource } = this.rtc;
-    this.source = new AudioSource(this.playSampleRate, 1, 100);
+    // A short source queue: `captureFrame` paces the sending loop in real time, and played audio waits in it.
+    this.source = new AudioSource(this.playSampleRate, 1, SOURCE_QUEUE_MS);
     const track = LocalAudioTrack.createAudioTrack('microphone', this.source);
     const options = new TrackPublishOptions();
     options.source = TrackSource.SOURCE_MICROPHONE;
     await this.room.localParticipant?.publishTrack(track, options);
+    this.sending = this.sendLoop(this.source);
   }
 
-  /** Plays samples into the track in 10 ms frames, in real time (rtc-node's queue paces `captureFrame`). */
+  /** Plays samples (at `playSampleRate`) after what is already queued; resolves when the last was sent. */
   async play(samples: Int16Array): Promise<void> {
     await this.publish();
+    await new Promise<void>((resolve) => this.playQueue.push({ samples, offset: 0, done: resolve }));
+  }
+
+  /** When the audio queued now will have been sent, from now (ms). */
+  get queuedMs(): number {
+    return (this.playQueue.reduce((n, item) => n + item.samples.length - item.offset, 0) * 1000) / this.playSampleRate;
+  }
+
+  private async sendLoop(source: Rtc.AudioSource): Promise<void> {
     const frameSamples = this.playSampleRate / 100;
-    for (let offset = 0; offset < samples.length; offset += frameSamples) {
+    while (!this.stopped) {
       // A fresh array per frame: rtc-node hands `data.buffer` to native code from its start, ignoring a view's offset.
       const frame = new Int16Array(frameSamples);
-      frame.set(samples.subarray(offset, Math.min(samples.length, offset + frameSamples)));
-      await this.source!.captureFrame(new this.rtc.AudioFrame(frame, this.playSampleRate, 1, frameSamples));
+      let filled = 0;
+      while (filled < frameSamples && this.playQueue.length > 0) {
+        const item = this.playQueue[0]!;
+        const take = Math.min(frameSamples - filled, item.samples.length - item.offset);
+        frame.set(item.samples.subarray(item.offset, item.offset + take), filled);
+        filled += take;
+        item.offset += take;
+        if (item.offset === item.samples.length) {
+          this.playQueue.shift();
+          item.done();
+        }
+      }
+      try {
+        await source.captureFrame(new this.rtc.AudioFrame(frame, this.playSampleRate, 1, frameSamples));
+      } catch {
+        return; // the source was closed
+      }
     }
   }
 
@@ -88,6 +122,9 @@ export class RtcTestParticipant {
   }
 
   async leave(): Promise<void> {
+    this.stopped = true;
+    for (const item of this.playQueue.splice(0)) item.done();
+    await this.sending;
     await this.room.disconnect();
     await this.source?.close();
     await Promise.allSettled(this.readers);

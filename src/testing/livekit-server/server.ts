@@ -25,6 +25,8 @@ export interface LiveKitTestServer {
   readonly apiKey: string;
   /** An access token for `identity` in `roomName` (signed with this server's key). */
   createToken(options: TokenOptions): Promise<string>;
+  /** The same, synchronously. */
+  createTokenSync(options: TokenOptions): string;
   /** The rooms with someone in them. */
   roomNames(): string[];
   /** Identities in a room (empty when the room does not exist). */
@@ -36,10 +38,11 @@ export interface LiveKitTestServer {
   /** Removes a participant as the RoomService API does: it gets Leave, the others see it go. */
   removeParticipant(roomName: string, identity: string): Promise<void>;
   /**
-   * Drops a participant's connections without a Leave (a network failure seen from the server), and refuses its
-   * reconnection attempts with 401, so the client gives up.
+   * Drops a participant's connections without a Leave (a network failure seen from the server). By default its
+   * reconnection attempts are then refused with 401, so the client gives up; with `allowRejoin` it may join again
+   * (rtc-node's full reconnect).
    */
-  dropParticipant(roomName: string, identity: string): Promise<void>;
+  dropParticipant(roomName: string, identity: string, options?: { allowRejoin?: boolean }): Promise<void>;
   /** Deletes a room as the RoomService API does: everyone gets Leave (ROOM_DELETED). */
   deleteRoom(roomName: string): Promise<void>;
   close(): Promise<void>;
@@ -128,6 +131,7 @@ export async function startLiveKitTestServer(options: LiveKitTestServerOptions =
     url: `ws://127.0.0.1:${port}`,
     apiKey: tokens.apiKey,
     createToken: (tokenOptions) => tokens.mint(tokenOptions),
+    createTokenSync: (tokenOptions) => tokens.mintSync(tokenOptions),
     roomNames: () => [...rooms.keys()],
     participants: (roomName) => rooms.get(roomName)?.identities ?? [],
     rtpPacketsFrom(roomName, identity) {
@@ -149,13 +153,13 @@ export async function startLiveKitTestServer(options: LiveKitTestServerOptions =
       }
       await room.removeParticipant(participant, DisconnectReason.PARTICIPANT_REMOVED);
     },
-    async dropParticipant(roomName, identity) {
+    async dropParticipant(roomName, identity, dropOptions = {}) {
       const room = rooms.get(roomName);
       const participant = room?.participant(identity);
       if (room === undefined || participant === undefined) {
         throw new Error(`LiveKit test server: no participant ${identity} in room ${roomName}`);
       }
-      barred.add(`${roomName}\n${identity}`);
+      if (dropOptions.allowRejoin !== true) barred.add(`${roomName}\n${identity}`);
       await room.removeParticipant(participant, DisconnectReason.UNKNOWN_REASON, false);
     },
     async deleteRoom(roomName) {

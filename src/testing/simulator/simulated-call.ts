@@ -16,6 +16,18 @@ export interface CallEnd {
   readonly at: number;
 }
 
+/**
+ * @internal The caller's media when it is not the simulator's WebSocket: a LiveKit room (./livekit-line.ts), where
+ * the caller is an rtc-node participant.
+ */
+export interface CallerMediaLine {
+  sendAudio(frame: Int16Array): void;
+  sendDtmf(digit: DtmfDigit): void;
+  sendMessage(data: unknown): void;
+  /** The call ended: the caller leaves, and the room closes when the platform ended the call. */
+  close(reason: CallEndReason): void;
+}
+
 export interface TimedAudio {
   readonly audio: Int16Array;
   /** `performance.now()` when the frame was sent or received. */
@@ -65,6 +77,7 @@ export class SimulatedCall {
   private readonly frameSamples: number;
   private readonly silenceFrame: Int16Array;
   private socket: WebSocket | undefined;
+  private line: CallerMediaLine | undefined;
   private pending: { audio: Int16Array; offset: number; done: () => void }[] = [];
   private pump: NodeJS.Timeout | undefined;
   private nextFrameAt = 0;
@@ -141,6 +154,10 @@ export class SimulatedCall {
   }
 
   sendDTMF(digit: string): void {
+    if (this.line !== undefined) {
+      if (isDtmfDigit(digit)) this.line.sendDtmf(digit);
+      return;
+    }
     this.sendJSON({ type: 'dtmf', digit });
   }
 
@@ -162,7 +179,8 @@ export class SimulatedCall {
 
   /** A data message to the agent (like a LiveKit data packet). */
   sendMessage(data: unknown): void {
-    this.sendJSON({ type: 'message', data });
+    if (this.line !== undefined) this.line.sendMessage(data);
+    else this.sendJSON({ type: 'message', data });
   }
 
   hangUp(): void {
@@ -234,6 +252,32 @@ export class SimulatedCall {
     this.resolveAnswered();
   }
 
+  /** @internal The agent joined the call's LiveKit room: the caller's line starts sending. */
+  attachLine(line: CallerMediaLine, agentSampleRate: number): void {
+    if (this.endInfo !== undefined || this.line !== undefined || this.socket !== undefined) {
+      line.close(this.endInfo?.reason ?? 'cancelled');
+      return;
+    }
+    this.line = line;
+    this.agentSampleRate = agentSampleRate;
+    this.answeredAt = performance.now();
+    this.nextFrameAt = performance.now();
+    this.sendFrame();
+    this.resolveAnswered();
+  }
+
+  /** @internal Agent audio from the LiveKit line. */
+  agentAudio(audio: Int16Array): void {
+    const frame = { audio, at: performance.now() };
+    this.received.push(frame);
+    for (const listener of this.audioListeners) listener(frame);
+  }
+
+  /** @internal A key the agent pressed, from the LiveKit line. */
+  agentKey(digit: DtmfDigit): void {
+    this.receivedKeys.push({ digit, at: performance.now() });
+  }
+
   /** @internal Ends the call; the agent is told why (its media is closed). */
   end(reason: CallEndReason, message: string = reason): void {
     if (this.endInfo !== undefined) return;
@@ -246,6 +290,7 @@ export class SimulatedCall {
     this.liveOffset = 0;
     if (reason !== 'agent-left') this.sendJSON({ type: 'caller-left', reason: message });
     this.socket?.close(1000);
+    this.line?.close(reason);
     this.resolveEnded(this.endInfo);
   }
 
@@ -275,10 +320,12 @@ export class SimulatedCall {
 
   private sendFrame(): void {
     this.pump = undefined;
-    if (this.endInfo !== undefined || this.socket?.readyState !== WebSocket.OPEN) return;
+    if (this.endInfo !== undefined) return;
+    if (this.line === undefined && this.socket?.readyState !== WebSocket.OPEN) return;
     const frame = this.nextSpeechFrame() ?? this.nextLiveFrame() ?? this.silenceFrame;
     this.sent.push({ audio: frame, at: performance.now() });
-    this.socket.send(int16ToBytes(frame));
+    if (this.line !== undefined) this.line.sendAudio(frame);
+    else this.socket?.send(int16ToBytes(frame));
     this.nextFrameAt += (this.frameSamples * 1000) / this.sampleRate;
     this.pump = setTimeout(() => this.sendFrame(), Math.max(0, this.nextFrameAt - performance.now()));
   }

@@ -17,7 +17,9 @@ import type { AddressInfo } from 'node:net';
 import { Server as SocketIOServer, type Socket } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import type { PipelineAction } from '../../piopiy/rest/index.js';
+import { startLiveKitTestServer, type LiveKitTestServer } from '../livekit-server/index.js';
 import type { SpeechSampleRate } from '../speech.js';
+import { agentIdentity, joinCallerLine } from './livekit-line.js';
 import { createSimulatorRestApi, type SimResult } from './rest-api.js';
 import { SimulatedCall } from './simulated-call.js';
 import { TransferDesk, type SimTransfer, type SimTransferOutcome } from './transfers.js';
@@ -51,6 +53,13 @@ export interface SimulatorOptions {
    * session): every call holds both sides' audio, so keeping them all would grow memory without bound.
    */
   keepEndedCalls?: boolean;
+  /**
+   * The calls' media. 'stream' (default): the simulator's own WebSocket media (`piopiy-sim://` invites).
+   * 'livekit': the production path — each call is a room on a LiveKit test server, invites carry its ws:// url and
+   * a LiveKit token, the agent joins with LiveKitTransport on @livekit/rtc-node, and the caller is a second rtc-node
+   * participant (see docs/livekit-test-server.md).
+   */
+  media?: 'stream' | 'livekit';
 }
 
 /** Who placed a simulated call: `placeCall` (a caller dialling the agent) or the agent's REST `ai.call`. */
@@ -126,6 +135,8 @@ export class PiopiySimulator {
     private readonly options: SimulatorOptions,
     restRequests: RestRequestRecord[],
     restTokens: Set<string>,
+    /** The LiveKit test server the calls' rooms are on, with `media: 'livekit'`. */
+    readonly livekit?: LiveKitTestServer,
   ) {
     this.signalingUrl = `http://127.0.0.1:${port}`;
     this.restBaseUrl = `http://127.0.0.1:${port}/v3`;
@@ -306,10 +317,13 @@ export class PiopiySimulator {
   /** Sends the call's `join_room` again (as a platform may after a signaling reconnect). */
   sendInvite(call: SimulatedCall): void {
     for (const socket of this.agentSockets(call.agentId)) {
+      const media =
+        this.livekit === undefined
+          ? { token: call.mediaToken, url: `piopiy-sim://127.0.0.1:${this.port}/media` }
+          : { token: this.livekit.createTokenSync({ identity: agentIdentity(call), roomName: call.roomName }), url: this.livekit.url };
       socket.emit('join_room', {
         room_name: call.roomName,
-        token: call.mediaToken,
-        url: `piopiy-sim://127.0.0.1:${this.port}/media`,
+        ...media,
         call_id: call.callId,
         agent_id: call.agentId,
         from_number: call.from,
@@ -352,6 +366,7 @@ export class PiopiySimulator {
     });
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.livekit?.close();
   }
 
   /** @internal Whether signaling accepts connections now (false during dropSignaling's outage). */
@@ -499,6 +514,8 @@ export class PiopiySimulator {
     });
     this.calls.set(callId, call);
     this.directions.set(callId, direction);
+    // The caller's SIP leg is in the room before the agent is invited (as on the platform).
+    if (this.livekit !== undefined) void joinCallerLine(this.livekit, call).catch(() => call.end('cancelled'));
     if (this.options.keepEndedCalls === false) {
       void call.ended.then(() => {
         this.calls.delete(callId);
@@ -600,6 +617,7 @@ export async function startPiopiySimulator(options: SimulatorOptions = {}): Prom
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
-  box.simulator = new PiopiySimulator(http, io, media, port, options, rest.requests, restTokens);
+  const livekit = options.media === 'livekit' ? await startLiveKitTestServer() : undefined;
+  box.simulator = new PiopiySimulator(http, io, media, port, options, rest.requests, restTokens, livekit);
   return box.simulator;
 }

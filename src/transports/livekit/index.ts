@@ -1,1 +1,2 @@
 export * from './livekit-transport.js';
+export { rtcNodeRoomDriver } from './rtc-node-driver.js';

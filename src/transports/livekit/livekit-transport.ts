@@ -3,8 +3,8 @@
 // track ('piopiy-audio', microphone source) with the agent's voice.
 //
 // The room itself is behind `LiveKitRoomDriver`, so the transport's logic (who joined, who left, when the call
-// ends, data and DTMF, audio both ways) is tested offline with a fake driver; `rtcNodeRoomDriver()` is the real
-// one on @livekit/rtc-node. No LiveKit server exists offline: the real driver is not exercised by the tests.
+// ends, data and DTMF, audio both ways) is tested with a fake driver; `rtcNodeRoomDriver()` is the real one on
+// @livekit/rtc-node, tested against the LiveKit test server (piopiy-ai/testing, test/transports/livekit/rtc-*).
 //
 // Differences from the Python SDK, on purpose: the session also ends when the agent's own room connection drops
 // (the Python transport only logged it and lingered until the idle timeout), and an interruption also clears
@@ -13,12 +13,13 @@
 // Keypad digits: a SIP caller's DTMF reaches the room as SIP DTMF data packets (rtc-node's `DtmfReceived`, with
 // the RFC 4733 code and the digit), and the agent presses keys with `publishDtmf(code, digit)`, which the SIP
 // side plays to the phone (docs/dtmf.md).
-import { dtmfDigitOfCode, dtmfEventCode, isDtmfDigit, type DtmfDigit } from '../../frames/index.js';
+import { dtmfEventCode, isDtmfDigit, type DtmfDigit } from '../../frames/index.js';
 import { sleep, systemClock, type Clock } from '../../runtime/clock.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
 import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
+import { rtcNodeRoomDriver } from './rtc-node-driver.js';
 
 /** What happens in the room, as the driver reports it. */
 export interface LiveKitRoomEvents {
@@ -229,70 +230,4 @@ export class LiveKitTransport implements CallTransport {
     this.input.pushMessage(message);
     this.events.emit('message', message);
   }
-}
-
-/** The real room, on @livekit/rtc-node (loaded on first use: its native library is only needed for rooms). */
-export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Promise<LiveKitRoomDriver> {
-  const rtc = await import('@livekit/rtc-node');
-  const room = new rtc.Room();
-  let source: InstanceType<typeof rtc.AudioSource> | undefined;
-  let readers: Promise<void>[] = [];
-  return {
-    async connect(url, token, events, options) {
-      room.on(rtc.RoomEvent.ParticipantConnected, (p) => events.participantJoined(p.identity));
-      room.on(rtc.RoomEvent.ParticipantDisconnected, (p) => events.participantLeft(p.identity));
-      room.on(rtc.RoomEvent.DataReceived, (payload, participant) => events.data(payload, participant?.identity));
-      // rtc-node looks the sender up by identity and may find nobody (typed as always found); the digit is taken
-      // from the code when the packet carries none.
-      room.on(rtc.RoomEvent.DtmfReceived, (code, digit, participant: { identity: string } | undefined) =>
-        events.dtmf(digit !== '' ? digit : (dtmfDigitOfCode(code) ?? ''), participant?.identity),
-      );
-      room.on(rtc.RoomEvent.Disconnected, (reason) => events.disconnected(String(reason)));
-      room.on(rtc.RoomEvent.TrackSubscribed, (track, _publication, participant) => {
-        if (track.kind !== rtc.TrackKind.KIND_AUDIO) return;
-        const stream = new rtc.AudioStream(track, { sampleRate: options.inputSampleRate, numChannels: 1 });
-        readers.push(
-          (async () => {
-            try {
-              for await (const frame of stream) events.audioFrame(frame.data, frame.sampleRate, participant.identity);
-            } catch (error) {
-              logger.warn({ err: error }, 'reading a LiveKit audio track failed');
-            }
-          })(),
-        );
-      });
-      await room.connect(url, token, { autoSubscribe: true, dynacast: false });
-      return [...room.remoteParticipants.values()].map((p) => p.identity);
-    },
-    async publishAudio(sampleRate) {
-      // A short queue: audio is paced by our output transport, so a long one would only delay interruptions.
-      source = new rtc.AudioSource(sampleRate, 1, 100);
-      const track = rtc.LocalAudioTrack.createAudioTrack('piopiy-audio', source);
-      const options = new rtc.TrackPublishOptions();
-      options.source = rtc.TrackSource.SOURCE_MICROPHONE;
-      await room.localParticipant?.publishTrack(track, options);
-    },
-    writeAudio(chunk, sampleRate) {
-      source?.captureFrame(new rtc.AudioFrame(chunk, sampleRate, 1, chunk.length)).catch((error: unknown) => {
-        logger.warn({ err: error }, 'LiveKit captureFrame failed');
-      });
-    },
-    clearAudio() {
-      source?.clearQueue();
-    },
-    async sendData(payload) {
-      await room.localParticipant?.publishData(payload, { reliable: true });
-    },
-    async publishDtmf(code, digit) {
-      const participant = room.localParticipant;
-      if (participant === undefined) throw new Error('LiveKitTransport: not in the room; the key was not sent');
-      await participant.publishDtmf(code, digit);
-    },
-    async disconnect() {
-      await room.disconnect();
-      await source?.close();
-      await Promise.allSettled(readers);
-      readers = [];
-    },
-  };
 }

@@ -31,6 +31,8 @@ describe('two rtc-node participants in a test-server room', () => {
     await until(() => alice.remoteIdentities.has('bob'), 5000, 'alice to see bob');
     expect([...bob.remoteIdentities]).toEqual(['alice']);
 
+    await Promise.all([alice.publish(), bob.publish()]);
+    await until(() => alice.heardSamples('bob').length > 0 && bob.heardSamples('alice').length > 0, 10_000, 'media');
     await Promise.all([alice.play(sineTone(440, 48000, 48000)), bob.play(sineTone(660, 48000, 48000))]);
     const heardTone = (p: RtcTestParticipant, from: string): boolean => steadyWindow(p.heardSamples(from), 48000, 100, 500) !== undefined;
     await until(() => heardTone(alice, 'bob') && heardTone(bob, 'alice'), 5000, 'the tones');

@@ -1,5 +1,5 @@
-// LiveKitTransport's logic behind a fake room driver (no LiveKit server exists offline; the real driver on
-// @livekit/rtc-node is not exercised here).
+// LiveKitTransport's logic behind a fake room driver. The real driver on @livekit/rtc-node is tested against the
+// LiveKit test server in rtc-*.test.ts.
 import { describe, expect, it } from 'vitest';
 import { makeFrame, ttsAudioFrame } from '../../../src/frames/index.js';
 import { silentLogger } from '../../../src/logging/index.js';
