@@ -73,7 +73,10 @@ export interface ActionOptions {
   /** true: Silero with the defaults; an object: Silero with these settings; or any detector. Default: none. */
   vad?: boolean | VADOptions | VoiceActivityDetector;
   allowInterruptions?: boolean;
-  /** Default: at least one word; null: interrupt as soon as the caller's voice is detected. */
+  /**
+   * Default: at least one word that is not a backchannel ("uh-huh", "okay", "yeah": BackchannelInterruptionStrategy);
+   * null: interrupt as soon as the caller's voice is detected.
+   */
   interruptionStrategy?: InterruptionStrategy | null;
   enableMetrics?: boolean;
   transport?: CallTransport;
