@@ -1,40 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { OVERLAPS } from '../../bench/hearing/overlaps.js';
-import { Conversation } from '../../src/conversation/conversation.js';
-import { silentLogger } from '../../src/logging/index.js';
-import { VirtualClock } from '../../src/testing/virtual-clock.js';
-import {
-  BackchannelInterruptionStrategy,
-  MinWordsInterruptionStrategy,
-  type InterruptionStrategy,
-} from '../../src/turns/index.js';
+import { OVERLAPS, scoreOverlaps } from '../../bench/hearing/overlaps.js';
+import { BackchannelInterruptionStrategy, MinWordsInterruptionStrategy } from '../../src/turns/index.js';
 
-/** Says `text` over a speaking bot, one interim per word then the final; whether the bot was interrupted. */
-function overBot(text: string, strategy?: InterruptionStrategy): boolean {
-  const conversation = new Conversation({ clock: new VirtualClock(), logger: silentLogger, ...(strategy === undefined ? {} : { interruptionStrategy: strategy }) });
-  let interrupted = false;
-  conversation.bind({ interrupt: () => (interrupted = true), say: () => undefined });
-  conversation.setBotSpeaking(true);
-  conversation.setUserSpeaking(true);
-  conversation.beginCallerTurn();
-  const words = text.split(' ');
-  for (let i = 1; i <= words.length; i++) conversation.callerWords(words.slice(0, i).join(' '));
-  conversation.setUserSpeaking(false);
-  conversation.commitUserTurn(text);
-  conversation.close();
-  return interrupted;
-}
-
-function score(strategy?: () => InterruptionStrategy): { falseBargeIns: string[]; missedBargeIns: string[] } {
-  const falseBargeIns: string[] = [];
-  const missedBargeIns: string[] = [];
-  for (const { text, interrupt } of OVERLAPS) {
-    const interrupted = overBot(text, strategy?.());
-    if (interrupted && !interrupt) falseBargeIns.push(text);
-    if (!interrupted && interrupt) missedBargeIns.push(text);
-  }
-  return { falseBargeIns, missedBargeIns };
-}
+const score = scoreOverlaps;
 
 describe('backchannels over the bot', () => {
   it('the scripted set has at least 40 overlaps of both kinds', () => {
