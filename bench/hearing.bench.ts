@@ -5,7 +5,8 @@
 // One JSON line per voice x condition x configuration (`hearing_wer`, %), and the CPU each costs: decoding per
 // sentence (`hearing_decode_cpu`, ms per call of one sentence) and noise suppression per second of caller audio
 // (`hearing_noise_cpu`, ms/s, i.e. per-mille of one core).
-// Usage: tsx bench/hearing.bench.ts [--sentences N] [--voices slt,kal16] [--conditions clean,pink5,...]
+// `--set human` scores the twenty held-out requests for a person instead of the measured sentences.
+// Usage: tsx bench/hearing.bench.ts [--set measured|human] [--sentences N] [--voices slt,kal16] [--conditions clean,pink5,...]
 //        [--configurations general,domain,domain+gtcrn,domain+rnnoise]
 import { concatAudio, silence, synthesizeSpeech } from '../src/testing/speech.js';
 import { NoiseSuppressionFilter, type NoiseSuppressionKind } from '../src/audio/noise/index.js';
@@ -13,7 +14,7 @@ import { PocketsphinxDecoder, DEFAULT_DICT_PATH } from '../src/services/local/po
 import { buildDomainModel } from '../src/services/local/pocketsphinx/domain-model.js';
 import { emit, round } from './lib.js';
 import { babbleNoise, mixAtSnr, pinkNoise, power, whiteNoise, withEcho } from './hearing/noise.js';
-import { MEASURED_SENTENCES, TUNING_PHRASES } from './hearing/sentences.js';
+import { HUMAN_REQUESTS, MEASURED_SENTENCES, TUNING_PHRASES } from './hearing/sentences.js';
 import { wordErrorRate } from './hearing/wer.js';
 
 const RATE = 16000;
@@ -31,7 +32,10 @@ const CONDITIONS = listOption('conditions', [
   'clean', 'white10', 'white5', 'white0', 'pink10', 'pink5', 'pink0', 'babble10', 'babble5', 'babble0', 'echo-6',
 ]);
 const CONFIGURATIONS = listOption('configurations', ['general', 'domain', 'domain+gtcrn', 'domain+rnnoise']);
-const sentences = MEASURED_SENTENCES.slice(0, Number(option('sentences') ?? MEASURED_SENTENCES.length));
+const SET = option('set') ?? 'measured';
+if (SET !== 'measured' && SET !== 'human') throw new RangeError(`--set must be measured or human, got ${SET}`);
+const allSentences = SET === 'human' ? HUMAN_REQUESTS : MEASURED_SENTENCES;
+const sentences = allSentences.slice(0, Number(option('sentences') ?? allSentences.length));
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();
@@ -85,7 +89,7 @@ for (const voice of VOICES) {
       const pairs = [];
       for (const [i, a] of input.entries()) pairs.push({ reference: sentences[i]!, hypothesis: await decoders[lm].decode(a) });
       const decodeCpu = (cpuMs() - before) / input.length;
-      emit({ name: 'hearing_wer', value: round(wordErrorRate(pairs), 1), unit: '%', voice, condition, configuration, sentences: pairs.length });
+      emit({ name: 'hearing_wer', value: round(wordErrorRate(pairs), 1), unit: '%', voice, condition, configuration, set: SET, sentences: pairs.length });
       emit({ name: 'hearing_decode_cpu', value: round(decodeCpu, 0), unit: 'ms', voice, condition, configuration, rtf: round(decodeCpu / 1000 / (audioSecs / input.length), 3) });
       if (process.env.HEARING_VERBOSE === '1') {
         for (const p of pairs) process.stderr.write(`${voice} ${condition} ${configuration}: ${p.reference} -> ${p.hypothesis}\n`);

@@ -79,6 +79,8 @@ export {
   type McpToolResult,
 } from './llm/index.js';
 export { MinDurationInterruptionStrategy, MinWordsInterruptionStrategy, type InterruptionStrategy, type VoiceActivityDetector } from './turns/index.js';
+export { BackchannelInterruptionStrategy, DEFAULT_BACKCHANNELS, type BackchannelInterruptionOptions } from './turns/index.js';
+export { NoiseSuppressionFilter, type NoiseSuppressionKind } from './audio/noise/index.js';
 
 // Keypad (DTMF): the caller's keys as input (VoiceAgent's `dtmf` option), the ready-made send_dtmf tool, the keys
 // themselves, and the legacy callback of PCMO input actions.

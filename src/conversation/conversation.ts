@@ -12,14 +12,18 @@ import type { LLMContextSnapshot, LLMToolCall } from '../frames/index.js';
 import { LLMContext } from '../llm/context.js';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import { systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
-import { MinWordsInterruptionStrategy, type InterruptionStrategy } from '../turns/interruption-strategies.js';
+import { BackchannelInterruptionStrategy } from '../turns/backchannels.js';
+import type { InterruptionStrategy } from '../turns/interruption-strategies.js';
 import { ConversationHistory, type ResponseId, type ToolResultEntry } from './history.js';
 
 export interface ConversationOptions {
   /** The history to write to. Default: an empty context. */
   context?: LLMContext;
   allowInterruptions?: boolean;
-  /** Default: MinWordsInterruptionStrategy({ minWords: 1 }); null interrupts as soon as the caller's voice is heard. */
+  /**
+   * Default: BackchannelInterruptionStrategy() (one word that is not a backchannel such as "uh-huh"); null interrupts as
+   * soon as the caller's voice is heard.
+   */
   interruptionStrategy?: InterruptionStrategy | null;
   /** Window after an interruption in which the caller's words must come, else the bot resumes. Default 1500 ms. */
   falseInterruptionMs?: number;
@@ -77,7 +81,7 @@ export class Conversation {
     this.history = new ConversationHistory(this.context);
     this.allowInterruptions = options.allowInterruptions ?? true;
     this.strategy =
-      options.interruptionStrategy === undefined ? new MinWordsInterruptionStrategy({ minWords: 1 }) : options.interruptionStrategy;
+      options.interruptionStrategy === undefined ? new BackchannelInterruptionStrategy() : options.interruptionStrategy;
     this.falseInterruptionMs = options.falseInterruptionMs ?? 1500;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? getDefaultLogger();

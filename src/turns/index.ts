@@ -1,2 +1,3 @@
 export * from './interruption-strategies.js';
+export * from './backchannels.js';
 export * from './vad-processor.js';

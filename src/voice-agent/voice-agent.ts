@@ -3,6 +3,7 @@
 //   transport.input → VAD → STT → user turns → LLM → TTS → transport.output → assistant turns → session monitor
 // — and runs it until the call is over. Every VoiceAgent owns its context, tools and processors: nothing mutable
 // is shared between calls.
+import type { NoiseSuppressionKind } from '../audio/noise/index.js';
 import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { SileroVADAnalyzer, type SileroSampleRate, type VADParams } from '../audio/vad/index.js';
@@ -94,9 +95,15 @@ export interface CommonActionOptions {
   vad?: boolean | VADOptions | VoiceActivityDetector;
   allowInterruptions?: boolean;
   /**
-   * Default: at least one word (with `realtime`: null); null: interrupt as soon as the caller's voice is detected.
+   * Default: at least one word that is not a backchannel ("uh-huh", "okay", "yeah": BackchannelInterruptionStrategy;
+   * with `realtime`: null); null: interrupt as soon as the caller's voice is detected.
    */
   interruptionStrategy?: InterruptionStrategy | null;
+  /**
+   * Noise suppression of the caller's audio before the VAD and the STT (or the speech-to-speech model): 'gtcrn' (neural, 16 kHz, about 0.12 s of
+   * CPU per second of audio) or 'rnnoise' (48 kHz, about 0.02 s per second). Default: off. See docs/hearing.md.
+   */
+  noiseSuppression?: NoiseSuppressionKind;
   enableMetrics?: boolean;
   transport?: CallTransport;
   /** Rate of audio entering the pipeline. Default: the transport's native input rate (else 16000). */
@@ -253,6 +260,10 @@ export class VoiceAgent {
   async action(settings: ActionOptions): Promise<void> {
     if (this.started) throw new Error('VoiceAgent.action(): the agent has already started');
     checkActionServices(settings);
+    const noise = settings.noiseSuppression;
+    if (noise !== undefined && noise !== 'gtcrn' && noise !== 'rnnoise') {
+      throw new TypeError(`VoiceAgent.action(): noiseSuppression must be 'gtcrn' or 'rnnoise', got ${JSON.stringify(noise)}`);
+    }
     this.settings = settings;
   }
 
@@ -298,6 +309,7 @@ export class VoiceAgent {
       });
     };
     const vad = this.createVAD(settings.vad, audioInSampleRate);
+    if (settings.noiseSuppression !== undefined) transport.input.noiseSuppression = settings.noiseSuppression;
     const processors: FrameProcessor[] =
       settings.realtime !== undefined
         ? realtimeProcessors({

@@ -224,6 +224,21 @@ describe('VoiceAgent conversation in simulated time', () => {
     await sim.hangUp();
   });
 
+  it('by default a backchannel over the bot does not interrupt it, and "wait" does', async () => {
+    const { sim } = await simulate({ msPerCharacter: 40 });
+    await sim.say('Tell me a story');
+    await sim.waitForAgentSpeech();
+    await sim.wait(800);
+    await sim.say('mm-hmm');
+    await sim.wait(800);
+    expect(sim.events.filter((e) => e.kind === 'agent' && e.interrupted)).toEqual([]);
+    await sim.say('wait');
+    await sim.wait(1500);
+    expect(sim.events.filter((e) => e.kind === 'agent' && e.interrupted)).toHaveLength(1);
+    expect(sim.events.filter((e) => e.kind === 'caller').map((e) => (e as { text: string }).text)).toEqual(['Tell me a story', 'wait']);
+    await sim.hangUp();
+  });
+
   it('speech over the bot that does not satisfy the strategy does not interrupt it', async () => {
     const { sim } = await simulate({
       msPerCharacter: 40,

@@ -1,17 +1,26 @@
 // BaseInputTransport: the first processor of a call's pipeline. Implementations call `pushAudio` with caller
 // audio as it arrives (any chunk size, at their own rate); it is resampled to the pipeline's input rate and sent
 // downstream as `input-audio` frames. Audio that arrives before the pipeline started is dropped: it would only
-// delay the conversation.
+// delay the conversation. With `noiseSuppression`, caller audio goes through a noise suppressor (per call: its own
+// engine state) right here, before the VAD and the STT see it.
 import { StreamingResampler } from '../../audio/index.js';
+import { NoiseSuppressionFilter, type NoiseSuppressionKind } from '../../audio/noise/index.js';
 import { inputAudioFrame, isDtmfDigit, makeFrame, type Frame } from '../../frames/index.js';
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 
 export class BaseInputTransport extends FrameProcessor {
+  /**
+   * Noise suppression of the caller's audio: 'gtcrn' (a small neural network at 16 kHz) or 'rnnoise' (48 kHz); off
+   * when undefined (the default). Set before the call starts (VoiceAgent's `noiseSuppression` does).
+   */
+  noiseSuppression: NoiseSuppressionKind | undefined;
   private resampler: StreamingResampler | undefined;
+  private noiseFilter: NoiseSuppressionFilter | undefined;
   private stopped = false;
 
-  constructor(options: Pick<FrameProcessorOptions, 'name'> = {}) {
+  constructor(options: Pick<FrameProcessorOptions, 'name'> & { noiseSuppression?: NoiseSuppressionKind } = {}) {
     super(options);
+    this.noiseSuppression = options.noiseSuppression;
   }
 
   /** The pipeline's input rate (from the StartFrame; 16000 before it). */
@@ -36,6 +45,7 @@ export class BaseInputTransport extends FrameProcessor {
       audio = this.resampler.process(samples);
       if (audio.length === 0) return true;
     }
+    if (this.noiseFilter !== undefined) audio = this.noiseFilter.process(audio);
     void this.queueFrame(inputAudioFrame(audio, start.audioInSampleRate));
     return true;
   }
@@ -55,7 +65,26 @@ export class BaseInputTransport extends FrameProcessor {
   }
 
   protected override processFrame(frame: Frame, direction: Parameters<FrameProcessor['queueFrame']>[1]): void | Promise<void> {
-    if (frame.type === 'end' || frame.type === 'cancel') this.stopped = true;
+    if (frame.type === 'start' && this.noiseSuppression !== undefined && this.noiseFilter === undefined) {
+      return this.startNoiseSuppression(this.noiseSuppression, frame.audioInSampleRate).then(() => this.pushFrame(frame, direction));
+    }
+    if (frame.type === 'end' || frame.type === 'cancel') {
+      this.stopped = true;
+      this.noiseFilter?.destroy();
+      this.noiseFilter = undefined;
+    }
     return this.pushFrame(frame, direction);
+  }
+
+  /**
+   * Made before the start goes downstream (a few ms once the engine's code is loaded; audio pushed meanwhile passes
+   * unfiltered). A failure leaves the audio as it is: the call is worth more than the filter.
+   */
+  private async startNoiseSuppression(kind: NoiseSuppressionKind, sampleRate: number): Promise<void> {
+    try {
+      this.noiseFilter = await NoiseSuppressionFilter.create(kind, sampleRate);
+    } catch (error) {
+      this.logger.error({ err: error }, 'noise suppression could not start; the caller is heard without it');
+    }
   }
 }

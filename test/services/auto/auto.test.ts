@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { prewarmServicesFromEnvironment, servicesFromEnvironment } from '../../../src/services/auto/index.js';
 import { FliteTTSService, PocketsphinxSTTService } from '../../../src/services/local/index.js';
+import { hasPocketsphinx, pocketsphinxNeeds as needs } from '../../support/pocketsphinx.js';
 
 const rules = [{ match: /hello/i, reply: 'Hi.' }];
 
@@ -48,6 +49,20 @@ describe('servicesFromEnvironment', () => {
       'llm: ScriptedLLMService (offline rules, not a language model)',
       'tts: Flite (offline)',
     ]);
+  });
+});
+
+describe('the offline STT with example phrases', () => {
+  it.skipIf(!hasPocketsphinx)(`builds a domain model from the rules' examples and the phrases, and prewarms that one${needs}`, async () => {
+    const withExamples = [{ match: /human/i, reply: 'Sure.', examples: ['I want to talk to a human'] }];
+    const { stt, chosen } = await servicesFromEnvironment({ rules: withExamples, phrases: ['Where is my parcel'], env: {} });
+    expect(chosen[0]).toBe('stt: Pocketsphinx (offline, domain model)');
+    expect(stt).toBeInstanceOf(PocketsphinxSTTService);
+    expect((stt as PocketsphinxSTTService).missingWords).toEqual([]);
+    const sphinx = vi.spyOn(PocketsphinxSTTService, 'prewarm').mockResolvedValue();
+    vi.spyOn(FliteTTSService, 'prewarm').mockResolvedValue();
+    await prewarmServicesFromEnvironment({}, { rules: withExamples, phrases: ['Where is my parcel'] });
+    expect(sphinx).toHaveBeenCalledWith({ phrases: ['I want to talk to a human', 'Where is my parcel'] });
   });
 });
 
