@@ -8,7 +8,7 @@ import type { LiveKitTestServer } from '../../../src/testing/livekit-server/inde
 import { RtcTestParticipant } from '../../../src/testing/livekit-server/rtc-participant.js';
 import { LiveKitTransport, rtcNodeRoomDriver, type LiveKitRoomDriver } from '../../../src/transports/index.js';
 
-import { until } from '../../testing/livekit-server/until.js';
+import { until } from './until.js';
 
 export { until };
 
