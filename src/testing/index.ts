@@ -165,6 +165,16 @@ export {
   type FakeSarvamOptions,
   type FakeSarvamRequest,
 } from './fakes/sarvam.js';
+export {
+  fakeRimeSpeech,
+  startFakeRime,
+  type FakeRime,
+  type FakeRimeConnection,
+  type FakeRimeHandshakeFault,
+  type FakeRimeOptions,
+  type FakeRimeSynthesis,
+  type FakeRimeSynthesisFault,
+} from './fakes/rime.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

@@ -11,7 +11,8 @@
 //        DEEPSEEK_API_KEY), else the ScriptedLLMService rules you pass (offline, deterministic)
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
-//        SARVAM_SPEAKER) -> Sarvam Bulbul, else Flite (offline)
+//        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
+//        default 'astra') -> Rime, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
@@ -49,7 +50,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -66,6 +67,7 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('DEEPGRAM_API_KEY') !== undefined) return 'deepgram';
   if (key('OPENAI_API_KEY') !== undefined) return 'openai';
   if (key('SARVAM_API_KEY') !== undefined) return 'sarvam';
+  if (key('RIME_API_KEY') !== undefined) return 'rime';
   return 'flite';
 }
 
@@ -201,6 +203,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     // The language Sarvam detects on the caller is per turn; the voice speaks the configured one (default hi-IN).
     tts = new SarvamTTSService({ apiKey: key('SARVAM_API_KEY')!, language: env.SARVAM_LANGUAGE, speaker: env.SARVAM_SPEAKER });
     chosen.push('tts: Sarvam');
+  } else if (ttsChoice === 'rime') {
+    const { RimeTTSService } = await import('../rime/index.js');
+    tts = new RimeTTSService({ apiKey: key('RIME_API_KEY')!, speaker: env.RIME_SPEAKER?.trim() || 'astra' });
+    chosen.push('tts: Rime');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

@@ -30,6 +30,10 @@ describe('servicesFromEnvironment', () => {
       'llm: ScriptedLLMService (offline rules, not a language model)',
       'tts: Sarvam',
     ]);
+    // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
+    const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
+    expect(rime.chosen[2]).toBe('tts: Rime');
+    expect(rime.tts).toMatchObject({ speaker: 'cove', model: 'coda' });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

@@ -4,11 +4,13 @@ import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
 import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
 import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { RimeTTSService } from '../../../src/services/rime/index.js';
 import { SarvamTTSService } from '../../../src/services/sarvam/index.js';
 import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
@@ -204,6 +206,34 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           return { voice: stringField(body, 'speaker'), language: stringField(body, 'target_language_code'), requests: speech().length };
         },
         openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Rime',
+    className: 'RimeTTSService',
+    importPath: 'piopiy-ai/services/rime',
+    fake: 'startFakeRime()',
+    voice: 'astra',
+    language: 'hin',
+    sendsRetryAfter: true,
+    onDrop: 'resumes',
+    async start() {
+      const fake = await startFakeRime({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new RimeTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, speaker: voice ?? 'astra', ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
+          else fake.failSynthesis({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const query = fake.connections.filter((c) => c.status === 101).at(-1)?.query;
+          return { voice: query?.speaker, language: query?.lang, requests: fake.syntheses.length };
+        },
+        openSockets: () => openCount(fake.connections),
         close: () => fake.close(),
       };
     },
