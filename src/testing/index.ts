@@ -175,6 +175,16 @@ export {
   type FakeRimeSynthesis,
   type FakeRimeSynthesisFault,
 } from './fakes/rime.js';
+export {
+  fakeLmntSpeech,
+  startFakeLmnt,
+  type FakeLmnt,
+  type FakeLmntConnection,
+  type FakeLmntErrorType,
+  type FakeLmntFault,
+  type FakeLmntOptions,
+  type FakeLmntSynthesis,
+} from './fakes/lmnt.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

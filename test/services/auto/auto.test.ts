@@ -34,6 +34,9 @@ describe('servicesFromEnvironment', () => {
     const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
     expect(rime.chosen[2]).toBe('tts: Rime');
     expect(rime.tts).toMatchObject({ speaker: 'cove', model: 'coda' });
+    const lmnt = await servicesFromEnvironment({ rules, env: { LMNT_API_KEY: 'lk' } });
+    expect(lmnt.chosen[2]).toBe('tts: LMNT');
+    expect(lmnt.tts).toMatchObject({ voice: 'leah' });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],
