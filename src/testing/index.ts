@@ -185,6 +185,14 @@ export {
   type FakeLmntOptions,
   type FakeLmntSynthesis,
 } from './fakes/lmnt.js';
+export {
+  fakeInworldSpeech,
+  startFakeInworld,
+  type FakeInworld,
+  type FakeInworldFault,
+  type FakeInworldOptions,
+  type FakeInworldRequest,
+} from './fakes/inworld.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

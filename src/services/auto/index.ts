@@ -12,7 +12,8 @@
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
-//        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT, else Flite (offline)
+//        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
+//        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
@@ -50,7 +51,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -69,6 +70,7 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('SARVAM_API_KEY') !== undefined) return 'sarvam';
   if (key('RIME_API_KEY') !== undefined) return 'rime';
   if (key('LMNT_API_KEY') !== undefined) return 'lmnt';
+  if (key('INWORLD_API_KEY') !== undefined) return 'inworld';
   return 'flite';
 }
 
@@ -212,6 +214,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { LmntTTSService } = await import('../lmnt/index.js');
     tts = new LmntTTSService({ apiKey: key('LMNT_API_KEY')!, voice: env.LMNT_VOICE?.trim() || 'leah' });
     chosen.push('tts: LMNT');
+  } else if (ttsChoice === 'inworld') {
+    const { InworldTTSService } = await import('../inworld/index.js');
+    tts = new InworldTTSService({ apiKey: key('INWORLD_API_KEY')!, voice: env.INWORLD_VOICE?.trim() || 'Ashley' });
+    chosen.push('tts: Inworld');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

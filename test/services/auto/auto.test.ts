@@ -37,6 +37,9 @@ describe('servicesFromEnvironment', () => {
     const lmnt = await servicesFromEnvironment({ rules, env: { LMNT_API_KEY: 'lk' } });
     expect(lmnt.chosen[2]).toBe('tts: LMNT');
     expect(lmnt.tts).toMatchObject({ voice: 'leah' });
+    const inworld = await servicesFromEnvironment({ rules, env: { INWORLD_API_KEY: 'ik', INWORLD_VOICE: 'Dennis' } });
+    expect(inworld.chosen[2]).toBe('tts: Inworld');
+    expect(inworld.tts).toMatchObject({ voice: 'Dennis' });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

@@ -4,6 +4,7 @@ import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
 import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
 import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { InworldTTSService } from '../../../src/services/inworld/index.js';
 import { LmntTTSService } from '../../../src/services/lmnt/index.js';
 import { RimeTTSService } from '../../../src/services/rime/index.js';
 import { SarvamTTSService } from '../../../src/services/sarvam/index.js';
@@ -11,6 +12,7 @@ import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeInworld } from '../../../src/testing/fakes/inworld.js';
 import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fakes/lmnt.js';
 import { startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
@@ -270,6 +272,35 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           return { voice: stringField(init, 'voice'), language: stringField(init, 'language'), requests: fake.syntheses.length };
         },
         openSockets: () => openCount(fake.connections),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Inworld',
+    className: 'InworldTTSService',
+    importPath: 'piopiy-ai/services/inworld',
+    fake: 'startFakeInworld()',
+    voice: 'Dennis',
+    language: 'hi-IN',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    async start() {
+      const fake = await startFakeInworld({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/tts/v1/voice:stream');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new InworldTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body;
+          return { voice: stringField(body, 'voiceId'), language: stringField(body, 'language'), requests: speech().length };
+        },
+        openSockets: () => 0,
         close: () => fake.close(),
       };
     },
