@@ -7,7 +7,7 @@
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
-//        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY,
+//        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, HF_TOKEN, TOGETHER_API_KEY, OPENROUTER_API_KEY,
 //        DEEPSEEK_API_KEY), else the ScriptedLLMService rules you pass (offline, deterministic)
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
@@ -85,6 +85,7 @@ const PRESETS = [
   ['PERPLEXITY_API_KEY', 'Perplexity', 'PerplexityLLMService'],
   ['DASHSCOPE_API_KEY', 'Qwen', 'QwenLLMService'],
   ['NVIDIA_API_KEY', 'NVIDIA NIM', 'NvidiaLLMService'],
+  ['HF_TOKEN', 'Hugging Face', 'HuggingFaceLLMService'],
   ['TOGETHER_API_KEY', 'Together', 'TogetherLLMService'],
   ['OPENROUTER_API_KEY', 'OpenRouter', 'OpenRouterLLMService'],
   ['DEEPSEEK_API_KEY', 'DeepSeek', 'DeepSeekLLMService'],

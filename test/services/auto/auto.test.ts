@@ -47,6 +47,7 @@ describe('servicesFromEnvironment', () => {
       [{ DASHSCOPE_API_KEY: 'k' }, 'llm: Qwen'],
       [{ NVIDIA_API_KEY: 'k' }, 'llm: NVIDIA NIM'],
       [{ DEEPSEEK_API_KEY: 'k' }, 'llm: DeepSeek'],
+      [{ HF_TOKEN: 'k' }, 'llm: Hugging Face'],
       [{ AZURE_OPENAI_API_KEY: 'k', AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com', AZURE_OPENAI_DEPLOYMENT: 'gpt' }, 'llm: Azure OpenAI'],
       [{ AZURE_OPENAI_API_KEY: 'k' }, 'llm: ScriptedLLMService (offline rules, not a language model)'],
     ] as const) {
