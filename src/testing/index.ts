@@ -173,6 +173,34 @@ export {
   type FakeSarvamOptions,
   type FakeSarvamRequest,
 } from './fakes/sarvam.js';
+export {
+  fakeRimeSpeech,
+  startFakeRime,
+  type FakeRime,
+  type FakeRimeConnection,
+  type FakeRimeHandshakeFault,
+  type FakeRimeOptions,
+  type FakeRimeSynthesis,
+  type FakeRimeSynthesisFault,
+} from './fakes/rime.js';
+export {
+  fakeLmntSpeech,
+  startFakeLmnt,
+  type FakeLmnt,
+  type FakeLmntConnection,
+  type FakeLmntErrorType,
+  type FakeLmntFault,
+  type FakeLmntOptions,
+  type FakeLmntSynthesis,
+} from './fakes/lmnt.js';
+export {
+  fakeInworldSpeech,
+  startFakeInworld,
+  type FakeInworld,
+  type FakeInworldFault,
+  type FakeInworldOptions,
+  type FakeInworldRequest,
+} from './fakes/inworld.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

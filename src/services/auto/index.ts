@@ -7,11 +7,13 @@
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
-//        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, TOGETHER_API_KEY, OPENROUTER_API_KEY,
+//        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, HF_TOKEN, TOGETHER_API_KEY, OPENROUTER_API_KEY,
 //        DEEPSEEK_API_KEY), else the ScriptedLLMService rules you pass (offline, deterministic)
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
-//        SARVAM_SPEAKER) -> Sarvam Bulbul, else Flite (offline)
+//        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
+//        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
+//        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
@@ -49,7 +51,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -66,6 +68,9 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('DEEPGRAM_API_KEY') !== undefined) return 'deepgram';
   if (key('OPENAI_API_KEY') !== undefined) return 'openai';
   if (key('SARVAM_API_KEY') !== undefined) return 'sarvam';
+  if (key('RIME_API_KEY') !== undefined) return 'rime';
+  if (key('LMNT_API_KEY') !== undefined) return 'lmnt';
+  if (key('INWORLD_API_KEY') !== undefined) return 'inworld';
   return 'flite';
 }
 
@@ -80,6 +85,7 @@ const PRESETS = [
   ['PERPLEXITY_API_KEY', 'Perplexity', 'PerplexityLLMService'],
   ['DASHSCOPE_API_KEY', 'Qwen', 'QwenLLMService'],
   ['NVIDIA_API_KEY', 'NVIDIA NIM', 'NvidiaLLMService'],
+  ['HF_TOKEN', 'Hugging Face', 'HuggingFaceLLMService'],
   ['TOGETHER_API_KEY', 'Together', 'TogetherLLMService'],
   ['OPENROUTER_API_KEY', 'OpenRouter', 'OpenRouterLLMService'],
   ['DEEPSEEK_API_KEY', 'DeepSeek', 'DeepSeekLLMService'],
@@ -201,6 +207,18 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     // The language Sarvam detects on the caller is per turn; the voice speaks the configured one (default hi-IN).
     tts = new SarvamTTSService({ apiKey: key('SARVAM_API_KEY')!, language: env.SARVAM_LANGUAGE, speaker: env.SARVAM_SPEAKER });
     chosen.push('tts: Sarvam');
+  } else if (ttsChoice === 'rime') {
+    const { RimeTTSService } = await import('../rime/index.js');
+    tts = new RimeTTSService({ apiKey: key('RIME_API_KEY')!, speaker: env.RIME_SPEAKER?.trim() || 'astra' });
+    chosen.push('tts: Rime');
+  } else if (ttsChoice === 'lmnt') {
+    const { LmntTTSService } = await import('../lmnt/index.js');
+    tts = new LmntTTSService({ apiKey: key('LMNT_API_KEY')!, voice: env.LMNT_VOICE?.trim() || 'leah' });
+    chosen.push('tts: LMNT');
+  } else if (ttsChoice === 'inworld') {
+    const { InworldTTSService } = await import('../inworld/index.js');
+    tts = new InworldTTSService({ apiKey: key('INWORLD_API_KEY')!, voice: env.INWORLD_VOICE?.trim() || 'Ashley' });
+    chosen.push('tts: Inworld');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

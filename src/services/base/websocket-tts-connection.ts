@@ -39,8 +39,12 @@ export interface TTSConnectorOptions {
   readonly keepAliveMessage: (connection: TTSConnection) => Record<string, unknown> | undefined;
   /** The message and code of a handshake's HTTP error body given as JSON. */
   readonly describeHandshakeError: (body: Record<string, unknown>) => HandshakeErrorDetails;
+  /** Sent first on every new socket (a vendor that takes its key and settings in a message, not the handshake). */
+  readonly greeting?: () => Readonly<Record<string, unknown>> | undefined;
   /** A message from the server (a parsed JSON object) on `connection`. */
   readonly onMessage: (connection: TTSConnection, message: Record<string, unknown>) => void;
+  /** A binary frame from the server (a vendor that sends audio as binary frames); ignored when undefined. */
+  readonly onBinary?: (connection: TTSConnection, data: Buffer) => void;
   /** `connection` closed, by either side. */
   readonly onClose: (connection: TTSConnection, code: number, reason: string) => void;
   /** Read at each use: the service's clock and logger are set when its pipeline starts. */
@@ -119,6 +123,7 @@ export class TTSConnector {
         {
           onMessage: (data, isBinary) => {
             if (!isBinary) this.onMessage(connection, messageText(data));
+            else o.onBinary?.(connection, Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));
           },
           onClose: (code, reason) => {
             if (this.connection === connection) this.connection = undefined;
@@ -130,6 +135,8 @@ export class TTSConnector {
       lastError: undefined,
     };
     await connection.socket.open(this.closing.signal);
+    const greeting = o.greeting?.();
+    if (greeting !== undefined) connection.socket.sendJSON(greeting);
     this.connection = connection;
     return connection;
   }

@@ -77,6 +77,8 @@ export interface WebSocketTTSServiceOptions extends TTSServiceOptions {
   keepAliveIntervalMs?: number;
   /** Sent just before the socket is closed on cleanup. */
   farewell?: Readonly<Record<string, unknown>>;
+  /** Sent first on every new socket (the key and settings, for a vendor that takes them in a message). */
+  greeting?: () => Readonly<Record<string, unknown>>;
 }
 
 export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TTSService {
@@ -107,7 +109,9 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
       keepAliveIntervalMs: options.keepAliveIntervalMs,
       keepAliveMessage: (connection) => this.keepAliveMessage(connection),
       describeHandshakeError: (body) => this.describeHandshakeError(body),
+      greeting: options.greeting,
       onMessage: (connection, message) => this.onServerMessage(connection, message),
+      onBinary: (connection, data) => this.onServerBinary(connection, data),
       onClose: (connection, code, reason) => this.onClose(connection, code, reason),
       clock: () => this.clock,
       logger: () => this.logger,
@@ -146,6 +150,9 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
 
   /** A message from the server (parsed JSON object) on `connection`. */
   protected abstract onServerMessage(connection: TTSConnection, message: Record<string, unknown>): void;
+
+  /** A binary frame from the server on `connection` (audio, for some vendors). Default: ignored. */
+  protected onServerBinary(_connection: TTSConnection, _data: Buffer): void {}
 
   /** The message and code of a handshake's HTTP error body given as JSON. */
   protected abstract describeHandshakeError(body: Record<string, unknown>): HandshakeErrorDetails;
@@ -197,9 +204,9 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
     this.contexts.cancel(context);
   }
 
-  /** `base64` audio of `context` decoded to PCM16 and counted in the context's audio. */
-  protected decodeAudio(context: C, base64: string): Int16Array {
-    const audio = context.decoder.decode(Buffer.from(base64, 'base64'));
+  /** Audio of `context` (base64 text, or the bytes of a binary frame) decoded to PCM16 and counted in the context's audio. */
+  protected decodeAudio(context: C, data: string | Buffer): Int16Array {
+    const audio = context.decoder.decode(typeof data === 'string' ? Buffer.from(data, 'base64') : data);
     context.audioMs += (audio.length * 1000) / this.sampleRate;
     return audio;
   }

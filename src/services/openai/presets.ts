@@ -118,6 +118,15 @@ export const NVIDIA_PROVIDER: OpenAICompatibleProvider = {
   maxTokensField: 'max_tokens',
 };
 
+export const HUGGINGFACE_PROVIDER: OpenAICompatibleProvider = {
+  vendor: 'Hugging Face',
+  // Inference Providers' router: one token, models hosted by Hugging Face's partner providers.
+  baseURL: 'https://router.huggingface.co/v1',
+  defaultModel: 'openai/gpt-oss-120b',
+  apiKeyEnv: 'HF_TOKEN',
+  maxTokensField: 'max_tokens',
+};
+
 export class GroqLLMService extends OpenAILLMService {
   constructor(options: OpenAILLMServiceOptions) {
     super(options, GROQ_PROVIDER);
@@ -221,5 +230,12 @@ export class AzureOpenAILLMService extends OpenAILLMService {
         azure: { deployment, apiVersion: apiVersion ?? '2024-10-21' },
       },
     );
+  }
+}
+
+/** Hugging Face Inference Providers (the router): `model` is a Hub id, optionally `:provider` to pin a provider. */
+export class HuggingFaceLLMService extends OpenAILLMService {
+  constructor(options: OpenAILLMServiceOptions) {
+    super(options, HUGGINGFACE_PROVIDER);
   }
 }

@@ -31,6 +31,16 @@ describe('servicesFromEnvironment', () => {
       'llm: ScriptedLLMService (offline rules, not a language model)',
       'tts: Sarvam',
     ]);
+    // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
+    const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
+    expect(rime.chosen[2]).toBe('tts: Rime');
+    expect(rime.tts).toMatchObject({ speaker: 'cove', model: 'coda' });
+    const lmnt = await servicesFromEnvironment({ rules, env: { LMNT_API_KEY: 'lk' } });
+    expect(lmnt.chosen[2]).toBe('tts: LMNT');
+    expect(lmnt.tts).toMatchObject({ voice: 'leah' });
+    const inworld = await servicesFromEnvironment({ rules, env: { INWORLD_API_KEY: 'ik', INWORLD_VOICE: 'Dennis' } });
+    expect(inworld.chosen[2]).toBe('tts: Inworld');
+    expect(inworld.tts).toMatchObject({ voice: 'Dennis' });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],
@@ -38,6 +48,7 @@ describe('servicesFromEnvironment', () => {
       [{ DASHSCOPE_API_KEY: 'k' }, 'llm: Qwen'],
       [{ NVIDIA_API_KEY: 'k' }, 'llm: NVIDIA NIM'],
       [{ DEEPSEEK_API_KEY: 'k' }, 'llm: DeepSeek'],
+      [{ HF_TOKEN: 'k' }, 'llm: Hugging Face'],
       [{ AZURE_OPENAI_API_KEY: 'k', AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com', AZURE_OPENAI_DEPLOYMENT: 'gpt' }, 'llm: Azure OpenAI'],
       [{ AZURE_OPENAI_API_KEY: 'k' }, 'llm: ScriptedLLMService (offline rules, not a language model)'],
     ] as const) {

@@ -11,6 +11,7 @@ import {
   GroqLLMService,
   MistralLLMService,
   NvidiaLLMService,
+  HuggingFaceLLMService,
   OllamaLLMService,
   OpenAILLMService,
   OpenRouterLLMService,
@@ -124,6 +125,7 @@ export const LLM_ENTRIES: readonly LLMEntry[] = [
   openAICompatibleEntry('Perplexity', PerplexityLLMService, { dialect: { pathPrefix: '' } }),
   openAICompatibleEntry('Qwen (DashScope)', QwenLLMService, { dialect: { pathPrefix: '/compatible-mode/v1' } }),
   openAICompatibleEntry('NVIDIA NIM', NvidiaLLMService),
+  openAICompatibleEntry('Hugging Face', HuggingFaceLLMService),
   {
     name: 'Azure OpenAI',
     className: 'AzureOpenAILLMService',

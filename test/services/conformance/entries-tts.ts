@@ -4,11 +4,17 @@ import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
 import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
 import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { InworldTTSService } from '../../../src/services/inworld/index.js';
+import { LmntTTSService } from '../../../src/services/lmnt/index.js';
+import { RimeTTSService } from '../../../src/services/rime/index.js';
 import { SarvamTTSService } from '../../../src/services/sarvam/index.js';
 import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeInworld } from '../../../src/testing/fakes/inworld.js';
+import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fakes/lmnt.js';
+import { startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
@@ -202,6 +208,97 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
         received: () => {
           const body = speech().at(-1)?.body;
           return { voice: stringField(body, 'speaker'), language: stringField(body, 'target_language_code'), requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Rime',
+    className: 'RimeTTSService',
+    importPath: 'piopiy-ai/services/rime',
+    fake: 'startFakeRime()',
+    voice: 'astra',
+    language: 'hin',
+    sendsRetryAfter: true,
+    onDrop: 'resumes',
+    async start() {
+      const fake = await startFakeRime({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new RimeTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, speaker: voice ?? 'astra', ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
+          else fake.failSynthesis({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const query = fake.connections.filter((c) => c.status === 101).at(-1)?.query;
+          return { voice: query?.speaker, language: query?.lang, requests: fake.syntheses.length };
+        },
+        openSockets: () => openCount(fake.connections),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'LMNT',
+    className: 'LmntTTSService',
+    importPath: 'piopiy-ai/services/lmnt',
+    fake: 'startFakeLmnt()',
+    voice: 'leah',
+    language: 'hi',
+    sendsRetryAfter: false,
+    onDrop: 'resumes',
+    caveats: {
+      auth: 'the key goes in the `init` message: a refused key is an in-band `authentication_error`, not an HTTP 401',
+      'rate-limit': 'an in-band `rate_limit_error`, without Retry-After: the code and retryability are checked',
+      server: 'an in-band `internal_server_error`',
+    },
+    async start() {
+      const fake = await startFakeLmnt({ rejectKey: REJECTED_KEY });
+      const errorTypes: Record<number, FakeLmntErrorType> = { 401: 'authentication_error', 429: 'rate_limit_error', 500: 'internal_server_error' };
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new LmntTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voice: voice ?? 'leah', ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSynthesis({ error: errorTypes[fault.status] ?? 'internal_server_error' });
+          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
+          else fake.failSynthesis({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const init = fake.connections.filter((c) => c.init !== undefined).at(-1)?.init;
+          return { voice: stringField(init, 'voice'), language: stringField(init, 'language'), requests: fake.syntheses.length };
+        },
+        openSockets: () => openCount(fake.connections),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Inworld',
+    className: 'InworldTTSService',
+    importPath: 'piopiy-ai/services/inworld',
+    fake: 'startFakeInworld()',
+    voice: 'Dennis',
+    language: 'hi-IN',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    async start() {
+      const fake = await startFakeInworld({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/tts/v1/voice:stream');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new InworldTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body;
+          return { voice: stringField(body, 'voiceId'), language: stringField(body, 'language'), requests: speech().length };
         },
         openSockets: () => 0,
         close: () => fake.close(),

@@ -7,6 +7,7 @@ import {
   MISTRAL_PROVIDER,
   MistralLLMService,
   NVIDIA_PROVIDER,
+  HUGGINGFACE_PROVIDER,
   PERPLEXITY_PROVIDER,
   PerplexityLLMService,
   QWEN_PROVIDER,
@@ -76,7 +77,7 @@ describe('OpenAI-compatible presets', () => {
 
   it('each provider names its vendor, base URL and key variable', () => {
     expect(
-      [MISTRAL_PROVIDER, XAI_PROVIDER, CEREBRAS_PROVIDER, FIREWORKS_PROVIDER, SAMBANOVA_PROVIDER, PERPLEXITY_PROVIDER, QWEN_PROVIDER, NVIDIA_PROVIDER].map(
+      [MISTRAL_PROVIDER, XAI_PROVIDER, CEREBRAS_PROVIDER, FIREWORKS_PROVIDER, SAMBANOVA_PROVIDER, PERPLEXITY_PROVIDER, QWEN_PROVIDER, NVIDIA_PROVIDER, HUGGINGFACE_PROVIDER].map(
         (p) => [p.vendor, p.baseURL, p.apiKeyEnv],
       ),
     ).toEqual([
@@ -88,6 +89,7 @@ describe('OpenAI-compatible presets', () => {
       ['Perplexity', 'https://api.perplexity.ai', 'PERPLEXITY_API_KEY'],
       ['Qwen', 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1', 'DASHSCOPE_API_KEY'],
       ['NVIDIA NIM', 'https://integrate.api.nvidia.com/v1', 'NVIDIA_API_KEY'],
+      ['Hugging Face', 'https://router.huggingface.co/v1', 'HF_TOKEN'],
     ]);
   });
 });
