@@ -1,4 +1,5 @@
 // `piopiy-ai start --workers N`: the flags, and the supervisor's life in the CLI process (start, SIGTERM, exit).
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolveAgentSettings } from '../agent/agent-options.js';
 import { SignalingInviteSource } from '../agent/signaling-invite-source.js';
@@ -21,16 +22,38 @@ export interface WorkerSettings {
   readonly workerMemoryMb: number | undefined;
 }
 
-export function parseWorkerFlags(flags: StartWorkerFlags): WorkerSettings {
-  const workers = flags.workers === undefined ? availableParallelism() : Number(flags.workers);
-  if (flags.workers !== undefined && (!/^\d+$/.test(flags.workers) || workers < 1 || workers > 256)) {
-    throw new CliError(`--workers must be a number of processes (1 to 256), got ${flags.workers}`);
+/** `--workers`, else PIOPIY_WORKERS, else one per core this process may use. */
+export function parseWorkerFlags(flags: StartWorkerFlags, env: NodeJS.ProcessEnv = process.env): WorkerSettings {
+  const typed = flags.workers ?? (env.PIOPIY_WORKERS?.trim() || undefined);
+  const workers = typed === undefined ? usableCores() : Number(typed);
+  if (typed !== undefined && (!/^\d+$/.test(typed) || workers < 1 || workers > 256)) {
+    throw new CliError(`--workers (or PIOPIY_WORKERS) must be a number of processes (1 to 256), got ${typed}`);
   }
   const memory = flags.workerMemoryMb;
   if (memory !== undefined && (!/^\d+$/.test(memory) || Number(memory) < 64)) {
     throw new CliError(`--worker-memory-mb must be a whole number of megabytes (at least 64), got ${memory}`);
   }
   return { workers, workerMemoryMb: memory === undefined ? undefined : Number(memory) };
+}
+
+/**
+ * The cores this process may use: `os.availableParallelism()` (CPU affinity), capped by a cgroup v2 CPU quota
+ * (`cpu.max`, what a container's CPU limit sets), which Node 20 does not apply: a pod limited to one core on a
+ * 32-core node must not fork 32 workers of ~110 MB each.
+ */
+export function usableCores(cpuMax: string | undefined = readCpuMax()): number {
+  const cores = availableParallelism();
+  const [quota, period] = (cpuMax ?? '').trim().split(/\s+/).map(Number);
+  if (quota === undefined || period === undefined || !Number.isFinite(quota) || !Number.isFinite(period) || period <= 0) return cores;
+  return Math.max(1, Math.min(cores, Math.ceil(quota / period)));
+}
+
+function readCpuMax(): string | undefined {
+  try {
+    return readFileSync('/sys/fs/cgroup/cpu.max', 'utf8'); // "max 100000" when unlimited: NaN quota, ignored
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the supervisor until SIGTERM/SIGINT has drained every worker, then exits the process with 0. */
