@@ -168,11 +168,15 @@ export class Agent {
     this.options = { ...options, ...resolveAgentSettings(options ?? {}) };
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: this.options.agentId });
-    const operations = options.operations === false ? undefined : (options.operations ?? operationsFromEnvironment());
+    const workerSource = options.inviteSource === undefined ? ipcInviteSourceFromEnvironment() : undefined;
+    // A supervisor's worker serves no endpoints of its own, whatever the agent file asks: the supervisor serves
+    // them for all workers, and N workers binding one port would crash each other.
+    const operations =
+      options.operations === false || workerSource !== undefined ? undefined : (options.operations ?? operationsFromEnvironment());
     this.operations = operations === undefined ? undefined : new AgentOperations(operations, () => this.status(), this.logger);
     this.inviteSource =
       options.inviteSource ??
-      ipcInviteSourceFromEnvironment() ??
+      workerSource ??
       new SignalingInviteSource({
         url: this.options.signalingUrl ?? DEFAULT_SIGNALING_URL,
         agentId: this.options.agentId,

@@ -33,6 +33,9 @@ export function parseWorkerFlags(flags: StartWorkerFlags, env: NodeJS.ProcessEnv
   if (memory !== undefined && (!/^\d+$/.test(memory) || Number(memory) < 64)) {
     throw new CliError(`--worker-memory-mb must be a whole number of megabytes (at least 64), got ${memory}`);
   }
+  if (memory !== undefined && workers === 1) {
+    throw new CliError('--worker-memory-mb needs worker processes to replace: give --workers 2 or more (one process cannot restart itself)');
+  }
   return { workers, workerMemoryMb: memory === undefined ? undefined : Number(memory) };
 }
 

@@ -23,6 +23,8 @@ import { Agent } from '${entry}';
 const hogs = [];
 await new Agent({
   prewarmVAD: false,
+  // The supervisor's own port: a worker must not serve endpoints (it would fail to bind, and never start).
+  operations: { port: Number(process.env.OPS_PORT) },
   async createSession(call) {
     await call.transport.connect?.();
     appendFileSync(process.env.CALL_LOG, process.pid + ' ' + call.roomName + '\\n');
@@ -81,7 +83,7 @@ interface Running {
 async function startSupervisor(extra: string[] = []): Promise<Running> {
   const port = await freePort();
   const log = join(dir, `calls-${port}.log`);
-  const env: NodeJS.ProcessEnv = { ...process.env, AGENT_ID, AGENT_TOKEN: 'workers-token', PIOPIY_SIGNALING_URL: sim.signalingUrl, CALL_LOG: log, PIOPIY_DRAIN_SECS: '30' };
+  const env: NodeJS.ProcessEnv = { ...process.env, AGENT_ID, AGENT_TOKEN: 'workers-token', PIOPIY_SIGNALING_URL: sim.signalingUrl, CALL_LOG: log, OPS_PORT: String(port), PIOPIY_DRAIN_SECS: '30' };
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'start', join(dir, 'agent.mjs'), '--workers', '2', '--operations-port', String(port), '--operations-host', '127.0.0.1', ...extra],
