@@ -9,6 +9,7 @@
 
 // Agents and calls.
 export { Agent, type AgentOptions, type CallInvite, type PrewarmFunction, type SileroPrewarmOptions, type TransportFactory } from './agent/index.js';
+export type { InviteHandlers, InviteSource } from './agent/index.js';
 export {
   type AgentOperations,
   type AgentMetrics,

@@ -5,7 +5,6 @@
 // (call-errors.ts), ends that call only.
 import { sleep, systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
 import { channel } from 'node:diagnostics_channel';
-import { io, type Socket } from 'socket.io-client';
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import type { CallTransport } from '../transports/base/transport.js';
 import { LiveKitTransport } from '../transports/livekit/index.js';
@@ -15,7 +14,9 @@ import { CallFailedError, runInSession, type CallSession } from '../transports/b
 import { claimCallErrors, installCallErrorGuard, type CallErrorOrigin } from './call-errors.js';
 import { prewarmSileroVAD, type PrewarmFunction, type SileroPrewarmOptions } from './prewarm.js';
 import { DEFAULT_SIGNALING_URL, resolveAgentSettings, type ResolvedAgentSettings } from './agent-options.js';
-import { signalingConnectionError } from './signaling-error.js';
+import type { InviteSource } from './invite-source.js';
+import { SignalingInviteSource } from './signaling-invite-source.js';
+import { ipcInviteSourceFromEnvironment } from './ipc-invite-source.js';
 import {
   AgentOperations,
   AgentTracing,
@@ -117,6 +118,11 @@ export interface AgentOptions {
    * `PIOPIY_DRAIN_SECS` seconds when set (the Kubernetes manifests in deploy/ set it below the grace period), else 10 000.
    */
   drainMs?: number;
+  /**
+   * Where invites come from. Default: Piopiy signaling (signalingUrl, agentId, agentToken) — or, in a worker
+   * process of `piopiy-ai start --workers N`, its supervisor over IPC.
+   */
+  inviteSource?: InviteSource;
 }
 
 interface RunningSession {
@@ -140,7 +146,8 @@ export class Agent {
   /** Health, readiness and metrics endpoints, when configured. */
   readonly operations: AgentOperations | undefined;
   private readonly tracing: AgentTracing | undefined;
-  private socket: Socket | undefined;
+  private readonly inviteSource: InviteSource;
+  private opened = false;
   private accepting = false;
   private shutdownPromise: Promise<void> | undefined;
   private warming: Promise<void> | undefined;
@@ -161,8 +168,23 @@ export class Agent {
     this.options = { ...options, ...resolveAgentSettings(options ?? {}) };
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: this.options.agentId });
-    const operations = options.operations === false ? undefined : (options.operations ?? operationsFromEnvironment());
+    const workerSource = options.inviteSource === undefined ? ipcInviteSourceFromEnvironment() : undefined;
+    // A supervisor's worker serves no endpoints of its own, whatever the agent file asks: the supervisor serves
+    // them for all workers, and N workers binding one port would crash each other.
+    const operations =
+      options.operations === false || workerSource !== undefined ? undefined : (options.operations ?? operationsFromEnvironment());
     this.operations = operations === undefined ? undefined : new AgentOperations(operations, () => this.status(), this.logger);
+    this.inviteSource =
+      options.inviteSource ??
+      workerSource ??
+      new SignalingInviteSource({
+        url: this.options.signalingUrl ?? DEFAULT_SIGNALING_URL,
+        agentId: this.options.agentId,
+        agentToken: this.options.agentToken,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+        clock: this.clock,
+        logger: this.logger,
+      });
     this.tracing = options.tracing === false ? undefined : new AgentTracing(options.tracing ?? {}, this.options.agentId);
   }
 
@@ -182,7 +204,7 @@ export class Agent {
   }
 
   get connected(): boolean {
-    return this.socket?.connected ?? false;
+    return this.opened && this.inviteSource.connected;
   }
 
   /** Whether the warm-up (`prewarm`, `prewarmVAD`) has completed. */
@@ -239,7 +261,7 @@ export class Agent {
    * (the initial connection is not retried).
    */
   async connect(): Promise<void> {
-    if (this.socket !== undefined || this.connecting) throw new Error('Agent.connect(): already connected');
+    if (this.opened || this.connecting) throw new Error('Agent.connect(): already connected');
     this.connecting = true;
     if (connectChannel.hasSubscribers) connectChannel.publish({ agentId: this.options.agentId } satisfies AgentConnectMessage);
     try {
@@ -257,69 +279,23 @@ export class Agent {
   }
 
   private async connectSignaling(): Promise<void> {
-    const url = this.options.signalingUrl ?? DEFAULT_SIGNALING_URL;
-    const socket = io(url, {
-      auth: { agent_id: this.options.agentId, token: this.options.agentToken },
-      autoConnect: false,
-      reconnection: true,
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 5000,
-      randomizationFactor: 0.5,
-      timeout: this.options.connectTimeoutMs ?? 10_000,
-    });
-    this.socket = socket;
-    this.listen(socket);
-    await new Promise<void>((resolve, reject) => {
-      const onConnect = (): void => {
-        socket.off('connect_error', onError);
-        resolve();
-      };
-      const onError = (error: Error & { type?: string }): void => {
-        socket.off('connect', onConnect);
-        socket.disconnect();
-        this.socket = undefined;
-        reject(signalingConnectionError(error, { url, agentId: this.options.agentId, timeoutMs: this.options.connectTimeoutMs ?? 10_000 }));
-      };
-      socket.once('connect', onConnect);
-      socket.once('connect_error', onError);
-      socket.connect();
-    });
+    // Accepting from before registration: the platform may send `join_room` along with its acknowledgement.
+    this.accepting = true;
+    try {
+      await this.inviteSource.open({
+        onInvite: (payload) => this.onJoinRoom(payload),
+        onCancel: (payload) => this.onCancelRoom(payload),
+        onFail: (roomName, reason) => this.failSession(roomName, reason),
+      });
+    } catch (error) {
+      this.accepting = false;
+      throw error;
+    }
+    this.opened = true;
     if (this.options.handleSignals ?? true) {
       process.once('SIGINT', this.onSignal);
       process.once('SIGTERM', this.onSignal);
     }
-    this.logger.info({ url }, 'connected to Piopiy signaling');
-  }
-
-  /**
-   * Attaches every handler before the socket connects: the platform may send `join_room` in the same network read
-   * as its connection acknowledgement, and socket.io delivers both before an `await` on the connection resumes, so
-   * a handler attached after it would miss that invite, silently.
-   */
-  private listen(socket: Socket): void {
-    // Registered first, so the agent accepts invites from the acknowledgement on (the `connect` listeners run in
-    // order, before socket.io delivers the next packet).
-    socket.once('connect', () => (this.accepting = true));
-    socket.on('join_room', (payload: unknown) => this.onJoinRoom(payload));
-    socket.on('cancel_room', (payload: unknown) => this.onCancelRoom(payload));
-    socket.on('disconnect', (reason) => {
-      if (this.accepting) this.logger.warn({ reason }, 'signaling connection lost; reconnecting (calls in progress go on)');
-    });
-    socket.io.on('reconnect', (attempt) => this.logger.info({ attempt }, 'signaling reconnected'));
-    // socket.io does not retry by itself when the server refuses the handshake (e.g. while it restarts); an agent
-    // must stay reachable, so it keeps trying with a capped backoff and says so.
-    let refusals = 0;
-    socket.on('connect', () => (refusals = 0));
-    socket.on('connect_error', (error) => {
-      if (socket.active || !this.accepting) return;
-      const delayMs = Math.min(30_000, 1000 * 2 ** refusals++);
-      this.logger.warn({ err: error, retryInMs: delayMs }, 'signaling refused the reconnection; retrying');
-      this.clock
-        .setTimeout(() => {
-          if (this.accepting && this.socket === socket && !socket.connected) socket.connect();
-        }, delayMs)
-        .unref();
-    });
   }
 
   /**
@@ -349,8 +325,7 @@ export class Agent {
     this.accepting = false;
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
-    this.socket?.disconnect();
-    this.socket = undefined;
+    this.inviteSource.close();
     const running = [...this.sessions.values()];
     if (running.length > 0) {
       this.logger.info({ calls: running.length, drainMs }, 'waiting for calls in progress to finish');
@@ -369,7 +344,8 @@ export class Agent {
     this.logger.info('agent stopped');
   }
 
-  private onJoinRoom(payload: unknown): void {
+  /** Returns whether a call was started for the invite. */
+  private onJoinRoom(payload: unknown): boolean {
     const receivedAt = this.clock.now();
     const parsed = parseInvite(payload);
     if (!parsed.ok) {
@@ -378,7 +354,7 @@ export class Agent {
         { field: parsed.field, room: typeof room === 'string' ? room.slice(0, 256) : undefined },
         `join_room ignored: ${parsed.field} ${parsed.problem}`,
       );
-      return;
+      return false;
     }
     const invite = parsed.invite;
     const rawMetadata = (payload as Record<string, unknown>).metadata;
@@ -388,19 +364,19 @@ export class Agent {
     if (!this.accepting) {
       this.operations?.callRefused('draining');
       this.logger.warn({ callId: invite.callId }, 'join_room ignored: the agent is shutting down');
-      return;
+      return false;
     }
     if (this.sessions.has(invite.roomName)) {
       this.logger.debug({ callId: invite.callId, room: invite.roomName }, 'join_room for a room already in progress; ignored');
-      return;
+      return false;
     }
     const max = this.options.maxSessions;
     if (max !== undefined && this.sessions.size >= max) {
       this.operations?.callRefused('capacity');
       this.logger.warn({ callId: invite.callId, maxSessions: max }, 'join_room refused: maxSessions calls already in progress');
-      return;
+      return false;
     }
-    this.startSession(invite, receivedAt);
+    return this.startSession(invite, receivedAt);
   }
 
   private onCancelRoom(payload: unknown): void {
@@ -428,6 +404,11 @@ export class Agent {
       return;
     }
     session.logger.error(log, 'uncaught error in this call: ending it (other calls go on)');
+    this.endAsFailed(running, error);
+  }
+
+  private endAsFailed(running: RunningSession, error: unknown): void {
+    const { session } = running;
     // A session that does not end by itself (no VoiceAgent, or one stuck) has its media closed after a while.
     const timer = this.clock.setTimeout(() => this.cancelSession(session.roomName, 'the call failed'), FAILED_CALL_END_MS);
     timer.unref();
@@ -436,7 +417,15 @@ export class Agent {
     running.controller.abort(new CallFailedError(error));
   }
 
-  private startSession(invite: CallInvite, receivedAt: number): void {
+  /** Ends a call as failed (its caller hears the error goodbye): what a retiring worker does with its calls. */
+  private failSession(roomName: string, reason: string): void {
+    const running = this.sessions.get(roomName);
+    if (running === undefined || running.failure !== undefined) return;
+    running.session.logger.warn({ reason }, 'ending this call as failed');
+    this.endAsFailed(running, new Error(reason));
+  }
+
+  private startSession(invite: CallInvite, receivedAt: number): boolean {
     const logger = this.logger.child({ callId: invite.callId });
     const controller = new AbortController();
     let transport: CallTransport;
@@ -444,7 +433,7 @@ export class Agent {
       transport = (this.options.transportFactory ?? defaultTransportFactory)(invite, logger);
     } catch (error) {
       logger.error({ err: error }, 'could not create the call media transport; call refused');
-      return;
+      return false;
     }
     const callTrace = this.tracing?.callStarted(invite);
     const session: CallSession = {
@@ -479,6 +468,7 @@ export class Agent {
         this.clock.clearTimeout(running?.failure?.timer);
         await transport.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the call media failed'));
         this.sessions.delete(invite.roomName);
+        this.inviteSource.callEnded?.(invite.roomName);
         this.operations?.callEnded(endReason);
         callTrace?.end(endReason);
         logger.info('call ended');
@@ -488,6 +478,7 @@ export class Agent {
       }
     })();
     this.sessions.set(invite.roomName, { session, controller, done });
+    return true;
   }
 }
 

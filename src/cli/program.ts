@@ -10,6 +10,7 @@ import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
 import { CliError } from './errors.js';
 import { InitError, initProject, nextSteps, type PackageJsonVersions } from './init.js';
 import { applyOperationsFlags, DEFAULT_OPERATIONS_PORT, type StartOperationsFlags } from './start-options.js';
+import { parseWorkerFlags, runSupervisor, type StartWorkerFlags } from './start-workers.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -114,8 +115,12 @@ export function createProgram(): Command {
     .argument('<agent-file>', 'the agent file (it creates an Agent and connects it)')
     .option('--operations-port <port>', `port of /healthz, /readyz and /metrics (0: none; default ${DEFAULT_OPERATIONS_PORT}, or PIOPIY_OPERATIONS_PORT)`)
     .option('--operations-host <addr>', 'address those endpoints listen on (default 0.0.0.0, or PIOPIY_OPERATIONS_HOST)')
-    .action(async (file: string, opts: StartOperationsFlags) => {
+    .option('--workers <n>', 'worker processes sharing the calls (default: one per core; 1: the agent runs in this process)')
+    .option('--worker-memory-mb <mb>', "a worker past this resident memory ends its calls with an apology and is replaced")
+    .action(async (file: string, opts: StartOperationsFlags & StartWorkerFlags) => {
       applyOperationsFlags(opts);
+      const workers = parseWorkerFlags(opts);
+      if (workers.workers > 1) return runSupervisor(file, workers);
       const path = await prepareToImport(file);
       const watch = new ConnectWatch();
       try {

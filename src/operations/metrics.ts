@@ -13,7 +13,9 @@ export type CallEndReason =
   /** `createSession` threw or rejected. */
   | 'session-error'
   /** The agent was shutting down and the call outlasted the drain. */
-  | 'shutdown';
+  | 'shutdown'
+  /** Its worker process (`piopiy-ai start --workers N`) crashed or was stopped over its memory limit. */
+  | 'worker-lost';
 
 /** The latencies measured per turn, each a label value of `piopiy_stage_latency_seconds`. */
 export type LatencyStage = 'vad_end_of_speech' | 'stt_final' | 'llm_ttfb' | 'tts_first_byte' | 'voice_to_voice';

@@ -1,0 +1,31 @@
+// A worker process of `piopiy-ai start --workers N` (forked by the supervisor, see supervisor.ts): it runs the
+// agent file as `piopiy-ai start` would, and its Agent takes invites over IPC (the supervisor sets PIOPIY_WORKER).
+// It reports its memory every second so the supervisor can retire it past `--worker-memory-mb`.
+import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js';
+import { formatFailure } from './errors.js';
+import type { WorkerMessage } from '../agent/ipc-invite-source.js';
+
+const MEMORY_REPORT_MS = 1000;
+
+const file = process.argv[2] ?? '';
+const commandLine = process.argv[3] ?? `piopiy-ai start ${file}`;
+const fail = (error: unknown): never => {
+  process.stderr.write(`${formatFailure(error, commandLine)}\n`);
+  process.exit(1);
+};
+process.on('unhandledRejection', fail);
+process.on('uncaughtException', fail);
+
+setInterval(() => {
+  if (process.connected) process.send?.({ type: 'memory', rssBytes: process.memoryUsage.rss() } satisfies WorkerMessage);
+}, MEMORY_REPORT_MS).unref();
+
+const watch = new ConnectWatch();
+try {
+  await importAgentFile(await prepareToImport(file), file);
+  await watch.untilConnected(file);
+} catch (error) {
+  fail(error);
+} finally {
+  watch.close();
+}
