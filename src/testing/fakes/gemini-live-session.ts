@@ -239,7 +239,8 @@ export class FakeGeminiLiveSession extends FakeSocketSession<FakeGeminiLiveConne
       this.connection.toolResponses.push({ id: call.id, name: String(response.name), response: response.response });
       this.history.push({ role: 'tool', text: JSON.stringify(response.response) });
       const rule = call.afterTool;
-      after = typeof rule === 'function' ? rule(response.response) : (rule ?? 'Done.').replace('{output}', JSON.stringify(response.response));
+      // Without an afterTool line the model's next turn says nothing (turnComplete alone).
+      after = typeof rule === 'function' ? rule(response.response) : (rule ?? '').replace('{output}', JSON.stringify(response.response));
     }
     if (after !== undefined && this.pending.length === 0) void this.respond({ text: after });
   }

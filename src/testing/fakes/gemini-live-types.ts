@@ -29,7 +29,7 @@ export interface FakeGeminiLiveRule {
   reply?: string;
   /** A function call made after the reply; the model then waits for its response. */
   toolCall?: { name: string; args?: Record<string, unknown> };
-  /** Said after the tool's response arrives: a template (`{output}`, the response as JSON) or a function of it. */
+  /** Said after the tool's response arrives: a template (`{output}`, the response as JSON) or a function of it; none: a silent turn. */
   afterTool?: string | ((response: Record<string, unknown>) => string);
 }
 
