@@ -205,6 +205,7 @@ export class FakeGeminiLiveSession extends FakeSocketSession<FakeGeminiLiveConne
   }
 
   private callerTurn(): void {
+    this.connection.turnEndedAt.push(performance.now());
     if (this.callerWords === undefined) this.callerStarted();
     const rest = this.callerWords!.join('');
     this.callerWords = undefined;

@@ -69,6 +69,8 @@ export interface FakeGeminiLiveConnection {
   readonly interruptions: { turnId: string; text: string; audioMs: number }[];
   /** Each function response received, by call. */
   readonly toolResponses: { id: string; name: string; response: Record<string, unknown> }[];
+  /** When the fake ended each caller turn (its VAD's end of speech, or activityEnd), as `performance.now()`. */
+  readonly turnEndedAt: number[];
   /** Caller turns so far. */
   turns: number;
 }

@@ -88,6 +88,7 @@ class FakeGeminiLiveServer
       spoken: [],
       interruptions: [],
       toolResponses: [],
+      turnEndedAt: [],
       turns: 0,
     };
     this.connections.push(connection);
