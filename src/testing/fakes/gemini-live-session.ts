@@ -72,6 +72,8 @@ export class FakeGeminiLiveSession extends FakeSocketSession<FakeGeminiLiveConne
   private window: number[] = [];
   /** The caller's words not yet transcribed, while the caller has a turn. */
   private callerWords: string[] | undefined;
+  /** The caller's words of the current (or last) caller turn: what the reply answers. */
+  private callerSaid = '';
 
   constructor(
     private readonly fake: FakeGeminiServerHooks,
@@ -196,6 +198,7 @@ export class FakeGeminiLiveSession extends FakeSocketSession<FakeGeminiLiveConne
       const first = this.callerWords.shift();
       if (first !== undefined) this.transcribe(first);
       this.history.push({ role: 'user', text });
+      this.callerSaid = text;
     }
     const turn = this.turn;
     if (turn === undefined || turn.stopped) return;
@@ -210,7 +213,7 @@ export class FakeGeminiLiveSession extends FakeSocketSession<FakeGeminiLiveConne
     const rest = this.callerWords!.join('');
     this.callerWords = undefined;
     if (rest !== '') this.transcribe(rest);
-    void this.respond(this.plan(this.history.at(-1)?.text ?? ''));
+    void this.respond(this.plan(this.callerSaid));
   }
 
   private transcribe(text: string): void {

@@ -197,6 +197,20 @@ describe('GeminiLiveService', () => {
     expect(resumed.received.some((m) => (m.json as { clientContent?: { turnComplete?: boolean } }).clientContent?.turnComplete === false)).toBe(false);
   }, 10_000);
 
+  it('goAway: the server closes the session and the call goes on in a resumed one', async () => {
+    const call = startCall({ service: { reconnectApology: 'Sorry, I lost you.' } });
+    await until(() => call.assistants.some((a) => a.text === GREETING));
+    const before = fake.connections.length;
+    fake.goAway(100);
+    await until(() => fake.connections.length === before + 1 && fake.connections.at(-1)!.setup !== undefined);
+    expect(fake.connections[before - 1]!.close).toMatchObject({ code: 1000, by: 'server' });
+    expect(fake.connections.at(-1)!.resumedFrom).toMatch(/^handle-/);
+    await until(() => call.assistants.some((a) => a.text === 'Sorry, I lost you.'));
+    await call.transport.caller.say(speechTone(600));
+    await until(() => call.assistants.some((a) => a.text.startsWith('Your balance')));
+    expect(call.errors).toEqual([]);
+  }, 15_000);
+
   it('a refused key ends the call at once with an auth error, the key never in the message', async () => {
     const call = startCall({ service: { apiKey: 'AIza-bad' } });
     await call.done;
