@@ -19,6 +19,8 @@
 //   realtime_voice_to_voice_overhead_ms
 //                                the same measure through a speech-to-speech model (OpenAIRealtimeService and the
 //                                zero-latency fake; its server VAD's 500 ms subtracted): bench/calls/realtime-latency.ts
+//   gemini_live_voice_to_voice_overhead_ms
+//                                the same with GeminiLiveService and its zero-latency fake
 //
 // Flags (`--x=y`): --only=latency,concurrency,memory,growth,realtime-latency  --ns=50,100,...  --duration=S (per N, default 90)
 //   --turns=N (default 32)  --mem-ns=15,20,25,100,200  --mem-early=10 --mem-late=40  --growth-n=50 --growth-minutes=5
@@ -348,9 +350,14 @@ async function measureGrowth(): Promise<void> {
 loadBenchAudio(root); // fails early, with the reason, when flite is missing
 if (only.has('latency')) await measureLatency();
 if (only.has('realtime-latency')) {
-  const x = await measureRealtimeLatency(root, turns);
-  const { overhead } = x;
-  emit({ name: 'realtime_voice_to_voice_overhead_ms', value: overhead.p50 ?? Number.NaN, unit: 'ms', p50: overhead.p50 ?? Number.NaN, p99: overhead.p99 ?? Number.NaN, calls: 1, turns: overhead.n, mean: overhead.mean, min: overhead.min, max: overhead.max, raw_voice_to_voice_ms: x.voiceToVoice, runtime_ms: { p50: x.runtime.p50, p99: x.runtime.p99 }, missed: x.missed, config: { subtractedMs: CALL_CONFIG.configuredSilenceMs, brain: 'OpenAIRealtimeService + fake (no delays)', transport: 'memory, 16 kHz both ways' } });
+  for (const [model, figureName, brain] of [
+    ['openai', 'realtime_voice_to_voice_overhead_ms', 'OpenAIRealtimeService + fake (no delays)'],
+    ['gemini', 'gemini_live_voice_to_voice_overhead_ms', 'GeminiLiveService + fake (no delays)'],
+  ] as const) {
+    const x = await measureRealtimeLatency(root, turns, 2, model);
+    const { overhead } = x;
+    emit({ name: figureName, value: overhead.p50 ?? Number.NaN, unit: 'ms', p50: overhead.p50 ?? Number.NaN, p99: overhead.p99 ?? Number.NaN, calls: 1, turns: overhead.n, mean: overhead.mean, min: overhead.min, max: overhead.max, raw_voice_to_voice_ms: x.voiceToVoice, runtime_ms: { p50: x.runtime.p50, p99: x.runtime.p99 }, missed: x.missed, config: { subtractedMs: CALL_CONFIG.configuredSilenceMs, brain, transport: 'memory, 16 kHz both ways' } });
+  }
 }
 if (only.has('concurrency')) await measureConcurrency();
 if (only.has('memory')) await measureMemory();

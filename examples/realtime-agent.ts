@@ -1,9 +1,13 @@
-// A speech-to-speech agent: OpenAI Realtime hears the caller and answers in its own voice (no separate STT, LLM and
-// TTS), with the ready-made Piopiy call tools. On a phone line the audio travels as μ-law both ways, unresampled.
-// Real calls: `piopiy-ai start examples/realtime-agent.ts` with AGENT_ID, AGENT_TOKEN and OPENAI_API_KEY set.
-// Offline: `npm run demo -- --realtime openai` runs it against the fake OpenAI Realtime server (OPENAI_REALTIME_URL).
+// A speech-to-speech agent: OpenAI Realtime (or Gemini Live, with REALTIME_MODEL=gemini) hears the caller and answers
+// in its own voice (no separate STT, LLM and TTS), with the ready-made Piopiy call tools. With OpenAI a phone line's
+// audio travels as μ-law both ways, unresampled; Gemini takes 16 kHz PCM and answers at 24 kHz.
+// Real calls: `piopiy-ai start examples/realtime-agent.ts` with AGENT_ID, AGENT_TOKEN and OPENAI_API_KEY (or
+// REALTIME_MODEL=gemini and GOOGLE_API_KEY) set.
+// Offline: `npm run demo -- --realtime openai|gemini` runs it against the fake server (OPENAI_REALTIME_URL /
+// GEMINI_LIVE_URL).
 import 'dotenv/config';
 import { Agent, RestClient, VoiceAgent, piopiyCallTools } from 'piopiy-ai';
+import { GeminiLiveService } from 'piopiy-ai/services/google';
 import { OpenAIRealtimeService } from 'piopiy-ai/services/openai';
 
 const env = process.env;
@@ -27,9 +31,11 @@ export const agent = new Agent({
       greeting: 'Hello! How can I help you today?',
     });
     callTools.addTo(voice);
-    await voice.action({
-      realtime: new OpenAIRealtimeService({ apiKey: env.OPENAI_API_KEY ?? '', url: env.OPENAI_REALTIME_URL, voice: 'marin' }),
-    });
+    const realtime =
+      env.REALTIME_MODEL === 'gemini'
+        ? new GeminiLiveService({ apiKey: env.GOOGLE_API_KEY ?? '', url: env.GEMINI_LIVE_URL, voice: 'Puck' })
+        : new OpenAIRealtimeService({ apiKey: env.OPENAI_API_KEY ?? '', url: env.OPENAI_REALTIME_URL, voice: 'marin' });
+    await voice.action({ realtime });
     await voice.start();
   },
 });

@@ -1,11 +1,13 @@
-// `piopiy-ai demo --realtime openai`: the demo's call with a speech-to-speech model as the agent's brain, offline.
-// The fake OpenAI Realtime server stands in for OpenAI: it "hears" the demo's lines in order (it cannot understand
-// audio) and answers them with the transfer agent's rules; the agent file (examples/realtime-agent.ts) finds it
-// through OPENAI_REALTIME_URL, as it would find OpenAI through its default URL.
-import { startFakeOpenAIRealtime, type FakeOpenAIRealtime } from '../testing/fakes/openai-realtime.js';
+// `piopiy-ai demo --realtime openai|gemini`: the demo's call with a speech-to-speech model as the agent's brain,
+// offline. The model's fake (OpenAI Realtime or Gemini Live) stands in for the vendor: it "hears" the demo's lines in
+// order (it cannot understand audio) and answers them with the transfer agent's rules; the agent file
+// (examples/realtime-agent.ts) finds it through the environment (REALTIME_MODEL and the fake's URL), as it would
+// find the vendor through its default URL.
+import { startFakeGeminiLive } from '../testing/fakes/gemini-live.js';
+import { startFakeOpenAIRealtime } from '../testing/fakes/openai-realtime.js';
 
-export type DemoRealtimeModel = 'openai';
-export const DEMO_REALTIME_MODELS: readonly DemoRealtimeModel[] = ['openai'];
+export type DemoRealtimeModel = 'openai' | 'gemini';
+export const DEMO_REALTIME_MODELS: readonly DemoRealtimeModel[] = ['openai', 'gemini'];
 
 export interface DemoRealtime {
   /** The caller's lines, once the demo knows them: what the fake hears, turn by turn. */
@@ -13,29 +15,52 @@ export interface DemoRealtime {
   close(): Promise<void>;
 }
 
+const TRANSFER = /\b(human|person|someone|agent|representative|operator|transfer)\b/i;
+const BYE = /\b(bye|goodbye)\b/i;
+const HELLO = /\b(hello|hi|hey)\b/i;
+const TRANSFER_LINE = 'Of course. I am connecting you to a human representative now.';
+const GOODBYE = 'Thank you for calling. Goodbye!';
+const HELLO_LINE = 'Hello! How can I help you today?';
+const FALLBACK = 'I can connect you to a human agent. Just ask.';
+
 /** Starts the fake and points the agent file's environment at it. */
 export async function startDemoRealtime(model: DemoRealtimeModel): Promise<DemoRealtime> {
-  if (model !== 'openai') throw new RangeError(`--realtime: unknown model ${JSON.stringify(model)}; one of ${DEMO_REALTIME_MODELS.join(', ')}`);
+  if (!DEMO_REALTIME_MODELS.includes(model)) throw new RangeError(`--realtime: unknown model ${JSON.stringify(model)}; one of ${DEMO_REALTIME_MODELS.join(', ')}`);
   let lines: readonly string[] = [];
-  const fake: FakeOpenAIRealtime = await startFakeOpenAIRealtime({
-    transcripts: ({ turn }) => lines[turn] ?? '',
-    rules: [
-      {
-        match: /\b(human|person|someone|agent|representative|operator|transfer)\b/i,
-        toolCall: { name: 'transfer_call', arguments: { summary: 'The caller asked for a human.' } },
-        afterTool: 'Of course. I am connecting you to a human representative now.',
-      },
-      { match: /\b(bye|goodbye)\b/i, reply: 'Thank you for calling. Goodbye!', toolCall: { name: 'end_call', arguments: { reason: 'caller said goodbye' } } },
-      { match: /\b(hello|hi|hey)\b/i, reply: 'Hello! How can I help you today?' },
-    ],
-    fallback: 'I can connect you to a human agent. Just ask.',
-  });
+  const transcripts = ({ turn }: { turn: number }): string => lines[turn] ?? '';
+  const summary = { summary: 'The caller asked for a human.' };
+  const endCall = { reason: 'caller said goodbye' };
+  let close: () => Promise<void>;
   // The demo is offline by definition: the agent talks to the fake whatever keys the environment holds.
-  Object.assign(process.env, { OPENAI_REALTIME_URL: fake.url, OPENAI_API_KEY: 'sk-piopiy-demo-fake' });
+  if (model === 'gemini') {
+    const fake = await startFakeGeminiLive({
+      transcripts,
+      rules: [
+        { match: TRANSFER, toolCall: { name: 'transfer_call', args: summary }, afterTool: TRANSFER_LINE },
+        { match: BYE, reply: GOODBYE, toolCall: { name: 'end_call', args: endCall } },
+        { match: HELLO, reply: HELLO_LINE },
+      ],
+      fallback: FALLBACK,
+    });
+    Object.assign(process.env, { REALTIME_MODEL: 'gemini', GEMINI_LIVE_URL: fake.url, GOOGLE_API_KEY: 'AIza-piopiy-demo-fake' });
+    close = () => fake.close();
+  } else {
+    const fake = await startFakeOpenAIRealtime({
+      transcripts,
+      rules: [
+        { match: TRANSFER, toolCall: { name: 'transfer_call', arguments: summary }, afterTool: TRANSFER_LINE },
+        { match: BYE, reply: GOODBYE, toolCall: { name: 'end_call', arguments: endCall } },
+        { match: HELLO, reply: HELLO_LINE },
+      ],
+      fallback: FALLBACK,
+    });
+    Object.assign(process.env, { REALTIME_MODEL: 'openai', OPENAI_REALTIME_URL: fake.url, OPENAI_API_KEY: 'sk-piopiy-demo-fake' });
+    close = () => fake.close();
+  }
   return {
     setLines: (next) => {
       lines = next;
     },
-    close: () => fake.close(),
+    close: () => close(),
   };
 }

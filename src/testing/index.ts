@@ -104,6 +104,17 @@ export {
   type FakeRealtimeSessionConfig,
 } from './fakes/openai-realtime.js';
 export {
+  GEMINI_LIVE_PATH,
+  startFakeGeminiLive,
+  type FakeGeminiLive,
+  type FakeGeminiLiveConnection,
+  type FakeGeminiLiveMessage,
+  type FakeGeminiLiveOptions,
+  type FakeGeminiLiveRule,
+  type FakeGeminiLiveScript,
+  type FakeGeminiLiveTurnFault,
+} from './fakes/gemini-live.js';
+export {
   startFakeGemini,
   type FakeFunctionCall,
   type FakeGemini,

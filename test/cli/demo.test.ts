@@ -87,9 +87,9 @@ describe('piopiy-ai demo', () => {
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
 
-  it('--realtime openai: the call runs through the speech-to-speech agent against the fake, offline, and transfers', async () => {
+  it.each(['openai', 'gemini'])('--realtime %s: the call runs through the speech-to-speech agent against the fake, offline, and transfers', async (model) => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-realtime-'));
-    const { code, stdout, stderr } = await runCli(['demo', '--realtime', 'openai', '--json', '--recording-dir', dir]);
+    const { code, stdout, stderr } = await runCli(['demo', '--realtime', model, '--json', '--recording-dir', dir]);
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('examples/realtime-agent.ts');
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as DemoResult;

@@ -67,7 +67,7 @@ export class RealtimeResponses {
   events(lost: (error: ServiceError) => void): RealtimeEvents {
     return {
       speechStarted: () => this.callerStarted(true),
-      speechStopped: () => this.callerStopped(),
+      speechStopped: (atMs) => this.callerStopped(atMs),
       userTranscript: (text) => this.o.setup.conversation.commitUserTurn(text),
       responseStarted: () => this.responseStarted(),
       audio: (itemId, samples, sampleRate) => this.audio(itemId, samples, sampleRate),
@@ -100,9 +100,9 @@ export class RealtimeResponses {
     if (byServer) void this.o.push(makeFrame('user-started-speaking'));
   }
 
-  callerStopped(): void {
+  callerStopped(atMs?: number): void {
     this.o.setup.conversation.setUserSpeaking(false);
-    this.ttfbFrom = this.o.clock().now();
+    this.ttfbFrom = atMs ?? this.o.clock().now();
     void this.o.push(makeFrame('user-stopped-speaking'));
   }
 

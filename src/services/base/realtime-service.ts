@@ -56,6 +56,8 @@ export interface RealtimeVendorSession {
   open(history: readonly { role: 'user' | 'assistant'; text: string }[]): Promise<void>;
   close(): Promise<void>;
   sendAudio(samples: Int16Array, sampleRate: number): void;
+  /** Local turn detection: the caller started speaking (a vendor that needs to be told, e.g. Gemini's activityStart). */
+  startInput?(): void;
   /** Local turn detection: the caller's turn is over. */
   commitInput(): void;
   /** Asks for a response; `instructions` only for this one (a verbatim line). */
@@ -71,7 +73,8 @@ export interface RealtimeVendorSession {
 /** What a vendor session reports, in the order its server says it. */
 export interface RealtimeEvents {
   speechStarted(): void;
-  speechStopped(): void;
+  /** `atMs` (clock time): when the speech ended, for a vendor that learns it late (Gemini); default now. */
+  speechStopped(atMs?: number): void;
   userTranscript(text: string): void;
   responseStarted(): void;
   audio(itemId: string, samples: Int16Array, sampleRate: number): void;
@@ -151,7 +154,10 @@ export abstract class RealtimeService extends FrameProcessor {
         responses?.say(frame.text);
         return;
       case 'user-started-speaking':
-        if (this.callSetup?.turnDetection === 'local') responses?.callerStarted(false);
+        if (this.callSetup?.turnDetection === 'local') {
+          this.vendor?.startInput?.();
+          responses?.callerStarted(false);
+        }
         break;
       case 'user-stopped-speaking':
         if (this.callSetup?.turnDetection === 'local') {
