@@ -4,7 +4,7 @@
 //
 // The room itself is behind `LiveKitRoomDriver`, so the transport's logic (who joined, who left, when the call
 // ends, data and DTMF, audio both ways) is tested with a fake driver; `rtcNodeRoomDriver()` is the real one on
-// @livekit/rtc-node, tested against the LiveKit test server (piopiy-ai/testing, test/transports/livekit/rtc-*).
+// @livekit/rtc-node, tested against the LiveKit test server (piopiy-ai/testing, test/slow/livekit/rtc-*).
 //
 // Differences from the Python SDK, on purpose: the session also ends when the agent's own room connection drops
 // (the Python transport only logged it and lingered until the idle timeout), and an interruption also clears

@@ -1,5 +1,5 @@
 // The real LiveKit room driver, on @livekit/rtc-node (the Rust SDK under FFI). Tested against the LiveKit test
-// server in piopiy-ai/testing (test/transports/livekit/rtc-*.test.ts).
+// server in piopiy-ai/testing (test/slow/livekit/rtc-*.test.ts).
 import { dtmfDigitOfCode } from '../../frames/index.js';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import type { LiveKitRoomDriver } from './livekit-transport.js';
