@@ -9,6 +9,7 @@ import {
   type MediaStreamSerializer,
   type MediaStreamStart,
 } from '../media-stream/serializer.js';
+import { field } from '../media-stream/stream-sessions.js';
 
 const SAMPLE_RATE = 8000;
 const SAMPLES_PER_MS = SAMPLE_RATE / 1000;
@@ -116,8 +117,4 @@ export class TwilioSerializer implements MediaStreamSerializer {
     const position = Number.isFinite(timestamp) && timestamp >= 0 ? Math.round(timestamp * SAMPLES_PER_MS) : undefined;
     return samples.length === 0 ? [] : [{ type: 'audio', samples, position }];
   }
-}
-
-function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
