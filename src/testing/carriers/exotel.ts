@@ -8,7 +8,7 @@
 // is checked: not JSON, an unknown event, a bad payload or a foreign stream_sid ends the call (1008); chunks
 // Exotel advises against (under 3200 bytes, not a multiple of 320 bytes) are recorded in `chunkWarnings`.
 import { randomBytes } from 'node:crypto';
-import { FakeStreamCall, isBase64Payload, type FakeStreamCallEndReason, type FakeStreamProtocol, type FakeStreamRead } from './fake-stream-call.js';
+import { FakeStreamCall, isBase64Payload, readMarkOrClear, type FakeStreamCallEndReason, type FakeStreamProtocol, type FakeStreamRead } from './fake-stream-call.js';
 
 export type FakeExotelCallEndReason = FakeStreamCallEndReason;
 
@@ -99,14 +99,8 @@ export class FakeExotelCall extends FakeStreamCall {
         for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
         return { kind: 'media', samples };
       }
-      case 'mark': {
-        const name = (message.mark as { name?: unknown } | undefined)?.name;
-        return typeof name === 'string' ? { kind: 'mark', name } : 'a mark without a name';
-      }
-      case 'clear':
-        return { kind: 'clear' };
       default:
-        return `an unknown event ${JSON.stringify(message.event)}`;
+        return readMarkOrClear(message);
     }
   }
 }

@@ -262,6 +262,20 @@ export class FakeStreamCall {
   }
 }
 
+/** A `mark` or `clear` of ours (the same shape at every carrier so far), or why the carrier refuses the message. */
+export function readMarkOrClear(message: Record<string, unknown>): FakeStreamRead {
+  switch (message.event) {
+    case 'mark': {
+      const name = (message.mark as { name?: unknown } | undefined)?.name;
+      return typeof name === 'string' ? { kind: 'mark', name } : 'a mark without a name';
+    }
+    case 'clear':
+      return { kind: 'clear' };
+    default:
+      return `an unknown event ${JSON.stringify(message.event)}`;
+  }
+}
+
 /** A base64 string the carriers accept: non-empty, padded, of the base64 alphabet. */
 export function isBase64Payload(payload: unknown): payload is string {
   return typeof payload === 'string' && payload !== '' && payload.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(payload);

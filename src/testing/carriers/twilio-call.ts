@@ -2,7 +2,7 @@
 // (docs/carriers.md): 20 ms μ-law packets, camelCase fields, our messages checked as Twilio would.
 import { randomUUID } from 'node:crypto';
 import { mulawToPcm, pcmToMulaw } from '../../audio/index.js';
-import { FakeStreamCall, isBase64Payload, type FakeStreamCallEndReason, type FakeStreamProtocol, type FakeStreamRead } from './fake-stream-call.js';
+import { FakeStreamCall, isBase64Payload, readMarkOrClear, type FakeStreamCallEndReason, type FakeStreamProtocol, type FakeStreamRead } from './fake-stream-call.js';
 
 export type FakeTwilioCallEndReason = FakeStreamCallEndReason;
 
@@ -73,13 +73,7 @@ function readTwilioMessage(message: Record<string, unknown>, streamSid: string):
       if (!isBase64Payload(payload)) return 'a media event without a valid base64 payload';
       return { kind: 'media', samples: mulawToPcm(new Uint8Array(Buffer.from(payload, 'base64'))) };
     }
-    case 'mark': {
-      const name = (message.mark as { name?: unknown } | undefined)?.name;
-      return typeof name === 'string' ? { kind: 'mark', name } : 'a mark without a name';
-    }
-    case 'clear':
-      return { kind: 'clear' };
     default:
-      return `an unknown event ${JSON.stringify(message.event)}`;
+      return readMarkOrClear(message);
   }
 }

@@ -7,12 +7,12 @@
 // Hang-up and transfer: the applet ends when the stream closes and the call flow goes on to its next applet, so
 // `leaveStream()` is both: a Connect applet after the Voicebot transfers the caller to your people, a Hangup ends.
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { MediaStreamTransport, type MediaStreamJitterOptions } from '../media-stream/media-stream-transport.js';
-import { closeHttp, listenForCarrier, MediaStreamSessions, pathOf, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
+import { MediaStreamSessions, pathOf, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
 import { EXOTEL_SAMPLE_RATES, ExotelSerializer, type ExotelSampleRate } from './serializer.js';
 
 /** One Exotel call, as `onCall` receives it. */
@@ -62,7 +62,6 @@ export class ExotelServer {
   private readonly expectedAuth: Buffer | undefined;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sessions: MediaStreamSessions;
-  private http: HttpServer | undefined;
 
   constructor(options: ExotelServerOptions) {
     this.options = options;
@@ -113,15 +112,12 @@ export class ExotelServer {
 
   /** Listens on its own HTTP server; resolves with its local http:// origin. */
   async listen(options: { port?: number; host?: string } = {}): Promise<string> {
-    const { http, origin } = await listenForCarrier(this, options);
-    this.http = http;
-    return origin;
+    return this.sessions.listen(this, options);
   }
 
   /** Ends the streams in progress, waits for their sessions, and stops listening (if `listen` was used). */
   async close(): Promise<void> {
     await this.sessions.close();
-    await closeHttp(this.http);
   }
 
   private startStream(socket: WebSocket, sampleRate: ExotelSampleRate): void {

@@ -8,6 +8,8 @@ import {
   type MediaStreamEvent,
   type MediaStreamSerializer,
   type MediaStreamStart,
+  parseJsonMessage,
+  stringEntries,
 } from '../media-stream/serializer.js';
 import { field } from '../media-stream/stream-sessions.js';
 
@@ -32,14 +34,7 @@ export class ExotelSerializer implements MediaStreamSerializer {
   }
 
   decode(data: Buffer, isBinary: boolean): readonly MediaStreamEvent[] {
-    if (isBinary) throw new MediaStreamProtocolError('a binary frame (Exotel sends JSON text)');
-    let message: Record<string, unknown>;
-    try {
-      message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      throw new MediaStreamProtocolError('a text frame that is not JSON');
-    }
-    if (typeof message !== 'object' || message === null) throw new MediaStreamProtocolError('a JSON value that is not an object');
+    const message = parseJsonMessage(data, isBinary, 'Exotel');
     switch (message.event) {
       case 'connected':
         return [];
@@ -100,11 +95,7 @@ export class ExotelSerializer implements MediaStreamSerializer {
       throw new MediaStreamProtocolError(`a stream at ${JSON.stringify(rate)} Hz where ${this.sampleRate} Hz was asked for`);
     }
     this.streamSid = streamSid;
-    const custom = field(start, 'custom_parameters');
-    const customParameters: Record<string, string> = {};
-    if (typeof custom === 'object' && custom !== null) {
-      for (const [key, value] of Object.entries(custom)) if (typeof value === 'string') customParameters[key] = value;
-    }
+    const customParameters = stringEntries(field(start, 'custom_parameters'));
     const from = field(start, 'from');
     const to = field(start, 'to');
     return {

@@ -61,3 +61,26 @@ export class MediaStreamProtocolError extends Error {
     this.name = 'MediaStreamProtocolError';
   }
 }
+
+/** A carrier's JSON text message as an object; throws a `MediaStreamProtocolError` for anything else. */
+export function parseJsonMessage(data: Buffer, isBinary: boolean, carrier: string): Record<string, unknown> {
+  if (isBinary) throw new MediaStreamProtocolError(`a binary frame (${carrier} sends JSON text)`);
+  let message: unknown;
+  try {
+    message = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new MediaStreamProtocolError('a text frame that is not JSON');
+  }
+  if (typeof message !== 'object' || message === null) throw new MediaStreamProtocolError('a JSON value that is not an object');
+  return message as Record<string, unknown>;
+}
+
+/** The string-valued entries of a JSON object (a start message's custom parameters); empty for anything else. */
+export function stringEntries(value: unknown): Record<string, string> {
+  const entries: Record<string, string> = {};
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, entry] of Object.entries(value)) if (typeof entry === 'string') entries[key] = entry;
+  }
+  return entries;
+}
+

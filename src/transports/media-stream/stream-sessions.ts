@@ -25,6 +25,7 @@ export interface MediaStreamSessionBase extends CallSession {
 export class MediaStreamSessions {
   private readonly running = new Set<Promise<void>>();
   private readonly sockets = new Set<WebSocket>();
+  private http: HttpServer | undefined;
 
   constructor(
     private readonly carrier: string,
@@ -55,10 +56,18 @@ export class MediaStreamSessions {
     });
   }
 
-  /** Ends the streams in progress and waits for their calls. */
+  /** Serves the carrier server's handlers on an HTTP server of its own; resolves with its local http:// origin. */
+  async listen(handlers: CarrierHandlers, options: { port?: number; host?: string } = {}): Promise<string> {
+    const { http, origin } = await listenForCarrier(handlers, options);
+    this.http = http;
+    return origin;
+  }
+
+  /** Ends the streams in progress, waits for their calls, and stops listening (if `listen` was used). */
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.close(1001);
     await Promise.allSettled([...this.running]);
+    await closeHttp(this.http);
   }
 
   private run<S extends MediaStreamSessionBase>(
@@ -96,12 +105,15 @@ export class MediaStreamSessions {
   }
 }
 
+/** A carrier server's routes: each returns false for a request that is not its own. */
+export interface CarrierHandlers {
+  handleRequest: (request: IncomingMessage, response: ServerResponse) => boolean;
+  handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+}
+
 /** Serves `handleRequest`/`handleUpgrade` on a new HTTP server; resolves with it and its local http:// origin. */
 export async function listenForCarrier(
-  handlers: {
-    handleRequest: (request: IncomingMessage, response: ServerResponse) => boolean;
-    handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
-  },
+  handlers: CarrierHandlers,
   options: { port?: number; host?: string } = {},
 ): Promise<{ http: HttpServer; origin: string }> {
   const host = options.host ?? '127.0.0.1';

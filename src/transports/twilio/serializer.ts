@@ -8,6 +8,8 @@ import {
   type MediaStreamEvent,
   type MediaStreamSerializer,
   type MediaStreamStart,
+  parseJsonMessage,
+  stringEntries,
 } from '../media-stream/serializer.js';
 import { field } from '../media-stream/stream-sessions.js';
 
@@ -26,14 +28,7 @@ export class TwilioSerializer implements MediaStreamSerializer {
   private streamSid: string | undefined;
 
   decode(data: Buffer, isBinary: boolean): readonly MediaStreamEvent[] {
-    if (isBinary) throw new MediaStreamProtocolError('a binary frame (Twilio sends JSON text)');
-    let message: Record<string, unknown>;
-    try {
-      message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      throw new MediaStreamProtocolError('a text frame that is not JSON');
-    }
-    if (typeof message !== 'object' || message === null) throw new MediaStreamProtocolError('a JSON value that is not an object');
+    const message = parseJsonMessage(data, isBinary, 'Twilio');
     switch (message.event) {
       case 'connected':
         return [];
@@ -92,11 +87,7 @@ export class TwilioSerializer implements MediaStreamSerializer {
       throw new MediaStreamProtocolError(`an unsupported media format ${JSON.stringify(encoding)}`);
     }
     this.streamSid = streamSid;
-    const custom = field(start, 'customParameters');
-    const customParameters: Record<string, string> = {};
-    if (typeof custom === 'object' && custom !== null) {
-      for (const [key, value] of Object.entries(custom)) if (typeof value === 'string') customParameters[key] = value;
-    }
+    const customParameters = stringEntries(field(start, 'customParameters'));
     return {
       callId: callSid,
       streamId: streamSid,

@@ -4,13 +4,13 @@
 //
 // The URL Twilio signs is the one it requested. Behind a TLS proxy our server sees another scheme, so `publicUrl`
 // (https://your.host) names it; without it the URL is rebuilt from the Host header as http:// and ws://.
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { MediaStreamTransport, type MediaStreamJitterOptions } from '../media-stream/media-stream-transport.js';
 import type { MediaStreamStart } from '../media-stream/serializer.js';
-import { closeHttp, listenForCarrier, MediaStreamSessions, pathOf, readBody, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
+import { MediaStreamSessions, pathOf, readBody, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
 import { TwilioCalls, type TwilioCredentials } from './rest.js';
 import { TwilioSerializer } from './serializer.js';
 import { isValidTwilioSignature } from './signature.js';
@@ -51,7 +51,6 @@ export class TwilioServer {
   private readonly streamPath: string;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sessions: MediaStreamSessions;
-  private http: HttpServer | undefined;
 
   constructor(options: TwilioServerOptions) {
     this.options = options;
@@ -94,15 +93,12 @@ export class TwilioServer {
 
   /** Listens on its own HTTP server; resolves with its local http:// origin. */
   async listen(options: { port?: number; host?: string } = {}): Promise<string> {
-    const { http, origin } = await listenForCarrier(this, options);
-    this.http = http;
-    return origin;
+    return this.sessions.listen(this, options);
   }
 
   /** Ends the streams in progress, waits for their sessions, and stops listening (if `listen` was used). */
   async close(): Promise<void> {
     await this.sessions.close();
-    await closeHttp(this.http);
   }
 
   private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
