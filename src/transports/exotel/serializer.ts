@@ -8,6 +8,7 @@ import {
   type MediaStreamEvent,
   type MediaStreamSerializer,
   type MediaStreamStart,
+  decodeCommonEvent,
   parseJsonMessage,
   stringEntries,
 } from '../media-stream/serializer.js';
@@ -36,26 +37,16 @@ export class ExotelSerializer implements MediaStreamSerializer {
   decode(data: Buffer, isBinary: boolean): readonly MediaStreamEvent[] {
     const message = parseJsonMessage(data, isBinary, 'Exotel');
     switch (message.event) {
-      case 'connected':
-        return [];
       case 'start':
         return [{ type: 'start', start: this.decodeStart(message) }];
       case 'media':
         return this.decodeMedia(message);
-      case 'dtmf': {
-        const digit = field(message.dtmf, 'digit');
-        return typeof digit === 'string' ? [{ type: 'dtmf', digit }] : [];
-      }
-      case 'mark': {
-        const name = field(message.mark, 'name');
-        return typeof name === 'string' ? [{ type: 'mark', name }] : [];
-      }
       case 'stop': {
         const reason = field(message.stop, 'reason');
         return [{ type: 'stop', reason: `Exotel stopped the stream${typeof reason === 'string' ? ` (${reason})` : ''}` }];
       }
       default:
-        throw new MediaStreamProtocolError(`an unknown event ${JSON.stringify(String(message.event)).slice(0, 40)}`);
+        return decodeCommonEvent(message);
     }
   }
 

@@ -8,6 +8,7 @@ import {
   type MediaStreamEvent,
   type MediaStreamSerializer,
   type MediaStreamStart,
+  decodeCommonEvent,
   parseJsonMessage,
   stringEntries,
 } from '../media-stream/serializer.js';
@@ -30,24 +31,14 @@ export class TwilioSerializer implements MediaStreamSerializer {
   decode(data: Buffer, isBinary: boolean): readonly MediaStreamEvent[] {
     const message = parseJsonMessage(data, isBinary, 'Twilio');
     switch (message.event) {
-      case 'connected':
-        return [];
       case 'start':
         return [{ type: 'start', start: this.decodeStart(message) }];
       case 'media':
         return this.decodeMedia(message);
-      case 'dtmf': {
-        const digit = field(message.dtmf, 'digit');
-        return typeof digit === 'string' ? [{ type: 'dtmf', digit }] : [];
-      }
-      case 'mark': {
-        const name = field(message.mark, 'name');
-        return typeof name === 'string' ? [{ type: 'mark', name }] : [];
-      }
       case 'stop':
         return [{ type: 'stop', reason: 'Twilio stopped the stream' }];
       default:
-        throw new MediaStreamProtocolError(`an unknown event ${JSON.stringify(String(message.event)).slice(0, 40)}`);
+        return decodeCommonEvent(message);
     }
   }
 
