@@ -225,6 +225,18 @@ export {
   type TwilioServerOptions,
 } from './transports/index.js';
 
+// Exotel's Voicebot applet stream (docs/carriers.md, "Exotel").
+export {
+  EXOTEL_SAMPLE_RATES,
+  ExotelSerializer,
+  ExotelServer,
+  createExotelServer,
+  type ExotelCallSession,
+  type ExotelSampleRate,
+  type ExotelServerOptions,
+  type MediaStreamSessionBase,
+} from './transports/index.js';
+
 // Service bases, for a vendor of your own; the vendors themselves are in `piopiy-ai/services/<vendor>`.
 export {
   LLMService,

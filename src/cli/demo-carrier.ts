@@ -1,6 +1,6 @@
 // `piopiy-ai demo --carrier twilio`: the seed call (the caller asks for a human, the agent says so and transfers)
 // through a carrier's media stream instead of a Piopiy room, offline: the fake carrier (piopiy-ai/testing) places
-// the call at a TwilioServer on this machine, speaks the caller's line (Flite), plays and records the agent, and
+// the call at the carrier's server (TwilioServer, ExotelServer) on this machine, speaks the caller's line (Flite), plays and records the agent, and
 // serves the REST API the transfer goes through. Services come from the environment as in the Piopiy demo (the
 // offline engines and scripted rules without keys).
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -12,13 +12,17 @@ import { FunctionSchema } from '../llm/function-schema.js';
 import { silentLogger } from '../logging/index.js';
 import { servicesFromEnvironment } from '../services/auto/index.js';
 import { PocketsphinxSTTService } from '../services/local/index.js';
-import { startFakeTwilio, type FakeTwilioCallEndReason } from '../testing/carriers/twilio.js';
+import { startFakeExotel } from '../testing/carriers/exotel.js';
+import type { FakeStreamCall, FakeStreamCallEndReason } from '../testing/carriers/fake-stream-call.js';
+import { startFakeTwilio } from '../testing/carriers/twilio.js';
 import { synthesizeSpeech } from '../testing/speech.js';
+import { ExotelServer } from '../transports/exotel/exotel-server.js';
+import type { MediaStreamSessionBase } from '../transports/media-stream/stream-sessions.js';
 import { TwilioServer } from '../transports/twilio/twilio-server.js';
 import { VOICE_AGENT_CHANNEL, VoiceAgent, type VoiceAgentDiagnostic } from '../voice-agent/index.js';
 
 /** The carriers the demo can place its call through. */
-export const DEMO_CARRIERS = ['twilio'] as const;
+export const DEMO_CARRIERS = ['twilio', 'exotel'] as const;
 export type DemoCarrier = (typeof DEMO_CARRIERS)[number];
 
 export interface CarrierDemoOptions {
@@ -36,7 +40,7 @@ export interface CarrierDemoResult {
   reason?: string;
   carrier: DemoCarrier;
   callId: string | null;
-  endReason: FakeTwilioCallEndReason | null;
+  endReason: FakeStreamCallEndReason | null;
   transferredTo: string | null;
   /** What the agent heard and said, in order. */
   transcript: { role: 'user' | 'assistant'; text: string }[];
@@ -54,12 +58,67 @@ grammar caller;
 public <line> = i want to talk to a human please | hello | goodbye;
 `;
 
+/** A call on the carrier's server, with the one thing the demo needs of it: handing the caller to a human. */
+type DemoCall = MediaStreamSessionBase & { transferToHuman(): Promise<void> };
+
+/** The fake carrier and the agent's server for it, wired together. */
+interface CarrierHarness {
+  listen(): Promise<void>;
+  /** What the fake does to place the call, for the progress line. */
+  describe: string;
+  placeCall(): Promise<FakeStreamCall & { callSid: string }>;
+  restRequests(): CarrierDemoResult['restRequests'];
+  close(): Promise<void>;
+}
+
+async function startHarness(carrier: DemoCarrier, onCall: (call: DemoCall) => Promise<void>): Promise<CarrierHarness> {
+  const from = carrier === 'exotel' ? '+919800000001' : '+15550100001';
+  const to = carrier === 'exotel' ? '+918000000002' : '+15550100002';
+  if (carrier === 'exotel') {
+    const exotel = await startFakeExotel();
+    const server = new ExotelServer({
+      streamAuth: { username: 'demo', password: 'demo-secret' },
+      logger: silentLogger,
+      onCall: (call) => onCall({ ...call, transferToHuman: () => call.leaveStream() }),
+    });
+    let origin = '';
+    return {
+      listen: async () => void (origin = await server.listen()),
+      describe: 'the Voicebot applet opens its stream (Basic credentials), a Connect applet to the support line follows',
+      placeCall: () => exotel.placeCall({ streamUrl: server.streamUrl(origin), from, to, next: { connect: SUPPORT_NUMBER } }),
+      restRequests: () => [],
+      close: async () => {
+        await server.close();
+        await exotel.close();
+      },
+    };
+  }
+  const twilio = await startFakeTwilio();
+  const server = new TwilioServer({
+    accountSid: twilio.accountSid,
+    authToken: twilio.authToken,
+    apiBaseUrl: twilio.apiBaseUrl,
+    logger: silentLogger,
+    onCall: (call) => onCall({ ...call, transferToHuman: () => call.transfer(SUPPORT_NUMBER) }),
+  });
+  let origin = '';
+  return {
+    listen: async () => void (origin = await server.listen()),
+    describe: 'Twilio POSTs the signed webhook and opens the stream its TwiML names',
+    placeCall: () => twilio.placeCall({ answerUrl: `${origin}/twilio/voice`, from, to }),
+    restRequests: () => twilio.restRequests.map((r) => ({ method: r.method, path: r.path, params: { ...r.params } })),
+    close: async () => {
+      await server.close();
+      await twilio.close();
+    },
+  };
+}
+
 export async function runCarrierDemo(options: CarrierDemoOptions): Promise<CarrierDemoResult> {
   const { out, progress } = options;
   const started = performance.now();
   const at = (): string => `[${((performance.now() - started) / 1000).toFixed(1)}s]`;
   progress(`starting the fake ${options.carrier} and an agent server ...`);
-  const twilio = await startFakeTwilio();
   const transferSchema = new FunctionSchema({
     name: 'transfer_to_human',
     description: 'Transfer the call to a human support agent when requested.',
@@ -68,49 +127,43 @@ export async function runCarrierDemo(options: CarrierDemoOptions): Promise<Carri
   });
   const transcript: CarrierDemoResult['transcript'] = [];
   let jitter: CarrierDemoResult['jitter'] = null;
-  const server = new TwilioServer({
-    accountSid: twilio.accountSid,
-    authToken: twilio.authToken,
-    apiBaseUrl: twilio.apiBaseUrl,
-    logger: silentLogger,
-    onCall: async (call) => {
-      const voice = new VoiceAgent({
-        instructions: 'You are a helpful phone assistant. Transfer to a human if the caller asks.',
-        greeting: GREETING,
-        idleTimeoutSecs: 0,
-      });
-      voice.addTool(transferSchema, async () => {
-        await voice.speechPlayed(); // the caller hears "connecting you" before leaving the stream
-        await call.transfer(SUPPORT_NUMBER);
-        return 'transferred';
-      });
-      const services = await servicesFromEnvironment({
-        rules: [
-          {
-            match: /\b(human|person|someone|agent|representative)\b/i,
-            reply: 'Of course. I am connecting you to a human representative now.',
-            toolCall: { name: 'transfer_to_human', arguments: { reason: 'The caller asked for a human.' } },
-          },
-        ],
-        fallback: 'I can connect you to a human agent. Just ask.',
-      });
-      // Phone audio is 8 kHz: offline dictation of narrowband speech is poor, so the offline STT listens for the
-      // caller's sentences with a grammar (a vendor STT, when its key is set, takes free speech).
-      let stt = services.stt;
-      if (stt instanceof PocketsphinxSTTService) {
-        await stt.cleanup().catch(() => undefined);
-        stt = new PocketsphinxSTTService({ mode: { grammar: CALLER_GRAMMAR } });
-        services.chosen[0] = 'stt: Pocketsphinx with a grammar of the caller\'s lines (offline)';
-      }
-      progress(services.chosen.join(', '));
-      await voice.action({ stt, llm: services.llm, tts: services.tts, vad: true });
-      try {
-        await voice.start();
-      } finally {
-        const stats = call.transport.jitterStats;
-        if (stats !== undefined) jitter = { receivedPackets: stats.receivedPackets, latePackets: stats.latePackets, lostFrames: stats.lostFrames };
-      }
-    },
+  const harness = await startHarness(options.carrier, async (call) => {
+    const voice = new VoiceAgent({
+      instructions: 'You are a helpful phone assistant. Transfer to a human if the caller asks.',
+      greeting: GREETING,
+      idleTimeoutSecs: 0,
+    });
+    voice.addTool(transferSchema, async () => {
+      await voice.speechPlayed(); // the caller hears "connecting you" before leaving the stream
+      await call.transferToHuman();
+      return 'transferred';
+    });
+    const services = await servicesFromEnvironment({
+      rules: [
+        {
+          match: /\b(human|person|someone|agent|representative)\b/i,
+          reply: 'Of course. I am connecting you to a human representative now.',
+          toolCall: { name: 'transfer_to_human', arguments: { reason: 'The caller asked for a human.' } },
+        },
+      ],
+      fallback: 'I can connect you to a human agent. Just ask.',
+    });
+    // Phone audio is 8 kHz: offline dictation of narrowband speech is poor, so the offline STT listens for the
+    // caller's sentences with a grammar (a vendor STT, when its key is set, takes free speech).
+    let stt = services.stt;
+    if (stt instanceof PocketsphinxSTTService) {
+      await stt.cleanup().catch(() => undefined);
+      stt = new PocketsphinxSTTService({ mode: { grammar: CALLER_GRAMMAR } });
+      services.chosen[0] = 'stt: Pocketsphinx with a grammar of the caller\'s lines (offline)';
+    }
+    progress(services.chosen.join(', '));
+    await voice.action({ stt, llm: services.llm, tts: services.tts, vad: true });
+    try {
+      await voice.start();
+    } finally {
+      const stats = call.transport.jitterStats;
+      if (stats !== undefined) jitter = { receivedPackets: stats.receivedPackets, latePackets: stats.latePackets, lostFrames: stats.lostFrames };
+    }
   });
   const onEvent = (message: unknown): void => {
     const event = message as VoiceAgentDiagnostic;
@@ -126,12 +179,12 @@ export async function runCarrierDemo(options: CarrierDemoOptions): Promise<Carri
   };
   subscribe(VOICE_AGENT_CHANNEL, onEvent);
   let reason: string | undefined;
-  let call: Awaited<ReturnType<typeof twilio.placeCall>> | undefined;
+  let call: (FakeStreamCall & { callSid: string }) | undefined;
   try {
-    const origin = await server.listen();
+    await harness.listen();
     const speech = await synthesizeSpeech(LINE, { sampleRate: 8000 });
-    progress(`placing a call: Twilio POSTs the signed webhook ${origin}/twilio/voice and opens the stream ...`);
-    call = await twilio.placeCall({ answerUrl: `${origin}/twilio/voice`, from: '+15550100001', to: '+15550100002' });
+    progress(`placing a call: ${harness.describe} ...`);
+    call = await harness.placeCall();
     const deadline = performance.now() + (options.timeoutSecs ?? 60) * 1000;
     const waitFor = async (condition: () => boolean, what: string): Promise<void> => {
       while (!condition()) {
@@ -151,7 +204,8 @@ export async function runCarrierDemo(options: CarrierDemoOptions): Promise<Carri
   } catch (error) {
     reason = (error as Error).message;
   }
-  await server.close();
+  const restRequests = harness.restRequests();
+  await harness.close();
   unsubscribe(VOICE_AGENT_CHANNEL, onEvent);
   let recording: string | null = null;
   if (call !== undefined) {
@@ -160,7 +214,6 @@ export async function runCarrierDemo(options: CarrierDemoOptions): Promise<Carri
     recording = join(dir, `${call.callSid}.wav`);
     await writeWavFile(recording, call.recording());
   }
-  await twilio.close();
   return {
     ok: reason === undefined,
     ...(reason === undefined ? {} : { reason }),
@@ -169,7 +222,7 @@ export async function runCarrierDemo(options: CarrierDemoOptions): Promise<Carri
     endReason: call?.endReason ?? null,
     transferredTo: call?.transferredTo ?? null,
     transcript,
-    restRequests: twilio.restRequests.map((r) => ({ method: r.method, path: r.path, params: { ...r.params } })),
+    restRequests,
     jitter,
     recording,
   };

@@ -223,6 +223,16 @@ export {
   type FakeTwilioRestRequest,
   type PlaceTwilioCallOptions,
 } from './carriers/twilio.js';
+export {
+  FakeExotelCall,
+  startFakeExotel,
+  type FakeExotel,
+  type FakeExotelCallEndReason,
+  type FakeExotelNextApplet,
+  type FakeExotelOptions,
+  type PlaceExotelCallOptions,
+} from './carriers/exotel.js';
+export { FakeStreamCall, type FakeStreamCallEndReason, type FakeStreamProtocol, type FakeStreamRead } from './carriers/fake-stream-call.js';
 
 // Whole calls in simulated time.
 export { VirtualClock, type RunUntilOptions, type VirtualClockOptions } from './virtual-clock.js';

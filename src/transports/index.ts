@@ -5,3 +5,4 @@ export * from './simulator/index.js';
 export * from './websocket/index.js';
 export * from './media-stream/index.js';
 export * from './twilio/index.js';
+export * from './exotel/index.js';

@@ -105,7 +105,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
       for (const match of stream[2]!.matchAll(/<Parameter\s+name="([^"]*)"\s+value="([^"]*)"\s*\/>/g)) {
         parameters[unescapeXml(match[1]!)] = unescapeXml(match[2]!);
       }
-      await call.connect(url, parameters, sign ? twilioSignature(authToken, url) : undefined);
+      await call.open(url, parameters, sign ? twilioSignature(authToken, url) : undefined);
       return call;
     },
     async close() {

@@ -61,3 +61,50 @@ export class MediaStreamProtocolError extends Error {
     this.name = 'MediaStreamProtocolError';
   }
 }
+
+/** A carrier's JSON text message as an object; throws a `MediaStreamProtocolError` for anything else. */
+export function parseJsonMessage(data: Buffer, isBinary: boolean, carrier: string): Record<string, unknown> {
+  if (isBinary) throw new MediaStreamProtocolError(`a binary frame (${carrier} sends JSON text)`);
+  let message: unknown;
+  try {
+    message = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new MediaStreamProtocolError('a text frame that is not JSON');
+  }
+  if (typeof message !== 'object' || message === null) throw new MediaStreamProtocolError('a JSON value that is not an object');
+  return message as Record<string, unknown>;
+}
+
+/** The string-valued entries of a JSON object (a start message's custom parameters); empty for anything else. */
+export function stringEntries(value: unknown): Record<string, string> {
+  const entries: Record<string, string> = {};
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, entry] of Object.entries(value)) if (typeof entry === 'string') entries[key] = entry;
+  }
+  return entries;
+}
+
+/**
+ * The events of a message every Twilio-shaped protocol (Twilio, Exotel) writes alike: `connected` (none), `dtmf`
+ * (`dtmf.digit`), `mark` (`mark.name`). Throws a `MediaStreamProtocolError` for any other event.
+ */
+export function decodeCommonEvent(message: Record<string, unknown>): readonly MediaStreamEvent[] {
+  const value = (key: string): unknown => {
+    const inner = message[message.event as string];
+    return typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>)[key] : undefined;
+  };
+  switch (message.event) {
+    case 'connected':
+      return [];
+    case 'dtmf': {
+      const digit = value('digit');
+      return typeof digit === 'string' ? [{ type: 'dtmf', digit }] : [];
+    }
+    case 'mark': {
+      const name = value('name');
+      return typeof name === 'string' ? [{ type: 'mark', name }] : [];
+    }
+    default:
+      throw new MediaStreamProtocolError(`an unknown event ${JSON.stringify(String(message.event)).slice(0, 40)}`);
+  }
+}

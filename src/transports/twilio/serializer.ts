@@ -8,7 +8,11 @@ import {
   type MediaStreamEvent,
   type MediaStreamSerializer,
   type MediaStreamStart,
+  decodeCommonEvent,
+  parseJsonMessage,
+  stringEntries,
 } from '../media-stream/serializer.js';
+import { field } from '../media-stream/stream-sessions.js';
 
 const SAMPLE_RATE = 8000;
 const SAMPLES_PER_MS = SAMPLE_RATE / 1000;
@@ -25,33 +29,16 @@ export class TwilioSerializer implements MediaStreamSerializer {
   private streamSid: string | undefined;
 
   decode(data: Buffer, isBinary: boolean): readonly MediaStreamEvent[] {
-    if (isBinary) throw new MediaStreamProtocolError('a binary frame (Twilio sends JSON text)');
-    let message: Record<string, unknown>;
-    try {
-      message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      throw new MediaStreamProtocolError('a text frame that is not JSON');
-    }
-    if (typeof message !== 'object' || message === null) throw new MediaStreamProtocolError('a JSON value that is not an object');
+    const message = parseJsonMessage(data, isBinary, 'Twilio');
     switch (message.event) {
-      case 'connected':
-        return [];
       case 'start':
         return [{ type: 'start', start: this.decodeStart(message) }];
       case 'media':
         return this.decodeMedia(message);
-      case 'dtmf': {
-        const digit = field(message.dtmf, 'digit');
-        return typeof digit === 'string' ? [{ type: 'dtmf', digit }] : [];
-      }
-      case 'mark': {
-        const name = field(message.mark, 'name');
-        return typeof name === 'string' ? [{ type: 'mark', name }] : [];
-      }
       case 'stop':
         return [{ type: 'stop', reason: 'Twilio stopped the stream' }];
       default:
-        throw new MediaStreamProtocolError(`an unknown event ${JSON.stringify(String(message.event)).slice(0, 40)}`);
+        return decodeCommonEvent(message);
     }
   }
 
@@ -91,11 +78,7 @@ export class TwilioSerializer implements MediaStreamSerializer {
       throw new MediaStreamProtocolError(`an unsupported media format ${JSON.stringify(encoding)}`);
     }
     this.streamSid = streamSid;
-    const custom = field(start, 'customParameters');
-    const customParameters: Record<string, string> = {};
-    if (typeof custom === 'object' && custom !== null) {
-      for (const [key, value] of Object.entries(custom)) if (typeof value === 'string') customParameters[key] = value;
-    }
+    const customParameters = stringEntries(field(start, 'customParameters'));
     return {
       callId: callSid,
       streamId: streamSid,
@@ -116,8 +99,4 @@ export class TwilioSerializer implements MediaStreamSerializer {
     const position = Number.isFinite(timestamp) && timestamp >= 0 ? Math.round(timestamp * SAMPLES_PER_MS) : undefined;
     return samples.length === 0 ? [] : [{ type: 'audio', samples, position }];
   }
-}
-
-function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }

@@ -4,24 +4,22 @@
 //
 // The URL Twilio signs is the one it requested. Behind a TLS proxy our server sees another scheme, so `publicUrl`
 // (https://your.host) names it; without it the URL is rebuilt from the Host header as http:// and ws://.
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
-import { runInSession, type CallSession } from '../base/call-session.js';
 import { MediaStreamTransport, type MediaStreamJitterOptions } from '../media-stream/media-stream-transport.js';
 import type { MediaStreamStart } from '../media-stream/serializer.js';
+import { MediaStreamSessions, pathOf, readBody, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
 import { TwilioCalls, type TwilioCredentials } from './rest.js';
 import { TwilioSerializer } from './serializer.js';
 import { isValidTwilioSignature } from './signature.js';
 import { connectStreamTwiml } from './twiml.js';
 
 /** One Twilio call, as `onCall` receives it. */
-export interface TwilioCallSession extends CallSession {
+export interface TwilioCallSession extends MediaStreamSessionBase {
   /** The stream's start: CallSid, streamSid, the `<Parameter>`s (From and To among them). */
   readonly stream: MediaStreamStart;
-  readonly transport: MediaStreamTransport;
   /** Hangs up through the REST API, once the caller has heard what was sent (at most 2 s later). */
   hangUp(): Promise<void>;
   /** Connects the caller to `to` (a number or `sip:` URI) through the REST API, after what was sent has played. */
@@ -45,10 +43,6 @@ export interface TwilioServerOptions extends TwilioCredentials {
   onCall: (call: TwilioCallSession) => Promise<void> | void;
 }
 
-/** How long a stream may take from the WebSocket upgrade to its start message. */
-const START_TIMEOUT_MS = 10_000;
-const MAX_BODY_BYTES = 64 * 1024;
-
 export class TwilioServer {
   readonly calls: TwilioCalls;
   private readonly options: TwilioServerOptions;
@@ -56,13 +50,13 @@ export class TwilioServer {
   private readonly answerPath: string;
   private readonly streamPath: string;
   private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly sessions = new Set<Promise<void>>();
-  private http: HttpServer | undefined;
+  private readonly sessions: MediaStreamSessions;
 
   constructor(options: TwilioServerOptions) {
     this.options = options;
     this.logger = (options.logger ?? getDefaultLogger()).child({ component: 'twilio' });
     this.calls = new TwilioCalls(options, this.logger);
+    this.sessions = new MediaStreamSessions('twilio', this.logger);
     this.answerPath = options.answerPath ?? '/twilio/voice';
     this.streamPath = options.streamPath ?? '/twilio/stream';
     if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/+$/, ''))) {
@@ -90,7 +84,7 @@ export class TwilioServer {
     const url = this.publicUrlOf(request, 'ws');
     if (!this.signed(request, url, {})) {
       this.logger.warn({ remote: request.socket.remoteAddress }, 'twilio: stream refused (no valid X-Twilio-Signature)');
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      refuseUpgrade(socket);
       return true;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.startStream(ws));
@@ -99,27 +93,12 @@ export class TwilioServer {
 
   /** Listens on its own HTTP server; resolves with its local http:// origin. */
   async listen(options: { port?: number; host?: string } = {}): Promise<string> {
-    const host = options.host ?? '127.0.0.1';
-    const http = createServer((request, response) => {
-      if (!this.handleRequest(request, response)) response.writeHead(404).end();
-    });
-    http.on('upgrade', (request, socket, head) => {
-      if (!this.handleUpgrade(request, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-    });
-    this.http = http;
-    await new Promise<void>((resolve) => http.listen(options.port ?? 0, host, resolve));
-    return `http://${host}:${(http.address() as AddressInfo).port}`;
+    return this.sessions.listen(this, options);
   }
 
   /** Ends the streams in progress, waits for their sessions, and stops listening (if `listen` was used). */
   async close(): Promise<void> {
-    for (const client of this.wss.clients) client.close(1001);
-    await Promise.allSettled([...this.sessions]);
-    const http = this.http;
-    if (http !== undefined) {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    }
+    await this.sessions.close();
   }
 
   private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -141,53 +120,22 @@ export class TwilioServer {
       leadMs: this.options.leadMs,
       jitter: this.options.jitter,
     });
-    const timer = setTimeout(() => {
-      this.logger.warn('twilio: a stream sent no start message; closing it');
-      socket.close(1008);
-    }, START_TIMEOUT_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-    void transport.started.then((start) => {
-      clearTimeout(timer);
-      this.runCall(transport, start);
-    });
-  }
-
-  private runCall(transport: MediaStreamTransport, start: MediaStreamStart): void {
-    const logger = this.logger.child({ callId: start.callId });
-    const controller = new AbortController();
-    transport.events.on('caller-left', () => controller.abort());
-    const session: TwilioCallSession = {
-      callId: start.callId,
-      agentId: undefined,
-      fromNumber: start.fromNumber,
-      toNumber: start.toNumber,
-      metadata: start.customParameters,
-      roomName: start.streamId,
+    this.sessions.serve(
+      socket,
       transport,
-      signal: controller.signal,
-      logger,
-      stream: start,
-      hangUp: async () => {
-        await transport.playedOut();
-        await this.calls.hangUp(start.callId);
-      },
-      transfer: async (to, options) => {
-        await transport.playedOut();
-        await this.calls.transfer(start.callId, to, options);
-      },
-    };
-    const done = (async () => {
-      try {
-        await runInSession(session, () => this.options.onCall(session));
-      } catch (error) {
-        logger.error({ err: error }, 'twilio session failed; this call ends');
-      } finally {
-        await transport.close();
-      }
-    })();
-    this.sessions.add(done);
-    void done.finally(() => this.sessions.delete(done));
+      (base): TwilioCallSession => ({
+        ...base,
+        hangUp: async () => {
+          await transport.playedOut();
+          await this.calls.hangUp(base.callId);
+        },
+        transfer: async (to, options) => {
+          await transport.playedOut();
+          await this.calls.transfer(base.callId, to, options);
+        },
+      }),
+      this.options.onCall,
+    );
   }
 
   private signed(request: IncomingMessage, url: string, params: Record<string, string>): boolean {
@@ -210,19 +158,4 @@ export class TwilioServer {
 /** The server Twilio talks to; see TwilioServer. */
 export function createTwilioServer(options: TwilioServerOptions): TwilioServer {
   return new TwilioServer(options);
-}
-
-function pathOf(request: IncomingMessage): string {
-  return new URL(request.url ?? '/', 'http://localhost').pathname;
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('twilio: webhook body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,0 +1,2 @@
+export * from './exotel-server.js';
+export * from './serializer.js';
