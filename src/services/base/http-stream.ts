@@ -1,4 +1,4 @@
-// One streamed HTTP request read as Server-Sent Events, with what a phone call needs around it: an abort closes
+// One streamed HTTP request (its raw body, or read as Server-Sent Events), with what a phone call needs around it: an abort closes
 // the socket at once and ends the iteration quietly; a server that stops sending (before the headers or between
 // two chunks) is cut after `timeoutMs` with a retryable ServiceError; a dropped connection becomes a retryable
 // ServiceError; HTTP errors are turned into ServiceErrors by the vendor's own mapping. Secrets never reach an
@@ -7,7 +7,8 @@
 // Plain `fetch` (Node's built-in undici) is all this needs: the vendors' SDKs would add retries we do not want
 // (the LLMService decides about retries), their own timeouts, and a dependency per vendor.
 //
-// Shared by the Anthropic and Gemini clients; it lives here until it moves to a vendor-neutral place.
+// Shared by the Anthropic and Gemini clients (events) and the HTTP speech clients (raw audio: Deepgram Aura, Sarvam,
+// Inworld).
 import type { ReadableStreamReadResult } from 'node:stream/web';
 import { systemClock, type Clock, type ClockTimer } from '../../runtime/clock.js';
 import { ServiceError } from './service-error.js';
@@ -37,6 +38,8 @@ export interface EventStreamRequest {
   readonly httpError: (failure: HttpFailure) => ServiceError;
   /** The watchdog's time: the calling processor's clock. Default: the system clock. */
   readonly clock?: Clock;
+  /** What a silent server fails to send, for its error: `no <silence> for N ms`. Default 'data'. */
+  readonly silence?: string;
 }
 
 /**
@@ -44,6 +47,22 @@ export interface EventStreamRequest {
  * `signal` aborts; throws ServiceError otherwise. Leaving the loop early (break, return) closes the connection.
  */
 export async function* streamServerSentEvents(request: EventStreamRequest): AsyncGenerator<ServerSentEvent> {
+  const decoder = new SSEDecoder();
+  for await (const chunk of streamHttpBody(request)) {
+    for (const event of decoder.push(chunk)) {
+      yield event;
+      if (request.signal.aborted) return;
+    }
+  }
+  if (!request.signal.aborted) yield* decoder.end();
+}
+
+/**
+ * POSTs the request and yields the bytes of its answer as they arrive, with the same guarantees as
+ * `streamServerSentEvents`: quiet end at an abort, a ServiceError for a silent server, a dropped connection or an
+ * HTTP error, the connection closed when the consumer stops early.
+ */
+export async function* streamHttpBody(request: EventStreamRequest): AsyncGenerator<Uint8Array> {
   const { signal, service, timeoutMs } = request;
   if (signal.aborted) return;
   // Our own controller, so that a silent server can be cut exactly like an abort from the caller.
@@ -53,7 +72,7 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
   const clock = request.clock ?? systemClock;
   let timer: ClockTimer | undefined;
   let stalled = false;
-  // The watchdog only runs while we wait on the network: time the consumer spends on an event is not silence.
+  // The watchdog only runs while we wait on the network: time the consumer spends on a chunk is not silence.
   const armWatchdog = (): void => {
     clock.clearTimeout(timer);
     timer = clock.setTimeout(() => {
@@ -66,7 +85,7 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
   const failure = (err: unknown, answered: boolean): ServiceError | undefined => {
     if (signal.aborted) return undefined;
     if (err instanceof ServiceError) return err;
-    if (stalled) return new ServiceError(service, `no data for ${timeoutMs} ms`, { code: 'timeout' });
+    if (stalled) return new ServiceError(service, `no ${request.silence ?? 'data'} for ${timeoutMs} ms`, { code: 'timeout' });
     const message = err instanceof Error ? describeNetworkError(err) : String(err);
     return new ServiceError(service, `connection error: ${redactSecrets(message, request.secrets)}`, {
       code: answered ? 'connection-lost' : 'connection-failed',
@@ -96,7 +115,6 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
     }
     if (response.body === null) return;
     const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-    const decoder = new SSEDecoder();
     while (true) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
@@ -109,14 +127,9 @@ export async function* streamServerSentEvents(request: EventStreamRequest): Asyn
       } finally {
         clock.clearTimeout(timer);
       }
-      if (chunk.done) {
-        yield* decoder.end();
-        return;
-      }
-      for (const event of decoder.push(chunk.value)) {
-        yield event;
-        if (signal.aborted) return;
-      }
+      if (chunk.done) return;
+      yield chunk.value;
+      if (signal.aborted) return;
     }
   } finally {
     clock.clearTimeout(timer);

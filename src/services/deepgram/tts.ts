@@ -9,9 +9,9 @@
 // so the per-sentence cost is one HTTP exchange. Plain `fetch` (Node 20's undici): the request is one POST; an SDK
 // would add a dependency for nothing.
 import { alawToPcm, bytesToInt16, mulawToPcm } from '../../audio/index.js';
-import type { ClockTimer } from '../../runtime/clock.js';
-import { ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
-import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
+import { TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
+import { streamHttpBody } from '../base/http-stream.js';
+import { requireApiKey } from '../base/vendor-errors.js';
 import { DEEPGRAM, httpServiceError } from './errors.js';
 
 export type DeepgramTTSEncoding = 'linear16' | 'mulaw' | 'alaw';
@@ -164,75 +164,23 @@ export class DeepgramTTSService extends TTSService {
   }
 
   private async *synthesizePiece(text: string, signal: AbortSignal): AsyncGenerator<TTSChunk> {
-    // Our own controller: an abort from the caller, a stall, or the consumer leaving early all end the request.
-    const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    signal.addEventListener('abort', abort, { once: true });
-    let stalled = false;
-    let timer: ClockTimer | undefined;
-    const clock = this.clock;
-    const rearm = (): void => {
-      clock.clearTimeout(timer);
-      timer = clock.setTimeout(() => {
-        stalled = true;
-        controller.abort();
-      }, this.timeoutMs);
-      timer.unref();
-    };
-    /** A failure before the answer (`answered` false) or while its audio streamed in. */
-    const failure = (error: unknown, answered: boolean): ServiceError => {
-      if (stalled) return new ServiceError(DEEPGRAM, `no audio for ${this.timeoutMs} ms`, { code: 'timeout' });
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      const message = error instanceof Error ? error.message : String(error);
-      return new ServiceError(DEEPGRAM, redactSecrets(`speak request failed: ${message}${cause}`, [this.apiKey]), {
-        code: answered ? 'connection-lost' : 'connection-failed',
-      });
-    };
-    try {
-      rearm();
-      let response: Response;
-      try {
-        response = await fetch(this.endpoint(), {
-          method: 'POST',
-          headers: { Authorization: `Token ${this.apiKey}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ text }),
-          signal: controller.signal,
-        });
-      } catch (error) {
-        if (signal.aborted) return;
-        throw failure(error, false);
-      }
-      if (!response.ok) {
-        let body = '';
-        try {
-          body = await response.text();
-        } catch {
-          // The status says enough.
-        }
-        throw httpServiceError(response.status, response.headers, body, this.apiKey, 'speak request');
-      }
-      if (response.body === null) throw new ServiceError(DEEPGRAM, 'speak response has no body', { code: 'protocol' });
-      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-      const decoder = new AudioDecoder(this.encoding);
-      while (true) {
-        let chunk: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          chunk = await reader.read();
-        } catch (error) {
-          if (signal.aborted) return;
-          throw failure(error, true);
-        }
-        if (chunk.done) break;
-        rearm();
-        const audio = decoder.push(chunk.value);
-        if (audio.length > 0) yield { type: 'audio', audio };
-      }
-      if (decoder.pendingByte) this.logger.warn('Deepgram audio ended on half a sample; the last byte was dropped');
-    } finally {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', abort);
-      // Ends the request when the consumer stopped early (a no-op once the body is complete).
-      controller.abort();
+    const decoder = new AudioDecoder(this.encoding);
+    const body = streamHttpBody({
+      service: DEEPGRAM,
+      url: this.endpoint(),
+      headers: { Authorization: `Token ${this.apiKey}`, 'Content-Type': 'application/json' },
+      body: { text },
+      signal,
+      timeoutMs: this.timeoutMs,
+      secrets: [this.apiKey],
+      httpError: (failure) => httpServiceError(failure.status, failure.headers, failure.body, this.apiKey, 'speak request'),
+      clock: this.clock,
+      silence: 'audio',
+    });
+    for await (const bytes of body) {
+      const audio = decoder.push(bytes);
+      if (audio.length > 0) yield { type: 'audio', audio };
     }
+    if (decoder.pendingByte && !signal.aborted) this.logger.warn('Deepgram audio ended on half a sample; the last byte was dropped');
   }
 }

@@ -6,9 +6,8 @@
 // at a time and needs to know where its audio ends, which the end of a request says; an interruption is an aborted
 // request, so no stale audio can follow it. Word timings are not requested yet (sentences are sent as one
 // `tts-text`): their offsets restart at 0 per request and the base wants them from the utterance's start.
-import type { ReadableStreamReadResult } from 'node:stream/web';
-import type { ClockTimer } from '../../runtime/clock.js';
 import { codeForStatus, ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
+import { streamHttpBody } from '../base/http-stream.js';
 import { isRecord } from '../base/json.js';
 import { redactSecrets, requireApiKey, retryAfterSecs, type HeaderReader } from '../base/vendor-errors.js';
 import { WireAudioDecoder } from '../base/wire-audio.js';
@@ -109,78 +108,38 @@ export class InworldTTSService extends TTSService {
   }
 
   async *synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<TTSChunk> {
-    const { signal } = options;
-    if (signal.aborted) return;
+    if (options.signal.aborted) return;
     if (text.length > INWORLD_MAX_CHARS) {
       throw new ServiceError(VENDOR, `text of ${text.length} characters is over the ${INWORLD_MAX_CHARS} a request takes`, { code: 'bad-request' });
     }
-    const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    signal.addEventListener('abort', abort, { once: true });
-    let stalled = false;
-    let timer: ClockTimer | undefined;
-    const clock = this.clock;
-    const rearm = (): void => {
-      clock.clearTimeout(timer);
-      timer = clock.setTimeout(() => {
-        stalled = true;
-        controller.abort();
-      }, this.timeoutMs);
-      timer.unref();
-    };
-    const failure = (error: unknown, answered: boolean): ServiceError => {
-      if (stalled) return new ServiceError(VENDOR, `no audio for ${this.timeoutMs} ms`, { code: 'timeout' });
-      const message = error instanceof Error ? error.message : String(error);
-      return new ServiceError(VENDOR, redactSecrets(`speech request failed: ${message}`, [this.apiKey]), { code: answered ? 'connection-lost' : 'connection-failed' });
-    };
-    try {
-      rearm();
-      let response: Response;
-      try {
-        response = await fetch(this.endpoint, {
-          method: 'POST',
-          headers: { Authorization: `Basic ${this.apiKey}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(this.body(text)),
-          signal: controller.signal,
-        });
-      } catch (error) {
-        if (signal.aborted) return;
-        throw failure(error, false);
+    const body = streamHttpBody({
+      service: VENDOR,
+      url: this.endpoint,
+      headers: { Authorization: `Basic ${this.apiKey}`, 'Content-Type': 'application/json' },
+      body: this.body(text),
+      signal: options.signal,
+      timeoutMs: this.timeoutMs,
+      secrets: [this.apiKey],
+      httpError: (failure) => inworldError(failure.status, failure.headers, parse(failure.body), this.apiKey),
+      clock: this.clock,
+      silence: 'audio',
+    });
+    // Newline-delimited JSON, one audio piece per line; a line may arrive split across chunks.
+    const utf8 = new TextDecoder();
+    const decoder = new WireAudioDecoder('s16le');
+    let pending = '';
+    for await (const bytes of body) {
+      pending += utf8.decode(bytes, { stream: true });
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const audio = this.audioOf(line, decoder);
+        if (audio !== undefined && audio.length > 0) yield { type: 'audio', audio };
       }
-      if (!response.ok) {
-        const body = await response.text().catch(() => '');
-        throw inworldError(response.status, response.headers, parse(body), this.apiKey);
-      }
-      if (response.body === null) throw new ServiceError(VENDOR, 'speech response has no body', { code: 'protocol' });
-      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-      const utf8 = new TextDecoder();
-      const decoder = new WireAudioDecoder('s16le');
-      let pending = '';
-      while (true) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (error) {
-          if (signal.aborted) return;
-          throw failure(error, true);
-        }
-        if (chunk.done) break;
-        rearm();
-        pending += utf8.decode(chunk.value, { stream: true });
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          const audio = this.audioOf(line, decoder);
-          if (audio !== undefined && audio.length > 0) yield { type: 'audio', audio };
-        }
-      }
-      const audio = this.audioOf(pending, decoder);
-      if (audio !== undefined && audio.length > 0) yield { type: 'audio', audio };
-    } finally {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', abort);
-      controller.abort();
     }
+    if (options.signal.aborted) return;
+    const audio = this.audioOf(pending, decoder);
+    if (audio !== undefined && audio.length > 0) yield { type: 'audio', audio };
   }
 
   /** The audio of one NDJSON line (its WAV header cut off); throws the line's error. */

@@ -7,12 +7,11 @@
 // interruption is an aborted request (the audio stops with the connection, no stale chunk to recognise and drop).
 // Kept-alive connections make the per-sentence cost one HTTP exchange. Plain `fetch` (Node 20's undici): Sarvam's SDK
 // would add a dependency, and its own retries, for one POST.
-import type { ReadableStreamReadResult } from 'node:stream/web';
-import type { ClockTimer } from '../../runtime/clock.js';
 import { ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
+import { streamHttpBody } from '../base/http-stream.js';
 import { requireApiKey } from '../base/vendor-errors.js';
 import { WireAudioDecoder } from '../base/wire-audio.js';
-import { SARVAM, sarvamHttpError, sarvamTransportError } from './errors.js';
+import { SARVAM, sarvamHttpError } from './errors.js';
 
 /** The rates Bulbul makes (24 kHz natively; lower rates on request, higher ones refused). */
 export const SARVAM_TTS_SAMPLE_RATES = [8000, 16000, 22050, 24000] as const;
@@ -88,69 +87,26 @@ export class SarvamTTSService extends TTSService {
   }
 
   async *synthesize(text: string, options: SynthesizeOptions): AsyncGenerator<TTSChunk> {
-    const { signal } = options;
-    if (signal.aborted) return;
+    if (options.signal.aborted) return;
     if (text.length > SARVAM_TTS_MAX_CHARS) {
       throw new ServiceError(SARVAM, `text of ${text.length} characters is over the ${SARVAM_TTS_MAX_CHARS} a request takes`, { code: 'bad-request' });
     }
-    // Our own controller: an abort from the caller, a stall, or the consumer leaving early all end the request.
-    const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    signal.addEventListener('abort', abort, { once: true });
-    let stalled = false;
-    let timer: ClockTimer | undefined;
-    const clock = this.clock;
-    const rearm = (): void => {
-      clock.clearTimeout(timer);
-      timer = clock.setTimeout(() => {
-        stalled = true;
-        controller.abort();
-      }, this.timeoutMs);
-      timer.unref();
-    };
-    const failure = (error: unknown, answered: boolean): ServiceError =>
-      stalled
-        ? new ServiceError(SARVAM, `no audio for ${this.timeoutMs} ms`, { code: 'timeout' })
-        : sarvamTransportError(error, answered, this.apiKey, 'speech request');
-    try {
-      rearm();
-      let response: Response;
-      try {
-        response = await fetch(this.endpoint, {
-          method: 'POST',
-          headers: { 'api-subscription-key': this.apiKey, 'Content-Type': 'application/json' },
-          body: JSON.stringify(this.body(text)),
-          signal: controller.signal,
-        });
-      } catch (error) {
-        if (signal.aborted) return;
-        throw failure(error, false);
-      }
-      if (!response.ok) {
-        const body = await response.text().catch(() => '');
-        throw sarvamHttpError(response.status, response.headers, body, this.apiKey, 'speech request');
-      }
-      if (response.body === null) throw new ServiceError(SARVAM, 'speech response has no body', { code: 'protocol' });
-      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-      const decoder = new WireAudioDecoder('s16le');
-      while (true) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (error) {
-          if (signal.aborted) return;
-          throw failure(error, true);
-        }
-        if (chunk.done) break;
-        rearm();
-        const audio = decoder.decode(chunk.value);
-        if (audio.length > 0) yield { type: 'audio', audio };
-      }
-    } finally {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', abort);
-      // Ends the request when the consumer stopped early (a no-op once the body is complete).
-      controller.abort();
+    const decoder = new WireAudioDecoder('s16le');
+    const body = streamHttpBody({
+      service: SARVAM,
+      url: this.endpoint,
+      headers: { 'api-subscription-key': this.apiKey, 'Content-Type': 'application/json' },
+      body: this.body(text),
+      signal: options.signal,
+      timeoutMs: this.timeoutMs,
+      secrets: [this.apiKey],
+      httpError: (failure) => sarvamHttpError(failure.status, failure.headers, failure.body, this.apiKey, 'speech request'),
+      clock: this.clock,
+      silence: 'audio',
+    });
+    for await (const bytes of body) {
+      const audio = decoder.decode(bytes);
+      if (audio.length > 0) yield { type: 'audio', audio };
     }
   }
 }
