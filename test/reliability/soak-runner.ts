@@ -232,9 +232,9 @@ function field(owner: object, name: string): object {
   return value;
 }
 
-/** The long-lived emitters: the agent's signaling socket, its manager and engine; the simulator's servers. */
+/** The long-lived emitters: the agent's signaling socket (its invite source's), its manager and engine; the simulator's servers. */
 function longLivedEmitters(agent: Agent, sim: PiopiySimulator): Record<string, object> {
-  const socket = field(agent, 'socket');
+  const socket = field(field(agent, 'inviteSource'), 'socket');
   const manager = field(socket, 'io');
   return {
     'agent.socket': socket,
