@@ -30,6 +30,7 @@ import {
 import { FrameProcessor, type FrameProcessorOptions } from '../../pipeline/index.js';
 import type { ClockTimer } from '../../runtime/clock.js';
 import { DtmfSender, type DtmfSenderOptions } from './dtmf-sender.js';
+import { cutAtPlayback, type WrittenText } from './played-share.js';
 
 export interface OutputTransportOptions extends Pick<FrameProcessorOptions, 'name'> {
   /** Size of the chunks written to the sink. Default 20 ms. */
@@ -60,6 +61,17 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   private playheadAt = 0;
   private entries: PlaybackEntry[] = [];
   private head = 0;
+  /**
+   * Frames that arrived while the chunker held part of a chunk: they belong inside that chunk's span, so they are
+   * queued right after it is cut. Queued before it, a sentence's text would be released (as all heard) ahead of
+   * its own audio whenever chunks are longer than the TTS's pieces (Exotel's 200 ms chunks).
+   */
+  private deferred: Frame[] = [];
+  /**
+   * Frames playback has passed whose audio before them the sink has not played yet (written ahead by `leadMs`):
+   * each waits for `dueAt`, so a text counts as heard when it was played, not when it was written.
+   */
+  private held: { frame: Frame; dueAt: number; writtenMs: number }[] = [];
   private chunker: AudioChunker | undefined;
   private resamplers = new Map<number, StreamingResampler>();
   private tickTimer: ClockTimer | undefined;
@@ -167,9 +179,14 @@ export abstract class BaseOutputTransport extends FrameProcessor {
         break;
     }
     if (isSystemFrame(frame)) return this.pushFrame(frame, direction);
-    if (this.head === this.entries.length && frame.type !== 'tts-text') {
+    const audioHeld = (this.chunker?.pendingSamples ?? 0) > 0;
+    if (this.head === this.entries.length && !audioHeld && this.held.length === 0 && frame.type !== 'tts-text') {
       if (frame.type === 'end') this.stop();
       return this.passOn(frame);
+    }
+    if (audioHeld) {
+      this.deferred.push(frame);
+      return;
     }
     this.entries.push(frame);
     // A frame alone does not start playback at once: the audio it precedes (a tts-text's words) is pushed by
@@ -199,16 +216,24 @@ export abstract class BaseOutputTransport extends FrameProcessor {
       }
       samples = resampler.process(audio);
     }
-    this.chunker.push(samples, (chunk) => this.entries.push(chunk));
+    this.chunker.push(samples, this.queueChunk);
     this.startClock();
   }
+
+  /** Queues one cut chunk, then the frames that arrived while it was being filled. */
+  private readonly queueChunk = (chunk: Int16Array): void => {
+    this.entries.push(chunk);
+    if (this.deferred.length === 0) return;
+    for (const frame of this.deferred) this.entries.push(frame);
+    this.deferred = [];
+  };
 
   private flushChunker(): void {
     for (const resampler of this.resamplers.values()) {
       const tail = resampler.flush();
-      if (tail.length > 0) this.chunker?.push(tail, (chunk) => this.entries.push(chunk));
+      if (tail.length > 0) this.chunker?.push(tail, this.queueChunk);
     }
-    this.chunker?.flush((chunk) => this.entries.push(chunk), { pad: true });
+    this.chunker?.flush(this.queueChunk, { pad: true });
     this.startClock();
   }
 
@@ -220,10 +245,12 @@ export abstract class BaseOutputTransport extends FrameProcessor {
 
   private tick(): void {
     this.tickTimer = undefined;
+    this.releaseDue();
+    if (this.closed) return;
     // One chunk per tick, and more while the sink holds no more than `leadMs` ahead of real time.
     while (this.playNext() && this.writtenAheadMs <= this.leadMs - this.chunkMs && !this.closed);
     if (this.closed) return;
-    const hasMore = this.head < this.entries.length;
+    const hasMore = this.head < this.entries.length || this.held.length > 0;
     if (!hasMore && !this.speaking) return; // idle: no timer while nothing plays
     this.nextTickAt += this.chunkMs;
     const delay = Math.max(0, this.nextTickAt - this.clock.now());
@@ -255,11 +282,15 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     // two sentences of a slow TTS does not count), or at once when no audio is playing at all.
     this.compact();
     const now = this.clock.now();
-    if (this.idleSince < 0) this.idleSince = now;
+    // Idle from when the sink runs dry, not from the last write (it may hold a lead).
+    if (this.idleSince < 0) this.idleSince = Math.max(now, this.playheadAt);
+    // Audio the chunker is still gathering belongs to the current text: it is not heard yet (chunks longer than
+    // the TTS's pieces, as Exotel's 200 ms ones, leave it there between two pieces).
+    const audioComing = (this.chunker?.pendingSamples ?? 0) > 0;
     if (!this.speaking) {
-      this.releaseCurrentText();
+      if (!audioComing) this.releaseCurrentText();
     } else if (now - this.idleSince >= this.botStopGraceMs) {
-      this.releaseCurrentText();
+      if (!audioComing) this.releaseCurrentText();
       this.setSpeaking(false);
     }
     return false;
@@ -271,6 +302,25 @@ export abstract class BaseOutputTransport extends FrameProcessor {
       this.currentText = { frame, playedMs: 0 };
       return;
     }
+    this.hold(frame, 0);
+  }
+
+  /** Passes `frame` on once the audio written before it has played. */
+  private hold(frame: Frame, writtenMs: number): void {
+    const dueAt = this.playheadAt;
+    if (this.held.length === 0 && dueAt <= this.clock.now()) {
+      this.deliver(frame);
+      return;
+    }
+    this.held.push({ frame, dueAt, writtenMs });
+  }
+
+  private releaseDue(): void {
+    const now = this.clock.now();
+    while (this.held.length > 0 && this.held[0]!.dueAt <= now && !this.closed) this.deliver(this.held.shift()!.frame);
+  }
+
+  private deliver(frame: Frame): void {
     if (frame.type === 'end') this.stop();
     void this.passOn(frame);
   }
@@ -286,30 +336,25 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     const current = this.currentText;
     if (current === undefined) return;
     this.currentText = undefined;
-    void this.pushFrame(current.frame, 'downstream');
+    this.hold(current.frame, current.playedMs);
   }
 
   /** Stops playback; returns the queued frames that survive an interruption, in order, to pass on. */
   private interrupt(): Frame[] {
+    this.releaseDue();
     const kept: Frame[] = [];
+    for (const { frame } of this.held) if (frame.type !== 'tts-text' && survivesInterruption(frame)) kept.push(frame);
     for (let i = this.head; i < this.entries.length; i++) {
       const entry = this.entries[i]!;
       if (!(entry instanceof Int16Array) && survivesInterruption(entry)) kept.push(entry);
     }
-    const current = this.currentText;
-    this.currentText = undefined;
-    if (current !== undefined) {
-      const { heard, unheard } = this.playedShare(current);
-      void this.pushFrame(
-        makeFrame('tts-text', {
-          text: heard,
-          contextId: current.frame.contextId,
-          offsetMs: current.frame.offsetMs,
-          unheard,
-          playedMs: current.playedMs,
-        }),
-        'downstream',
-      );
+    for (const frame of this.deferred) if (survivesInterruption(frame)) kept.push(frame);
+    const { heard, cut } = this.cutPlayback();
+    for (const frame of heard) void this.pushFrame(frame, 'downstream');
+    if (cut !== undefined) {
+      const { frame, playedMs } = cut;
+      const marker = makeFrame('tts-text', { text: cut.heard, contextId: frame.contextId, offsetMs: frame.offsetMs, unheard: cut.unheard, playedMs });
+      void this.pushFrame(marker, 'downstream');
     }
     this.clearPlayback();
     try {
@@ -321,49 +366,49 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     return kept;
   }
 
-  /** At a cancel: the played words of the current text, as heard (nothing will resume, so no `unheard`). */
+  /** At a cancel: the texts and words already played, as heard (nothing will resume, so no `unheard`). */
   private releasePlayedShare(): void {
-    const current = this.currentText;
-    this.currentText = undefined;
-    if (current === undefined) return;
-    const { heard } = this.playedShare(current);
-    if (heard === '') return;
-    void this.pushFrame(
-      makeFrame('tts-text', { text: heard, contextId: current.frame.contextId, offsetMs: current.frame.offsetMs }),
-      'downstream',
-    );
+    const { heard, cut } = this.cutPlayback();
+    for (const frame of heard) void this.pushFrame(frame, 'downstream');
+    if (cut === undefined || cut.heard === '') return;
+    void this.pushFrame(makeFrame('tts-text', { text: cut.heard, contextId: cut.frame.contextId, offsetMs: cut.frame.offsetMs }), 'downstream');
   }
 
-  /** The words of `current` whose share of its audio has played, and the rest of its utterance. */
-  private playedShare(current: CurrentText): { heard: string; unheard: string } {
-    // Audio of the current text still queued, and the texts queued after it in the same utterance.
-    let remainingMs = 0;
+  /** Where playback stands in the texts written so far (held ones and the current one); takes them. */
+  private cutPlayback(): ReturnType<typeof cutAtPlayback> {
+    const written: WrittenText[] = [];
+    for (const { frame, writtenMs } of this.held) if (frame.type === 'tts-text') written.push({ frame, writtenMs });
+    const current = this.currentText;
+    this.currentText = undefined;
+    if (current !== undefined) written.push({ frame: current.frame, writtenMs: current.playedMs });
+    this.held = this.held.filter(({ frame }) => frame.type !== 'tts-text');
+    const last = written.at(-1);
+    if (last === undefined) return { heard: [] };
+    // Audio of the last text still queued, and the texts queued after it in the same utterance.
+    let queuedMs = 0;
     const laterTexts: string[] = [];
     for (let i = this.head; i < this.entries.length; i++) {
       const entry = this.entries[i]!;
       if (entry instanceof Int16Array) {
-        if (laterTexts.length === 0) remainingMs += this.chunkMs;
-      } else if (entry.type === 'tts-text' && entry.contextId === current.frame.contextId) {
+        if (laterTexts.length === 0) queuedMs += this.chunkMs;
+      } else if (entry.type === 'tts-text' && entry.contextId === last.frame.contextId) {
         laterTexts.push(entry.text);
       } else if (entry.type !== 'tts-text' && laterTexts.length === 0) {
         break;
       }
     }
-    // Audio written but not yet played (a carrier's buffer) was not heard: it is the newest, so it is this text's.
-    const unplayed = Math.min(current.playedMs, Math.max(0, this.unplayedMs()));
-    const playedMs = current.playedMs - unplayed;
-    remainingMs += unplayed;
-    const words = current.frame.text.split(/\s+/).filter((w) => w !== '');
-    const totalMs = playedMs + remainingMs;
-    const heardWords = totalMs === 0 ? 0 : Math.floor((words.length * playedMs) / totalMs);
-    return {
-      heard: words.slice(0, heardWords).join(' '),
-      unheard: [words.slice(heardWords).join(' '), ...laterTexts].filter((t) => t !== '').join(' '),
-    };
+    // Audio the chunker still holds, and texts that arrived while it did (see `deferred`).
+    if (laterTexts.length === 0) queuedMs += ((this.chunker?.pendingSamples ?? 0) * 1000) / this.sampleRate;
+    for (const frame of this.deferred) {
+      if (frame.type === 'tts-text' && frame.contextId === last.frame.contextId) laterTexts.push(frame.text);
+    }
+    return cutAtPlayback(written, queuedMs, laterTexts, this.unplayedMs());
   }
 
   private clearPlayback(): void {
     this.entries = [];
+    this.deferred = [];
+    this.held = [];
     this.head = 0;
     this.currentText = undefined;
     this.chunker?.reset();

@@ -551,3 +551,42 @@ describe('BaseOutputTransport: a lead over real time, and audio written but not 
     expect(h.down.ofType('tts-text')[0]).toMatchObject({ text: 'one two', unheard: 'three four five six seven eight nine ten' });
   });
 });
+
+describe('BaseOutputTransport: chunks longer than the TTS’s pieces', () => {
+  it('a word whose audio is still being gathered into a chunk is not released ahead of it', async () => {
+    const h = start({ chunkMs: 200, leadMs: 400, botStopGraceMs: 50 }, 8000, new VirtualClock(), BufferingOutput);
+    const out = h.out as BufferingOutput;
+    out.onWrite = (count) => {
+      out.acknowledged = Math.max(0, count - 2); // the far end is 2 chunks (the lead) behind
+      if (count === 4) queueMicrotask(() => h.send(makeFrame('interruption')));
+    };
+    const words = 'a b c d e f g h i j k l m n o p q r s t'.split(' ');
+    words.forEach((word, i) => {
+      h.text(word, 'c1', i * 40);
+      h.audio(40, 'c1');
+    });
+    h.send(makeFrame('tts-stopped', { contextId: 'c1' }));
+    await h.waitFor((f) => f.type === 'interruption');
+    const texts = h.down.ofType('tts-text');
+    // 4 chunks of 200 ms written, 2 played: 400 ms, the first 10 words (and maybe the 11th, cut with the chunk).
+    const heard = texts.filter((f) => f.unheard === undefined).map((f) => f.text);
+    expect(heard.length).toBeGreaterThanOrEqual(9);
+    expect(heard.length).toBeLessThanOrEqual(11);
+    expect(texts.at(-1)!.unheard).toMatch(/ t$/);
+  });
+
+  it('a sentence whose first audio piece is shorter than a chunk waits for its audio, and an interruption cuts it', async () => {
+    const h = start({ chunkMs: 200, botStopGraceMs: 50 });
+    h.out.onWrite = (count) => {
+      if (count === 2) queueMicrotask(() => h.send(makeFrame('interruption')));
+    };
+    h.text('one two three four five six seven eight nine ten', 'c1');
+    h.audio(40, 'c1'); // less than a chunk: the chunker holds it
+    await h.clock.advance(100);
+    for (let i = 0; i < 24; i++) h.audio(40, 'c1'); // 1 s in all: five chunks
+    h.send(makeFrame('tts-stopped', { contextId: 'c1' }));
+    await h.waitFor((f) => f.type === 'interruption');
+    // Two of five chunks written when the cut came: four words of ten heard, the rest not.
+    expect(h.down.ofType('tts-text')).toMatchObject([{ text: 'one two three four', unheard: 'five six seven eight nine ten' }]);
+  });
+});

@@ -163,9 +163,8 @@ describe('a call through the fake Exotel', () => {
         interruptionStrategy: null,
       });
       return voice;
-      // 20 ms chunks: with Exotel's default 200 ms ones the output counts an interrupted greeting as all heard (a
-      // bug of BaseOutputTransport with chunks longer than the TTS's, reported to the lead; not this carrier's).
-    }, delayMs, 20);
+      // Exotel's default 200 ms chunks, longer than the fake TTS's pieces.
+    }, delayMs);
     const call = await agent.exotel.placeCall({ streamUrl: agent.server.streamUrl(agent.origin) });
     await until(() => call.agentSpeechMs() >= 1500, 10_000, 'the greeting to be under way');
     await call.say(speechTone(800, 8000));
