@@ -48,7 +48,14 @@ export interface LiveKitRoomDriver {
   disconnect(): Promise<void>;
 }
 
-export interface LiveKitTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'dtmfGapMs'> {
+/**
+ * Default lead of the agent's audio over real time, held in rtc-node's AudioSource queue (100 ms long). Without one,
+ * any event-loop delay over a chunk starves the source and the caller hears gaps (seen on a shared CI machine: a
+ * clean tone arrived at 3–6 dB SNR). An interruption clears that queue, so the lead costs no barge-in latency.
+ */
+const LIVEKIT_DEFAULT_LEAD_MS = 60;
+
+export interface LiveKitTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'dtmfGapMs' | 'leadMs'> {
   url: string;
   token: string;
   roomName: string;
@@ -75,6 +82,11 @@ class LiveKitOutputTransport extends BaseOutputTransport {
 
   protected override onInterrupted(): void {
     this.driver()?.clearAudio();
+  }
+
+  /** What was written ahead of real time waits in the source's queue: not heard yet. */
+  protected override unplayedMs(): number {
+    return this.writtenAheadMs;
   }
 
   override get canSendDTMF(): boolean {
@@ -118,6 +130,8 @@ export class LiveKitTransport implements CallTransport {
       name: 'livekit-output',
       chunkMs: options.chunkMs,
       dtmfGapMs: options.dtmfGapMs,
+      // Kept below the source's 100 ms queue, so a capture never waits for room.
+      leadMs: Math.min(options.leadMs ?? LIVEKIT_DEFAULT_LEAD_MS, 80),
     });
   }
 
