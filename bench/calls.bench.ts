@@ -19,8 +19,9 @@
 //   realtime_voice_to_voice_overhead_ms
 //                                the same measure through a speech-to-speech model (OpenAIRealtimeService and the
 //                                zero-latency fake; its server VAD's 500 ms subtracted): bench/calls/realtime-latency.ts
-//                                (GeminiLiveService's run never finished on 2026-12-07 here: left out until it does;
-//                                measureRealtimeLatency still takes 'gemini')
+//   gemini_live_voice_to_voice_overhead_ms
+//                                the same through GeminiLiveService and its zero-latency fake (each model's run takes
+//                                about 160 s at 32 turns: the caller says every line in real time)
 //
 // Flags (`--x=y`): --only=latency,concurrency,memory,growth,realtime-latency  --ns=50,100,...  --duration=S (per N, default 90)
 //   --turns=N (default 32)  --mem-ns=15,20,25,100,200  --mem-early=10 --mem-late=40  --growth-n=50 --growth-minutes=5
@@ -352,6 +353,7 @@ if (only.has('latency')) await measureLatency();
 if (only.has('realtime-latency')) {
   for (const [model, figureName, brain] of [
     ['openai', 'realtime_voice_to_voice_overhead_ms', 'OpenAIRealtimeService + fake (no delays)'],
+    ['gemini', 'gemini_live_voice_to_voice_overhead_ms', 'GeminiLiveService + fake (no delays)'],
   ] as const) {
     const x = await measureRealtimeLatency(root, turns, 2, model);
     const { overhead } = x;
