@@ -19,7 +19,7 @@ import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
 import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
-import { rtcNodeRoomDriver } from './rtc-node-driver.js';
+import { LIVEKIT_SOURCE_QUEUE_MS, rtcNodeRoomDriver } from './rtc-node-driver.js';
 
 /** What happens in the room, as the driver reports it. */
 export interface LiveKitRoomEvents {
@@ -49,11 +49,13 @@ export interface LiveKitRoomDriver {
 }
 
 /**
- * Default lead of the agent's audio over real time, held in rtc-node's AudioSource queue (100 ms long). Without one,
- * any event-loop delay over a chunk starves the source and the caller hears gaps (seen on a shared CI machine: a
- * clean tone arrived at 3–6 dB SNR). An interruption clears that queue, so the lead costs no barge-in latency.
+ * Default lead of the agent's audio over real time, held in rtc-node's AudioSource queue. Without one, any
+ * event-loop delay over a chunk starves the source and the caller hears gaps (seen on a shared CI machine: a clean
+ * tone arrived at 3–6 dB SNR; 60 ms was still too little at load average 20 on 2 cores). An interruption clears
+ * that queue, and what waits there counts as unheard, so the lead costs no barge-in latency and no accuracy.
  */
-const LIVEKIT_DEFAULT_LEAD_MS = 60;
+const LIVEKIT_DEFAULT_LEAD_MS = 200;
+
 
 export interface LiveKitTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'dtmfGapMs' | 'leadMs'> {
   url: string;
@@ -130,8 +132,8 @@ export class LiveKitTransport implements CallTransport {
       name: 'livekit-output',
       chunkMs: options.chunkMs,
       dtmfGapMs: options.dtmfGapMs,
-      // Kept below the source's 100 ms queue, so a capture never waits for room.
-      leadMs: Math.min(options.leadMs ?? LIVEKIT_DEFAULT_LEAD_MS, 80),
+      // Kept below the source's queue, so a capture never waits for room.
+      leadMs: Math.min(options.leadMs ?? LIVEKIT_DEFAULT_LEAD_MS, LIVEKIT_SOURCE_QUEUE_MS - 2 * (options.chunkMs ?? 20)),
     });
   }
 

@@ -5,6 +5,9 @@ import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import type { LiveKitRoomDriver } from './livekit-transport.js';
 import { SerialCapture } from './serial-capture.js';
 
+/** The AudioSource queue's length (rtc-node's `queueSizeMs`): the transport's lead must fit in it. */
+export const LIVEKIT_SOURCE_QUEUE_MS = 300;
+
 /** The real room, on @livekit/rtc-node (loaded on first use: its native library is only needed for rooms). */
 export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Promise<LiveKitRoomDriver> {
   const rtc = await import('@livekit/rtc-node');
@@ -66,8 +69,8 @@ export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Pr
       return present;
     },
     async publishAudio(sampleRate) {
-      // A short queue: audio is paced by our output transport, so a long one would only delay interruptions.
-      source = new rtc.AudioSource(sampleRate, 1, 100);
+      // Audio is paced by our output transport, a lead ahead of real time; an interruption clears the queue.
+      source = new rtc.AudioSource(sampleRate, 1, LIVEKIT_SOURCE_QUEUE_MS);
       const track = rtc.LocalAudioTrack.createAudioTrack('piopiy-audio', source);
       const options = new rtc.TrackPublishOptions();
       options.source = rtc.TrackSource.SOURCE_MICROPHONE;

@@ -35,13 +35,19 @@ async function speak(agent: AgentSide, samples: Int16Array, sampleRate: number):
 describe('LiveKitTransport output rates on @livekit/rtc-node', () => {
   it('speaks to the caller at 8, 16, 24 and 48 kHz', async () => {
     server = await startLiveKitTestServer();
-    const rates = [8000, 16000, 24000, 48000];
-    const calls = await Promise.all(rates.map((rate) => call(`out-${rate}`, { outputSampleRate: rate })));
-    await Promise.all(calls.map(({ agent }, i) => speak(agent, sineTone(440, rates[i]!, rates[i]! * 0.6), rates[i]!)));
-    const windows = () => calls.map(({ caller }) => steadyWindow(caller.heardSamples('agent'), 48000, 100, 300));
-    await until(() => windows().every((w) => w !== undefined), 8000, 'the agent’s tone at every caller');
-    const snrs = windows().map((w) => medianToneSnrDb(w!, 440, 48000));
-    console.log(`agent 440 Hz tone at the caller: ${rates.map((r, i) => `${r / 1000} kHz ${snrs[i]!.toFixed(1)} dB`).join(', ')}`);
+    // One call at a time: four at once (eight rtc-node participants and the server in one process) starve each
+    // other on a loaded 2-core machine, and the figure would measure that, not the rates.
+    const snrs: number[] = [];
+    for (const rate of [8000, 16000, 24000, 48000]) {
+      const { agent, caller } = await call(`out-${rate}`, { outputSampleRate: rate });
+      await speak(agent, sineTone(440, rate, rate * 0.6), rate);
+      const window = () => steadyWindow(caller.heardSamples('agent'), 48000, 100, 300);
+      await until(() => window() !== undefined, 8000, `the agent’s tone at ${rate / 1000} kHz`);
+      snrs.push(medianToneSnrDb(window()!, 440, 48000));
+      await caller.leave();
+      await agent.stop();
+    }
+    console.log(`agent 440 Hz tone at the caller: ${snrs.map((snr, i) => `${[8, 16, 24, 48][i]} kHz ${snr.toFixed(1)} dB`).join(', ')}`);
     for (const snr of snrs) expect(snr).toBeGreaterThan(15);
-  }, 20_000);
+  }, 40_000);
 });

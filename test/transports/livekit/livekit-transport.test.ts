@@ -168,14 +168,17 @@ describe('LiveKitTransport', () => {
     await running;
   });
 
-  it('plays agent audio in real-time 20 ms chunks and clears the source on interruption', async () => {
+  it('plays agent audio in 20 ms chunks, 200 ms ahead of real time, and clears the source on interruption', async () => {
     const room = new FakeRoom(['caller']);
     const { transport, task, running } = await started(room);
     await task.queueFrame(makeFrame('tts-started', {}));
+    const queuedAt = performance.now();
     await task.queueFrame(ttsAudioFrame(new Int16Array(24000).fill(1000), 24000)); // 1 s at 24 kHz
     await new Promise((r) => setTimeout(r, 200));
-    expect(room.written.length).toBeGreaterThanOrEqual(6);
-    expect(room.written.length).toBeLessThanOrEqual(14);
+    // The lead (10 chunks) at once, then one chunk per 20 ms of real time, never more.
+    const elapsedMs = performance.now() - queuedAt;
+    expect(room.written.length).toBeGreaterThanOrEqual(10 + 5);
+    expect(room.written.length).toBeLessThanOrEqual(10 + Math.ceil(elapsedMs / 20) + 1);
     expect(room.written.every((w) => w.chunk.length === 160 && w.sampleRate === 8000)).toBe(true);
     await task.queueFrame(makeFrame('interruption'));
     const writtenAtInterruption = room.written.length;
