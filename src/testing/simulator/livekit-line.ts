@@ -27,7 +27,9 @@ export async function joinCallerLine(server: LiveKitTestServer, call: SimulatedC
   const room = new rtc.Room();
   const agent = agentIdentity(call);
   const source = new rtc.AudioSource(call.sampleRate, 1, 100);
-  const capture = new SerialCapture(rtc, source, call.sampleRate, () => {});
+  // A phone line does not queue the caller's voice behind a stall: past 100 ms waiting, the oldest audio is dropped
+  // (see SerialCapture), so a loaded machine costs the agent a few frames, not a delay that never goes away.
+  const capture = new SerialCapture(rtc, source, call.sampleRate, () => {}, { maxBacklogMs: 100 });
   let closed = false;
   const readers: Promise<void>[] = [];
 

@@ -2,30 +2,52 @@
 // previous one is still waiting for room in its queue ("InvalidState - failed to capture frame": webrtc-sys
 // audio_track.cpp, capture_frame), so a chunk written before the last capture resolved would be dropped — seen as
 // ~180 dropped chunks in one demo call on a loaded machine. Chunks wait here instead, in order.
+// Each capture resolves through rtc-node's FFI callback, one event-loop turn or more: on a loaded machine that round
+// trip outlasts a 20 ms chunk, so one chunk per capture fell behind real time and the backlog grew without bound
+// (2.5 s after 10 s at load 18: the caller's speech reached the agent seconds late). Chunks that waited are
+// therefore handed over together, up to `maxBatchMs` per capture (with the agent's 200 ms lead, a batch still
+// fits the source's 300 ms queue: LIVEKIT_SOURCE_QUEUE_MS). Once the source's queue is full, captures resolve at the pace it plays, real time: a backlog
+// left by a stall then never shrinks. A live line (the simulated caller) bounds it with `maxBacklogMs`, dropping
+// the oldest audio as a phone network's jitter buffer would; the agent's voice keeps every chunk (no bound).
 import type * as Rtc from '@livekit/rtc-node';
 
 export class SerialCapture {
   private waiting: Int16Array[] = [];
   private draining = false;
+  private waitingSamples = 0;
+  private readonly maxBatchSamples: number;
+  private readonly maxBacklogSamples: number;
+  /** Chunks dropped because the backlog was over `maxBacklogMs`. */
+  dropped = 0;
 
   constructor(
     private readonly rtc: typeof Rtc,
     private readonly source: Rtc.AudioSource,
     private readonly sampleRate: number,
     private readonly onError: (error: unknown) => void,
-  ) {}
+    options: { maxBatchMs?: number; maxBacklogMs?: number } = {},
+  ) {
+    this.maxBatchSamples = Math.max(1, Math.round((sampleRate * (options.maxBatchMs ?? 50)) / 1000));
+    this.maxBacklogSamples = options.maxBacklogMs === undefined ? Infinity : Math.round((sampleRate * options.maxBacklogMs) / 1000);
+  }
 
   /** Queues one mono chunk at the source's rate. */
   write(chunk: Int16Array): void {
     // rtc-node passes `data.buffer` to native code from its start, ignoring a view's offset and length: a view
     // would send the wrong samples, so views are copied (whole arrays, what our chunker makes, are not).
     this.waiting.push(chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice());
+    this.waitingSamples += chunk.length;
+    while (this.waitingSamples > this.maxBacklogSamples && this.waiting.length > 1) {
+      this.waitingSamples -= this.waiting.shift()!.length;
+      this.dropped++;
+    }
     if (!this.draining) void this.drain();
   }
 
   /** Drops what waits here and in the source's queue (an interruption). */
   clear(): void {
     this.waiting = [];
+    this.waitingSamples = 0;
     this.source.clearQueue();
   }
 
@@ -37,7 +59,7 @@ export class SerialCapture {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      for (let chunk = this.waiting.shift(); chunk !== undefined; chunk = this.waiting.shift()) {
+      for (let chunk = this.nextBatch(); chunk !== undefined; chunk = this.nextBatch()) {
         try {
           await this.source.captureFrame(new this.rtc.AudioFrame(chunk, this.sampleRate, 1, chunk.length));
         } catch (error) {
@@ -47,5 +69,27 @@ export class SerialCapture {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** The first waiting chunk, joined with those after it while the batch stays within `maxBatchSamples`. */
+  private nextBatch(): Int16Array | undefined {
+    const first = this.waiting[0];
+    if (first === undefined) return undefined;
+    let count = 1;
+    let samples = first.length;
+    while (count < this.waiting.length && samples + this.waiting[count]!.length <= this.maxBatchSamples) {
+      samples += this.waiting[count]!.length;
+      count++;
+    }
+    const taken = this.waiting.splice(0, count);
+    this.waitingSamples -= samples;
+    if (count === 1) return first;
+    const batch = new Int16Array(samples);
+    let offset = 0;
+    for (const chunk of taken) {
+      batch.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return batch;
   }
 }

@@ -1,40 +1,16 @@
 // Audio through LiveKitTransport's real room driver (@livekit/rtc-node) and the LiveKit test server: the pipeline's
 // input and output rates against the room's 48 kHz Opus, interruption, and two calls at once.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ttsAudioFrame } from '../../../src/frames/index.js';
-import { startLiveKitTestServer, type LiveKitTestServer } from '../../../src/testing/livekit-server/index.js';
-import type { RtcTestParticipant } from '../../../src/testing/livekit-server/rtc-participant.js';
 import { medianToneSnrDb, sineTone, steadyWindow } from '../../../src/testing/livekit-server/tone.js';
-import { agentHeard, joinCaller, makeFrame, mediaUp, startAgent, until, type AgentSide } from './rtc-harness.js';
+import { agentHeard, makeFrame, rtcCalls, speak, until, type AgentSide } from './rtc-harness.js';
 
-let server: LiveKitTestServer | undefined;
-const agents: AgentSide[] = [];
-const callers: RtcTestParticipant[] = [];
-afterEach(async () => {
-  await Promise.allSettled(callers.splice(0).map((c) => c.leave()));
-  await Promise.allSettled(agents.splice(0).map((a) => a.stop()));
-  await server?.close();
-  server = undefined;
-});
-
-/** An agent at the given rates and its caller in `roomName`, with media flowing both ways. */
-async function call(roomName: string, rates: { inputSampleRate?: number; outputSampleRate?: number }) {
-  const agent = await startAgent(server!, roomName, rates);
-  agents.push(agent);
-  const caller = await joinCaller(server!, roomName);
-  callers.push(caller);
-  await mediaUp(agent, caller);
-  return { agent, caller };
-}
-
-async function speak(agent: AgentSide, samples: Int16Array, sampleRate: number): Promise<void> {
-  await agent.task.queueFrame(makeFrame('tts-started', {}));
-  await agent.task.queueFrame(ttsAudioFrame(samples, sampleRate));
-}
+const rtc = rtcCalls();
+afterEach(() => rtc.cleanup());
+const call = rtc.call;
 
 describe('LiveKitTransport audio on @livekit/rtc-node', () => {
   it('hears the caller at 8 and 16 kHz', async () => {
-    server = await startLiveKitTestServer();
+    await rtc.start();
     const calls = await Promise.all([call('in-8k', { inputSampleRate: 8000 }), call('in-16k', { inputSampleRate: 16000 })]);
     await Promise.all(calls.map(({ caller }) => caller.play(sineTone(440, 48000, 24000))));
     const rates = [8000, 16000];
@@ -48,7 +24,7 @@ describe('LiveKitTransport audio on @livekit/rtc-node', () => {
 
 
   it('an interruption clears the AudioSource queue: the caller stops hearing the agent at once', async () => {
-    server = await startLiveKitTestServer();
+    await rtc.start();
     const { agent, caller } = await call('barge-in', { outputSampleRate: 16000 });
     await speak(agent, sineTone(440, 16000, 16000 * 3), 16000);
     await until(() => steadyWindow(caller.heardSamples('agent'), 48000, 200, 10) !== undefined, 5000, 'the agent speaking');
@@ -64,7 +40,7 @@ describe('LiveKitTransport audio on @livekit/rtc-node', () => {
   }, 20_000);
 
   it('carries two calls in two rooms at once, each hearing only its own caller', async () => {
-    server = await startLiveKitTestServer();
+    await rtc.start();
     const [first, second] = await Promise.all([call('call-a', {}), call('call-b', {})]);
     await Promise.all([first.caller.play(sineTone(440, 48000, 24000)), second.caller.play(sineTone(700, 48000, 24000))]);
     const window = (agent: AgentSide) => steadyWindow(agentHeard(agent).samples, 16000, 60, 300);
@@ -73,6 +49,6 @@ describe('LiveKitTransport audio on @livekit/rtc-node', () => {
     expect(medianToneSnrDb(window(first.agent)!, 700, 16000)).toBeLessThan(0);
     expect(medianToneSnrDb(window(second.agent)!, 700, 16000)).toBeGreaterThan(15);
     expect(medianToneSnrDb(window(second.agent)!, 440, 16000)).toBeLessThan(0);
-    expect(server.roomNames().sort()).toEqual(['call-a', 'call-b']);
+    expect(rtc.server.roomNames().sort()).toEqual(['call-a', 'call-b']);
   }, 20_000);
 });

@@ -1,10 +1,10 @@
 // LiveKitTransport on its real room driver (@livekit/rtc-node) against the LiveKit test server, with a caller that
 // is a second rtc-node participant. Real sockets and WebRTC: real time, generous bounds.
-import { makeFrame } from '../../../src/frames/index.js';
+import { makeFrame, ttsAudioFrame } from '../../../src/frames/index.js';
 import { silentLogger } from '../../../src/logging/index.js';
 import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
 import { FrameCollector } from '../../../src/testing/index.js';
-import type { LiveKitTestServer } from '../../../src/testing/livekit-server/index.js';
+import { startLiveKitTestServer, type LiveKitTestServer } from '../../../src/testing/livekit-server/index.js';
 import { RtcTestParticipant } from '../../../src/testing/livekit-server/rtc-participant.js';
 import { LiveKitTransport, rtcNodeRoomDriver, type LiveKitRoomDriver } from '../../../src/transports/index.js';
 
@@ -86,3 +86,53 @@ export function agentHeard(agent: AgentSide): { samples: Int16Array; sampleRate:
 }
 
 export { makeFrame };
+
+/** The agent speaks `samples` (one TTS turn). */
+export async function speak(agent: AgentSide, samples: Int16Array, sampleRate: number): Promise<void> {
+  await agent.task.queueFrame(makeFrame('tts-started', {}));
+  await agent.task.queueFrame(ttsAudioFrame(samples, sampleRate));
+}
+
+export interface RtcCalls {
+  /** The test's server (start() it first). */
+  readonly server: LiveKitTestServer;
+  start: () => Promise<LiveKitTestServer>;
+  /** An agent at the given rates and its caller in `roomName`, with media flowing both ways. */
+  call: (roomName: string, rates?: { inputSampleRate?: number; outputSampleRate?: number }) => Promise<{ agent: AgentSide; caller: RtcTestParticipant }>;
+  /** Callers leave, agents stop, the server closes: for afterEach. */
+  cleanup: () => Promise<void>;
+}
+
+/** One test's server and the calls on it, cleaned up together. */
+export function rtcCalls(): RtcCalls {
+  let server: LiveKitTestServer | undefined;
+  const agents: AgentSide[] = [];
+  const callers: RtcTestParticipant[] = [];
+  const started = (): LiveKitTestServer => {
+    if (server === undefined) throw new Error('rtcCalls: start() the server first');
+    return server;
+  };
+  return {
+    get server() {
+      return started();
+    },
+    async start() {
+      server = await startLiveKitTestServer();
+      return server;
+    },
+    async call(roomName, rates = {}) {
+      const agent = await startAgent(started(), roomName, rates);
+      agents.push(agent);
+      const caller = await joinCaller(started(), roomName);
+      callers.push(caller);
+      await mediaUp(agent, caller);
+      return { agent, caller };
+    },
+    async cleanup() {
+      await Promise.allSettled(callers.splice(0).map((c) => c.leave()));
+      await Promise.allSettled(agents.splice(0).map((a) => a.stop()));
+      await server?.close();
+      server = undefined;
+    },
+  };
+}

@@ -1,40 +1,16 @@
 // The agent's voice through LiveKitTransport's real room driver (@livekit/rtc-node) and the LiveKit test server, at
 // each output rate the pipeline may run at (the room is 48 kHz Opus; rtc-node's AudioSource converts).
 import { afterEach, describe, expect, it } from 'vitest';
-import { ttsAudioFrame } from '../../../src/frames/index.js';
-import { startLiveKitTestServer, type LiveKitTestServer } from '../../../src/testing/livekit-server/index.js';
-import type { RtcTestParticipant } from '../../../src/testing/livekit-server/rtc-participant.js';
 import { medianToneSnrDb, sineTone, steadyWindow } from '../../../src/testing/livekit-server/tone.js';
-import { joinCaller, makeFrame, mediaUp, startAgent, until, type AgentSide } from './rtc-harness.js';
+import { rtcCalls, speak, until } from './rtc-harness.js';
 
-let server: LiveKitTestServer | undefined;
-const agents: AgentSide[] = [];
-const callers: RtcTestParticipant[] = [];
-afterEach(async () => {
-  await Promise.allSettled(callers.splice(0).map((c) => c.leave()));
-  await Promise.allSettled(agents.splice(0).map((a) => a.stop()));
-  await server?.close();
-  server = undefined;
-});
-
-/** An agent at the given rates and its caller in `roomName`, with media flowing both ways. */
-async function call(roomName: string, rates: { inputSampleRate?: number; outputSampleRate?: number }) {
-  const agent = await startAgent(server!, roomName, rates);
-  agents.push(agent);
-  const caller = await joinCaller(server!, roomName);
-  callers.push(caller);
-  await mediaUp(agent, caller);
-  return { agent, caller };
-}
-
-async function speak(agent: AgentSide, samples: Int16Array, sampleRate: number): Promise<void> {
-  await agent.task.queueFrame(makeFrame('tts-started', {}));
-  await agent.task.queueFrame(ttsAudioFrame(samples, sampleRate));
-}
+const rtc = rtcCalls();
+afterEach(() => rtc.cleanup());
+const call = rtc.call;
 
 describe('LiveKitTransport output rates on @livekit/rtc-node', () => {
   it('speaks to the caller at 8, 16, 24 and 48 kHz', async () => {
-    server = await startLiveKitTestServer();
+    await rtc.start();
     // One call at a time: four at once (eight rtc-node participants and the server in one process) starve each
     // other on a loaded 2-core machine, and the figure would measure that, not the rates.
     const snrs: number[] = [];

@@ -1,0 +1,92 @@
+// The far side of the LiveKit calls benchmark, in a process of its own so the agent's process carries only the
+// agent: the local Piopiy simulator with `media: 'livekit'` (signaling, the LiveKit test server on werift) and N
+// simulated callers, each a @livekit/rtc-node participant saying 400 ms tone bursts with 600 ms pauses to the echo
+// agent. Driven over IPC by ../livekit-media.bench.ts:
+//   → { kind: 'place', n }     ← { kind: 'placed', answered, setupMs }
+//   → { kind: 'measure', ms }  ← { kind: 'measured', loudFrames, dropoutFrames, cpuPercentOfOneCore }
+// A dropout is a silent 10 ms frame between two loud ones less than 200 ms apart: inside one echoed burst (bursts
+// are 600 ms apart), where the agent's audio should have been continuous.
+import { startPiopiySimulator, type SimulatedCall } from '../../src/testing/simulator/index.js';
+import { sineTone } from '../../src/testing/livekit-server/tone.js';
+
+const RATE = 16000;
+const TONE = sineTone(440, RATE, (RATE * 400) / 1000);
+const PAUSE_MS = 600;
+const LOUD = 500;
+const MAX_SILENT_RUN_FRAMES = 20;
+
+const send = (message: object): void => void process.send?.(message);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The media is the first argument: 'livekit' (default) or 'stream', to compare the two under the same load.
+const sim = await startPiopiySimulator({ media: process.argv[2] === 'stream' ? 'stream' : 'livekit' });
+const env = sim.agentEnvironment();
+const calls: SimulatedCall[] = [];
+let measuring = false;
+let loudFrames = 0;
+let dropoutFrames = 0;
+
+function watch(call: SimulatedCall): void {
+  let silentRun = 0;
+  let inBurst = false;
+  call.onAgentAudio(({ audio }) => {
+    const loud = audio.some((s) => Math.abs(s) > LOUD);
+    if (loud) {
+      if (measuring) {
+        loudFrames++;
+        if (inBurst && silentRun > 0 && silentRun < MAX_SILENT_RUN_FRAMES) dropoutFrames += silentRun;
+      }
+      inBurst = true;
+      silentRun = 0;
+    } else if (inBurst) {
+      silentRun++;
+      if (silentRun >= MAX_SILENT_RUN_FRAMES) inBurst = false;
+    }
+  });
+}
+
+async function talk(call: SimulatedCall): Promise<void> {
+  await sleep(Math.random() * 1000); // callers out of step, as real ones are
+  while (!call.isEnded) {
+    await call.say(TONE).catch(() => undefined);
+    await sleep(PAUSE_MS);
+  }
+}
+
+process.on('message', (raw) => {
+  const message = raw as { kind: 'place'; n: number } | { kind: 'measure'; ms: number } | { kind: 'stop' };
+  if (message.kind === 'place') {
+    void (async () => {
+      await sim.waitForAgent(env.AGENT_ID, 30_000);
+      const started = performance.now();
+      for (let i = 0; i < message.n; i++) {
+        calls.push(sim.placeCall({ agentId: env.AGENT_ID, sampleRate: RATE, from: `91900000${String(i).padStart(4, '0')}` }));
+      }
+      const answered = await Promise.race([
+        Promise.all(calls.map((call) => call.answered)).then(() => true),
+        sleep(120_000).then(() => false),
+      ]);
+      for (const call of calls) {
+        watch(call);
+        void talk(call);
+      }
+      send({ kind: 'placed', answered, setupMs: performance.now() - started });
+    })();
+  } else if (message.kind === 'measure') {
+    void (async () => {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      measuring = true;
+      await sleep(message.ms);
+      measuring = false;
+      const used = process.cpuUsage(cpu);
+      const cpuPercentOfOneCore = ((used.user + used.system) / 1000 / (performance.now() - started)) * 100;
+      send({ kind: 'measured', loudFrames, dropoutFrames, cpuPercentOfOneCore });
+    })();
+  } else {
+    for (const call of calls) if (!call.isEnded) call.hangUp();
+    void sleep(500).then(() => sim.close()).finally(() => process.exit(0));
+  }
+});
+
+send({ kind: 'ready', agentId: env.AGENT_ID, agentToken: env.AGENT_TOKEN, signalingUrl: sim.signalingUrl });

@@ -1,0 +1,87 @@
+// SerialCapture against a fake rtc-node AudioSource whose captures resolve when the test says: chunks that waited
+// go over together (so a slow FFI round trip cannot make the line fall behind real time), in order, and a live
+// line's backlog is bounded.
+import type * as Rtc from '@livekit/rtc-node';
+import { describe, expect, it } from 'vitest';
+import { SerialCapture } from '../../../src/transports/livekit/serial-capture.js';
+
+class FakeFrame {
+  constructor(
+    readonly data: Int16Array,
+    readonly sampleRate: number,
+    readonly channels: number,
+    readonly samplesPerChannel: number,
+  ) {}
+}
+
+function fakeSource() {
+  const captured: FakeFrame[] = [];
+  const pending: (() => void)[] = [];
+  let clears = 0;
+  const source = {
+    captureFrame: (frame: FakeFrame) => {
+      captured.push(frame);
+      return new Promise<void>((resolve) => pending.push(resolve));
+    },
+    clearQueue: () => void clears++,
+  };
+  const rtc = { AudioFrame: FakeFrame } as unknown as typeof Rtc;
+  return {
+    rtc,
+    source: source as unknown as Rtc.AudioSource,
+    captured,
+    clears: () => clears,
+    /** Resolves the capture in flight and lets the drain loop take the next batch. */
+    async release(): Promise<void> {
+      pending.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+/** A 20 ms chunk at 8 kHz whose samples all equal `value`. */
+const chunk = (value: number): Int16Array => new Int16Array(160).fill(value);
+const values = (frame: FakeFrame): number[] => [...new Set(frame.data)];
+
+describe('SerialCapture', () => {
+  it('hands chunks that waited to the source together, up to maxBatchMs, in order', async () => {
+    const fake = fakeSource();
+    const capture = new SerialCapture(fake.rtc, fake.source, 8000, () => {}, { maxBatchMs: 50 });
+    for (let i = 1; i <= 6; i++) capture.write(chunk(i));
+    expect(fake.captured.map(values)).toEqual([[1]]);
+    await fake.release();
+    // 50 ms holds two 20 ms chunks.
+    expect(fake.captured.map(values)).toEqual([[1], [2, 3]]);
+    expect(fake.captured[1]!.samplesPerChannel).toBe(320);
+    await fake.release();
+    await fake.release();
+    expect(fake.captured.map(values)).toEqual([[1], [2, 3], [4, 5], [6]]);
+    expect(capture.backlog).toBe(0);
+  });
+
+  it('bounds a live line’s backlog to maxBacklogMs, dropping the oldest audio', async () => {
+    const fake = fakeSource();
+    const capture = new SerialCapture(fake.rtc, fake.source, 8000, () => {}, { maxBacklogMs: 60 });
+    for (let i = 1; i <= 8; i++) capture.write(chunk(i));
+    // Chunk 1 is in flight; of 2..8 only the newest 60 ms (three chunks) wait.
+    expect(capture.backlog).toBe(3);
+    expect(capture.dropped).toBe(4);
+    await fake.release();
+    await fake.release();
+    expect(fake.captured.map(values)).toEqual([[1], [6, 7], [8]]);
+  });
+
+  it('keeps every chunk when no bound is given, and clear() drops what waits and the source’s queue', async () => {
+    const fake = fakeSource();
+    const capture = new SerialCapture(fake.rtc, fake.source, 8000, () => {});
+    for (let i = 1; i <= 30; i++) capture.write(chunk(i));
+    expect(capture.backlog).toBe(29);
+    expect(capture.dropped).toBe(0);
+    capture.clear();
+    expect(capture.backlog).toBe(0);
+    expect(fake.clears()).toBe(1);
+    await fake.release();
+    capture.write(chunk(99));
+    expect(fake.captured.map(values)).toEqual([[1], [99]]);
+  });
+});
