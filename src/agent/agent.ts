@@ -169,11 +169,18 @@ export class Agent {
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? getDefaultLogger()).child({ agentId: this.options.agentId });
     const workerSource = options.inviteSource === undefined ? ipcInviteSourceFromEnvironment() : undefined;
-    // A supervisor's worker serves no endpoints of its own, whatever the agent file asks: the supervisor serves
-    // them for all workers, and N workers binding one port would crash each other.
-    const operations =
-      options.operations === false || workerSource !== undefined ? undefined : (options.operations ?? operationsFromEnvironment());
-    this.operations = operations === undefined ? undefined : new AgentOperations(operations, () => this.status(), this.logger);
+    if (workerSource === undefined) {
+      const operations = options.operations === false ? undefined : (options.operations ?? operationsFromEnvironment());
+      this.operations = operations === undefined ? undefined : new AgentOperations(operations, () => this.status(), this.logger);
+    } else {
+      // A supervisor's worker serves no endpoints of its own, whatever the agent file asks: the supervisor serves
+      // them for all workers (N workers binding one port would crash each other). It still counts its calls,
+      // latencies and stalls, which the supervisor merges into its /metrics.
+      const operations = options.operations === false ? undefined : { port: 0, ...options.operations };
+      this.operations = operations === undefined ? undefined : new AgentOperations(operations, () => this.status(), this.logger, { serve: false });
+      const registry = this.operations?.metrics.registry;
+      if (registry !== undefined) workerSource.serveMetrics(() => registry.getMetricsAsJSON());
+    }
     this.inviteSource =
       options.inviteSource ??
       workerSource ??

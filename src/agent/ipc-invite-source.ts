@@ -1,6 +1,7 @@
 // The invite source of a worker process of `piopiy-ai start --workers N`: its supervisor owns the signaling
 // connection and forwards each invite (and its cancel) over the IPC channel of child_process.fork; the worker
 // answers whether it took the call and when each call ends, so the supervisor knows every worker's load.
+import type { MetricsSnapshot } from '../operations/index.js';
 import type { InviteHandlers, InviteSource } from './invite-source.js';
 
 /** Set by the supervisor in its workers' environment: the Agent takes its invites over IPC. */
@@ -10,14 +11,20 @@ export type SupervisorMessage =
   | { readonly type: 'invite'; readonly payload: unknown }
   | { readonly type: 'cancel'; readonly payload: unknown }
   /** End every call as failed (the callers hear the error goodbye); the supervisor replaces the worker. */
-  | { readonly type: 'retire'; readonly reason: string };
+  | { readonly type: 'retire'; readonly reason: string }
+  /** Answer with `pong` (worker-main.ts does, on the event loop: a hung loop cannot). */
+  | { readonly type: 'ping'; readonly seq: number }
+  /** Answer with `metrics`: this worker's registry, for the supervisor's /metrics. */
+  | { readonly type: 'metrics-request'; readonly seq: number };
 
 export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'refused'; readonly roomName: string }
   | { readonly type: 'call-ended'; readonly roomName: string }
   | { readonly type: 'draining' }
-  | { readonly type: 'memory'; readonly rssBytes: number };
+  | { readonly type: 'memory'; readonly rssBytes: number }
+  | { readonly type: 'pong'; readonly seq: number }
+  | { readonly type: 'metrics'; readonly seq: number; readonly metrics: MetricsSnapshot };
 
 /** The IPC source when this process is a supervisor's worker, else undefined. */
 export function ipcInviteSourceFromEnvironment(env: NodeJS.ProcessEnv = process.env): IpcInviteSource | undefined {
@@ -26,7 +33,7 @@ export function ipcInviteSourceFromEnvironment(env: NodeJS.ProcessEnv = process.
 
 export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
   const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
-  return type === 'invite' || type === 'cancel' || type === 'retire';
+  return type === 'invite' || type === 'cancel' || type === 'retire' || type === 'ping' || type === 'metrics-request';
 }
 
 export class IpcInviteSource implements InviteSource {
@@ -34,6 +41,7 @@ export class IpcInviteSource implements InviteSource {
   /** Rooms this worker took and has not yet reported ended (what `retire` ends). */
   private readonly rooms = new Set<string>();
   private readonly onMessage = (message: unknown): void => this.receive(message);
+  private metricsListener: ((message: unknown) => void) | undefined;
 
   get connected(): boolean {
     return this.handlers !== undefined && process.connected;
@@ -56,6 +64,22 @@ export class IpcInviteSource implements InviteSource {
     process.channel?.unref();
   }
 
+  /**
+   * Answers the supervisor's metrics requests with `snapshot()` (the Agent's registry). It answers while draining
+   * too: the calls finishing then are counted like any other.
+   */
+  serveMetrics(snapshot: () => Promise<MetricsSnapshot>): void {
+    if (this.metricsListener !== undefined) process.off('message', this.metricsListener);
+    this.metricsListener = (message: unknown): void => {
+      if (!isSupervisorMessage(message) || message.type !== 'metrics-request') return;
+      snapshot().then(
+        (metrics) => send({ type: 'metrics', seq: message.seq, metrics }),
+        () => undefined, // the supervisor's request times out and it serves the rest
+      );
+    };
+    process.on('message', this.metricsListener);
+  }
+
   /** The Agent tells the source when a call it delivered has ended. */
   callEnded(roomName: string): void {
     if (this.rooms.delete(roomName)) send({ type: 'call-ended', roomName });
@@ -70,7 +94,7 @@ export class IpcInviteSource implements InviteSource {
       else if (roomName !== undefined) send({ type: 'refused', roomName });
     } else if (message.type === 'cancel') {
       handlers.onCancel(message.payload);
-    } else {
+    } else if (message.type === 'retire') {
       for (const room of this.rooms) handlers.onFail(room, message.reason);
     }
   }

@@ -117,6 +117,8 @@ export function createProgram(): Command {
     .option('--operations-host <addr>', 'address those endpoints listen on (default 0.0.0.0, or PIOPIY_OPERATIONS_HOST)')
     .option('--workers <n>', 'worker processes sharing the calls (default: one per core; 1: the agent runs in this process)')
     .option('--worker-memory-mb <mb>', "a worker past this resident memory ends its calls with an apology and is replaced")
+    .option('--worker-ping-ms <ms>', 'how often the supervisor pings each worker (default 5000)')
+    .option('--worker-timeout-ms <ms>', "a worker that answers no ping this long is killed (its calls end) and replaced (default 15000)")
     .action(async (file: string, opts: StartOperationsFlags & StartWorkerFlags) => {
       applyOperationsFlags(opts);
       const workers = parseWorkerFlags(opts);

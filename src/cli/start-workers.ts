@@ -10,16 +10,20 @@ import { systemClock } from '../runtime/clock.js';
 import { agentFilePath } from './agent-file.js';
 import { CliError } from './errors.js';
 import { FirstWorkerFailed, Supervisor } from './supervisor/supervisor.js';
+import { DEFAULT_WORKER_LIVENESS, type WorkerLivenessOptions } from './supervisor/worker-liveness.js';
 
 export interface StartWorkerFlags {
   workers?: string;
   workerMemoryMb?: string;
+  workerPingMs?: string;
+  workerTimeoutMs?: string;
 }
 
 export interface WorkerSettings {
   /** 1: no supervisor, the agent file runs in this process. */
   readonly workers: number;
   readonly workerMemoryMb: number | undefined;
+  readonly liveness: WorkerLivenessOptions;
 }
 
 /** `--workers`, else PIOPIY_WORKERS, else one per core this process may use. */
@@ -36,7 +40,22 @@ export function parseWorkerFlags(flags: StartWorkerFlags, env: NodeJS.ProcessEnv
   if (memory !== undefined && workers === 1) {
     throw new CliError('--worker-memory-mb needs worker processes to replace: give --workers 2 or more (one process cannot restart itself)');
   }
-  return { workers, workerMemoryMb: memory === undefined ? undefined : Number(memory) };
+  return { workers, workerMemoryMb: memory === undefined ? undefined : Number(memory), liveness: parseLiveness(flags) };
+}
+
+function parseLiveness(flags: StartWorkerFlags): WorkerLivenessOptions {
+  const ms = (typed: string | undefined, flag: string, fallback: number): number => {
+    if (typed === undefined) return fallback;
+    if (!/^\d+$/.test(typed) || Number(typed) < 50) throw new CliError(`${flag} must be a whole number of milliseconds (at least 50), got ${typed}`);
+    return Number(typed);
+  };
+  const intervalMs = ms(flags.workerPingMs, '--worker-ping-ms', DEFAULT_WORKER_LIVENESS.intervalMs);
+  const timeoutMs = ms(flags.workerTimeoutMs, '--worker-timeout-ms', Math.max(DEFAULT_WORKER_LIVENESS.timeoutMs, intervalMs * 2));
+  if (timeoutMs < intervalMs * 2) {
+    // One late answer must not kill a worker: the timeout spans at least two pings.
+    throw new CliError(`--worker-timeout-ms (${timeoutMs}) must be at least twice --worker-ping-ms (${intervalMs})`);
+  }
+  return { intervalMs, timeoutMs };
 }
 
 /**
@@ -72,6 +91,7 @@ export async function runSupervisor(file: string, flags: WorkerSettings): Promis
     agentFile: path,
     workers: flags.workers,
     workerMemoryMb: flags.workerMemoryMb,
+    liveness: flags.liveness,
     drainMs,
     commandLine: ['piopiy-ai', ...process.argv.slice(2)].join(' '),
     inviteSource: lazySignaling(() => {

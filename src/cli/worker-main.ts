@@ -1,9 +1,10 @@
 // A worker process of `piopiy-ai start --workers N` (forked by the supervisor, see supervisor.ts): it runs the
 // agent file as `piopiy-ai start` would, and its Agent takes invites over IPC (the supervisor sets PIOPIY_WORKER).
-// It reports its memory every second so the supervisor can retire it past `--worker-memory-mb`.
+// It reports its memory every second so the supervisor can retire it past `--worker-memory-mb`, and answers the
+// supervisor's liveness pings.
 import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js';
 import { formatFailure } from './errors.js';
-import type { WorkerMessage } from '../agent/ipc-invite-source.js';
+import { isSupervisorMessage, type WorkerMessage } from '../agent/ipc-invite-source.js';
 
 const MEMORY_REPORT_MS = 1000;
 
@@ -15,6 +16,14 @@ const fail = (error: unknown): never => {
 };
 process.on('unhandledRejection', fail);
 process.on('uncaughtException', fail);
+
+// The supervisor's liveness ping, answered on this event loop: a worker stuck in a busy loop cannot answer, and is
+// killed and replaced (supervisor.ts). Answered from the very start, so a slow agent-file import is not a hang.
+process.on('message', (message: unknown) => {
+  if (isSupervisorMessage(message) && message.type === 'ping' && process.connected) {
+    process.send?.({ type: 'pong', seq: message.seq } satisfies WorkerMessage);
+  }
+});
 
 setInterval(() => {
   if (process.connected) process.send?.({ type: 'memory', rssBytes: process.memoryUsage.rss() } satisfies WorkerMessage);

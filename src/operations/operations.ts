@@ -6,8 +6,9 @@ import type { FrameObserver } from '../pipeline/observer.js';
 import { ConfigurationProblems } from '../runtime/configuration-error.js';
 import { CallMetricsObserver } from './call-metrics-observer.js';
 import { AgentMetrics, type CallEndReason } from './metrics.js';
-import { OperationsServer, type Health, type Readiness } from './server.js';
+import { OperationsServer, type Health, type Readiness, type WorkersHealth } from './server.js';
 import { StallMonitor, type EventLoopStall } from './stall-monitor.js';
+import { mergeWorkerMetrics, type WorkerMetricsSnapshot } from './worker-metrics.js';
 
 export interface OperationsOptions {
   /** Port of the /healthz, /readyz and /metrics endpoints; 0 picks a free one (read it from `port`). */
@@ -23,6 +24,19 @@ export interface OperationsOptions {
   unhealthyDelayMs?: number;
   /** Also export prom-client's process metrics (memory, CPU, event-loop lag, GC). Default true. */
   processMetrics?: boolean;
+}
+
+/**
+ * What the supervisor of `piopiy-ai start --workers N` adds to its operations, and what its workers leave out.
+ * Internal to the package (not exported from the root).
+ */
+export interface OperationsHooks {
+  /** Serve the HTTP endpoints. Default true; a worker only keeps metrics for its supervisor to collect. */
+  readonly serve?: boolean;
+  /** The workers' registries, merged into /metrics. */
+  workerMetrics?(): Promise<readonly WorkerMetricsSnapshot[]>;
+  /** The workers' liveness: /healthz fails while no worker answers. */
+  workersHealth?(): WorkersHealth;
 }
 
 /** What the Agent reports about itself when asked. */
@@ -62,6 +76,7 @@ export class AgentOperations {
     private readonly options: OperationsOptions,
     private readonly status: () => AgentStatus,
     private readonly logger: Logger,
+    private readonly hooks: OperationsHooks = {},
   ) {
     const problems = new ConfigurationProblems('Agent');
     problems.number(options.port, { option: 'operations.port', purpose: 'the port of the operations endpoints' }, isPort, 'a port number (0 to 65535)');
@@ -87,7 +102,7 @@ export class AgentOperations {
       {
         health: () => this.health(),
         readiness: () => this.readiness(),
-        metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.text() }),
+        metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metricsText() }),
       },
       logger,
     );
@@ -96,6 +111,7 @@ export class AgentOperations {
   /** Starts the stall monitor and the endpoints. */
   async start(): Promise<void> {
     this.stallMonitor.start();
+    if (this.hooks.serve === false) return;
     const host = this.options.host ?? '127.0.0.1';
     await this.server.listen(this.options.port, host);
     this.logger.info({ port: this.server.port, host }, 'operations endpoints: /healthz /readyz /metrics');
@@ -114,7 +130,19 @@ export class AgentOperations {
 
   health(): Health {
     const eventLoopDelayMs = Math.round(this.stallMonitor.recentMaxDelayMs);
-    return { healthy: eventLoopDelayMs < (this.options.unhealthyDelayMs ?? 5000), eventLoopDelayMs };
+    const healthy = eventLoopDelayMs < (this.options.unhealthyDelayMs ?? 5000);
+    const workers = this.hooks.workersHealth?.();
+    if (workers === undefined) return { healthy, eventLoopDelayMs };
+    // One hung worker is the supervisor's to replace (it kills it past the ping timeout), not a reason to restart
+    // the whole pod and every call in it; a supervisor none of whose workers answers serves no call at all.
+    return { healthy: healthy && workers.responsive > 0, eventLoopDelayMs, workers };
+  }
+
+  /** The Prometheus text of this process, with its workers' metrics merged in when it is a supervisor. */
+  async metricsText(): Promise<string> {
+    if (this.hooks.workerMetrics === undefined) return this.metrics.text();
+    const merged = await mergeWorkerMetrics(this.metrics.registry, await this.hooks.workerMetrics());
+    return merged.metrics();
   }
 
   readiness(): Readiness {

@@ -3,9 +3,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../logging/index.js';
 
+/** The liveness of a supervisor's worker processes, as /healthz reports it. */
+export interface WorkersHealth {
+  /** Workers that answered their last ping in time. */
+  readonly responsive: number;
+  /** Slots of workers that owe a ping answer longer than expected (they are killed when it passes the timeout). */
+  readonly late: readonly number[];
+}
+
 export interface Health {
   readonly healthy: boolean;
   readonly eventLoopDelayMs: number;
+  /** A supervisor's worker processes (`piopiy-ai start --workers N`). */
+  readonly workers?: WorkersHealth;
 }
 
 export interface Readiness {

@@ -7,10 +7,18 @@ import { CliError } from '../../src/cli/errors.js';
 
 describe('piopiy-ai start --workers', () => {
   it('takes the flag, else PIOPIY_WORKERS, else the usable cores; a memory limit in whole megabytes', () => {
-    expect(parseWorkerFlags({ workers: '3', workerMemoryMb: '512' }, { PIOPIY_WORKERS: '5' })).toEqual({ workers: 3, workerMemoryMb: 512 });
+    const liveness = { intervalMs: 5000, timeoutMs: 15_000 };
+    expect(parseWorkerFlags({ workers: '3', workerMemoryMb: '512' }, { PIOPIY_WORKERS: '5' })).toEqual({ workers: 3, workerMemoryMb: 512, liveness });
     expect(parseWorkerFlags({}, { PIOPIY_WORKERS: '5' }).workers).toBe(5);
-    expect(parseWorkerFlags({}, {})).toEqual({ workers: usableCores(), workerMemoryMb: undefined });
-    expect(parseWorkerFlags({ workers: '1' }, {})).toEqual({ workers: 1, workerMemoryMb: undefined });
+    expect(parseWorkerFlags({}, {})).toEqual({ workers: usableCores(), workerMemoryMb: undefined, liveness });
+    expect(parseWorkerFlags({ workers: '1' }, {})).toEqual({ workers: 1, workerMemoryMb: undefined, liveness });
+  });
+
+  it('takes the ping interval and timeout in milliseconds; the timeout spans at least two pings', () => {
+    expect(parseWorkerFlags({ workerPingMs: '200', workerTimeoutMs: '1000' }, {}).liveness).toEqual({ intervalMs: 200, timeoutMs: 1000 });
+    expect(parseWorkerFlags({ workerPingMs: '10000' }, {}).liveness).toEqual({ intervalMs: 10_000, timeoutMs: 20_000 });
+    expect(() => parseWorkerFlags({ workerPingMs: '1s' }, {})).toThrow(/--worker-ping-ms must be a whole number of milliseconds \(at least 50\), got 1s/);
+    expect(() => parseWorkerFlags({ workerPingMs: '1000', workerTimeoutMs: '1500' }, {})).toThrow(/--worker-timeout-ms \(1500\) must be at least twice --worker-ping-ms \(1000\)/);
   });
 
   it('refuses what is not a count of processes or megabytes, naming the flag', () => {

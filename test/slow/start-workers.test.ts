@@ -1,6 +1,6 @@
 // `piopiy-ai start --workers 2` with real processes against the simulator: the supervisor hands calls to the least
 // loaded worker, a killed worker ends only its own call and is replaced, a worker over its memory limit ends its
-// call and is replaced, and SIGTERM drains. Real time: a supervisor and two workers start in ~5-10 s on 2 cores.
+// call and is replaced, a hung worker is killed and replaced, SIGTERM drains, and one /metrics shows every worker's. Real time: a supervisor and two workers start in ~5-10 s on 2 cores.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,7 +16,7 @@ let sim: PiopiySimulator;
 let supervisor: ChildProcess | undefined;
 
 // Each call logs "<worker pid> <room>" and lasts until the caller leaves or the Agent ends it. A call whose
-// metadata asks for it grows the worker's memory by 400 MB.
+// metadata asks for it grows the worker's memory by 400 MB, or hangs the worker's event loop in a busy loop.
 const AGENT_FILE = (entry: string): string => `
 import { appendFileSync } from 'node:fs';
 import { Agent } from '${entry}';
@@ -29,6 +29,7 @@ await new Agent({
     await call.transport.connect?.();
     appendFileSync(process.env.CALL_LOG, process.pid + ' ' + call.roomName + '\\n');
     if (call.metadata?.hog) hogs.push(Buffer.alloc(400 * 1024 * 1024, 1));
+    if (call.metadata?.busy) for (;;);
     await new Promise((done) => {
       call.transport.events.once('caller-left', done);
       call.signal.addEventListener('abort', done);
@@ -129,6 +130,14 @@ describe('piopiy-ai start --workers 2', { timeout: 120_000 }, () => {
     third.hangUp();
     fourth.hangUp();
     await until(async () => (await run.metrics()).includes('\npiopiy_active_calls 0\n'));
+    // The workers' own counts, summed over both (the first, third and fourth calls ended there), beside the
+    // supervisor's; their gauges one series per worker.
+    await until(async () => (await run.metrics()).includes('piopiy_calls_total{reason="completed"} 3\n'));
+    const merged = await run.metrics();
+    expect(merged).toContain('piopiy_calls_total{reason="worker-lost"} 1\n');
+    expect(merged).toMatch(/\nnodejs_heap_size_used_bytes\{worker="0"\} \d+/);
+    expect(merged).toMatch(/\nnodejs_heap_size_used_bytes\{worker="1"\} \d+/);
+    expect(merged).not.toMatch(/piopiy_active_calls\{/);
     supervisor?.kill('SIGTERM');
     expect(await run.exited).toBe(0);
   });
@@ -156,6 +165,37 @@ describe('piopiy-ai start --workers 2', { timeout: 120_000 }, () => {
     await until(async () => (await run.metrics()).includes('\npiopiy_workers_ready 2\n'), 60_000);
     const next = sim.placeCall({ agentId: AGENT_ID });
     expect(await run.workerOf(next)).not.toBe(hogPid);
+    next.hangUp();
+    supervisor?.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('a worker whose event loop hangs is killed, its call ends, it is replaced; /healthz fails only while none answers', async () => {
+    const run = await startSupervisor(['--worker-ping-ms', '200', '--worker-timeout-ms', '4000']);
+    const health = async (): Promise<{ status: number; body: { workers: { responsive: number; late: number[] } } }> => {
+      const response = await fetch(`http://127.0.0.1:${run.port}/healthz`);
+      return { status: response.status, body: (await response.json()) as { workers: { responsive: number; late: number[] } } };
+    };
+    const first = sim.placeCall({ agentId: AGENT_ID, metadata: { busy: true } });
+    const firstPid = await run.workerOf(first);
+    // One hung worker: the supervisor's to replace, the pod stays live.
+    const oneLate = await until(async () => {
+      const h = await health();
+      return h.body.workers.late.length === 1 ? h : undefined;
+    });
+    expect(oneLate.status).toBe(200);
+    const second = sim.placeCall({ agentId: AGENT_ID, metadata: { busy: true } });
+    expect(await run.workerOf(second)).not.toBe(firstPid); // the least loaded, the one still answering
+    // Both hung: the supervisor serves no call, so /healthz fails, until it has replaced them.
+    await until(async () => (await health()).status === 503);
+    expect((await first.ended).reason).toBe('agent-left');
+    expect((await second.ended).reason).toBe('agent-left');
+    await until(async () => (await run.metrics()).includes('piopiy_worker_restarts_total{reason="unresponsive"} 2'));
+    expect(await run.metrics()).toContain('piopiy_calls_total{reason="worker-lost"} 2');
+    await until(async () => (await run.metrics()).includes('\npiopiy_workers_ready 2\n'), 60_000);
+    expect((await health()).status).toBe(200);
+    const next = sim.placeCall({ agentId: AGENT_ID });
+    await run.workerOf(next);
     next.hangUp();
     supervisor?.kill('SIGTERM');
     expect(await run.exited).toBe(0);

@@ -2,12 +2,13 @@
 // invite to the least-loaded worker process (worker-process.ts), forwards cancels to the worker holding the room,
 // replaces a worker that dies or outgrows its memory limit, and drains them all on SIGTERM. Why processes and IPC
 // rather than node:cluster: docs/architecture.md, "All cores: a supervisor and worker processes".
-import { Gauge } from 'prom-client';
 import type { Logger } from '../../logging/index.js';
 import type { Clock } from '../../runtime/clock.js';
 import { parseInvite } from '../../agent/invite.js';
 import type { InviteSource } from '../../agent/invite-source.js';
-import { AgentOperations, type OperationsOptions } from '../../operations/index.js';
+import { AgentOperations, type OperationsOptions, type WorkerMetricsSnapshot } from '../../operations/index.js';
+import { addWorkerMetrics, type RestartCounts } from './supervisor-metrics.js';
+import { WorkerLiveness, type WorkerLivenessOptions } from './worker-liveness.js';
 import { WorkerProcess, type WorkerEvent } from './worker-process.js';
 
 export interface SupervisorOptions {
@@ -19,6 +20,8 @@ export interface SupervisorOptions {
   readonly workerMemoryMb: number | undefined;
   /** How long SIGTERM lets the workers' calls finish; the workers read the same PIOPIY_DRAIN_SECS. */
   readonly drainMs: number;
+  /** How often workers are pinged, and how long one may not answer before it is killed and replaced. */
+  readonly liveness: WorkerLivenessOptions;
   readonly inviteSource: InviteSource;
   readonly operations: OperationsOptions | undefined;
   readonly clock: Clock;
@@ -39,22 +42,31 @@ const RETIRE_KILL_MS = 20_000;
 const DRAIN_GRACE_MS = 5_000;
 /** A worker that dies this soon after starting is crash-looping: its replacement waits (doubling, up to 30 s). */
 const QUICK_CRASH_MS = 5_000;
+/**
+ * A scrape waits this long for each worker's registry; a worker that is late (busy, exiting) is left out of that
+ * scrape rather than holding it past Prometheus's default 10 s scrape timeout.
+ */
+const WORKER_METRICS_TIMEOUT_MS = 2_000;
 
 export class Supervisor {
   private readonly workers = new Map<number, WorkerProcess>();
   private readonly roomWorker = new Map<string, WorkerProcess>();
   private readonly operations: AgentOperations | undefined;
-  private readonly restarts: Gauge<'reason'> | undefined;
-  private restartCounts = { crashed: 0, memory: 0 };
+  private readonly liveness: WorkerLiveness;
+  private readonly restartCounts: RestartCounts = { crashed: 0, memory: 0, unresponsive: 0 };
   private quickCrashes = 0;
   private draining = false;
   private drainPromise: Promise<void> | undefined;
   private firstReady: { resolve: () => void; reject: (error: Error) => void } | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
+    this.liveness = new WorkerLiveness(options.liveness, () => this.workers.values(), (worker, silentMs) => this.killUnresponsive(worker, silentMs), options.clock);
     if (options.operations !== undefined) {
-      this.operations = new AgentOperations(options.operations, () => this.status(), options.logger);
-      this.restarts = this.addWorkerMetrics(this.operations);
+      this.operations = new AgentOperations(options.operations, () => this.status(), options.logger, {
+        workerMetrics: () => this.workerMetrics(),
+        workersHealth: () => this.liveness.health(),
+      });
+      addWorkerMetrics(this.operations.metrics.registry, this.workers, () => this.restartCounts);
     }
   }
 
@@ -67,6 +79,7 @@ export class Supervisor {
       await this.operations?.start();
       const first = new Promise<void>((resolve, reject) => (this.firstReady = { resolve, reject }));
       this.spawn(0);
+      this.liveness.start();
       await first;
       for (let slot = 1; slot < this.options.workers; slot++) this.spawn(slot);
       await this.options.inviteSource.open({
@@ -76,6 +89,7 @@ export class Supervisor {
       });
     } catch (error) {
       this.draining = true;
+      this.liveness.stop();
       for (const worker of this.workers.values()) worker.kill('SIGKILL');
       await this.operations?.close();
       throw error;
@@ -104,6 +118,7 @@ export class Supervisor {
     }, this.options.drainMs + DRAIN_GRACE_MS);
     await Promise.all(exits);
     this.options.clock.clearTimeout(timer);
+    this.liveness.stop();
     await this.operations?.close();
     this.options.logger.info('supervisor stopped');
   }
@@ -124,50 +139,23 @@ export class Supervisor {
     return { connected: this.options.inviteSource.connected && anyAvailable, draining: this.draining, activeCallIds: [...this.roomWorker.keys()], maxCalls: undefined };
   }
 
-  private addWorkerMetrics(operations: AgentOperations): Gauge<'reason'> {
-    const registers = [operations.metrics.registry];
-    const workers = this.workers;
-    new Gauge({
-      name: 'piopiy_worker_active_calls',
-      help: 'Calls each worker process is serving now.',
-      labelNames: ['worker'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [slot, worker] of workers) this.set({ worker: String(slot) }, worker.rooms.size);
-      },
+  /** Every live worker's registry, labelled by its slot; a worker that does not answer in time is left out. */
+  private async workerMetrics(): Promise<WorkerMetricsSnapshot[]> {
+    const live = [...this.workers].filter(([, worker]) => worker.alive);
+    const answers = await Promise.all(live.map(([, worker]) => worker.requestMetrics(this.options.clock, WORKER_METRICS_TIMEOUT_MS)));
+    return live.flatMap(([slot], i) => {
+      const metrics = answers[i];
+      return metrics === undefined ? [] : [{ worker: String(slot), metrics }];
     });
-    new Gauge({
-      name: 'piopiy_worker_memory_bytes',
-      help: 'Resident memory of each worker process, as it last reported.',
-      labelNames: ['worker'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [slot, worker] of workers) this.set({ worker: String(slot) }, worker.rssBytes);
-      },
-    });
-    new Gauge({
-      name: 'piopiy_workers_ready',
-      help: 'Worker processes taking calls.',
-      registers,
-      collect() {
-        this.set([...workers.values()].filter((w) => w.available).length);
-      },
-    });
-    const counts = (): { crashed: number; memory: number } => this.restartCounts;
-    // A gauge read from the supervisor's own count: it only grows, like a counter, and cannot drift from it.
-    return new Gauge({
-      name: 'piopiy_worker_restarts_total',
-      help: 'Worker processes replaced, by why: crashed (exited unasked) or memory (over --worker-memory-mb).',
-      labelNames: ['reason'],
-      registers,
-      collect() {
-        const { crashed, memory } = counts();
-        this.set({ reason: 'crashed' }, crashed);
-        this.set({ reason: 'memory' }, memory);
-      },
-    });
+  }
+
+  private killUnresponsive(worker: WorkerProcess, silentMs: number): void {
+    worker.unresponsive = true;
+    this.options.logger.error(
+      { worker: worker.slot, pid: worker.pid, silentMs: Math.round(silentMs), calls: worker.rooms.size },
+      'worker unresponsive (its event loop answers no ping): killing it; its calls end; replacing it',
+    );
+    worker.kill('SIGKILL');
   }
 
   private spawn(slot: number): void {
@@ -269,7 +257,7 @@ export class Supervisor {
     if (current !== undefined && current !== worker.slot) this.workers.delete(current); // a retired worker, finished
     const expected = this.draining || worker.retiring;
     // Before the first worker is ready, the worker's own message (the agent file's error) says it all.
-    if (!expected && this.firstReady === undefined) {
+    if (!expected && !worker.unresponsive && this.firstReady === undefined) {
       // The caller's media went with the process: nothing can speak to them now. Piopiy signaling takes no message
       // from agents (spec §1.4), so the platform learns of the end from the media room the agent left.
       logger.error(
@@ -283,7 +271,8 @@ export class Supervisor {
       return;
     }
     if (expected || this.workers.get(worker.slot) !== worker) return;
-    this.restartCounts.crashed++;
+    if (worker.unresponsive) this.restartCounts.unresponsive++;
+    else this.restartCounts.crashed++;
     const quick = performance.now() - worker.startedAt < QUICK_CRASH_MS;
     this.quickCrashes = quick ? this.quickCrashes + 1 : 0;
     const delayMs = quick ? Math.min(30_000, 500 * 2 ** this.quickCrashes) : 0;

@@ -3,6 +3,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WORKER_ENV, isSupervisorMessage, type SupervisorMessage, type WorkerMessage } from '../../agent/ipc-invite-source.js';
+import type { MetricsSnapshot } from '../../operations/index.js';
+import type { Clock } from '../../runtime/clock.js';
 
 // Under tsx (tests, `npx tsx src/cli/main.ts`) the entry is the TypeScript file; in the package, the compiled one.
 const WORKER_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../worker-main.ts' : '../worker-main.js', import.meta.url));
@@ -16,12 +18,21 @@ export type WorkerEvent =
 export class WorkerProcess {
   readonly rooms = new Set<string>();
   ready = false;
+  /** Its Agent has been serving (ready once); stays true while it drains. */
+  served = false;
   /** Told to end its calls and go (over its memory limit); takes no new calls. */
   retiring = false;
   rssBytes = 0;
+  /** Killed for not answering its pings: its exit is counted as `unresponsive`, not as a crash. */
+  unresponsive = false;
   readonly startedAt = performance.now();
   private readonly child: ChildProcess;
   private exited = false;
+  private seq = 0;
+  /** When the oldest ping it has not answered was sent (clock ms), or undefined when it owes none. */
+  private unansweredSince: number | undefined;
+  private lastPingSeq = 0;
+  private readonly metricsWaiters = new Map<number, (metrics: MetricsSnapshot | undefined) => void>();
 
   constructor(
     /** A stable slot number (its label in /metrics); a replacement takes the slot of the process it replaces. */
@@ -42,6 +53,8 @@ export class WorkerProcess {
     });
     this.child.on('exit', (code, signal) => {
       this.exited = true;
+      for (const answer of this.metricsWaiters.values()) answer(undefined);
+      this.metricsWaiters.clear();
       const lostRooms = [...this.rooms];
       this.rooms.clear();
       this.ready = false;
@@ -72,6 +85,34 @@ export class WorkerProcess {
     this.child.send(message);
   }
 
+  /** Sends a liveness ping; the first unanswered one starts the count `unansweredMs` reads. */
+  ping(now: number): void {
+    this.unansweredSince ??= now;
+    this.lastPingSeq = ++this.seq;
+    this.send({ type: 'ping', seq: this.lastPingSeq });
+  }
+
+  /** How long it has owed an answer to a ping (0 when it owes none). */
+  unansweredMs(now: number): number {
+    return this.unansweredSince === undefined ? 0 : now - this.unansweredSince;
+  }
+
+  /** Its registry as JSON, or undefined when it does not answer within `timeoutMs` (busy, exiting). */
+  requestMetrics(clock: Clock, timeoutMs: number): Promise<MetricsSnapshot | undefined> {
+    if (this.exited || !this.child.connected) return Promise.resolve(undefined);
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => answer(undefined), timeoutMs);
+      const answer = (metrics: MetricsSnapshot | undefined): void => {
+        clock.clearTimeout(timer);
+        this.metricsWaiters.delete(seq);
+        resolve(metrics);
+      };
+      this.metricsWaiters.set(seq, answer);
+      this.send({ type: 'metrics-request', seq });
+    });
+  }
+
   kill(signal: NodeJS.Signals): void {
     if (!this.exited) this.child.kill(signal);
   }
@@ -80,6 +121,7 @@ export class WorkerProcess {
     switch (message.type) {
       case 'ready':
         this.ready = true;
+        this.served = true;
         return { type: 'ready' };
       case 'refused':
       case 'call-ended':
@@ -91,6 +133,13 @@ export class WorkerProcess {
       case 'memory':
         this.rssBytes = message.rssBytes;
         return { type: 'memory', rssBytes: message.rssBytes };
+      case 'pong':
+        // Only the answer to the latest ping clears the debt: an older one may predate the hang.
+        if (message.seq === this.lastPingSeq) this.unansweredSince = undefined;
+        return undefined;
+      case 'metrics':
+        this.metricsWaiters.get(message.seq)?.(message.metrics);
+        return undefined;
       default:
         return undefined;
     }
