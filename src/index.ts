@@ -237,6 +237,27 @@ export {
   type MediaStreamSessionBase,
 } from './transports/index.js';
 
+// The JSON stream serializer every JSON carrier states its shape to (docs/carriers.md).
+export { JsonStreamSerializer, type JsonStreamMedia, type JsonStreamShape } from './transports/index.js';
+
+// Plivo Audio Streams (docs/carriers.md, "Plivo").
+export {
+  PLIVO_CONTENT_TYPES,
+  PlivoApiError,
+  PlivoCalls,
+  PlivoSerializer,
+  PlivoServer,
+  createPlivoServer,
+  isValidPlivoSignatureV3,
+  plivoDialXml,
+  plivoSignatureV3,
+  plivoStreamXml,
+  type PlivoCallSession,
+  type PlivoContentType,
+  type PlivoCredentials,
+  type PlivoServerOptions,
+} from './transports/index.js';
+
 // Service bases, for a vendor of your own; the vendors themselves are in `piopiy-ai/services/<vendor>`.
 export {
   LLMService,

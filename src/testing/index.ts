@@ -232,6 +232,7 @@ export {
   type FakeExotelOptions,
   type PlaceExotelCallOptions,
 } from './carriers/exotel.js';
+export { FakePlivoCall, startFakePlivo, type FakePlivo, type FakePlivoOptions, type FakePlivoRestRequest, type PlacePlivoCallOptions } from './carriers/plivo.js';
 export { FakeStreamCall, type FakeStreamCallEndReason, type FakeStreamProtocol, type FakeStreamRead } from './carriers/fake-stream-call.js';
 
 // Whole calls in simulated time.

@@ -6,3 +6,4 @@ export * from './websocket/index.js';
 export * from './media-stream/index.js';
 export * from './twilio/index.js';
 export * from './exotel/index.js';
+export * from './plivo/index.js';

@@ -21,7 +21,14 @@ export interface FakeStreamProtocol {
   media(samples: Int16Array, tick: number): Record<string, unknown>;
   mark(name: string): Record<string, unknown>;
   dtmf(digit: string): Record<string, unknown>;
-  stop(): Record<string, unknown>;
+  /** The carrier's last message before it closes the stream (none: it just closes). */
+  stop(): Record<string, unknown> | undefined;
+  /**
+   * What the carrier answers to our `clear` (none by default), and whether the marks still queued are echoed then
+   * (Twilio, Exotel) or never (Plivo: only played audio is acknowledged).
+   */
+  cleared?(): Record<string, unknown>;
+  readonly clearEchoesMarks?: boolean;
   /** The message with its sequence number (the carrier's field name), `n` counting from 1. */
   sequenced(message: Record<string, unknown>, n: number): Record<string, unknown>;
   /** One message of ours (parsed JSON object). */
@@ -145,7 +152,8 @@ export class FakeStreamCall {
     if (socket !== undefined && socket.readyState === WebSocket.OPEN) {
       if (reason === 'protocol-error') socket.close(1008, 'invalid message');
       else {
-        this.sendEvent(this.protocol.stop());
+        const stop = this.protocol.stop();
+        if (stop !== undefined) this.sendEvent(stop);
         socket.close(1000);
       }
     }
@@ -244,7 +252,9 @@ export class FakeStreamCall {
         const marks = this.playQueue.filter((entry): entry is string => typeof entry === 'string');
         this.playQueue = [];
         this.playOffset = 0;
-        for (const name of marks) this.echoMark(name, this.networkDelayMs);
+        if (this.protocol.clearEchoesMarks !== false) for (const name of marks) this.echoMark(name, this.networkDelayMs);
+        const cleared = this.protocol.cleared?.();
+        if (cleared !== undefined) setTimeout(() => this.sendEvent(cleared), this.networkDelayMs);
         return;
       }
     }

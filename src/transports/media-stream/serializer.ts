@@ -84,27 +84,13 @@ export function stringEntries(value: unknown): Record<string, string> {
   return entries;
 }
 
-/**
- * The events of a message every Twilio-shaped protocol (Twilio, Exotel) writes alike: `connected` (none), `dtmf`
- * (`dtmf.digit`), `mark` (`mark.name`). Throws a `MediaStreamProtocolError` for any other event.
- */
-export function decodeCommonEvent(message: Record<string, unknown>): readonly MediaStreamEvent[] {
-  const value = (key: string): unknown => {
-    const inner = message[message.event as string];
-    return typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>)[key] : undefined;
-  };
-  switch (message.event) {
-    case 'connected':
-      return [];
-    case 'dtmf': {
-      const digit = value('digit');
-      return typeof digit === 'string' ? [{ type: 'dtmf', digit }] : [];
-    }
-    case 'mark': {
-      const name = value('name');
-      return typeof name === 'string' ? [{ type: 'mark', name }] : [];
-    }
-    default:
-      throw new MediaStreamProtocolError(`an unknown event ${JSON.stringify(String(message.event)).slice(0, 40)}`);
-  }
+/** A property of a JSON value, when it is an object. */
+export function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** A JSON value when it is a string. */
+export function stringField(value: unknown, key: string): string | undefined {
+  const found = field(value, key);
+  return typeof found === 'string' ? found : undefined;
 }

@@ -1,61 +1,48 @@
 // Calls through the fake Exotel Voicebot applet (src/testing/carriers/exotel.ts) to an ExotelServer: Basic
 // credentials on the stream, the seed call (the agent leaves the stream and the flow's Connect applet transfers the
 // caller), keys, and an interruption trimmed to what Exotel acknowledged as played. Real sockets and real time.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/logging/index.js';
-import { ScriptedLLMService } from '../../../src/services/scripted/index.js';
 import { startFakeExotel, type FakeExotel, type FakeExotelNextApplet } from '../../../src/testing/carriers/exotel.js';
-import { EnergyVAD, speechTone } from '../../../src/testing/energy-vad.js';
-import { FakeTTSService, ScriptedSTTService } from '../../../src/testing/fake-services.js';
+import { speechTone } from '../../../src/testing/energy-vad.js';
 import { ExotelServer, type ExotelCallSession } from '../../../src/transports/exotel/exotel-server.js';
 import { ExotelSerializer } from '../../../src/transports/exotel/serializer.js';
-import { FunctionSchema } from '../../../src/llm/function-schema.js';
-import { VoiceAgent } from '../../../src/voice-agent/index.js';
-import { expectKeptOnlyAcknowledged, LONG_GREETING, until } from '../carrier-kit.js';
+import type { VoiceAgent } from '../../../src/voice-agent/index.js';
+import {
+  GREETING,
+  HUMAN_LINE,
+  expectAllMarksAcknowledged,
+  expectKeptOnlyAcknowledged,
+  interruptibleAgent,
+  keysAgent,
+  newCallLog,
+  newVoice,
+  runAgent,
+  seedAgent,
+  until,
+  useClosers,
+  within,
+  type CallLog,
+} from '../carrier-kit.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
+const closeAfter = useClosers();
 
 const AUTH = { username: 'bot', password: 's3cret' };
 
-interface Agent {
+interface Agent extends CallLog<ExotelCallSession> {
   exotel: FakeExotel;
   server: ExotelServer;
   origin: string;
-  sessions: ExotelCallSession[];
-  turns: { text: string; interrupted: boolean }[];
-  userTurns: string[];
 }
 
-async function startAgent(setup: (call: ExotelCallSession) => Promise<VoiceAgent>, networkDelayMs?: number, chunkMs?: number): Promise<Agent> {
+async function startAgent(setup: (call: ExotelCallSession) => Promise<VoiceAgent>, networkDelayMs?: number): Promise<Agent> {
   const exotel = await startFakeExotel({ networkDelayMs });
-  closers.push(() => exotel.close());
-  const sessions: ExotelCallSession[] = [];
-  const turns: Agent['turns'] = [];
-  const userTurns: string[] = [];
-  const server = new ExotelServer({
-    streamAuth: AUTH,
-    chunkMs,
-    logger: silentLogger,
-    onCall: async (call) => {
-      sessions.push(call);
-      const voice = await setup(call);
-      voice.events.on('assistant-turn', (text, interrupted) => turns.push({ text, interrupted }));
-      voice.events.on('user-turn', (text) => userTurns.push(text));
-      await voice.start();
-    },
-  });
-  closers.push(() => server.close());
+  closeAfter(() => exotel.close());
+  const log = newCallLog<ExotelCallSession>();
+  const server = new ExotelServer({ streamAuth: AUTH, logger: silentLogger, onCall: runAgent(log, setup) });
+  closeAfter(() => server.close());
   const origin = await server.listen();
-  return { exotel, server, origin, sessions, turns, userTurns };
-}
-
-const GREETING = 'Hello! How can I help you today?';
-
-function newVoice(): VoiceAgent {
-  return new VoiceAgent({ instructions: 'Be brief.', greeting: GREETING, logger: silentLogger, idleTimeoutSecs: 0 });
+  return { ...log, exotel, server, origin };
 }
 
 describe('the Exotel stream', () => {
@@ -85,7 +72,7 @@ describe('the Exotel stream', () => {
     const media = serializer.decode(Buffer.from(JSON.stringify({ event: 'media', stream_sid: 'S1', media: { chunk: '2', timestamp: '200', payload: pcm.toString('base64') } })), false);
     expect(media).toEqual([{ type: 'audio', samples: new Int16Array([-2, 300]), position: 1600 }]);
     expect(JSON.parse(serializer.encodeAudio(new Int16Array([-2, 300])))).toEqual({ event: 'media', stream_sid: 'S1', media: { payload: pcm.toString('base64') } });
-    expect(JSON.parse(serializer.encodeClear())).toEqual({ event: 'clear', stream_sid: 'S1' });
+    expect(JSON.parse(serializer.encodeClear()!)).toEqual({ event: 'clear', stream_sid: 'S1' });
     expect(() => serializer.decode(Buffer.from('{"event":"media","media":{"payload":"AAAA"}}'), false)).toThrow(/odd number/);
     expect(() => new ExotelSerializer(8000).decode(Buffer.from(JSON.stringify({ event: 'start', start: { stream_sid: 'S', call_sid: 'C', media_format: { sample_rate: '16000' } } })), false)).toThrow(/16000/);
   });
@@ -95,37 +82,18 @@ describe('a call through the fake Exotel', () => {
   const next: FakeExotelNextApplet = { connect: '+919999900000' };
 
   it('the seed call: greeting, the caller asks for a human, the agent says so and leaves the stream to the Connect applet', async () => {
-    const transferSchema = new FunctionSchema({ name: 'transfer_to_human', description: 'Transfer the call to a human.', properties: {}, required: [] });
-    const agent = await startAgent(async (call) => {
-      const voice = newVoice();
-      voice.addTool(transferSchema, async (_args, ctx) => {
-        ctx.say('Of course. I am connecting you to a human representative now.');
-        await voice.speechPlayed();
-        await call.leaveStream();
-        return 'transferred';
-      });
-      await voice.action({
-        stt: new ScriptedSTTService({ transcripts: ['I want to talk to a human please'] }),
-        llm: new ScriptedLLMService({ rules: [{ match: /human/, toolCall: { name: 'transfer_to_human', arguments: {} } }] }),
-        tts: new FakeTTSService({ sampleRate: 8000, msPerCharacter: 20 }),
-        vad: new EnergyVAD({ sampleRate: 8000 }),
-      });
-      return voice;
-    });
+    const agent = await startAgent((call) => seedAgent(() => call.leaveStream()));
     const call = await agent.exotel.placeCall({ streamUrl: `${agent.server.streamUrl(agent.origin)}?lang=en`, from: '+919800000001', to: '+918000000002', next });
     await until(() => agent.turns.length === 1, 10_000, 'the greeting');
     expect(agent.turns[0]).toEqual({ text: GREETING, interrupted: false });
     await until(() => call.agentSpeechMs() > 500, 5000, 'the greeting at the caller');
     await call.say(speechTone(1200, 8000));
-    expect(await Promise.race([call.ended, new Promise((r) => setTimeout(() => r('timeout'), 15_000))])).toBe('transferred');
+    expect(await within(call.ended, 15_000)).toBe('transferred');
     expect(call.transferredTo).toBe('+919999900000');
-    expect(agent.userTurns).toEqual(['I want to talk to a human please']);
+    expect(agent.userTurns).toEqual([HUMAN_LINE]);
     expect(agent.sessions[0]).toMatchObject({ callId: call.callSid, fromNumber: '+919800000001', toNumber: '+918000000002', metadata: { lang: 'en' } });
     // The goodbye was heard to its end before the stream closed: every mark sent was acknowledged.
-    const marksSent = call.received.filter((m) => m.event === 'mark').length;
-    expect(marksSent).toBeGreaterThan(5);
-    expect(call.marksAcknowledged).toBe(marksSent);
-    expect(call.protocolErrors).toEqual([]);
+    expectAllMarksAcknowledged(call, 'mark', 5);
     expect(call.chunkWarnings).toEqual([]);
     const stats = agent.sessions[0]!.transport.jitterStats!;
     expect(stats.receivedPackets).toBeGreaterThan(10);
@@ -133,16 +101,7 @@ describe('a call through the fake Exotel', () => {
   }, 30_000);
 
   it('keys the caller presses reach the model as an entry', async () => {
-    const agent = await startAgent(async () => {
-      const voice = newVoice();
-      await voice.action({
-        stt: new ScriptedSTTService({ transcripts: [] }),
-        llm: new ScriptedLLMService({ rules: [{ match: /pressed: 4 2/, reply: 'Order forty-two is on its way.' }] }),
-        tts: new FakeTTSService({ sampleRate: 8000, msPerCharacter: 10 }),
-        vad: new EnergyVAD({ sampleRate: 8000 }),
-      });
-      return voice;
-    });
+    const agent = await startAgent(() => keysAgent());
     const call = await agent.exotel.placeCall({ streamUrl: agent.server.streamUrl(agent.origin) });
     await until(() => agent.turns.length === 1, 10_000, 'the greeting');
     for (const key of ['4', '2', '#']) call.pressKey(key);
@@ -153,18 +112,8 @@ describe('a call through the fake Exotel', () => {
 
   it('an interruption clears Exotel’s buffer and keeps only the words Exotel acknowledged as played', async () => {
     const delayMs = 200;
-    const agent = await startAgent(async () => {
-      const voice = new VoiceAgent({ instructions: 'Be brief.', greeting: LONG_GREETING, logger: silentLogger, idleTimeoutSecs: 0 });
-      await voice.action({
-        stt: new ScriptedSTTService({ transcripts: ['wait', 'ok'] }),
-        llm: new ScriptedLLMService({ rules: [{ match: /wait/, reply: 'Yes?' }] }),
-        tts: new FakeTTSService({ sampleRate: 8000, msPerCharacter: 60 }), // ~5.5 s of greeting
-        vad: new EnergyVAD({ sampleRate: 8000 }),
-        interruptionStrategy: null,
-      });
-      return voice;
-      // Exotel's default 200 ms chunks, longer than the fake TTS's pieces.
-    }, delayMs);
+    // Exotel's default 200 ms chunks, longer than the fake TTS's pieces.
+    const agent = await startAgent(() => interruptibleAgent(), delayMs);
     const call = await agent.exotel.placeCall({ streamUrl: agent.server.streamUrl(agent.origin) });
     await until(() => call.agentSpeechMs() >= 1500, 10_000, 'the greeting to be under way');
     await call.say(speechTone(800, 8000));
