@@ -92,6 +92,14 @@ export class PartitionedBlockFilter {
   }
 
   /**
+   * How far the filter still is from having learnt the echo path: 1 before any far-end audio, falling to 0 over
+   * twice the blocks learned at the full step. Until then its echo estimate cannot be trusted to be all the echo.
+   */
+  get learningShare(): number {
+    return Math.max(0, 1 - this.farBlocks / (2 * LEARNING_BLOCKS_PER_PARTITION * this.partitions));
+  }
+
+  /**
    * One block: `near` (microphone) and `far` (reference), N samples each; fills `echo` and `error`. `leak` is the
    * residual echo's share of the echo estimate's power (the suppressor's estimate, 0..1).
    */

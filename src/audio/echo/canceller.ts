@@ -69,7 +69,10 @@ export class EchoCanceller {
 
   /** The agent's audio (at `sampleRate`) that starts playing at `playsAtMs` on the call's clock. */
   pushReference(samples: Int16Array, playsAtMs: number): void {
-    const start = Math.round((playsAtMs * this.sampleRate) / 1000);
+    let start = Math.round((playsAtMs * this.sampleRate) / 1000);
+    // Chunks that follow on within a millisecond are one stream (a resampler's output varies by a sample or so):
+    // placed end to end, with no sample of silence or overlap between them.
+    if (Math.abs(start - this.referenceEnd) <= this.sampleRate / 1000) start = this.referenceEnd;
     const size = this.timeline.length;
     if (start + samples.length <= this.referenceEnd - size) return; // older than the timeline keeps
     // Silence between the last reference and this one: nothing played there.
@@ -116,7 +119,7 @@ export class EchoCanceller {
       this.far[i] = at >= 0 && at < this.referenceEnd && at >= this.referenceEnd - size ? this.timeline[at & this.timelineMask]! : 0;
     }
     this.filter.process(this.near, this.far, this.suppressor.leak);
-    this.suppressor.process(this.filter.error, this.filter.echo, this.cleaned);
+    this.suppressor.process(this.filter.error, this.filter.echo, this.far, this.filter.learningShare, this.cleaned);
     if (this.pendingLength + n > this.pending.length) {
       const grown = new Int16Array(this.pending.length * 2);
       grown.set(this.pending.subarray(0, this.pendingLength));

@@ -3,7 +3,10 @@
 // estimated as `leak x |echo estimate|^2`, where the leak is the regression of the error's power spectrum on the
 // echo estimate's over time (mean-removed, so the caller's voice, uncorrelated with the agent's, does not count
 // as leak). Bins where that residual dominates are attenuated; bins where the caller's voice dominates pass, so
-// double talk keeps the caller audible. Analysis and synthesis use square-root Hann windows at 50% overlap, which
+// double talk keeps the caller audible. While the adaptive filter is still learning (its estimate is not yet the
+// echo), the recent far-end spectrum itself (peak-held over about the tail) counts as possible echo, in proportion
+// to how much is left to learn: the first words of the agent's first sentence do not leak through as a barge-in.
+// Analysis and synthesis use square-root Hann windows at 50% overlap, which
 // add up exactly: with no echo the output is the input, one block later.
 import { Fft } from './fft.js';
 
@@ -14,6 +17,8 @@ const MIN_GAIN = 0.03;
 const MEAN_SMOOTHING = 0.1;
 const LEAK_SMOOTHING = 0.05;
 const MIN_LEAK = 0.001;
+// Per-block decay of the far-end peak hold: about 150 ms at 8 ms blocks.
+const FAR_HOLD_DECAY = 0.95;
 
 export class ResidualEchoSuppressor {
   readonly blockSamples: number;
@@ -28,6 +33,10 @@ export class ResidualEchoSuppressor {
   private readonly echoIm: Float64Array;
   private readonly errorMean: Float64Array;
   private readonly echoMean: Float64Array;
+  private readonly farPrevious: Float64Array;
+  private readonly farRe: Float64Array;
+  private readonly farIm: Float64Array;
+  private readonly farHeld: Float64Array;
   private covariance = 0;
   private variance = 0;
   /** The current residual echo leak estimate (0..1): the share of the echo estimate's power left in the error. */
@@ -47,10 +56,17 @@ export class ResidualEchoSuppressor {
     this.echoIm = new Float64Array(2 * n);
     this.errorMean = new Float64Array(n + 1);
     this.echoMean = new Float64Array(n + 1);
+    this.farPrevious = new Float64Array(n);
+    this.farRe = new Float64Array(2 * n);
+    this.farIm = new Float64Array(2 * n);
+    this.farHeld = new Float64Array(n + 1);
   }
 
-  /** One block of the linear filter's error and echo estimate; writes the previous block, cleaned, to `out`. */
-  process(error: Float64Array, echo: Float64Array, out: Float64Array): void {
+  /**
+   * One block of the linear filter's error and echo estimate, and the far end's block; writes the previous block,
+   * cleaned, to `out`. `learningShare` (0..1) is how much the filter has still to learn (see the header).
+   */
+  process(error: Float64Array, echo: Float64Array, far: Float64Array, learningShare: number, out: Float64Array): void {
     const { blockSamples: n, window, re, im, echoRe, echoIm } = this;
     for (let i = 0; i < n; i++) {
       re[i] = this.errorPrevious[i]! * window[i]!;
@@ -64,6 +80,7 @@ export class ResidualEchoSuppressor {
     this.echoPrevious.set(echo);
     this.fft.forward(re, im);
     this.fft.forward(echoRe, echoIm);
+    if (learningShare > 0) this.holdFar(far);
 
     let covariance = 0;
     let variance = 0;
@@ -84,7 +101,8 @@ export class ResidualEchoSuppressor {
 
     for (let k = 0; k <= n; k++) {
       const errorPower = re[k]! * re[k]! + im[k]! * im[k]!;
-      const residual = OVER_SUBTRACTION * this.leak * (echoRe[k]! * echoRe[k]! + echoIm[k]! * echoIm[k]!);
+      const echoPower = echoRe[k]! * echoRe[k]! + echoIm[k]! * echoIm[k]!;
+      const residual = OVER_SUBTRACTION * (this.leak * echoPower + (learningShare > 0 ? learningShare * this.farHeld[k]! : 0));
       const gain = errorPower > residual ? Math.max(MIN_GAIN, 1 - residual / errorPower) : MIN_GAIN;
       re[k]! *= gain;
       im[k]! *= gain;
@@ -99,6 +117,23 @@ export class ResidualEchoSuppressor {
     for (let i = 0; i < n; i++) {
       out[i] = this.overlap[i]! + re[i]! * window[i]!;
       this.overlap[i] = re[n + i]! * window[n + i]!;
+    }
+  }
+
+  /** The far end's windowed spectrum into the peak hold. */
+  private holdFar(far: Float64Array): void {
+    const { blockSamples: n, window, farRe, farIm } = this;
+    for (let i = 0; i < n; i++) {
+      farRe[i] = this.farPrevious[i]! * window[i]!;
+      farRe[n + i] = far[i]! * window[n + i]!;
+    }
+    farIm.fill(0);
+    this.farPrevious.set(far);
+    this.fft.forward(farRe, farIm);
+    for (let k = 0; k <= n; k++) {
+      const power = farRe[k]! * farRe[k]! + farIm[k]! * farIm[k]!;
+      const held = this.farHeld[k]! * FAR_HOLD_DECAY;
+      this.farHeld[k] = power > held ? power : held;
     }
   }
 }
