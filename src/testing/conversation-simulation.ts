@@ -9,7 +9,7 @@
 // voice are yours: any LLMService whose work stays in this thread (ScriptedLLMService, or your own) and a TTS
 // such as FakeTTSService. Vendor fakes over real sockets finish in real time and do not belong here.
 import type { VoiceAgent } from '../voice-agent/index.js';
-import { MemoryTransport } from '../transports/memory/index.js';
+import { MemoryTransport, type MemoryTransportOptions } from '../transports/memory/index.js';
 import { EnergyVAD, speechTone } from './energy-vad.js';
 import { ScriptedSTTService } from './fake-services.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -23,6 +23,8 @@ export interface ConversationSimulationOptions {
   callerSampleRate?: number;
   /** Longest simulated wait of any one step before it fails. Default 5 minutes. */
   stepLimitMs?: number;
+  /** The caller is on a speakerphone: the agent's audio echoes into the line (see MemoryTransportOptions). */
+  echo?: MemoryTransportOptions['echo'];
 }
 
 /** One line of the conversation, in the order it happened; `atMs` is simulated time since the call began. */
@@ -60,7 +62,7 @@ export class ConversationSimulation {
     this.msPerWord = options.msPerWord ?? 300;
     this.callerSampleRate = options.callerSampleRate ?? 16000;
     this.stepLimitMs = options.stepLimitMs ?? 300_000;
-    this.transport = new MemoryTransport({ callerSampleRate: this.callerSampleRate, clock: this.clock });
+    this.transport = new MemoryTransport({ callerSampleRate: this.callerSampleRate, clock: this.clock, echo: options.echo });
     this.vad = new EnergyVAD({ sampleRate: 16000 });
     this.stt = new ScriptedSTTService({
       transcripts: (turn) => this.spokenTurns[turn] ?? '',

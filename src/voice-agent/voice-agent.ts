@@ -104,6 +104,13 @@ export interface CommonActionOptions {
    * CPU per second of audio) or 'rnnoise' (48 kHz, about 0.02 s per second). Default: off. See docs/hearing.md.
    */
   noiseSuppression?: NoiseSuppressionKind;
+  /**
+   * Takes the agent's own voice out of the caller's audio before the VAD and the STT, for callers on speakerphones
+   * and softphones whose microphone hears the agent: the audio the output transport plays is the reference, and an
+   * adaptive filter (TypeScript, about 0.03-0.06 s of CPU per second of audio) learns the echo path, up to 250 ms
+   * long. Default: off. See docs/hearing.md.
+   */
+  echoCancellation?: boolean;
   enableMetrics?: boolean;
   transport?: CallTransport;
   /** Rate of audio entering the pipeline. Default: the transport's native input rate (else 16000). */
@@ -264,6 +271,10 @@ export class VoiceAgent {
     if (noise !== undefined && noise !== 'gtcrn' && noise !== 'rnnoise') {
       throw new TypeError(`VoiceAgent.action(): noiseSuppression must be 'gtcrn' or 'rnnoise', got ${JSON.stringify(noise)}`);
     }
+    const echo = settings.echoCancellation as unknown;
+    if (echo !== undefined && typeof echo !== 'boolean') {
+      throw new TypeError(`VoiceAgent.action(): echoCancellation must be true or false, got ${JSON.stringify(echo)}`);
+    }
     this.settings = settings;
   }
 
@@ -310,6 +321,10 @@ export class VoiceAgent {
     };
     const vad = this.createVAD(settings.vad, audioInSampleRate);
     if (settings.noiseSuppression !== undefined) transport.input.noiseSuppression = settings.noiseSuppression;
+    if (settings.echoCancellation === true) {
+      transport.input.echoCancellation = true;
+      transport.output.echoReference = (chunk, rate, playsAtMs) => transport.input.pushEchoReference(chunk, rate, playsAtMs);
+    }
     const processors: FrameProcessor[] =
       settings.realtime !== undefined
         ? realtimeProcessors({

@@ -1,8 +1,11 @@
 // BaseInputTransport: the first processor of a call's pipeline. Implementations call `pushAudio` with caller
 // audio as it arrives (any chunk size, at their own rate); it is resampled to the pipeline's input rate and sent
 // downstream as `input-audio` frames. Audio that arrives before the pipeline started is dropped: it would only
-// delay the conversation. With `noiseSuppression`, caller audio goes through a noise suppressor (per call: its own
-// engine state) right here, before the VAD and the STT see it.
+// delay the conversation. With `echoCancellation`, the agent's own voice is taken out of the caller's audio (the
+// output transport hands its chunks over with `pushEchoReference`); with `noiseSuppression`, caller audio then goes
+// through a noise suppressor. Both keep per-call state and run right here, before the VAD and the STT see the audio;
+// the echo canceller first, since it needs the echo as the room made it (linear), which a denoiser would not keep.
+import { EchoCanceller } from '../../audio/echo/index.js';
 import { StreamingResampler } from '../../audio/index.js';
 import { NoiseSuppressionFilter, type NoiseSuppressionKind } from '../../audio/noise/index.js';
 import { inputAudioFrame, isDtmfDigit, makeFrame, type Frame } from '../../frames/index.js';
@@ -14,13 +17,21 @@ export class BaseInputTransport extends FrameProcessor {
    * when undefined (the default). Set before the call starts (VoiceAgent's `noiseSuppression` does).
    */
   noiseSuppression: NoiseSuppressionKind | undefined;
+  /**
+   * Echo cancellation of the agent's own voice in the caller's audio (off by default). Set before the call starts
+   * (VoiceAgent's `echoCancellation` does, and connects the output transport's chunks to `pushEchoReference`).
+   */
+  echoCancellation: boolean;
   private resampler: StreamingResampler | undefined;
   private noiseFilter: NoiseSuppressionFilter | undefined;
+  private echoCanceller: EchoCanceller | undefined;
+  private referenceResampler: StreamingResampler | undefined;
   private stopped = false;
 
-  constructor(options: Pick<FrameProcessorOptions, 'name'> & { noiseSuppression?: NoiseSuppressionKind } = {}) {
+  constructor(options: Pick<FrameProcessorOptions, 'name'> & { noiseSuppression?: NoiseSuppressionKind; echoCancellation?: boolean } = {}) {
     super(options);
     this.noiseSuppression = options.noiseSuppression;
+    this.echoCancellation = options.echoCancellation ?? false;
   }
 
   /** The pipeline's input rate (from the StartFrame; 16000 before it). */
@@ -45,9 +56,30 @@ export class BaseInputTransport extends FrameProcessor {
       audio = this.resampler.process(samples);
       if (audio.length === 0) return true;
     }
+    if (this.echoCanceller !== undefined) audio = this.echoCanceller.process(audio, this.clock.now());
     if (this.noiseFilter !== undefined) audio = this.noiseFilter.process(audio);
     void this.queueFrame(inputAudioFrame(audio, start.audioInSampleRate));
     return true;
+  }
+
+  /**
+   * The agent's audio as it plays (mono PCM16 at `sampleRate`, starting at `playsAtMs` on the call's clock): the
+   * echo canceller's reference. Ignored unless echo cancellation runs.
+   */
+  pushEchoReference(samples: Int16Array, sampleRate: number, playsAtMs: number): void {
+    const canceller = this.echoCanceller;
+    if (canceller === undefined || this.stopped) return;
+    if (sampleRate === canceller.sampleRate) {
+      canceller.pushReference(samples, playsAtMs);
+      return;
+    }
+    if (this.referenceResampler === undefined || this.referenceResampler.inputRate !== sampleRate) {
+      this.referenceResampler = new StreamingResampler({ inputRate: sampleRate, outputRate: canceller.sampleRate });
+    }
+    const resampler = this.referenceResampler;
+    // What the resampler returns now started that much earlier (its delay): placed later, the reference would come
+    // after its own echo on a short path, and the filter, which only looks back, could not cancel it.
+    canceller.pushReference(resampler.process(samples), playsAtMs - (resampler.latencyInputSamples * 1000) / sampleRate);
   }
 
   /**
@@ -65,6 +97,9 @@ export class BaseInputTransport extends FrameProcessor {
   }
 
   protected override processFrame(frame: Frame, direction: Parameters<FrameProcessor['queueFrame']>[1]): void | Promise<void> {
+    if (frame.type === 'start' && this.echoCancellation && this.echoCanceller === undefined) {
+      this.echoCanceller = new EchoCanceller({ sampleRate: frame.audioInSampleRate });
+    }
     if (frame.type === 'start' && this.noiseSuppression !== undefined && this.noiseFilter === undefined) {
       return this.startNoiseSuppression(this.noiseSuppression, frame.audioInSampleRate).then(() => this.pushFrame(frame, direction));
     }
@@ -72,6 +107,7 @@ export class BaseInputTransport extends FrameProcessor {
       this.stopped = true;
       this.noiseFilter?.destroy();
       this.noiseFilter = undefined;
+      this.echoCanceller = undefined;
     }
     return this.pushFrame(frame, direction);
   }

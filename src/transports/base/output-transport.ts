@@ -82,6 +82,11 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   private currentText: CurrentText | undefined;
   private closed = false;
   private readonly dtmf: DtmfSender;
+  /**
+   * Given every chunk written, with the clock time it starts playing (later than now when written ahead by
+   * `leadMs`): the reference of an echo canceller on the input side (VoiceAgent's `echoCancellation` sets it).
+   */
+  echoReference: ((chunk: Int16Array, sampleRate: number, playsAtMs: number) => void) | undefined;
 
   constructor(options: OutputTransportOptions = {}) {
     super(options);
@@ -269,6 +274,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
         this.playheadAt = Math.max(this.playheadAt, this.clock.now()) + this.chunkMs;
         try {
           this.writeAudio(entry, this.sampleRate);
+          this.echoReference?.(entry, this.sampleRate, this.playheadAt - this.chunkMs);
         } catch (error) {
           this.pushError(error);
         }

@@ -8,6 +8,7 @@ import { sleep, systemClock, type Clock, type ClockTimer } from '../../runtime/c
 import { BaseInputTransport } from '../base/input-transport.js';
 import { BaseOutputTransport, type OutputTransportOptions } from '../base/output-transport.js';
 import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
+import { EchoLine, type EchoLineOptions } from './echo-line.js';
 
 export interface MemoryTransportOptions extends Pick<OutputTransportOptions, 'chunkMs' | 'botStopGraceMs' | 'dtmfGapMs'> {
   /** Rate of the audio the caller sends. Default 16000. */
@@ -26,6 +27,11 @@ export interface MemoryTransportOptions extends Pick<OutputTransportOptions, 'ch
    * as the VoiceAgent's (`action({ clock })`) to run the call in simulated time. Default: the system clock.
    */
   clock?: Clock;
+  /**
+   * A speakerphone: the agent's audio comes back into what the caller's line sends, `delayMs` after the caller
+   * received it, `levelDb` quieter (with a weaker reflection at twice the delay). Default: no echo.
+   */
+  echo?: EchoLineOptions;
   name?: string;
 }
 
@@ -83,6 +89,7 @@ export class MemoryCaller {
   private connected = false;
   private autoSend = true;
   private readonly silenceFrame: Int16Array;
+  private readonly echoLine: EchoLine | undefined;
 
   constructor(
     private readonly transport: MemoryTransport,
@@ -90,9 +97,11 @@ export class MemoryCaller {
     frameMs: number,
     private readonly keepHistory = true,
     private readonly clock: Clock = systemClock,
+    echo?: EchoLineOptions,
   ) {
     this.frameSamples = Math.round((sampleRate * frameMs) / 1000);
     this.silenceFrame = new Int16Array(this.frameSamples);
+    this.echoLine = echo === undefined ? undefined : new EchoLine(echo, sampleRate);
   }
 
   get isConnected(): boolean {
@@ -190,6 +199,7 @@ export class MemoryCaller {
 
   /** @internal Called by the output transport's sink. */
   deliver(audio: Int16Array, sampleRate: number): void {
+    this.echoLine?.heard(audio, sampleRate, this.clock.now());
     if (!this.keepHistory && this.audioListeners.length === 0) return;
     const chunk = { audio, sampleRate, at: this.clock.now() };
     if (this.keepHistory) this.received.push(chunk);
@@ -213,7 +223,8 @@ export class MemoryCaller {
   private sendFrame(): void {
     this.pump = undefined;
     if (!this.connected) return;
-    const frame = this.nextSpeechFrame() ?? this.silenceFrame;
+    const spoken = this.nextSpeechFrame() ?? this.silenceFrame;
+    const frame = this.echoLine === undefined ? spoken : this.echoLine.addTo(spoken, this.clock.now());
     if (this.keepHistory) this.sent.push({ audio: frame, at: this.clock.now() });
     this.transport.input.pushAudio(frame, this.sampleRate);
     this.nextFrameAt += (this.frameSamples * 1000) / this.sampleRate;
@@ -260,6 +271,7 @@ export class MemoryTransport implements CallTransport {
       options.callerFrameMs ?? 20,
       options.keepHistory ?? true,
       options.clock,
+      options.echo,
     );
   }
 

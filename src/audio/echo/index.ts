@@ -1,0 +1,1 @@
+export { EchoCanceller, type EchoCancellerOptions } from './canceller.js';
