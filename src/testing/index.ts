@@ -212,6 +212,16 @@ export {
   type FakeInworldOptions,
   type FakeInworldRequest,
 } from './fakes/inworld.js';
+export {
+  fakeFishSpeech,
+  startFakeFish,
+  type FakeFish,
+  type FakeFishConnection,
+  type FakeFishHandshakeFault,
+  type FakeFishOptions,
+  type FakeFishSynthesis,
+  type FakeFishSynthesisFault,
+} from './fakes/fish.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

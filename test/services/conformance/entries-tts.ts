@@ -4,6 +4,7 @@ import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
 import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
 import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { FishAudioTTSService } from '../../../src/services/fish/index.js';
 import { InworldTTSService } from '../../../src/services/inworld/index.js';
 import { LmntTTSService } from '../../../src/services/lmnt/index.js';
 import { RimeTTSService } from '../../../src/services/rime/index.js';
@@ -12,6 +13,7 @@ import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeFish } from '../../../src/testing/fakes/fish.js';
 import { startFakeInworld } from '../../../src/testing/fakes/inworld.js';
 import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fakes/lmnt.js';
 import { startFakeRime } from '../../../src/testing/fakes/rime.js';
@@ -301,6 +303,33 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           return { voice: stringField(body, 'voiceId'), language: stringField(body, 'language'), requests: speech().length };
         },
         openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Fish Audio',
+    className: 'FishAudioTTSService',
+    importPath: 'piopiy-ai/services/fish',
+    fake: 'startFakeFish()',
+    voice: 'conformance-voice',
+    sendsRetryAfter: true,
+    onDrop: 'resumes',
+    caveats: {
+      options: 'no language option (Fish reads the text in its language): the voice (`reference_id`) is checked',
+      drop: 'no word timings: the cut sentence is said again whole on a new socket',
+    },
+    async start() {
+      const fake = await startFakeFish({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new FishAudioTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
+          else fake.failSynthesis({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(fake.connections.filter((c) => c.start !== undefined).at(-1)?.start, 'reference_id'), requests: fake.syntheses.length }),
+        openSockets: () => openCount(fake.connections),
         close: () => fake.close(),
       };
     },
