@@ -222,6 +222,14 @@ export {
   type FakeFishSynthesis,
   type FakeFishSynthesisFault,
 } from './fakes/fish.js';
+export {
+  fakeHumeSpeech,
+  startFakeHume,
+  type FakeHume,
+  type FakeHumeFault,
+  type FakeHumeOptions,
+  type FakeHumeRequest,
+} from './fakes/hume.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

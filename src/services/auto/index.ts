@@ -14,7 +14,7 @@
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
 //        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
 //        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, FISH_API_KEY (+ optional
-//        FISH_VOICE, a voice model id) -> Fish Audio, else Flite (offline)
+//        FISH_VOICE, a voice model id) -> Fish Audio, HUME_API_KEY + HUME_VOICE -> Hume, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
@@ -52,7 +52,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -73,6 +73,8 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('LMNT_API_KEY') !== undefined) return 'lmnt';
   if (key('INWORLD_API_KEY') !== undefined) return 'inworld';
   if (key('FISH_API_KEY') !== undefined) return 'fish';
+  // Hume has no default voice to rely on (instant mode needs one): chosen only with HUME_VOICE.
+  if (key('HUME_API_KEY') !== undefined && env.HUME_VOICE?.trim()) return 'hume';
   return 'flite';
 }
 
@@ -225,6 +227,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { FishAudioTTSService } = await import('../fish/index.js');
     tts = new FishAudioTTSService({ apiKey: key('FISH_API_KEY')!, ...(env.FISH_VOICE?.trim() ? { voice: env.FISH_VOICE.trim() } : {}) });
     chosen.push('tts: Fish Audio');
+  } else if (ttsChoice === 'hume') {
+    const { HumeTTSService } = await import('../hume/index.js');
+    tts = new HumeTTSService({ apiKey: key('HUME_API_KEY')!, voice: env.HUME_VOICE!.trim() });
+    chosen.push('tts: Hume');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });
