@@ -212,6 +212,24 @@ export {
   type FakeInworldOptions,
   type FakeInworldRequest,
 } from './fakes/inworld.js';
+export {
+  fakeFishSpeech,
+  startFakeFish,
+  type FakeFish,
+  type FakeFishConnection,
+  type FakeFishHandshakeFault,
+  type FakeFishOptions,
+  type FakeFishSynthesis,
+  type FakeFishSynthesisFault,
+} from './fakes/fish.js';
+export {
+  fakeHumeSpeech,
+  startFakeHume,
+  type FakeHume,
+  type FakeHumeFault,
+  type FakeHumeOptions,
+  type FakeHumeRequest,
+} from './fakes/hume.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

@@ -13,7 +13,8 @@
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
 //        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
-//        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, else Flite (offline)
+//        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, FISH_API_KEY (+ optional
+//        FISH_VOICE, a voice model id) -> Fish Audio, HUME_API_KEY + HUME_VOICE -> Hume, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
@@ -51,7 +52,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -71,6 +72,9 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('RIME_API_KEY') !== undefined) return 'rime';
   if (key('LMNT_API_KEY') !== undefined) return 'lmnt';
   if (key('INWORLD_API_KEY') !== undefined) return 'inworld';
+  if (key('FISH_API_KEY') !== undefined) return 'fish';
+  // Hume has no default voice to rely on (instant mode needs one): chosen only with HUME_VOICE.
+  if (key('HUME_API_KEY') !== undefined && env.HUME_VOICE?.trim()) return 'hume';
   return 'flite';
 }
 
@@ -219,6 +223,14 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { InworldTTSService } = await import('../inworld/index.js');
     tts = new InworldTTSService({ apiKey: key('INWORLD_API_KEY')!, voice: env.INWORLD_VOICE?.trim() || 'Ashley' });
     chosen.push('tts: Inworld');
+  } else if (ttsChoice === 'fish') {
+    const { FishAudioTTSService } = await import('../fish/index.js');
+    tts = new FishAudioTTSService({ apiKey: key('FISH_API_KEY')!, ...(env.FISH_VOICE?.trim() ? { voice: env.FISH_VOICE.trim() } : {}) });
+    chosen.push('tts: Fish Audio');
+  } else if (ttsChoice === 'hume') {
+    const { HumeTTSService } = await import('../hume/index.js');
+    tts = new HumeTTSService({ apiKey: key('HUME_API_KEY')!, voice: env.HUME_VOICE!.trim() });
+    chosen.push('tts: Hume');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

@@ -144,3 +144,30 @@ function describeNetworkError(err: Error): string {
   const cause = err.cause instanceof Error ? err.cause.message : undefined;
   return cause === undefined || cause === err.message ? err.message : `${err.message} (${cause})`;
 }
+
+/**
+ * POSTs the request and yields each line of its newline-delimited JSON answer, parsed, as it arrives (a line may
+ * come split across chunks), with `streamHttpBody`'s guarantees. A line that is not JSON is a `protocol` error.
+ * Shared by the HTTP speech clients whose answer is JSON lines (Inworld, Hume).
+ */
+export async function* streamJsonLines(request: EventStreamRequest): AsyncGenerator<unknown> {
+  const utf8 = new TextDecoder();
+  let pending = '';
+  const parse = (line: string): unknown => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      throw new ServiceError(request.service, 'speech stream sent a line that is not JSON', { code: 'protocol' });
+    }
+  };
+  for await (const bytes of streamHttpBody(request)) {
+    pending += utf8.decode(bytes, { stream: true });
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() !== '') yield parse(line);
+      if (request.signal.aborted) return;
+    }
+  }
+  if (!request.signal.aborted && pending.trim() !== '') yield parse(pending);
+}

@@ -39,8 +39,11 @@ export interface TTSConnectorOptions {
   readonly keepAliveMessage: (connection: TTSConnection) => Record<string, unknown> | undefined;
   /** The message and code of a handshake's HTTP error body given as JSON. */
   readonly describeHandshakeError: (body: Record<string, unknown>) => HandshakeErrorDetails;
-  /** Sent first on every new socket (a vendor that takes its key and settings in a message, not the handshake). */
-  readonly greeting?: () => Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Sent first on every new socket (a vendor that takes its key and settings in a message, not the handshake): JSON
+   * text, or bytes sent as a binary frame (a vendor whose messages are not JSON).
+   */
+  readonly greeting?: () => Readonly<Record<string, unknown>> | Uint8Array | undefined;
   /** A message from the server (a parsed JSON object) on `connection`. */
   readonly onMessage: (connection: TTSConnection, message: Record<string, unknown>) => void;
   /** A binary frame from the server (a vendor that sends audio as binary frames); ignored when undefined. */
@@ -54,6 +57,8 @@ export interface TTSConnectorOptions {
 
 export class TTSConnector {
   private connection: TTSConnection | undefined;
+  /** Sockets that take no more sentences but still finish one (see `retire`); destroyed if the service closes first. */
+  private readonly retired = new Set<TTSConnection>();
   private connecting: Promise<TTSConnection> | undefined;
   /** Aborts a handshake in flight when the service closes. */
   private readonly closing = new AbortController();
@@ -80,9 +85,21 @@ export class TTSConnector {
     connection.socket.terminate();
   }
 
+  /**
+   * `connection` takes no more sentences (the vendor's session on it was ended, and it closes once it has said the
+   * last): the next sentence opens a new socket, while this one goes on delivering what it was sent.
+   */
+  retire(connection: TTSConnection): void {
+    if (this.connection !== connection) return;
+    this.connection = undefined;
+    if (connection.socket.isOpen) this.retired.add(connection);
+  }
+
   /** The service is closing: a handshake in flight is abandoned, the open socket closed (bounded), none opened again. */
   close(): void {
     this.closing.abort();
+    for (const retired of this.retired) retired.socket.terminate();
+    this.retired.clear();
     const connection = this.connection;
     this.connection = undefined;
     void connection?.socket.close();
@@ -127,6 +144,7 @@ export class TTSConnector {
           },
           onClose: (code, reason) => {
             if (this.connection === connection) this.connection = undefined;
+            this.retired.delete(connection);
             o.onClose(connection, code, reason);
           },
           onError: (error) => o.logger().debug({ err: error }, `${o.vendor} socket error`),
@@ -136,7 +154,8 @@ export class TTSConnector {
     };
     await connection.socket.open(this.closing.signal);
     const greeting = o.greeting?.();
-    if (greeting !== undefined) connection.socket.sendJSON(greeting);
+    if (greeting instanceof Uint8Array) connection.socket.send(greeting, true);
+    else if (greeting !== undefined) connection.socket.sendJSON(greeting);
     this.connection = connection;
     return connection;
   }

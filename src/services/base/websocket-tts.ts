@@ -77,8 +77,8 @@ export interface WebSocketTTSServiceOptions extends TTSServiceOptions {
   keepAliveIntervalMs?: number;
   /** Sent just before the socket is closed on cleanup. */
   farewell?: Readonly<Record<string, unknown>>;
-  /** Sent first on every new socket (the key and settings, for a vendor that takes them in a message). */
-  greeting?: () => Readonly<Record<string, unknown>>;
+  /** Sent first on every new socket (the key and settings, for a vendor that takes them in a message); bytes go as a binary frame. */
+  greeting?: () => Readonly<Record<string, unknown>> | Uint8Array;
 }
 
 export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TTSService {
@@ -216,6 +216,27 @@ export abstract class WebSocketTTSService<C extends TTSSocketContext> extends TT
       // Closed right after it opened: the server may have said why (a bad key, say) just before.
       throw connection.lastError ?? new ServiceError(this.vendor, this.closedBeforeSend, { code: 'connection-lost' });
     }
+  }
+
+  /** Sends `data` as a binary frame (a vendor whose messages are not JSON); throws when the socket is closed. */
+  protected sendBinary(connection: TTSConnection, data: Uint8Array): void {
+    if (!connection.socket.send(data, true)) {
+      throw connection.lastError ?? new ServiceError(this.vendor, this.closedBeforeSend, { code: 'connection-lost' });
+    }
+  }
+
+  /**
+   * For a vendor with one session per socket: `connection` takes no more sentences once the one sent is said (it
+   * closes by itself). The next sentence gets a new socket, opened now, off the latency path.
+   */
+  protected retire(connection: TTSConnection): void {
+    this.connector.retire(connection);
+    this.warmUp();
+  }
+
+  /** `connection` is destroyed at once (a vendor whose only way to stop a synthesis is to end its socket). */
+  protected discard(connection: TTSConnection): void {
+    this.connector.discard(connection);
   }
 
   /** For messages whose loss does not matter (the socket is gone, and the context with it). */

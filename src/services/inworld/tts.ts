@@ -7,7 +7,7 @@
 // request, so no stale audio can follow it. Word timings are not requested yet (sentences are sent as one
 // `tts-text`): their offsets restart at 0 per request and the base wants them from the utterance's start.
 import { codeForStatus, ServiceError, TTSService, type SynthesizeOptions, type TTSChunk } from '../base/index.js';
-import { streamHttpBody } from '../base/http-stream.js';
+import { streamJsonLines } from '../base/http-stream.js';
 import { isRecord } from '../base/json.js';
 import { redactSecrets, requireApiKey, retryAfterSecs, type HeaderReader } from '../base/vendor-errors.js';
 import { WireAudioDecoder } from '../base/wire-audio.js';
@@ -112,7 +112,7 @@ export class InworldTTSService extends TTSService {
     if (text.length > INWORLD_MAX_CHARS) {
       throw new ServiceError(VENDOR, `text of ${text.length} characters is over the ${INWORLD_MAX_CHARS} a request takes`, { code: 'bad-request' });
     }
-    const body = streamHttpBody({
+    const lines = streamJsonLines({
       service: VENDOR,
       url: this.endpoint,
       headers: { Authorization: `Basic ${this.apiKey}`, 'Content-Type': 'application/json' },
@@ -124,29 +124,17 @@ export class InworldTTSService extends TTSService {
       clock: this.clock,
       silence: 'audio',
     });
-    // Newline-delimited JSON, one audio piece per line; a line may arrive split across chunks.
-    const utf8 = new TextDecoder();
+    // Newline-delimited JSON, one audio piece per line.
     const decoder = new WireAudioDecoder('s16le');
-    let pending = '';
-    for await (const bytes of body) {
-      pending += utf8.decode(bytes, { stream: true });
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const audio = this.audioOf(line, decoder);
-        if (audio !== undefined && audio.length > 0) yield { type: 'audio', audio };
-      }
+    for await (const line of lines) {
+      const audio = this.audioOf(line, decoder);
+      if (audio !== undefined && audio.length > 0) yield { type: 'audio', audio };
     }
-    if (options.signal.aborted) return;
-    const audio = this.audioOf(pending, decoder);
-    if (audio !== undefined && audio.length > 0) yield { type: 'audio', audio };
   }
 
   /** The audio of one NDJSON line (its WAV header cut off); throws the line's error. */
-  private audioOf(line: string, decoder: WireAudioDecoder): Int16Array | undefined {
-    if (line.trim() === '') return undefined;
-    const message = parse(line);
-    if (!isRecord(message)) throw new ServiceError(VENDOR, 'speech stream sent a line that is not JSON', { code: 'protocol' });
+  private audioOf(message: unknown, decoder: WireAudioDecoder): Int16Array | undefined {
+    if (!isRecord(message)) throw new ServiceError(VENDOR, 'speech stream sent a line that is not a JSON object', { code: 'protocol' });
     if (message.error !== undefined) throw inworldError(undefined, undefined, message, this.apiKey);
     const result = message.result;
     if (!isRecord(result) || typeof result.audioContent !== 'string') return undefined;

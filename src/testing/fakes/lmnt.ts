@@ -16,9 +16,9 @@ import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { encodeSamples, fakeVoiceTone, type FakeWireEncoding } from './audio.js';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { isRecord, pause, refuseUpgrade } from './http.js';
+import { isRecord, pause } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSocketSession, FakeWebSocketServer, frameBytes } from './websocket.js';
+import { FakeSpeechSession, FakeWebSocketServer } from './websocket.js';
 
 export const FAKE_LMNT_LANGUAGES: readonly string[] = [
   'auto', 'ar', 'as', 'bn', 'cs', 'da', 'de', 'en', 'es', 'fi', 'fr', 'hi', 'id', 'it', 'ja', 'ko', 'ml', 'mr', 'nl', 'pl',
@@ -124,14 +124,9 @@ class FakeLmntServer
     };
     this.connections.push(connection);
     if (url.pathname !== '/v1/ai/speech/stream') {
-      connection.status = 404;
-      const body = JSON.stringify({ error: { type: 'not_found_error', message: `No route for ${url.pathname}` } });
-      return refuseUpgrade(socket, 404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }, body);
+      return this.refuse(socket, connection, 404, { error: { type: 'not_found_error', message: `No route for ${url.pathname}` } });
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      connection.status = 101;
-      this.sessions.add(new Session(this, ws, socket, connection));
-    });
+    this.accept(req, socket, head, connection, (ws) => new Session(this, ws, socket, connection));
   }
 }
 
@@ -143,12 +138,9 @@ interface Settings {
 }
 
 /** One accepted socket: its settings once `init` came, its buffer, and the speech in flight. */
-class Session extends FakeSocketSession<FakeLmntConnection> {
+class Session extends FakeSpeechSession<FakeLmntConnection> {
   private settings: Settings | undefined;
   private buffer = '';
-  /** Bumped by `reset` and the end of the socket: speech from an earlier generation stops. */
-  private generation = 0;
-  private queue: Promise<void> = Promise.resolve();
   private readonly requestId: string;
 
   constructor(
@@ -161,25 +153,14 @@ class Session extends FakeSocketSession<FakeLmntConnection> {
     this.requestId = `fake-${connection.index}`;
   }
 
-  protected override endAll(): void {
-    this.generation += 1;
-  }
-
   /** The error message, then close 1008. */
   private fail(type: FakeLmntErrorType, message: string): void {
     this.send({ type: 'error', error: { type, message }, request_id: this.requestId });
-    if (!this.open) return;
-    this.connection.close ??= { code: 1008, reason: type, by: 'server' };
-    this.ws.close(1008, type);
+    if (this.open) this.closeByServer(1008, type);
   }
 
   protected override onMessage(data: RawData, isBinary: boolean): void {
-    let json: unknown;
-    try {
-      json = isBinary ? undefined : JSON.parse(frameBytes(data).toString('utf8'));
-    } catch {
-      json = undefined;
-    }
+    const json = this.parseJSON(data, isBinary);
     this.fake.record(this.connection, { json: isRecord(json) ? redacted(json) : json });
     if (!isRecord(json)) return this.fail('invalid_request_error', 'Messages must be JSON objects');
     if (this.settings === undefined) return this.init(json);
@@ -196,16 +177,12 @@ class Session extends FakeSocketSession<FakeLmntConnection> {
         this.buffer = '';
         this.generation += 1;
         const nonce = json.nonce;
-        this.queue = this.queue.then(() => this.send({ type: 'reset_complete', nonce }));
+        this.enqueue(() => this.send({ type: 'reset_complete', nonce }));
         return;
       }
       case 'finish':
         this.synthesize(undefined);
-        void this.queue.then(() => {
-          this.connection.close ??= { code: 1000, reason: '', by: 'server' };
-          if (this.open) this.ws.close(1000);
-        });
-        return;
+        return this.closeWhenSpoken();
       default:
         return this.fail('invalid_request_error', `Unknown message type: ${JSON.stringify(json.type)}`);
     }
@@ -237,13 +214,12 @@ class Session extends FakeSocketSession<FakeLmntConnection> {
     const record: FakeLmntSynthesis = { connection: this.connection.index, text, nonce, frames: 0 };
     if (text !== '') this.fake.syntheses.push(record);
     const fault = text === '' ? undefined : this.fake.takeGenerationFault(text);
-    const generation = this.generation;
-    this.queue = this.queue.then(() => this.speak(record, generation, fault));
+    this.enqueue((generation) => this.speak(record, generation, fault));
   }
 
   private async speak(record: FakeLmntSynthesis, generation: number, fault: FakeLmntFault | undefined): Promise<void> {
     const settings = this.settings!;
-    const current = (): boolean => this.open && generation === this.generation;
+    const current = (): boolean => this.isCurrent(generation);
     if (fault !== undefined && 'stall' in fault) {
       record.outcome = 'stalled';
       return;

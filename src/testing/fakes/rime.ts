@@ -17,9 +17,9 @@ import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { isRecord, pause, recordQuery, refuseUpgrade } from './http.js';
+import { isRecord, pause, recordQuery } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSocketSession, FakeWebSocketServer, frameBytes } from './websocket.js';
+import { FakeSpeechSession, FakeWebSocketServer } from './websocket.js';
 
 export const FAKE_RIME_MODELS: readonly string[] = ['coda', 'arcana', 'mistv2', 'mistv3', 'mist'];
 export const FAKE_RIME_LANGUAGES: readonly string[] = ['eng', 'spa', 'fra', 'ger', 'hin'];
@@ -119,21 +119,14 @@ class FakeRimeServer
       received: [],
     };
     this.connections.push(connection);
-    const reject = (status: number, message: string, extra: Record<string, string> = {}): void => {
-      connection.status = status;
-      const body = JSON.stringify({ message });
-      refuseUpgrade(socket, status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...extra }, body);
-    };
+    const reject = (status: number, message: string, extra: Record<string, string> = {}): void => this.refuse(socket, connection, status, { message }, extra);
     if (url.pathname !== '/ws3') return reject(404, `No route for ${url.pathname}`);
     const fault = this.handshakeFaults.shift();
     if (fault !== undefined) return reject(fault.status, fault.message ?? `Scripted ${fault.status}`, fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) });
     if (!connection.auth.valid) return reject(401, 'Unauthorized: invalid or missing API key');
     const problem = this.checkQuery(connection.query);
     if (problem !== undefined) return reject(400, problem);
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      connection.status = 101;
-      this.sessions.add(new Session(this, ws, socket, connection));
-    });
+    this.accept(req, socket, head, connection, (ws) => new Session(this, ws, socket, connection));
   }
 
   private checkQuery(query: Readonly<Record<string, string>>): string | undefined {
@@ -151,12 +144,9 @@ class FakeRimeServer
 }
 
 /** One accepted socket: its buffer, its latest context id, and the synthesis in flight. */
-class Session extends FakeSocketSession<FakeRimeConnection> {
+class Session extends FakeSpeechSession<FakeRimeConnection> {
   private buffer = '';
   private contextId: string | null = null;
-  /** Bumped by `clear` and the end of the socket: a synthesis from an earlier generation stops. */
-  private generation = 0;
-  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly fake: FakeRimeServer,
@@ -167,17 +157,8 @@ class Session extends FakeSocketSession<FakeRimeConnection> {
     super(ws, socket, connection, fake);
   }
 
-  protected override endAll(): void {
-    this.generation += 1;
-  }
-
   protected override onMessage(data: RawData, isBinary: boolean): void {
-    let json: unknown;
-    try {
-      json = isBinary ? undefined : JSON.parse(frameBytes(data).toString('utf8'));
-    } catch {
-      json = undefined;
-    }
+    const json = this.parseJSON(data, isBinary);
     this.fake.record(this.connection, { json });
     if (!isRecord(json)) return this.send({ type: 'error', message: 'Invalid message: expected a JSON object' });
     if (typeof json.text === 'string') {
@@ -195,11 +176,7 @@ class Session extends FakeSocketSession<FakeRimeConnection> {
         return;
       case 'eos':
         this.synthesizeBuffer();
-        void this.queue.then(() => {
-          this.connection.close ??= { code: 1000, reason: '', by: 'server' };
-          if (this.open) this.ws.close(1000);
-        });
-        return;
+        return this.closeWhenSpoken();
       default:
         return this.send({ type: 'error', message: `Unknown message: ${JSON.stringify(json)}` });
     }
@@ -212,12 +189,11 @@ class Session extends FakeSocketSession<FakeRimeConnection> {
     const record: FakeRimeSynthesis = { connection: this.connection.index, text, contextId: this.contextId, chunks: 0 };
     this.fake.syntheses.push(record);
     const fault = this.fake.takeGenerationFault(text);
-    const generation = this.generation;
-    this.queue = this.queue.then(() => this.speak(record, generation, fault));
+    this.enqueue((generation) => this.speak(record, generation, fault));
   }
 
   private async speak(record: FakeRimeSynthesis, generation: number, fault: FakeRimeSynthesisFault | undefined): Promise<void> {
-    const current = (): boolean => this.open && generation === this.generation;
+    const current = (): boolean => this.isCurrent(generation);
     if (fault !== undefined && 'stall' in fault) {
       record.outcome = 'stalled';
       return;

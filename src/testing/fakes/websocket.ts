@@ -1,10 +1,13 @@
-// What the fake streaming-TTS WebSocket servers (Cartesia, ElevenLabs) share: the HTTP server that takes the
-// upgrades, the record of every connection and client frame with a way to wait for a frame, scripted handshake and
-// generation faults taken one at a time, and the accepted sockets (sessions), which a test can drop at once.
-// Each vendor's fake keeps its handshake checks and its protocol.
+// What the fake streaming-TTS WebSocket servers share: the HTTP server that takes the upgrades (accepted into a
+// session, or refused with a JSON body), the record of every connection and client frame with a way to wait for a
+// frame, scripted handshake and generation faults taken one at a time, and the accepted sockets (sessions), which a
+// test can drop at once; for the fakes that speak one synthesis after another on a socket (`FakeSpeechSession`),
+// the queue of syntheses, the generation that an interruption or the socket's end bumps, and the close once the
+// queue is spoken. Each vendor's fake keeps its handshake checks and its protocol.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { refuseUpgrade } from './http.js';
 
 /** The bytes of a client frame (ws hands them over as a Buffer, an ArrayBuffer or fragments). */
 export function frameBytes(data: RawData): Buffer {
@@ -78,6 +81,52 @@ export abstract class FakeSocketSession<C extends RecordedConnection<RecordedFra
   protected send(message: Record<string, unknown>): void {
     if (this.open) this.ws.send(JSON.stringify(message));
   }
+
+  /** A text frame's JSON, or undefined (a binary frame, or text that is not JSON). */
+  protected parseJSON(data: RawData, isBinary: boolean): unknown {
+    if (isBinary) return undefined;
+    try {
+      return JSON.parse(frameBytes(data).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The server ends the socket with `code` (recorded as closed by the server). */
+  protected closeByServer(code: number, reason = ''): void {
+    this.connection.close ??= { code, reason, by: 'server' };
+    if (this.open) this.ws.close(code, reason);
+  }
+}
+
+/**
+ * A session that speaks its syntheses one after another: each runs on `queue`, and stops as soon as `generation`
+ * moves on (an interruption, or the socket's end) — `isCurrent(generation)` says whether it may go on.
+ */
+export abstract class FakeSpeechSession<C extends RecordedConnection<RecordedFrame>> extends FakeSocketSession<C> {
+  /** Bumped by an interruption and by the end of the socket: a synthesis of an earlier generation stops. */
+  protected generation = 0;
+  protected queue: Promise<void> = Promise.resolve();
+
+  protected override endAll(): void {
+    this.generation += 1;
+  }
+
+  /** Runs `speak` after what is queued, with the generation current now. */
+  protected enqueue(speak: (generation: number) => Promise<void> | void): void {
+    const generation = this.generation;
+    this.queue = this.queue.then(() => speak(generation));
+  }
+
+  /** Whether a synthesis started in `generation` may go on: the socket is open and nothing interrupted it. */
+  protected isCurrent(generation: number): boolean {
+    return this.open && generation === this.generation;
+  }
+
+  /** Once everything queued is spoken, the server closes the socket 1000 (the vendor's end of input). */
+  protected closeWhenSpoken(): void {
+    void this.queue.then(() => this.closeByServer(1000));
+  }
 }
 
 /**
@@ -114,6 +163,27 @@ export abstract class FakeWebSocketServer<
   }
 
   protected abstract onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
+
+  /** Completes the upgrade of `connection` and keeps the session `create` makes of it. */
+  protected accept(
+    req: IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+    connection: { status?: number },
+    create: (ws: WebSocket) => S,
+  ): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      connection.status = 101;
+      this.sessions.add(create(ws));
+    });
+  }
+
+  /** Refuses the upgrade of `connection` with an HTTP `status` and `body` as JSON. */
+  protected refuse(socket: Socket, connection: { status?: number }, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+    connection.status = status;
+    const text = JSON.stringify(body);
+    refuseUpgrade(socket, status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close', ...headers }, text);
+  }
 
   get baseUrl(): string {
     return `ws://127.0.0.1:${this.port}`;

@@ -41,6 +41,14 @@ describe('servicesFromEnvironment', () => {
     const inworld = await servicesFromEnvironment({ rules, env: { INWORLD_API_KEY: 'ik', INWORLD_VOICE: 'Dennis' } });
     expect(inworld.chosen[2]).toBe('tts: Inworld');
     expect(inworld.tts).toMatchObject({ voice: 'Dennis' });
+    const fish = await servicesFromEnvironment({ rules, env: { FISH_API_KEY: 'fk', FISH_VOICE: 'model-7' } });
+    expect(fish.chosen[2]).toBe('tts: Fish Audio');
+    expect(fish.tts).toMatchObject({ voice: 'model-7', model: 's1' });
+    const hume = await servicesFromEnvironment({ rules, env: { HUME_API_KEY: 'hk', HUME_VOICE: 'Ava Song' } });
+    expect(hume.chosen[2]).toBe('tts: Hume');
+    expect(hume.tts).toMatchObject({ voice: 'Ava Song', voiceProvider: 'HUME_AI' });
+    // Without its voice, Hume is not chosen.
+    expect((await servicesFromEnvironment({ rules, env: { HUME_API_KEY: 'hk' } })).chosen[2]).toBe('tts: Flite (offline)');
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

@@ -4,6 +4,8 @@ import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
 import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
 import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { FishAudioTTSService } from '../../../src/services/fish/index.js';
+import { HumeTTSService } from '../../../src/services/hume/index.js';
 import { InworldTTSService } from '../../../src/services/inworld/index.js';
 import { LmntTTSService } from '../../../src/services/lmnt/index.js';
 import { RimeTTSService } from '../../../src/services/rime/index.js';
@@ -12,6 +14,8 @@ import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeFish } from '../../../src/testing/fakes/fish.js';
+import { startFakeHume } from '../../../src/testing/fakes/hume.js';
 import { startFakeInworld } from '../../../src/testing/fakes/inworld.js';
 import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fakes/lmnt.js';
 import { startFakeRime } from '../../../src/testing/fakes/rime.js';
@@ -299,6 +303,61 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
         received: () => {
           const body = speech().at(-1)?.body;
           return { voice: stringField(body, 'voiceId'), language: stringField(body, 'language'), requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Fish Audio',
+    className: 'FishAudioTTSService',
+    importPath: 'piopiy-ai/services/fish',
+    fake: 'startFakeFish()',
+    voice: 'conformance-voice',
+    sendsRetryAfter: true,
+    onDrop: 'resumes',
+    caveats: {
+      options: 'no language option (Fish reads the text in its language): the voice (`reference_id`) is checked',
+      drop: 'no word timings: the cut sentence is said again whole on a new socket',
+    },
+    async start() {
+      const fake = await startFakeFish({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new FishAudioTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
+          else fake.failSynthesis({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(fake.connections.filter((c) => c.start !== undefined).at(-1)?.start, 'reference_id'), requests: fake.syntheses.length }),
+        openSockets: () => openCount(fake.connections),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Hume',
+    className: 'HumeTTSService',
+    importPath: 'piopiy-ai/services/hume',
+    fake: 'startFakeHume()',
+    voice: 'Conformance Voice',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: { options: 'no language option (Octave reads the text in its language): the voice is checked' },
+    async start() {
+      const fake = await startFakeHume({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/v0/tts/stream/json');
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new HumeTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voice: voice ?? 'Conformance Voice' }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body as { utterances?: { voice?: unknown }[] } | undefined;
+          return { voice: stringField(body?.utterances?.[0]?.voice, 'name'), requests: speech().length };
         },
         openSockets: () => 0,
         close: () => fake.close(),

@@ -2,39 +2,30 @@
 // message (key and settings), a flush nonce per sentence, `reset` on an interruption with the id-less binary audio
 // in between dropped, per-sentence word offsets, and what the fake refuses. The behaviour every vendor shares is in
 // test/services/conformance.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import { concatInt16 } from '../../../src/audio/index.js';
 import { makeFrame } from '../../../src/frames/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
 import { LmntTTSService, type LmntTTSServiceOptions } from '../../../src/services/lmnt/index.js';
-import { fakeLmntSpeech, startFakeLmnt, type FakeLmnt } from '../../../src/testing/fakes/lmnt.js';
+import { fakeLmntSpeech, startFakeLmnt } from '../../../src/testing/fakes/lmnt.js';
 import { audioOf, runPipeline } from '../../support/pipeline.js';
+import { firstAnswer, records, sayResponse, useFake } from '../../support/vendor-tts.js';
 import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'lmnt-key-SECRET-0123456789';
 const BAD_KEY = 'lmnt-bad-key-9876543210';
 
-let fake: FakeLmnt;
-beforeAll(async () => {
-  fake = await startFakeLmnt({ rejectKey: BAD_KEY });
-});
-afterAll(() => fake.close());
+const fakeLmnt = useFake(() => startFakeLmnt({ rejectKey: BAD_KEY }));
 
 const service = (options: Partial<LmntTTSServiceOptions> = {}): LmntTTSService =>
-  new LmntTTSService({ apiKey: KEY, voice: 'leah', baseUrl: fake.baseUrl, ...options });
-const records = (list: readonly unknown[]): Record<string, unknown>[] => list as Record<string, unknown>[];
+  new LmntTTSService({ apiKey: KEY, voice: 'leah', baseUrl: fakeLmnt().baseUrl, ...options });
 
 describe('LmntTTSService', () => {
   it('sends the key and settings in init, a text and a flush with its own nonce per sentence; words are offset per sentence', async () => {
-    const tts = service({ language: 'hi', sampleRate: 8000 });
+    const fake = fakeLmnt();
     const before = fake.messages().length;
     const connectionsBefore = fake.connections.length;
-    const { collector, errors, respond, stop } = runPipeline(tts);
-    respond(['Hello there. How can', ' I help you?']);
-    await collector.waitFor((f) => f.type === 'llm-response-end');
-    await waitUntil(() => collector.ofType('tts-stopped').length === 1, 5000);
-    await stop();
+    const { collector, errors } = await sayResponse(service({ language: 'hi', sampleRate: 8000 }), ['Hello there. How can', ' I help you?']);
     expect(errors).toEqual([]);
 
     const sentences = ['Hello there.', 'How can I help you?'];
@@ -47,7 +38,7 @@ describe('LmntTTSService', () => {
       type: 'init', 'X-API-Key': '[redacted]', voice: 'leah', format: 'pcm_s16le', sample_rate: 8000, return_timestamps: true, language: 'hi',
     });
     expect(connection.auth).toEqual({ present: true, valid: true });
-    const sent = records(fake.messages().slice(before + 1));
+    const sent = records(fakeLmnt().messages().slice(before + 1));
     expect(sent.slice(0, 4)).toEqual([
       { type: 'text', text: 'Hello there. ' },
       { type: 'flush', nonce: 1 },
@@ -64,15 +55,15 @@ describe('LmntTTSService', () => {
     send(makeFrame('speak', { text: 'This sentence goes on long enough to be cut off by the caller speaking over it.' }));
     const first = await collector.waitFor((f) => f.type === 'tts-audio');
     const firstContext = first.type === 'tts-audio' ? first.contextId : undefined;
-    const before = fake.messages().length;
+    const before = fakeLmnt().messages().length;
     task.interrupt();
     await collector.waitFor((f) => f.type === 'interruption');
     send(makeFrame('speak', { text: 'Sure.' }));
     await waitUntil(() => collector.ofType('tts-audio').some((f) => f.contextId !== firstContext), 5000);
     await waitUntil(() => collector.downstream.at(-1)?.type === 'tts-stopped', 5000);
     await stop();
-    expect(records(fake.messages().slice(before)).some((m) => m.type === 'reset')).toBe(true);
-    expect(fake.syntheses.find((s) => s.text.startsWith('This sentence'))?.outcome).toBe('reset');
+    expect(records(fakeLmnt().messages().slice(before)).some((m) => m.type === 'reset')).toBe(true);
+    expect(fakeLmnt().syntheses.find((s) => s.text.startsWith('This sentence'))?.outcome).toBe('reset');
     const cut = collector.downstream.findIndex((f) => f.type === 'interruption');
     expect(collector.downstream.slice(cut).filter((f) => f.type === 'tts-audio' && f.contextId === firstContext)).toEqual([]);
     // The second utterance's audio is exactly its own: nothing of the first leaked into it.
@@ -84,7 +75,7 @@ describe('LmntTTSService', () => {
   it('in-band errors keep their kind: spent credits are `quota` (not retried), a refused key `auth` naming LMNT_API_KEY', async () => {
     const quota = service();
     const first = runPipeline(quota);
-    fake.failSynthesis({ error: 'payment_required_error', message: 'Out of characters' });
+    fakeLmnt().failSynthesis({ error: 'payment_required_error', message: 'Out of characters' });
     first.send(makeFrame('speak', { text: 'Hello.' }));
     await waitUntil(() => first.errors.length === 1, 5000);
     await first.stop();
@@ -109,18 +100,10 @@ describe('LmntTTSService', () => {
   });
 
   it('the fake refuses what LMNT refuses: no init first, a bad key, an unknown language or rate', async () => {
-    const answer = (init: Record<string, unknown>): Promise<Record<string, unknown>> =>
-      new Promise((resolve, reject) => {
-        const ws = new WebSocket(`${fake.baseUrl}/v1/ai/speech/stream`);
-        ws.on('open', () => ws.send(JSON.stringify(init)));
-        ws.on('message', (data: Buffer) => {
-          resolve(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
-          ws.close();
-        });
-        ws.on('error', reject);
-      });
+    const answer = async (init: Record<string, unknown>): Promise<Record<string, unknown> | undefined> =>
+      (await firstAnswer(`${fakeLmnt().baseUrl}/v1/ai/speech/stream`, JSON.stringify(init))).json;
     const good = { type: 'init', 'X-API-Key': KEY, voice: 'leah', format: 'pcm_s16le' };
-    expect((await answer(good)).type).toBe('ready');
+    expect((await answer(good))?.type).toBe('ready');
     expect(await answer({ ...good, 'X-API-Key': BAD_KEY })).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
     expect(await answer({ type: 'text', text: 'hi' })).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
     expect(await answer({ ...good, language: 'xx' })).toMatchObject({ error: { type: 'invalid_request_error' } });

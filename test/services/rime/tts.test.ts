@@ -1,38 +1,30 @@
 // RimeTTSService against the fake Rime WebSocket over real sockets, in a pipeline task: what it sends (as Rime
 // documents it), how sentences and word timings map onto Rime's one-context-at-a-time protocol, and what the fake
 // refuses. The behaviour every vendor shares is in test/services/conformance.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { concatInt16 } from '../../../src/audio/index.js';
 import { makeFrame } from '../../../src/frames/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
 import { RimeTTSService, type RimeTTSServiceOptions } from '../../../src/services/rime/index.js';
-import { fakeRimeSpeech, startFakeRime, type FakeRime } from '../../../src/testing/fakes/rime.js';
+import { fakeRimeSpeech, startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { audioOf, runPipeline } from '../../support/pipeline.js';
+import { handshakeStatus, records, sayResponse, useFake } from '../../support/vendor-tts.js';
 import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'rime-key-SECRET-0123456789';
 const BAD_KEY = 'rime-bad-key-9876543210';
 
-let fake: FakeRime;
-beforeAll(async () => {
-  fake = await startFakeRime({ rejectKey: BAD_KEY });
-});
-afterAll(() => fake.close());
+const fakeRime = useFake(() => startFakeRime({ rejectKey: BAD_KEY }));
 
 const service = (options: Partial<RimeTTSServiceOptions> = {}): RimeTTSService =>
-  new RimeTTSService({ apiKey: KEY, speaker: 'astra', baseUrl: fake.baseUrl, ...options });
-const records = (list: readonly unknown[]): Record<string, unknown>[] => list as Record<string, unknown>[];
+  new RimeTTSService({ apiKey: KEY, speaker: 'astra', baseUrl: fakeRime().baseUrl, ...options });
 
 describe('RimeTTSService', () => {
   it('options are query parameters, the key a Bearer header; each sentence has its own contextId and a flush; words are offset per sentence', async () => {
-    const tts = service({ language: 'hin', model: 'arcana', sampleRate: 8000 });
+    const fake = fakeRime();
     const before = fake.messages().length;
     const connectionsBefore = fake.connections.length;
-    const { collector, errors, respond, stop } = runPipeline(tts);
-    respond(['Hello there. How can', ' I help you?']);
-    await collector.waitFor((f) => f.type === 'llm-response-end');
-    await waitUntil(() => collector.ofType('tts-stopped').length === 1, 5000);
-    await stop();
+    const { collector, errors } = await sayResponse(service({ language: 'hin', model: 'arcana', sampleRate: 8000 }), ['Hello there. How can', ' I help you?']);
     expect(errors).toEqual([]);
 
     const sentences = ['Hello there.', 'How can I help you?'];
@@ -46,7 +38,7 @@ describe('RimeTTSService', () => {
     expect(connection.query).toEqual({ speaker: 'astra', modelId: 'arcana', audioFormat: 'pcm', samplingRate: '8000', lang: 'hin' });
     expect(connection.headers.authorization).toBe('[redacted]');
     expect(connection.auth).toEqual({ present: true, valid: true });
-    const sent = records(fake.messages().slice(before));
+    const sent = records(fakeRime().messages().slice(before));
     expect(sent.slice(0, 4).map((m) => m.text ?? m.operation)).toEqual(['Hello there. ', 'flush', 'How can I help you? ', 'flush']);
     const ids = sent.filter((m) => typeof m.contextId === 'string').map((m) => String(m.contextId));
     expect(new Set(ids).size).toBe(2);
@@ -62,13 +54,13 @@ describe('RimeTTSService', () => {
     send(makeFrame('speak', { text: long }));
     const first = await collector.waitFor((f) => f.type === 'tts-audio');
     const firstContext = first.type === 'tts-audio' ? first.contextId : undefined;
-    const before = fake.messages().length;
+    const before = fakeRime().messages().length;
     task.interrupt();
     await collector.waitFor((f) => f.type === 'interruption');
     send(makeFrame('speak', { text: 'Sure.' }));
     await waitUntil(() => collector.ofType('tts-audio').some((f) => f.contextId !== firstContext), 5000);
     await stop();
-    expect(records(fake.messages().slice(before)).some((m) => m.operation === 'clear')).toBe(true);
+    expect(records(fakeRime().messages().slice(before)).some((m) => m.operation === 'clear')).toBe(true);
     const cut = collector.downstream.findIndex((f) => f.type === 'interruption');
     expect(collector.downstream.slice(cut).filter((f) => f.type === 'tts-audio' && f.contextId === firstContext)).toEqual([]);
     expect(errors).toEqual([]);
@@ -77,7 +69,7 @@ describe('RimeTTSService', () => {
   it('an in-band error fails the sentence as a `server` error naming Rime; the next sentence is said', async () => {
     const tts = service();
     const { collector, errors, send, stop } = runPipeline(tts);
-    fake.failSynthesis({ error: 'model overloaded' });
+    fakeRime().failSynthesis({ error: 'model overloaded' });
     send(makeFrame('speak', { text: 'First.' }));
     await waitUntil(() => errors.length === 1, 5000);
     send(makeFrame('speak', { text: 'Second.' }));
@@ -96,18 +88,8 @@ describe('RimeTTSService', () => {
   });
 
   it('the fake refuses what Rime refuses: no speaker, an unknown model or language, a bad key (401)', async () => {
-    const refused = async (query: string, headers: Record<string, string> = { Authorization: `Bearer ${KEY}` }): Promise<number> => {
-      const { WebSocket } = await import('ws');
-      return new Promise((resolve) => {
-        const ws = new WebSocket(`${fake.baseUrl}/ws3?${query}`, { headers });
-        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-        ws.on('open', () => {
-          ws.close();
-          resolve(101);
-        });
-        ws.on('error', () => undefined);
-      });
-    };
+    const refused = (query: string, headers: Record<string, string> = { Authorization: `Bearer ${KEY}` }): Promise<number> =>
+      handshakeStatus(`${fakeRime().baseUrl}/ws3?${query}`, headers);
     expect(await refused('modelId=coda&audioFormat=pcm')).toBe(400);
     expect(await refused('speaker=astra&modelId=sonic&audioFormat=pcm')).toBe(400);
     expect(await refused('speaker=astra&audioFormat=pcm&lang=tam')).toBe(400);
