@@ -173,9 +173,10 @@ describe('operations endpoints', () => {
     while (Date.now() < blockUntil) {
       // a deliberate block of the event loop
     }
-    await until(() => stalls.length > 0, 2000);
-    expect(stalls[0]?.callIds).toEqual([call.callId]);
-    expect(stalls[0]?.durationMs).toBeGreaterThanOrEqual(200);
+    // A loaded machine may stall the loop before this too (while the call was set up): the block is the long one.
+    const ours = () => stalls.find((stall) => stall.durationMs >= 250);
+    await until(() => ours() !== undefined, 2000);
+    expect(ours()?.callIds).toEqual([call.callId]);
     const line = logs.find((l) => l.message.startsWith('event loop blocked for'));
     expect(line?.fields).toMatchObject({ callIds: [call.callId] });
     const metrics = (await get(agent, '/metrics')).body;
