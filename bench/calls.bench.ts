@@ -23,7 +23,10 @@
 //                                the same through GeminiLiveService and its zero-latency fake (each model's run takes
 //                                about 160 s at 32 turns: the caller says every line in real time)
 //
-// Flags (`--x=y`): --only=latency,concurrency,memory,growth,realtime-latency  --ns=50,100,...  --duration=S (per N, default 90)
+//   livekit-media            (only when named in --only) bench/livekit-media.bench.ts: round trip and tone SNR over a
+//                            LiveKit room beside the stream path, and calls per process over real WebRTC
+//
+// Flags (`--x=y`): --only=latency,concurrency,memory,growth,realtime-latency,livekit-media  --ns=50,100,...  --duration=S (per N, default 90)
 //   --turns=N (default 32)  --mem-ns=15,20,25,100,200  --mem-early=10 --mem-late=40  --growth-n=50 --growth-minutes=5
 //   --retries=1 (a failing N is measured again this many times: on a shared machine one stall of another process
 //   fails a trial; every attempt is reported, and N passes only if an attempt passes)
@@ -363,3 +366,11 @@ if (only.has('realtime-latency')) {
 if (only.has('concurrency')) await measureConcurrency();
 if (only.has('memory')) await measureMemory();
 if (only.has('growth')) await measureGrowth();
+// Over real WebRTC (a LiveKit room, rtc-node): not in the default set (a run takes minutes); its own file, in a child
+// process, with the same --ns/--duration flags when given; its figures pass through to our stdout.
+if (only.has('livekit-media')) {
+  const passed = process.argv.slice(2).filter((arg) => /^--(ns|duration|bursts|cpu-prof|media)(=|$)/.test(arg));
+  await new Promise((resolve) => {
+    spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'livekit-media.bench.ts'), ...passed], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).on('exit', resolve);
+  });
+}

@@ -52,6 +52,13 @@ export interface DevServerOptions {
   progress?: (line: string) => void;
   /** How long the agent may take to connect to the simulator after its file is loaded. Default 30 s. */
   agentTimeoutMs?: number;
+  /**
+   * The call's media between the simulator and the agent (see SimulatorOptions.media). Default 'stream'. With
+   * 'livekit' the call is a room on the LiveKit test server and the agent joins it over real WebRTC; the page still
+   * talks to this server over its WebSocket, and this server is the caller in the room (an rtc-node participant
+   * that publishes the page's microphone and hands back what the agent plays). The browser does not join the room.
+   */
+  media?: 'stream' | 'livekit';
 }
 
 export interface DevServer {
@@ -356,8 +363,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   // The page is the call's display; library logs only when something goes wrong (unless asked for).
   process.env.PIOPIY_LOG_LEVEL ??= 'warn';
-  progress('starting the local Piopiy simulator ...');
-  const simulator = await startPiopiySimulator();
+  const media = options.media ?? 'stream';
+  progress(`starting the local Piopiy simulator${media === 'livekit' ? ' (calls as LiveKit rooms over WebRTC)' : ''} ...`);
+  const simulator = await startPiopiySimulator({ media });
   let agentId: string | undefined;
   let agentToken = '';
   if (options.agentFile !== null) {

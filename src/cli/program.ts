@@ -77,7 +77,8 @@ export function createProgram(): Command {
     .argument('[agent-file]', 'the agent file to run', `${packageRoot}examples/transfer-agent.ts`)
     .option('--port <port>', 'port to serve the page on (0: any free port)', String(DEFAULT_DEV_PORT))
     .option('--host <addr>', 'address to listen on; any but loopback requires the printed access token', DEFAULT_DEV_HOST)
-    .action(async (file: string, opts: { port: string; host: string }) => {
+    .addOption(new Option('--media <path>', 'the call\'s media to the agent: the simulator\'s stream, or a LiveKit room over real WebRTC (the production path; this server joins the room as the caller and relays the page\'s microphone, the browser itself does not join it)').choices(['stream', 'livekit']).default('stream'))
+    .action(async (file: string, opts: { port: string; host: string; media: 'stream' | 'livekit' }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number (0 to 65535), got ${opts.port}`);
       const agentFile = await prepareToImport(file);
@@ -85,6 +86,7 @@ export function createProgram(): Command {
         agentFile,
         port,
         host: opts.host,
+        media: opts.media,
         progress: (line) => process.stderr.write(`… ${line}\n`),
       });
       process.stdout.write(`piopiy-ai dev: open ${server.url}\n`);
