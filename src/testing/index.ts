@@ -212,6 +212,14 @@ export {
   type FakeInworldOptions,
   type FakeInworldRequest,
 } from './fakes/inworld.js';
+export {
+  fakeMiniMaxSpeech,
+  startFakeMiniMax,
+  type FakeMiniMax,
+  type FakeMiniMaxFault,
+  type FakeMiniMaxOptions,
+  type FakeMiniMaxRequest,
+} from './fakes/minimax.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

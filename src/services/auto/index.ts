@@ -13,7 +13,8 @@
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
 //        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
-//        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, else Flite (offline)
+//        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld,
+//        MINIMAX_API_KEY (+ optional MINIMAX_GROUP_ID, MINIMAX_VOICE, default 'Wise_Woman') -> MiniMax, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
@@ -51,7 +52,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'minimax' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -71,6 +72,7 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('RIME_API_KEY') !== undefined) return 'rime';
   if (key('LMNT_API_KEY') !== undefined) return 'lmnt';
   if (key('INWORLD_API_KEY') !== undefined) return 'inworld';
+  if (key('MINIMAX_API_KEY') !== undefined) return 'minimax';
   return 'flite';
 }
 
@@ -219,6 +221,11 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { InworldTTSService } = await import('../inworld/index.js');
     tts = new InworldTTSService({ apiKey: key('INWORLD_API_KEY')!, voice: env.INWORLD_VOICE?.trim() || 'Ashley' });
     chosen.push('tts: Inworld');
+  } else if (ttsChoice === 'minimax') {
+    const { MiniMaxTTSService } = await import('../minimax/index.js');
+    const voice = env.MINIMAX_VOICE?.trim() || 'Wise_Woman';
+    tts = new MiniMaxTTSService({ apiKey: key('MINIMAX_API_KEY')!, groupId: env.MINIMAX_GROUP_ID?.trim() || undefined, voice });
+    chosen.push('tts: MiniMax');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

@@ -112,7 +112,7 @@ class FakeServer {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
         return;
       }
-      if (!record.auth.valid) throw new Refusal(1004, "login fail: Please carry the API secret key in the 'Authorization' field of the request header");
+      if (!record.auth.valid) throw new Refusal(1004, 'not authorized: the API key is missing or invalid');
       await this.speak(raw, record, res, trace);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;

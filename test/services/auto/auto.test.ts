@@ -41,6 +41,9 @@ describe('servicesFromEnvironment', () => {
     const inworld = await servicesFromEnvironment({ rules, env: { INWORLD_API_KEY: 'ik', INWORLD_VOICE: 'Dennis' } });
     expect(inworld.chosen[2]).toBe('tts: Inworld');
     expect(inworld.tts).toMatchObject({ voice: 'Dennis' });
+    const minimax = await servicesFromEnvironment({ rules, env: { MINIMAX_API_KEY: 'mk', MINIMAX_GROUP_ID: 'g1', MINIMAX_VOICE: 'Calm_Woman' } });
+    expect(minimax.chosen[2]).toBe('tts: MiniMax');
+    expect(minimax.tts).toMatchObject({ voice: 'Calm_Woman', model: 'speech-02-turbo' });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],
