@@ -230,6 +230,14 @@ export {
   type FakeHumeOptions,
   type FakeHumeRequest,
 } from './fakes/hume.js';
+export {
+  fakeMiniMaxSpeech,
+  startFakeMiniMax,
+  type FakeMiniMax,
+  type FakeMiniMaxFault,
+  type FakeMiniMaxOptions,
+  type FakeMiniMaxRequest,
+} from './fakes/minimax.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

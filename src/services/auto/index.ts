@@ -14,7 +14,8 @@
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
 //        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
 //        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, FISH_API_KEY (+ optional
-//        FISH_VOICE, a voice model id) -> Fish Audio, HUME_API_KEY + HUME_VOICE -> Hume, else Flite (offline)
+//        FISH_VOICE, a voice model id) -> Fish Audio, HUME_API_KEY + HUME_VOICE -> Hume,
+//        MINIMAX_API_KEY (+ optional MINIMAX_GROUP_ID, MINIMAX_VOICE, default 'Wise_Woman') -> MiniMax, else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
@@ -52,7 +53,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -75,6 +76,7 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('FISH_API_KEY') !== undefined) return 'fish';
   // Hume has no default voice to rely on (instant mode needs one): chosen only with HUME_VOICE.
   if (key('HUME_API_KEY') !== undefined && env.HUME_VOICE?.trim()) return 'hume';
+  if (key('MINIMAX_API_KEY') !== undefined) return 'minimax';
   return 'flite';
 }
 
@@ -231,6 +233,11 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { HumeTTSService } = await import('../hume/index.js');
     tts = new HumeTTSService({ apiKey: key('HUME_API_KEY')!, voice: env.HUME_VOICE!.trim() });
     chosen.push('tts: Hume');
+  } else if (ttsChoice === 'minimax') {
+    const { MiniMaxTTSService } = await import('../minimax/index.js');
+    const voice = env.MINIMAX_VOICE?.trim() || 'Wise_Woman';
+    tts = new MiniMaxTTSService({ apiKey: key('MINIMAX_API_KEY')!, groupId: env.MINIMAX_GROUP_ID?.trim() || undefined, voice });
+    chosen.push('tts: MiniMax');
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

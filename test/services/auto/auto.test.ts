@@ -49,6 +49,9 @@ describe('servicesFromEnvironment', () => {
     expect(hume.tts).toMatchObject({ voice: 'Ava Song', voiceProvider: 'HUME_AI' });
     // Without its voice, Hume is not chosen.
     expect((await servicesFromEnvironment({ rules, env: { HUME_API_KEY: 'hk' } })).chosen[2]).toBe('tts: Flite (offline)');
+    const minimax = await servicesFromEnvironment({ rules, env: { MINIMAX_API_KEY: 'mk', MINIMAX_GROUP_ID: 'g1', MINIMAX_VOICE: 'Calm_Woman' } });
+    expect(minimax.chosen[2]).toBe('tts: MiniMax');
+    expect(minimax.tts).toMatchObject({ voice: 'Calm_Woman', model: 'speech-02-turbo' });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

@@ -8,6 +8,7 @@ import { FishAudioTTSService } from '../../../src/services/fish/index.js';
 import { HumeTTSService } from '../../../src/services/hume/index.js';
 import { InworldTTSService } from '../../../src/services/inworld/index.js';
 import { LmntTTSService } from '../../../src/services/lmnt/index.js';
+import { MiniMaxTTSService } from '../../../src/services/minimax/index.js';
 import { RimeTTSService } from '../../../src/services/rime/index.js';
 import { SarvamTTSService } from '../../../src/services/sarvam/index.js';
 import { startFakeCartesia } from '../../../src/testing/fakes/cartesia.js';
@@ -18,6 +19,7 @@ import { startFakeFish } from '../../../src/testing/fakes/fish.js';
 import { startFakeHume } from '../../../src/testing/fakes/hume.js';
 import { startFakeInworld } from '../../../src/testing/fakes/inworld.js';
 import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fakes/lmnt.js';
+import { startFakeMiniMax } from '../../../src/testing/fakes/minimax.js';
 import { startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { spawnSync } from 'node:child_process';
@@ -358,6 +360,41 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
         received: () => {
           const body = speech().at(-1)?.body as { utterances?: { voice?: unknown }[] } | undefined;
           return { voice: stringField(body?.utterances?.[0]?.voice, 'name'), requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'MiniMax',
+    className: 'MiniMaxTTSService',
+    importPath: 'piopiy-ai/services/minimax',
+    fake: 'startFakeMiniMax()',
+    voice: 'English_Graceful_Lady',
+    language: 'Hindi',
+    // MiniMax says "rate limit" in the body (HTTP 200, base_resp 1002), with no Retry-After.
+    sendsRetryAfter: false,
+    onDrop: 'fails',
+    async start() {
+      const fake = await startFakeMiniMax({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/v1/t2a_v2');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new MiniMaxTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') {
+            // MiniMax's own refusals come in the body (HTTP 200); a 500 is the gateway's.
+            const status = fault.status;
+            fake.failSpeech(status === 429 ? { baseResp: 1002, message: 'rate limit' } : status === 401 ? { baseResp: 1004 } : { error: 500 });
+          }
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body;
+          const voiceSetting = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).voice_setting : undefined;
+          return { voice: stringField(voiceSetting, 'voice_id'), language: stringField(body, 'language_boost'), requests: speech().length };
         },
         openSockets: () => 0,
         close: () => fake.close(),
