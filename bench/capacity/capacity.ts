@@ -5,6 +5,7 @@
 // than GAP_MARGIN_MS over one call's, or a turn unanswered. Every step prints a JSON line with the load average beside it: on a
 // shared machine the figures are indicative only.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +63,29 @@ class Environment {
   }
 }
 
-function startAgent(workers: number, urls: Extract<EnvironmentReply, { type: 'ready' }>): ChildProcess {
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/**
+ * Until every worker is ready (the supervisor's /metrics says so): signaling connects with the first, and a worker
+ * still compiling the agent file would take CPU from the measured calls.
+ */
+async function allWorkersReady(port: number, workers: number, deadline: number): Promise<void> {
+  while (performance.now() < deadline) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    if (text.includes(`\npiopiy_workers_ready ${workers}\n`)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`capacity: ${workers} workers were not ready in time`);
+}
+
+function startAgent(workers: number, operationsPort: number, urls: Extract<EnvironmentReply, { type: 'ready' }>): ChildProcess {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AGENT_ID,
@@ -73,7 +96,7 @@ function startAgent(workers: number, urls: Extract<EnvironmentReply, { type: 're
     BENCH_CARTESIA_URL: urls.cartesiaUrl,
     PIOPIY_LOG_LEVEL: 'warn',
   };
-  const args = ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'start', join(here, 'agent.ts'), '--workers', String(workers), '--operations-port', '0'];
+  const args = ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'start', join(here, 'agent.ts'), '--workers', String(workers), '--operations-port', String(operationsPort), '--operations-host', '127.0.0.1'];
   return spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -98,15 +121,16 @@ export async function measureCapacity(options: CapacityOptions): Promise<void> {
   const urls = await environment.ready;
   try {
     for (const workers of options.workers) {
-      const agent = startAgent(workers, urls);
+      const operationsPort = await freePort();
+      const agent = startAgent(workers, operationsPort, urls);
       try {
         const deadline = performance.now() + 120_000;
         while (!(await isConnected(environment))) {
           if (performance.now() > deadline || agent.exitCode !== null) throw new Error(`capacity: the agent (--workers ${workers}) did not connect`);
           await new Promise((r) => setTimeout(r, 500));
         }
-        // With workers, the supervisor registers once its first worker is ready: give the others time to start.
-        await new Promise((r) => setTimeout(r, workers > 1 ? 5000 : 1000));
+        if (workers > 1) await allWorkersReady(operationsPort, workers, deadline);
+        await new Promise((r) => setTimeout(r, 2000)); // the start-up's compilation and GC settle
         const baseline = await step(environment, 1, Math.max(options.turns, 5));
         emitStep(workers, baseline, true);
         let best = 0;
