@@ -31,6 +31,8 @@
 //   --retries=1 (a failing N is measured again this many times: on a shared machine one stall of another process
 //   fails a trial; every attempt is reported, and N passes only if an attempt passes)
 //   --cpu-prof (the workers write V8 CPU profiles to .bench/prof/)
+//   --only=capacity (not in the default set): production-shaped capacity over real sockets, `piopiy-ai start
+//   --workers 1` and `2` (bench/capacity/capacity.ts); --capacity-workers=1,2 --capacity-ns=5,10,... --capacity-turns=3
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,6 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { loadBenchAudio } from './calls/audio.js';
 import { CALL_CONFIG } from './calls/call.js';
 import { measureRealtimeLatency } from './calls/realtime-latency.js';
+import { measureCapacity } from './capacity/capacity.js';
 import { parseArgs, slope, type Stats } from './calls/stats.js';
 import { ELD_P99_LIMIT_MS, GAP_LIMIT_MS, type ConcurrencyConfig, type LatencyConfig, type MemoryConfig } from './calls/protocol.js';
 import { emit, emitBesidePeer, peerResults, round, type BenchResult, type PeerResult } from './lib.js';
@@ -373,4 +376,8 @@ if (only.has('livekit-media')) {
   await new Promise((resolve) => {
     spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'livekit-media.bench.ts'), ...passed], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).on('exit', resolve);
   });
+}
+// Not in the default set: it starts the CLI's processes and ramps real-socket calls for minutes.
+if (only.has('capacity')) {
+  await measureCapacity({ workers: numbers(args.get('capacity-workers') ?? '1,2'), ladder: numbers(args.get('capacity-ns') ?? '5,10,15,20,30,40,60,80'), turns: Number(args.get('capacity-turns') ?? 3) });
 }

@@ -20,6 +20,7 @@ export {
   type OperationsOptions,
   type Readiness,
   type TracingOptions,
+  type WorkersHealth,
 } from './operations/index.js';
 export { SignalingConnectionError, type SignalingFailure } from './agent/signaling-error.js';
 // Thrown by constructors (Agent, RestClient) with every missing or invalid setting at once.

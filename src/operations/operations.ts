@@ -28,7 +28,7 @@ export interface OperationsOptions {
 
 /**
  * What the supervisor of `piopiy-ai start --workers N` adds to its operations, and what its workers leave out.
- * Internal to the package (not exported from the root).
+ * @internal
  */
 export interface OperationsHooks {
   /** Serve the HTTP endpoints. Default true; a worker only keeps metrics for its supervisor to collect. */
