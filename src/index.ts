@@ -258,6 +258,21 @@ export {
   type PlivoServerOptions,
 } from './transports/index.js';
 
+// Telnyx Call Control with media streaming (docs/carriers.md, "Telnyx").
+export {
+  TELNYX_STREAM_SHAPE,
+  TelnyxApiError,
+  TelnyxCalls,
+  TelnyxSerializer,
+  TelnyxServer,
+  createTelnyxServer,
+  isValidTelnyxSignature,
+  telnyxPublicKey,
+  type TelnyxCallSession,
+  type TelnyxCredentials,
+  type TelnyxServerOptions,
+} from './transports/index.js';
+
 // Service bases, for a vendor of your own; the vendors themselves are in `piopiy-ai/services/<vendor>`.
 export {
   LLMService,

@@ -7,3 +7,4 @@ export * from './media-stream/index.js';
 export * from './twilio/index.js';
 export * from './exotel/index.js';
 export * from './plivo/index.js';
+export * from './telnyx/index.js';
