@@ -273,6 +273,22 @@ export {
   type TelnyxServerOptions,
 } from './transports/index.js';
 
+// Vonage Voice API WebSocket audio (docs/carriers.md, "Vonage").
+export {
+  VONAGE_SAMPLE_RATES,
+  VonageApiError,
+  VonageCalls,
+  VonageSerializer,
+  VonageServer,
+  createVonageServer,
+  isValidVonageWebhook,
+  vonageApplicationJwt,
+  type VonageCallSession,
+  type VonageCredentials,
+  type VonageSampleRate,
+  type VonageServerOptions,
+} from './transports/index.js';
+
 // Service bases, for a vendor of your own; the vendors themselves are in `piopiy-ai/services/<vendor>`.
 export {
   LLMService,

@@ -8,3 +8,4 @@ export * from './twilio/index.js';
 export * from './exotel/index.js';
 export * from './plivo/index.js';
 export * from './telnyx/index.js';
+export * from './vonage/index.js';
