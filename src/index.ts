@@ -259,6 +259,37 @@ export {
   type PlivoServerOptions,
 } from './transports/index.js';
 
+// Telnyx Call Control with media streaming (docs/carriers.md, "Telnyx").
+export {
+  TELNYX_STREAM_SHAPE,
+  TelnyxApiError,
+  TelnyxCalls,
+  TelnyxSerializer,
+  TelnyxServer,
+  createTelnyxServer,
+  isValidTelnyxSignature,
+  telnyxPublicKey,
+  type TelnyxCallSession,
+  type TelnyxCredentials,
+  type TelnyxServerOptions,
+} from './transports/index.js';
+
+// Vonage Voice API WebSocket audio (docs/carriers.md, "Vonage").
+export {
+  VONAGE_SAMPLE_RATES,
+  VonageApiError,
+  VonageCalls,
+  VonageSerializer,
+  VonageServer,
+  createVonageServer,
+  isValidVonageWebhook,
+  vonageApplicationJwt,
+  type VonageCallSession,
+  type VonageCredentials,
+  type VonageSampleRate,
+  type VonageServerOptions,
+} from './transports/index.js';
+
 // Service bases, for a vendor of your own; the vendors themselves are in `piopiy-ai/services/<vendor>`.
 export {
   LLMService,

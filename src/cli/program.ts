@@ -11,6 +11,7 @@ import { CliError } from './errors.js';
 import { InitError, initProject, nextSteps, type PackageJsonVersions } from './init.js';
 import { applyOperationsFlags, DEFAULT_OPERATIONS_PORT, type StartOperationsFlags } from './start-options.js';
 import { parseWorkerFlags, runSupervisor, type StartWorkerFlags } from './start-workers.js';
+import { START_TRANSPORTS, parsePort, startCarrier, type StartTransport } from './start-carrier.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -121,7 +122,19 @@ export function createProgram(): Command {
     .option('--worker-memory-mb <mb>', "a worker past this resident memory ends its calls with an apology and is replaced")
     .option('--worker-ping-ms <ms>', 'how often the supervisor pings each worker (default 5000)')
     .option('--worker-timeout-ms <ms>', "a worker that answers no ping this long is killed (its calls end) and replaced (default 15000)")
-    .action(async (file: string, opts: StartOperationsFlags & StartWorkerFlags) => {
+    .addOption(new Option('--transport <carrier>', "serve a carrier's webhook and media stream instead (the file exports onCall; credentials from the environment, docs/carriers.md)").choices(START_TRANSPORTS))
+    .option('--port <port>', 'with --transport: the port the webhook and stream are served on', '8080')
+    .action(async (file: string, opts: StartOperationsFlags & StartWorkerFlags & { transport?: StartTransport; port: string }) => {
+      if (opts.transport !== undefined) {
+        const { server, origin } = await startCarrier(await prepareToImport(file), file, { transport: opts.transport, port: parsePort(opts.port) });
+        process.stdout.write(`piopiy-ai start: ${opts.transport} on ${origin}; ${server.setup(process.env.PUBLIC_URL || origin)}\n`);
+        await new Promise<void>((resolveSignal) => {
+          process.once('SIGINT', resolveSignal);
+          process.once('SIGTERM', resolveSignal);
+        });
+        await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5000))]);
+        return;
+      }
       applyOperationsFlags(opts);
       const workers = parseWorkerFlags(opts);
       if (workers.workers > 1) return runSupervisor(file, workers);

@@ -259,6 +259,8 @@ export {
   type PlaceExotelCallOptions,
 } from './carriers/exotel.js';
 export { FakePlivoCall, startFakePlivo, type FakePlivo, type FakePlivoOptions, type FakePlivoRestRequest, type PlacePlivoCallOptions } from './carriers/plivo.js';
+export { FakeTelnyxCall, startFakeTelnyx, type FakeTelnyx, type FakeTelnyxCommand, type FakeTelnyxOptions, type PlaceTelnyxCallOptions } from './carriers/telnyx.js';
+export { FakeVonageCall, startFakeVonage, type FakeVonage, type FakeVonageOptions, type FakeVonageRestRequest, type PlaceVonageCallOptions } from './carriers/vonage.js';
 export { FakeStreamCall, type FakeStreamCallEndReason, type FakeStreamProtocol, type FakeStreamRead } from './carriers/fake-stream-call.js';
 
 // Whole calls in simulated time.

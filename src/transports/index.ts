@@ -7,3 +7,5 @@ export * from './media-stream/index.js';
 export * from './twilio/index.js';
 export * from './exotel/index.js';
 export * from './plivo/index.js';
+export * from './telnyx/index.js';
+export * from './vonage/index.js';

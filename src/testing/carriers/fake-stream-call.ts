@@ -18,7 +18,8 @@ export interface FakeStreamProtocol {
   readonly packetMs: number;
   /** The messages that open the stream (connected, start). */
   opening(): Record<string, unknown>[];
-  media(samples: Int16Array, tick: number): Record<string, unknown>;
+  /** A caller packet: a JSON message, or a binary frame (Vonage). */
+  media(samples: Int16Array, tick: number): Record<string, unknown> | Buffer;
   mark(name: string): Record<string, unknown>;
   dtmf(digit: string): Record<string, unknown>;
   /** The carrier's last message before it closes the stream (none: it just closes). */
@@ -33,6 +34,8 @@ export interface FakeStreamProtocol {
   sequenced(message: Record<string, unknown>, n: number): Record<string, unknown>;
   /** One message of ours (parsed JSON object). */
   read(message: Record<string, unknown>): FakeStreamRead;
+  /** One binary frame of ours; absent: the carrier refuses binary frames. */
+  readBinary?(data: Buffer): FakeStreamRead;
 }
 
 export class FakeStreamCall {
@@ -218,6 +221,10 @@ export class FakeStreamCall {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.isEnded) return;
+    if (isBinary && this.protocol.readBinary !== undefined) {
+      this.accept(this.protocol.readBinary(data));
+      return;
+    }
     let message: Record<string, unknown>;
     try {
       if (isBinary) throw new Error('binary');
@@ -228,7 +235,10 @@ export class FakeStreamCall {
       return;
     }
     this.received.push(message);
-    const read = this.protocol.read(message);
+    this.accept(this.protocol.read(message));
+  }
+
+  private accept(read: FakeStreamRead): void {
     if (typeof read === 'string') {
       this.reject(read);
       return;
@@ -265,9 +275,13 @@ export class FakeStreamCall {
     this.end('protocol-error');
   }
 
-  private sendEvent(message: Record<string, unknown>): void {
+  private sendEvent(message: Record<string, unknown> | Buffer): void {
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN) return;
+    if (Buffer.isBuffer(message)) {
+      socket.send(message, { binary: true });
+      return;
+    }
     socket.send(JSON.stringify(message.event === 'connected' ? message : this.protocol.sequenced(message, ++this.sequence)));
   }
 }

@@ -35,6 +35,8 @@ export interface JsonStreamShape {
     readonly mark?: string;
     readonly stop?: string;
     readonly ignored?: readonly string[];
+    /** Events the agent may want as they are (reported as a transport `message`: errors, ...). */
+    readonly passed?: readonly string[];
   };
   /** The start's metadata; throws a MediaStreamProtocolError when it lacks what the protocol promises. */
   readStart(message: Record<string, unknown>): MediaStreamStart;
@@ -92,6 +94,7 @@ export class JsonStreamSerializer implements MediaStreamSerializer {
       }
       default:
         if (events.ignored?.includes(event) === true) return [];
+        if (events.passed?.includes(event) === true) return [{ type: 'message', message }];
         throw new MediaStreamProtocolError(`an unknown event ${JSON.stringify(String(message.event)).slice(0, 40)}`);
     }
   }

@@ -1,0 +1,4 @@
+export * from './jwt.js';
+export * from './rest.js';
+export * from './serializer.js';
+export * from './vonage-server.js';
