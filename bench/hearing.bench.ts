@@ -75,7 +75,7 @@ function cancelConditionEcho(audio: Int16Array, speech: Int16Array, agentSpeech:
   const gain = Math.sqrt(echoEnergy / Math.max(1, unit.reduce((sum, v) => sum + v * v, 0)));
   const warmUp = concatAudio(agentSpeech, silence(200, RATE));
   const warmEcho = Int16Array.from(roomEcho(warmUp, warmUp.length, 30, gain, RATE), (v) => Math.round(v));
-  return cancelEchoOffline(concatAudio(warmEcho, audio), concatAudio(warmUp, agentSpeech), RATE).subarray(warmUp.length);
+  return cancelEchoOffline(concatAudio(warmEcho, audio), concatAudio(warmUp, agentSpeech), RATE).slice(warmUp.length);
 }
 
 const domain = buildDomainModel({ phrases: TUNING_PHRASES, dictPath: DEFAULT_DICT_PATH });

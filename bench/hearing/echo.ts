@@ -15,7 +15,7 @@ export function cancelEchoOffline(mic: Int16Array, reference: Int16Array, sample
     const piece = input.subarray(i, i + chunk);
     out.set(canceller.process(piece, ((i + piece.length) * 1000) / sampleRate), i);
   }
-  return out.subarray(canceller.latencySamples);
+  return out.slice(canceller.latencySamples);
 }
 
 /** The echo of `reference` a room makes (as bench/hearing/noise.ts `withEcho`): `delayMs` late, a reflection at twice it. */

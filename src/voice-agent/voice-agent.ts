@@ -107,7 +107,7 @@ export interface CommonActionOptions {
   /**
    * Takes the agent's own voice out of the caller's audio before the VAD and the STT, for callers on speakerphones
    * and softphones whose microphone hears the agent: the audio the output transport plays is the reference, and an
-   * adaptive filter (TypeScript, about 0.03-0.06 s of CPU per second of audio) learns the echo path, up to 250 ms
+   * adaptive filter (TypeScript, about 0.02 s of CPU per second of audio) learns the echo path, up to 250 ms
    * long. Default: off. See docs/hearing.md.
    */
   echoCancellation?: boolean;

@@ -64,4 +64,12 @@ describe('echo cancellation in a call', () => {
     ]);
     await sim.hangUp();
   });
+
+  it('rejects an echoCancellation that is not a boolean', async () => {
+    const voice = new VoiceAgent({ instructions: 'x', logger: silentLogger });
+    const sim = new ConversationSimulation();
+    await expect(
+      voice.action({ ...sim.services, llm: new ScriptedLLMService({ rules }), tts: new FakeTTSService(), echoCancellation: 'speex' as unknown as boolean }),
+    ).rejects.toThrow(/echoCancellation must be true or false, got "speex"/);
+  });
 });

@@ -17,6 +17,8 @@ const MIN_GAIN = 0.03;
 const MEAN_SMOOTHING = 0.1;
 const LEAK_SMOOTHING = 0.05;
 const MIN_LEAK = 0.001;
+// While learning, the far end's spectrum counts as echo at this power gain (-6 dB, a loud speakerphone's echo).
+const LEARNING_ECHO_GAIN = 0.25;
 // Per-block decay of the far-end peak hold: about 150 ms at 8 ms blocks.
 const FAR_HOLD_DECAY = 0.95;
 
@@ -102,7 +104,7 @@ export class ResidualEchoSuppressor {
     for (let k = 0; k <= n; k++) {
       const errorPower = re[k]! * re[k]! + im[k]! * im[k]!;
       const echoPower = echoRe[k]! * echoRe[k]! + echoIm[k]! * echoIm[k]!;
-      const residual = OVER_SUBTRACTION * (this.leak * echoPower + (learningShare > 0 ? learningShare * this.farHeld[k]! : 0));
+      const residual = OVER_SUBTRACTION * (this.leak * echoPower + (learningShare > 0 ? learningShare * LEARNING_ECHO_GAIN * this.farHeld[k]! : 0));
       const gain = errorPower > residual ? Math.max(MIN_GAIN, 1 - residual / errorPower) : MIN_GAIN;
       re[k]! *= gain;
       im[k]! *= gain;
