@@ -130,6 +130,15 @@ export {
   type FakeGeminiUsage,
 } from './fakes/gemini.js';
 export {
+  ASSEMBLYAI_SPEECH_MODELS,
+  startFakeAssemblyAI,
+  type FakeAssemblyAI,
+  type FakeAssemblyAIClientFrame,
+  type FakeAssemblyAIFault,
+  type FakeAssemblyAIOptions,
+  type FakeAssemblyAISession,
+} from './fakes/assemblyai.js';
+export {
   fakeDeepgramSpeechAudio,
   startFakeDeepgram,
   type FakeDeepgram,

@@ -1,7 +1,8 @@
 // The caller audio a streaming STT keeps for replay: every chunk not yet covered by a final result (bounded), with
 // which of them the current socket has been sent. One owner: StreamingSTTService. Chunks are sent as they are kept
 // (no copy) unless the vendor wants larger ones (`minChunkSamples`, AssemblyAI's 50 ms), then consecutive chunks
-// are joined into one frame of at least that size and at most `maxChunkSamples`.
+// are joined into one frame of at least that size and at most `maxChunkSamples`; a shorter rest waits for more audio
+// (at a VAD stop or the end of the call it is the silence after the speech, so nothing said waits on it).
 
 export interface RetainedChunk {
   readonly bytes: Buffer;
@@ -77,9 +78,9 @@ export class RetainedAudio {
 
   /**
    * Hands the unsent chunks to `send` as frames within `limits` and marks them sent; returns the samples sent. A
-   * run shorter than the minimum waits for more audio, unless `flush` (the end of a turn or of the stream).
+   * run shorter than the minimum waits for more audio.
    */
-  sendUnsent(limits: AudioSendLimits, flush: boolean, send: (bytes: Buffer) => void): number {
+  sendUnsent(limits: AudioSendLimits, send: (bytes: Buffer) => void): number {
     let sent = 0;
     while (this.unsentFrom < this.chunks.length) {
       const first = this.chunks[this.unsentFrom]!;
@@ -95,8 +96,7 @@ export class RetainedAudio {
         samples += this.chunks[end]!.samples;
         end++;
       }
-      if (samples < limits.minChunkSamples && !flush) break;
-      if (end === this.unsentFrom) break;
+      if (samples < limits.minChunkSamples || end === this.unsentFrom) break;
       const parts: Buffer[] = [];
       for (let i = this.unsentFrom; i < end; i++) parts.push(this.chunks[i]!.bytes);
       send(parts.length === 1 ? parts[0]! : Buffer.concat(parts));

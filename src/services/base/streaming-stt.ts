@@ -211,7 +211,7 @@ export abstract class StreamingSTTService extends STTService {
     if (this.state === 'closing' || this.state === 'closed' || this.state === 'failed') return;
     this.retained.push({ bytes: this.encodeAudio(audio), start: this.receivedSamples, samples: audio.length });
     this.receivedSamples += audio.length;
-    if (this.state === 'open') this.sendRetained(false);
+    if (this.state === 'open') this.sendRetained();
   }
 
   protected override onUserStartedSpeaking(): void {
@@ -227,7 +227,6 @@ export abstract class StreamingSTTService extends STTService {
 
   protected override onUserStoppedSpeaking(stop: UserStoppedSpeakingFrame): void {
     const stopSample = this.receivedSamples;
-    if (this.state === 'open') this.sendRetained(true);
     this.reportUsage();
     if (this.state !== 'open' && this.state !== 'connecting' && this.state !== 'waiting') {
       // No stream to finalise: nothing more will come for this audio.
@@ -290,7 +289,7 @@ export abstract class StreamingSTTService extends STTService {
     this.socketStartSample = this.retained.firstStart ?? this.receivedSamples;
     this.retained.rewind();
     this.onSocketOpen();
-    this.sendRetained(this.finalizePending);
+    this.sendRetained();
     if (this.finalizePending) {
       this.finalizePending = false;
       this.requestFinalize();
@@ -356,7 +355,6 @@ export abstract class StreamingSTTService extends STTService {
       this.abandonStream();
       return;
     }
-    this.sendRetained(true);
     this.reportUsage();
     this.state = 'closing';
     const closedInTime = await socket.close({ serverCloses: true, timeoutMs: this.closeTimeoutMs });
@@ -395,14 +393,14 @@ export abstract class StreamingSTTService extends STTService {
 
   // ---- audio and results --------------------------------------------------------------------------------------
 
-  private sendRetained(flush: boolean): void {
+  private sendRetained(): void {
     const socket = this.socket;
     if (socket === undefined || !this.retained.hasUnsent) return;
     const dropped = this.retained.takeDropped();
     if (dropped > 0) {
       this.logger.warn({ droppedMs: Math.round((dropped * 1000) / this.sampleRate) }, `audio lost while ${this.vendor} was unreachable`);
     }
-    this.unreportedSamples += this.retained.sendUnsent(this.audioSendLimits, flush, (bytes) => socket.send(bytes));
+    this.unreportedSamples += this.retained.sendUnsent(this.audioSendLimits, (bytes) => socket.send(bytes));
   }
 
   private reportUsage(): void {

@@ -31,6 +31,10 @@ describe('servicesFromEnvironment', () => {
       'llm: ScriptedLLMService (offline rules, not a language model)',
       'tts: Sarvam',
     ]);
+    // AssemblyAI by ASSEMBLYAI_API_KEY, its model from ASSEMBLYAI_MODEL.
+    const assemblyai = await servicesFromEnvironment({ rules, env: { ASSEMBLYAI_API_KEY: 'ak', ASSEMBLYAI_MODEL: 'universal-streaming-multilingual' } });
+    expect(assemblyai.chosen[0]).toBe('stt: AssemblyAI');
+    expect(assemblyai.stt).toMatchObject({ model: 'universal-streaming-multilingual' });
     // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
     const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
     expect(rime.chosen[2]).toBe('tts: Rime');

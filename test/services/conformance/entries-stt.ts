@@ -1,7 +1,9 @@
 // STT conformance entries: each service against its fake vendor server.
+import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js';
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
+import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
@@ -48,6 +50,49 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: stringOf(query?.language), model: stringOf(query?.model), requests: fake.listenSessions.length };
         },
         openSockets: () => fake.listenSessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'AssemblyAI STT',
+    className: 'AssemblyAISTTService',
+    importPath: 'piopiy-ai/services/assemblyai',
+    fake: 'startFakeAssemblyAI()',
+    model: 'universal-streaming-multilingual',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'no language parameter: the model (`speech_model`) decides; the multilingual one detects',
+      auth: 'the key is checked after the upgrade: an `Error` frame and close 1008, read as `auth`',
+      'rate-limit': 'too many sessions is close 3009, without Retry-After: retried on the reconnect back-off',
+      server: 'close 3005 after the upgrade: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeAssemblyAI({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, model }) =>
+          new AssemblyAISTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the AssemblyAI entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        // Sessions accepted (refused ones end at once, like Deepgram's refused handshakes).
+        received: () => {
+          const accepted = fake.sessions.filter((s) => s.accepted);
+          return { language: undefined, model: accepted.at(-1)?.query.speech_model, requests: accepted.length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
         close: () => fake.close(),
       };
     },
