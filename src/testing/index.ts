@@ -139,6 +139,13 @@ export {
   type FakeAssemblyAISession,
 } from './fakes/assemblyai.js';
 export {
+  startFakeSpeechmatics,
+  type FakeSpeechmatics,
+  type FakeSpeechmaticsFault,
+  type FakeSpeechmaticsOptions,
+  type FakeSpeechmaticsSession,
+} from './fakes/speechmatics.js';
+export {
   fakeDeepgramSpeechAudio,
   startFakeDeepgram,
   type FakeDeepgram,

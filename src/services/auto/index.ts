@@ -4,7 +4,7 @@
 //
 //   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
 //        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
-//        else Pocketsphinx (offline)
+//        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics, else Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
@@ -51,7 +51,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -60,6 +60,7 @@ function chooseSTT(env: Env): STTChoice {
   if (key('OPENAI_API_KEY') !== undefined) return 'openai';
   if (key('SARVAM_API_KEY') !== undefined) return 'sarvam';
   if (key('ASSEMBLYAI_API_KEY') !== undefined) return 'assemblyai';
+  if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
   return 'pocketsphinx';
 }
 
@@ -149,6 +150,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { AssemblyAISTTService } = await import('../assemblyai/index.js');
     stt = new AssemblyAISTTService({ apiKey: key('ASSEMBLYAI_API_KEY')!, ...(env.ASSEMBLYAI_MODEL === undefined ? {} : { model: env.ASSEMBLYAI_MODEL }) });
     chosen.push('stt: AssemblyAI');
+  } else if (sttChoice === 'speechmatics') {
+    const { SpeechmaticsSTTService } = await import('../speechmatics/index.js');
+    stt = new SpeechmaticsSTTService({ apiKey: key('SPEECHMATICS_API_KEY')!, ...(env.SPEECHMATICS_LANGUAGE === undefined ? {} : { language: env.SPEECHMATICS_LANGUAGE }) });
+    chosen.push('stt: Speechmatics');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
     const phrases = offlinePhrases(options);

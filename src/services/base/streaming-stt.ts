@@ -58,8 +58,11 @@ export interface StreamingSTTConnection {
   readonly headers?: Readonly<Record<string, string>>;
   readonly protocols?: string | readonly string[];
   readonly keepAlive?: VendorSocketKeepAlive;
-  /** Sent at the end of the call (the vendor's "no more audio"); the vendor then sends its last results and closes. */
-  readonly closeMessage?: string;
+  /**
+   * Sent at the end of the call (the vendor's "no more audio"; a function when it counts what was sent); the vendor
+   * then sends its last results and closes (or says so: `endOfStreamReached`).
+   */
+  readonly closeMessage?: string | (() => string);
   /** The vendor's reading of a refused handshake (default: the status and body, redacted). */
   readonly refusal?: (failure: HttpFailure) => ServiceError;
 }
@@ -87,6 +90,9 @@ export abstract class StreamingSTTService extends STTService {
   /** Where the current socket's audio starts on the call's clock. */
   private socketStartSample = 0;
   private opened = false;
+  /** The socket takes audio (at once, or after the vendor's session-start answer: `waitsForSessionStart`). */
+  private sessionReady = false;
+  private framesSent = 0;
   private finalizePending = false;
   private finalizeRequestedAt: number | undefined;
   private unreportedSamples = 0;
@@ -142,10 +148,36 @@ export abstract class StreamingSTTService extends STTService {
   /** A socket opened, before the kept audio is sent on it (a vendor's configuration message goes here). */
   protected onSocketOpen(): void {}
 
+  /** True when audio may go out only after the vendor answers the configuration (`sessionStarted`). */
+  protected get waitsForSessionStart(): boolean {
+    return false;
+  }
+
   // ---- what a vendor calls ------------------------------------------------------------------------------------
 
   protected sendJSON(message: Readonly<Record<string, unknown>>): boolean {
     return this.socket?.sendJSON(message) ?? false;
+  }
+
+  /** Audio frames sent on the current socket (a vendor that numbers them: Speechmatics' `last_seq_no`). */
+  protected get audioFramesSent(): number {
+    return this.framesSent;
+  }
+
+  /** The vendor accepted the session's configuration: the kept audio goes out now. */
+  protected sessionStarted(): void {
+    if (this.state !== 'open' || this.sessionReady) return;
+    this.sessionReady = true;
+    this.sendRetained();
+    if (this.finalizePending) {
+      this.finalizePending = false;
+      this.requestFinalize();
+    }
+  }
+
+  /** The vendor said its last results are sent (an end-of-transcript message): the socket is closed now. */
+  protected endOfStreamReached(): void {
+    if (this.state === 'closing') void this.socket?.close();
   }
 
   /** A time on the current socket's clock (seconds), on the call's clock. */
@@ -211,7 +243,7 @@ export abstract class StreamingSTTService extends STTService {
     if (this.state === 'closing' || this.state === 'closed' || this.state === 'failed') return;
     this.retained.push({ bytes: this.encodeAudio(audio), start: this.receivedSamples, samples: audio.length });
     this.receivedSamples += audio.length;
-    if (this.state === 'open') this.sendRetained();
+    if (this.state === 'open' && this.sessionReady) this.sendRetained();
   }
 
   protected override onUserStartedSpeaking(): void {
@@ -241,7 +273,7 @@ export abstract class StreamingSTTService extends STTService {
     }
     this.unfinishedStops.push({ id: stop.id, sample: stopSample });
     this.finalizeRequestedAt = this.clock.now();
-    if (this.state === 'open') this.requestFinalize();
+    if (this.state === 'open' && this.sessionReady) this.requestFinalize();
     else this.finalizePending = true;
   }
 
@@ -288,12 +320,10 @@ export abstract class StreamingSTTService extends STTService {
     this.reconnector.succeeded();
     this.socketStartSample = this.retained.firstStart ?? this.receivedSamples;
     this.retained.rewind();
+    this.framesSent = 0;
+    this.sessionReady = false;
     this.onSocketOpen();
-    this.sendRetained();
-    if (this.finalizePending) {
-      this.finalizePending = false;
-      this.requestFinalize();
-    }
+    if (!this.waitsForSessionStart) this.sessionStarted();
   }
 
   /** The handshake failed: refused (with the vendor's status), timed out, or no connection at all. */
@@ -400,7 +430,9 @@ export abstract class StreamingSTTService extends STTService {
     if (dropped > 0) {
       this.logger.warn({ droppedMs: Math.round((dropped * 1000) / this.sampleRate) }, `audio lost while ${this.vendor} was unreachable`);
     }
-    this.unreportedSamples += this.retained.sendUnsent(this.audioSendLimits, (bytes) => socket.send(bytes));
+    this.unreportedSamples += this.retained.sendUnsent(this.audioSendLimits, (bytes) => {
+      if (socket.send(bytes)) this.framesSent++;
+    });
   }
 
   private reportUsage(): void {

@@ -35,6 +35,10 @@ describe('servicesFromEnvironment', () => {
     const assemblyai = await servicesFromEnvironment({ rules, env: { ASSEMBLYAI_API_KEY: 'ak', ASSEMBLYAI_MODEL: 'universal-streaming-multilingual' } });
     expect(assemblyai.chosen[0]).toBe('stt: AssemblyAI');
     expect(assemblyai.stt).toMatchObject({ model: 'universal-streaming-multilingual' });
+    // Speechmatics by SPEECHMATICS_API_KEY, its language from SPEECHMATICS_LANGUAGE.
+    const speechmatics = await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', SPEECHMATICS_LANGUAGE: 'ta' } });
+    expect(speechmatics.chosen[0]).toBe('stt: Speechmatics');
+    expect(speechmatics.stt).toMatchObject({ language: 'ta' });
     // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
     const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
     expect(rime.chosen[2]).toBe('tts: Rime');

@@ -3,10 +3,12 @@ import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js'
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
+import { SpeechmaticsSTTService } from '../../../src/services/speechmatics/index.js';
 import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
+import { startFakeSpeechmatics } from '../../../src/testing/fakes/speechmatics.js';
 import { REJECTED_KEY, type STTEntry } from './harness.js';
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -91,6 +93,51 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         received: () => {
           const accepted = fake.sessions.filter((s) => s.accepted);
           return { language: undefined, model: accepted.at(-1)?.query.speech_model, requests: accepted.length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Speechmatics STT',
+    className: 'SpeechmaticsSTTService',
+    importPath: 'piopiy-ai/services/speechmatics',
+    fake: 'startFakeSpeechmatics()',
+    language: 'hi',
+    model: 'enhanced',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'language and model (`operating_point`) travel in the `StartRecognition` message, not the URL',
+      'rate-limit': 'too many sessions is an in-band `quota_exceeded` error, without Retry-After: retried on the reconnect back-off',
+      server: 'an in-band `job_error`: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeSpeechmatics({ rejectKey: REJECTED_KEY });
+      // Sessions whose recognition started (a fault ends the others at StartRecognition).
+      const started = () => fake.sessions.filter((s) => s.startRecognition !== undefined);
+      return {
+        service: ({ apiKey, language, model }) =>
+          new SpeechmaticsSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { language } : {}),
+            ...(model === 'standard' || model === 'enhanced' ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the Speechmatics entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const config = started().at(-1)?.startRecognition?.transcription_config as { language?: string; operating_point?: string } | undefined;
+          return { language: config?.language, model: config?.operating_point, requests: started().length };
         },
         openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
         close: () => fake.close(),
