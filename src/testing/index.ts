@@ -146,6 +146,13 @@ export {
   type FakeSpeechmaticsSession,
 } from './fakes/speechmatics.js';
 export {
+  startFakeSoniox,
+  type FakeSoniox,
+  type FakeSonioxFault,
+  type FakeSonioxOptions,
+  type FakeSonioxSession,
+} from './fakes/soniox.js';
+export {
   fakeDeepgramSpeechAudio,
   startFakeDeepgram,
   type FakeDeepgram,

@@ -39,6 +39,10 @@ describe('servicesFromEnvironment', () => {
     const speechmatics = await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', SPEECHMATICS_LANGUAGE: 'ta' } });
     expect(speechmatics.chosen[0]).toBe('stt: Speechmatics');
     expect(speechmatics.stt).toMatchObject({ language: 'ta' });
+    // Soniox by SONIOX_API_KEY, its language hint from SONIOX_LANGUAGE.
+    const soniox = await servicesFromEnvironment({ rules, env: { SONIOX_API_KEY: 'sx', SONIOX_LANGUAGE: 'hi' } });
+    expect(soniox.chosen[0]).toBe('stt: Soniox');
+    expect((soniox.stt as unknown as { config: unknown }).config).toMatchObject({ language_hints: ['hi'] });
     // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
     const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
     expect(rime.chosen[2]).toBe('tts: Rime');

@@ -3,11 +3,13 @@ import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js'
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
+import { SonioxSTTService } from '../../../src/services/soniox/index.js';
 import { SpeechmaticsSTTService } from '../../../src/services/speechmatics/index.js';
 import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
+import { startFakeSoniox } from '../../../src/testing/fakes/soniox.js';
 import { startFakeSpeechmatics } from '../../../src/testing/fakes/speechmatics.js';
 import { REJECTED_KEY, type STTEntry } from './harness.js';
 
@@ -138,6 +140,52 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         received: () => {
           const config = started().at(-1)?.startRecognition?.transcription_config as { language?: string; operating_point?: string } | undefined;
           return { language: config?.language, model: config?.operating_point, requests: started().length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Soniox STT',
+    className: 'SonioxSTTService',
+    importPath: 'piopiy-ai/services/soniox',
+    fake: 'startFakeSoniox()',
+    language: 'hi',
+    model: 'stt-rt-v5',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'the language is a hint (`language_hints`) in the first message; the model detects among 60+',
+      auth: 'the key is refused in band (`error_code` 401 before the close)',
+      'rate-limit': 'an in-band 429, without Retry-After: retried on the reconnect back-off',
+      server: 'an in-band 503 “Cannot continue request”: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeSoniox({ rejectKey: REJECTED_KEY });
+      // Sessions whose configuration was accepted (a fault ends the others at once).
+      const accepted = () => fake.sessions.filter((s) => s.config !== undefined);
+      return {
+        service: ({ apiKey, language, model }) =>
+          new SonioxSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { languageHints: [language] } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the Soniox entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const config = accepted().at(-1)?.config as { language_hints?: string[]; model?: string } | undefined;
+          return { language: config?.language_hints?.[0], model: config?.model, requests: accepted().length };
         },
         openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
         close: () => fake.close(),
