@@ -130,6 +130,29 @@ export {
   type FakeGeminiUsage,
 } from './fakes/gemini.js';
 export {
+  ASSEMBLYAI_SPEECH_MODELS,
+  startFakeAssemblyAI,
+  type FakeAssemblyAI,
+  type FakeAssemblyAIClientFrame,
+  type FakeAssemblyAIFault,
+  type FakeAssemblyAIOptions,
+  type FakeAssemblyAISession,
+} from './fakes/assemblyai.js';
+export {
+  startFakeSpeechmatics,
+  type FakeSpeechmatics,
+  type FakeSpeechmaticsFault,
+  type FakeSpeechmaticsOptions,
+  type FakeSpeechmaticsSession,
+} from './fakes/speechmatics.js';
+export {
+  startFakeSoniox,
+  type FakeSoniox,
+  type FakeSonioxFault,
+  type FakeSonioxOptions,
+  type FakeSonioxSession,
+} from './fakes/soniox.js';
+export {
   fakeDeepgramSpeechAudio,
   startFakeDeepgram,
   type FakeDeepgram,

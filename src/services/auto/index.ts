@@ -3,7 +3,9 @@
 // Vendors are imported only when chosen: an offline run loads no vendor client.
 //
 //   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
-//        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, else Pocketsphinx (offline)
+//        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
+//        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics,
+//        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, else Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
@@ -52,7 +54,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -60,6 +62,9 @@ function chooseSTT(env: Env): STTChoice {
   if (key('DEEPGRAM_API_KEY') !== undefined) return 'deepgram';
   if (key('OPENAI_API_KEY') !== undefined) return 'openai';
   if (key('SARVAM_API_KEY') !== undefined) return 'sarvam';
+  if (key('ASSEMBLYAI_API_KEY') !== undefined) return 'assemblyai';
+  if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
+  if (key('SONIOX_API_KEY') !== undefined) return 'soniox';
   return 'pocketsphinx';
 }
 
@@ -149,6 +154,18 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { SarvamSTTService } = await import('../sarvam/index.js');
     stt = new SarvamSTTService({ apiKey: key('SARVAM_API_KEY')!, language: env.SARVAM_LANGUAGE });
     chosen.push('stt: Sarvam');
+  } else if (sttChoice === 'assemblyai') {
+    const { AssemblyAISTTService } = await import('../assemblyai/index.js');
+    stt = new AssemblyAISTTService({ apiKey: key('ASSEMBLYAI_API_KEY')!, ...(env.ASSEMBLYAI_MODEL === undefined ? {} : { model: env.ASSEMBLYAI_MODEL }) });
+    chosen.push('stt: AssemblyAI');
+  } else if (sttChoice === 'speechmatics') {
+    const { SpeechmaticsSTTService } = await import('../speechmatics/index.js');
+    stt = new SpeechmaticsSTTService({ apiKey: key('SPEECHMATICS_API_KEY')!, ...(env.SPEECHMATICS_LANGUAGE === undefined ? {} : { language: env.SPEECHMATICS_LANGUAGE }) });
+    chosen.push('stt: Speechmatics');
+  } else if (sttChoice === 'soniox') {
+    const { SonioxSTTService } = await import('../soniox/index.js');
+    stt = new SonioxSTTService({ apiKey: key('SONIOX_API_KEY')!, ...(env.SONIOX_LANGUAGE === undefined ? {} : { languageHints: [env.SONIOX_LANGUAGE] }) });
+    chosen.push('stt: Soniox');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
     const phrases = offlinePhrases(options);

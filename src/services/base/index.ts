@@ -6,3 +6,4 @@ export * from './stt-service.js';
 export * from './tts-service.js';
 export * from './realtime-service.js';
 export type { PlayoutPosition } from './realtime-playout.js';
+export * from './streaming-stt.js';

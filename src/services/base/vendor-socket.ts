@@ -49,7 +49,7 @@ export interface VendorSocketOptions {
   readonly refusal?: (failure: HttpFailure) => ServiceError;
   readonly keepAlive?: VendorSocketKeepAlive;
   /** Sent (a text frame) before the socket is closed by `close()`: the vendor's "no more input". */
-  readonly closeMessage?: string;
+  readonly closeMessage?: string | (() => string);
   /** Longest wait for the close by `close()` before the socket is destroyed. Default 1000 ms. */
   readonly closeTimeoutMs?: number;
   /** The owning processor's clock. Default: the system clock. */
@@ -251,7 +251,8 @@ export class VendorSocket {
     if (ws.readyState === WebSocket.OPEN) {
       if (this.options.closeMessage !== undefined && !this.closeMessageSent) {
         this.closeMessageSent = true;
-        ws.send(this.options.closeMessage);
+        const message = this.options.closeMessage;
+        ws.send(typeof message === 'function' ? message() : message);
       }
       if (options.serverCloses !== true) ws.close(1000);
     }

@@ -20,15 +20,14 @@
 //   in progress when the line dropped is still transcribed. Deepgram's times restart at 0 on every socket; they are
 //   shifted by where that socket's audio starts in the call, so word times stay on the call's clock.
 // A refused handshake with 401/403/400/402 is final (an error frame naming Deepgram, no retry loop); 429 and 5xx
-// are retried like a drop. The socket itself (handshake, refusal, keepalive, bounded close, reconnect timing) is
-// the shared VendorSocket and Reconnector (services/base/vendor-socket.ts); this file is Deepgram's protocol and
-// the call's audio.
-import type { RawData } from 'ws';
+// are retried like a drop. The stream's lifecycle (connect, keepalive, replay after a drop, finalise at VAD stop,
+// bounded close, metrics) is the shared StreamingSTTService (services/base/streaming-stt.ts); this file is
+// Deepgram's protocol.
 import { int16ToBytes, pcmToAlaw, pcmToMulaw } from '../../audio/index.js';
-import type { Frame, FrameDirection, TranscriptionWord, UserStoppedSpeakingFrame } from '../../frames/index.js';
-import { ServiceError, STTService } from '../base/index.js';
+import type { TranscriptionWord } from '../../frames/index.js';
+import { ServiceError } from '../base/index.js';
+import { StreamingSTTService, type StreamingSTTConnection } from '../base/streaming-stt.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
-import { messageText, Reconnector, VendorSocket } from '../base/vendor-socket.js';
 import { closeReasonCode, DEEPGRAM, httpServiceError } from './errors.js';
 
 export type DeepgramSTTEncoding = 'linear16' | 'mulaw' | 'alaw';
@@ -95,15 +94,6 @@ export interface DeepgramSTTServiceOptions {
   name?: string;
 }
 
-type ConnectionState = 'idle' | 'connecting' | 'open' | 'waiting' | 'closing' | 'closed' | 'failed';
-
-interface SentAudio {
-  readonly bytes: Buffer;
-  /** Position of the first sample on the call's audio clock (samples since the start). */
-  readonly start: number;
-  readonly samples: number;
-}
-
 interface DeepgramWord {
   word?: unknown;
   punctuated_word?: unknown;
@@ -142,38 +132,15 @@ export function deepgramWebSocketBase(url: string): string {
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 
-export class DeepgramSTTService extends STTService {
+export class DeepgramSTTService extends StreamingSTTService {
   readonly language: string;
   readonly encoding: DeepgramSTTEncoding;
+  protected readonly vendor = DEEPGRAM;
+  protected readonly secrets: readonly string[];
   private readonly apiKey: string;
   private readonly options: DeepgramSTTServiceOptions;
   private readonly baseUrl: string;
   private readonly keepAliveIntervalMs: number;
-  private readonly reconnectBufferMs: number;
-  private readonly reconnect: Required<DeepgramReconnectOptions>;
-  private readonly reconnector: Reconnector;
-  private readonly connectTimeoutMs: number;
-  private readonly closeTimeoutMs: number;
-
-  private state: ConnectionState = 'idle';
-  private socket: VendorSocket | undefined;
-  /** Audio not yet covered by a final result, oldest first; `unsentFrom` indexes the first not sent on this socket. */
-  private retained: SentAudio[] = [];
-  private retainedSamples = 0;
-  private unsentFrom = 0;
-  /** Samples received from the pipeline since the start: the call's audio clock. */
-  private receivedSamples = 0;
-  /** Where the current socket's audio starts on the call's clock. */
-  private socketStartSample = 0;
-  private droppedSamples = 0;
-  private opened = false;
-  private finalizePending = false;
-  private finalizeRequestedAt: number | undefined;
-  private unreportedSamples = 0;
-  /** How far final results reach on the call's clock: the audio before it is transcribed. */
-  private finalizedSample = 0;
-  /** VAD stops whose audio final results do not cover yet, oldest first (see completeStops). */
-  private unfinishedStops: { id: number; sample: number }[] = [];
 
   constructor(options: DeepgramSTTServiceOptions) {
     const apiKey = requireApiKey(options.apiKey, new.target.name, 'DEEPGRAM_API_KEY');
@@ -183,23 +150,14 @@ export class DeepgramSTTService extends STTService {
     if (options.endpointingMs !== undefined && options.endpointingMs !== false && !(options.endpointingMs >= 0)) {
       throw new RangeError(`${new.target.name}: endpointingMs must be >= 0 or false, got ${options.endpointingMs}`);
     }
-    super({ name: options.name, model: options.model ?? 'nova-3', sampleRate: options.sampleRate, userId: options.userId });
+    super({ ...options, model: options.model ?? 'nova-3' });
     this.apiKey = apiKey;
+    this.secrets = [apiKey];
     this.options = options;
     this.language = options.language ?? 'en-US';
     this.encoding = options.encoding ?? 'linear16';
     this.baseUrl = deepgramWebSocketBase(options.baseUrl ?? 'wss://api.deepgram.com');
     this.keepAliveIntervalMs = Math.max(1, options.keepAliveIntervalMs ?? 5000);
-    this.reconnectBufferMs = Math.max(0, options.reconnectBufferMs ?? 5000);
-    this.reconnect = {
-      initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
-      maxDelayMs: options.reconnect?.maxDelayMs ?? 2000,
-      attemptsBeforeError: options.reconnect?.attemptsBeforeError ?? 5,
-      slowDelayMs: options.reconnect?.slowDelayMs ?? 5000,
-    };
-    this.reconnector = new Reconnector(() => this.clock, this.reconnect);
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.closeTimeoutMs = options.closeTimeoutMs ?? 3000;
   }
 
   /** The `/v1/listen` URL this service connects to (no secret in it: the key goes in a header). */
@@ -234,221 +192,29 @@ export class DeepgramSTTService extends STTService {
     return `${this.baseUrl}/v1/listen?${params.toString()}`;
   }
 
-  protected override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
-    if (direction === 'downstream') {
-      if (frame.type === 'start' && (this.state === 'idle' || this.state === 'closed' || this.state === 'failed')) {
-        // A start after the stream was closed (a fallback taking this service back) begins a new stream.
-        if (this.state !== 'idle') this.resetStream();
-        this.connect();
-      }
-      else if (frame.type === 'end') await this.finishStream();
-      else if (frame.type === 'cancel') this.abandonStream();
-    }
-    await super.processFrame(frame, direction);
+  protected override connection(): StreamingSTTConnection {
+    return {
+      url: this.url,
+      headers: { Authorization: `Token ${this.apiKey}` },
+      refusal: (failure) => httpServiceError(failure.status, failure.headers, failure.body, this.apiKey, 'connection'),
+      // Deepgram closes a stream after 10 s without audio or a message (NET-0001).
+      keepAlive: { idleMs: this.keepAliveIntervalMs, message: () => KEEP_ALIVE },
+      closeMessage: CLOSE_STREAM,
+    };
   }
 
-  override async cleanup(): Promise<void> {
-    this.abandonStream();
-    await super.cleanup();
+  protected override requestFinalize(): void {
+    this.sendJSON({ type: 'Finalize' });
   }
 
-  protected override processAudio(audio: Int16Array): void {
-    if (this.state === 'closing' || this.state === 'closed' || this.state === 'failed') return;
-    const chunk: SentAudio = { bytes: this.encode(audio), start: this.receivedSamples, samples: audio.length };
-    this.receivedSamples += audio.length;
-    this.retain(chunk);
-    if (this.state === 'open') this.sendRetained();
-  }
-
-  protected override onUserStartedSpeaking(): void {
-    this.finalizeRequestedAt = undefined;
-    // A Finalize held back by a reconnection would now cut the new utterance short.
-    this.finalizePending = false;
-  }
-
-  /** Deepgram's final results say how far they reach, and `Finalize` makes it finalise the rest at once. */
-  override get reportsTranscriptionComplete(): boolean {
-    return true;
-  }
-
-  protected override onUserStoppedSpeaking(stop: UserStoppedSpeakingFrame): void {
-    this.reportUsage();
-    const stopSample = this.receivedSamples;
-    if (this.state !== 'open' && this.state !== 'connecting' && this.state !== 'waiting') {
-      // No stream to finalise: nothing more will come for this audio.
-      this.pushTranscriptionComplete(stop.id);
-      return;
-    }
-    if (this.finalizedSample + this.finalizeSlackSamples >= stopSample) {
-      // Final results already cover the turn (Deepgram's own endpointing): a Finalize would flush nothing. Not
-      // sent, so that a reply to it cannot be mistaken for the next turn's.
-      this.pushTranscriptionComplete(stop.id);
-      return;
-    }
-    this.unfinishedStops.push({ id: stop.id, sample: stopSample });
-    if (this.state === 'open') {
-      this.finalizeRequestedAt = this.clock.now();
-      this.sendControl('Finalize');
-    } else if (this.state === 'connecting' || this.state === 'waiting') {
-      this.finalizeRequestedAt = this.clock.now();
-      this.finalizePending = true;
-    }
-  }
-
-  // ---- connection ---------------------------------------------------------------------------------------------
-
-  private connect(): void {
-    this.state = 'connecting';
-    const socket: VendorSocket = new VendorSocket(
-      {
-        vendor: DEEPGRAM,
-        url: this.url,
-        headers: { Authorization: `Token ${this.apiKey}` },
-        secrets: [this.apiKey],
-        handshakeTimeoutMs: this.connectTimeoutMs,
-        perMessageDeflate: false,
-        refusal: (failure) => httpServiceError(failure.status, failure.headers, failure.body, this.apiKey, 'connection'),
-        // Deepgram closes a stream after 10 s without audio or a message (NET-0001).
-        keepAlive: { idleMs: this.keepAliveIntervalMs, message: () => KEEP_ALIVE },
-        closeMessage: CLOSE_STREAM,
-        clock: this.clock,
-      },
-      {
-        onMessage: (data, isBinary) => this.onMessage(socket, data, isBinary),
-        onClose: (code, reason) => this.onClose(socket, code, reason),
-        onError: (error) => this.logger.debug({ err: error }, 'Deepgram socket error'),
-      },
-    );
-    this.socket = socket;
-    socket.open().then(
-      () => this.onOpen(socket),
-      (error: unknown) => this.onConnectFailed(socket, error),
-    );
-  }
-
-  private onOpen(socket: VendorSocket): void {
-    if (this.socket !== socket || this.state !== 'connecting') {
-      socket.terminate();
-      return;
-    }
-    this.state = 'open';
-    if (this.opened) this.logger.info({ failedAttempts: this.reconnector.failedAttempts }, 'Deepgram connection restored');
-    this.opened = true;
-    this.reconnector.succeeded();
-    this.socketStartSample = this.retained[0]?.start ?? this.receivedSamples;
-    this.unsentFrom = 0;
-    this.sendRetained();
-    if (this.finalizePending) {
-      this.finalizePending = false;
-      this.sendControl('Finalize');
-    }
-  }
-
-  /** The handshake failed: refused (with Deepgram's status), timed out, or no connection at all. */
-  private onConnectFailed(socket: VendorSocket, error: unknown): void {
-    if (this.socket !== socket) return;
-    this.socket = undefined;
-    if (this.state !== 'connecting') return;
-    const cause = error instanceof ServiceError ? error : new ServiceError(DEEPGRAM, String(error), { code: 'connection-failed' });
-    this.reconnectAfter(cause, true);
-  }
-
-  private onClose(socket: VendorSocket, code: number, reason: string): void {
-    if (this.socket !== socket) return;
-    this.socket = undefined;
-    if (this.state === 'closing') {
-      this.state = 'closed';
-      return;
-    }
-    if (this.state !== 'open') return;
-    this.logger.warn({ code, reason }, 'Deepgram connection lost; reconnecting');
-    const cause = new ServiceError(DEEPGRAM, `stream closed with ${code}${reason === '' ? '' : ` (${redactSecrets(reason, [this.apiKey])})`}`, {
+  protected override closeError(code: number, reason: string): ServiceError {
+    return new ServiceError(DEEPGRAM, `stream closed with ${code}${reason === '' ? '' : ` (${redactSecrets(reason, this.secrets)})`}`, {
       code: 'connection-lost',
       vendorCode: closeReasonCode(reason) ?? String(code),
     });
-    this.reconnectAfter(cause, false);
   }
 
-  /**
-   * The next attempt, when the retry policy says one may help (reported once when the fast attempts are used up);
-   * otherwise the stream has failed for good (a refused key, a bad parameter): one error, no retry loop.
-   */
-  private reconnectAfter(cause: ServiceError, attemptFailed: boolean): void {
-    const plan = this.reconnector.schedule(cause, attemptFailed, () => {
-      if (this.state === 'waiting') this.connect();
-    });
-    if (plan === undefined) {
-      this.state = 'failed';
-      this.retained = [];
-      this.retainedSamples = 0;
-      this.pushError(cause);
-      return;
-    }
-    this.state = 'waiting';
-    if (plan.report) {
-      const { slowDelayMs } = this.reconnect;
-      this.pushError(
-        new ServiceError(
-          DEEPGRAM,
-          `cannot reconnect after ${plan.failedAttempts} attempts (last: ${cause.message.replace(/^Deepgram: /, '')}); retrying every ${slowDelayMs} ms`,
-          { status: cause.status, code: cause.code, vendorCode: cause.vendorCode, retryable: true, cause },
-        ),
-      );
-    }
-  }
-
-  /** End of the call: ask for the last results and wait (bounded) for the server to close. */
-  private async finishStream(): Promise<void> {
-    this.reportUsage();
-    this.reconnector.cancel();
-    const socket = this.socket;
-    if (this.state !== 'open' || socket === undefined) {
-      this.abandonStream();
-      return;
-    }
-    this.state = 'closing';
-    // CloseStream, then Deepgram sends the last results and closes; a server that does not is cut off.
-    const closedInTime = await socket.close({ serverCloses: true, timeoutMs: this.closeTimeoutMs });
-    if (!closedInTime && this.state === 'closing') {
-      this.logger.warn({ timeoutMs: this.closeTimeoutMs }, 'Deepgram did not close the stream in time');
-      this.state = 'closed';
-    }
-  }
-
-  /** Cancel or cleanup: stop now, politely if the socket is open. */
-  private abandonStream(): void {
-    this.reconnector.cancel();
-    if (this.state === 'closed' || this.state === 'failed') return;
-    if (this.state !== 'closing') this.reportUsage();
-    const socket = this.socket;
-    this.state = 'closed';
-    this.socket = undefined;
-    this.retained = [];
-    this.retainedSamples = 0;
-    // CloseStream and a close; a server that never answers the close frame does not hold the socket past 1 s.
-    if (socket !== undefined) void socket.close();
-  }
-
-  /** Forgets the previous stream: its audio, its clock and its failures. */
-  private resetStream(): void {
-    this.retained = [];
-    this.retainedSamples = 0;
-    this.unsentFrom = 0;
-    this.receivedSamples = 0;
-    this.socketStartSample = 0;
-    this.droppedSamples = 0;
-    this.reconnector.reset();
-    this.opened = false;
-    this.finalizePending = false;
-    this.finalizeRequestedAt = undefined;
-    this.unreportedSamples = 0;
-    this.finalizedSample = 0;
-    this.unfinishedStops = [];
-  }
-
-  // ---- audio --------------------------------------------------------------------------------------------------
-
-  private encode(audio: Int16Array): Buffer {
+  protected override encodeAudio(audio: Int16Array): Buffer {
     if (this.encoding === 'mulaw' || this.encoding === 'alaw') {
       const codes = this.encoding === 'mulaw' ? pcmToMulaw(audio) : pcmToAlaw(audio);
       return Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength);
@@ -457,66 +223,7 @@ export class DeepgramSTTService extends STTService {
     return Buffer.from(int16ToBytes(audio));
   }
 
-  private retain(chunk: SentAudio): void {
-    this.retained.push(chunk);
-    this.retainedSamples += chunk.samples;
-    const limit = (this.reconnectBufferMs * this.sampleRate) / 1000;
-    while (this.retained.length > 1 && this.retainedSamples - this.retained[0]!.samples >= limit) {
-      const oldest = this.retained.shift()!;
-      this.retainedSamples -= oldest.samples;
-      if (this.unsentFrom > 0) this.unsentFrom--;
-      else this.droppedSamples += oldest.samples;
-    }
-  }
-
-  /** Forgets audio that a final result covers: it will not need replaying. */
-  private releaseTranscribed(untilSample: number): void {
-    while (this.unsentFrom > 0 && this.retained.length > 0 && this.retained[0]!.start + this.retained[0]!.samples <= untilSample) {
-      this.retainedSamples -= this.retained.shift()!.samples;
-      this.unsentFrom--;
-    }
-  }
-
-  private sendRetained(): void {
-    const socket = this.socket;
-    if (socket === undefined || this.unsentFrom >= this.retained.length) return;
-    if (this.droppedSamples > 0) {
-      this.logger.warn({ droppedMs: Math.round((this.droppedSamples * 1000) / this.sampleRate) }, 'audio lost while Deepgram was unreachable');
-      this.droppedSamples = 0;
-    }
-    for (let i = this.unsentFrom; i < this.retained.length; i++) {
-      const chunk = this.retained[i]!;
-      socket.send(chunk.bytes);
-      this.unreportedSamples += chunk.samples;
-    }
-    this.unsentFrom = this.retained.length;
-  }
-
-  private sendControl(type: 'Finalize'): void {
-    this.socket?.sendJSON({ type });
-  }
-
-  private reportUsage(): void {
-    if (this.unreportedSamples === 0) return;
-    const audioSeconds = this.unreportedSamples / this.sampleRate;
-    this.unreportedSamples = 0;
-    this.pushMetrics({ kind: 'stt-usage', processor: this.name, model: this.model, audioSeconds });
-  }
-
-  // ---- results ------------------------------------------------------------------------------------------------
-
-  private onMessage(socket: VendorSocket, data: RawData, isBinary: boolean): void {
-    if (this.socket !== socket || (this.state !== 'open' && this.state !== 'closing') || isBinary) return;
-    const text = messageText(data);
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      this.logger.warn({ length: text.length }, 'Deepgram sent a text frame that is not JSON; ignored');
-      return;
-    }
-    if (typeof message !== 'object' || message === null) return;
-    const record = message as Record<string, unknown>;
+  protected override onVendorMessage(record: Readonly<Record<string, unknown>>): void {
     switch (record.type) {
       case 'Results':
         this.onResults(record as unknown as DeepgramResults);
@@ -531,48 +238,23 @@ export class DeepgramSTTService extends STTService {
         this.logger.debug({ requestId: record.request_id, duration: record.duration }, 'Deepgram: stream metadata');
         return;
       default:
-        this.logger.debug({ type: record.type }, 'Deepgram: message ignored');
+        this.logger.debug({ type: redactSecrets(String(record.type), this.secrets) }, 'Deepgram: message ignored');
     }
-  }
-
-  /** A time on the current socket's clock, in seconds on the call's clock. */
-  private toCallTime(socketSecs: number): number {
-    return socketSecs + this.socketStartSample / this.sampleRate;
   }
 
   private onResults(results: DeepgramResults): void {
     const isFinal = results.is_final === true;
-    const start = num(results.start);
-    const duration = num(results.duration);
-    if (isFinal && start !== undefined && duration !== undefined) {
-      const finalEnd = this.socketStartSample + Math.floor((start + duration) * this.sampleRate);
-      this.releaseTranscribed(finalEnd);
-      this.finalizedSample = Math.max(this.finalizedSample, finalEnd);
-    }
+    const fromFinalize = results.from_finalize === true;
     const alternative = results.channel?.alternatives?.[0];
     const transcript = typeof alternative?.transcript === 'string' ? alternative.transcript.trim() : '';
-    if (isFinal && this.finalizeRequestedAt !== undefined && (transcript !== '' || results.from_finalize === true)) {
-      this.pushMetrics({ kind: 'ttfb', processor: this.name, valueMs: this.clock.now() - this.finalizeRequestedAt });
-      this.finalizeRequestedAt = undefined;
-    }
+    // An empty answer to Finalize still ends the wait: its latency is the TTFB.
+    if (isFinal && fromFinalize) this.reportFinalizeLatency();
     if (transcript !== '') this.pushTranscript(transcript, isFinal, alternative);
-    if (isFinal) this.completeStops(results.from_finalize === true);
-  }
-
-  /** Some slack for the rounding of `start`/`duration` (milliseconds): 10 ms of audio. */
-  private get finalizeSlackSamples(): number {
-    return Math.ceil(this.sampleRate / 100);
-  }
-
-  /**
-   * Says `transcription-complete` for each VAD stop whose audio the final results now reach, or for every
-   * waiting stop on the answer to a Finalize (which flushes all the audio sent before it).
-   */
-  private completeStops(finalizeAnswered: boolean): void {
-    const reach = this.finalizedSample + this.finalizeSlackSamples;
-    while (this.unfinishedStops.length > 0 && (finalizeAnswered || this.unfinishedStops[0]!.sample <= reach)) {
-      this.pushTranscriptionComplete(this.unfinishedStops.shift()!.id);
-    }
+    if (!isFinal) return;
+    const start = num(results.start);
+    const duration = num(results.duration);
+    if (start !== undefined && duration !== undefined) this.finalReached(start + duration);
+    if (fromFinalize) this.finalizeAnswered();
   }
 
   private pushTranscript(transcript: string, isFinal: boolean, alternative: DeepgramAlternative | undefined): void {
@@ -594,6 +276,6 @@ export class DeepgramSTTService extends STTService {
         });
       }
     }
-    this.pushTranscription(transcript, isFinal, { language, words });
+    this.emitTranscript(transcript, isFinal, { language, words });
   }
 }

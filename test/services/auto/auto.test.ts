@@ -31,6 +31,18 @@ describe('servicesFromEnvironment', () => {
       'llm: ScriptedLLMService (offline rules, not a language model)',
       'tts: Sarvam',
     ]);
+    // AssemblyAI by ASSEMBLYAI_API_KEY, its model from ASSEMBLYAI_MODEL.
+    const assemblyai = await servicesFromEnvironment({ rules, env: { ASSEMBLYAI_API_KEY: 'ak', ASSEMBLYAI_MODEL: 'universal-streaming-multilingual' } });
+    expect(assemblyai.chosen[0]).toBe('stt: AssemblyAI');
+    expect(assemblyai.stt).toMatchObject({ model: 'universal-streaming-multilingual' });
+    // Speechmatics by SPEECHMATICS_API_KEY, its language from SPEECHMATICS_LANGUAGE.
+    const speechmatics = await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', SPEECHMATICS_LANGUAGE: 'ta' } });
+    expect(speechmatics.chosen[0]).toBe('stt: Speechmatics');
+    expect(speechmatics.stt).toMatchObject({ language: 'ta' });
+    // Soniox by SONIOX_API_KEY, its language hint from SONIOX_LANGUAGE.
+    const soniox = await servicesFromEnvironment({ rules, env: { SONIOX_API_KEY: 'sx', SONIOX_LANGUAGE: 'hi' } });
+    expect(soniox.chosen[0]).toBe('stt: Soniox');
+    expect((soniox.stt as unknown as { config: unknown }).config).toMatchObject({ language_hints: ['hi'] });
     // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
     const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
     expect(rime.chosen[2]).toBe('tts: Rime');

@@ -1,10 +1,16 @@
 // STT conformance entries: each service against its fake vendor server.
+import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js';
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
+import { SonioxSTTService } from '../../../src/services/soniox/index.js';
+import { SpeechmaticsSTTService } from '../../../src/services/speechmatics/index.js';
+import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
+import { startFakeSoniox } from '../../../src/testing/fakes/soniox.js';
+import { startFakeSpeechmatics } from '../../../src/testing/fakes/speechmatics.js';
 import { REJECTED_KEY, type STTEntry } from './harness.js';
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -48,6 +54,140 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: stringOf(query?.language), model: stringOf(query?.model), requests: fake.listenSessions.length };
         },
         openSockets: () => fake.listenSessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'AssemblyAI STT',
+    className: 'AssemblyAISTTService',
+    importPath: 'piopiy-ai/services/assemblyai',
+    fake: 'startFakeAssemblyAI()',
+    model: 'universal-streaming-multilingual',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'no language parameter: the model (`speech_model`) decides; the multilingual one detects',
+      auth: 'the key is checked after the upgrade: an `Error` frame and close 1008, read as `auth`',
+      'rate-limit': 'too many sessions is close 3009, without Retry-After: retried on the reconnect back-off',
+      server: 'close 3005 after the upgrade: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeAssemblyAI({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, model }) =>
+          new AssemblyAISTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the AssemblyAI entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        // Sessions accepted (refused ones end at once, like Deepgram's refused handshakes).
+        received: () => {
+          const accepted = fake.sessions.filter((s) => s.accepted);
+          return { language: undefined, model: accepted.at(-1)?.query.speech_model, requests: accepted.length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Speechmatics STT',
+    className: 'SpeechmaticsSTTService',
+    importPath: 'piopiy-ai/services/speechmatics',
+    fake: 'startFakeSpeechmatics()',
+    language: 'hi',
+    model: 'enhanced',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'language and model (`operating_point`) travel in the `StartRecognition` message, not the URL',
+      'rate-limit': 'too many sessions is an in-band `quota_exceeded` error, without Retry-After: retried on the reconnect back-off',
+      server: 'an in-band `job_error`: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeSpeechmatics({ rejectKey: REJECTED_KEY });
+      // Sessions whose recognition started (a fault ends the others at StartRecognition).
+      const started = () => fake.sessions.filter((s) => s.startRecognition !== undefined);
+      return {
+        service: ({ apiKey, language, model }) =>
+          new SpeechmaticsSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { language } : {}),
+            ...(model === 'standard' || model === 'enhanced' ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the Speechmatics entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const config = started().at(-1)?.startRecognition?.transcription_config as { language?: string; operating_point?: string } | undefined;
+          return { language: config?.language, model: config?.operating_point, requests: started().length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Soniox STT',
+    className: 'SonioxSTTService',
+    importPath: 'piopiy-ai/services/soniox',
+    fake: 'startFakeSoniox()',
+    language: 'hi',
+    model: 'stt-rt-v5',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'the language is a hint (`language_hints`) in the first message; the model detects among 60+',
+      auth: 'the key is refused in band (`error_code` 401 before the close)',
+      'rate-limit': 'an in-band 429, without Retry-After: retried on the reconnect back-off',
+      server: 'an in-band 503 “Cannot continue request”: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeSoniox({ rejectKey: REJECTED_KEY });
+      // Sessions whose configuration was accepted (a fault ends the others at once).
+      const accepted = () => fake.sessions.filter((s) => s.config !== undefined);
+      return {
+        service: ({ apiKey, language, model }) =>
+          new SonioxSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { languageHints: [language] } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the Soniox entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const config = accepted().at(-1)?.config as { language_hints?: string[]; model?: string } | undefined;
+          return { language: config?.language_hints?.[0], model: config?.model, requests: accepted().length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
         close: () => fake.close(),
       };
     },

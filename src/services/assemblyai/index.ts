@@ -1,0 +1,2 @@
+// `piopiy-ai/services/assemblyai`: AssemblyAI Universal Streaming speech-to-text.
+export * from './stt.js';

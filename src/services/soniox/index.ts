@@ -1,0 +1,2 @@
+// `piopiy-ai/services/soniox`: Soniox real-time speech-to-text.
+export * from './stt.js';
