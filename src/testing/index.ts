@@ -212,6 +212,7 @@ export {
   type FakeInworldOptions,
   type FakeInworldRequest,
 } from './fakes/inworld.js';
+export { fakeAzureSpeech, startFakeAzure, type FakeAzure, type FakeAzureFault, type FakeAzureOptions, type FakeAzureRequest } from './fakes/azure.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

@@ -13,12 +13,14 @@
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
 //        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
-//        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, else Flite (offline)
+//        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, then the cloud platforms'
+//        (cloud-tts.ts: Azure Speech), else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
 import type { TTSService } from '../base/tts-service.js';
 import type { ScriptedRule } from '../scripted/scripted-llm.js';
+import { chooseCloudTTS, makeCloudTTS, type CloudTTSChoice } from './cloud-tts.js';
 
 export interface AutoServicesOptions {
   /** Rules of the offline ScriptedLLMService (used when no LLM key is set). */
@@ -51,7 +53,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -71,7 +73,7 @@ function chooseTTS(env: Env): TTSChoice {
   if (key('RIME_API_KEY') !== undefined) return 'rime';
   if (key('LMNT_API_KEY') !== undefined) return 'lmnt';
   if (key('INWORLD_API_KEY') !== undefined) return 'inworld';
-  return 'flite';
+  return chooseCloudTTS(key) ?? 'flite';
 }
 
 /** The OpenAI-compatible presets: key variable, name in `chosen`, class; tried in this order. */
@@ -219,6 +221,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { InworldTTSService } = await import('../inworld/index.js');
     tts = new InworldTTSService({ apiKey: key('INWORLD_API_KEY')!, voice: env.INWORLD_VOICE?.trim() || 'Ashley' });
     chosen.push('tts: Inworld');
+  } else if (ttsChoice !== 'flite') {
+    const cloud = await makeCloudTTS(ttsChoice, key, env);
+    tts = cloud.tts;
+    chosen.push(`tts: ${cloud.label}`);
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

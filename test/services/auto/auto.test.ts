@@ -41,6 +41,11 @@ describe('servicesFromEnvironment', () => {
     const inworld = await servicesFromEnvironment({ rules, env: { INWORLD_API_KEY: 'ik', INWORLD_VOICE: 'Dennis' } });
     expect(inworld.chosen[2]).toBe('tts: Inworld');
     expect(inworld.tts).toMatchObject({ voice: 'Dennis' });
+    // The cloud platforms' TTS: each needs all its variables (Azure its region too).
+    const azure = await servicesFromEnvironment({ rules, env: { AZURE_SPEECH_KEY: 'ak', AZURE_SPEECH_REGION: 'centralindia', AZURE_SPEECH_VOICE: 'hi-IN-SwaraNeural' } });
+    expect(azure.chosen[2]).toBe('tts: Azure Speech');
+    expect(azure.tts).toMatchObject({ voice: 'hi-IN-SwaraNeural', language: 'hi-IN' });
+    expect((await servicesFromEnvironment({ rules, env: { AZURE_SPEECH_KEY: 'ak' } })).chosen[2]).toBe('tts: Flite (offline)');
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

@@ -13,6 +13,8 @@ import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabs } from '../../../src/testing/fakes/elevenlabs.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeInworld } from '../../../src/testing/fakes/inworld.js';
+import { AzureTTSService } from '../../../src/services/azure/index.js';
+import { startFakeAzure } from '../../../src/testing/fakes/azure.js';
 import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fakes/lmnt.js';
 import { startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
@@ -299,6 +301,35 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
         received: () => {
           const body = speech().at(-1)?.body;
           return { voice: stringField(body, 'voiceId'), language: stringField(body, 'language'), requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Azure Speech TTS',
+    className: 'AzureTTSService',
+    importPath: 'piopiy-ai/services/azure',
+    fake: 'startFakeAzure()',
+    voice: 'hi-IN-SwaraNeural',
+    language: 'hi-IN',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    async start() {
+      const fake = await startFakeAzure({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/cognitiveservices/v1');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new AzureTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const ssml = speech().at(-1)?.ssml;
+          return { voice: ssml?.voice, language: ssml?.lang, requests: speech().length };
         },
         openSockets: () => 0,
         close: () => fake.close(),

@@ -1,0 +1,27 @@
+// The cloud-platform TTS vendors `servicesFromEnvironment` can pick (after the ones in index.ts): each from its usual
+// environment variables, imported only when chosen.
+//
+//   AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_VOICE) -> Azure Speech
+import type { TTSService } from '../base/tts-service.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+type KeyReader = (name: string) => string | undefined;
+
+export type CloudTTSChoice = 'azure';
+
+/** The first cloud TTS whose variables are all set, or undefined. */
+export function chooseCloudTTS(key: KeyReader): CloudTTSChoice | undefined {
+  if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
+  return undefined;
+}
+
+/** The chosen service and its name for `chosen`. */
+export async function makeCloudTTS(choice: CloudTTSChoice, key: KeyReader, env: Env): Promise<{ tts: TTSService; label: string }> {
+  switch (choice) {
+    case 'azure': {
+      const { AzureTTSService } = await import('../azure/index.js');
+      const voice = env.AZURE_SPEECH_VOICE?.trim() || undefined;
+      return { tts: new AzureTTSService({ apiKey: key('AZURE_SPEECH_KEY')!, region: key('AZURE_SPEECH_REGION')!, ...(voice ? { voice } : {}) }), label: 'Azure Speech' };
+    }
+  }
+}
