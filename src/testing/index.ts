@@ -213,6 +213,15 @@ export {
   type FakeInworldRequest,
 } from './fakes/inworld.js';
 export { fakeAzureSpeech, startFakeAzure, type FakeAzure, type FakeAzureFault, type FakeAzureOptions, type FakeAzureRequest } from './fakes/azure.js';
+export {
+  fakeGoogleSpeech,
+  googleWav,
+  startFakeGoogleTTS,
+  type FakeGoogleTTS,
+  type FakeGoogleTTSFault,
+  type FakeGoogleTTSOptions,
+  type FakeGoogleTTSRequest,
+} from './fakes/google-tts.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

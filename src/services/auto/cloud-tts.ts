@@ -1,17 +1,20 @@
 // The cloud-platform TTS vendors `servicesFromEnvironment` can pick (after the ones in index.ts): each from its usual
 // environment variables, imported only when chosen.
 //
-//   AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_VOICE) -> Azure Speech
+//   AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_VOICE) -> Azure Speech,
+//   GOOGLE_TTS_API_KEY (+ optional GOOGLE_TTS_VOICE) -> Google Cloud Text-to-Speech (GOOGLE_API_KEY is Gemini's: an AI
+//   Studio key does not open Cloud TTS)
 import type { TTSService } from '../base/tts-service.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type KeyReader = (name: string) => string | undefined;
 
-export type CloudTTSChoice = 'azure';
+export type CloudTTSChoice = 'azure' | 'google';
 
 /** The first cloud TTS whose variables are all set, or undefined. */
 export function chooseCloudTTS(key: KeyReader): CloudTTSChoice | undefined {
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
+  if (key('GOOGLE_TTS_API_KEY') !== undefined) return 'google';
   return undefined;
 }
 
@@ -22,6 +25,11 @@ export async function makeCloudTTS(choice: CloudTTSChoice, key: KeyReader, env: 
       const { AzureTTSService } = await import('../azure/index.js');
       const voice = env.AZURE_SPEECH_VOICE?.trim() || undefined;
       return { tts: new AzureTTSService({ apiKey: key('AZURE_SPEECH_KEY')!, region: key('AZURE_SPEECH_REGION')!, ...(voice ? { voice } : {}) }), label: 'Azure Speech' };
+    }
+    case 'google': {
+      const { GoogleTTSService } = await import('../google/index.js');
+      const voice = env.GOOGLE_TTS_VOICE?.trim() || undefined;
+      return { tts: new GoogleTTSService({ apiKey: key('GOOGLE_TTS_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Google Cloud TTS' };
     }
   }
 }

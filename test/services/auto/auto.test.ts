@@ -46,6 +46,9 @@ describe('servicesFromEnvironment', () => {
     expect(azure.chosen[2]).toBe('tts: Azure Speech');
     expect(azure.tts).toMatchObject({ voice: 'hi-IN-SwaraNeural', language: 'hi-IN' });
     expect((await servicesFromEnvironment({ rules, env: { AZURE_SPEECH_KEY: 'ak' } })).chosen[2]).toBe('tts: Flite (offline)');
+    const google = await servicesFromEnvironment({ rules, env: { GOOGLE_TTS_API_KEY: 'gk', GOOGLE_TTS_VOICE: 'ta-IN-Wavenet-A' } });
+    expect(google.chosen[2]).toBe('tts: Google Cloud TTS');
+    expect(google.tts).toMatchObject({ voice: 'ta-IN-Wavenet-A', language: 'ta-IN' });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

@@ -15,6 +15,8 @@ import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js
 import { startFakeInworld } from '../../../src/testing/fakes/inworld.js';
 import { AzureTTSService } from '../../../src/services/azure/index.js';
 import { startFakeAzure } from '../../../src/testing/fakes/azure.js';
+import { GoogleTTSService } from '../../../src/services/google/index.js';
+import { startFakeGoogleTTS } from '../../../src/testing/fakes/google-tts.js';
 import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fakes/lmnt.js';
 import { startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
@@ -330,6 +332,40 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
         received: () => {
           const ssml = speech().at(-1)?.ssml;
           return { voice: ssml?.voice, language: ssml?.lang, requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Google Cloud TTS',
+    className: 'GoogleTTSService',
+    importPath: 'piopiy-ai/services/google',
+    fake: 'startFakeGoogleTTS()',
+    voice: 'hi-IN-Wavenet-A',
+    language: 'hi-IN',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: {
+      streaming: 'v1 REST answers a sentence whole (one JSON): the first audio waits for all of it, then goes on in 40 ms pieces',
+      auth: 'Google refuses a bad API key with 400 INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID',
+      'rate-limit': 'the wait is the body\'s RetryInfo `retryDelay`, not a header',
+    },
+    async start() {
+      const fake = await startFakeGoogleTTS({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/v1/text:synthesize');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new GoogleTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryDelaySecs: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body as { voice?: unknown } | undefined;
+          return { voice: stringField(body?.voice, 'name'), language: stringField(body?.voice, 'languageCode'), requests: speech().length };
         },
         openSockets: () => 0,
         close: () => fake.close(),
