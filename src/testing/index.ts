@@ -222,6 +222,15 @@ export {
   type FakeGoogleTTSOptions,
   type FakeGoogleTTSRequest,
 } from './fakes/google-tts.js';
+export {
+  FAKE_GROQ_TTS_VOICES,
+  fakeGroqSpeech,
+  startFakeGroqTTS,
+  type FakeGroqTTS,
+  type FakeGroqTTSFault,
+  type FakeGroqTTSOptions,
+  type FakeGroqTTSRequest,
+} from './fakes/groq.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

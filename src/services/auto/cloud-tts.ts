@@ -3,18 +3,19 @@
 //
 //   AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_VOICE) -> Azure Speech,
 //   GOOGLE_TTS_API_KEY (+ optional GOOGLE_TTS_VOICE) -> Google Cloud Text-to-Speech (GOOGLE_API_KEY is Gemini's: an AI
-//   Studio key does not open Cloud TTS)
+//   Studio key does not open Cloud TTS), GROQ_API_KEY (+ optional GROQ_TTS_VOICE, default 'autumn') -> Groq (Orpheus)
 import type { TTSService } from '../base/tts-service.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type KeyReader = (name: string) => string | undefined;
 
-export type CloudTTSChoice = 'azure' | 'google';
+export type CloudTTSChoice = 'azure' | 'google' | 'groq';
 
 /** The first cloud TTS whose variables are all set, or undefined. */
 export function chooseCloudTTS(key: KeyReader): CloudTTSChoice | undefined {
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
   if (key('GOOGLE_TTS_API_KEY') !== undefined) return 'google';
+  if (key('GROQ_API_KEY') !== undefined) return 'groq';
   return undefined;
 }
 
@@ -30,6 +31,11 @@ export async function makeCloudTTS(choice: CloudTTSChoice, key: KeyReader, env: 
       const { GoogleTTSService } = await import('../google/index.js');
       const voice = env.GOOGLE_TTS_VOICE?.trim() || undefined;
       return { tts: new GoogleTTSService({ apiKey: key('GOOGLE_TTS_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Google Cloud TTS' };
+    }
+    case 'groq': {
+      const { GroqTTSService } = await import('../openai/index.js');
+      const voice = env.GROQ_TTS_VOICE?.trim() || undefined;
+      return { tts: new GroqTTSService({ apiKey: key('GROQ_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Groq' };
     }
   }
 }

@@ -49,6 +49,9 @@ describe('servicesFromEnvironment', () => {
     const google = await servicesFromEnvironment({ rules, env: { GOOGLE_TTS_API_KEY: 'gk', GOOGLE_TTS_VOICE: 'ta-IN-Wavenet-A' } });
     expect(google.chosen[2]).toBe('tts: Google Cloud TTS');
     expect(google.tts).toMatchObject({ voice: 'ta-IN-Wavenet-A', language: 'ta-IN' });
+    const groq = await servicesFromEnvironment({ rules, env: { GROQ_API_KEY: 'gk', GROQ_TTS_VOICE: 'troy' } });
+    expect(groq.chosen.slice(1)).toEqual(['llm: Groq', 'tts: Groq']);
+    expect(groq.tts).toMatchObject({ voice: 'troy', model: 'canopylabs/orpheus-v1-english' });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

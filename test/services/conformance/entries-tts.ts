@@ -3,7 +3,8 @@ import { CartesiaTTSService } from '../../../src/services/cartesia/index.js';
 import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
 import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
-import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { GroqTTSService, OpenAITTSService } from '../../../src/services/openai/index.js';
+import { startFakeGroqTTS } from '../../../src/testing/fakes/groq.js';
 import { InworldTTSService } from '../../../src/services/inworld/index.js';
 import { LmntTTSService } from '../../../src/services/lmnt/index.js';
 import { RimeTTSService } from '../../../src/services/rime/index.js';
@@ -367,6 +368,31 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           const body = speech().at(-1)?.body as { voice?: unknown } | undefined;
           return { voice: stringField(body?.voice, 'name'), language: stringField(body?.voice, 'languageCode'), requests: speech().length };
         },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Groq TTS',
+    className: 'GroqTTSService',
+    importPath: 'piopiy-ai/services/openai',
+    fake: 'startFakeGroqTTS()',
+    voice: 'daniel',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: { options: 'no language option (the model is the language: orpheus-v1-english, orpheus-arabic-saudi): the voice is checked' },
+    async start() {
+      const fake = await startFakeGroqTTS({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/openai/v1/audio/speech');
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new GroqTTSService({ apiKey, baseURL: fake.baseURL, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice'), requests: speech().length }),
         openSockets: () => 0,
         close: () => fake.close(),
       };
