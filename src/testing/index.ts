@@ -231,6 +231,7 @@ export {
   type FakeGroqTTSOptions,
   type FakeGroqTTSRequest,
 } from './fakes/groq.js';
+export { fakePollySpeech, startFakePolly, type FakePolly, type FakePollyFault, type FakePollyOptions, type FakePollyRequest } from './fakes/polly.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

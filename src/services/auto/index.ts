@@ -14,7 +14,7 @@
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
 //        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
 //        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, then the cloud platforms'
-//        (cloud-tts.ts: Azure Speech, Google Cloud TTS, Groq), else Flite (offline)
+//        (cloud-tts.ts: Azure Speech, Google Cloud TTS, Groq, Amazon Polly), else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';

@@ -52,6 +52,10 @@ describe('servicesFromEnvironment', () => {
     const groq = await servicesFromEnvironment({ rules, env: { GROQ_API_KEY: 'gk', GROQ_TTS_VOICE: 'troy' } });
     expect(groq.chosen.slice(1)).toEqual(['llm: Groq', 'tts: Groq']);
     expect(groq.tts).toMatchObject({ voice: 'troy', model: 'canopylabs/orpheus-v1-english' });
+    const polly = await servicesFromEnvironment({ rules, env: { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's', AWS_DEFAULT_REGION: 'ap-south-1', POLLY_VOICE: 'Aditi' } });
+    expect(polly.chosen[2]).toBe('tts: Amazon Polly');
+    expect(polly.tts).toMatchObject({ voice: 'Aditi', region: 'ap-south-1' });
+    expect((await servicesFromEnvironment({ rules, env: { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's' } })).chosen[2]).toBe('tts: Flite (offline)');
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

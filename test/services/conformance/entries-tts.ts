@@ -5,6 +5,8 @@ import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js'
 import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
 import { GroqTTSService, OpenAITTSService } from '../../../src/services/openai/index.js';
 import { startFakeGroqTTS } from '../../../src/testing/fakes/groq.js';
+import { PollyTTSService } from '../../../src/services/aws/index.js';
+import { startFakePolly } from '../../../src/testing/fakes/polly.js';
 import { InworldTTSService } from '../../../src/services/inworld/index.js';
 import { LmntTTSService } from '../../../src/services/lmnt/index.js';
 import { RimeTTSService } from '../../../src/services/rime/index.js';
@@ -393,6 +395,40 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           else fake.failSpeech({ drop: true, afterChunks: 2 });
         },
         received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice'), requests: speech().length }),
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Amazon Polly',
+    className: 'PollyTTSService',
+    importPath: 'piopiy-ai/services/aws',
+    fake: 'startFakePolly()',
+    voice: 'Kajal',
+    language: 'hi-IN',
+    sendsRetryAfter: false,
+    onDrop: 'fails',
+    caveats: {
+      auth: 'the key is the access key id, the request SigV4-signed (the fake checks the signature); refused: 403 UnrecognizedClientException',
+      'rate-limit': 'Polly throttles with 400 ThrottlingException, without Retry-After: the code and retryability are checked',
+    },
+    async start() {
+      const secretAccessKey = 'conformance-aws-secret';
+      const fake = await startFakePolly({ rejectKey: REJECTED_KEY, secretAccessKey });
+      const speech = () => fake.requests.filter((r) => r.path === '/v1/speech');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new PollyTTSService({ credentials: { accessKeyId: apiKey, secretAccessKey }, region: 'ap-south-1', baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body;
+          return { voice: stringField(body, 'VoiceId'), language: stringField(body, 'LanguageCode'), requests: speech().length };
+        },
         openSockets: () => 0,
         close: () => fake.close(),
       };
