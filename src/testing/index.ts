@@ -261,6 +261,26 @@ export {
   type FakeMiniMaxOptions,
   type FakeMiniMaxRequest,
 } from './fakes/minimax.js';
+export { fakeAzureSpeech, startFakeAzure, type FakeAzure, type FakeAzureFault, type FakeAzureOptions, type FakeAzureRequest } from './fakes/azure.js';
+export {
+  fakeGoogleSpeech,
+  googleWav,
+  startFakeGoogleTTS,
+  type FakeGoogleTTS,
+  type FakeGoogleTTSFault,
+  type FakeGoogleTTSOptions,
+  type FakeGoogleTTSRequest,
+} from './fakes/google-tts.js';
+export {
+  FAKE_GROQ_TTS_VOICES,
+  fakeGroqSpeech,
+  startFakeGroqTTS,
+  type FakeGroqTTS,
+  type FakeGroqTTSFault,
+  type FakeGroqTTSOptions,
+  type FakeGroqTTSRequest,
+} from './fakes/groq.js';
+export { fakePollySpeech, startFakePolly, type FakePolly, type FakePollyFault, type FakePollyOptions, type FakePollyRequest } from './fakes/polly.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

@@ -17,12 +17,14 @@
 //        default 'astra') -> Rime, LMNT_API_KEY (+ optional LMNT_VOICE, default 'leah') -> LMNT,
 //        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, FISH_API_KEY (+ optional
 //        FISH_VOICE, a voice model id) -> Fish Audio, HUME_API_KEY + HUME_VOICE -> Hume,
-//        MINIMAX_API_KEY (+ optional MINIMAX_GROUP_ID, MINIMAX_VOICE, default 'Wise_Woman') -> MiniMax, else Flite (offline)
+//        MINIMAX_API_KEY (+ optional MINIMAX_GROUP_ID, MINIMAX_VOICE, default 'Wise_Woman') -> MiniMax, then the cloud platforms'
+//        (cloud-tts.ts: Azure Speech, Google Cloud TTS, Groq, Amazon Polly), else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
 import type { TTSService } from '../base/tts-service.js';
 import type { ScriptedRule } from '../scripted/scripted-llm.js';
+import { chooseCloudTTS, makeCloudTTS, type CloudTTSChoice } from './cloud-tts.js';
 
 export interface AutoServicesOptions {
   /** Rules of the offline ScriptedLLMService (used when no LLM key is set). */
@@ -55,7 +57,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
 }
 
 type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'pocketsphinx';
-type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | 'flite';
+type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
   const key = keyReader(env);
@@ -82,7 +84,7 @@ function chooseTTS(env: Env): TTSChoice {
   // Hume has no default voice to rely on (instant mode needs one): chosen only with HUME_VOICE.
   if (key('HUME_API_KEY') !== undefined && env.HUME_VOICE?.trim()) return 'hume';
   if (key('MINIMAX_API_KEY') !== undefined) return 'minimax';
-  return 'flite';
+  return chooseCloudTTS(key) ?? 'flite';
 }
 
 /** The OpenAI-compatible presets: key variable, name in `chosen`, class; tried in this order. */
@@ -255,6 +257,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const voice = env.MINIMAX_VOICE?.trim() || 'Wise_Woman';
     tts = new MiniMaxTTSService({ apiKey: key('MINIMAX_API_KEY')!, groupId: env.MINIMAX_GROUP_ID?.trim() || undefined, voice });
     chosen.push('tts: MiniMax');
+  } else if (ttsChoice !== 'flite') {
+    const cloud = await makeCloudTTS(ttsChoice, key, env);
+    tts = cloud.tts;
+    chosen.push(`tts: ${cloud.label}`);
   } else {
     const { FliteTTSService } = await import('../local/index.js');
     tts = new FliteTTSService({ voice: OFFLINE_VOICE });

@@ -27,8 +27,10 @@ export interface EventStreamRequest {
   readonly service: string;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  /** Sent as JSON. */
-  readonly body: unknown;
+  /** Sent as JSON, unless `bodyText` is given. */
+  readonly body?: unknown;
+  /** Sent as-is instead of `body` (an SSML document; a JSON text that was signed and must go out byte for byte). */
+  readonly bodyText?: string;
   readonly signal: AbortSignal;
   /** Longest wait for the response headers, and then between two chunks of the body. */
   readonly timeoutMs: number;
@@ -99,7 +101,7 @@ export async function* streamHttpBody(request: EventStreamRequest): AsyncGenerat
       response = await fetch(request.url, {
         method: 'POST',
         headers: request.headers,
-        body: JSON.stringify(request.body),
+        body: request.bodyText ?? JSON.stringify(request.body),
         signal: controller.signal,
       });
       if (!response.ok) {

@@ -72,11 +72,17 @@ function codeOf(httpStatus: number | undefined, status: GoogleStatus | undefined
 }
 
 export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]): ServiceError {
+  return googleHttpError(GEMINI_SERVICE, failure, secrets);
+}
+
+/** A refused request to any Google API (Gemini, Cloud Text-to-Speech), named after `service`. */
+export function googleHttpError(service: string, failure: HttpFailure, secrets: readonly string[], hint = ''): ServiceError {
   const status = readGoogleStatus(parseJSONText(failure.body));
   const detail = status?.message ?? (failure.body.trim().slice(0, 200) || 'no error body');
-  return new ServiceError(GEMINI_SERVICE, redactSecrets(`${failure.status} ${detail}`, secrets), {
+  const code = codeOf(failure.status, status);
+  return new ServiceError(service, redactSecrets(`${failure.status} ${detail}${code === 'auth' ? hint : ''}`, secrets), {
     status: failure.status,
-    code: codeOf(failure.status, status),
+    code,
     vendorCode: status?.reason ?? status?.status,
     retryAfterSecs: status?.retryDelaySecs ?? retryAfterSecs(failure.headers),
   });

@@ -64,6 +64,21 @@ describe('servicesFromEnvironment', () => {
     const minimax = await servicesFromEnvironment({ rules, env: { MINIMAX_API_KEY: 'mk', MINIMAX_GROUP_ID: 'g1', MINIMAX_VOICE: 'Calm_Woman' } });
     expect(minimax.chosen[2]).toBe('tts: MiniMax');
     expect(minimax.tts).toMatchObject({ voice: 'Calm_Woman', model: 'speech-02-turbo' });
+    // The cloud platforms' TTS: each needs all its variables (Azure its region too).
+    const azure = await servicesFromEnvironment({ rules, env: { AZURE_SPEECH_KEY: 'ak', AZURE_SPEECH_REGION: 'centralindia', AZURE_SPEECH_VOICE: 'hi-IN-SwaraNeural' } });
+    expect(azure.chosen[2]).toBe('tts: Azure Speech');
+    expect(azure.tts).toMatchObject({ voice: 'hi-IN-SwaraNeural', language: 'hi-IN' });
+    expect((await servicesFromEnvironment({ rules, env: { AZURE_SPEECH_KEY: 'ak' } })).chosen[2]).toBe('tts: Flite (offline)');
+    const google = await servicesFromEnvironment({ rules, env: { GOOGLE_TTS_API_KEY: 'gk', GOOGLE_TTS_VOICE: 'ta-IN-Wavenet-A' } });
+    expect(google.chosen[2]).toBe('tts: Google Cloud TTS');
+    expect(google.tts).toMatchObject({ voice: 'ta-IN-Wavenet-A', language: 'ta-IN' });
+    const groq = await servicesFromEnvironment({ rules, env: { GROQ_API_KEY: 'gk', GROQ_TTS_VOICE: 'troy' } });
+    expect(groq.chosen.slice(1)).toEqual(['llm: Groq', 'tts: Groq']);
+    expect(groq.tts).toMatchObject({ voice: 'troy', model: 'canopylabs/orpheus-v1-english' });
+    const polly = await servicesFromEnvironment({ rules, env: { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's', AWS_DEFAULT_REGION: 'ap-south-1', POLLY_VOICE: 'Aditi' } });
+    expect(polly.chosen[2]).toBe('tts: Amazon Polly');
+    expect(polly.tts).toMatchObject({ voice: 'Aditi', region: 'ap-south-1' });
+    expect((await servicesFromEnvironment({ rules, env: { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's' } })).chosen[2]).toBe('tts: Flite (offline)');
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

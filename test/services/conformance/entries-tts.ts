@@ -3,7 +3,7 @@ import { CartesiaTTSService } from '../../../src/services/cartesia/index.js';
 import { DeepgramTTSService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsTTSService } from '../../../src/services/elevenlabs/index.js';
 import { EspeakTTSService, FliteTTSService } from '../../../src/services/local/index.js';
-import { OpenAITTSService } from '../../../src/services/openai/index.js';
+import { GroqTTSService, OpenAITTSService } from '../../../src/services/openai/index.js';
 import { FishAudioTTSService } from '../../../src/services/fish/index.js';
 import { HumeTTSService } from '../../../src/services/hume/index.js';
 import { InworldTTSService } from '../../../src/services/inworld/index.js';
@@ -22,6 +22,13 @@ import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fake
 import { startFakeMiniMax } from '../../../src/testing/fakes/minimax.js';
 import { startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
+import { startFakeGroqTTS } from '../../../src/testing/fakes/groq.js';
+import { PollyTTSService } from '../../../src/services/aws/index.js';
+import { startFakePolly } from '../../../src/testing/fakes/polly.js';
+import { AzureTTSService } from '../../../src/services/azure/index.js';
+import { startFakeAzure } from '../../../src/testing/fakes/azure.js';
+import { GoogleTTSService } from '../../../src/services/google/index.js';
+import { startFakeGoogleTTS } from '../../../src/testing/fakes/google-tts.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
 import { REJECTED_KEY, type CheckId, type TTSEntry, type TTSFault } from './harness.js';
@@ -395,6 +402,128 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           const body = speech().at(-1)?.body;
           const voiceSetting = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).voice_setting : undefined;
           return { voice: stringField(voiceSetting, 'voice_id'), language: stringField(body, 'language_boost'), requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Azure Speech TTS',
+    className: 'AzureTTSService',
+    importPath: 'piopiy-ai/services/azure',
+    fake: 'startFakeAzure()',
+    voice: 'hi-IN-SwaraNeural',
+    language: 'hi-IN',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    async start() {
+      const fake = await startFakeAzure({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/cognitiveservices/v1');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new AzureTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const ssml = speech().at(-1)?.ssml;
+          return { voice: ssml?.voice, language: ssml?.lang, requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Google Cloud TTS',
+    className: 'GoogleTTSService',
+    importPath: 'piopiy-ai/services/google',
+    fake: 'startFakeGoogleTTS()',
+    voice: 'hi-IN-Wavenet-A',
+    language: 'hi-IN',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: {
+      streaming: 'v1 REST answers a sentence whole (one JSON): the first audio waits for all of it, then goes on in 40 ms pieces',
+      auth: 'Google refuses a bad API key with 400 INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID',
+      'rate-limit': 'the wait is the body\'s RetryInfo `retryDelay`, not a header',
+    },
+    async start() {
+      const fake = await startFakeGoogleTTS({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/v1/text:synthesize');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new GoogleTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryDelaySecs: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body as { voice?: unknown } | undefined;
+          return { voice: stringField(body?.voice, 'name'), language: stringField(body?.voice, 'languageCode'), requests: speech().length };
+        },
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Groq TTS',
+    className: 'GroqTTSService',
+    importPath: 'piopiy-ai/services/openai',
+    fake: 'startFakeGroqTTS()',
+    voice: 'daniel',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: { options: 'no language option (the model is the language: orpheus-v1-english, orpheus-arabic-saudi): the voice is checked' },
+    async start() {
+      const fake = await startFakeGroqTTS({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.path === '/openai/v1/audio/speech');
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new GroqTTSService({ apiKey, baseURL: fake.baseURL, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice'), requests: speech().length }),
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Amazon Polly',
+    className: 'PollyTTSService',
+    importPath: 'piopiy-ai/services/aws',
+    fake: 'startFakePolly()',
+    voice: 'Kajal',
+    language: 'hi-IN',
+    sendsRetryAfter: false,
+    onDrop: 'fails',
+    caveats: {
+      auth: 'the key is the access key id, the request SigV4-signed (the fake checks the signature); refused: 403 UnrecognizedClientException',
+      'rate-limit': 'Polly throttles with 400 ThrottlingException, without Retry-After: the code and retryability are checked',
+    },
+    async start() {
+      const secretAccessKey = 'conformance-aws-secret';
+      const fake = await startFakePolly({ rejectKey: REJECTED_KEY, secretAccessKey });
+      const speech = () => fake.requests.filter((r) => r.path === '/v1/speech');
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new PollyTTSService({ credentials: { accessKeyId: apiKey, secretAccessKey }, region: 'ap-south-1', baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => {
+          const body = speech().at(-1)?.body;
+          return { voice: stringField(body, 'VoiceId'), language: stringField(body, 'LanguageCode'), requests: speech().length };
         },
         openSockets: () => 0,
         close: () => fake.close(),

@@ -309,6 +309,7 @@ describe('OpenAITTSService: failures', () => {
     fake.enqueueSpeech({ firstByteDelayMs: 400 });
     const error = await synthesisError(service({ timeoutMs: 100 }));
     expect(error.code).toBe('timeout');
-    expect(error.message).toBe('OpenAI: request timed out');
+    // Cut by the service's own watchdog (on the call's clock), before the SDK's timeout.
+    expect(error.message).toBe('OpenAI: speech stream stalled: no audio for 100 ms');
   });
 });

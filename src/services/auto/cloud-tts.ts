@@ -1,0 +1,53 @@
+// The cloud-platform TTS vendors `servicesFromEnvironment` can pick (after the ones in index.ts): each from its usual
+// environment variables, imported only when chosen.
+//
+//   AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_VOICE) -> Azure Speech,
+//   GOOGLE_TTS_API_KEY (+ optional GOOGLE_TTS_VOICE) -> Google Cloud Text-to-Speech (GOOGLE_API_KEY is Gemini's: an AI
+//   Studio key does not open Cloud TTS), GROQ_API_KEY (+ optional GROQ_TTS_VOICE, default 'autumn') -> Groq (Orpheus),
+//   AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) + AWS_REGION (or AWS_DEFAULT_REGION) (+ optional
+//   POLLY_VOICE, default 'Kajal') -> Amazon Polly
+import type { TTSService } from '../base/tts-service.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+type KeyReader = (name: string) => string | undefined;
+
+export type CloudTTSChoice = 'azure' | 'google' | 'groq' | 'polly';
+
+const awsRegion = (key: KeyReader): string | undefined => key('AWS_REGION') ?? key('AWS_DEFAULT_REGION');
+
+/** The first cloud TTS whose variables are all set, or undefined. */
+export function chooseCloudTTS(key: KeyReader): CloudTTSChoice | undefined {
+  if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
+  if (key('GOOGLE_TTS_API_KEY') !== undefined) return 'google';
+  if (key('GROQ_API_KEY') !== undefined) return 'groq';
+  if (key('AWS_ACCESS_KEY_ID') !== undefined && key('AWS_SECRET_ACCESS_KEY') !== undefined && awsRegion(key) !== undefined) return 'polly';
+  return undefined;
+}
+
+/** The chosen service and its name for `chosen`. */
+export async function makeCloudTTS(choice: CloudTTSChoice, key: KeyReader, env: Env): Promise<{ tts: TTSService; label: string }> {
+  switch (choice) {
+    case 'azure': {
+      const { AzureTTSService } = await import('../azure/index.js');
+      const voice = env.AZURE_SPEECH_VOICE?.trim() || undefined;
+      return { tts: new AzureTTSService({ apiKey: key('AZURE_SPEECH_KEY')!, region: key('AZURE_SPEECH_REGION')!, ...(voice ? { voice } : {}) }), label: 'Azure Speech' };
+    }
+    case 'google': {
+      const { GoogleTTSService } = await import('../google/index.js');
+      const voice = env.GOOGLE_TTS_VOICE?.trim() || undefined;
+      return { tts: new GoogleTTSService({ apiKey: key('GOOGLE_TTS_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Google Cloud TTS' };
+    }
+    case 'groq': {
+      const { GroqTTSService } = await import('../openai/index.js');
+      const voice = env.GROQ_TTS_VOICE?.trim() || undefined;
+      return { tts: new GroqTTSService({ apiKey: key('GROQ_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Groq' };
+    }
+    case 'polly': {
+      const { PollyTTSService } = await import('../aws/index.js');
+      const voice = env.POLLY_VOICE?.trim() || undefined;
+      const sessionToken = key('AWS_SESSION_TOKEN');
+      const credentials = { accessKeyId: key('AWS_ACCESS_KEY_ID')!, secretAccessKey: key('AWS_SECRET_ACCESS_KEY')!, ...(sessionToken ? { sessionToken } : {}) };
+      return { tts: new PollyTTSService({ credentials, region: awsRegion(key)!, ...(voice ? { voice } : {}) }), label: 'Amazon Polly' };
+    }
+  }
+}
