@@ -259,6 +259,7 @@ export {
   type RealtimeVendorSession,
   type STTServiceOptions,
   type SegmentedSTTServiceOptions,
+  type SegmentedTranscript,
   type ServiceErrorCode,
   type ServiceErrorOptions,
   type StreamCompletionOptions,

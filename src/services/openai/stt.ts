@@ -8,8 +8,7 @@
 import { OpenAI, toFile } from 'openai';
 import type { TranscriptionCreateParamsNonStreaming } from 'openai/resources/audio/transcriptions';
 import { writeWav } from '../../audio/index.js';
-import type { TranscriptionWord } from '../../frames/index.js';
-import { SegmentedSTTService, ServiceError, type SegmentedSTTServiceOptions } from '../base/index.js';
+import { SegmentedSTTService, type SegmentedSTTServiceOptions, type SegmentedTranscript } from '../base/index.js';
 import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
 
@@ -46,7 +45,6 @@ export class OpenAISTTService extends SegmentedSTTService {
   readonly temperature: number | undefined;
   private readonly client: OpenAI;
   private readonly apiKey: string;
-  private readonly inFlight = new Set<AbortController>();
   private readonly timeoutMs: number;
 
   constructor(options: OpenAISTTServiceOptions) {
@@ -72,45 +70,21 @@ export class OpenAISTTService extends SegmentedSTTService {
     });
   }
 
-  protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<string> {
+  protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<string | SegmentedTranscript> {
     if (audio.length < sampleRate * MIN_AUDIO_SECS) return '';
     const file = await toFile(writeWav({ sampleRate, channels: 1, samples: audio }), 'audio.wav', { type: 'audio/wav' });
     const body: TranscriptionCreateParamsNonStreaming<'json'> = { file, model: this.model, response_format: 'json' };
     if (this.language !== undefined) body.language = this.language;
     if (this.prompt !== undefined) body.prompt = this.prompt;
     if (this.temperature !== undefined) body.temperature = this.temperature;
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    let timedOut = false;
-    const timer = this.clock.setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.timeoutMs);
-    try {
-      const result = await this.client.audio.transcriptions.create(body, { signal: controller.signal });
-      return result.text.trim();
-    } catch (err) {
-      if (timedOut) throw new ServiceError(VENDOR, 'request timed out', { code: 'timeout' });
-      // Aborted by cleanup: the call is over and nobody is waiting for this turn.
-      if (controller.signal.aborted) return '';
-      throw toServiceError(VENDOR, err, this.apiKey);
-    } finally {
-      this.clock.clearTimeout(timer);
-      this.inFlight.delete(controller);
-    }
-  }
-
-  protected override pushTranscription(
-    text: string,
-    final: boolean,
-    extra: { language?: string; words?: readonly TranscriptionWord[] } = {},
-  ): void {
-    super.pushTranscription(text, final, this.language === undefined ? extra : { language: this.language, ...extra });
-  }
-
-  override async cleanup(): Promise<void> {
-    for (const controller of this.inFlight) controller.abort();
-    this.inFlight.clear();
-    await super.cleanup();
+    const result = await this.withDeadline(VENDOR, this.timeoutMs, (signal) =>
+      this.client.audio.transcriptions.create(body, { signal }).catch((err: unknown) => {
+        if (signal.aborted) throw err;
+        throw toServiceError(VENDOR, err, this.apiKey);
+      }),
+    );
+    // Aborted by cleanup (undefined): the call is over and nobody is waiting for this turn.
+    const text = result?.text.trim() ?? '';
+    return this.language === undefined ? text : { text, language: this.language };
   }
 }
