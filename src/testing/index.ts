@@ -184,6 +184,8 @@ export {
   type FakeSarvamOptions,
   type FakeSarvamRequest,
 } from './fakes/sarvam.js';
+export { FAKE_GROQ_STT_MODELS, startFakeGroqSTT, type FakeGroqSTT } from './fakes/groq.js';
+export type { FakeSTTAnswer, FakeSTTFault, FakeSTTRequest } from './fakes/segmented-stt.js';
 export {
   fakeRimeSpeech,
   startFakeRime,

@@ -4,3 +4,4 @@ export * from './presets.js';
 export * from './tts.js';
 export * from './stt.js';
 export * from './realtime.js';
+export * from './groq-stt.js';

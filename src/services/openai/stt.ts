@@ -12,8 +12,22 @@ import { SegmentedSTTService, type SegmentedSTTServiceOptions, type SegmentedTra
 import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
 
-const VENDOR = 'OpenAI';
-const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** Who answers `/audio/transcriptions`: OpenAI, or a compatible vendor (its name in errors, URL, model, key variable). */
+export interface OpenAISTTProvider {
+  readonly vendor: string;
+  readonly baseURL: string;
+  readonly defaultModel: string;
+  /** The environment variable named when the key is missing. */
+  readonly apiKeyEnv: string;
+}
+
+export const OPENAI_STT_PROVIDER: OpenAISTTProvider = {
+  vendor: 'OpenAI',
+  baseURL: 'https://api.openai.com/v1',
+  defaultModel: 'gpt-4o-mini-transcribe',
+  apiKeyEnv: 'OPENAI_API_KEY',
+};
+
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** The API refuses shorter files ("Audio file is too short"); such a turn is a click, not speech. */
 const MIN_AUDIO_SECS = 0.1;
@@ -30,7 +44,7 @@ export interface OpenAISTTServiceOptions extends Omit<SegmentedSTTServiceOptions
   prompt?: string;
   /** 0 to 1; the API's default when not set. */
   temperature?: number;
-  /** Default 'https://api.openai.com/v1'. */
+  /** Default: the provider's ('https://api.openai.com/v1' for OpenAI). */
   baseURL?: string;
   /** Rate of the uploaded audio. Default 16000 (8 kHz phone audio is resampled up). */
   sampleRate?: number;
@@ -46,25 +60,27 @@ export class OpenAISTTService extends SegmentedSTTService {
   private readonly client: OpenAI;
   private readonly apiKey: string;
   private readonly timeoutMs: number;
+  private readonly vendor: string;
 
-  constructor(options: OpenAISTTServiceOptions) {
-    const apiKey = requireApiKey(options.apiKey, new.target.name, 'OPENAI_API_KEY');
+  constructor(options: OpenAISTTServiceOptions, provider: OpenAISTTProvider = OPENAI_STT_PROVIDER) {
+    const apiKey = requireApiKey(options.apiKey, new.target.name, provider.apiKeyEnv);
     if (options.temperature !== undefined && !(options.temperature >= 0 && options.temperature <= 1)) {
       throw new RangeError(`${new.target.name}: temperature must be between 0 and 1, got ${options.temperature}`);
     }
-    const model = options.model ?? 'gpt-4o-mini-transcribe';
+    const model = options.model ?? provider.defaultModel;
     super({ ...options, model, sampleRate: options.sampleRate ?? 16000 });
     this.model = model;
     this.language = options.language;
     this.prompt = options.prompt;
     this.temperature = options.temperature;
     this.apiKey = apiKey;
+    this.vendor = provider.vendor;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // The deadline is this service's own timer on the call's clock (below), so simulated time drives it like every
     // other timer; the SDK's is a backstop a little later.
     this.client = new OpenAI({
       apiKey,
-      baseURL: options.baseURL ?? DEFAULT_BASE_URL,
+      baseURL: options.baseURL ?? provider.baseURL,
       maxRetries: 0,
       timeout: this.timeoutMs + 1000,
     });
@@ -77,10 +93,10 @@ export class OpenAISTTService extends SegmentedSTTService {
     if (this.language !== undefined) body.language = this.language;
     if (this.prompt !== undefined) body.prompt = this.prompt;
     if (this.temperature !== undefined) body.temperature = this.temperature;
-    const result = await this.withDeadline(VENDOR, this.timeoutMs, (signal) =>
+    const result = await this.withDeadline(this.vendor, this.timeoutMs, (signal) =>
       this.client.audio.transcriptions.create(body, { signal }).catch((err: unknown) => {
         if (signal.aborted) throw err;
-        throw toServiceError(VENDOR, err, this.apiKey);
+        throw toServiceError(this.vendor, err, this.apiKey);
       }),
     );
     // Aborted by cleanup (undefined): the call is over and nobody is waiting for this turn.

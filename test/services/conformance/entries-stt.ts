@@ -1,11 +1,13 @@
 // STT conformance entries: each service against its fake vendor server.
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
-import { OpenAISTTService } from '../../../src/services/openai/index.js';
+import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
+import { startFakeGroqSTT } from '../../../src/testing/fakes/groq.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { REJECTED_KEY, type STTEntry } from './harness.js';
+import { segmentedFaults } from './segmented-faults.js';
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -120,6 +122,29 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: fields?.language_code, model: fields?.model, requests: transcriptions().length };
         },
         openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Groq STT',
+    className: 'GroqSTTService',
+    importPath: 'piopiy-ai/services/openai',
+    fake: 'startFakeGroqSTT()',
+    language: 'hi',
+    model: 'whisper-large-v3',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: { streaming: 'REST (OpenAI-compatible), one request per VAD turn; Groq bills each request as at least 10 s' },
+    async start() {
+      const fake = await startFakeGroqSTT({ rejectKey: REJECTED_KEY });
+      const valid = () => fake.requests.filter((r) => r.auth.valid);
+      return {
+        service: ({ apiKey, language, model, timeoutMs }) =>
+          new GroqSTTService({ apiKey, baseURL: fake.baseURL, timeoutMs, ...(language ? { language } : {}), ...(model ? { model } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
+        received: () => ({ language: valid().at(-1)?.options.language, model: valid().at(-1)?.options.model, requests: valid().length }),
         close: () => fake.close(),
       };
     },
