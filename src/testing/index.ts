@@ -185,6 +185,7 @@ export {
   type FakeSarvamRequest,
 } from './fakes/sarvam.js';
 export { FAKE_GROQ_STT_MODELS, startFakeGroqSTT, type FakeGroqSTT } from './fakes/groq.js';
+export { FAKE_ELEVENLABS_STT_MODELS, startFakeElevenLabsSTT, type FakeElevenLabsSTT } from './fakes/elevenlabs-stt.js';
 export type { FakeSTTAnswer, FakeSTTFault, FakeSTTRequest } from './fakes/segmented-stt.js';
 export {
   fakeRimeSpeech,

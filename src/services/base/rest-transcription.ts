@@ -5,8 +5,8 @@
 // caller's signal is rethrown as it is: `SegmentedSTTService.withDeadline` tells a deadline from a cleanup.
 // Internal to the services: not exported from `piopiy-ai/services/base`.
 import type { HttpFailure } from './http-stream.js';
-import { ServiceError } from './service-error.js';
-import { redactSecrets } from './vendor-errors.js';
+import { codeForStatus, ServiceError, type ServiceErrorCode } from './service-error.js';
+import { redactSecrets, retryAfterSecs } from './vendor-errors.js';
 
 export interface TranscriptionPost {
   /** Names the vendor in errors. */
@@ -41,5 +41,43 @@ export async function postTranscription(request: TranscriptionPost): Promise<unk
     throw new ServiceError(request.service, redactSecrets(`transcription request failed: ${message}${cause}`, request.secrets), {
       code: answered ? 'connection-lost' : 'connection-failed',
     });
+  }
+}
+
+/** What a vendor's error body said, as its own parser read it. */
+export interface VendorErrorDetails {
+  readonly message?: string;
+  /** The vendor's own code (`invalid_api_key`, `RESOURCE_EXHAUSTED`, ...). */
+  readonly vendorCode?: string;
+}
+
+export interface RestErrorOptions {
+  readonly service: string;
+  readonly secrets: readonly string[];
+  /** The vendor's meaning of its own code, where it says more than the status (a 400 that is a bad key). */
+  readonly codeOf?: (status: number, vendorCode: string | undefined) => ServiceErrorCode | undefined;
+  /** Added to an `auth` error's message, e.g. ' (check GROQ_API_KEY)'. */
+  readonly authHint?: string;
+}
+
+/** A refused REST request as a ServiceError: the status's code unless the vendor's says more, Retry-After, no secret. */
+export function restHttpError(failure: HttpFailure, details: VendorErrorDetails, options: RestErrorOptions): ServiceError {
+  const message = details.message ?? (failure.body.trim() === '' ? `HTTP ${failure.status}` : failure.body.trim().slice(0, 200));
+  const code = options.codeOf?.(failure.status, details.vendorCode) ?? codeForStatus(failure.status);
+  const hint = code === 'auth' ? (options.authHint ?? '') : '';
+  return new ServiceError(options.service, redactSecrets(`transcription request refused with ${failure.status}: ${message}${hint}`, options.secrets), {
+    status: failure.status,
+    code,
+    vendorCode: details.vendorCode,
+    retryAfterSecs: retryAfterSecs(failure.headers),
+  });
+}
+
+/** The body parsed as JSON, or undefined when it is not JSON (a proxy's page, an empty body). */
+export function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

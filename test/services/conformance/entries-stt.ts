@@ -1,8 +1,10 @@
 // STT conformance entries: each service against its fake vendor server.
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
+import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
 import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
+import { startFakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
 import { startFakeGroqSTT } from '../../../src/testing/fakes/groq.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
@@ -145,6 +147,29 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         scriptTranscript: (text) => fake.enqueueTranscriptions(text),
         ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
         received: () => ({ language: valid().at(-1)?.options.language, model: valid().at(-1)?.options.model, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'ElevenLabs Scribe STT',
+    className: 'ElevenLabsSTTService',
+    importPath: 'piopiy-ai/services/elevenlabs',
+    fake: 'startFakeElevenLabsSTT()',
+    language: 'hi',
+    model: 'scribe_v2',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: { streaming: 'REST, one request per VAD turn (raw 16 kHz PCM upload); the realtime socket is not used' },
+    async start() {
+      const fake = await startFakeElevenLabsSTT({ rejectKey: REJECTED_KEY });
+      const valid = () => fake.requests.filter((r) => r.auth.valid);
+      return {
+        service: ({ apiKey, language, model, timeoutMs }) =>
+          new ElevenLabsSTTService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(language ? { language } : {}), ...(model ? { model } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
+        received: () => ({ language: valid().at(-1)?.options.language_code, model: valid().at(-1)?.options.model_id, requests: valid().length }),
         close: () => fake.close(),
       };
     },
