@@ -186,6 +186,7 @@ export {
 } from './fakes/sarvam.js';
 export { FAKE_GROQ_STT_MODELS, startFakeGroqSTT, type FakeGroqSTT } from './fakes/groq.js';
 export { FAKE_ELEVENLABS_STT_MODELS, startFakeElevenLabsSTT, type FakeElevenLabsSTT } from './fakes/elevenlabs-stt.js';
+export { startFakeAzureSpeech, type FakeAzureSpeech } from './fakes/azure-speech.js';
 export type { FakeSTTAnswer, FakeSTTFault, FakeSTTRequest } from './fakes/segmented-stt.js';
 export {
   fakeRimeSpeech,

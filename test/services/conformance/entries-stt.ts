@@ -1,8 +1,10 @@
 // STT conformance entries: each service against its fake vendor server.
+import { AzureSTTService } from '../../../src/services/azure/index.js';
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
 import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
+import { startFakeAzureSpeech } from '../../../src/testing/fakes/azure-speech.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
 import { startFakeGroqSTT } from '../../../src/testing/fakes/groq.js';
@@ -170,6 +172,30 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         scriptTranscript: (text) => fake.enqueueTranscriptions(text),
         ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
         received: () => ({ language: valid().at(-1)?.options.language_code, model: valid().at(-1)?.options.model_id, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Azure Speech STT',
+    className: 'AzureSTTService',
+    importPath: 'piopiy-ai/services/azure',
+    fake: 'startFakeAzureSpeech()',
+    language: 'hi-IN',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: {
+      streaming: 'REST for short audio, one request per VAD turn (16 kHz WAV); the Speech SDK’s streaming socket is not used',
+      options: 'no model to choose on this endpoint: the locale is what reaches it',
+    },
+    async start() {
+      const fake = await startFakeAzureSpeech({ rejectKey: REJECTED_KEY });
+      const valid = () => fake.requests.filter((r) => r.auth.valid);
+      return {
+        service: ({ apiKey, language, timeoutMs }) => new AzureSTTService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(language ? { language } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
+        received: () => ({ language: valid().at(-1)?.options.language, model: undefined, requests: valid().length }),
         close: () => fake.close(),
       };
     },
