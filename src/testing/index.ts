@@ -187,6 +187,7 @@ export {
 export { FAKE_GROQ_STT_MODELS, startFakeGroqSTT, type FakeGroqSTT } from './fakes/groq.js';
 export { FAKE_ELEVENLABS_STT_MODELS, startFakeElevenLabsSTT, type FakeElevenLabsSTT } from './fakes/elevenlabs-stt.js';
 export { startFakeAzureSpeech, type FakeAzureSpeech } from './fakes/azure-speech.js';
+export { FAKE_GOOGLE_SPEECH_MODELS, startFakeGoogleSpeech, type FakeGoogleSpeech } from './fakes/google-speech.js';
 export type { FakeSTTAnswer, FakeSTTFault, FakeSTTRequest } from './fakes/segmented-stt.js';
 export {
   fakeRimeSpeech,

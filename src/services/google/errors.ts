@@ -71,10 +71,11 @@ function codeOf(httpStatus: number | undefined, status: GoogleStatus | undefined
   return byStatus ?? (httpStatus === undefined ? 'server' : codeForStatus(httpStatus));
 }
 
-export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]): ServiceError {
+/** A refused request of any Google API (Gemini, Vertex AI, Cloud Speech): google.rpc.Status read, `service` named. */
+export function geminiHttpError(failure: HttpFailure, secrets: readonly string[], service: string = GEMINI_SERVICE): ServiceError {
   const status = readGoogleStatus(parseJSONText(failure.body));
   const detail = status?.message ?? (failure.body.trim().slice(0, 200) || 'no error body');
-  return new ServiceError(GEMINI_SERVICE, redactSecrets(`${failure.status} ${detail}`, secrets), {
+  return new ServiceError(service, redactSecrets(`${failure.status} ${detail}`, secrets), {
     status: failure.status,
     code: codeOf(failure.status, status),
     vendorCode: status?.reason ?? status?.status,

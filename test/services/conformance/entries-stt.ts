@@ -2,11 +2,13 @@
 import { AzureSTTService } from '../../../src/services/azure/index.js';
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
+import { GoogleSTTService } from '../../../src/services/google/index.js';
 import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
 import { startFakeAzureSpeech } from '../../../src/testing/fakes/azure-speech.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
+import { startFakeGoogleSpeech } from '../../../src/testing/fakes/google-speech.js';
 import { startFakeGroqSTT } from '../../../src/testing/fakes/groq.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
@@ -196,6 +198,32 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         scriptTranscript: (text) => fake.enqueueTranscriptions(text),
         ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
         received: () => ({ language: valid().at(-1)?.options.language, model: undefined, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Google Cloud Speech STT',
+    className: 'GoogleSTTService',
+    importPath: 'piopiy-ai/services/google',
+    fake: 'startFakeGoogleSpeech()',
+    language: 'hi-IN',
+    model: 'telephony',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: {
+      streaming: 'v1 `speech:recognize` (REST), one request per VAD turn; streaming recognition is gRPC-only',
+      auth: 'a bad API key is Google’s 400 INVALID_ARGUMENT / API_KEY_INVALID (read as `auth`); a bad bearer token is 401',
+    },
+    async start() {
+      const fake = await startFakeGoogleSpeech({ rejectKey: REJECTED_KEY });
+      const valid = () => fake.requests.filter((r) => r.auth.valid);
+      return {
+        service: ({ apiKey, language, model, timeoutMs }) =>
+          new GoogleSTTService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(language ? { language } : {}), ...(model ? { model } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
+        received: () => ({ language: valid().at(-1)?.options.languageCode, model: valid().at(-1)?.options.model, requests: valid().length }),
         close: () => fake.close(),
       };
     },
