@@ -84,8 +84,8 @@ export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]
 }
 
 /** An `{"error": ...}` object sent inside a 200 stream. */
-export function geminiStreamError(status: GoogleStatus, secrets: readonly string[]): ServiceError {
-  return new ServiceError(GEMINI_SERVICE, redactSecrets(status.message ?? 'error in the stream', secrets), {
+export function geminiStreamError(status: GoogleStatus, secrets: readonly string[], service: string = GEMINI_SERVICE): ServiceError {
+  return new ServiceError(service, redactSecrets(status.message ?? 'error in the stream', secrets), {
     status: status.code,
     code: codeOf(status.code, status),
     vendorCode: status.reason ?? status.status,

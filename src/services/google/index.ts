@@ -3,3 +3,4 @@ export * from './llm.js';
 export { GEMINI_SERVICE } from './errors.js';
 export { GeminiLiveService, GEMINI_LIVE_DEFAULT_MODEL, type GeminiLiveServiceOptions } from './live.js';
 export * from './stt.js';
+export * from './vertex.js';
