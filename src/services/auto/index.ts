@@ -3,7 +3,10 @@
 // Vendors are imported only when chosen: an offline run loads no vendor client.
 //
 //   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
-//        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, else Pocketsphinx (offline)
+//        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
+//        ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
+//        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else
+//        Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
@@ -50,7 +53,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -58,6 +61,10 @@ function chooseSTT(env: Env): STTChoice {
   if (key('DEEPGRAM_API_KEY') !== undefined) return 'deepgram';
   if (key('OPENAI_API_KEY') !== undefined) return 'openai';
   if (key('SARVAM_API_KEY') !== undefined) return 'sarvam';
+  if (key('GROQ_API_KEY') !== undefined) return 'groq';
+  if (key('ELEVENLABS_API_KEY') !== undefined) return 'elevenlabs';
+  if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
+  if (key('GOOGLE_SPEECH_API_KEY') !== undefined) return 'google';
   return 'pocketsphinx';
 }
 
@@ -143,6 +150,22 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { SarvamSTTService } = await import('../sarvam/index.js');
     stt = new SarvamSTTService({ apiKey: key('SARVAM_API_KEY')!, language: env.SARVAM_LANGUAGE });
     chosen.push('stt: Sarvam');
+  } else if (sttChoice === 'groq') {
+    const { GroqSTTService } = await import('../openai/index.js');
+    stt = new GroqSTTService({ apiKey: key('GROQ_API_KEY')! });
+    chosen.push('stt: Groq Whisper');
+  } else if (sttChoice === 'elevenlabs') {
+    const { ElevenLabsSTTService } = await import('../elevenlabs/index.js');
+    stt = new ElevenLabsSTTService({ apiKey: key('ELEVENLABS_API_KEY')! });
+    chosen.push('stt: ElevenLabs Scribe');
+  } else if (sttChoice === 'azure') {
+    const { AzureSTTService } = await import('../azure/index.js');
+    stt = new AzureSTTService({ apiKey: key('AZURE_SPEECH_KEY')!, region: key('AZURE_SPEECH_REGION')!, language: env.AZURE_SPEECH_LANGUAGE });
+    chosen.push('stt: Azure Speech');
+  } else if (sttChoice === 'google') {
+    const { GoogleSTTService } = await import('../google/index.js');
+    stt = new GoogleSTTService({ apiKey: key('GOOGLE_SPEECH_API_KEY')!, language: env.GOOGLE_SPEECH_LANGUAGE });
+    chosen.push('stt: Google Cloud Speech');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
     const phrases = offlinePhrases(options);
