@@ -313,6 +313,7 @@ export {
   type RealtimeVendorSession,
   type STTServiceOptions,
   type SegmentedSTTServiceOptions,
+  type SegmentedTranscript,
   type ServiceErrorCode,
   type AudioSendLimits,
   type StreamingSTTConnection,

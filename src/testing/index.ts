@@ -207,6 +207,11 @@ export {
   type FakeSarvamOptions,
   type FakeSarvamRequest,
 } from './fakes/sarvam.js';
+export { FAKE_GROQ_STT_MODELS, startFakeGroqSTT, type FakeGroqSTT } from './fakes/groq.js';
+export { FAKE_ELEVENLABS_STT_MODELS, startFakeElevenLabsSTT, type FakeElevenLabsSTT } from './fakes/elevenlabs-stt.js';
+export { startFakeAzureSpeech, type FakeAzureSpeech } from './fakes/azure-speech.js';
+export { FAKE_GOOGLE_SPEECH_MODELS, startFakeGoogleSpeech, type FakeGoogleSpeech } from './fakes/google-speech.js';
+export type { FakeSTTAnswer, FakeSTTFault, FakeSTTRequest } from './fakes/segmented-stt.js';
 export {
   fakeRimeSpeech,
   startFakeRime,
@@ -279,7 +284,7 @@ export {
   type FakeGroqTTSFault,
   type FakeGroqTTSOptions,
   type FakeGroqTTSRequest,
-} from './fakes/groq.js';
+} from './fakes/groq-tts.js';
 export { fakePollySpeech, startFakePolly, type FakePolly, type FakePollyFault, type FakePollyOptions, type FakePollyRequest } from './fakes/polly.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.

@@ -5,7 +5,10 @@
 //   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
 //        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
 //        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics,
-//        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, else Pocketsphinx (offline)
+//        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
+//        ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
+//        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else
+//        Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
@@ -56,7 +59,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -67,6 +70,10 @@ function chooseSTT(env: Env): STTChoice {
   if (key('ASSEMBLYAI_API_KEY') !== undefined) return 'assemblyai';
   if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
   if (key('SONIOX_API_KEY') !== undefined) return 'soniox';
+  if (key('GROQ_API_KEY') !== undefined) return 'groq';
+  if (key('ELEVENLABS_API_KEY') !== undefined) return 'elevenlabs';
+  if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
+  if (key('GOOGLE_SPEECH_API_KEY') !== undefined) return 'google';
   return 'pocketsphinx';
 }
 
@@ -168,6 +175,22 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { SonioxSTTService } = await import('../soniox/index.js');
     stt = new SonioxSTTService({ apiKey: key('SONIOX_API_KEY')!, ...(env.SONIOX_LANGUAGE === undefined ? {} : { languageHints: [env.SONIOX_LANGUAGE] }) });
     chosen.push('stt: Soniox');
+  } else if (sttChoice === 'groq') {
+    const { GroqSTTService } = await import('../openai/index.js');
+    stt = new GroqSTTService({ apiKey: key('GROQ_API_KEY')! });
+    chosen.push('stt: Groq Whisper');
+  } else if (sttChoice === 'elevenlabs') {
+    const { ElevenLabsSTTService } = await import('../elevenlabs/index.js');
+    stt = new ElevenLabsSTTService({ apiKey: key('ELEVENLABS_API_KEY')! });
+    chosen.push('stt: ElevenLabs Scribe');
+  } else if (sttChoice === 'azure') {
+    const { AzureSTTService } = await import('../azure/index.js');
+    stt = new AzureSTTService({ apiKey: key('AZURE_SPEECH_KEY')!, region: key('AZURE_SPEECH_REGION')!, language: env.AZURE_SPEECH_LANGUAGE });
+    chosen.push('stt: Azure Speech');
+  } else if (sttChoice === 'google') {
+    const { GoogleSTTService } = await import('../google/index.js');
+    stt = new GoogleSTTService({ apiKey: key('GOOGLE_SPEECH_API_KEY')!, language: env.GOOGLE_SPEECH_LANGUAGE });
+    chosen.push('stt: Google Cloud Speech');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
     const phrases = offlinePhrases(options);

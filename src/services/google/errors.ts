@@ -71,11 +71,12 @@ function codeOf(httpStatus: number | undefined, status: GoogleStatus | undefined
   return byStatus ?? (httpStatus === undefined ? 'server' : codeForStatus(httpStatus));
 }
 
-export function geminiHttpError(failure: HttpFailure, secrets: readonly string[]): ServiceError {
-  return googleHttpError(GEMINI_SERVICE, failure, secrets);
+/** A refused Gemini request (the Gemini API, or Vertex AI when `service` names it). */
+export function geminiHttpError(failure: HttpFailure, secrets: readonly string[], service: string = GEMINI_SERVICE): ServiceError {
+  return googleHttpError(service, failure, secrets);
 }
 
-/** A refused request to any Google API (Gemini, Cloud Text-to-Speech), named after `service`. */
+/** A refused request to any Google API (Gemini, Vertex AI, Cloud Speech-to-Text and Text-to-Speech), named after `service`. */
 export function googleHttpError(service: string, failure: HttpFailure, secrets: readonly string[], hint = ''): ServiceError {
   const status = readGoogleStatus(parseJSONText(failure.body));
   const detail = status?.message ?? (failure.body.trim().slice(0, 200) || 'no error body');
@@ -89,8 +90,8 @@ export function googleHttpError(service: string, failure: HttpFailure, secrets: 
 }
 
 /** An `{"error": ...}` object sent inside a 200 stream. */
-export function geminiStreamError(status: GoogleStatus, secrets: readonly string[]): ServiceError {
-  return new ServiceError(GEMINI_SERVICE, redactSecrets(status.message ?? 'error in the stream', secrets), {
+export function geminiStreamError(status: GoogleStatus, secrets: readonly string[], service: string = GEMINI_SERVICE): ServiceError {
+  return new ServiceError(service, redactSecrets(status.message ?? 'error in the stream', secrets), {
     status: status.code,
     code: codeOf(status.code, status),
     vendorCode: status.reason ?? status.status,

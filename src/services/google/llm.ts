@@ -80,14 +80,29 @@ function count(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+/**
+ * Where and how a Gemini request goes: the Gemini API with a key (this file), or Vertex AI with a bearer token
+ * (vertex.ts). The request body and the stream are the same.
+ */
+export interface GeminiTransport {
+  /** Names the vendor in errors. */
+  readonly service: string;
+  endpoint(model: string): string;
+  /** The auth header for one request, and the secret in it (kept out of errors). */
+  auth(): Promise<{ readonly headers: Readonly<Record<string, string>>; readonly secret: string }>;
+}
+
 export class GoogleLLMService extends LLMService {
-  private readonly options: Readonly<GoogleLLMServiceOptions>;
-  private readonly apiKey: string;
+  private readonly options: Readonly<Omit<GoogleLLMServiceOptions, 'apiKey'>>;
+  private readonly transport: GeminiTransport;
   private readonly endpoint: string;
   private readonly timeoutMs: number;
 
-  constructor(options: GoogleLLMServiceOptions) {
-    const apiKey = requireApiKey(options.apiKey, new.target.name, 'GOOGLE_API_KEY');
+  constructor(options: GoogleLLMServiceOptions);
+  /** With a transport (Vertex AI): no API key, another endpoint and auth. */
+  constructor(options: Omit<GoogleLLMServiceOptions, 'apiKey' | 'baseURL'>, transport: GeminiTransport);
+  constructor(options: GoogleLLMServiceOptions | Omit<GoogleLLMServiceOptions, 'apiKey' | 'baseURL'>, transport?: GeminiTransport) {
+    const apiKey = transport === undefined ? requireApiKey((options as GoogleLLMServiceOptions).apiKey, new.target.name, 'GOOGLE_API_KEY') : '';
     const model = (options.model ?? GEMINI_DEFAULT_MODEL).replace(/^models\//, '');
     super({
       name: options.name,
@@ -97,11 +112,17 @@ export class GoogleLLMService extends LLMService {
       apology: options.apology,
       maxToolRounds: options.maxToolRounds,
     });
-    this.options = { ...options };
-    this.apiKey = apiKey;
+    const { apiKey: _key, ...rest } = options as GoogleLLMServiceOptions;
+    this.options = rest;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const base = (options.baseURL ?? GEMINI_DEFAULT_BASE_URL).replace(/\/+$/, '');
-    this.endpoint = `${base}/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`;
+    const base = ((options as GoogleLLMServiceOptions).baseURL ?? GEMINI_DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.transport = transport ?? {
+      service: GEMINI_SERVICE,
+      endpoint: (name) => `${base}/models/${encodeURIComponent(name)}:streamGenerateContent?alt=sse`,
+      // The key travels in a header, never in the URL.
+      auth: () => Promise.resolve({ headers: { 'x-goog-api-key': apiKey }, secret: apiKey }),
+    };
+    this.endpoint = this.transport.endpoint(model);
   }
 
   /** The generateContent body for `context` (exposed for tests and debugging; it holds no secret). */
@@ -134,17 +155,19 @@ export class GoogleLLMService extends LLMService {
 
   async *streamCompletion(context: LLMContextSnapshot, options: StreamCompletionOptions): AsyncGenerator<LLMStreamEvent> {
     const { signal } = options;
-    const secrets = [this.apiKey];
+    const service = this.transport.service;
+    const auth = await this.transport.auth();
+    const secrets = [auth.secret];
     const events = streamServerSentEvents({
-      service: GEMINI_SERVICE,
+      service,
       url: this.endpoint,
-      headers: { 'x-goog-api-key': this.apiKey, 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { ...auth.headers, 'content-type': 'application/json', accept: 'text/event-stream' },
       body: this.requestBody(context),
       signal,
       timeoutMs: this.timeoutMs,
       clock: this.clock,
       secrets,
-      httpError: (failure) => geminiHttpError(failure, secrets),
+      httpError: (failure) => geminiHttpError(failure, secrets, service),
     });
     let usage: LLMStreamEvent | undefined;
     let finishReason: string | undefined;
@@ -154,16 +177,16 @@ export class GoogleLLMService extends LLMService {
     for await (const sse of events) {
       const data = parseJSONText(sse.data);
       if (!isRecord(data)) {
-        throw new ServiceError(GEMINI_SERVICE, `unreadable event: ${redactSecrets(sse.data.slice(0, 100), secrets)}`, {
+        throw new ServiceError(service, `unreadable event: ${redactSecrets(sse.data.slice(0, 100), secrets)}`, {
           code: 'protocol',
         });
       }
       const error = readGoogleStatus(data);
-      if (error !== undefined) throw geminiStreamError(error, secrets);
+      if (error !== undefined) throw geminiStreamError(error, secrets, service);
       const feedback = isRecord(data.promptFeedback) ? data.promptFeedback : undefined;
       if (typeof feedback?.blockReason === 'string') {
         // The prompt itself was refused: asking again with the same words is refused again.
-        throw new ServiceError(GEMINI_SERVICE, `the prompt was blocked (${feedback.blockReason})`, {
+        throw new ServiceError(service, `the prompt was blocked (${feedback.blockReason})`, {
           code: 'content-filtered',
           vendorCode: feedback.blockReason,
         });
@@ -198,14 +221,14 @@ export class GoogleLLMService extends LLMService {
     }
     if (signal.aborted) return;
     if (!said && finishReason !== undefined && WITHHELD_FINISH_REASONS.has(finishReason)) {
-      throw new ServiceError(GEMINI_SERVICE, `the model withheld its answer (finishReason ${finishReason})`, {
+      throw new ServiceError(service, `the model withheld its answer (finishReason ${finishReason})`, {
         code: 'content-filtered',
         vendorCode: finishReason,
       });
     }
     if (!said && finishReason === 'MALFORMED_FUNCTION_CALL') {
       // The model produced a call it could not express; sampling again usually gets a well-formed one.
-      throw new ServiceError(GEMINI_SERVICE, 'the model produced a malformed function call', { code: 'protocol', vendorCode: finishReason });
+      throw new ServiceError(service, 'the model produced a malformed function call', { code: 'protocol', vendorCode: finishReason });
     }
     if (usage !== undefined) yield usage;
   }

@@ -5,3 +5,4 @@ export * from './tts.js';
 export * from './stt.js';
 export * from './realtime.js';
 export * from './presets-tts.js';
+export * from './groq-stt.js';

@@ -8,13 +8,26 @@
 import { OpenAI, toFile } from 'openai';
 import type { TranscriptionCreateParamsNonStreaming } from 'openai/resources/audio/transcriptions';
 import { writeWav } from '../../audio/index.js';
-import type { TranscriptionWord } from '../../frames/index.js';
-import { SegmentedSTTService, ServiceError, type SegmentedSTTServiceOptions } from '../base/index.js';
+import { SegmentedSTTService, type SegmentedSTTServiceOptions, type SegmentedTranscript } from '../base/index.js';
 import { requireApiKey } from '../base/vendor-errors.js';
 import { toServiceError } from './errors.js';
 
-const VENDOR = 'OpenAI';
-const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** Who answers `/audio/transcriptions`: OpenAI, or a compatible vendor (its name in errors, URL, model, key variable). */
+export interface OpenAISTTProvider {
+  readonly vendor: string;
+  readonly baseURL: string;
+  readonly defaultModel: string;
+  /** The environment variable named when the key is missing. */
+  readonly apiKeyEnv: string;
+}
+
+export const OPENAI_STT_PROVIDER: OpenAISTTProvider = {
+  vendor: 'OpenAI',
+  baseURL: 'https://api.openai.com/v1',
+  defaultModel: 'gpt-4o-mini-transcribe',
+  apiKeyEnv: 'OPENAI_API_KEY',
+};
+
 const DEFAULT_TIMEOUT_MS = 15_000;
 /** The API refuses shorter files ("Audio file is too short"); such a turn is a click, not speech. */
 const MIN_AUDIO_SECS = 0.1;
@@ -31,7 +44,7 @@ export interface OpenAISTTServiceOptions extends Omit<SegmentedSTTServiceOptions
   prompt?: string;
   /** 0 to 1; the API's default when not set. */
   temperature?: number;
-  /** Default 'https://api.openai.com/v1'. */
+  /** Default: the provider's ('https://api.openai.com/v1' for OpenAI). */
   baseURL?: string;
   /** Rate of the uploaded audio. Default 16000 (8 kHz phone audio is resampled up). */
   sampleRate?: number;
@@ -46,71 +59,48 @@ export class OpenAISTTService extends SegmentedSTTService {
   readonly temperature: number | undefined;
   private readonly client: OpenAI;
   private readonly apiKey: string;
-  private readonly inFlight = new Set<AbortController>();
   private readonly timeoutMs: number;
+  private readonly vendor: string;
 
-  constructor(options: OpenAISTTServiceOptions) {
-    const apiKey = requireApiKey(options.apiKey, new.target.name, 'OPENAI_API_KEY');
+  constructor(options: OpenAISTTServiceOptions, provider: OpenAISTTProvider = OPENAI_STT_PROVIDER) {
+    const apiKey = requireApiKey(options.apiKey, new.target.name, provider.apiKeyEnv);
     if (options.temperature !== undefined && !(options.temperature >= 0 && options.temperature <= 1)) {
       throw new RangeError(`${new.target.name}: temperature must be between 0 and 1, got ${options.temperature}`);
     }
-    const model = options.model ?? 'gpt-4o-mini-transcribe';
+    const model = options.model ?? provider.defaultModel;
     super({ ...options, model, sampleRate: options.sampleRate ?? 16000 });
     this.model = model;
     this.language = options.language;
     this.prompt = options.prompt;
     this.temperature = options.temperature;
     this.apiKey = apiKey;
+    this.vendor = provider.vendor;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // The deadline is this service's own timer on the call's clock (below), so simulated time drives it like every
     // other timer; the SDK's is a backstop a little later.
     this.client = new OpenAI({
       apiKey,
-      baseURL: options.baseURL ?? DEFAULT_BASE_URL,
+      baseURL: options.baseURL ?? provider.baseURL,
       maxRetries: 0,
       timeout: this.timeoutMs + 1000,
     });
   }
 
-  protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<string> {
+  protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<string | SegmentedTranscript> {
     if (audio.length < sampleRate * MIN_AUDIO_SECS) return '';
     const file = await toFile(writeWav({ sampleRate, channels: 1, samples: audio }), 'audio.wav', { type: 'audio/wav' });
     const body: TranscriptionCreateParamsNonStreaming<'json'> = { file, model: this.model, response_format: 'json' };
     if (this.language !== undefined) body.language = this.language;
     if (this.prompt !== undefined) body.prompt = this.prompt;
     if (this.temperature !== undefined) body.temperature = this.temperature;
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    let timedOut = false;
-    const timer = this.clock.setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.timeoutMs);
-    try {
-      const result = await this.client.audio.transcriptions.create(body, { signal: controller.signal });
-      return result.text.trim();
-    } catch (err) {
-      if (timedOut) throw new ServiceError(VENDOR, 'request timed out', { code: 'timeout' });
-      // Aborted by cleanup: the call is over and nobody is waiting for this turn.
-      if (controller.signal.aborted) return '';
-      throw toServiceError(VENDOR, err, this.apiKey);
-    } finally {
-      this.clock.clearTimeout(timer);
-      this.inFlight.delete(controller);
-    }
-  }
-
-  protected override pushTranscription(
-    text: string,
-    final: boolean,
-    extra: { language?: string; words?: readonly TranscriptionWord[] } = {},
-  ): void {
-    super.pushTranscription(text, final, this.language === undefined ? extra : { language: this.language, ...extra });
-  }
-
-  override async cleanup(): Promise<void> {
-    for (const controller of this.inFlight) controller.abort();
-    this.inFlight.clear();
-    await super.cleanup();
+    const result = await this.withDeadline(this.vendor, this.timeoutMs, (signal) =>
+      this.client.audio.transcriptions.create(body, { signal }).catch((err: unknown) => {
+        if (signal.aborted) throw err;
+        throw toServiceError(this.vendor, err, this.apiKey);
+      }),
+    );
+    // Aborted by cleanup (undefined): the call is over and nobody is waiting for this turn.
+    const text = result?.text.trim() ?? '';
+    return this.language === undefined ? text : { text, language: this.language };
   }
 }

@@ -6,10 +6,10 @@
 // read (docs/vendors/sarvam.md), and a turn that could not be closed on the VAD's stop would wait for Sarvam's own
 // silence detection instead. Plain `fetch` with Node's FormData: one POST does not need Sarvam's SDK.
 import { writeWav } from '../../audio/index.js';
-import type { TranscriptionWord } from '../../frames/index.js';
-import { SegmentedSTTService, ServiceError, type SegmentedSTTServiceOptions } from '../base/index.js';
+import { SegmentedSTTService, ServiceError, type SegmentedSTTServiceOptions, type SegmentedTranscript } from '../base/index.js';
+import { postTranscription } from '../base/rest-transcription.js';
 import { requireApiKey } from '../base/vendor-errors.js';
-import { SARVAM, sarvamHttpError, sarvamTransportError } from './errors.js';
+import { SARVAM, sarvamHttpError } from './errors.js';
 
 /** Saaras v3's output modes (only that model takes one). */
 export type SarvamSTTMode = 'transcribe' | 'translate' | 'verbatim' | 'translit' | 'codemix';
@@ -40,9 +40,6 @@ export class SarvamSTTService extends SegmentedSTTService {
   private readonly apiKey: string;
   private readonly endpoint: string;
   private readonly timeoutMs: number;
-  private readonly inFlight = new Set<AbortController>();
-  /** The language Sarvam reported for the last turn (the detected one when `language` is 'unknown'). */
-  private lastLanguage: string | undefined;
 
   constructor(options: SarvamSTTServiceOptions) {
     const apiKey = requireApiKey(options.apiKey, new.target.name, 'SARVAM_API_KEY');
@@ -57,65 +54,30 @@ export class SarvamSTTService extends SegmentedSTTService {
     this.endpoint = `${(options.baseUrl ?? 'https://api.sarvam.ai').replace(/\/+$/, '')}/speech-to-text`;
   }
 
-  protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<string> {
-    if (audio.length < sampleRate * MIN_AUDIO_SECS) return '';
+  protected override async transcribe(audio: Int16Array, sampleRate: number): Promise<SegmentedTranscript> {
+    if (audio.length < sampleRate * MIN_AUDIO_SECS) return { text: '' };
     const form = new FormData();
     form.append('file', new Blob([writeWav({ sampleRate, channels: 1, samples: audio })], { type: 'audio/wav' }), 'audio.wav');
     form.append('model', this.model);
     form.append('language_code', this.language);
     if (this.mode !== undefined) form.append('mode', this.mode);
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    let timedOut = false;
-    const timer = this.clock.setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.timeoutMs);
-    let answered = false;
-    try {
-      const response = await fetch(this.endpoint, {
-        method: 'POST',
+    const body = await this.withDeadline(SARVAM, this.timeoutMs, (signal) =>
+      postTranscription({
+        service: SARVAM,
+        url: this.endpoint,
         headers: { 'api-subscription-key': this.apiKey },
         body: form,
-        signal: controller.signal,
-      });
-      answered = true;
-      const text = await response.text();
-      if (!response.ok) throw sarvamHttpError(response.status, response.headers, text, this.apiKey, 'transcription request');
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new ServiceError(SARVAM, 'transcription answer is not JSON', { code: 'protocol' });
-      }
-      const { transcript, language_code: language } = body as { transcript?: unknown; language_code?: unknown };
-      if (typeof transcript !== 'string') throw new ServiceError(SARVAM, 'transcription answer has no transcript', { code: 'protocol' });
-      this.lastLanguage = typeof language === 'string' && language !== '' ? language : undefined;
-      return transcript.trim();
-    } catch (error) {
-      if (error instanceof ServiceError) throw error;
-      if (timedOut) throw new ServiceError(SARVAM, `no transcript within ${this.timeoutMs} ms`, { code: 'timeout' });
-      // Aborted by cleanup: the call is over and nobody is waiting for this turn.
-      if (controller.signal.aborted) return '';
-      throw sarvamTransportError(error, answered, this.apiKey, 'transcription request');
-    } finally {
-      this.clock.clearTimeout(timer);
-      this.inFlight.delete(controller);
-    }
-  }
-
-  protected override pushTranscription(
-    text: string,
-    final: boolean,
-    extra: { language?: string; words?: readonly TranscriptionWord[] } = {},
-  ): void {
-    const language = this.lastLanguage ?? (this.language === 'unknown' ? undefined : this.language);
-    super.pushTranscription(text, final, language === undefined ? extra : { language, ...extra });
-  }
-
-  override async cleanup(): Promise<void> {
-    for (const controller of this.inFlight) controller.abort();
-    this.inFlight.clear();
-    await super.cleanup();
+        signal,
+        secrets: [this.apiKey],
+        httpError: (failure) => sarvamHttpError(failure.status, failure.headers, failure.body, this.apiKey, 'transcription request'),
+      }),
+    );
+    // Aborted by cleanup: the call is over and nobody is waiting for this turn.
+    if (body === undefined) return { text: '' };
+    const { transcript, language_code: detected } = body as { transcript?: unknown; language_code?: unknown };
+    if (typeof transcript !== 'string') throw new ServiceError(SARVAM, 'transcription answer has no transcript', { code: 'protocol' });
+    // The language Sarvam reports (the detected one when `language` is 'unknown'), else the one asked for.
+    const language = typeof detected === 'string' && detected !== '' ? detected : this.language === 'unknown' ? undefined : this.language;
+    return language === undefined ? { text: transcript.trim() } : { text: transcript.trim(), language };
   }
 }

@@ -9,7 +9,7 @@
 // without `alt=sse`, one JSON array written piece by piece. Every write is split at random byte offsets.
 // Failures are scriptable: HTTP errors, blocked prompts, an in-stream error, a dropped connection, a stall.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { isAcceptedKey } from './auth.js';
+import { bearerCredentials, isAcceptedKey } from './auth.js';
 import { isRecord, parseJSONBody, recordQuery, startFakeHttpServer, untilClosed } from './http.js';
 import { ResponseScript, estimateTokens, textPieces } from './llm.js';
 import { randomString, readBody, recordHeaders, sendJSON, SSEWriter } from './sse.js';
@@ -62,7 +62,9 @@ export interface FakeGeminiRequest {
   /** Lower-case header names; `x-goog-api-key` is replaced by `[redacted]`. */
   readonly headers: Readonly<Record<string, string>>;
   /** Where the key came from, and whether it was accepted. */
-  readonly auth: { readonly present: boolean; readonly valid: boolean; readonly via?: 'header' | 'query' };
+  readonly auth: { readonly present: boolean; readonly valid: boolean; readonly via?: 'header' | 'query' | 'bearer' };
+  /** Vertex AI requests: the project and location named in the path. */
+  readonly vertex?: { readonly project: string; readonly location: string };
   /** The model named in the path. */
   readonly model?: string;
   /** The parsed JSON body, or undefined when it was not JSON. */
@@ -105,6 +107,8 @@ export interface FakeGeminiOptions {
 export interface FakeGemini {
   /** e.g. `http://127.0.0.1:54321/v1beta`, to pass as the client's base URL. */
   readonly baseURL: string;
+  /** e.g. `http://127.0.0.1:54321`: Vertex AI's base URL (its path starts `/v1/projects/...`). */
+  readonly origin: string;
   readonly port: number;
   readonly requests: readonly FakeGeminiRequest[];
   respondWith(handler: FakeGeminiHandler): void;
@@ -113,10 +117,13 @@ export interface FakeGemini {
 }
 
 const DEFAULT_TEXT = 'Hello from the fake Gemini server.';
+const GEMINI_PATH = /^\/v1beta\/models\/([^/:]+):(streamGenerateContent|generateContent)$/;
+const VERTEX_PATH = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):(streamGenerateContent|generateContent)$/;
 const MODEL_VERSION = 'gemini-2.5-flash';
 
 const STATUS_NAMES: Readonly<Record<number, string>> = {
   400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
   403: 'PERMISSION_DENIED',
   404: 'NOT_FOUND',
   429: 'RESOURCE_EXHAUSTED',
@@ -365,11 +372,16 @@ class FakeServer {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
+    // The Gemini API path takes an API key; Vertex AI's takes an OAuth bearer token (docs/vendors/google-vertex.md).
+    const vertex = VERTEX_PATH.exec(url.pathname);
     const headerKey = req.headers['x-goog-api-key'];
     const queryKey = url.searchParams.get('key');
-    const key = (typeof headerKey === 'string' ? headerKey : (queryKey ?? '')).trim();
+    const key =
+      vertex !== null
+        ? (bearerCredentials(req.headers.authorization ?? '') ?? '').trim()
+        : (typeof headerKey === 'string' ? headerKey : (queryKey ?? '')).trim();
     const keyValid = isAcceptedKey(key, this.options);
-    const match = /^\/v1beta\/models\/([^/:]+):(streamGenerateContent|generateContent)$/.exec(url.pathname);
+    const match = vertex === null ? GEMINI_PATH.exec(url.pathname) : [vertex[0], vertex[3], vertex[4]];
     const raw = await readBody(req);
     const { body, parsed } = parseJSONBody(raw);
     const query = recordQuery(url.searchParams, ['key']);
@@ -378,14 +390,21 @@ class FakeServer {
       path: url.pathname,
       query,
       headers: recordHeaders(req, ['x-goog-api-key', 'authorization']),
-      auth: { present: key !== '', valid: keyValid, ...(key === '' ? {} : { via: typeof headerKey === 'string' ? 'header' : 'query' }) },
+      auth: { present: key !== '', valid: keyValid, ...(key === '' ? {} : { via: vertex !== null ? 'bearer' : typeof headerKey === 'string' ? 'header' : 'query' }) },
       ...(match?.[1] === undefined ? {} : { model: decodeURIComponent(match[1]) }),
+      ...(vertex === null ? {} : { vertex: { project: decodeURIComponent(vertex[1]!), location: decodeURIComponent(vertex[2]!) } }),
       body,
     };
     this.requests.push(record);
 
     try {
       if (req.method !== 'POST' || match === null) throw new RequestError(404, `Method not found: ${req.method ?? 'GET'} ${url.pathname}`);
+      if (vertex !== null && !keyValid) {
+        throw new RequestError(
+          401,
+          'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        );
+      }
       if (key === '') {
         throw new RequestError(
           403,
@@ -572,6 +591,7 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
   );
   return {
     baseURL: `http://127.0.0.1:${port}/v1beta`,
+    origin: `http://127.0.0.1:${port}`,
     port,
     requests: fake.requests,
     respondWith: (handler) => fake.script.respondWith(handler),

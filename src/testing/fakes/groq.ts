@@ -1,166 +1,88 @@
-// A local stand-in for Groq's OpenAI-compatible speech API (`POST /openai/v1/audio/speech`), over a real HTTP socket,
-// so the production client (OpenAITTSService with Groq's provider) is what gets tested. It checks requests as Groq
-// documents them — `Authorization: Bearer <key>` (refused: 401 `invalid_api_key`), an Orpheus `model` and one of its
-// voices, `response_format` among flac, mp3, mulaw, ogg, wav (no `pcm`: refused as Groq refuses it; only `wav` is
-// emulated), `sample_rate` among Groq's rates, `input` of at most 200 characters — and streams a WAV back (its header,
-// then the PCM16 in paced pieces). Scriptable failures: HTTP errors (429 with `retry-after`), a stall after the
-// headers, a connection dropped mid-answer. Facts: docs/vendors/groq-tts.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { int16ToBytes, writeWav } from '../../audio/index.js';
-import { bearerKey, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { fakeVoiceTone } from './audio.js';
-import { isRecord, parseJSONBody, pause, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders } from './sse.js';
+// A local stand-in for Groq's OpenAI-compatible transcription endpoint, `POST /openai/v1/audio/transcriptions`,
+// as Groq documents it (docs/vendors/groq.md): `Authorization: Bearer`, a multipart form with `file` and `model`
+// (only Groq's Whisper models), `language` in ISO-639-1, `prompt`, `temperature` 0 to 1, `response_format` json,
+// text or verbose_json (`timestamp_granularities[]` only with verbose_json); files of at least 0.01 s. Errors carry
+// OpenAI's shape `{"error": {"message", "type", "code"}}` with Groq's wording; a JSON answer carries `x_groq`.
+import type { IncomingMessage } from 'node:http';
+import { bearerKey, type FakeKeyPolicy } from './auth.js';
+import { parseMultipart } from './openai-audio.js';
+import { FakeVendorRefusal, decodeWav, startFakeSegmentedSTT, type FakeSTTAnswer, type FakeSTTRequest } from './segmented-stt.js';
 
-/** Groq's Orpheus models and their voices. */
-export const FAKE_GROQ_TTS_VOICES: Readonly<Record<string, readonly string[]>> = {
-  'canopylabs/orpheus-v1-english': ['autumn', 'diana', 'hannah', 'austin', 'daniel', 'troy'],
-  'canopylabs/orpheus-arabic-saudi': ['abdullah', 'fahad', 'sultan', 'lulwa', 'noura', 'aisha'],
-};
-const FORMATS = ['flac', 'mp3', 'mulaw', 'ogg', 'wav'];
-const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
-const MAX_INPUT = 200;
+export const FAKE_GROQ_STT_MODELS = ['whisper-large-v3-turbo', 'whisper-large-v3'] as const;
+const FORMATS = ['json', 'text', 'verbose_json'];
+const MIN_AUDIO_SECS = 0.01;
+const PATH = '/openai/v1/audio/transcriptions';
 
-export type FakeGroqTTSFault =
-  | { error: 400 | 401 | 429 | 500 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
-
-export interface FakeGroqTTSRequest {
-  readonly path: string;
-  /** Lower-case header names; `authorization` is replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly auth: { readonly present: boolean; readonly valid: boolean };
-  readonly body?: unknown;
-  status?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
-}
-
-export interface FakeGroqTTSOptions extends FakeKeyPolicy {
-  /** Speech length per character. Default 60 ms. */
-  msPerCharacter?: number;
-  /** Audio per write. Default 40 ms. */
-  chunkMs?: number;
-  /** Pause between writes; 0 yields one event-loop turn. Default 2 ms. */
-  chunkDelayMs?: number;
-}
-
-export interface FakeGroqTTS {
-  /** `http://127.0.0.1:<port>/openai/v1`, to pass as the client's `baseURL`. */
+export interface FakeGroqSTT {
+  /** `http://127.0.0.1:<port>/openai/v1`, to pass as the service's `baseURL`. */
   readonly baseURL: string;
-  readonly requests: readonly FakeGroqTTSRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeGroqTTSFault[]): void;
+  readonly requests: readonly FakeSTTRequest[];
+  /** Queues transcripts (or faults: `{ error: 429, retryAfter }`, `{ stall: true }`, `{ drop: true }`). */
+  enqueueTranscriptions(...answers: FakeSTTAnswer[]): void;
   close(): Promise<void>;
 }
 
-/** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
-export function fakeGroqSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {
-  const count = Math.round((text.length * (options.msPerCharacter ?? 60) * options.sampleRate) / 1000);
-  return fakeVoiceTone(`${options.voice}@${text}`, count, options.sampleRate, {
-    baseHz: 175, hzSpread: 100, amplitude: 8000, tremoloBase: 0.6, tremoloDepth: 0.4, tremoloHz: 3.5,
-    rampStep: 5, rampPeriod: 37, rampOffset: 18,
-  });
-}
+const groqError = (status: number, message: string, type: string, code: string | null, headers: Record<string, string | number> = {}): FakeVendorRefusal =>
+  new FakeVendorRefusal(status, { error: { message, type, ...(code === null ? {} : { code }) } }, headers);
+const invalid = (message: string): FakeVendorRefusal => groqError(400, message, 'invalid_request_error', null);
 
-class GroqError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly type = 'invalid_request_error',
-    readonly code?: string,
-    readonly retryAfter?: number,
-  ) {
-    super(message);
+function parse(req: IncomingMessage, raw: Buffer): { options: Record<string, string>; audio: NonNullable<FakeSTTRequest['audio']> } {
+  let parts;
+  try {
+    parts = parseMultipart(raw, req.headers['content-type']);
+  } catch {
+    throw invalid('request Content-Type isn\'t multipart/form-data');
   }
-}
-
-class FakeServer {
-  readonly requests: FakeGroqTTSRequest[] = [];
-  readonly faults: FakeGroqTTSFault[] = [];
-
-  constructor(private readonly options: FakeGroqTTSOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const key = bearerKey(req.headers.authorization);
-    const raw = await readBody(req);
-    const record: FakeGroqTTSRequest = { path, headers: recordHeaders(req), auth: { present: key !== '', valid: isAcceptedKey(key, this.options) }, chunksSent: 0 };
-    this.requests.push(record);
-    try {
-      if (req.method !== 'POST' || path !== '/openai/v1/audio/speech') throw new GroqError(404, 'Unknown request URL. Please check the URL for typos.', 'invalid_request_error', 'unknown_url');
-      if (!record.auth.valid) throw new GroqError(401, 'Invalid API Key', 'invalid_request_error', 'invalid_api_key');
-      await this.speak(raw, record, res);
-    } catch (error) {
-      if (!(error instanceof GroqError)) throw error;
-      record.status = error.status;
-      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
-      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
-      res.writeHead(error.status, headers).end(JSON.stringify({ error: { message: error.message, type: error.type, ...(error.code === undefined ? {} : { code: error.code }) } }));
-    }
+  const options: Record<string, string> = {};
+  for (const part of parts) if (part.filename === undefined) options[part.name] = part.data.toString('utf8');
+  const file = parts.find((part) => part.name === 'file' && part.filename !== undefined);
+  if (file === undefined) throw invalid('either file or url must be provided');
+  const model = options.model;
+  if (model === undefined || model === '') throw invalid('model is required');
+  if (!(FAKE_GROQ_STT_MODELS as readonly string[]).includes(model)) {
+    throw groqError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
   }
-
-  private async speak(raw: Buffer, record: FakeGroqTTSRequest, res: ServerResponse): Promise<void> {
-    const { body, parsed } = parseJSONBody(raw, false);
-    (record as { body?: unknown }).body = body;
-    const invalid = (message: string, code = 'invalid_value'): GroqError => new GroqError(400, message, 'invalid_request_error', code);
-    if (!parsed || !isRecord(body)) throw invalid('the request body must be JSON', 'json_invalid');
-    const voices = typeof body.model === 'string' ? FAKE_GROQ_TTS_VOICES[body.model] : undefined;
-    if (voices === undefined) throw new GroqError(404, `The model \`${String(body.model)}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
-    if (typeof body.input !== 'string' || body.input.trim() === '') throw invalid('input is required');
-    if (body.input.length > MAX_INPUT) throw invalid(`input must be at most ${MAX_INPUT} characters`);
-    if (typeof body.voice !== 'string' || !voices.includes(body.voice)) throw invalid(`voice must be one of ${voices.join(', ')}`);
-    const format = body.response_format ?? 'wav';
-    if (typeof format !== 'string' || !FORMATS.includes(format)) throw invalid(`response_format must be one of ${FORMATS.join(', ')}`);
-    if (format !== 'wav') throw invalid(`fake Groq server: response_format '${format}' is not emulated by this fake (the real API makes it)`);
-    const rate = body.sample_rate ?? 48000;
-    if (typeof rate !== 'number' || !RATES.includes(rate)) throw invalid(`sample_rate must be one of ${RATES.join(', ')}`);
-    const fault = this.faults.shift();
-    if (fault !== undefined && 'error' in fault) {
-      const type = fault.error === 429 ? 'tokens' : fault.error >= 500 ? 'internal_server_error' : 'invalid_request_error';
-      throw new GroqError(fault.error, fault.message ?? `Scripted ${fault.error}`, type, fault.error === 429 ? 'rate_limit_exceeded' : undefined, fault.retryAfter);
-    }
-    const samples = fakeGroqSpeech(body.input, { sampleRate: rate, voice: body.voice, msPerCharacter: this.options.msPerCharacter });
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'audio/wav', 'transfer-encoding': 'chunked' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
-    });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
-    // The header first (its sizes those of the whole answer), then the samples in pieces.
-    res.write(writeWav({ sampleRate: rate, channels: 1, samples }).subarray(0, 44));
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * rate) / 1000));
-    for (let at = 0; at < samples.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      res.write(int16ToBytes(samples.subarray(at, at + step)));
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (!closed) {
-      record.outcome = 'completed';
-      res.end();
-    }
+  const format = options.response_format ?? 'json';
+  if (!FORMATS.includes(format)) throw invalid(`response_format must be one of ${FORMATS.join(', ')}`);
+  if (options['timestamp_granularities[]'] !== undefined && format !== 'verbose_json') {
+    throw invalid('timestamp_granularities requires response_format verbose_json');
   }
+  if (options.language !== undefined && !/^[a-z]{2,3}$/.test(options.language)) throw invalid(`invalid language: ${options.language}`);
+  if (options.temperature !== undefined) {
+    const value = Number(options.temperature);
+    if (!Number.isFinite(value) || value < 0 || value > 1) throw invalid('temperature must be between 0 and 1');
+  }
+  const audio = decodeWav(file.data);
+  if (audio === undefined) throw invalid('could not process file - is it a valid media file?');
+  if (audio.durationSecs < MIN_AUDIO_SECS) throw invalid(`audio file is too short: minimum ${MIN_AUDIO_SECS} seconds`);
+  return { options, audio };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
-export async function startFakeGroqTTS(options: FakeGroqTTSOptions = {}): Promise<FakeGroqTTS> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake failure', type: 'internal_server_error' } })),
+export async function startFakeGroqSTT(policy: FakeKeyPolicy = {}): Promise<FakeGroqSTT> {
+  const fake = await startFakeSegmentedSTT(
+    {
+      keyOf: (req) => bearerKey(req.headers.authorization),
+      secretHeaders: ['authorization'],
+      routes: (method, path) => method === 'POST' && path === PATH,
+      notFound: (method, path) => groqError(404, `Unknown request URL: ${method} ${path}. Please check the URL for typos, or see the docs at https://console.groq.com/docs/`, 'invalid_request_error', 'unknown_url'),
+      refusedKey: () => groqError(401, 'Invalid API Key', 'invalid_request_error', 'invalid_api_key'),
+      parse: (req, _url, raw) => parse(req, raw),
+      scriptedError: (status, message, retryAfter) => {
+        const headers: Record<string, string | number> = retryAfter === undefined ? {} : { 'retry-after': retryAfter };
+        if (status === 401) return groqError(401, 'Invalid API Key', 'invalid_request_error', 'invalid_api_key');
+        if (status === 429) return groqError(429, message ?? 'Rate limit reached for model. Please try again later.', 'seconds', 'rate_limit_exceeded', headers);
+        if (status >= 500) return groqError(status, message ?? 'Internal Server Error', 'internal_server_error', null, headers);
+        return groqError(status, message ?? 'Bad request', 'invalid_request_error', null, headers);
+      },
+      answer: (text, _request, sequence) => ({ text, x_groq: { id: `req_fake${String(sequence).padStart(6, '0')}` } }),
+    },
+    policy,
   );
   return {
-    baseURL: `http://127.0.0.1:${port}/openai/v1`,
+    baseURL: `${fake.url}/openai/v1`,
     requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
+    enqueueTranscriptions: fake.enqueue,
+    close: fake.close,
   };
 }

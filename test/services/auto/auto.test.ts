@@ -92,12 +92,26 @@ describe('servicesFromEnvironment', () => {
     ] as const) {
       expect((await servicesFromEnvironment({ rules, env })).chosen[1]).toBe(llm);
     }
-    // a blank key counts as unset; ElevenLabs needs its voice id
+    // a blank key counts as unset; ElevenLabs TTS needs its voice id (its STT does not)
     expect((await servicesFromEnvironment({ rules, env: { OPENAI_API_KEY: '  ', ELEVENLABS_API_KEY: 'el' } })).chosen).toEqual([
-      'stt: Pocketsphinx (offline)',
+      'stt: ElevenLabs Scribe',
       'llm: ScriptedLLMService (offline rules, not a language model)',
       'tts: Flite (offline)',
     ]);
+  });
+});
+
+describe('the REST STT vendors', () => {
+  it('are chosen by their keys, after Deepgram, OpenAI and Sarvam', async () => {
+    for (const [env, stt] of [
+      [{ GROQ_API_KEY: 'k' }, 'stt: Groq Whisper'],
+      [{ ELEVENLABS_API_KEY: 'k' }, 'stt: ElevenLabs Scribe'],
+      [{ AZURE_SPEECH_KEY: 'k', AZURE_SPEECH_REGION: 'centralindia' }, 'stt: Azure Speech'],
+      [{ GOOGLE_SPEECH_API_KEY: 'k', GOOGLE_SPEECH_LANGUAGE: 'hi-IN' }, 'stt: Google Cloud Speech'],
+      [{ SARVAM_API_KEY: 'k', GROQ_API_KEY: 'k' }, 'stt: Sarvam'],
+    ] as const) {
+      expect((await servicesFromEnvironment({ rules, env })).chosen[0]).toBe(stt);
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 // OpenAI chat fake (they speak its protocol); a preset with a quirk gets the fake configured to reproduce it.
 import { AnthropicLLMService } from '../../../src/services/anthropic/index.js';
 import type { LLMService } from '../../../src/services/base/index.js';
-import { GoogleLLMService } from '../../../src/services/google/index.js';
+import { GoogleLLMService, GoogleVertexLLMService } from '../../../src/services/google/index.js';
 import {
   AzureOpenAILLMService,
   CerebrasLLMService,
@@ -170,6 +170,23 @@ export const LLM_ENTRIES: readonly LLMEntry[] = [
       const fake = await startFakeGemini({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS });
       return {
         service: ({ apiKey, model }) => new GoogleLLMService({ apiKey, model, baseURL: fake.baseURL }),
+        script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
+        models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Google Vertex AI',
+    className: 'GoogleVertexLLMService',
+    importPath: 'piopiy-ai/services/google',
+    fake: 'startFakeGemini() (its `/v1/projects/…` path)',
+    caveats: { auth: 'a bearer token from `getAccessToken()` (here it returns the key); a refused token is 401 UNAUTHENTICATED' },
+    async start() {
+      const fake = await startFakeGemini({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS });
+      return {
+        service: ({ apiKey, model }) =>
+          new GoogleVertexLLMService({ project: 'conformance-project', location: 'asia-south1', getAccessToken: () => apiKey, model, baseURL: fake.origin }),
         script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
         models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
         close: () => fake.close(),

@@ -1,17 +1,25 @@
 // STT conformance entries: each service against its fake vendor server.
 import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js';
+import { AzureSTTService } from '../../../src/services/azure/index.js';
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
-import { OpenAISTTService } from '../../../src/services/openai/index.js';
+import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
+import { GoogleSTTService } from '../../../src/services/google/index.js';
+import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
 import { SonioxSTTService } from '../../../src/services/soniox/index.js';
 import { SpeechmaticsSTTService } from '../../../src/services/speechmatics/index.js';
 import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
+import { startFakeAzureSpeech } from '../../../src/testing/fakes/azure-speech.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
+import { startFakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
+import { startFakeGoogleSpeech } from '../../../src/testing/fakes/google-speech.js';
+import { startFakeGroqSTT } from '../../../src/testing/fakes/groq.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { startFakeSoniox } from '../../../src/testing/fakes/soniox.js';
 import { startFakeSpeechmatics } from '../../../src/testing/fakes/speechmatics.js';
 import { REJECTED_KEY, type STTEntry } from './harness.js';
+import { segmentedFaults } from './segmented-faults.js';
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -260,6 +268,102 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: fields?.language_code, model: fields?.model, requests: transcriptions().length };
         },
         openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Groq STT',
+    className: 'GroqSTTService',
+    importPath: 'piopiy-ai/services/openai',
+    fake: 'startFakeGroqSTT()',
+    language: 'hi',
+    model: 'whisper-large-v3',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: { streaming: 'REST (OpenAI-compatible), one request per VAD turn; Groq bills each request as at least 10 s' },
+    async start() {
+      const fake = await startFakeGroqSTT({ rejectKey: REJECTED_KEY });
+      const valid = () => fake.requests.filter((r) => r.auth.valid);
+      return {
+        service: ({ apiKey, language, model, timeoutMs }) =>
+          new GroqSTTService({ apiKey, baseURL: fake.baseURL, timeoutMs, ...(language ? { language } : {}), ...(model ? { model } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
+        received: () => ({ language: valid().at(-1)?.options.language, model: valid().at(-1)?.options.model, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'ElevenLabs Scribe STT',
+    className: 'ElevenLabsSTTService',
+    importPath: 'piopiy-ai/services/elevenlabs',
+    fake: 'startFakeElevenLabsSTT()',
+    language: 'hi',
+    model: 'scribe_v2',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: { streaming: 'REST, one request per VAD turn (raw 16 kHz PCM upload); the realtime socket is not used' },
+    async start() {
+      const fake = await startFakeElevenLabsSTT({ rejectKey: REJECTED_KEY });
+      const valid = () => fake.requests.filter((r) => r.auth.valid);
+      return {
+        service: ({ apiKey, language, model, timeoutMs }) =>
+          new ElevenLabsSTTService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(language ? { language } : {}), ...(model ? { model } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
+        received: () => ({ language: valid().at(-1)?.options.language_code, model: valid().at(-1)?.options.model_id, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Azure Speech STT',
+    className: 'AzureSTTService',
+    importPath: 'piopiy-ai/services/azure',
+    fake: 'startFakeAzureSpeech()',
+    language: 'hi-IN',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: {
+      streaming: 'REST for short audio, one request per VAD turn (16 kHz WAV); the Speech SDK’s streaming socket is not used',
+      options: 'no model to choose on this endpoint: the locale is what reaches it',
+    },
+    async start() {
+      const fake = await startFakeAzureSpeech({ rejectKey: REJECTED_KEY });
+      const valid = () => fake.requests.filter((r) => r.auth.valid);
+      return {
+        service: ({ apiKey, language, timeoutMs }) => new AzureSTTService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(language ? { language } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
+        received: () => ({ language: valid().at(-1)?.options.language, model: undefined, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Google Cloud Speech STT',
+    className: 'GoogleSTTService',
+    importPath: 'piopiy-ai/services/google',
+    fake: 'startFakeGoogleSpeech()',
+    language: 'hi-IN',
+    model: 'telephony',
+    kind: 'segmented',
+    sendsRetryAfter: true,
+    caveats: {
+      streaming: 'v1 `speech:recognize` (REST), one request per VAD turn; streaming recognition is gRPC-only',
+      auth: 'a bad API key is Google’s 400 INVALID_ARGUMENT / API_KEY_INVALID (read as `auth`); a bad bearer token is 401',
+    },
+    async start() {
+      const fake = await startFakeGoogleSpeech({ rejectKey: REJECTED_KEY });
+      const valid = () => fake.requests.filter((r) => r.auth.valid);
+      return {
+        service: ({ apiKey, language, model, timeoutMs }) =>
+          new GoogleSTTService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(language ? { language } : {}), ...(model ? { model } : {}) }),
+        scriptTranscript: (text) => fake.enqueueTranscriptions(text),
+        ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
+        received: () => ({ language: valid().at(-1)?.options.languageCode, model: valid().at(-1)?.options.model, requests: valid().length }),
         close: () => fake.close(),
       };
     },

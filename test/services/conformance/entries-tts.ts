@@ -22,7 +22,7 @@ import { startFakeLmnt, type FakeLmntErrorType } from '../../../src/testing/fake
 import { startFakeMiniMax } from '../../../src/testing/fakes/minimax.js';
 import { startFakeRime } from '../../../src/testing/fakes/rime.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
-import { startFakeGroqTTS } from '../../../src/testing/fakes/groq.js';
+import { startFakeGroqTTS } from '../../../src/testing/fakes/groq-tts.js';
 import { PollyTTSService } from '../../../src/services/aws/index.js';
 import { startFakePolly } from '../../../src/testing/fakes/polly.js';
 import { AzureTTSService } from '../../../src/services/azure/index.js';

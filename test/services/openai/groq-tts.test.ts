@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatInt16 } from '../../../src/audio/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
 import { GroqTTSService } from '../../../src/services/openai/index.js';
-import { fakeGroqSpeech, startFakeGroqTTS, type FakeGroqTTS } from '../../../src/testing/fakes/groq.js';
+import { fakeGroqSpeech, startFakeGroqTTS, type FakeGroqTTS } from '../../../src/testing/fakes/groq-tts.js';
 
 const KEY = 'gsk_fake_groq_key_SECRET_0123456789';
 const BAD_KEY = 'gsk_fake_refused_SECRET_9876543210';

@@ -252,7 +252,7 @@ describe('OpenAISTTService: failures and edge cases (direct)', () => {
     const started = performance.now();
     const error = await failure(service({ timeoutMs: 150 }));
     expect(performance.now() - started).toBeLessThan(1000);
-    expect(error.message).toBe('OpenAI: request timed out');
+    expect(error.message).toBe('OpenAI: no transcript within 150 ms');
     expect(error.code).toBe('timeout');
     expect((await fake.settled(0)).outcome).toBe('client-closed');
   });

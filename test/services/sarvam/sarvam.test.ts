@@ -32,8 +32,10 @@ async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
   throw new Error('expected a failure');
 }
 
-const transcribe = (stt: SarvamSTTService, audio: Int16Array): Promise<string> =>
-  (stt as unknown as { transcribe(a: Int16Array, r: number): Promise<string> }).transcribe(audio, 16000);
+type Answer = { text: string; language?: string };
+const answerOf = (stt: SarvamSTTService, audio: Int16Array): Promise<Answer> =>
+  (stt as unknown as { transcribe(a: Int16Array, r: number): Promise<Answer> }).transcribe(audio, 16000);
+const transcribe = async (stt: SarvamSTTService, audio: Int16Array): Promise<string> => (await answerOf(stt, audio)).text;
 
 describe('SarvamTTSService', () => {
   it('posts the documented body with the key in api-subscription-key, and streams the PCM back whole', async () => {
@@ -97,7 +99,8 @@ describe('SarvamSTTService', () => {
   it('sends no mode to Saarika (which refuses one); "unknown" language lets Sarvam detect it', async () => {
     fake.enqueueTranscriptions('hello');
     const stt = new SarvamSTTService({ apiKey: KEY, baseUrl: fake.baseUrl, model: 'saarika:v2.5' });
-    expect(await transcribe(stt, speech)).toBe('hello');
+    // The fake detects Hindi: the detected language goes on the transcript.
+    expect(await answerOf(stt, speech)).toEqual({ text: 'hello', language: 'hi-IN' });
     expect(fake.requests.at(-1)!.fields).toEqual({ model: 'saarika:v2.5', language_code: 'unknown' });
   });
 
