@@ -24,6 +24,10 @@ process.on('message', (message: unknown) => {
     process.send?.({ type: 'pong', seq: message.seq } satisfies WorkerMessage);
   }
 });
+// A 'message' listener keeps the IPC channel, and so the process, alive: an agent file that finishes without
+// connecting would then never reach 'beforeExit', where ConnectWatch tells the supervisor so. The channel holds
+// the process again once the Agent is connected (its invites come over it).
+process.channel?.unref();
 
 setInterval(() => {
   if (process.connected) process.send?.({ type: 'memory', rssBytes: process.memoryUsage.rss() } satisfies WorkerMessage);
@@ -33,6 +37,7 @@ const watch = new ConnectWatch();
 try {
   await importAgentFile(await prepareToImport(file), file);
   await watch.untilConnected(file);
+  process.channel?.ref();
 } catch (error) {
   fail(error);
 } finally {
