@@ -23,8 +23,8 @@ import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
 const VENDOR = 'Gradium';
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** The voice pipecat's Gradium service uses when none is given (Gradium requires a `voice_id`). */
-export const GRADIUM_DEFAULT_VOICE = '_6Aslh2DxfmnRLmP';
+/** Gradium's example library voice (Emma), used when none is given: every request needs a `voice_id`. */
+export const GRADIUM_DEFAULT_VOICE = 'YTpq7expH9539ERJ';
 
 /** The PCM rates Gradium makes: `pcm` is 48 kHz, the others are `pcm_<rate>`. */
 export const GRADIUM_SAMPLE_RATES = [8000, 16000, 24000, 48000] as const;
@@ -37,7 +37,7 @@ export function gradiumPcmFormat(rate: number): string {
 
 export interface GradiumTTSServiceOptions {
   apiKey: string;
-  /** The `voice_id` (a library voice or your own). Default: '_6Aslh2DxfmnRLmP'. */
+  /** The `voice_id` (a library voice or your own). Default: 'YTpq7expH9539ERJ' (Emma, English). */
   voice?: string;
   /** The `model_name`. Default 'default'. */
   model?: string;
