@@ -286,6 +286,16 @@ export {
   type FakeGroqTTSRequest,
 } from './fakes/groq-tts.js';
 export { fakePollySpeech, startFakePolly, type FakePolly, type FakePollyFault, type FakePollyOptions, type FakePollyRequest } from './fakes/polly.js';
+export {
+  fakeGradiumSpeech,
+  startFakeGradium,
+  type FakeGradium,
+  type FakeGradiumConnection,
+  type FakeGradiumHandshakeFault,
+  type FakeGradiumOptions,
+  type FakeGradiumSynthesis,
+  type FakeGradiumSynthesisFault,
+} from './fakes/gradium.js';
 
 // Fake carriers: their media streams, webhooks and REST APIs.
 export {

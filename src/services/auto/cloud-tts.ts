@@ -5,13 +5,14 @@
 //   GOOGLE_TTS_API_KEY (+ optional GOOGLE_TTS_VOICE) -> Google Cloud Text-to-Speech (GOOGLE_API_KEY is Gemini's: an AI
 //   Studio key does not open Cloud TTS), GROQ_API_KEY (+ optional GROQ_TTS_VOICE, default 'autumn') -> Groq (Orpheus),
 //   AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) + AWS_REGION (or AWS_DEFAULT_REGION) (+ optional
-//   POLLY_VOICE, default 'Kajal') -> Amazon Polly
+//   POLLY_VOICE, default 'Kajal') -> Amazon Polly, GRADIUM_API_KEY (+ optional GRADIUM_VOICE, a voice_id) -> Gradium
+//   (checked before GROQ_API_KEY: a Gradium key is asked for speech alone, a Groq key may be there for the LLM)
 import type { TTSService } from '../base/tts-service.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type KeyReader = (name: string) => string | undefined;
 
-export type CloudTTSChoice = 'azure' | 'google' | 'groq' | 'polly';
+export type CloudTTSChoice = 'azure' | 'google' | 'gradium' | 'groq' | 'polly';
 
 const awsRegion = (key: KeyReader): string | undefined => key('AWS_REGION') ?? key('AWS_DEFAULT_REGION');
 
@@ -19,6 +20,7 @@ const awsRegion = (key: KeyReader): string | undefined => key('AWS_REGION') ?? k
 export function chooseCloudTTS(key: KeyReader): CloudTTSChoice | undefined {
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
   if (key('GOOGLE_TTS_API_KEY') !== undefined) return 'google';
+  if (key('GRADIUM_API_KEY') !== undefined) return 'gradium';
   if (key('GROQ_API_KEY') !== undefined) return 'groq';
   if (key('AWS_ACCESS_KEY_ID') !== undefined && key('AWS_SECRET_ACCESS_KEY') !== undefined && awsRegion(key) !== undefined) return 'polly';
   return undefined;
@@ -36,6 +38,11 @@ export async function makeCloudTTS(choice: CloudTTSChoice, key: KeyReader, env: 
       const { GoogleTTSService } = await import('../google/index.js');
       const voice = env.GOOGLE_TTS_VOICE?.trim() || undefined;
       return { tts: new GoogleTTSService({ apiKey: key('GOOGLE_TTS_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Google Cloud TTS' };
+    }
+    case 'gradium': {
+      const { GradiumTTSService } = await import('../gradium/index.js');
+      const voice = env.GRADIUM_VOICE?.trim() || undefined;
+      return { tts: new GradiumTTSService({ apiKey: key('GRADIUM_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Gradium' };
     }
     case 'groq': {
       const { GroqTTSService } = await import('../openai/index.js');

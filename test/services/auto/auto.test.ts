@@ -72,6 +72,11 @@ describe('servicesFromEnvironment', () => {
     const google = await servicesFromEnvironment({ rules, env: { GOOGLE_TTS_API_KEY: 'gk', GOOGLE_TTS_VOICE: 'ta-IN-Wavenet-A' } });
     expect(google.chosen[2]).toBe('tts: Google Cloud TTS');
     expect(google.tts).toMatchObject({ voice: 'ta-IN-Wavenet-A', language: 'ta-IN' });
+    const gradium = await servicesFromEnvironment({ rules, env: { GRADIUM_API_KEY: 'grk', GRADIUM_VOICE: 'v-1' } });
+    expect(gradium.chosen[2]).toBe('tts: Gradium');
+    expect(gradium.tts).toMatchObject({ voice: 'v-1', model: 'default' });
+    // A Gradium key is for speech alone: it wins the voice over a Groq key, which still brings the LLM.
+    expect((await servicesFromEnvironment({ rules, env: { GRADIUM_API_KEY: 'grk', GROQ_API_KEY: 'gk' } })).chosen.slice(1)).toEqual(['llm: Groq', 'tts: Gradium']);
     const groq = await servicesFromEnvironment({ rules, env: { GROQ_API_KEY: 'gk', GROQ_TTS_VOICE: 'troy' } });
     expect(groq.chosen.slice(1)).toEqual(['llm: Groq', 'tts: Groq']);
     expect(groq.tts).toMatchObject({ voice: 'troy', model: 'canopylabs/orpheus-v1-english' });

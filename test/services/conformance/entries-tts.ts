@@ -29,6 +29,8 @@ import { AzureTTSService } from '../../../src/services/azure/index.js';
 import { startFakeAzure } from '../../../src/testing/fakes/azure.js';
 import { GoogleTTSService } from '../../../src/services/google/index.js';
 import { startFakeGoogleTTS } from '../../../src/testing/fakes/google-tts.js';
+import { GradiumTTSService } from '../../../src/services/gradium/index.js';
+import { startFakeGradium } from '../../../src/testing/fakes/gradium.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
 import { REJECTED_KEY, type CheckId, type TTSEntry, type TTSFault } from './harness.js';
@@ -526,6 +528,33 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           return { voice: stringField(body, 'VoiceId'), language: stringField(body, 'LanguageCode'), requests: speech().length };
         },
         openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Gradium',
+    className: 'GradiumTTSService',
+    importPath: 'piopiy-ai/services/gradium',
+    fake: 'startFakeGradium()',
+    voice: 'conformance-voice',
+    sendsRetryAfter: true,
+    onDrop: 'resumes',
+    caveats: {
+      options: 'no language option (the voice sets it): the voice (`voice_id`) is checked',
+      interruption: 'no cancel message exists: the interrupted request is left to finish and its audio dropped by `client_req_id`',
+    },
+    async start() {
+      const fake = await startFakeGradium({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new GradiumTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
+          else fake.failSynthesis({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(fake.syntheses.at(-1)?.setup, 'voice_id'), requests: fake.syntheses.length }),
+        openSockets: () => openCount(fake.connections),
         close: () => fake.close(),
       };
     },
