@@ -5,7 +5,8 @@
 //   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
 //        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
 //        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics,
-//        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, else Pocketsphinx (offline)
+//        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox,
+//        GLADIA_API_KEY (+ optional GLADIA_LANGUAGE such as hi) -> Gladia, else Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
@@ -56,7 +57,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -67,6 +68,7 @@ function chooseSTT(env: Env): STTChoice {
   if (key('ASSEMBLYAI_API_KEY') !== undefined) return 'assemblyai';
   if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
   if (key('SONIOX_API_KEY') !== undefined) return 'soniox';
+  if (key('GLADIA_API_KEY') !== undefined) return 'gladia';
   return 'pocketsphinx';
 }
 
@@ -168,6 +170,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { SonioxSTTService } = await import('../soniox/index.js');
     stt = new SonioxSTTService({ apiKey: key('SONIOX_API_KEY')!, ...(env.SONIOX_LANGUAGE === undefined ? {} : { languageHints: [env.SONIOX_LANGUAGE] }) });
     chosen.push('stt: Soniox');
+  } else if (sttChoice === 'gladia') {
+    const { GladiaSTTService } = await import('../gladia/index.js');
+    stt = new GladiaSTTService({ apiKey: key('GLADIA_API_KEY')!, ...(env.GLADIA_LANGUAGE === undefined ? {} : { languages: [env.GLADIA_LANGUAGE] }) });
+    chosen.push('stt: Gladia');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
     const phrases = offlinePhrases(options);
