@@ -1,3 +1,5 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inputAudioFrame, makeFrame, type Frame } from '../../../src/frames/index.js';
 import { gladiaSessionError, GladiaSTTService } from '../../../src/services/gladia/index.js';
@@ -97,6 +99,28 @@ describe('GladiaSTTService', () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v2\/live\?token=/);
     expect(url).not.toContain(KEY);
+  });
+
+  it('a call ended while the session POST is pending opens no socket when the answer comes', async () => {
+    const held: ServerResponse[] = [];
+    let upgrades = 0;
+    const server = createServer((_req, res) => void held.push(res));
+    server.on('upgrade', (_req, socket: Socket) => {
+      upgrades++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const stt = new GladiaSTTService({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}` });
+    const run = runOnVirtualClock(stt, { audioInSampleRate: RATE });
+    await waitUntil(() => held.length === 1, 2000);
+    await run.stop();
+    held[0]!.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'x', url: `ws://127.0.0.1:${port}/v2/live?token=t` }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(upgrades).toBe(0);
+    expect(run.errors).toEqual([]);
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
   it('reads refused session POSTs by status, without the key', () => {
