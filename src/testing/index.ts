@@ -152,6 +152,7 @@ export {
   type FakeSonioxOptions,
   type FakeSonioxSession,
 } from './fakes/soniox.js';
+export { startFakeGladia, type FakeGladia, type FakeGladiaFault, type FakeGladiaOptions, type FakeGladiaSession } from './fakes/gladia.js';
 export {
   fakeDeepgramSpeechAudio,
   startFakeDeepgram,

@@ -5,7 +5,8 @@
 //   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
 //        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
 //        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics,
-//        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
+//        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, GLADIA_API_KEY (+ optional GLADIA_LANGUAGE such as hi)
+//        -> Gladia, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
 //        ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
 //        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else
 //        Pocketsphinx (offline)
@@ -59,7 +60,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -70,6 +71,7 @@ function chooseSTT(env: Env): STTChoice {
   if (key('ASSEMBLYAI_API_KEY') !== undefined) return 'assemblyai';
   if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
   if (key('SONIOX_API_KEY') !== undefined) return 'soniox';
+  if (key('GLADIA_API_KEY') !== undefined) return 'gladia';
   if (key('GROQ_API_KEY') !== undefined) return 'groq';
   if (key('ELEVENLABS_API_KEY') !== undefined) return 'elevenlabs';
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
@@ -175,6 +177,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { SonioxSTTService } = await import('../soniox/index.js');
     stt = new SonioxSTTService({ apiKey: key('SONIOX_API_KEY')!, ...(env.SONIOX_LANGUAGE === undefined ? {} : { languageHints: [env.SONIOX_LANGUAGE] }) });
     chosen.push('stt: Soniox');
+  } else if (sttChoice === 'gladia') {
+    const { GladiaSTTService } = await import('../gladia/index.js');
+    stt = new GladiaSTTService({ apiKey: key('GLADIA_API_KEY')!, ...(env.GLADIA_LANGUAGE === undefined ? {} : { languages: [env.GLADIA_LANGUAGE] }) });
+    chosen.push('stt: Gladia');
   } else if (sttChoice === 'groq') {
     const { GroqSTTService } = await import('../openai/index.js');
     stt = new GroqSTTService({ apiKey: key('GROQ_API_KEY')! });

@@ -93,6 +93,8 @@ export abstract class StreamingSTTService extends STTService {
   /** The socket takes audio (at once, or after the vendor's session-start answer: `waitsForSessionStart`). */
   private sessionReady = false;
   private framesSent = 0;
+  /** Counts connects, so that a slow asynchronous handshake (`connection()`) knows it was superseded. */
+  private connectAttempts = 0;
   private finalizePending = false;
   private finalizeRequestedAt: number | undefined;
   private unreportedSamples = 0;
@@ -118,8 +120,12 @@ export abstract class StreamingSTTService extends STTService {
 
   // ---- what a vendor says -------------------------------------------------------------------------------------
 
-  /** The handshake of the next socket (read at each connect: the rate is known by then). */
-  protected abstract connection(): StreamingSTTConnection;
+  /**
+   * The handshake of the next socket (read at each connect: the rate is known by then). A promise when the vendor
+   * hands out the socket's address from an HTTP call first (Gladia's session POST); its rejection is a failed
+   * attempt, read like a refused handshake.
+   */
+  protected abstract connection(): StreamingSTTConnection | Promise<StreamingSTTConnection>;
 
   /** A JSON object the vendor sent. */
   protected abstract onVendorMessage(message: Readonly<Record<string, unknown>>): void;
@@ -282,6 +288,24 @@ export abstract class StreamingSTTService extends STTService {
   private connect(): void {
     this.state = 'connecting';
     const spec = this.connection();
+    if (!(spec instanceof Promise)) {
+      this.openSocket(spec);
+      return;
+    }
+    const attempt = ++this.connectAttempts;
+    // A cancel, or a newer attempt, while the address was being asked for leaves this one unused.
+    const current = (): boolean => attempt === this.connectAttempts && this.state === 'connecting' && this.socket === undefined;
+    spec.then(
+      (ready) => {
+        if (current()) this.openSocket(ready);
+      },
+      (error: unknown) => {
+        if (current()) this.onConnectFailed(undefined, error);
+      },
+    );
+  }
+
+  private openSocket(spec: StreamingSTTConnection): void {
     const socket: VendorSocket = new VendorSocket(
       {
         vendor: this.vendor,
@@ -327,7 +351,7 @@ export abstract class StreamingSTTService extends STTService {
   }
 
   /** The handshake failed: refused (with the vendor's status), timed out, or no connection at all. */
-  private onConnectFailed(socket: VendorSocket, error: unknown): void {
+  private onConnectFailed(socket: VendorSocket | undefined, error: unknown): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
     if (this.state !== 'connecting') return;

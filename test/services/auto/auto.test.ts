@@ -43,6 +43,10 @@ describe('servicesFromEnvironment', () => {
     const soniox = await servicesFromEnvironment({ rules, env: { SONIOX_API_KEY: 'sx', SONIOX_LANGUAGE: 'hi' } });
     expect(soniox.chosen[0]).toBe('stt: Soniox');
     expect((soniox.stt as unknown as { config: unknown }).config).toMatchObject({ language_hints: ['hi'] });
+    // Gladia by GLADIA_API_KEY, its language from GLADIA_LANGUAGE.
+    const gladia = await servicesFromEnvironment({ rules, env: { GLADIA_API_KEY: 'gl', GLADIA_LANGUAGE: 'hi' } });
+    expect(gladia.chosen[0]).toBe('stt: Gladia');
+    expect((gladia.stt as unknown as { sessionConfig: unknown }).sessionConfig).toMatchObject({ language_config: { languages: ['hi'] } });
     // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
     const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
     expect(rime.chosen[2]).toBe('tts: Rime');

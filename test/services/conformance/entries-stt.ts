@@ -3,6 +3,7 @@ import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js'
 import { AzureSTTService } from '../../../src/services/azure/index.js';
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
+import { GladiaSTTService } from '../../../src/services/gladia/index.js';
 import { GoogleSTTService } from '../../../src/services/google/index.js';
 import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
 import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
@@ -12,6 +13,7 @@ import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
 import { startFakeAzureSpeech } from '../../../src/testing/fakes/azure-speech.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
+import { startFakeGladia } from '../../../src/testing/fakes/gladia.js';
 import { startFakeGoogleSpeech } from '../../../src/testing/fakes/google-speech.js';
 import { startFakeGroqSTT } from '../../../src/testing/fakes/groq.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
@@ -196,6 +198,51 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: config?.language_hints?.[0], model: config?.model, requests: accepted().length };
         },
         openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Gladia STT',
+    className: 'GladiaSTTService',
+    importPath: 'piopiy-ai/services/gladia',
+    fake: 'startFakeGladia()',
+    language: 'hi',
+    model: 'solaria-1',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'language (`language_config.languages`) and model travel in the session POST, before the socket',
+      auth: 'the session POST is refused with 401; no socket is opened',
+      'rate-limit': 'the session POST answers 429, without Retry-After: retried on the reconnect back-off',
+      server: 'the session POST answers 500: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeGladia({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, language, model }) =>
+          new GladiaSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { languages: [language] } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the Gladia entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        // Sessions created (refused POSTs create none).
+        received: () => {
+          const config = fake.sessions.at(-1)?.config as { language_config?: { languages?: string[] }; model?: string } | undefined;
+          return { language: config?.language_config?.languages?.[0], model: config?.model, requests: fake.sessions.length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.connected && s.closed === undefined).length,
         close: () => fake.close(),
       };
     },
