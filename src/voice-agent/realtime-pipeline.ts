@@ -15,7 +15,7 @@ import { RealtimeService } from '../services/base/realtime-service.js';
 import { ConfigurationError } from '../runtime/configuration-error.js';
 import type { CallTransport } from '../transports/base/transport.js';
 import { VADProcessor, type VoiceActivityDetector } from '../turns/vad-processor.js';
-import type { ActionOptions } from './voice-agent.js';
+import type { ActionOptions } from './options.js';
 
 export interface RealtimePipelineParts {
   realtime: RealtimeService;
