@@ -143,6 +143,34 @@ export function pathOf(request: IncomingMessage): string {
   return new URL(request.url ?? '/', 'http://localhost').pathname;
 }
 
+/** Checks a carrier server's `publicUrl`: an http(s) origin, since the carrier's signatures cover the full URL. */
+export function checkPublicOrigin(server: string, publicUrl: string | undefined): void {
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(publicUrl.replace(/\/+$/, ''))) {
+    throw new TypeError(`${server}: publicUrl must be an http(s) origin such as https://agent.example.com`);
+  }
+}
+
+/**
+ * Serves one carrier webhook: 405 for a method it does not take; otherwise `handle`, whose failure is logged (as
+ * `what` failed) and answered with 400 when nothing was sent yet. Always true (the request was the carrier's).
+ */
+export function serveWebhook(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: { methods: readonly string[]; logger: Logger; what: string },
+  handle: () => Promise<void>,
+): true {
+  if (!options.methods.includes(request.method ?? '')) {
+    response.writeHead(405, { allow: options.methods.join(', ') }).end();
+    return true;
+  }
+  void handle().catch((error: unknown) => {
+    options.logger.warn({ err: error }, `${options.what} failed`);
+    if (!response.headersSent) response.writeHead(400).end();
+  });
+  return true;
+}
+
 export async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;

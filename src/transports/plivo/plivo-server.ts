@@ -10,7 +10,15 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { MediaStreamTransport, type MediaStreamJitterOptions } from '../media-stream/media-stream-transport.js';
-import { MediaStreamSessions, pathOf, readBody, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
+import {
+  checkPublicOrigin,
+  MediaStreamSessions,
+  pathOf,
+  readBody,
+  refuseUpgrade,
+  serveWebhook,
+  type MediaStreamSessionBase,
+} from '../media-stream/stream-sessions.js';
 import { signedStreamQuery, verifiedStreamFields } from '../media-stream/stream-token.js';
 import { PlivoCalls, type PlivoCredentials } from './rest.js';
 import { PLIVO_CONTENT_TYPES, PlivoSerializer, type PlivoContentType } from './serializer.js';
@@ -67,24 +75,14 @@ export class PlivoServer {
     };
     this.contentType = options.contentType ?? 'audio/x-mulaw;rate=8000';
     if (!PLIVO_CONTENT_TYPES.includes(this.contentType)) throw new TypeError(`PlivoServer: contentType must be one of ${PLIVO_CONTENT_TYPES.join(', ')}`);
-    if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/+$/, ''))) {
-      throw new TypeError('PlivoServer: publicUrl must be an http(s) origin such as https://agent.example.com');
-    }
+    checkPublicOrigin('PlivoServer', options.publicUrl);
   }
 
   /** Handles the answer and transfer webhooks; false for any other request (for your own routes). */
   handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     const path = pathOf(request);
     if (path !== this.paths.answer && path !== this.paths.transfer) return false;
-    if (request.method !== 'POST') {
-      response.writeHead(405, { allow: 'POST' }).end();
-      return true;
-    }
-    void this.webhook(request, response, path === this.paths.answer).catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'plivo: webhook failed');
-      if (!response.headersSent) response.writeHead(400).end();
-    });
-    return true;
+    return serveWebhook(request, response, { methods: ['POST'], logger: this.logger, what: 'plivo: webhook' }, () => this.webhook(request, response, path === this.paths.answer));
   };
 
   /** Handles the stream's WebSocket upgrade; false for any other path. */

@@ -11,7 +11,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { MediaStreamTransport, type MediaStreamJitterOptions } from '../media-stream/media-stream-transport.js';
 import { field, stringField } from '../media-stream/serializer.js';
-import { MediaStreamSessions, pathOf, readBody, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
+import {
+  checkPublicOrigin,
+  MediaStreamSessions,
+  pathOf,
+  readBody,
+  refuseUpgrade,
+  serveWebhook,
+  type MediaStreamSessionBase,
+} from '../media-stream/stream-sessions.js';
 import { signedStreamQuery, verifiedStreamFields } from '../media-stream/stream-token.js';
 import { TelnyxCalls, type TelnyxCredentials } from './rest.js';
 import { TelnyxSerializer } from './serializer.js';
@@ -65,23 +73,13 @@ export class TelnyxServer {
       throw new TypeError('TelnyxServer: publicKey (the webhook signing key) is required unless validateSignatures is false');
     }
     this.publicKey = options.publicKey === undefined ? undefined : telnyxPublicKey(options.publicKey);
-    if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/+$/, ''))) {
-      throw new TypeError('TelnyxServer: publicUrl must be an http(s) origin such as https://agent.example.com');
-    }
+    checkPublicOrigin('TelnyxServer', options.publicUrl);
   }
 
   /** Handles the Call Control webhook; false for any other request (for your own routes). */
   handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (pathOf(request) !== this.webhookPath) return false;
-    if (request.method !== 'POST') {
-      response.writeHead(405, { allow: 'POST' }).end();
-      return true;
-    }
-    void this.webhook(request, response).catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'telnyx: webhook failed');
-      if (!response.headersSent) response.writeHead(400).end();
-    });
-    return true;
+    return serveWebhook(request, response, { methods: ['POST'], logger: this.logger, what: 'telnyx: webhook' }, () => this.webhook(request, response));
   };
 
   /** Handles the stream's WebSocket upgrade; false for any other path. */

@@ -10,7 +10,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { MediaStreamTransport, type MediaStreamJitterOptions } from '../media-stream/media-stream-transport.js';
 import type { MediaStreamStart } from '../media-stream/serializer.js';
-import { MediaStreamSessions, pathOf, readBody, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
+import {
+  checkPublicOrigin,
+  MediaStreamSessions,
+  pathOf,
+  readBody,
+  refuseUpgrade,
+  serveWebhook,
+  type MediaStreamSessionBase,
+} from '../media-stream/stream-sessions.js';
 import { TwilioCalls, type TwilioCredentials } from './rest.js';
 import { TwilioSerializer } from './serializer.js';
 import { isValidTwilioSignature } from './signature.js';
@@ -59,23 +67,13 @@ export class TwilioServer {
     this.sessions = new MediaStreamSessions('twilio', this.logger);
     this.answerPath = options.answerPath ?? '/twilio/voice';
     this.streamPath = options.streamPath ?? '/twilio/stream';
-    if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/+$/, ''))) {
-      throw new TypeError('TwilioServer: publicUrl must be an http(s) origin such as https://agent.example.com');
-    }
+    checkPublicOrigin('TwilioServer', options.publicUrl);
   }
 
   /** Handles the answer webhook; false for any other request (for your own routes). */
   handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (pathOf(request) !== this.answerPath) return false;
-    if (request.method !== 'POST') {
-      response.writeHead(405, { allow: 'POST' }).end();
-      return true;
-    }
-    void this.answer(request, response).catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'twilio: answer webhook failed');
-      if (!response.headersSent) response.writeHead(400).end();
-    });
-    return true;
+    return serveWebhook(request, response, { methods: ['POST'], logger: this.logger, what: 'twilio: answer webhook' }, () => this.answer(request, response));
   };
 
   /** Handles the stream's WebSocket upgrade; false for any other path. */

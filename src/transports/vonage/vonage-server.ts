@@ -9,7 +9,15 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { getDefaultLogger, type Logger } from '../../logging/index.js';
 import { MediaStreamTransport, type MediaStreamJitterOptions } from '../media-stream/media-stream-transport.js';
-import { MediaStreamSessions, pathOf, readBody, refuseUpgrade, type MediaStreamSessionBase } from '../media-stream/stream-sessions.js';
+import {
+  checkPublicOrigin,
+  MediaStreamSessions,
+  pathOf,
+  readBody,
+  refuseUpgrade,
+  serveWebhook,
+  type MediaStreamSessionBase,
+} from '../media-stream/stream-sessions.js';
 import { signedStreamQuery, verifiedStreamFields } from '../media-stream/stream-token.js';
 import { isValidVonageWebhook } from './jwt.js';
 import { VonageCalls, type VonageCredentials } from './rest.js';
@@ -62,23 +70,13 @@ export class VonageServer {
     this.streamPath = options.streamPath ?? '/vonage/stream';
     this.sampleRate = options.sampleRate ?? 16000;
     if (!VONAGE_SAMPLE_RATES.includes(this.sampleRate)) throw new TypeError('VonageServer: sampleRate must be 8000 or 16000');
-    if (options.publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(options.publicUrl.replace(/\/+$/, ''))) {
-      throw new TypeError('VonageServer: publicUrl must be an http(s) origin such as https://agent.example.com');
-    }
+    checkPublicOrigin('VonageServer', options.publicUrl);
   }
 
   /** Handles the answer webhook; false for any other request (for your own routes). */
   handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (pathOf(request) !== this.answerPath) return false;
-    if (request.method !== 'GET' && request.method !== 'POST') {
-      response.writeHead(405, { allow: 'GET, POST' }).end();
-      return true;
-    }
-    void this.answer(request, response).catch((error: unknown) => {
-      this.logger.warn({ err: error }, 'vonage: answer webhook failed');
-      if (!response.headersSent) response.writeHead(400).end();
-    });
-    return true;
+    return serveWebhook(request, response, { methods: ['GET', 'POST'], logger: this.logger, what: 'vonage: answer webhook' }, () => this.answer(request, response));
   };
 
   /** Handles the stream's WebSocket upgrade; false for any other path. */
