@@ -50,7 +50,8 @@ type PlaybackEntry = Int16Array | Frame;
 
 interface CurrentText {
   frame: TTSTextFrame;
-  playedMs: number;
+  /** Milliseconds of its audio written to the sink so far (not all of it played yet: see `held`). */
+  writtenMs: number;
 }
 
 export abstract class BaseOutputTransport extends FrameProcessor {
@@ -270,7 +271,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
       if (entry instanceof Int16Array) {
         if (!this.speaking) this.setSpeaking(true);
         this.idleSince = -1;
-        if (this.currentText !== undefined) this.currentText.playedMs += this.chunkMs;
+        if (this.currentText !== undefined) this.currentText.writtenMs += this.chunkMs;
         this.playheadAt = Math.max(this.playheadAt, this.clock.now()) + this.chunkMs;
         try {
           this.writeAudio(entry, this.sampleRate);
@@ -305,7 +306,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
   private releaseMarker(frame: Frame): void {
     this.releaseCurrentText();
     if (frame.type === 'tts-text') {
-      this.currentText = { frame, playedMs: 0 };
+      this.currentText = { frame, writtenMs: 0 };
       return;
     }
     this.hold(frame, 0);
@@ -342,7 +343,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     const current = this.currentText;
     if (current === undefined) return;
     this.currentText = undefined;
-    this.hold(current.frame, current.playedMs);
+    this.hold(current.frame, current.writtenMs);
   }
 
   /** Stops playback; returns the queued frames that survive an interruption, in order, to pass on. */
@@ -386,7 +387,7 @@ export abstract class BaseOutputTransport extends FrameProcessor {
     for (const { frame, writtenMs } of this.held) if (frame.type === 'tts-text') written.push({ frame, writtenMs });
     const current = this.currentText;
     this.currentText = undefined;
-    if (current !== undefined) written.push({ frame: current.frame, writtenMs: current.playedMs });
+    if (current !== undefined) written.push({ frame: current.frame, writtenMs: current.writtenMs });
     this.held = this.held.filter(({ frame }) => frame.type !== 'tts-text');
     const last = written.at(-1);
     if (last === undefined) return { heard: [] };
