@@ -118,7 +118,14 @@ describe('piopiy-ai start --workers 2', { timeout: 120_000 }, () => {
     const third = sim.placeCall({ agentId: AGENT_ID });
     expect(await run.workerOf(third)).toBe(firstPid); // it had no call; the other had one
 
+    // Scrapes while the worker dies: a metrics request written to its closing IPC channel must not take the
+    // supervisor down with it (EPIPE once did).
+    const scrapes = (async () => {
+      for (let i = 0; i < 60; i++) await run.metrics().catch(() => undefined);
+    })();
+    await new Promise((r) => setTimeout(r, 20));
     process.kill(secondPid, 'SIGKILL');
+    await scrapes;
     expect((await second.ended).reason).toBe('agent-left');
     await until(async () => (await run.metrics()).includes('piopiy_worker_restarts_total{reason="crashed"} 1'));
     await until(async () => (await run.metrics()).includes('\npiopiy_workers_ready 2\n'), 60_000);

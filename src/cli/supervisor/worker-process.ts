@@ -15,6 +15,17 @@ export type WorkerEvent =
   | { readonly type: 'memory'; readonly rssBytes: number }
   | { readonly type: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly lostRooms: readonly string[] };
 
+/** Starts a worker process with an IPC channel for the given agent file and the command line it was started by. */
+export type ForkWorker = (agentFile: string, commandLine: string) => ChildProcess;
+
+const forkWorkerMain: ForkWorker = (agentFile, commandLine) =>
+  fork(WORKER_MAIN, [agentFile, commandLine], {
+    // Only the supervisor serves /healthz, /readyz and /metrics, and only it talks to signaling.
+    env: { ...process.env, [WORKER_ENV]: '1', PIOPIY_OPERATIONS_PORT: 'off' },
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+
 export class WorkerProcess {
   readonly rooms = new Set<string>();
   ready = false;
@@ -28,6 +39,8 @@ export class WorkerProcess {
   readonly startedAt = performance.now();
   private readonly child: ChildProcess;
   private exited = false;
+  /** The last IPC failure (a write to a worker that is exiting); its 'exit' event follows and is what counts. */
+  lastError: Error | undefined;
   private seq = 0;
   /** When the oldest ping it has not answered was sent (clock ms), or undefined when it owes none. */
   private unansweredSince: number | undefined;
@@ -40,18 +53,12 @@ export class WorkerProcess {
     agentFile: string,
     commandLine: string,
     onEvent: (worker: WorkerProcess, event: WorkerEvent) => void,
+    /** Starts the process; tests substitute a small script for the worker's entry. */
+    forkWorker: ForkWorker = forkWorkerMain,
   ) {
-    this.child = fork(WORKER_MAIN, [agentFile, commandLine], {
-      // Only the supervisor serves /healthz, /readyz and /metrics, and only it talks to signaling.
-      env: { ...process.env, [WORKER_ENV]: '1', PIOPIY_OPERATIONS_PORT: 'off' },
-      execArgv: process.execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.child.on('message', (message: unknown) => {
-      const event = this.receive(message as WorkerMessage);
-      if (event !== undefined) onEvent(this, event);
-    });
-    this.child.on('exit', (code, signal) => {
+    this.child = forkWorker(agentFile, commandLine);
+    const exited = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (this.exited) return;
       this.exited = true;
       for (const answer of this.metricsWaiters.values()) answer(undefined);
       this.metricsWaiters.clear();
@@ -59,7 +66,19 @@ export class WorkerProcess {
       this.rooms.clear();
       this.ready = false;
       onEvent(this, { type: 'exit', code, signal, lostRooms });
+    };
+    // A message written as the worker dies fails with EPIPE; without a listener Node throws it and the supervisor
+    // (and every other worker's calls) would go too. The exit that follows is what counts; a process that never
+    // started (no pid) gets no exit event, so its failure is its exit.
+    this.child.on('error', (error) => {
+      this.lastError = error;
+      if (this.child.pid === undefined) exited(null, null);
     });
+    this.child.on('message', (message: unknown) => {
+      const event = this.receive(message as WorkerMessage);
+      if (event !== undefined) onEvent(this, event);
+    });
+    this.child.on('exit', exited);
   }
 
   get pid(): number | undefined {
@@ -82,7 +101,10 @@ export class WorkerProcess {
 
   send(message: SupervisorMessage): void {
     if (!isSupervisorMessage(message) || !this.child.connected) return;
-    this.child.send(message);
+    // With a callback a failed write is reported there, not thrown as an 'error' event (see the constructor).
+    this.child.send(message, (error) => {
+      if (error !== null) this.lastError = error;
+    });
   }
 
   /** Sends a liveness ping; the first unanswered one starts the count `unansweredMs` reads. */
