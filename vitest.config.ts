@@ -22,6 +22,6 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 30_000,
-    reporters: ['default', ['./test/support/summary-reporter.ts', { totals: 'write' }]],
+    reporters: ['default', ['./test/support/summary-reporter.ts', { suite: 'fast' }]],
   },
 });

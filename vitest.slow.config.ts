@@ -13,6 +13,6 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 60_000,
     fileParallelism: false,
-    reporters: ['default', ['./test/support/summary-reporter.ts', { totals: 'add' }]],
+    reporters: ['default', ['./test/support/summary-reporter.ts', { suite: 'slow' }]],
   },
 });
