@@ -267,6 +267,14 @@ export {
   type FakeMiniMaxOptions,
   type FakeMiniMaxRequest,
 } from './fakes/minimax.js';
+export {
+  fakeNeuphonicSpeech,
+  startFakeNeuphonic,
+  type FakeNeuphonic,
+  type FakeNeuphonicFault,
+  type FakeNeuphonicOptions,
+  type FakeNeuphonicRequest,
+} from './fakes/neuphonic.js';
 export { fakeAzureSpeech, startFakeAzure, type FakeAzure, type FakeAzureFault, type FakeAzureOptions, type FakeAzureRequest } from './fakes/azure.js';
 export {
   fakeGoogleSpeech,

@@ -6,13 +6,15 @@
 //   Studio key does not open Cloud TTS), GROQ_API_KEY (+ optional GROQ_TTS_VOICE, default 'autumn') -> Groq (Orpheus),
 //   AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) + AWS_REGION (or AWS_DEFAULT_REGION) (+ optional
 //   POLLY_VOICE, default 'Kajal') -> Amazon Polly, GRADIUM_API_KEY (+ optional GRADIUM_VOICE, a voice_id) -> Gradium
-//   (checked before GROQ_API_KEY: a Gradium key is asked for speech alone, a Groq key may be there for the LLM)
+//   (checked before GROQ_API_KEY: a Gradium key is asked for speech alone, a Groq key may be there for the LLM),
+//   NEUPHONIC_API_KEY (+ optional NEUPHONIC_VOICE, a voice_id; NEUPHONIC_LANGUAGE, default 'en') -> Neuphonic (also
+//   before GROQ_API_KEY, for the same reason)
 import type { TTSService } from '../base/tts-service.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type KeyReader = (name: string) => string | undefined;
 
-export type CloudTTSChoice = 'azure' | 'google' | 'gradium' | 'groq' | 'polly';
+export type CloudTTSChoice = 'azure' | 'google' | 'gradium' | 'neuphonic' | 'groq' | 'polly';
 
 const awsRegion = (key: KeyReader): string | undefined => key('AWS_REGION') ?? key('AWS_DEFAULT_REGION');
 
@@ -21,6 +23,7 @@ export function chooseCloudTTS(key: KeyReader): CloudTTSChoice | undefined {
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
   if (key('GOOGLE_TTS_API_KEY') !== undefined) return 'google';
   if (key('GRADIUM_API_KEY') !== undefined) return 'gradium';
+  if (key('NEUPHONIC_API_KEY') !== undefined) return 'neuphonic';
   if (key('GROQ_API_KEY') !== undefined) return 'groq';
   if (key('AWS_ACCESS_KEY_ID') !== undefined && key('AWS_SECRET_ACCESS_KEY') !== undefined && awsRegion(key) !== undefined) return 'polly';
   return undefined;
@@ -43,6 +46,12 @@ export async function makeCloudTTS(choice: CloudTTSChoice, key: KeyReader, env: 
       const { GradiumTTSService } = await import('../gradium/index.js');
       const voice = env.GRADIUM_VOICE?.trim() || undefined;
       return { tts: new GradiumTTSService({ apiKey: key('GRADIUM_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Gradium' };
+    }
+    case 'neuphonic': {
+      const { NeuphonicTTSService } = await import('../neuphonic/index.js');
+      const voice = env.NEUPHONIC_VOICE?.trim() || undefined;
+      const language = env.NEUPHONIC_LANGUAGE?.trim() || undefined;
+      return { tts: new NeuphonicTTSService({ apiKey: key('NEUPHONIC_API_KEY')!, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }), label: 'Neuphonic' };
     }
     case 'groq': {
       const { GroqTTSService } = await import('../openai/index.js');

@@ -81,6 +81,9 @@ describe('servicesFromEnvironment', () => {
     expect(gradium.tts).toMatchObject({ voice: 'v-1', model: 'default' });
     // A Gradium key is for speech alone: it wins the voice over a Groq key, which still brings the LLM.
     expect((await servicesFromEnvironment({ rules, env: { GRADIUM_API_KEY: 'grk', GROQ_API_KEY: 'gk' } })).chosen.slice(1)).toEqual(['llm: Groq', 'tts: Gradium']);
+    const neuphonic = await servicesFromEnvironment({ rules, env: { NEUPHONIC_API_KEY: 'nk', NEUPHONIC_VOICE: 'voice-uuid', NEUPHONIC_LANGUAGE: 'hi', GROQ_API_KEY: 'gk' } });
+    expect(neuphonic.chosen.slice(1)).toEqual(['llm: Groq', 'tts: Neuphonic']);
+    expect(neuphonic.tts).toMatchObject({ voice: 'voice-uuid', language: 'hi' });
     const groq = await servicesFromEnvironment({ rules, env: { GROQ_API_KEY: 'gk', GROQ_TTS_VOICE: 'troy' } });
     expect(groq.chosen.slice(1)).toEqual(['llm: Groq', 'tts: Groq']);
     expect(groq.tts).toMatchObject({ voice: 'troy', model: 'canopylabs/orpheus-v1-english' });

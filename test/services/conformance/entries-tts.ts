@@ -31,6 +31,8 @@ import { GoogleTTSService } from '../../../src/services/google/index.js';
 import { startFakeGoogleTTS } from '../../../src/testing/fakes/google-tts.js';
 import { GradiumTTSService } from '../../../src/services/gradium/index.js';
 import { startFakeGradium } from '../../../src/testing/fakes/gradium.js';
+import { NeuphonicTTSService } from '../../../src/services/neuphonic/index.js';
+import { startFakeNeuphonic } from '../../../src/testing/fakes/neuphonic.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
 import { REJECTED_KEY, type CheckId, type TTSEntry, type TTSFault } from './harness.js';
@@ -555,6 +557,32 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
         },
         received: () => ({ voice: stringField(fake.syntheses.at(-1)?.setup, 'voice_id'), requests: fake.syntheses.length }),
         openSockets: () => openCount(fake.connections),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Neuphonic',
+    className: 'NeuphonicTTSService',
+    importPath: 'piopiy-ai/services/neuphonic',
+    fake: 'startFakeNeuphonic()',
+    voice: 'e564ba7e-aa8d-46a2-96a8-8dffedade48f',
+    language: 'hi',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    async start() {
+      const fake = await startFakeNeuphonic({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.language !== undefined);
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new NeuphonicTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice_id'), language: speech().at(-1)?.language, requests: speech().length }),
+        openSockets: () => 0,
         close: () => fake.close(),
       };
     },
