@@ -275,6 +275,15 @@ export {
   type FakeNeuphonicOptions,
   type FakeNeuphonicRequest,
 } from './fakes/neuphonic.js';
+export {
+  FAKE_SPEECHMATICS_VOICES,
+  fakeSpeechmaticsSpeech,
+  startFakeSpeechmaticsTTS,
+  type FakeSpeechmaticsTTS,
+  type FakeSpeechmaticsTTSFault,
+  type FakeSpeechmaticsTTSOptions,
+  type FakeSpeechmaticsTTSRequest,
+} from './fakes/speechmatics-tts.js';
 export { fakeAzureSpeech, startFakeAzure, type FakeAzure, type FakeAzureFault, type FakeAzureOptions, type FakeAzureRequest } from './fakes/azure.js';
 export {
   fakeGoogleSpeech,

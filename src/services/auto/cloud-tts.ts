@@ -8,13 +8,14 @@
 //   POLLY_VOICE, default 'Kajal') -> Amazon Polly, GRADIUM_API_KEY (+ optional GRADIUM_VOICE, a voice_id) -> Gradium
 //   (checked before GROQ_API_KEY: a Gradium key is asked for speech alone, a Groq key may be there for the LLM),
 //   NEUPHONIC_API_KEY (+ optional NEUPHONIC_VOICE, a voice_id; NEUPHONIC_LANGUAGE, default 'en') -> Neuphonic (also
-//   before GROQ_API_KEY, for the same reason)
+//   before GROQ_API_KEY, for the same reason), SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_TTS_VOICE, default 'sarah')
+//   -> Speechmatics' preview TTS (last: that key may be there for speech-to-text alone, and the voices are English)
 import type { TTSService } from '../base/tts-service.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type KeyReader = (name: string) => string | undefined;
 
-export type CloudTTSChoice = 'azure' | 'google' | 'gradium' | 'neuphonic' | 'groq' | 'polly';
+export type CloudTTSChoice = 'azure' | 'google' | 'gradium' | 'neuphonic' | 'groq' | 'polly' | 'speechmatics';
 
 const awsRegion = (key: KeyReader): string | undefined => key('AWS_REGION') ?? key('AWS_DEFAULT_REGION');
 
@@ -26,6 +27,7 @@ export function chooseCloudTTS(key: KeyReader): CloudTTSChoice | undefined {
   if (key('NEUPHONIC_API_KEY') !== undefined) return 'neuphonic';
   if (key('GROQ_API_KEY') !== undefined) return 'groq';
   if (key('AWS_ACCESS_KEY_ID') !== undefined && key('AWS_SECRET_ACCESS_KEY') !== undefined && awsRegion(key) !== undefined) return 'polly';
+  if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
   return undefined;
 }
 
@@ -64,6 +66,11 @@ export async function makeCloudTTS(choice: CloudTTSChoice, key: KeyReader, env: 
       const sessionToken = key('AWS_SESSION_TOKEN');
       const credentials = { accessKeyId: key('AWS_ACCESS_KEY_ID')!, secretAccessKey: key('AWS_SECRET_ACCESS_KEY')!, ...(sessionToken ? { sessionToken } : {}) };
       return { tts: new PollyTTSService({ credentials, region: awsRegion(key)!, ...(voice ? { voice } : {}) }), label: 'Amazon Polly' };
+    }
+    case 'speechmatics': {
+      const { SpeechmaticsTTSService } = await import('../speechmatics/index.js');
+      const voice = env.SPEECHMATICS_TTS_VOICE?.trim() || undefined;
+      return { tts: new SpeechmaticsTTSService({ apiKey: key('SPEECHMATICS_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Speechmatics TTS' };
     }
   }
 }

@@ -91,6 +91,11 @@ describe('servicesFromEnvironment', () => {
     expect(polly.chosen[2]).toBe('tts: Amazon Polly');
     expect(polly.tts).toMatchObject({ voice: 'Aditi', region: 'ap-south-1' });
     expect((await servicesFromEnvironment({ rules, env: { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's' } })).chosen[2]).toBe('tts: Flite (offline)');
+    // Speechmatics' TTS comes last: its key also brings the STT, and its voices are English.
+    const speechmaticsTts = await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', SPEECHMATICS_TTS_VOICE: 'jack' } });
+    expect(speechmaticsTts.chosen).toEqual(['stt: Speechmatics', 'llm: ScriptedLLMService (offline rules, not a language model)', 'tts: Speechmatics TTS']);
+    expect(speechmaticsTts.tts).toMatchObject({ voice: 'jack', sampleRate: 16000 });
+    expect((await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', GRADIUM_API_KEY: 'grk' } })).chosen[2]).toBe('tts: Gradium');
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

@@ -33,6 +33,8 @@ import { GradiumTTSService } from '../../../src/services/gradium/index.js';
 import { startFakeGradium } from '../../../src/testing/fakes/gradium.js';
 import { NeuphonicTTSService } from '../../../src/services/neuphonic/index.js';
 import { startFakeNeuphonic } from '../../../src/testing/fakes/neuphonic.js';
+import { SpeechmaticsTTSService } from '../../../src/services/speechmatics/index.js';
+import { startFakeSpeechmaticsTTS } from '../../../src/testing/fakes/speechmatics-tts.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
 import { REJECTED_KEY, type CheckId, type TTSEntry, type TTSFault } from './harness.js';
@@ -582,6 +584,31 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           else fake.failSpeech({ drop: true, afterChunks: 2 });
         },
         received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice_id'), language: speech().at(-1)?.language, requests: speech().length }),
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Speechmatics TTS',
+    className: 'SpeechmaticsTTSService',
+    importPath: 'piopiy-ai/services/speechmatics',
+    fake: 'startFakeSpeechmaticsTTS()',
+    voice: 'theo',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: { options: 'no language option (the preview\'s four voices are English): the voice (in the path) is checked' },
+    async start() {
+      const fake = await startFakeSpeechmaticsTTS({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.voice !== undefined);
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new SpeechmaticsTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: speech().at(-1)?.voice, requests: speech().length }),
         openSockets: () => 0,
         close: () => fake.close(),
       };
