@@ -284,6 +284,15 @@ export {
   type FakeSpeechmaticsTTSOptions,
   type FakeSpeechmaticsTTSRequest,
 } from './fakes/speechmatics-tts.js';
+export {
+  fakePiperSpeech,
+  startFakePiper,
+  type FakePiper,
+  type FakePiperFault,
+  type FakePiperOptions,
+  type FakePiperRequest,
+  type FakePiperVoice,
+} from './fakes/piper.js';
 export { fakeAzureSpeech, startFakeAzure, type FakeAzure, type FakeAzureFault, type FakeAzureOptions, type FakeAzureRequest } from './fakes/azure.js';
 export {
   fakeGoogleSpeech,

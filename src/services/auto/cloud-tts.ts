@@ -9,13 +9,15 @@
 //   (checked before GROQ_API_KEY: a Gradium key is asked for speech alone, a Groq key may be there for the LLM),
 //   NEUPHONIC_API_KEY (+ optional NEUPHONIC_VOICE, a voice_id; NEUPHONIC_LANGUAGE, default 'en') -> Neuphonic (also
 //   before GROQ_API_KEY, for the same reason), SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_TTS_VOICE, default 'sarah')
-//   -> Speechmatics' preview TTS (last: that key may be there for speech-to-text alone, and the voices are English)
+//   -> Speechmatics' preview TTS (after the others: that key may be there for speech-to-text alone, and the voices
+//   are English), PIPER_URL (+ optional PIPER_VOICE, PIPER_SAMPLE_RATE) -> a Piper HTTP server (a local voice, the
+//   last choice before the offline Flite)
 import type { TTSService } from '../base/tts-service.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type KeyReader = (name: string) => string | undefined;
 
-export type CloudTTSChoice = 'azure' | 'google' | 'gradium' | 'neuphonic' | 'groq' | 'polly' | 'speechmatics';
+export type CloudTTSChoice = 'azure' | 'google' | 'gradium' | 'neuphonic' | 'groq' | 'polly' | 'speechmatics' | 'piper';
 
 const awsRegion = (key: KeyReader): string | undefined => key('AWS_REGION') ?? key('AWS_DEFAULT_REGION');
 
@@ -28,6 +30,7 @@ export function chooseCloudTTS(key: KeyReader): CloudTTSChoice | undefined {
   if (key('GROQ_API_KEY') !== undefined) return 'groq';
   if (key('AWS_ACCESS_KEY_ID') !== undefined && key('AWS_SECRET_ACCESS_KEY') !== undefined && awsRegion(key) !== undefined) return 'polly';
   if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
+  if (key('PIPER_URL') !== undefined) return 'piper';
   return undefined;
 }
 
@@ -71,6 +74,13 @@ export async function makeCloudTTS(choice: CloudTTSChoice, key: KeyReader, env: 
       const { SpeechmaticsTTSService } = await import('../speechmatics/index.js');
       const voice = env.SPEECHMATICS_TTS_VOICE?.trim() || undefined;
       return { tts: new SpeechmaticsTTSService({ apiKey: key('SPEECHMATICS_API_KEY')!, ...(voice ? { voice } : {}) }), label: 'Speechmatics TTS' };
+    }
+    case 'piper': {
+      const { PiperHttpTTSService } = await import('../piper/index.js');
+      const voice = env.PIPER_VOICE?.trim() || undefined;
+      const rate = env.PIPER_SAMPLE_RATE?.trim();
+      const sampleRate = rate ? Number(rate) : undefined;
+      return { tts: new PiperHttpTTSService({ baseUrl: key('PIPER_URL')!, ...(voice ? { voice } : {}), ...(sampleRate === undefined ? {} : { sampleRate }) }), label: 'Piper (HTTP server)' };
     }
   }
 }

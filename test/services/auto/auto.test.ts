@@ -96,6 +96,10 @@ describe('servicesFromEnvironment', () => {
     expect(speechmaticsTts.chosen).toEqual(['stt: Speechmatics', 'llm: ScriptedLLMService (offline rules, not a language model)', 'tts: Speechmatics TTS']);
     expect(speechmaticsTts.tts).toMatchObject({ voice: 'jack', sampleRate: 16000 });
     expect((await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', GRADIUM_API_KEY: 'grk' } })).chosen[2]).toBe('tts: Gradium');
+    // A Piper server named by its URL: a local voice, chosen before Flite.
+    const piper = await servicesFromEnvironment({ rules, env: { PIPER_URL: 'http://127.0.0.1:5000', PIPER_VOICE: 'en_US-ryan-low', PIPER_SAMPLE_RATE: '16000' } });
+    expect(piper.chosen[2]).toBe('tts: Piper (HTTP server)');
+    expect(piper.tts).toMatchObject({ voice: 'en_US-ryan-low', sampleRate: 16000 });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

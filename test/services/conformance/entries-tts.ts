@@ -35,6 +35,8 @@ import { NeuphonicTTSService } from '../../../src/services/neuphonic/index.js';
 import { startFakeNeuphonic } from '../../../src/testing/fakes/neuphonic.js';
 import { SpeechmaticsTTSService } from '../../../src/services/speechmatics/index.js';
 import { startFakeSpeechmaticsTTS } from '../../../src/testing/fakes/speechmatics-tts.js';
+import { PiperHttpTTSService } from '../../../src/services/piper/index.js';
+import { startFakePiper } from '../../../src/testing/fakes/piper.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
 import { REJECTED_KEY, type CheckId, type TTSEntry, type TTSFault } from './harness.js';
@@ -609,6 +611,39 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
           else fake.failSpeech({ drop: true, afterChunks: 2 });
         },
         received: () => ({ voice: speech().at(-1)?.voice, requests: speech().length }),
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Piper (HTTP server)',
+    className: 'PiperHttpTTSService',
+    importPath: 'piopiy-ai/services/piper',
+    fake: 'startFakePiper()',
+    voice: 'hi_IN-pratham-medium',
+    sendsRetryAfter: false,
+    onDrop: 'fails',
+    notApplicable: {
+      auth: 'Piper\'s server has no authentication (run it next to the agent, or behind a proxy of your own)',
+      'rate-limit': 'a local server: no rate limit, no 429',
+      secrets: 'no key is sent',
+    },
+    caveats: {
+      streaming: 'the server answers once the whole sentence is made (one WAV with its length); it is yielded as its bytes arrive',
+      options: 'no language option (the voice sets it): the voice is checked',
+    },
+    async start() {
+      const fake = await startFakePiper({ voices: { 'en_US-lessac-medium': { sampleRate: 22050 }, 'hi_IN-pratham-medium': { sampleRate: 22050 } } });
+      const speech = () => fake.requests.filter((r) => r.method === 'POST');
+      return {
+        service: ({ voice, timeoutMs }) => new PiperHttpTTSService({ baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: 500 });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice'), requests: speech().length }),
         openSockets: () => 0,
         close: () => fake.close(),
       };
