@@ -2,8 +2,10 @@
 // streams and resampled when the voice's rate is not the service's, the fallback to `POST /` of servers before 1.5,
 // Flask's HTML 500 for empty text, and what is refused before any request. The behaviour every vendor shares is in
 // test/services/conformance.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatInt16 } from '../../../src/audio/index.js';
+import { concatInt16, writeWav } from '../../../src/audio/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
 import { PiperHttpTTSService } from '../../../src/services/piper/index.js';
 import { fakePiperSpeech, startFakePiper, type FakePiper } from '../../../src/testing/fakes/piper.js';
@@ -85,6 +87,26 @@ describe('PiperHttpTTSService', () => {
     await gone.close();
     const failure = await failureOf(() => synthesize(new PiperHttpTTSService({ baseUrl: url }), 'Hello.'));
     expect(failure.code).toBe('connection-failed');
+  });
+
+  it('an answer that is not a 16-bit mono WAV is a `protocol` error', async () => {
+    const answers = [Buffer.from('{"ok": true}'), writeWav({ sampleRate: 22050, channels: 2, samples: new Int16Array(8) }), Buffer.from('RIFF')];
+    const server = createServer((_req, res) => void res.end(answers.shift()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tts = new PiperHttpTTSService({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    try {
+      const messages: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const failure = await failureOf(() => synthesize(tts, 'Hello.'));
+        expect(failure.code).toBe('protocol');
+        messages.push(failure.message);
+      }
+      expect(messages[0]).toMatch(/not a WAV file/);
+      expect(messages[1]).toMatch(/not 16-bit mono PCM/);
+      expect(messages[2]).toMatch(/ended before its WAV header/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('refuses bad options before any request', () => {
