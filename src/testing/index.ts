@@ -267,6 +267,32 @@ export {
   type FakeMiniMaxOptions,
   type FakeMiniMaxRequest,
 } from './fakes/minimax.js';
+export {
+  fakeNeuphonicSpeech,
+  startFakeNeuphonic,
+  type FakeNeuphonic,
+  type FakeNeuphonicFault,
+  type FakeNeuphonicOptions,
+  type FakeNeuphonicRequest,
+} from './fakes/neuphonic.js';
+export {
+  FAKE_SPEECHMATICS_VOICES,
+  fakeSpeechmaticsSpeech,
+  startFakeSpeechmaticsTTS,
+  type FakeSpeechmaticsTTS,
+  type FakeSpeechmaticsTTSFault,
+  type FakeSpeechmaticsTTSOptions,
+  type FakeSpeechmaticsTTSRequest,
+} from './fakes/speechmatics-tts.js';
+export {
+  fakePiperSpeech,
+  startFakePiper,
+  type FakePiper,
+  type FakePiperFault,
+  type FakePiperOptions,
+  type FakePiperRequest,
+  type FakePiperVoice,
+} from './fakes/piper.js';
 export { fakeAzureSpeech, startFakeAzure, type FakeAzure, type FakeAzureFault, type FakeAzureOptions, type FakeAzureRequest } from './fakes/azure.js';
 export {
   fakeGoogleSpeech,

@@ -22,7 +22,8 @@
 //        INWORLD_API_KEY (+ optional INWORLD_VOICE, default 'Ashley') -> Inworld, FISH_API_KEY (+ optional
 //        FISH_VOICE, a voice model id) -> Fish Audio, HUME_API_KEY + HUME_VOICE -> Hume,
 //        MINIMAX_API_KEY (+ optional MINIMAX_GROUP_ID, MINIMAX_VOICE, default 'Wise_Woman') -> MiniMax, then the cloud platforms'
-//        (cloud-tts.ts: Azure Speech, Google Cloud TTS, Gradium, Groq, Amazon Polly), else Flite (offline)
+//        (cloud-tts.ts: Azure Speech, Google Cloud TTS, Gradium, Neuphonic, Groq, Amazon Polly,
+//        Speechmatics, a Piper HTTP server at PIPER_URL), else Flite (offline)
 // PIOPIY_OFFLINE=1 forces the offline engines even when keys are set.
 import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';

@@ -81,6 +81,9 @@ describe('servicesFromEnvironment', () => {
     expect(gradium.tts).toMatchObject({ voice: 'v-1', model: 'default' });
     // A Gradium key is for speech alone: it wins the voice over a Groq key, which still brings the LLM.
     expect((await servicesFromEnvironment({ rules, env: { GRADIUM_API_KEY: 'grk', GROQ_API_KEY: 'gk' } })).chosen.slice(1)).toEqual(['llm: Groq', 'tts: Gradium']);
+    const neuphonic = await servicesFromEnvironment({ rules, env: { NEUPHONIC_API_KEY: 'nk', NEUPHONIC_VOICE: 'voice-uuid', NEUPHONIC_LANGUAGE: 'hi', GROQ_API_KEY: 'gk' } });
+    expect(neuphonic.chosen.slice(1)).toEqual(['llm: Groq', 'tts: Neuphonic']);
+    expect(neuphonic.tts).toMatchObject({ voice: 'voice-uuid', language: 'hi' });
     const groq = await servicesFromEnvironment({ rules, env: { GROQ_API_KEY: 'gk', GROQ_TTS_VOICE: 'troy' } });
     expect(groq.chosen.slice(1)).toEqual(['llm: Groq', 'tts: Groq']);
     expect(groq.tts).toMatchObject({ voice: 'troy', model: 'canopylabs/orpheus-v1-english' });
@@ -88,6 +91,15 @@ describe('servicesFromEnvironment', () => {
     expect(polly.chosen[2]).toBe('tts: Amazon Polly');
     expect(polly.tts).toMatchObject({ voice: 'Aditi', region: 'ap-south-1' });
     expect((await servicesFromEnvironment({ rules, env: { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's' } })).chosen[2]).toBe('tts: Flite (offline)');
+    // Speechmatics' TTS comes last: its key also brings the STT, and its voices are English.
+    const speechmaticsTts = await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', SPEECHMATICS_TTS_VOICE: 'jack' } });
+    expect(speechmaticsTts.chosen).toEqual(['stt: Speechmatics', 'llm: ScriptedLLMService (offline rules, not a language model)', 'tts: Speechmatics TTS']);
+    expect(speechmaticsTts.tts).toMatchObject({ voice: 'jack', sampleRate: 16000 });
+    expect((await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', GRADIUM_API_KEY: 'grk' } })).chosen[2]).toBe('tts: Gradium');
+    // A Piper server named by its URL: a local voice, chosen before Flite.
+    const piper = await servicesFromEnvironment({ rules, env: { PIPER_URL: 'http://127.0.0.1:5000', PIPER_VOICE: 'en_US-ryan-low', PIPER_SAMPLE_RATE: '16000' } });
+    expect(piper.chosen[2]).toBe('tts: Piper (HTTP server)');
+    expect(piper.tts).toMatchObject({ voice: 'en_US-ryan-low', sampleRate: 16000 });
     // The OpenAI-compatible presets by their usual key variables; Azure needs its endpoint and deployment too.
     for (const [env, llm] of [
       [{ MISTRAL_API_KEY: 'k' }, 'llm: Mistral'],

@@ -31,6 +31,12 @@ import { GoogleTTSService } from '../../../src/services/google/index.js';
 import { startFakeGoogleTTS } from '../../../src/testing/fakes/google-tts.js';
 import { GradiumTTSService } from '../../../src/services/gradium/index.js';
 import { startFakeGradium } from '../../../src/testing/fakes/gradium.js';
+import { NeuphonicTTSService } from '../../../src/services/neuphonic/index.js';
+import { startFakeNeuphonic } from '../../../src/testing/fakes/neuphonic.js';
+import { SpeechmaticsTTSService } from '../../../src/services/speechmatics/index.js';
+import { startFakeSpeechmaticsTTS } from '../../../src/testing/fakes/speechmatics-tts.js';
+import { PiperHttpTTSService } from '../../../src/services/piper/index.js';
+import { startFakePiper } from '../../../src/testing/fakes/piper.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
 import { REJECTED_KEY, type CheckId, type TTSEntry, type TTSFault } from './harness.js';
@@ -555,6 +561,90 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
         },
         received: () => ({ voice: stringField(fake.syntheses.at(-1)?.setup, 'voice_id'), requests: fake.syntheses.length }),
         openSockets: () => openCount(fake.connections),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Neuphonic',
+    className: 'NeuphonicTTSService',
+    importPath: 'piopiy-ai/services/neuphonic',
+    fake: 'startFakeNeuphonic()',
+    voice: 'e564ba7e-aa8d-46a2-96a8-8dffedade48f',
+    language: 'hi',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    async start() {
+      const fake = await startFakeNeuphonic({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.language !== undefined);
+      return {
+        service: ({ apiKey, voice, language, timeoutMs }) =>
+          new NeuphonicTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice_id'), language: speech().at(-1)?.language, requests: speech().length }),
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Speechmatics TTS',
+    className: 'SpeechmaticsTTSService',
+    importPath: 'piopiy-ai/services/speechmatics',
+    fake: 'startFakeSpeechmaticsTTS()',
+    voice: 'theo',
+    sendsRetryAfter: true,
+    onDrop: 'fails',
+    caveats: { options: 'no language option (the preview\'s four voices are English): the voice (in the path) is checked' },
+    async start() {
+      const fake = await startFakeSpeechmaticsTTS({ rejectKey: REJECTED_KEY });
+      const speech = () => fake.requests.filter((r) => r.voice !== undefined);
+      return {
+        service: ({ apiKey, voice, timeoutMs }) => new SpeechmaticsTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: speech().at(-1)?.voice, requests: speech().length }),
+        openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Piper (HTTP server)',
+    className: 'PiperHttpTTSService',
+    importPath: 'piopiy-ai/services/piper',
+    fake: 'startFakePiper()',
+    voice: 'hi_IN-pratham-medium',
+    sendsRetryAfter: false,
+    onDrop: 'fails',
+    notApplicable: {
+      auth: 'Piper\'s server has no authentication (run it next to the agent, or behind a proxy of your own)',
+      'rate-limit': 'a local server: no rate limit, no 429',
+      secrets: 'no key is sent',
+    },
+    caveats: {
+      streaming: 'the server answers once the whole sentence is made (one WAV with its length); it is yielded as its bytes arrive',
+      options: 'no language option (the voice sets it): the voice is checked',
+    },
+    async start() {
+      const fake = await startFakePiper({ voices: { 'en_US-lessac-medium': { sampleRate: 22050 }, 'hi_IN-pratham-medium': { sampleRate: 22050 } } });
+      const speech = () => fake.requests.filter((r) => r.method === 'POST');
+      return {
+        service: ({ voice, timeoutMs }) => new PiperHttpTTSService({ baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failSpeech({ error: 500 });
+          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
+          else fake.failSpeech({ drop: true, afterChunks: 2 });
+        },
+        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice'), requests: speech().length }),
+        openSockets: () => 0,
         close: () => fake.close(),
       };
     },

@@ -1,0 +1,172 @@
+// A local stand-in for Neuphonic's Server-Sent Events speech endpoint (`POST /sse/speak/{lang_code}`), over a real
+// HTTP socket, so the production client is what gets tested. It checks requests as Neuphonic's SDK sends them — the
+// key in `X-API-KEY` (a missing or refused one answered 401), a JSON body with `text`,
+// `lang_code` (matching the path), `encoding` (`pcm_linear` emulated, `pcm_mulaw` refused as not emulated),
+// `sampling_rate` (8000, 16000 or 22050), optional `voice_id` and `speed` (0.7–2) — and answers
+// `event: message` / `data: {"status_code": 200, "data": {"audio": <base64 PCM16>, "text", "sampling_rate"}}`
+// events, then closes. Failures carry `{"status_code", "errors": [...]}`, before the answer (an HTTP error) or in
+// band (`event: error`). Scriptable failures: HTTP errors (with Retry-After), in-band errors, a stall after the
+// headers, a dropped connection. Facts: docs/vendors/neuphonic.md.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
+import { encodeSamples, fakeVoiceTone } from './audio.js';
+import { isRecord, pause, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
+import { readBody, recordHeaders, sendJSON } from './sse.js';
+
+const RATES = [8000, 16000, 22050];
+const PATH = /^\/sse\/speak\/([^/]+)$/;
+
+export type FakeNeuphonicFault =
+  /** Refused before the answer: an HTTP error with Neuphonic's error body. */
+  | { error: 400 | 401 | 402 | 403 | 429 | 500 | 502 | 503; retryAfter?: number }
+  /** Accepted (HTTP 200), then an `event: error` after `afterChunks` audio events (default 0). */
+  | { inBandError: number; afterChunks?: number }
+  | { stall: true }
+  | { drop: true; afterChunks?: number };
+
+export interface FakeNeuphonicRequest {
+  readonly path: string;
+  /** The `lang_code` of the path. */
+  readonly language: string | undefined;
+  /** Lower-case header names; `x-api-key` is replaced by `[redacted]`. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly auth: { readonly present: boolean; readonly valid: boolean };
+  readonly body?: unknown;
+  status?: number;
+  chunksSent: number;
+  outcome?: 'completed' | 'client-closed' | 'dropped' | 'failed-in-band';
+}
+
+export interface FakeNeuphonicOptions extends FakeKeyPolicy {
+  /** Speech length per character. Default 60 ms. */
+  msPerCharacter?: number;
+  /** Audio per event. Default 40 ms. */
+  chunkMs?: number;
+  /** Pause between events; 0 yields one event-loop turn. Default 2 ms. */
+  chunkDelayMs?: number;
+}
+
+export interface FakeNeuphonic {
+  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
+  readonly baseUrl: string;
+  readonly requests: readonly FakeNeuphonicRequest[];
+  /** Spoils the next valid requests, one each. */
+  failSpeech(...faults: FakeNeuphonicFault[]): void;
+  close(): Promise<void>;
+}
+
+/** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
+export function fakeNeuphonicSpeech(text: string, options: { sampleRate: number; voice?: string; msPerCharacter?: number }): Int16Array {
+  const count = Math.round((text.length * (options.msPerCharacter ?? 60) * options.sampleRate) / 1000);
+  return fakeVoiceTone(`${options.voice ?? 'default'}@${text}`, count, options.sampleRate, {
+    baseHz: 190, hzSpread: 80, amplitude: 7000, tremoloBase: 0.7, tremoloDepth: 0.3, tremoloHz: 3.5,
+    rampStep: 11, rampPeriod: 41, rampOffset: 19,
+  });
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: readonly string[],
+    readonly retryAfter?: number,
+  ) {
+    super(errors.join('; '));
+  }
+}
+
+class FakeServer {
+  readonly requests: FakeNeuphonicRequest[] = [];
+  readonly faults: FakeNeuphonicFault[] = [];
+
+  constructor(private readonly options: FakeNeuphonicOptions) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = requestPath(req);
+    const header = req.headers['x-api-key'];
+    const key = typeof header === 'string' ? header.trim() : '';
+    const raw = await readBody(req);
+    const language = PATH.exec(path)?.[1];
+    const record: FakeNeuphonicRequest = {
+      path,
+      language: language === undefined ? undefined : decodeURIComponent(language),
+      headers: recordHeaders(req, ['x-api-key']),
+      auth: { present: key !== '', valid: isAcceptedKey(key === '' ? undefined : key, this.options) },
+      chunksSent: 0,
+    };
+    this.requests.push(record);
+    try {
+      if (req.method !== 'POST' || record.language === undefined) throw new Refusal(404, ['Not Found']);
+      if (!record.auth.valid) throw new Refusal(401, [record.auth.present ? 'Invalid API key.' : 'No API key provided.']);
+      await this.speak(raw, record, res);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      record.status = error.status;
+      const headers: Record<string, string | number> = error.retryAfter === undefined ? {} : { 'retry-after': error.retryAfter };
+      sendJSON(res, error.status, { status_code: error.status, errors: error.errors, data: null }, headers);
+    }
+  }
+
+  private async speak(raw: Buffer, record: FakeNeuphonicRequest, res: ServerResponse): Promise<void> {
+    const { body, parsed } = parseJSONBody(raw, false);
+    (record as { body?: unknown }).body = body;
+    const invalid = (message: string): Refusal => new Refusal(422, [message]);
+    if (!parsed || !isRecord(body)) throw invalid('the body must be a JSON object');
+    if (typeof body.text !== 'string' || body.text.trim() === '') throw invalid('text is required');
+    if (body.lang_code !== undefined && body.lang_code !== record.language) throw invalid('lang_code does not match the path');
+    const encoding = body.encoding ?? 'pcm_linear';
+    if (encoding !== 'pcm_linear') throw invalid(`fake Neuphonic server: encoding ${JSON.stringify(encoding)} is not emulated by this fake (the real API makes pcm_mulaw)`);
+    const rate = body.sampling_rate ?? 22050;
+    if (typeof rate !== 'number' || !RATES.includes(rate)) throw invalid(`sampling_rate must be one of ${RATES.join(', ')}`);
+    if (body.speed !== undefined && !(typeof body.speed === 'number' && body.speed >= 0.7 && body.speed <= 2)) throw invalid('speed must be between 0.7 and 2');
+    if (body.voice_id !== undefined && (typeof body.voice_id !== 'string' || body.voice_id === '')) throw invalid('voice_id must be a voice id');
+    const fault = this.faults.shift();
+    if (fault !== undefined && 'error' in fault) throw new Refusal(fault.error, [`scripted HTTP ${fault.error}`], fault.retryAfter);
+    const voice = typeof body.voice_id === 'string' ? body.voice_id : undefined;
+    const samples = fakeNeuphonicSpeech(body.text, { sampleRate: rate, voice, msPerCharacter: this.options.msPerCharacter });
+    record.status = 200;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+      record.outcome ??= 'client-closed';
+    });
+    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
+    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * rate) / 1000));
+    const words = body.text.split(/\s+/).filter(Boolean);
+    for (let at = 0; at < samples.length && !closed; at += step) {
+      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
+        record.outcome = 'dropped';
+        res.socket?.destroy();
+        return;
+      }
+      if (fault !== undefined && 'inBandError' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
+        record.outcome = 'failed-in-band';
+        res.end(`event: error\ndata: ${JSON.stringify({ status_code: fault.inBandError, errors: [`scripted ${fault.inBandError}`] })}\n\n`);
+        return;
+      }
+      const audio = Buffer.from(encodeSamples(samples.subarray(at, at + step), 's16le')).toString('base64');
+      const text = words[record.chunksSent % Math.max(1, words.length)] ?? '';
+      res.write(`event: message\ndata: ${JSON.stringify({ status_code: 200, data: { audio, text, sampling_rate: rate } })}\n\n`);
+      record.chunksSent += 1;
+      await pause(this.options.chunkDelayMs ?? 2);
+    }
+    if (closed) return;
+    record.outcome = 'completed';
+    res.end();
+  }
+}
+
+/** Starts the fake on 127.0.0.1 on a free port. */
+export async function startFakeNeuphonic(options: FakeNeuphonicOptions = {}): Promise<FakeNeuphonic> {
+  const fake = new FakeServer(options);
+  const { port, close } = await startFakeHttpServer(
+    (req, res) => fake.handle(req, res),
+    (res) => sendJSON(res, 500, { status_code: 500, errors: ['fake failure'], data: null }),
+  );
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests: fake.requests,
+    failSpeech: (...faults) => void fake.faults.push(...faults),
+    close,
+  };
+}
