@@ -1,50 +1,46 @@
-// A new user's first minutes, run as they would type them: `npx piopiy-ai init my-agent --package <tarball>`, with
-// npx installing piopiy-ai from the packed tarball on the fly (as it would from the registry), then in the new
-// project `npm install`, `npm test`, `npm run typecheck`, `npm run demo`, and `npm run dev` serving the softphone.
+// A new user's first minutes, run as they would type them: `npx piopiy-ai init my-agent --package <tarball>`, then
+// in the new project `npm install`, `npm test`, `npm run typecheck`, `npm run demo`, and `npm run dev` serving the
+// softphone. npx takes piopiy-ai from the packed tarball installed with a plain `npm install <tarball>`
+// (test/support/installed-tarball.ts, shared with pack-install.test.ts; `--prefix` points npx at it), where from
+// the registry it would install the same package into its cache first: one install of ~400 packages, not two.
 // Each step is timed; the times are printed at the end.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoResult } from '../../src/cli/demo.js';
+import { installedTarball } from '../support/installed-tarball.js';
 import { packedTarball, type PackedTarball } from '../support/packed-tarball.js';
 import { run, start, stop, Timings, waitForOutput } from '../support/user-shell.js';
 
 const hasPocketsphinx = existsSync('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin');
 const timings = new Timings();
 let tarball: PackedTarball;
+let installedDir: string;
 let workspace: string;
 let project: string;
 
 beforeAll(async () => {
   tarball = await packedTarball();
   timings.add(tarball.packMs === 0 ? 'npm pack (reused)' : 'npm pack (prepack builds dist/)', tarball.packMs);
+  const installed = await installedTarball(tarball);
+  timings.add(installed.install === undefined ? 'npm install <tarball> (reused)' : 'npm install <tarball>', installed.installMs);
+  expect(installed.install?.code ?? 0, installed.install?.stderr).toBe(0);
+  installedDir = installed.dir;
   workspace = mkdtempSync(join(tmpdir(), 'piopiy-ai-new-user-'));
   project = join(workspace, 'my-agent');
-}, 120_000);
+}, 300_000);
 
-afterAll(async () => {
+afterAll(() => {
   console.log(timings.report('a new project, as a user makes it'));
   if (workspace !== undefined) rmSync(workspace, { recursive: true, force: true });
-  if (tarball !== undefined) await removeNpxInstall(tarball.path);
 });
-
-/** npx keeps what it installed under <npm cache>/_npx/<hash>/; each packed tarball would leave one behind. */
-async function removeNpxInstall(spec: string): Promise<void> {
-  const cache = (await run('npm', ['config', 'get', 'cache'], { cwd: tmpdir() })).stdout.trim();
-  const npxDir = join(cache, '_npx');
-  if (cache === '' || !existsSync(npxDir)) return;
-  for (const entry of readdirSync(npxDir)) {
-    const manifest = join(npxDir, entry, 'package.json');
-    if (existsSync(manifest) && readFileSync(manifest, 'utf8').includes(spec)) rmSync(join(npxDir, entry), { recursive: true, force: true });
-  }
-}
 
 describe('npx piopiy-ai init, then the project on its own', () => {
   it('init writes the project, depending on the given package', async () => {
     const init = await timings.time(
       'npx piopiy-ai init my-agent --package <tarball>',
-      run('npx', ['--yes', `--package=${tarball.path}`, 'piopiy-ai', 'init', 'my-agent', '--package', tarball.path], { cwd: workspace }),
+      run('npx', ['--prefix', installedDir, 'piopiy-ai', 'init', 'my-agent', '--package', tarball.path], { cwd: workspace }),
     );
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain('cd my-agent\n  npm install\n');

@@ -1,15 +1,15 @@
 // The package as users get it: the repository packed (`npm pack`), installed into an empty folder with a plain
-// `npm install <tarball>` (no .npmrc, none of npm's or onnxruntime's settings: it must download nothing but the
+// `npm install <tarball>` (test/support/installed-tarball.ts, shared with init.test.ts; no .npmrc, none of npm's or onnxruntime's settings: it must download nothing but the
 // packages), and used from there only — Silero VAD, the CLI's demo and start commands, and the README's testing
 // snippet run with tsx and type-checked under the tsconfig `tsc --init` writes. Nothing here imports the
 // repository's sources except the simulator that stands in for the platform in the `start` test.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPiopiySimulator } from '../../src/testing/simulator/index.js';
 import type { DemoResult } from '../../src/cli/demo.js';
 import { packedTarball, type PackedTarball } from '../support/packed-tarball.js';
+import { installedTarball } from '../support/installed-tarball.js';
 import { readmeSnippet } from '../support/readme.js';
 import { run, start, stop, Timings } from '../support/user-shell.js';
 import { waitUntil } from '../support/wait.js';
@@ -37,19 +37,24 @@ for (const sampleRate of [16000, 8000]) {
 }
 `;
 let tarball: PackedTarball;
+/** The installed package's folder (shared with init.test.ts). */
 let dir: string;
+/** This run's own folder inside it, for recordings and scripts (tsc below checks only the snippet and agent). */
+let scratch: string;
 
 beforeAll(async () => {
   tarball = await packedTarball();
   timings.add(tarball.packMs === 0 ? 'npm pack (reused)' : 'npm pack (prepack builds dist/)', tarball.packMs);
-  dir = mkdtempSync(join(tmpdir(), 'piopiy-ai-installed-'));
-  const install = await timings.time('npm install <tarball>', run('npm', ['install', tarball.path], { cwd: dir }));
-  expect(install.code, install.stderr).toBe(0);
+  const installed = await installedTarball(tarball);
+  timings.add(installed.install === undefined ? 'npm install <tarball> (reused)' : 'npm install <tarball>', installed.installMs);
+  expect(installed.install?.code ?? 0, installed.install?.stderr).toBe(0);
+  dir = installed.dir;
+  scratch = mkdtempSync(join(dir, 'run-'));
 }, 300_000);
 
 afterAll(() => {
   console.log(timings.report('pack and install, from outside'));
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('the packed tarball, installed with npm install', () => {
@@ -81,8 +86,8 @@ describe('the packed tarball, installed with npm install', () => {
       /libonnxruntime_providers_/.test(p),
     );
     expect(providers).toEqual([]);
-    writeFileSync(join(dir, 'vad.mjs'), VAD_SCRIPT);
-    const vad = await timings.time('Silero VAD at 16 and 8 kHz', run(process.execPath, ['vad.mjs'], { cwd: dir }));
+    writeFileSync(join(scratch, 'vad.mjs'), VAD_SCRIPT);
+    const vad = await timings.time('Silero VAD at 16 and 8 kHz', run(process.execPath, ['vad.mjs'], { cwd: scratch }));
     expect(vad.code, vad.stderr).toBe(0);
     const lines = vad.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sampleRate: number; runtime: string; states: string[] });
     expect(lines.map((line) => [line.sampleRate, line.runtime])).toEqual([
@@ -100,7 +105,7 @@ describe('the packed tarball, installed with npm install', () => {
   it.skipIf(!hasPocketsphinx)('npx piopiy-ai demo --json: the default agent transfers the caller [needs pocketsphinx]', async () => {
     const demo = await timings.time(
       'npx piopiy-ai demo --json',
-      run('npx', ['piopiy-ai', 'demo', '--json', '--recording-dir', dir], { cwd: dir, env: { PIOPIY_OFFLINE: '1' } }),
+      run('npx', ['piopiy-ai', 'demo', '--json', '--recording-dir', scratch], { cwd: dir, env: { PIOPIY_OFFLINE: '1' } }),
     );
     expect(demo.code, demo.stderr).toBe(0);
     const result = JSON.parse(demo.stdout.trim().split('\n').at(-1)!) as DemoResult;
@@ -158,10 +163,12 @@ describe('the packed tarball, installed with npm install', () => {
     "the README's testing snippet: runs with tsx against the shipped example, type-checks under tsc --init [needs pocketsphinx]",
     async () => {
       // A user's ESM project around the installed package: the snippet as a file, the example as its agent file.
+      // (The folder is kept for the next run with the same tarball: what this test wrote before is written anew.)
       const pkg = await run('npm', ['pkg', 'set', 'type=module'], { cwd: dir });
       expect(pkg.code, pkg.stderr).toBe(0);
       writeFileSync(join(dir, 'call-test.ts'), readmeSnippet('testing-own-agent'));
       copyFileSync(join(dir, 'node_modules/piopiy-ai/examples/transfer-agent.ts'), join(dir, 'agent.ts'));
+      rmSync(join(dir, 'call.wav'), { force: true });
 
       const snippet = await timings.time('README snippet: npx tsx call-test.ts', run('npx', ['tsx', 'call-test.ts'], { cwd: dir }));
       expect(snippet.code, snippet.stderr).toBe(0);
@@ -171,6 +178,7 @@ describe('the packed tarball, installed with npm install', () => {
       const tools = ['typescript', '@types/node'].map((name) => `${name}@${repoPackageJson.devDependencies[name]}`);
       const installTools = await timings.time('npm install -D typescript @types/node', run('npm', ['install', '-D', ...tools], { cwd: dir }));
       expect(installTools.code, installTools.stderr).toBe(0);
+      rmSync(join(dir, 'tsconfig.json'), { force: true });
       const init = await run('npx', ['tsc', '--init'], { cwd: dir });
       expect(init.code, init.stdout).toBe(0);
       // `tsc --init` leaves Node's types out and says to add them for Node programs; that is the one change.
