@@ -152,6 +152,13 @@ export {
   type FakeSonioxOptions,
   type FakeSonioxSession,
 } from './fakes/soniox.js';
+export {
+  startFakeDeepgramFlux,
+  type FakeDeepgramFlux,
+  type FakeDeepgramFluxFault,
+  type FakeDeepgramFluxOptions,
+  type FakeDeepgramFluxSession,
+} from './fakes/deepgram-flux.js';
 export { startFakeGladia, type FakeGladia, type FakeGladiaFault, type FakeGladiaOptions, type FakeGladiaSession } from './fakes/gladia.js';
 export {
   fakeDeepgramSpeechAudio,

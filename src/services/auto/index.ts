@@ -2,7 +2,7 @@
 // set, the offline engine otherwise — so one agent file runs on a laptop with no keys and in production alike.
 // Vendors are imported only when chosen: an offline run loads no vendor client.
 //
-//   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
+//   STT: DEEPGRAM_API_KEY (+ optional DEEPGRAM_STT_MODEL; a flux-* model: Flux) -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
 //        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
 //        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics,
 //        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, GLADIA_API_KEY (+ optional GLADIA_LANGUAGE such as hi)
@@ -154,9 +154,12 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
   const openaiKey = key('OPENAI_API_KEY');
   const sttChoice = chooseSTT(env);
   if (sttChoice === 'deepgram') {
-    const { DeepgramSTTService } = await import('../deepgram/index.js');
-    stt = new DeepgramSTTService({ apiKey: deepgramKey! });
-    chosen.push('stt: Deepgram');
+    const { DeepgramFluxSTTService, DeepgramSTTService } = await import('../deepgram/index.js');
+    // DEEPGRAM_STT_MODEL picks the model; a Flux one (flux-general-en, flux-general-multi) picks the Flux service.
+    const model = env.DEEPGRAM_STT_MODEL?.trim() || undefined;
+    const flux = model?.startsWith('flux-') === true;
+    stt = flux ? new DeepgramFluxSTTService({ apiKey: deepgramKey!, model }) : new DeepgramSTTService({ apiKey: deepgramKey!, ...(model === undefined ? {} : { model }) });
+    chosen.push(flux ? 'stt: Deepgram Flux' : 'stt: Deepgram');
   } else if (sttChoice === 'openai') {
     const { OpenAISTTService } = await import('../openai/index.js');
     stt = new OpenAISTTService({ apiKey: openaiKey! });

@@ -39,6 +39,13 @@ describe('servicesFromEnvironment', () => {
     const speechmatics = await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', SPEECHMATICS_LANGUAGE: 'ta' } });
     expect(speechmatics.chosen[0]).toBe('stt: Speechmatics');
     expect(speechmatics.stt).toMatchObject({ language: 'ta' });
+    // Deepgram's model from DEEPGRAM_STT_MODEL; a Flux model picks the Flux service.
+    const flux = await servicesFromEnvironment({ rules, env: { DEEPGRAM_API_KEY: 'dg', DEEPGRAM_STT_MODEL: 'flux-general-multi' } });
+    expect(flux.chosen[0]).toBe('stt: Deepgram Flux');
+    expect(flux.stt).toMatchObject({ model: 'flux-general-multi', endOfTurn: 'flux' });
+    const nova = await servicesFromEnvironment({ rules, env: { DEEPGRAM_API_KEY: 'dg', DEEPGRAM_STT_MODEL: 'nova-2-phonecall' } });
+    expect(nova.chosen[0]).toBe('stt: Deepgram');
+    expect(nova.stt).toMatchObject({ model: 'nova-2-phonecall' });
     // Soniox by SONIOX_API_KEY, its language hint from SONIOX_LANGUAGE.
     const soniox = await servicesFromEnvironment({ rules, env: { SONIOX_API_KEY: 'sx', SONIOX_LANGUAGE: 'hi' } });
     expect(soniox.chosen[0]).toBe('stt: Soniox');
