@@ -192,6 +192,13 @@ export {
   type FakeCartesiaSpeechOptions,
 } from './fakes/cartesia.js';
 export {
+  startFakeCartesiaSTT,
+  type FakeCartesiaSTT,
+  type FakeCartesiaSTTFault,
+  type FakeCartesiaSTTOptions,
+  type FakeCartesiaSTTSession,
+} from './fakes/cartesia-stt.js';
+export {
   FAKE_ELEVENLABS_MODELS,
   FAKE_ELEVENLABS_PCM_RATES,
   fakeElevenLabsSpeech,

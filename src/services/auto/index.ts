@@ -6,7 +6,7 @@
 //        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
 //        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics,
 //        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, GLADIA_API_KEY (+ optional GLADIA_LANGUAGE such as hi)
-//        -> Gladia, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
+//        -> Gladia, CARTESIA_API_KEY (+ optional CARTESIA_STT_LANGUAGE such as hi) -> Cartesia Ink, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
 //        ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
 //        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else
 //        Pocketsphinx (offline)
@@ -60,7 +60,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'cartesia' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -72,6 +72,7 @@ function chooseSTT(env: Env): STTChoice {
   if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
   if (key('SONIOX_API_KEY') !== undefined) return 'soniox';
   if (key('GLADIA_API_KEY') !== undefined) return 'gladia';
+  if (key('CARTESIA_API_KEY') !== undefined) return 'cartesia';
   if (key('GROQ_API_KEY') !== undefined) return 'groq';
   if (key('ELEVENLABS_API_KEY') !== undefined) return 'elevenlabs';
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
@@ -184,6 +185,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { GladiaSTTService } = await import('../gladia/index.js');
     stt = new GladiaSTTService({ apiKey: key('GLADIA_API_KEY')!, ...(env.GLADIA_LANGUAGE === undefined ? {} : { languages: [env.GLADIA_LANGUAGE] }) });
     chosen.push('stt: Gladia');
+  } else if (sttChoice === 'cartesia') {
+    const { CartesiaSTTService } = await import('../cartesia/index.js');
+    stt = new CartesiaSTTService({ apiKey: key('CARTESIA_API_KEY')!, ...(env.CARTESIA_STT_LANGUAGE === undefined ? {} : { language: env.CARTESIA_STT_LANGUAGE }) });
+    chosen.push('stt: Cartesia Ink');
   } else if (sttChoice === 'groq') {
     const { GroqSTTService } = await import('../openai/index.js');
     stt = new GroqSTTService({ apiKey: key('GROQ_API_KEY')! });

@@ -54,6 +54,10 @@ describe('servicesFromEnvironment', () => {
     const gladia = await servicesFromEnvironment({ rules, env: { GLADIA_API_KEY: 'gl', GLADIA_LANGUAGE: 'hi' } });
     expect(gladia.chosen[0]).toBe('stt: Gladia');
     expect((gladia.stt as unknown as { sessionConfig: unknown }).sessionConfig).toMatchObject({ language_config: { languages: ['hi'] } });
+    // Cartesia Ink by CARTESIA_API_KEY (after the STT-only vendors), its language from CARTESIA_STT_LANGUAGE.
+    const cartesia = await servicesFromEnvironment({ rules, env: { CARTESIA_API_KEY: 'ck', CARTESIA_STT_LANGUAGE: 'ta' } });
+    expect(cartesia.chosen).toEqual(['stt: Cartesia Ink', 'llm: ScriptedLLMService (offline rules, not a language model)', 'tts: Cartesia']);
+    expect(cartesia.stt).toMatchObject({ model: 'ink-whisper', language: 'ta' });
     // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
     const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
     expect(rime.chosen[2]).toBe('tts: Rime');
@@ -154,7 +158,8 @@ describe('prewarmServicesFromEnvironment', () => {
     expect(sphinx).not.toHaveBeenCalled();
     expect(flite).not.toHaveBeenCalled();
 
-    await prewarmServicesFromEnvironment({ CARTESIA_API_KEY: 'ca' });
+    // A key of a TTS-only vendor (CARTESIA_API_KEY now chooses Cartesia Ink for STT too).
+    await prewarmServicesFromEnvironment({ RIME_API_KEY: 'rk' });
     expect(sphinx).toHaveBeenCalledTimes(1);
     expect(flite).not.toHaveBeenCalled();
 
