@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Conversation, UserTurnAggregator } from '../../../src/conversation/index.js';
 import { inputAudioFrame, makeFrame, type Frame } from '../../../src/frames/index.js';
+import { LLMContext } from '../../../src/llm/context.js';
+import { Pipeline } from '../../../src/pipeline/index.js';
 import { deepgramFluxError, DeepgramFluxSTTService } from '../../../src/services/deepgram/index.js';
 import { startFakeDeepgramFlux, type FakeDeepgramFlux } from '../../../src/testing/fakes/deepgram-flux.js';
 import { runOnVirtualClock, type ConformanceRun } from '../conformance/run.js';
@@ -67,6 +70,33 @@ describe('DeepgramFluxSTTService', () => {
     expect(run.collector.downstream.some((f) => f.type === 'transcription' && !f.final)).toBe(true);
     expect(session.sent.filter((m) => m.event === 'EndOfTurn')).toHaveLength(1);
     expect(run.errors).toEqual([]);
+  });
+
+  it("with the user-turn aggregator: a VAD pause Flux does not take for the end is no turn, past the aggregator's default wait; EndOfTurn commits one turn", async () => {
+    fake.scriptTranscripts('My number is four five six');
+    const stt = new DeepgramFluxSTTService({ apiKey: KEY, baseUrl: fake.url });
+    const turns: string[] = [];
+    const aggregator = new UserTurnAggregator({
+      conversation: new Conversation({ context: new LLMContext(), onUserTurn: (text) => turns.push(text) }),
+      waitForTranscriptionComplete: stt.reportsTranscriptionComplete,
+      finalTranscriptTimeoutMs: stt.transcriptionCompleteTimeoutMs!,
+    });
+    const run = runOnVirtualClock(new Pipeline([stt, aggregator]), { audioInSampleRate: RATE });
+    run.send(makeFrame('user-started-speaking'));
+    await send(run, tone(600));
+    await send(run, silence(100));
+    run.send(makeFrame('user-stopped-speaking'));
+    // More than the aggregator's default 600 ms of the call's time while the caller pauses: no turn yet.
+    await run.clock.advance(1000);
+    await send(run, silence(100));
+    expect(turns).toEqual([]);
+    run.send(makeFrame('user-started-speaking'));
+    await send(run, tone(600));
+    await send(run, silence(400));
+    run.send(makeFrame('user-stopped-speaking'));
+    await waitUntil(() => turns.length > 0, 3000);
+    await run.stop();
+    expect(turns).toEqual(['My number is four five six']);
   });
 
   it("endOfTurn 'vad': the VAD stop sends ForceEndTurn and Flux's manual EndOfTurn completes the turn", async () => {
