@@ -93,8 +93,10 @@ export class DeepgramFluxSTTService extends StreamingSTTService {
   private readonly baseUrl: string;
   /** Flux said StartOfTurn and not yet EndOfTurn (on the current socket). */
   private turnOpen = false;
-  /** A VAD stop waits for Flux's EndOfTurn. */
-  private stopWaiting = false;
+  /** With `endOfTurn: 'vad'`: a VAD stop waits for the EndOfTurn its ForceEndTurn asks for. */
+  private awaitingForcedEnd = false;
+  /** ForceEndTurn went out on the current socket (a new socket, replaying the turn's audio, needs its own). */
+  private forceSent = false;
   /** Flux ended a turn since the caller last began speaking (VAD): a stop now has nothing left to wait for. */
   private turnEndedSinceSpeech = false;
   private lastError: ServiceError | undefined;
@@ -145,6 +147,7 @@ export class DeepgramFluxSTTService extends StreamingSTTService {
   protected override connection(): StreamingSTTConnection {
     // A new socket starts in Flux's initial state; a stop still waiting is met by the replayed audio's turn.
     this.turnOpen = false;
+    this.forceSent = false;
     this.lastError = undefined;
     return {
       url: this.url,
@@ -158,6 +161,8 @@ export class DeepgramFluxSTTService extends StreamingSTTService {
 
   protected override onUserStartedSpeaking(): void {
     this.turnEndedSinceSpeech = false;
+    // The caller goes on: the next VAD stop asks again.
+    this.awaitingForcedEnd = false;
     super.onUserStartedSpeaking();
   }
 
@@ -167,8 +172,16 @@ export class DeepgramFluxSTTService extends StreamingSTTService {
       this.finalizeAnswered();
       return;
     }
-    this.stopWaiting = true;
-    if (this.endOfTurn === 'vad' && this.turnOpen) this.sendJSON({ type: 'ForceEndTurn' });
+    // Otherwise the stop waits for Flux's EndOfTurn, which completes every stop before it.
+    if (this.endOfTurn !== 'vad') return;
+    this.awaitingForcedEnd = true;
+    // Before Flux has heard the speech (no StartOfTurn yet), ForceEndTurn would be ignored: it goes at StartOfTurn.
+    if (this.turnOpen) this.forceEndTurn();
+  }
+
+  private forceEndTurn(): void {
+    this.forceSent = true;
+    this.sendJSON({ type: 'ForceEndTurn' });
   }
 
   protected override closeError(code: number, reason: string): ServiceError {
@@ -204,8 +217,8 @@ export class DeepgramFluxSTTService extends StreamingSTTService {
     switch (info.event) {
       case 'StartOfTurn':
         this.turnOpen = true;
-        // Flux heard the speech only now: a VAD stop already waiting ends the turn at once in 'vad' mode.
-        if (this.stopWaiting && this.endOfTurn === 'vad') this.sendJSON({ type: 'ForceEndTurn' });
+        // Flux heard the speech only now: a VAD stop already waiting ends the turn at once ('vad' mode).
+        if (this.awaitingForcedEnd && !this.forceSent) this.forceEndTurn();
         this.emitTranscript(transcript, false, this.extra(info));
         return;
       case 'Update':
@@ -230,12 +243,12 @@ export class DeepgramFluxSTTService extends StreamingSTTService {
   private onEndOfTurn(transcript: string, info: Readonly<Record<string, unknown>>, windowEnd: number | undefined): void {
     this.turnOpen = false;
     this.turnEndedSinceSpeech = true;
+    this.awaitingForcedEnd = false;
+    this.forceSent = false;
     this.emitTranscript(transcript, true, this.extra(info));
     if (windowEnd !== undefined) this.finalReached(windowEnd);
-    if (this.stopWaiting) {
-      this.stopWaiting = false;
-      this.finalizeAnswered();
-    }
+    // Flux has transcribed everything up to now: every VAD stop still waiting is complete.
+    this.finalizeAnswered();
   }
 
   /** The language (`languages` on flux-general-multi; English on the English model) and the timed words. */

@@ -119,6 +119,29 @@ describe('DeepgramFluxSTTService', () => {
     expect(run.collector.downstream.some((f) => f.type === 'metrics' && f.data.some((m) => m.kind === 'ttfb'))).toBe(true);
   });
 
+  it("endOfTurn 'vad' across a drop: the stop made while the line is down reaches the new socket, whose replayed turn gets its ForceEndTurn", async () => {
+    fake.scriptTranscripts('Please call me back tomorrow');
+    const stt = new DeepgramFluxSTTService({ apiKey: KEY, baseUrl: fake.url, endOfTurn: 'vad', eotThreshold: 1, reconnect: { initialDelayMs: 100 } });
+    const run = runOnVirtualClock(stt, { audioInSampleRate: RATE });
+    run.send(makeFrame('user-started-speaking'));
+    await send(run, tone(500));
+    const before = fake.sessions.length;
+    fake.dropConnections();
+    await waitUntil(() => fake.sessions.at(-1)?.closed !== undefined, 2000);
+    await send(run, tone(700));
+    await send(run, silence(200));
+    run.send(makeFrame('user-stopped-speaking'));
+    for (let step = 0; step < 100 && fake.sessions.length === before; step++) {
+      await run.clock.advance(100);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await run.collector.waitFor((f) => f.type === 'transcription-complete');
+    await run.stop();
+    expect(fake.sessions.at(-1)!.controls[0]).toBe('ForceEndTurn');
+    expect(finals(run.collector.downstream).map((f) => f.text)).toEqual(['Please call me back tomorrow']);
+    expect(run.errors).toEqual([]);
+  });
+
   it('a VAD stop on noise Flux never took for speech is complete once an Update outside a turn covers it', async () => {
     const stt = new DeepgramFluxSTTService({ apiKey: KEY, baseUrl: fake.url });
     const run = runOnVirtualClock(stt, { audioInSampleRate: RATE });
