@@ -152,6 +152,13 @@ export {
   type FakeSonioxOptions,
   type FakeSonioxSession,
 } from './fakes/soniox.js';
+export {
+  startFakeDeepgramFlux,
+  type FakeDeepgramFlux,
+  type FakeDeepgramFluxFault,
+  type FakeDeepgramFluxOptions,
+  type FakeDeepgramFluxSession,
+} from './fakes/deepgram-flux.js';
 export { startFakeGladia, type FakeGladia, type FakeGladiaFault, type FakeGladiaOptions, type FakeGladiaSession } from './fakes/gladia.js';
 export {
   fakeDeepgramSpeechAudio,
@@ -184,6 +191,13 @@ export {
   type FakeCartesiaOptions,
   type FakeCartesiaSpeechOptions,
 } from './fakes/cartesia.js';
+export {
+  startFakeCartesiaSTT,
+  type FakeCartesiaSTT,
+  type FakeCartesiaSTTFault,
+  type FakeCartesiaSTTOptions,
+  type FakeCartesiaSTTSession,
+} from './fakes/cartesia-stt.js';
 export {
   FAKE_ELEVENLABS_MODELS,
   FAKE_ELEVENLABS_PCM_RATES,

@@ -384,7 +384,12 @@ export class VoiceAgent {
     vad: VoiceActivityDetector | undefined,
     onToolResult: (outcome: ToolOutcome) => void,
   ): FrameProcessor[] {
-    const user = new UserTurnAggregator({ conversation, waitForTranscriptionComplete: settings.stt.reportsTranscriptionComplete });
+    const completeTimeoutMs = settings.stt.transcriptionCompleteTimeoutMs;
+    const user = new UserTurnAggregator({
+      conversation,
+      waitForTranscriptionComplete: settings.stt.reportsTranscriptionComplete,
+      ...(completeTimeoutMs === undefined ? {} : { finalTranscriptTimeoutMs: completeTimeoutMs }),
+    });
     settings.llm.setTools({
       registry: this.tools,
       conversation,

@@ -2,11 +2,11 @@
 // set, the offline engine otherwise — so one agent file runs on a laptop with no keys and in production alike.
 // Vendors are imported only when chosen: an offline run loads no vendor client.
 //
-//   STT: DEEPGRAM_API_KEY -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
+//   STT: DEEPGRAM_API_KEY (+ optional DEEPGRAM_STT_MODEL; a flux-* model: Flux) -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
 //        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
 //        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics,
 //        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, GLADIA_API_KEY (+ optional GLADIA_LANGUAGE such as hi)
-//        -> Gladia, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
+//        -> Gladia, CARTESIA_API_KEY (+ optional CARTESIA_STT_LANGUAGE such as hi) -> Cartesia Ink, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
 //        ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
 //        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else
 //        Pocketsphinx (offline)
@@ -61,7 +61,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'cartesia' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -73,6 +73,7 @@ function chooseSTT(env: Env): STTChoice {
   if (key('SPEECHMATICS_API_KEY') !== undefined) return 'speechmatics';
   if (key('SONIOX_API_KEY') !== undefined) return 'soniox';
   if (key('GLADIA_API_KEY') !== undefined) return 'gladia';
+  if (key('CARTESIA_API_KEY') !== undefined) return 'cartesia';
   if (key('GROQ_API_KEY') !== undefined) return 'groq';
   if (key('ELEVENLABS_API_KEY') !== undefined) return 'elevenlabs';
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
@@ -155,9 +156,12 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
   const openaiKey = key('OPENAI_API_KEY');
   const sttChoice = chooseSTT(env);
   if (sttChoice === 'deepgram') {
-    const { DeepgramSTTService } = await import('../deepgram/index.js');
-    stt = new DeepgramSTTService({ apiKey: deepgramKey! });
-    chosen.push('stt: Deepgram');
+    const { DeepgramFluxSTTService, DeepgramSTTService } = await import('../deepgram/index.js');
+    // DEEPGRAM_STT_MODEL picks the model; a Flux one (flux-general-en, flux-general-multi) picks the Flux service.
+    const model = env.DEEPGRAM_STT_MODEL?.trim() || undefined;
+    const flux = model?.startsWith('flux-') === true;
+    stt = flux ? new DeepgramFluxSTTService({ apiKey: deepgramKey!, model }) : new DeepgramSTTService({ apiKey: deepgramKey!, ...(model === undefined ? {} : { model }) });
+    chosen.push(flux ? 'stt: Deepgram Flux' : 'stt: Deepgram');
   } else if (sttChoice === 'openai') {
     const { OpenAISTTService } = await import('../openai/index.js');
     stt = new OpenAISTTService({ apiKey: openaiKey! });
@@ -182,6 +186,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { GladiaSTTService } = await import('../gladia/index.js');
     stt = new GladiaSTTService({ apiKey: key('GLADIA_API_KEY')!, ...(env.GLADIA_LANGUAGE === undefined ? {} : { languages: [env.GLADIA_LANGUAGE] }) });
     chosen.push('stt: Gladia');
+  } else if (sttChoice === 'cartesia') {
+    const { CartesiaSTTService } = await import('../cartesia/index.js');
+    stt = new CartesiaSTTService({ apiKey: key('CARTESIA_API_KEY')!, ...(env.CARTESIA_STT_LANGUAGE === undefined ? {} : { language: env.CARTESIA_STT_LANGUAGE }) });
+    chosen.push('stt: Cartesia Ink');
   } else if (sttChoice === 'groq') {
     const { GroqSTTService } = await import('../openai/index.js');
     stt = new GroqSTTService({ apiKey: key('GROQ_API_KEY')! });

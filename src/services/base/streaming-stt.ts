@@ -165,6 +165,11 @@ export abstract class StreamingSTTService extends STTService {
     return this.socket?.sendJSON(message) ?? false;
   }
 
+  /** A plain text frame (a vendor whose commands are bare words: Cartesia's `finalize`). */
+  protected sendText(text: string): boolean {
+    return this.socket?.send(text, false) ?? false;
+  }
+
   /** Audio frames sent on the current socket (a vendor that numbers them: Speechmatics' `last_seq_no`). */
   protected get audioFramesSent(): number {
     return this.framesSent;

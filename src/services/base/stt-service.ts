@@ -58,6 +58,15 @@ export abstract class STTService extends FrameProcessor {
     return this.completesOnReturn;
   }
 
+  /**
+   * How long the turn aggregator should wait after a VAD stop for `transcription-complete`, when the vendor decides
+   * the end of the turn itself and may take longer than the aggregator's default (Deepgram Flux). Undefined: the
+   * aggregator's default.
+   */
+  get transcriptionCompleteTimeoutMs(): number | undefined {
+    return undefined;
+  }
+
   /** The finals for a turn are all pushed once `onUserStoppedSpeaking` returns. */
   protected get completesOnReturn(): boolean {
     return false;

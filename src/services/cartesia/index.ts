@@ -1,2 +1,3 @@
-// `piopiy-ai/services/cartesia`: Cartesia Sonic text-to-speech over its WebSocket.
+// `piopiy-ai/services/cartesia`: Cartesia Sonic text-to-speech and Ink speech-to-text over their WebSockets.
+export * from './stt.js';
 export * from './tts.js';

@@ -39,6 +39,13 @@ describe('servicesFromEnvironment', () => {
     const speechmatics = await servicesFromEnvironment({ rules, env: { SPEECHMATICS_API_KEY: 'sk', SPEECHMATICS_LANGUAGE: 'ta' } });
     expect(speechmatics.chosen[0]).toBe('stt: Speechmatics');
     expect(speechmatics.stt).toMatchObject({ language: 'ta' });
+    // Deepgram's model from DEEPGRAM_STT_MODEL; a Flux model picks the Flux service.
+    const flux = await servicesFromEnvironment({ rules, env: { DEEPGRAM_API_KEY: 'dg', DEEPGRAM_STT_MODEL: 'flux-general-multi' } });
+    expect(flux.chosen[0]).toBe('stt: Deepgram Flux');
+    expect(flux.stt).toMatchObject({ model: 'flux-general-multi', endOfTurn: 'flux' });
+    const nova = await servicesFromEnvironment({ rules, env: { DEEPGRAM_API_KEY: 'dg', DEEPGRAM_STT_MODEL: 'nova-2-phonecall' } });
+    expect(nova.chosen[0]).toBe('stt: Deepgram');
+    expect(nova.stt).toMatchObject({ model: 'nova-2-phonecall' });
     // Soniox by SONIOX_API_KEY, its language hint from SONIOX_LANGUAGE.
     const soniox = await servicesFromEnvironment({ rules, env: { SONIOX_API_KEY: 'sx', SONIOX_LANGUAGE: 'hi' } });
     expect(soniox.chosen[0]).toBe('stt: Soniox');
@@ -47,6 +54,10 @@ describe('servicesFromEnvironment', () => {
     const gladia = await servicesFromEnvironment({ rules, env: { GLADIA_API_KEY: 'gl', GLADIA_LANGUAGE: 'hi' } });
     expect(gladia.chosen[0]).toBe('stt: Gladia');
     expect((gladia.stt as unknown as { sessionConfig: unknown }).sessionConfig).toMatchObject({ language_config: { languages: ['hi'] } });
+    // Cartesia Ink by CARTESIA_API_KEY (after the STT-only vendors), its language from CARTESIA_STT_LANGUAGE.
+    const cartesia = await servicesFromEnvironment({ rules, env: { CARTESIA_API_KEY: 'ck', CARTESIA_STT_LANGUAGE: 'ta' } });
+    expect(cartesia.chosen).toEqual(['stt: Cartesia Ink', 'llm: ScriptedLLMService (offline rules, not a language model)', 'tts: Cartesia']);
+    expect(cartesia.stt).toMatchObject({ model: 'ink-whisper', language: 'ta' });
     // Rime by RIME_API_KEY, its voice from RIME_SPEAKER.
     const rime = await servicesFromEnvironment({ rules, env: { RIME_API_KEY: 'rk', RIME_SPEAKER: 'cove' } });
     expect(rime.chosen[2]).toBe('tts: Rime');
@@ -159,7 +170,8 @@ describe('prewarmServicesFromEnvironment', () => {
     expect(sphinx).not.toHaveBeenCalled();
     expect(flite).not.toHaveBeenCalled();
 
-    await prewarmServicesFromEnvironment({ CARTESIA_API_KEY: 'ca' });
+    // A key of a TTS-only vendor (CARTESIA_API_KEY now chooses Cartesia Ink for STT too).
+    await prewarmServicesFromEnvironment({ RIME_API_KEY: 'rk' });
     expect(sphinx).toHaveBeenCalledTimes(1);
     expect(flite).not.toHaveBeenCalled();
 

@@ -1,7 +1,8 @@
 // STT conformance entries: each service against its fake vendor server.
 import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js';
 import { AzureSTTService } from '../../../src/services/azure/index.js';
-import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
+import { CartesiaSTTService } from '../../../src/services/cartesia/index.js';
+import { DeepgramFluxSTTService, DeepgramSTTService } from '../../../src/services/deepgram/index.js';
 import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
 import { GladiaSTTService } from '../../../src/services/gladia/index.js';
 import { GoogleSTTService } from '../../../src/services/google/index.js';
@@ -11,6 +12,8 @@ import { SonioxSTTService } from '../../../src/services/soniox/index.js';
 import { SpeechmaticsSTTService } from '../../../src/services/speechmatics/index.js';
 import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
 import { startFakeAzureSpeech } from '../../../src/testing/fakes/azure-speech.js';
+import { startFakeCartesiaSTT } from '../../../src/testing/fakes/cartesia-stt.js';
+import { startFakeDeepgramFlux } from '../../../src/testing/fakes/deepgram-flux.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
 import { startFakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
 import { startFakeGladia } from '../../../src/testing/fakes/gladia.js';
@@ -64,6 +67,45 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: stringOf(query?.language), model: stringOf(query?.model), requests: fake.listenSessions.length };
         },
         openSockets: () => fake.listenSessions.filter((s) => s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Deepgram Flux STT',
+    className: 'DeepgramFluxSTTService',
+    importPath: 'piopiy-ai/services/deepgram',
+    fake: 'startFakeDeepgramFlux()',
+    model: 'flux-general-en',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'no language parameter on flux-general-en; flux-general-multi takes `language_hint`s',
+      streaming: 'Flux’s EndOfTurn ends the turn (one final per turn); a VAD stop waits for it (`endOfTurn: "flux"`)',
+      'rate-limit': 'no Retry-After from Deepgram: the refused handshake is retried on the reconnect back-off, unreported',
+      server: 'retried on the reconnect back-off, unreported; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeDeepgramFlux({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, model }) =>
+          new DeepgramFluxSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the Deepgram Flux entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => ({ language: undefined, model: fake.sessions.at(-1)?.query.model, requests: fake.sessions.length }),
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
         close: () => fake.close(),
       };
     },
@@ -243,6 +285,48 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: config?.language_config?.languages?.[0], model: config?.model, requests: fake.sessions.length };
         },
         openSockets: () => fake.sessions.filter((s) => s.connected && s.closed === undefined).length,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Cartesia Ink STT',
+    className: 'CartesiaSTTService',
+    importPath: 'piopiy-ai/services/cartesia',
+    fake: 'startFakeCartesiaSTT()',
+    language: 'hi',
+    model: 'ink-whisper',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      'rate-limit': 'the refused handshake (429) carries no Retry-After: retried on the reconnect back-off, unreported',
+      server: 'retried on the reconnect back-off, unreported; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeCartesiaSTT({ rejectKey: REJECTED_KEY });
+      return {
+        service: ({ apiKey, language, model }) =>
+          new CartesiaSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { language } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the Cartesia Ink entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const query = fake.sessions.at(-1)?.query;
+          return { language: query?.language, model: query?.model, requests: fake.sessions.length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
         close: () => fake.close(),
       };
     },
