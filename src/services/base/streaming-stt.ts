@@ -146,6 +146,14 @@ export abstract class StreamingSTTService extends STTService {
     return Buffer.from(int16ToBytes(audio));
   }
 
+  /**
+   * One frame of encoded audio as it goes on the wire, at the moment it is sent on the current socket (replays
+   * included). Default: the bytes as a binary frame; a vendor that takes audio in JSON (base64) returns the text.
+   */
+  protected audioMessage(bytes: Buffer): string | Buffer {
+    return bytes;
+  }
+
   /** The sizes of audio frames the vendor accepts. Default: any (each pipeline frame is sent as it comes). */
   protected get audioSendLimits(): AudioSendLimits {
     return NO_LIMITS;
@@ -455,7 +463,7 @@ export abstract class StreamingSTTService extends STTService {
       this.logger.warn({ droppedMs: Math.round((dropped * 1000) / this.sampleRate) }, `audio lost while ${this.vendor} was unreachable`);
     }
     this.unreportedSamples += this.retained.sendUnsent(this.audioSendLimits, (bytes) => {
-      if (socket.send(bytes)) this.framesSent++;
+      if (socket.send(this.audioMessage(bytes))) this.framesSent++;
     });
   }
 

@@ -6,7 +6,7 @@ import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js'
 import { GladiaSTTService } from '../../../src/services/gladia/index.js';
 import { GoogleSTTService } from '../../../src/services/google/index.js';
 import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
-import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
+import { SarvamStreamingSTTService, SarvamSTTService } from '../../../src/services/sarvam/index.js';
 import { SonioxSTTService } from '../../../src/services/soniox/index.js';
 import { SpeechmaticsSTTService } from '../../../src/services/speechmatics/index.js';
 import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
@@ -17,6 +17,7 @@ import { startFakeGladia } from '../../../src/testing/fakes/gladia.js';
 import { startFakeGoogleSpeech } from '../../../src/testing/fakes/google-speech.js';
 import { startFakeGroqSTT } from '../../../src/testing/fakes/groq.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeSarvamStream } from '../../../src/testing/fakes/sarvam-stt-stream.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { startFakeSoniox } from '../../../src/testing/fakes/soniox.js';
 import { startFakeSpeechmatics } from '../../../src/testing/fakes/speechmatics.js';
@@ -315,6 +316,52 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: fields?.language_code, model: fields?.model, requests: transcriptions().length };
         },
         openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Sarvam streaming STT',
+    className: 'SarvamStreamingSTTService',
+    importPath: 'piopiy-ai/services/sarvam',
+    fake: 'startFakeSarvamStream()',
+    language: 'hi-IN',
+    model: 'saaras:v3',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      streaming: 'one final per utterance (the endpoint sends no interim results); `flush` at VAD stop',
+      options: 'language (`language-code`) and model travel in the socket’s query',
+      auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401',
+      'rate-limit': 'the handshake answers 429 `rate_limit_exceeded_error`, without Retry-After: retried on the reconnect back-off',
+      server: 'the handshake answers 500: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeSarvamStream({ rejectKey: REJECTED_KEY });
+      const accepted = () => fake.sessions.filter((s) => s.accepted);
+      return {
+        service: ({ apiKey, language, model }) =>
+          new SarvamStreamingSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { language } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status === 401 ? 403 : fault.status);
+          else throw new Error(`the Sarvam streaming entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const query = accepted().at(-1)?.query;
+          return { language: query?.['language-code'], model: query?.model, requests: accepted().length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.accepted && s.closed === undefined).length,
         close: () => fake.close(),
       };
     },
