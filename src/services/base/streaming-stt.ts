@@ -342,6 +342,8 @@ export abstract class StreamingSTTService extends STTService {
   }
 
   private onOpen(socket: VendorSocket): void {
+    // Already taken as open: a message or the close came before the open promise's callback (openedEarly).
+    if (this.socket === socket && this.state !== 'connecting') return;
     if (this.socket !== socket || this.state !== 'connecting') {
       socket.terminate();
       return;
@@ -367,7 +369,16 @@ export abstract class StreamingSTTService extends STTService {
     this.reconnectAfter(cause, true);
   }
 
+  /**
+   * A vendor that speaks first (an error, a session message) can be heard, and can close, in the same tick as the
+   * upgrade, before `open()`'s promise calls back: the socket is taken as open then, so nothing it says is lost.
+   */
+  private openedEarly(socket: VendorSocket): void {
+    if (this.socket === socket && this.state === 'connecting') this.onOpen(socket);
+  }
+
   private onClose(socket: VendorSocket, code: number, reason: string): void {
+    this.openedEarly(socket);
     if (this.socket !== socket) return;
     this.socket = undefined;
     if (this.state === 'closing') {
@@ -480,6 +491,7 @@ export abstract class StreamingSTTService extends STTService {
   }
 
   private onMessage(socket: VendorSocket, data: RawData, isBinary: boolean): void {
+    this.openedEarly(socket);
     if (this.socket !== socket || (this.state !== 'open' && this.state !== 'closing') || isBinary) return;
     const text = messageText(data);
     let message: unknown;

@@ -2,7 +2,7 @@
 import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js';
 import { AzureSTTService } from '../../../src/services/azure/index.js';
 import { DeepgramSTTService } from '../../../src/services/deepgram/index.js';
-import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
+import { ElevenLabsRealtimeSTTService, ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
 import { GladiaSTTService } from '../../../src/services/gladia/index.js';
 import { GoogleSTTService } from '../../../src/services/google/index.js';
 import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
@@ -12,6 +12,7 @@ import { SpeechmaticsSTTService } from '../../../src/services/speechmatics/index
 import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
 import { startFakeAzureSpeech } from '../../../src/testing/fakes/azure-speech.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
+import { startFakeElevenLabsRealtime } from '../../../src/testing/fakes/elevenlabs-stt-realtime.js';
 import { startFakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
 import { startFakeGladia } from '../../../src/testing/fakes/gladia.js';
 import { startFakeGoogleSpeech } from '../../../src/testing/fakes/google-speech.js';
@@ -408,6 +409,52 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         scriptTranscript: (text) => fake.enqueueTranscriptions(text),
         ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
         received: () => ({ language: valid().at(-1)?.options.language_code, model: valid().at(-1)?.options.model_id, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'ElevenLabs Scribe realtime STT',
+    className: 'ElevenLabsRealtimeSTTService',
+    importPath: 'piopiy-ai/services/elevenlabs',
+    fake: 'startFakeElevenLabsRealtime()',
+    language: 'hi',
+    model: 'scribe_v2_realtime',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      streaming: 'partial transcripts while the caller speaks; a manual commit at VAD stop answers the turn’s final',
+      options: 'language (`language_code`) and model (`model_id`) travel in the socket’s query',
+      auth: 'the key is refused in band (`auth_error` before the close)',
+      'rate-limit': 'an in-band `rate_limited`, without Retry-After: retried on the reconnect back-off',
+      server: 'an in-band `transcriber_error`: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeElevenLabsRealtime({ rejectKey: REJECTED_KEY });
+      const started = () => fake.sessions.filter((s) => s.started);
+      return {
+        service: ({ apiKey, language, model }) =>
+          new ElevenLabsRealtimeSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { language } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the ElevenLabs realtime entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const query = started().at(-1)?.query;
+          return { language: query?.language_code, model: query?.model_id, requests: started().length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
         close: () => fake.close(),
       };
     },
