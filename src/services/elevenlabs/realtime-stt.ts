@@ -102,6 +102,8 @@ export class ElevenLabsRealtimeSTTService extends StreamingSTTService {
   private uncommittedSamples = 0;
   /** Where each commit we sent and Scribe has not answered yet ends (socket samples), oldest first. */
   private pendingCommits: number[] = [];
+  /** With 'vad': Scribe heard words (a partial) that it has not committed yet. */
+  private heardSinceCommit = false;
   /** With 'vad': a VAD stop waits for Scribe's next commit. */
   private finalizeWanted = false;
   private lastError: ServiceError | undefined;
@@ -157,6 +159,7 @@ export class ElevenLabsRealtimeSTTService extends StreamingSTTService {
     this.socketSamples = 0;
     this.uncommittedSamples = 0;
     this.pendingCommits = [];
+    this.heardSinceCommit = false;
     this.lastError = undefined;
     return {
       url: `${this.baseUrl}/v1/speech-to-text/realtime?${this.query.toString()}`,
@@ -192,9 +195,9 @@ export class ElevenLabsRealtimeSTTService extends StreamingSTTService {
       this.sendJSON(this.commit());
       return;
     }
-    // Scribe commits on its own; a stop with nothing sent since its last commit is complete now.
-    if (this.uncommittedSamples === 0) this.finalizeAnswered();
-    else this.finalizeWanted = true;
+    // Scribe commits on its own; a stop with no words heard since its last commit is complete now.
+    if (this.heardSinceCommit) this.finalizeWanted = true;
+    else this.finalizeAnswered();
   }
 
   protected override onUserStartedSpeaking(): void {
@@ -210,7 +213,10 @@ export class ElevenLabsRealtimeSTTService extends StreamingSTTService {
     const type = typeof message.message_type === 'string' ? message.message_type : '';
     const text = typeof message.text === 'string' ? message.text.trim() : '';
     const timestamped = this.commitStrategy === 'vad';
-    if (type === 'partial_transcript') this.emitTranscript(text, false);
+    if (type === 'partial_transcript') {
+      if (text !== '') this.heardSinceCommit = true;
+      this.emitTranscript(text, false);
+    }
     else if (type === (timestamped ? 'committed_transcript_with_timestamps' : 'committed_transcript')) this.onCommitted(text, message);
     else if (type === 'session_started' || type.startsWith('committed_transcript') || type.startsWith('final_transcript')) {
       // The other form of a commit, or a segment final but not committed yet: nothing to add.
@@ -226,6 +232,7 @@ export class ElevenLabsRealtimeSTTService extends StreamingSTTService {
 
   private onCommitted(text: string, message: Readonly<Record<string, unknown>>): void {
     const { words, lastEndSecs } = this.words(message.words);
+    this.heardSinceCommit = false;
     const language = typeof message.language_code === 'string' && message.language_code !== '' ? message.language_code : this.language;
     this.emitTranscript(text, true, { ...(language === undefined ? {} : { language }), ...(words.length === 0 ? {} : { words }) });
     if (this.pendingCommits.length > 0) {
