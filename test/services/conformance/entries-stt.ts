@@ -294,7 +294,7 @@ export const STT_ENTRIES: readonly STTEntry[] = [
     sendsRetryAfter: true,
     caveats: {
       auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401',
-      streaming: 'REST, one request per VAD turn (the `/speech-to-text/ws` socket is not used yet: docs/vendors/sarvam.md)',
+      streaming: 'REST, one request per VAD turn (the `/speech-to-text/ws` socket is `SarvamStreamingSTTService`)',
     },
     async start() {
       const fake = await startFakeSarvam({ rejectKey: REJECTED_KEY });
@@ -399,7 +399,7 @@ export const STT_ENTRIES: readonly STTEntry[] = [
     model: 'scribe_v2',
     kind: 'segmented',
     sendsRetryAfter: true,
-    caveats: { streaming: 'REST, one request per VAD turn (raw 16 kHz PCM upload); the realtime socket is not used' },
+    caveats: { streaming: 'REST, one request per VAD turn (raw 16 kHz PCM upload); the realtime socket is `ElevenLabsRealtimeSTTService`' },
     async start() {
       const fake = await startFakeElevenLabsSTT({ rejectKey: REJECTED_KEY });
       const valid = () => fake.requests.filter((r) => r.auth.valid);
