@@ -35,8 +35,8 @@ export interface SarvamStreamingSTTServiceOptions extends Omit<StreamingSTTServi
   baseUrl?: string;
 }
 
-/** A `{"type": "error"}` message's data: `{error, code}` in the SDK's types, `{message, code}` in other Sarvam sockets. */
-function inBandError(data: unknown, secrets: readonly string[]): ServiceError {
+/** A `{"type": "error"}` message's data as a ServiceError: `{error, code}` in the SDK's types, `{message, code}` in other Sarvam sockets. */
+export function sarvamStreamError(data: unknown, secrets: readonly string[]): ServiceError {
   const { error, message, code } = (typeof data === 'object' && data !== null ? data : {}) as { error?: unknown; message?: unknown; code?: unknown };
   const text = typeof error === 'string' ? error : typeof message === 'string' ? message : 'error';
   const vendorCode = typeof code === 'string' || typeof code === 'number' ? String(code) : undefined;
@@ -187,7 +187,7 @@ export class SarvamStreamingSTTService extends StreamingSTTService {
         this.pendingFinalAt = this.socketSamples;
       }
     } else if (message.type === 'error') {
-      this.lastError = inBandError(data, this.secrets);
+      this.lastError = sarvamStreamError(data, this.secrets);
       this.logger.warn({ error: this.lastError.message }, `${SARVAM} reported an error`);
     }
   }

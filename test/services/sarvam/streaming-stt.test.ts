@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inputAudioFrame, makeFrame, type Frame } from '../../../src/frames/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
-import { SarvamStreamingSTTService } from '../../../src/services/sarvam/index.js';
+import { SarvamStreamingSTTService, sarvamStreamError } from '../../../src/services/sarvam/index.js';
 import { startFakeSarvamStream, type FakeSarvamStream } from '../../../src/testing/fakes/sarvam-stt-stream.js';
 import { runOnVirtualClock, type ConformanceRun } from '../conformance/run.js';
 import { waitUntil } from '../../support/wait.js';
@@ -111,5 +111,22 @@ describe('SarvamStreamingSTTService', () => {
     expect(fake.sessions.at(-1)!.query).toMatchObject({ 'language-code': 'unknown', sample_rate: '16000' });
     await run.stop();
     expect(run.errors).toEqual([]);
+  });
+
+  it('reads an in-band error by its code, without the key', () => {
+    const cases: [unknown, string, boolean][] = [
+      [{ error: `bad key ${KEY}`, code: 'invalid_api_key_error' }, 'auth', false],
+      [{ message: 'no credits', code: 'insufficient_quota_error' }, 'quota', false],
+      [{ error: 'slow down', code: 'rate_limit_exceeded_error' }, 'rate-limited', true],
+      [{ error: 'bad audio', code: 'invalid_request_error' }, 'bad-request', false],
+      [{ error: 'oops', code: 'internal_server_error' }, 'server', true],
+      [{ error: 'something new' }, 'server', true],
+    ];
+    for (const [data, code, retryable] of cases) {
+      const error = sarvamStreamError(data, [KEY]);
+      expect({ code: error.code, retryable: error.retryable }).toEqual({ code, retryable });
+      expect(error.message).not.toContain(KEY);
+      expect(error.message).toContain('Sarvam');
+    }
   });
 });
