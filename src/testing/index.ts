@@ -222,8 +222,25 @@ export {
   type FakeSarvamOptions,
   type FakeSarvamRequest,
 } from './fakes/sarvam.js';
+export {
+  FAKE_SARVAM_STREAM_LANGUAGES,
+  FAKE_SARVAM_STREAM_MODELS,
+  startFakeSarvamStream,
+  type FakeSarvamStream,
+  type FakeSarvamStreamFault,
+  type FakeSarvamStreamOptions,
+  type FakeSarvamStreamSession,
+} from './fakes/sarvam-stt-stream.js';
 export { FAKE_GROQ_STT_MODELS, startFakeGroqSTT, type FakeGroqSTT } from './fakes/groq.js';
 export { FAKE_ELEVENLABS_STT_MODELS, startFakeElevenLabsSTT, type FakeElevenLabsSTT } from './fakes/elevenlabs-stt.js';
+export {
+  FAKE_ELEVENLABS_REALTIME_MODELS,
+  startFakeElevenLabsRealtime,
+  type FakeElevenLabsRealtime,
+  type FakeElevenLabsRealtimeFault,
+  type FakeElevenLabsRealtimeOptions,
+  type FakeElevenLabsRealtimeSession,
+} from './fakes/elevenlabs-stt-realtime.js';
 export { startFakeAzureSpeech, type FakeAzureSpeech } from './fakes/azure-speech.js';
 export { FAKE_GOOGLE_SPEECH_MODELS, startFakeGoogleSpeech, type FakeGoogleSpeech } from './fakes/google-speech.js';
 export type { FakeSTTAnswer, FakeSTTFault, FakeSTTRequest } from './fakes/segmented-stt.js';

@@ -2,12 +2,15 @@
 // set, the offline engine otherwise — so one agent file runs on a laptop with no keys and in production alike.
 // Vendors are imported only when chosen: an offline run loads no vendor client.
 //
-//   STT: DEEPGRAM_API_KEY (+ optional DEEPGRAM_STT_MODEL; a flux-* model: Flux) -> Deepgram, else OPENAI_API_KEY -> OpenAI transcriptions, else SARVAM_API_KEY (+ optional
-//        SARVAM_LANGUAGE such as hi-IN) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional ASSEMBLYAI_MODEL) -> AssemblyAI,
-//        SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) -> Speechmatics,
-//        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, GLADIA_API_KEY (+ optional GLADIA_LANGUAGE such as hi)
-//        -> Gladia, CARTESIA_API_KEY (+ optional CARTESIA_STT_LANGUAGE such as hi) -> Cartesia Ink, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
-//        ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
+//   STT: DEEPGRAM_API_KEY (+ optional DEEPGRAM_STT_MODEL; a flux-* model: Flux) -> Deepgram, else OPENAI_API_KEY ->
+//        OpenAI transcriptions, else SARVAM_API_KEY (+ optional SARVAM_LANGUAGE such as hi-IN; SARVAM_STT_MODE=streaming
+//        for the streaming socket, default one REST request per turn) -> Sarvam, ASSEMBLYAI_API_KEY (+ optional
+//        ASSEMBLYAI_MODEL) -> AssemblyAI, SPEECHMATICS_API_KEY (+ optional SPEECHMATICS_LANGUAGE such as hi) ->
+//        Speechmatics, SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, GLADIA_API_KEY
+//        (+ optional GLADIA_LANGUAGE such as hi) -> Gladia, CARTESIA_API_KEY (+ optional CARTESIA_STT_LANGUAGE such as
+//        hi) -> Cartesia Ink, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY (+ optional
+//        ELEVENLABS_STT_LANGUAGE; ELEVENLABS_STT_MODE=realtime for Scribe realtime, default one REST request per turn)
+//        -> ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
 //        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else
 //        Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
@@ -167,9 +170,11 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     stt = new OpenAISTTService({ apiKey: openaiKey! });
     chosen.push('stt: OpenAI');
   } else if (sttChoice === 'sarvam') {
-    const { SarvamSTTService } = await import('../sarvam/index.js');
-    stt = new SarvamSTTService({ apiKey: key('SARVAM_API_KEY')!, language: env.SARVAM_LANGUAGE });
-    chosen.push('stt: Sarvam');
+    const { SarvamSTTService, SarvamStreamingSTTService } = await import('../sarvam/index.js');
+    const streaming = env.SARVAM_STT_MODE?.trim().toLowerCase() === 'streaming';
+    const options = { apiKey: key('SARVAM_API_KEY')!, language: env.SARVAM_LANGUAGE };
+    stt = streaming ? new SarvamStreamingSTTService(options) : new SarvamSTTService(options);
+    chosen.push(streaming ? 'stt: Sarvam (streaming)' : 'stt: Sarvam');
   } else if (sttChoice === 'assemblyai') {
     const { AssemblyAISTTService } = await import('../assemblyai/index.js');
     stt = new AssemblyAISTTService({ apiKey: key('ASSEMBLYAI_API_KEY')!, ...(env.ASSEMBLYAI_MODEL === undefined ? {} : { model: env.ASSEMBLYAI_MODEL }) });
@@ -195,9 +200,11 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     stt = new GroqSTTService({ apiKey: key('GROQ_API_KEY')! });
     chosen.push('stt: Groq Whisper');
   } else if (sttChoice === 'elevenlabs') {
-    const { ElevenLabsSTTService } = await import('../elevenlabs/index.js');
-    stt = new ElevenLabsSTTService({ apiKey: key('ELEVENLABS_API_KEY')! });
-    chosen.push('stt: ElevenLabs Scribe');
+    const { ElevenLabsRealtimeSTTService, ElevenLabsSTTService } = await import('../elevenlabs/index.js');
+    const realtime = env.ELEVENLABS_STT_MODE?.trim().toLowerCase() === 'realtime';
+    const options = { apiKey: key('ELEVENLABS_API_KEY')!, ...(env.ELEVENLABS_STT_LANGUAGE ? { language: env.ELEVENLABS_STT_LANGUAGE } : {}) };
+    stt = realtime ? new ElevenLabsRealtimeSTTService(options) : new ElevenLabsSTTService(options);
+    chosen.push(realtime ? 'stt: ElevenLabs Scribe realtime' : 'stt: ElevenLabs Scribe');
   } else if (sttChoice === 'azure') {
     const { AzureSTTService } = await import('../azure/index.js');
     stt = new AzureSTTService({ apiKey: key('AZURE_SPEECH_KEY')!, region: key('AZURE_SPEECH_REGION')!, language: env.AZURE_SPEECH_LANGUAGE });

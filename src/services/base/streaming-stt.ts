@@ -146,6 +146,14 @@ export abstract class StreamingSTTService extends STTService {
     return Buffer.from(int16ToBytes(audio));
   }
 
+  /**
+   * One frame of encoded audio as it goes on the wire, at the moment it is sent on the current socket (replays
+   * included). Default: the bytes as a binary frame; a vendor that takes audio in JSON (base64) returns the text.
+   */
+  protected audioMessage(bytes: Buffer): string | Buffer {
+    return bytes;
+  }
+
   /** The sizes of audio frames the vendor accepts. Default: any (each pipeline frame is sent as it comes). */
   protected get audioSendLimits(): AudioSendLimits {
     return NO_LIMITS;
@@ -339,6 +347,8 @@ export abstract class StreamingSTTService extends STTService {
   }
 
   private onOpen(socket: VendorSocket): void {
+    // Already taken as open: a message or the close came before the open promise's callback (openedEarly).
+    if (this.socket === socket && this.state !== 'connecting') return;
     if (this.socket !== socket || this.state !== 'connecting') {
       socket.terminate();
       return;
@@ -364,7 +374,16 @@ export abstract class StreamingSTTService extends STTService {
     this.reconnectAfter(cause, true);
   }
 
+  /**
+   * A vendor that speaks first (an error, a session message) can be heard, and can close, in the same tick as the
+   * upgrade, before `open()`'s promise calls back: the socket is taken as open then, so nothing it says is lost.
+   */
+  private openedEarly(socket: VendorSocket): void {
+    if (this.socket === socket && this.state === 'connecting') this.onOpen(socket);
+  }
+
   private onClose(socket: VendorSocket, code: number, reason: string): void {
+    this.openedEarly(socket);
     if (this.socket !== socket) return;
     this.socket = undefined;
     if (this.state === 'closing') {
@@ -460,7 +479,7 @@ export abstract class StreamingSTTService extends STTService {
       this.logger.warn({ droppedMs: Math.round((dropped * 1000) / this.sampleRate) }, `audio lost while ${this.vendor} was unreachable`);
     }
     this.unreportedSamples += this.retained.sendUnsent(this.audioSendLimits, (bytes) => {
-      if (socket.send(bytes)) this.framesSent++;
+      if (socket.send(this.audioMessage(bytes))) this.framesSent++;
     });
   }
 
@@ -477,6 +496,7 @@ export abstract class StreamingSTTService extends STTService {
   }
 
   private onMessage(socket: VendorSocket, data: RawData, isBinary: boolean): void {
+    this.openedEarly(socket);
     if (this.socket !== socket || (this.state !== 'open' && this.state !== 'closing') || isBinary) return;
     const text = messageText(data);
     let message: unknown;

@@ -2,9 +2,8 @@
 // mixed) through the REST endpoint (`POST /speech-to-text`, multipart): one request per caller turn, the VAD deciding
 // where a turn ends (SegmentedSTTService), which suits phone turns well under the endpoint's 30 s limit.
 //
-// Not yet the `/speech-to-text/ws` streaming socket: its flush message is not in the published reference we could
-// read (docs/vendors/sarvam.md), and a turn that could not be closed on the VAD's stop would wait for Sarvam's own
-// silence detection instead. Plain `fetch` with Node's FormData: one POST does not need Sarvam's SDK.
+// The `/speech-to-text/ws` socket is SarvamStreamingSTTService (streaming-stt.ts). Plain `fetch` with Node's
+// FormData: one POST does not need Sarvam's SDK.
 import { writeWav } from '../../audio/index.js';
 import { SegmentedSTTService, ServiceError, type SegmentedSTTServiceOptions, type SegmentedTranscript } from '../base/index.js';
 import { postTranscription } from '../base/rest-transcription.js';

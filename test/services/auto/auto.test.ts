@@ -147,6 +147,23 @@ describe('the REST STT vendors', () => {
   });
 });
 
+describe('the streaming modes of Sarvam and ElevenLabs STT', () => {
+  it('SARVAM_STT_MODE=streaming and ELEVENLABS_STT_MODE=realtime pick the socket services, with their languages', async () => {
+    const { SarvamStreamingSTTService } = await import('../../../src/services/sarvam/index.js');
+    const { ElevenLabsRealtimeSTTService } = await import('../../../src/services/elevenlabs/index.js');
+    const sarvam = await servicesFromEnvironment({ rules, env: { SARVAM_API_KEY: 'sv', SARVAM_LANGUAGE: 'kn-IN', SARVAM_STT_MODE: 'streaming' } });
+    expect(sarvam.chosen[0]).toBe('stt: Sarvam (streaming)');
+    expect(sarvam.stt).toBeInstanceOf(SarvamStreamingSTTService);
+    expect((sarvam.stt as InstanceType<typeof SarvamStreamingSTTService>).query).toMatchObject({ 'language-code': 'kn-IN' });
+    const eleven = await servicesFromEnvironment({ rules, env: { ELEVENLABS_API_KEY: 'el', ELEVENLABS_STT_MODE: 'realtime', ELEVENLABS_STT_LANGUAGE: 'hi' } });
+    expect(eleven.chosen[0]).toBe('stt: ElevenLabs Scribe realtime');
+    expect(eleven.stt).toBeInstanceOf(ElevenLabsRealtimeSTTService);
+    expect(eleven.stt).toMatchObject({ language: 'hi', commitStrategy: 'manual' });
+    // Any other value keeps the REST services.
+    expect((await servicesFromEnvironment({ rules, env: { SARVAM_API_KEY: 'sv', SARVAM_STT_MODE: 'rest' } })).chosen[0]).toBe('stt: Sarvam');
+  });
+});
+
 describe('the offline STT with example phrases', () => {
   it.skipIf(!hasPocketsphinx)(`builds a domain model from the rules' examples and the phrases, and prewarms that one${needs}`, async () => {
     const withExamples = [{ match: /human/i, reply: 'Sure.', examples: ['I want to talk to a human'] }];

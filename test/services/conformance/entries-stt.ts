@@ -3,11 +3,11 @@ import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js'
 import { AzureSTTService } from '../../../src/services/azure/index.js';
 import { CartesiaSTTService } from '../../../src/services/cartesia/index.js';
 import { DeepgramFluxSTTService, DeepgramSTTService } from '../../../src/services/deepgram/index.js';
-import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
+import { ElevenLabsRealtimeSTTService, ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
 import { GladiaSTTService } from '../../../src/services/gladia/index.js';
 import { GoogleSTTService } from '../../../src/services/google/index.js';
 import { GroqSTTService, OpenAISTTService } from '../../../src/services/openai/index.js';
-import { SarvamSTTService } from '../../../src/services/sarvam/index.js';
+import { SarvamStreamingSTTService, SarvamSTTService } from '../../../src/services/sarvam/index.js';
 import { SonioxSTTService } from '../../../src/services/soniox/index.js';
 import { SpeechmaticsSTTService } from '../../../src/services/speechmatics/index.js';
 import { startFakeAssemblyAI } from '../../../src/testing/fakes/assemblyai.js';
@@ -15,11 +15,13 @@ import { startFakeAzureSpeech } from '../../../src/testing/fakes/azure-speech.js
 import { startFakeCartesiaSTT } from '../../../src/testing/fakes/cartesia-stt.js';
 import { startFakeDeepgramFlux } from '../../../src/testing/fakes/deepgram-flux.js';
 import { startFakeDeepgram } from '../../../src/testing/fakes/deepgram.js';
+import { startFakeElevenLabsRealtime } from '../../../src/testing/fakes/elevenlabs-stt-realtime.js';
 import { startFakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
 import { startFakeGladia } from '../../../src/testing/fakes/gladia.js';
 import { startFakeGoogleSpeech } from '../../../src/testing/fakes/google-speech.js';
 import { startFakeGroqSTT } from '../../../src/testing/fakes/groq.js';
 import { startFakeOpenAIAudio } from '../../../src/testing/fakes/openai-audio.js';
+import { startFakeSarvamStream } from '../../../src/testing/fakes/sarvam-stt-stream.js';
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { startFakeSoniox } from '../../../src/testing/fakes/soniox.js';
 import { startFakeSpeechmatics } from '../../../src/testing/fakes/speechmatics.js';
@@ -376,7 +378,7 @@ export const STT_ENTRIES: readonly STTEntry[] = [
     sendsRetryAfter: true,
     caveats: {
       auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401',
-      streaming: 'REST, one request per VAD turn (the `/speech-to-text/ws` socket is not used yet: docs/vendors/sarvam.md)',
+      streaming: 'REST, one request per VAD turn (the `/speech-to-text/ws` socket is `SarvamStreamingSTTService`)',
     },
     async start() {
       const fake = await startFakeSarvam({ rejectKey: REJECTED_KEY });
@@ -399,6 +401,52 @@ export const STT_ENTRIES: readonly STTEntry[] = [
           return { language: fields?.language_code, model: fields?.model, requests: transcriptions().length };
         },
         openSockets: () => 0,
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Sarvam streaming STT',
+    className: 'SarvamStreamingSTTService',
+    importPath: 'piopiy-ai/services/sarvam',
+    fake: 'startFakeSarvamStream()',
+    language: 'hi-IN',
+    model: 'saaras:v3',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      streaming: 'one final per utterance (the endpoint sends no interim results); `flush` at VAD stop',
+      options: 'language (`language-code`) and model travel in the socket’s query',
+      auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401',
+      'rate-limit': 'the handshake answers 429 `rate_limit_exceeded_error`, without Retry-After: retried on the reconnect back-off',
+      server: 'the handshake answers 500: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeSarvamStream({ rejectKey: REJECTED_KEY });
+      const accepted = () => fake.sessions.filter((s) => s.accepted);
+      return {
+        service: ({ apiKey, language, model }) =>
+          new SarvamStreamingSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { language } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status === 401 ? 403 : fault.status);
+          else throw new Error(`the Sarvam streaming entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const query = accepted().at(-1)?.query;
+          return { language: query?.['language-code'], model: query?.model, requests: accepted().length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.accepted && s.closed === undefined).length,
         close: () => fake.close(),
       };
     },
@@ -435,7 +483,7 @@ export const STT_ENTRIES: readonly STTEntry[] = [
     model: 'scribe_v2',
     kind: 'segmented',
     sendsRetryAfter: true,
-    caveats: { streaming: 'REST, one request per VAD turn (raw 16 kHz PCM upload); the realtime socket is not used' },
+    caveats: { streaming: 'REST, one request per VAD turn (raw 16 kHz PCM upload); the realtime socket is `ElevenLabsRealtimeSTTService`' },
     async start() {
       const fake = await startFakeElevenLabsSTT({ rejectKey: REJECTED_KEY });
       const valid = () => fake.requests.filter((r) => r.auth.valid);
@@ -445,6 +493,52 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         scriptTranscript: (text) => fake.enqueueTranscriptions(text),
         ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
         received: () => ({ language: valid().at(-1)?.options.language_code, model: valid().at(-1)?.options.model_id, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'ElevenLabs Scribe realtime STT',
+    className: 'ElevenLabsRealtimeSTTService',
+    importPath: 'piopiy-ai/services/elevenlabs',
+    fake: 'startFakeElevenLabsRealtime()',
+    language: 'hi',
+    model: 'scribe_v2_realtime',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      streaming: 'partial transcripts while the caller speaks; a manual commit at VAD stop answers the turn’s final',
+      options: 'language (`language_code`) and model (`model_id`) travel in the socket’s query',
+      auth: 'the key is refused in band (`auth_error` before the close)',
+      'rate-limit': 'an in-band `rate_limited`, without Retry-After: retried on the reconnect back-off',
+      server: 'an in-band `transcriber_error`: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeElevenLabsRealtime({ rejectKey: REJECTED_KEY });
+      const started = () => fake.sessions.filter((s) => s.started);
+      return {
+        service: ({ apiKey, language, model }) =>
+          new ElevenLabsRealtimeSTTService({
+            apiKey,
+            baseUrl: fake.url,
+            ...(language ? { language } : {}),
+            ...(model ? { model } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error') fake.failNextConnections(fault.status);
+          else throw new Error(`the ElevenLabs realtime entry drops with dropNow, and has no ${fault.kind}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        received: () => {
+          const query = started().at(-1)?.query;
+          return { language: query?.language_code, model: query?.model_id, requests: started().length };
+        },
+        openSockets: () => fake.sessions.filter((s) => s.closed === undefined).length,
         close: () => fake.close(),
       };
     },
