@@ -1,0 +1,54 @@
+// Answering-machine detection on a VoiceAgent's outbound call: what the agent does with the detector's decision.
+// A person: the greeting is said (it was held back while deciding). A machine: the `voicemail` event, then a
+// hang-up, or the configured message once the greeting is over (the beep), then a hang-up.
+import type { Logger } from '../logging/index.js';
+import {
+  VoicemailProcessor,
+  type AnsweringDecision,
+  type VoicemailDetectionOptions,
+  type VoicemailEvent,
+} from '../voicemail/index.js';
+import type { SpeechPlayout } from './playout.js';
+
+export interface VoicemailHooks {
+  logger: Logger;
+  /** A person answered: say the greeting now. */
+  greet(): void;
+  /** Says `text` after what is queued; resolves once it has been played (or the call ended). */
+  sayAndWait(text: string): Promise<SpeechPlayout>;
+  /** Ends the conversation. */
+  end(reason: string): void;
+  onHuman(decision: AnsweringDecision): void;
+  onVoicemail(event: VoicemailEvent): void;
+}
+
+export function createVoicemailProcessor(options: VoicemailDetectionOptions, answeredBy: string | undefined, hooks: VoicemailHooks): VoicemailProcessor {
+  const { onMachine } = options;
+  const hangUp = async (): Promise<void> => {
+    try {
+      await options.hangUp?.();
+    } catch (error) {
+      hooks.logger.warn({ err: error }, 'voicemail: hanging up failed; ending the conversation');
+    }
+    hooks.end('answering machine');
+  };
+  return new VoicemailProcessor({
+    ...options,
+    ...(answeredBy === undefined ? {} : { answeredBy }),
+    onDecision: (decision) => {
+      hooks.logger.info({ answeredBy: decision.answeredBy, reason: decision.reason, decidedAtMs: Math.round(decision.decidedAtMs) }, 'answering-machine detection decided');
+      if (decision.answeredBy === 'human') {
+        hooks.onHuman(decision);
+        hooks.greet();
+        return;
+      }
+      hooks.onVoicemail({ ...decision, answeredBy: 'machine', action: onMachine === 'hang-up' ? 'hang-up' : 'leave-message' });
+      if (onMachine === 'hang-up') void hangUp();
+    },
+    onGreetingEnd: (end, atMs) => {
+      if (onMachine === 'hang-up') return;
+      hooks.logger.info({ end, atMs: Math.round(atMs) }, 'voicemail: the greeting is over; leaving the message');
+      void hooks.sayAndWait(onMachine.leaveMessage).then(hangUp);
+    },
+  });
+}
