@@ -417,6 +417,8 @@ export class VoiceAgent {
     const fromCall = metadata?.AnsweredBy;
     return createVoicemailProcessor(options, options.answeredBy ?? (typeof fromCall === 'string' ? fromCall : undefined), {
       logger: this.logger,
+      clock: this.clock,
+      signal: this.over.signal,
       greet: () => this.sayGreeting(),
       sayAndWait: (text) => {
         // Straight to the TTS, so the playout marker after it follows it.

@@ -2,6 +2,7 @@
 // A person: the greeting is said (it was held back while deciding). A machine: the `voicemail` event, then a
 // hang-up, or the configured message once the greeting is over (the beep), then a hang-up.
 import type { Logger } from '../logging/index.js';
+import { sleep, type Clock } from '../runtime/clock.js';
 import {
   VoicemailProcessor,
   type AnsweringDecision,
@@ -10,8 +11,14 @@ import {
 } from '../voicemail/index.js';
 import type { SpeechPlayout } from './playout.js';
 
+/** After a hang-up, how long the carrier has to end the call before the agent ends the conversation itself. */
+const HANG_UP_GRACE_MS = 2000;
+
 export interface VoicemailHooks {
   logger: Logger;
+  clock: Clock;
+  /** Aborted when the conversation is over. */
+  signal: AbortSignal;
   /** A person answered: say the greeting now. */
   greet(): void;
   /** Says `text` after what is queued; resolves once it has been played (or the call ended). */
@@ -26,7 +33,12 @@ export function createVoicemailProcessor(options: VoicemailDetectionOptions, ans
   const { onMachine } = options;
   const hangUp = async (): Promise<void> => {
     try {
-      await options.hangUp?.();
+      if (options.hangUp !== undefined) {
+        await options.hangUp();
+        // The carrier ends the call (the caller leaves, which ends the conversation); leaving first would end it
+        // as "agent left" instead of as a hang-up.
+        await sleep(hooks.clock, HANG_UP_GRACE_MS, hooks.signal);
+      }
     } catch (error) {
       hooks.logger.warn({ err: error }, 'voicemail: hanging up failed; ending the conversation');
     }
