@@ -36,6 +36,19 @@ export {
   type VoiceAgentEvents,
   type VoiceAgentOptions,
 } from './voice-agent/index.js';
+// Answering-machine detection of outbound calls (VoiceAgent's `voicemailDetection`; docs/carriers.md).
+export {
+  AnsweringMachineDetector,
+  BeepDetector,
+  VOICEMAIL_PHRASES,
+  type AnsweringDecision,
+  type AnsweringMachineDetectorOptions,
+  type AnsweringMachineReason,
+  type Beep,
+  type BeepDetectorOptions,
+  type VoicemailDetectionOptions,
+  type VoicemailEvent,
+} from './voicemail/index.js';
 
 // Ready-made call tools: transfer_call (blind or warm) and end_call (after the goodbye).
 export {

@@ -14,6 +14,7 @@ import type { TTSService } from '../services/base/tts-service.js';
 import type { CallTransport } from '../transports/base/transport.js';
 import type { InterruptionStrategy } from '../turns/interruption-strategies.js';
 import type { VoiceActivityDetector } from '../turns/vad-processor.js';
+import type { AnsweringDecision, VoicemailDetectionOptions, VoicemailEvent } from '../voicemail/index.js';
 
 export interface VoiceAgentOptions {
   /** The system prompt: who the agent is and what it may do. */
@@ -42,6 +43,14 @@ export interface VoiceAgentOptions {
    * Default: on, with those defaults; false: keys are ignored.
    */
   dtmf?: DtmfOptions | false;
+  /**
+   * For outbound calls: decide from the first seconds whether a person or an answering machine answered (the
+   * greeting's length and cadence from the VAD, a beep, voicemail phrases in the transcript, the carrier's own
+   * verdict), holding the greeting and the model back meanwhile. A person: the `human` event, then the greeting. A
+   * machine: the `voicemail` event, then `onMachine`. Needs `vad` in `action()`; not with a speech-to-speech model.
+   * Method and accuracy: docs/carriers.md.
+   */
+  voicemailDetection?: VoicemailDetectionOptions;
   /** The call this conversation serves (passed to tool handlers); set by the Agent session. */
   call?: CallInfo;
   /** Where the audio comes from and goes to; set by the Agent session, or given to `action()`. */
@@ -116,4 +125,8 @@ export interface VoiceAgentEvents {
   'tool-call': [call: { toolCallId: string; name: string; arguments: unknown; result: unknown; error?: string }];
   metrics: [data: MetricsData];
   error: [frame: ErrorFrame];
+  /** Answering-machine detection (`voicemailDetection`) found a person: when, and from what. */
+  human: [decision: AnsweringDecision];
+  /** Answering-machine detection found a machine. */
+  voicemail: [event: VoicemailEvent];
 }

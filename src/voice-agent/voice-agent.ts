@@ -20,11 +20,14 @@ import { McpToolSet, McpToolSource, type McpServerParams, type McpServerStatus }
 import { getDefaultLogger, type Logger } from '../logging/index.js';
 import { FrameProcessor, Pipeline, PipelineTask } from '../pipeline/index.js';
 import { systemClock, type Clock, type ClockTimer } from '../runtime/clock.js';
+import type { TTSService } from '../services/base/tts-service.js';
 import type { CallTransport } from '../transports/base/transport.js';
+import { checkVoicemailDetectionOptions, type VoicemailDetectionOptions } from '../voicemail/index.js';
 import { VADProcessor, type VoiceActivityDetector } from '../turns/vad-processor.js';
 import type { ActionOptions, CascadeActionOptions, VADOptions, VoiceAgentEvents, VoiceAgentOptions } from './options.js';
 import { PlayoutTracker, type SpeechPlayout } from './playout.js';
 import { checkActionServices, realtimeProcessors } from './realtime-pipeline.js';
+import { createVoicemailProcessor } from './voicemail.js';
 
 export type {
   ActionOptions,
@@ -108,6 +111,7 @@ export class VoiceAgent {
   constructor(options: VoiceAgentOptions) {
     if (typeof options.instructions !== 'string') throw new TypeError('VoiceAgent: instructions must be a string');
     if (options.dtmf !== undefined && options.dtmf !== false) checkDtmfOptions(options.dtmf);
+    if (options.voicemailDetection !== undefined) checkVoicemailDetectionOptions(options.voicemailDetection);
     // Inside an Agent's createSession, the call and its transport come from the session.
     const session = currentSession();
     this.options = { call: session, transport: session?.transport, logger: session?.logger, ...options };
@@ -169,6 +173,10 @@ export class VoiceAgent {
   async action(settings: ActionOptions): Promise<void> {
     if (this.started) throw new Error('VoiceAgent.action(): the agent has already started');
     checkActionServices(settings);
+    if (this.options.voicemailDetection !== undefined) {
+      if (settings.realtime !== undefined) throw new TypeError('VoiceAgent.action(): voicemailDetection is not available with a speech-to-speech model yet');
+      if (settings.vad === undefined || settings.vad === false) throw new TypeError('VoiceAgent.action(): voicemailDetection needs `vad` (it hears the greeting through it)');
+    }
     const noise = settings.noiseSuppression;
     if (noise !== undefined && noise !== 'gtcrn' && noise !== 'rnnoise') {
       throw new TypeError(`VoiceAgent.action(): noiseSuppression must be 'gtcrn' or 'rnnoise', got ${JSON.stringify(noise)}`);
@@ -401,10 +409,31 @@ export class VoiceAgent {
     });
     const processors: FrameProcessor[] = [transport.input];
     if (vad !== undefined) processors.push(new VADProcessor(vad));
-    processors.push(settings.stt, user);
+    processors.push(settings.stt);
+    if (this.options.voicemailDetection !== undefined) processors.push(this.voicemailProcessor(this.options.voicemailDetection, settings.tts));
+    processors.push(user);
     if (this.options.dtmf !== false) processors.push(new DtmfAggregator({ ...this.options.dtmf, conversation }));
     processors.push(settings.llm, settings.tts, transport.output, new AssistantAggregator({ conversation }));
     return processors;
+  }
+
+  private voicemailProcessor(options: VoicemailDetectionOptions, tts: TTSService): FrameProcessor {
+    const metadata = (this.options.call as { metadata?: Readonly<Record<string, unknown>> } | undefined)?.metadata;
+    const fromCall = metadata?.AnsweredBy;
+    return createVoicemailProcessor(options, options.answeredBy ?? (typeof fromCall === 'string' ? fromCall : undefined), {
+      logger: this.logger,
+      clock: this.clock,
+      signal: this.over.signal,
+      greet: () => this.sayGreeting(),
+      sayAndWait: (text) => {
+        // Straight to the TTS, so the playout marker after it follows it.
+        void tts.queueFrame(makeFrame('speak', { text }), 'downstream');
+        return this.speechPlayed();
+      },
+      end: (reason) => this.stop(reason),
+      onHuman: (decision) => this.events.emit('human', decision),
+      onVoicemail: (event) => this.events.emit('voicemail', event),
+    });
   }
 
   private createVAD(vad: ActionOptions['vad'], inputRate: number): VoiceActivityDetector | undefined {
@@ -418,8 +447,13 @@ export class VoiceAgent {
   private onCallerJoined(): void {
     if (this.greeted) return;
     this.greeted = true;
-    if (this.options.greeting !== undefined && this.options.greeting.trim() !== '') this.say(this.options.greeting);
+    // With answering-machine detection the greeting waits for a person (sayGreeting, from the detection).
+    if (this.options.voicemailDetection === undefined) this.sayGreeting();
     this.armIdleTimer();
+  }
+
+  private sayGreeting(): void {
+    if (this.options.greeting !== undefined && this.options.greeting.trim() !== '') this.say(this.options.greeting);
   }
 
   /** (Re)starts the idle countdown; it only runs while neither side is speaking. */

@@ -1,4 +1,4 @@
-// `piopiy-ai demo --carrier twilio|exotel`: the seed call through a fake carrier's media stream, with the offline engines.
+// `piopiy-ai demo --carrier twilio|exotel|plivo|telnyx|vonage`: the seed call through a fake carrier's media stream, with the offline engines.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,37 @@ describe('demo --carrier exotel', () => {
       // 100 ms packets: a few dozen over the call.
       expect(result.jitter!.receivedPackets).toBeGreaterThan(40);
       expect(await readWavFile(result.recording!)).toMatchObject({ sampleRate: 8000, channels: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
+// The carriers whose transfer is a REST request: the request that moved the caller, as each carrier's API takes it.
+const REST_TRANSFERS = [
+  { carrier: 'plivo', transferredTo: '15550199999', method: 'POST', path: /^\/v1\/Account\/\w+\/Call\/[\w-]+\/$/, param: ['aleg_url', '/plivo/transfer?to=%2B15550199999'], rate: 8000 },
+  { carrier: 'telnyx', transferredTo: '+15550199999', method: 'POST', path: /^\/v2\/calls\/v2:\w+\/actions\/transfer$/, param: ['to', '+15550199999'], rate: 8000 },
+  { carrier: 'vonage', transferredTo: '15550199999', method: 'PUT', path: /^\/v1\/calls\/[\w-]+$/, param: ['destination', '"number":"15550199999"'], rate: 16000 },
+] as const;
+
+describe.each(REST_TRANSFERS)('demo --carrier $carrier', ({ carrier, transferredTo, method, path, param, rate }) => {
+  it.skipIf(!hasPocketsphinx)('transfers the caller who asks for a human through the carrier’s API [needs pocketsphinx]', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carrier-demo-'));
+    try {
+      const result = await runCarrierDemo({ carrier, recordingDir: dir, out: () => undefined, progress: () => undefined });
+      expect(result.ok, result.reason).toBe(true);
+      expect(result).toMatchObject({ carrier, endReason: 'transferred', transferredTo });
+      expect(result.transcript.slice(0, 2)).toEqual([
+        { role: 'assistant', text: 'Hello! How can I help you today?' },
+        { role: 'user', text: 'i want to talk to a human please' },
+      ]);
+      const transfer = result.restRequests.at(-1)!;
+      expect(transfer.method).toBe(method);
+      expect(transfer.path).toMatch(path);
+      expect(transfer.params[param[0]]).toContain(param[1]);
+      expect(result.jitter!.receivedPackets).toBeGreaterThan(100); // 20 ms packets
+      expect(result.jitter!.lostFrames).toBe(0);
+      expect(await readWavFile(result.recording!)).toMatchObject({ sampleRate: rate, channels: 2 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -42,6 +42,11 @@ export interface PlaceTwilioCallOptions {
   to?: string;
   /** Sign the webhook and the stream request. Default true (false: to test that unsigned requests are refused). */
   sign?: boolean;
+  /**
+   * Answering Machine Detection's verdict (`human`, `machine_start`, `machine_end_beep`, ...): the webhook then
+   * carries `AnsweredBy`, as Twilio's does for an outbound call created with `MachineDetection`.
+   */
+  answeredBy?: string;
 }
 
 export interface FakeTwilio {
@@ -82,9 +87,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}): Promise<
         ApiVersion: '2010-04-01',
         CallSid: call.callSid,
         CallStatus: 'ringing',
-        Direction: 'inbound',
+        Direction: place.answeredBy === undefined ? 'inbound' : 'outbound-api',
         From: call.from,
         To: call.to,
+        ...(place.answeredBy === undefined ? {} : { AnsweredBy: place.answeredBy }),
       };
       const sign = place.sign !== false;
       const response = await fetch(place.answerUrl, {

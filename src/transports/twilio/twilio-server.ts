@@ -107,7 +107,9 @@ export class TwilioServer {
       return;
     }
     const parameters: Record<string, string> = {};
-    for (const name of ['From', 'To', 'Direction'] as const) if (params[name] !== undefined) parameters[name] = params[name];
+    // AnsweredBy: Answering Machine Detection's verdict on an outbound call created with MachineDetection
+    // (VoiceAgent's voicemailDetection reads it from the call's metadata).
+    for (const name of ['From', 'To', 'Direction', 'AnsweredBy'] as const) if (params[name] !== undefined) parameters[name] = params[name];
     const twiml = connectStreamTwiml(this.origin(request, 'ws') + this.streamPath, parameters);
     response.writeHead(200, { 'content-type': 'text/xml' }).end(twiml);
   }
