@@ -14,7 +14,9 @@
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
 //        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, HF_TOKEN, TOGETHER_API_KEY, OPENROUTER_API_KEY,
-//        DEEPSEEK_API_KEY), else the ScriptedLLMService rules you pass (offline, deterministic)
+//        DEEPSEEK_API_KEY), else the AWS keys and region (aws-env.ts) + BEDROCK_MODEL -> Amazon Bedrock (the model
+//        is asked for: which ones an account may call is its own setting), else the ScriptedLLMService rules you
+//        pass (offline, deterministic)
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
@@ -28,6 +30,7 @@ import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
 import type { TTSService } from '../base/tts-service.js';
 import type { ScriptedRule } from '../scripted/scripted-llm.js';
+import { awsFromEnvironment } from './aws-env.js';
 import { chooseCloudTTS, makeCloudTTS, type CloudTTSChoice } from './cloud-tts.js';
 
 export interface AutoServicesOptions {
@@ -211,6 +214,8 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
   const azureEndpoint = key('AZURE_OPENAI_ENDPOINT');
   const azureDeployment = key('AZURE_OPENAI_DEPLOYMENT');
   const preset = PRESETS.find(([variable]) => key(variable) !== undefined);
+  const bedrockModel = key('BEDROCK_MODEL');
+  const bedrock = bedrockModel === undefined ? undefined : awsFromEnvironment(key);
   if (openaiKey !== undefined) {
     const { OpenAILLMService } = await import('../openai/index.js');
     llm = new OpenAILLMService({ apiKey: openaiKey, model: env.OPENAI_MODEL ?? 'gpt-4o-mini' });
@@ -232,6 +237,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const presets = await import('../openai/index.js');
     llm = new presets[className]({ apiKey: key(variable)! });
     chosen.push(`llm: ${label}`);
+  } else if (bedrock !== undefined) {
+    const { BedrockLLMService } = await import('../aws/index.js');
+    llm = new BedrockLLMService({ ...bedrock, model: bedrockModel });
+    chosen.push('llm: Amazon Bedrock');
   } else {
     const { ScriptedLLMService } = await import('../scripted/index.js');
     llm = new ScriptedLLMService({ rules: options.rules, fallback: options.fallback });

@@ -161,4 +161,14 @@ describe('prewarmServicesFromEnvironment', () => {
     vi.spyOn(FliteTTSService, 'prewarm').mockResolvedValue();
     await expect(prewarmServicesFromEnvironment({})).rejects.toThrow(/libpocketsphinx/);
   });
+
+  it('Amazon Bedrock: the AWS keys and region with BEDROCK_MODEL, after the key-per-vendor LLMs', async () => {
+    const aws = { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't', AWS_REGION: 'ap-south-1' };
+    const bedrock = await servicesFromEnvironment({ rules, env: { ...aws, BEDROCK_MODEL: 'apac.amazon.nova-lite-v1:0' } });
+    expect(bedrock.chosen.slice(1)).toEqual(['llm: Amazon Bedrock', 'tts: Amazon Polly']);
+    expect(bedrock.llm).toMatchObject({ model: 'apac.amazon.nova-lite-v1:0', region: 'ap-south-1' });
+    // Keys alone (Polly's) do not pick a model the account may not have enabled; another vendor's key comes first.
+    expect((await servicesFromEnvironment({ rules, env: aws })).chosen[1]).toBe('llm: ScriptedLLMService (offline rules, not a language model)');
+    expect((await servicesFromEnvironment({ rules, env: { ...aws, BEDROCK_MODEL: 'm', MISTRAL_API_KEY: 'k' } })).chosen[1]).toBe('llm: Mistral');
+  });
 });
