@@ -8,7 +8,8 @@
 //        SONIOX_API_KEY (+ optional SONIOX_LANGUAGE, a hint such as hi) -> Soniox, GLADIA_API_KEY (+ optional GLADIA_LANGUAGE such as hi)
 //        -> Gladia, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY ->
 //        ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
-//        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else
+//        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else the AWS
+//        keys and region (aws-env.ts; + optional TRANSCRIBE_LANGUAGE, default en-IN) -> Amazon Transcribe, else
 //        Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
@@ -63,7 +64,7 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
+type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'transcribe' | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -79,6 +80,7 @@ function chooseSTT(env: Env): STTChoice {
   if (key('ELEVENLABS_API_KEY') !== undefined) return 'elevenlabs';
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
   if (key('GOOGLE_SPEECH_API_KEY') !== undefined) return 'google';
+  if (awsFromEnvironment(key) !== undefined) return 'transcribe';
   return 'pocketsphinx';
 }
 
@@ -200,6 +202,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { GoogleSTTService } = await import('../google/index.js');
     stt = new GoogleSTTService({ apiKey: key('GOOGLE_SPEECH_API_KEY')!, language: env.GOOGLE_SPEECH_LANGUAGE });
     chosen.push('stt: Google Cloud Speech');
+  } else if (sttChoice === 'transcribe') {
+    const { TranscribeSTTService } = await import('../aws/index.js');
+    stt = new TranscribeSTTService({ ...awsFromEnvironment(key)!, ...(key('TRANSCRIBE_LANGUAGE') === undefined ? {} : { language: key('TRANSCRIBE_LANGUAGE') }) });
+    chosen.push('stt: Amazon Transcribe');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
     const phrases = offlinePhrases(options);

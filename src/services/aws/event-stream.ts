@@ -215,6 +215,11 @@ export class EventStreamDecoder {
     return this.pending.length;
   }
 
+  /** Forgets a partial message (a new stream begins). */
+  reset(): void {
+    this.pending = Buffer.alloc(0);
+  }
+
   push(chunk: Uint8Array): EventStreamMessage[] {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.pending = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);

@@ -95,3 +95,34 @@ export function signAwsRequest(request: AwsRequestToSign): Record<string, string
   delete headers.host;
   return { ...headers, authorization: `AWS4-HMAC-SHA256 Credential=${request.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${sig}` };
 }
+
+export interface AwsUrlToPresign {
+  /** The address with its own query (Transcribe's `language-code`, ...); the X-Amz-* parameters are added. */
+  readonly url: string;
+  readonly region: string;
+  readonly service: string;
+  readonly credentials: AwsCredentials;
+  /** How long the URL may be used; AWS takes at most 300 s for Transcribe's WebSocket. */
+  readonly expiresSecs: number;
+  readonly method?: string;
+  readonly now?: Date;
+}
+
+/**
+ * A presigned URL (query-string signing): the X-Amz-* parameters, the session token among them, are signed with the
+ * rest of the query and `host`, over an empty payload, and the signature is added last.
+ */
+export function presignAwsUrl(request: AwsUrlToPresign): string {
+  const url = new URL(request.url);
+  const date = amzDate(request.now ?? new Date());
+  const scope = `${date.slice(0, 8)}/${request.region}/${request.service}/aws4_request`;
+  url.searchParams.set('X-Amz-Algorithm', 'AWS4-HMAC-SHA256');
+  url.searchParams.set('X-Amz-Credential', `${request.credentials.accessKeyId}/${scope}`);
+  url.searchParams.set('X-Amz-Date', date);
+  url.searchParams.set('X-Amz-Expires', String(request.expiresSecs));
+  url.searchParams.set('X-Amz-SignedHeaders', 'host');
+  if (request.credentials.sessionToken !== undefined) url.searchParams.set('X-Amz-Security-Token', request.credentials.sessionToken);
+  const { text } = canonicalRequest({ method: request.method ?? 'GET', url, headers: { host: url.host }, payloadHash: sha256Hex('') });
+  url.searchParams.set('X-Amz-Signature', signature(request.credentials.secretAccessKey, date, scope, text));
+  return url.toString();
+}

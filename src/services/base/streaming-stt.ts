@@ -62,7 +62,7 @@ export interface StreamingSTTConnection {
    * Sent at the end of the call (the vendor's "no more audio"; a function when it counts what was sent); the vendor
    * then sends its last results and closes (or says so: `endOfStreamReached`).
    */
-  readonly closeMessage?: string | (() => string);
+  readonly closeMessage?: string | Uint8Array | (() => string | Uint8Array);
   /** The vendor's reading of a refused handshake (default: the status and body, redacted). */
   readonly refusal?: (failure: HttpFailure) => ServiceError;
 }
@@ -145,6 +145,14 @@ export abstract class StreamingSTTService extends STTService {
   protected encodeAudio(audio: Int16Array): Buffer {
     return Buffer.from(int16ToBytes(audio));
   }
+
+  /** One audio frame as it goes on the wire (AWS wraps each in an event-stream message). Default: as it is. */
+  protected frameAudio(bytes: Buffer): Buffer {
+    return bytes;
+  }
+
+  /** A binary message the vendor sent (AWS's event-stream messages). Default: ignored. */
+  protected onVendorBinary(_data: Buffer): void {}
 
   /** The sizes of audio frames the vendor accepts. Default: any (each pipeline frame is sent as it comes). */
   protected get audioSendLimits(): AudioSendLimits {
@@ -455,7 +463,7 @@ export abstract class StreamingSTTService extends STTService {
       this.logger.warn({ droppedMs: Math.round((dropped * 1000) / this.sampleRate) }, `audio lost while ${this.vendor} was unreachable`);
     }
     this.unreportedSamples += this.retained.sendUnsent(this.audioSendLimits, (bytes) => {
-      if (socket.send(bytes)) this.framesSent++;
+      if (socket.send(this.frameAudio(bytes))) this.framesSent++;
     });
   }
 
@@ -472,7 +480,11 @@ export abstract class StreamingSTTService extends STTService {
   }
 
   private onMessage(socket: VendorSocket, data: RawData, isBinary: boolean): void {
-    if (this.socket !== socket || (this.state !== 'open' && this.state !== 'closing') || isBinary) return;
+    if (this.socket !== socket || (this.state !== 'open' && this.state !== 'closing')) return;
+    if (isBinary) {
+      this.onVendorBinary(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data));
+      return;
+    }
     const text = messageText(data);
     let message: unknown;
     try {
