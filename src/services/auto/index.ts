@@ -11,13 +11,16 @@
 //        hi) -> Cartesia Ink, else GROQ_API_KEY -> Groq Whisper, else ELEVENLABS_API_KEY (+ optional
 //        ELEVENLABS_STT_LANGUAGE; ELEVENLABS_STT_MODE=realtime for Scribe realtime, default one REST request per turn)
 //        -> ElevenLabs Scribe, else AZURE_SPEECH_KEY + AZURE_SPEECH_REGION (+ optional AZURE_SPEECH_LANGUAGE) -> Azure
-//        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else
+//        Speech, else GOOGLE_SPEECH_API_KEY (+ optional GOOGLE_SPEECH_LANGUAGE) -> Google Cloud Speech, else the AWS
+//        keys and region (aws-env.ts; + optional TRANSCRIBE_LANGUAGE, default en-IN) -> Amazon Transcribe, else
 //        Pocketsphinx (offline)
 //   LLM: OPENAI_API_KEY -> OpenAI, ANTHROPIC_API_KEY -> Anthropic, GOOGLE_API_KEY -> Gemini, AZURE_OPENAI_API_KEY
 //        (+ AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT) -> Azure OpenAI, then the OpenAI-compatible presets by their
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
 //        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, HF_TOKEN, TOGETHER_API_KEY, OPENROUTER_API_KEY,
-//        DEEPSEEK_API_KEY), else the ScriptedLLMService rules you pass (offline, deterministic)
+//        DEEPSEEK_API_KEY), else the AWS keys and region (aws-env.ts) + BEDROCK_MODEL -> Amazon Bedrock (the model
+//        is asked for: which ones an account may call is its own setting), else the ScriptedLLMService rules you
+//        pass (offline, deterministic)
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
@@ -32,6 +35,7 @@ import type { LLMService } from '../base/llm-service.js';
 import type { STTService } from '../base/stt-service.js';
 import type { TTSService } from '../base/tts-service.js';
 import type { ScriptedRule } from '../scripted/scripted-llm.js';
+import { awsFromEnvironment } from './aws-env.js';
 import { chooseCloudTTS, makeCloudTTS, type CloudTTSChoice } from './cloud-tts.js';
 
 export interface AutoServicesOptions {
@@ -64,7 +68,21 @@ function keyReader(env: Env): (name: string) => string | undefined {
   return (name) => (offline ? undefined : env[name]?.trim() || undefined);
 }
 
-type STTChoice = 'deepgram' | 'openai' | 'sarvam' | 'assemblyai' | 'speechmatics' | 'soniox' | 'gladia' | 'cartesia' | 'groq' | 'elevenlabs' | 'azure' | 'google' | 'pocketsphinx';
+type STTChoice =
+  | 'deepgram'
+  | 'openai'
+  | 'sarvam'
+  | 'assemblyai'
+  | 'speechmatics'
+  | 'soniox'
+  | 'gladia'
+  | 'cartesia'
+  | 'groq'
+  | 'elevenlabs'
+  | 'azure'
+  | 'google'
+  | 'transcribe'
+  | 'pocketsphinx';
 type TTSChoice = 'cartesia' | 'elevenlabs' | 'deepgram' | 'openai' | 'sarvam' | 'rime' | 'lmnt' | 'inworld' | 'fish' | 'hume' | 'minimax' | CloudTTSChoice | 'flite';
 
 function chooseSTT(env: Env): STTChoice {
@@ -81,6 +99,7 @@ function chooseSTT(env: Env): STTChoice {
   if (key('ELEVENLABS_API_KEY') !== undefined) return 'elevenlabs';
   if (key('AZURE_SPEECH_KEY') !== undefined && key('AZURE_SPEECH_REGION') !== undefined) return 'azure';
   if (key('GOOGLE_SPEECH_API_KEY') !== undefined) return 'google';
+  if (awsFromEnvironment(key) !== undefined) return 'transcribe';
   return 'pocketsphinx';
 }
 
@@ -213,6 +232,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { GoogleSTTService } = await import('../google/index.js');
     stt = new GoogleSTTService({ apiKey: key('GOOGLE_SPEECH_API_KEY')!, language: env.GOOGLE_SPEECH_LANGUAGE });
     chosen.push('stt: Google Cloud Speech');
+  } else if (sttChoice === 'transcribe') {
+    const { TranscribeSTTService } = await import('../aws/index.js');
+    stt = new TranscribeSTTService({ ...awsFromEnvironment(key)!, ...(key('TRANSCRIBE_LANGUAGE') === undefined ? {} : { language: key('TRANSCRIBE_LANGUAGE') }) });
+    chosen.push('stt: Amazon Transcribe');
   } else {
     const { PocketsphinxSTTService } = await import('../local/index.js');
     const phrases = offlinePhrases(options);
@@ -227,6 +250,8 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
   const azureEndpoint = key('AZURE_OPENAI_ENDPOINT');
   const azureDeployment = key('AZURE_OPENAI_DEPLOYMENT');
   const preset = PRESETS.find(([variable]) => key(variable) !== undefined);
+  const bedrockModel = key('BEDROCK_MODEL');
+  const bedrock = bedrockModel === undefined ? undefined : awsFromEnvironment(key);
   if (openaiKey !== undefined) {
     const { OpenAILLMService } = await import('../openai/index.js');
     llm = new OpenAILLMService({ apiKey: openaiKey, model: env.OPENAI_MODEL ?? 'gpt-4o-mini' });
@@ -248,6 +273,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const presets = await import('../openai/index.js');
     llm = new presets[className]({ apiKey: key(variable)! });
     chosen.push(`llm: ${label}`);
+  } else if (bedrock !== undefined) {
+    const { BedrockLLMService } = await import('../aws/index.js');
+    llm = new BedrockLLMService({ ...bedrock, model: bedrockModel });
+    chosen.push('llm: Amazon Bedrock');
   } else {
     const { ScriptedLLMService } = await import('../scripted/index.js');
     llm = new ScriptedLLMService({ rules: options.rules, fallback: options.fallback });

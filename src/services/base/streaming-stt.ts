@@ -62,7 +62,7 @@ export interface StreamingSTTConnection {
    * Sent at the end of the call (the vendor's "no more audio"; a function when it counts what was sent); the vendor
    * then sends its last results and closes (or says so: `endOfStreamReached`).
    */
-  readonly closeMessage?: string | (() => string);
+  readonly closeMessage?: string | Uint8Array | (() => string | Uint8Array);
   /** The vendor's reading of a refused handshake (default: the status and body, redacted). */
   readonly refusal?: (failure: HttpFailure) => ServiceError;
 }
@@ -148,11 +148,15 @@ export abstract class StreamingSTTService extends STTService {
 
   /**
    * One frame of encoded audio as it goes on the wire, at the moment it is sent on the current socket (replays
-   * included). Default: the bytes as a binary frame; a vendor that takes audio in JSON (base64) returns the text.
+   * included). Default: the bytes as a binary frame; a vendor that takes audio in JSON (base64) returns the text,
+   * one that wraps it (AWS's event-stream messages) returns the wrapped bytes.
    */
   protected audioMessage(bytes: Buffer): string | Buffer {
     return bytes;
   }
+
+  /** A binary message the vendor sent (AWS's event-stream messages). Default: ignored. */
+  protected onVendorBinary(_data: Buffer): void {}
 
   /** The sizes of audio frames the vendor accepts. Default: any (each pipeline frame is sent as it comes). */
   protected get audioSendLimits(): AudioSendLimits {
@@ -497,7 +501,11 @@ export abstract class StreamingSTTService extends STTService {
 
   private onMessage(socket: VendorSocket, data: RawData, isBinary: boolean): void {
     this.openedEarly(socket);
-    if (this.socket !== socket || (this.state !== 'open' && this.state !== 'closing') || isBinary) return;
+    if (this.socket !== socket || (this.state !== 'open' && this.state !== 'closing')) return;
+    if (isBinary) {
+      this.onVendorBinary(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data));
+      return;
+    }
     const text = messageText(data);
     let message: unknown;
     try {

@@ -48,8 +48,8 @@ export interface VendorSocketOptions {
   /** The vendor's reading of a refused handshake. Default: `refusedHandshakeError` with the body as the message. */
   readonly refusal?: (failure: HttpFailure) => ServiceError;
   readonly keepAlive?: VendorSocketKeepAlive;
-  /** Sent (a text frame) before the socket is closed by `close()`: the vendor's "no more input". */
-  readonly closeMessage?: string | (() => string);
+  /** Sent before the socket is closed by `close()`: the vendor's "no more input" (a text frame; bytes: a binary one). */
+  readonly closeMessage?: string | Uint8Array | (() => string | Uint8Array);
   /** Longest wait for the close by `close()` before the socket is destroyed. Default 1000 ms. */
   readonly closeTimeoutMs?: number;
   /** The owning processor's clock. Default: the system clock. */

@@ -202,4 +202,18 @@ describe('prewarmServicesFromEnvironment', () => {
     vi.spyOn(FliteTTSService, 'prewarm').mockResolvedValue();
     await expect(prewarmServicesFromEnvironment({})).rejects.toThrow(/libpocketsphinx/);
   });
+
+  it('AWS: Transcribe with the keys and region (last of the STTs), Bedrock when BEDROCK_MODEL is set too', async () => {
+    const aws = { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't', AWS_REGION: 'ap-south-1' };
+    const bedrock = await servicesFromEnvironment({ rules, env: { ...aws, BEDROCK_MODEL: 'apac.amazon.nova-lite-v1:0' } });
+    expect(bedrock.chosen).toEqual(['stt: Amazon Transcribe', 'llm: Amazon Bedrock', 'tts: Amazon Polly']);
+    expect(bedrock.stt).toMatchObject({ region: 'ap-south-1', language: 'en-IN' });
+    expect((await servicesFromEnvironment({ rules, env: { ...aws, TRANSCRIBE_LANGUAGE: 'hi-IN' } })).stt).toMatchObject({ language: 'hi-IN' });
+    // Another vendor's STT key comes first.
+    expect((await servicesFromEnvironment({ rules, env: { ...aws, GOOGLE_SPEECH_API_KEY: 'g' } })).chosen[0]).toBe('stt: Google Cloud Speech');
+    expect(bedrock.llm).toMatchObject({ model: 'apac.amazon.nova-lite-v1:0', region: 'ap-south-1' });
+    // Keys alone (Polly's) do not pick a model the account may not have enabled; another vendor's key comes first.
+    expect((await servicesFromEnvironment({ rules, env: aws })).chosen[1]).toBe('llm: ScriptedLLMService (offline rules, not a language model)');
+    expect((await servicesFromEnvironment({ rules, env: { ...aws, BEDROCK_MODEL: 'm', MISTRAL_API_KEY: 'k' } })).chosen[1]).toBe('llm: Mistral');
+  });
 });

@@ -40,3 +40,15 @@ describe('signAwsRequest: the AWS SigV4 test suite', () => {
     expect(a.host).toBeUndefined();
   });
 });
+
+describe('canonicalRequest: the path as sent, encoded once more (every service but S3)', () => {
+  it("signs a Bedrock model id's `:` as %253A, and leaves a plain path as it is", () => {
+    const url = new URL(`https://bedrock-runtime.us-east-1.amazonaws.com/model/${encodeURIComponent('anthropic.claude-3-haiku-20240307-v1:0')}/converse-stream`);
+    const headers = { host: url.host };
+    const twice = canonicalRequest({ method: 'POST', url, headers, payloadHash: 'x', doubleEncodePath: true }).text.split('\n')[1];
+    expect(twice).toBe('/model/anthropic.claude-3-haiku-20240307-v1%253A0/converse-stream');
+    expect(canonicalRequest({ method: 'POST', url, headers, payloadHash: 'x' }).text.split('\n')[1]).toBe('/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream');
+    const plain = new URL('https://polly.us-east-1.amazonaws.com/v1/speech');
+    expect(canonicalRequest({ method: 'POST', url: plain, headers, payloadHash: 'x', doubleEncodePath: true }).text.split('\n')[1]).toBe('/v1/speech');
+  });
+});

@@ -1,6 +1,7 @@
 // LLM conformance entries: each service against its fake vendor server. The OpenAI-compatible presets share the
 // OpenAI chat fake (they speak its protocol); a preset with a quirk gets the fake configured to reproduce it.
 import { AnthropicLLMService } from '../../../src/services/anthropic/index.js';
+import { BedrockLLMService } from '../../../src/services/aws/index.js';
 import type { LLMService } from '../../../src/services/base/index.js';
 import { GoogleLLMService, GoogleVertexLLMService } from '../../../src/services/google/index.js';
 import {
@@ -23,6 +24,7 @@ import {
   type OpenAILLMServiceOptions,
 } from '../../../src/services/openai/index.js';
 import { startFakeAnthropic, type FakeAnthropicResponse } from '../../../src/testing/fakes/anthropic.js';
+import { startFakeBedrock, type FakeBedrockResponse } from '../../../src/testing/fakes/bedrock.js';
 import { startFakeGemini, type FakeGeminiResponse } from '../../../src/testing/fakes/gemini.js';
 import { startFakeOpenAIChat, type FakeChatResponse, type FakeOpenAIChatOptions } from '../../../src/testing/fakes/openai-chat.js';
 import { CONFORMANCE_MODEL, REJECTED_KEY, type LLMEntry, type LLMHarness, type LLMStep } from './harness.js';
@@ -81,6 +83,24 @@ function anthropicStep(step: LLMStep): FakeAnthropicResponse {
       };
     case 'error':
       return { error: step.status, ...(step.retryAfterSecs === undefined ? {} : { retryAfter: step.retryAfterSecs }) };
+    case 'stall':
+      return { stall: true };
+    case 'drop':
+      return { dropAfterEvents: step.afterEvents, text: step.text };
+  }
+}
+
+function bedrockStep(step: LLMStep): FakeBedrockResponse {
+  switch (step.kind) {
+    case 'text':
+      return {
+        text: step.text,
+        chunkSize: step.chunkSize ?? 4,
+        ...(step.usage ? { usage: { inputTokens: step.usage.promptTokens, outputTokens: step.usage.completionTokens } } : {}),
+      };
+    case 'error':
+      // Bedrock sends no Retry-After (the entry says so); a 401 is answered as AWS refuses a key: 403.
+      return { error: step.status };
     case 'stall':
       return { stall: true };
     case 'drop':
@@ -189,6 +209,28 @@ export const LLM_ENTRIES: readonly LLMEntry[] = [
           new GoogleVertexLLMService({ project: 'conformance-project', location: 'asia-south1', getAccessToken: () => apiKey, model, baseURL: fake.origin }),
         script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
         models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Amazon Bedrock',
+    className: 'BedrockLLMService',
+    importPath: 'piopiy-ai/services/aws',
+    fake: 'startFakeBedrock()',
+    sendsRetryAfter: false,
+    caveats: {
+      auth: 'SigV4: the conformance key is the access key id; a refused one is 403 `UnrecognizedClientException`',
+      'rate-limit': 'no Retry-After from Bedrock: the 429 `ThrottlingException` is retried on the base back-off',
+      options: 'the model id is in the URL path (`/model/{modelId}/converse-stream`)',
+    },
+    async start() {
+      const fake = await startFakeBedrock({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS, secretAccessKey: 'conformance-secret' });
+      return {
+        service: ({ apiKey, model }) =>
+          new BedrockLLMService({ credentials: { accessKeyId: apiKey, secretAccessKey: 'conformance-secret' }, region: 'ap-south-1', model, baseUrl: fake.baseUrl }),
+        script: (...steps) => fake.enqueue(...steps.map(bedrockStep)),
+        models: () => fake.requests.flatMap((r) => (r.auth.valid ? [r.model] : [])),
         close: () => fake.close(),
       };
     },

@@ -1,5 +1,6 @@
 // STT conformance entries: each service against its fake vendor server.
 import { AssemblyAISTTService } from '../../../src/services/assemblyai/index.js';
+import { TranscribeSTTService } from '../../../src/services/aws/index.js';
 import { AzureSTTService } from '../../../src/services/azure/index.js';
 import { CartesiaSTTService } from '../../../src/services/cartesia/index.js';
 import { DeepgramFluxSTTService, DeepgramSTTService } from '../../../src/services/deepgram/index.js';
@@ -25,6 +26,7 @@ import { startFakeSarvamStream } from '../../../src/testing/fakes/sarvam-stt-str
 import { startFakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { startFakeSoniox } from '../../../src/testing/fakes/soniox.js';
 import { startFakeSpeechmatics } from '../../../src/testing/fakes/speechmatics.js';
+import { startFakeTranscribe } from '../../../src/testing/fakes/transcribe.js';
 import { REJECTED_KEY, type STTEntry } from './harness.js';
 import { segmentedFaults } from './segmented-faults.js';
 
@@ -589,6 +591,50 @@ export const STT_ENTRIES: readonly STTEntry[] = [
         scriptTranscript: (text) => fake.enqueueTranscriptions(text),
         ...segmentedFaults((answer) => fake.enqueueTranscriptions(answer)),
         received: () => ({ language: valid().at(-1)?.options.languageCode, model: valid().at(-1)?.options.model, requests: valid().length }),
+        close: () => fake.close(),
+      };
+    },
+  },
+  {
+    name: 'Amazon Transcribe',
+    className: 'TranscribeSTTService',
+    importPath: 'piopiy-ai/services/aws',
+    fake: 'startFakeTranscribe()',
+    language: 'hi-IN',
+    kind: 'streaming',
+    sendsRetryAfter: false,
+    notApplicable: {
+      stall: 'audio flows one way; a silent server is met by the turn aggregator’s finalTranscriptTimeoutMs',
+    },
+    caveats: {
+      options: 'no model parameter; the language travels as `language-code` in the presigned URL',
+      auth: 'SigV4 presigned URL: the conformance key is the access key id; a refused one is a 403 on the handshake',
+      'rate-limit': 'the handshake answers 429 `LimitExceededException`, without Retry-After: retried on the reconnect back-off',
+      server: 'the handshake answers 500 `InternalFailureException`: retried on the reconnect back-off; the turn is still transcribed',
+    },
+    async start() {
+      const fake = await startFakeTranscribe({ rejectKey: REJECTED_KEY, secretAccessKey: 'conformance-secret' });
+      return {
+        service: ({ apiKey, language }) =>
+          new TranscribeSTTService({
+            credentials: { accessKeyId: apiKey, secretAccessKey: 'conformance-secret' },
+            region: 'ap-south-1',
+            baseUrl: fake.baseUrl,
+            ...(language ? { language } : {}),
+            reconnect: { initialDelayMs: 100, attemptsBeforeError: 2, slowDelayMs: 5000 },
+          }),
+        scriptTranscript: (text) => fake.scriptTranscripts(text),
+        fail: (fault) => {
+          if (fault.kind === 'error' && fault.status !== 401) fake.failNextConnections(fault.status);
+          else throw new Error(`the Transcribe entry refuses keys by rejectKey and drops with dropNow; no ${fault.kind} ${fault.kind === 'error' ? fault.status : ''}`);
+        },
+        dropNow: () => fake.dropConnections(),
+        // Streams accepted (refused handshakes open none).
+        received: () => {
+          const accepted = fake.connections.filter((c) => c.status === 101);
+          return { language: accepted.at(-1)?.query['language-code'], model: undefined, requests: accepted.length };
+        },
+        openSockets: () => fake.openSockets(),
         close: () => fake.close(),
       };
     },

@@ -64,6 +64,8 @@ export interface LLMHarness {
 }
 
 export interface LLMEntry extends EntryBase {
+  /** False when the vendor does not say when to retry a 429 (AWS): the base's back-off then decides. Default true. */
+  readonly sendsRetryAfter?: boolean;
   /** Starts the fake (events paced a few ms apart, so that an answer takes long enough to interrupt). */
   start(): Promise<LLMHarness>;
 }
