@@ -124,7 +124,7 @@ describe('piopiy-ai init', () => {
   it('.env.example names every variable the agent and the service choice read, each with a comment', () => {
     const env = readFileSync(join(init().dir, '.env.example'), 'utf8');
     const read = new Set<string>();
-    for (const file of ['../../src/cli/templates/agent.ts', '../../src/services/auto/index.ts', '../../src/services/auto/cloud-tts.ts', '../../src/logging/logger.ts']) {
+    for (const file of ['../../src/cli/templates/agent.ts', '../../src/services/auto/index.ts', '../../src/services/auto/cloud-tts.ts', '../../src/services/auto/aws-env.ts', '../../src/logging/logger.ts']) {
       const source = readFileSync(new URL(file, import.meta.url), 'utf8');
       for (const m of source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|(?:key|setting)\('([A-Z][A-Z0-9_]+)'/g)) read.add(m[1] ?? m[2]!);
     }
