@@ -3,11 +3,14 @@
 // simulated callers, each a @livekit/rtc-node participant saying 400 ms tone bursts with 600 ms pauses to the echo
 // agent. Driven over IPC by ../livekit-media.bench.ts:
 //   → { kind: 'place', n }     ← { kind: 'placed', answered, setupMs }
-//   → { kind: 'measure', ms }  ← { kind: 'measured', loudFrames, dropoutFrames, cpuPercentOfOneCore }
-// A dropout is a silent 10 ms frame between two loud ones less than 200 ms apart: inside one echoed burst (bursts
+//   → { kind: 'measure', ms }  ← { kind: 'measured', loudFrames, dropoutFrames, roundTripMs, unanswered,
+//                                 cpuPercentOfOneCore }
+// The round trip of a burst: its first loud sample on the caller's line → the first loud sample of its echo heard
+// (./echo-timing.ts pairs them). A dropout is a silent 10 ms frame between two loud ones less than 200 ms apart: inside one echoed burst (bursts
 // are 600 ms apart), where the agent's audio should have been continuous.
 import { startPiopiySimulator, type SimulatedCall } from '../../src/testing/simulator/index.js';
 import { sineTone } from '../../src/testing/livekit-server/tone.js';
+import { EchoTiming, firstLoudSent } from './echo-timing.js';
 
 const RATE = 16000;
 const TONE = sineTone(440, RATE, (RATE * 400) / 1000);
@@ -22,14 +25,16 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const sim = await startPiopiySimulator({ media: process.argv[2] === 'stream' ? 'stream' : 'livekit' });
 const env = sim.agentEnvironment();
 const calls: SimulatedCall[] = [];
+const timings: EchoTiming[] = [];
 let measuring = false;
 let loudFrames = 0;
 let dropoutFrames = 0;
 
-function watch(call: SimulatedCall): void {
+function watch(call: SimulatedCall, timing: EchoTiming): void {
   let silentRun = 0;
   let inBurst = false;
-  call.onAgentAudio(({ audio }) => {
+  call.onAgentAudio(({ audio, at }) => {
+    timing.heard(audio, at, call.agentSampleRate);
     const loud = audio.some((s) => Math.abs(s) > LOUD);
     if (loud) {
       if (measuring) {
@@ -45,10 +50,16 @@ function watch(call: SimulatedCall): void {
   });
 }
 
-async function talk(call: SimulatedCall): Promise<void> {
+async function talk(call: SimulatedCall, timing: EchoTiming): Promise<void> {
   await sleep(Math.random() * 1000); // callers out of step, as real ones are
   while (!call.isEnded) {
+    const from = call.sent.length;
     await call.say(TONE).catch(() => undefined);
+    const onset = firstLoudSent(call.sent, from, RATE, LOUD);
+    if (onset !== undefined) timing.sent(onset);
+    // What was sent and heard is not kept: on a long run of many calls it would only grow.
+    call.sent.length = 0;
+    call.received.length = 0;
     await sleep(PAUSE_MS);
   }
 }
@@ -67,8 +78,10 @@ process.on('message', (raw) => {
         sleep(120_000).then(() => false),
       ]);
       for (const call of calls) {
-        watch(call);
-        void talk(call);
+        const timing = new EchoTiming(LOUD, MAX_SILENT_RUN_FRAMES * 10);
+        timings.push(timing);
+        watch(call, timing);
+        void talk(call, timing);
       }
       send({ kind: 'placed', answered, setupMs: performance.now() - started });
     })();
@@ -77,11 +90,20 @@ process.on('message', (raw) => {
       const cpu = process.cpuUsage();
       const started = performance.now();
       measuring = true;
+      for (const timing of timings) timing.measuring = true;
       await sleep(message.ms);
       measuring = false;
       const used = process.cpuUsage(cpu);
       const cpuPercentOfOneCore = ((used.user + used.system) / 1000 / (performance.now() - started)) * 100;
-      send({ kind: 'measured', loudFrames, dropoutFrames, cpuPercentOfOneCore });
+      const echoes = timings.map((timing) => ((timing.measuring = false), timing.take()));
+      send({
+        kind: 'measured',
+        loudFrames,
+        dropoutFrames,
+        roundTripMs: echoes.flatMap((e) => e.roundTripMs),
+        unanswered: echoes.reduce((sum, e) => sum + e.unanswered, 0),
+        cpuPercentOfOneCore,
+      });
     })();
   } else {
     for (const call of calls) if (!call.isEnded) call.hangUp();

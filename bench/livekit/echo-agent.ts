@@ -6,6 +6,7 @@ import { Agent } from '../../src/agent/index.js';
 import { ttsAudioFrame, type Frame, type FrameDirection } from '../../src/frames/index.js';
 import { silentLogger } from '../../src/logging/index.js';
 import { FrameProcessor, Pipeline, PipelineTask } from '../../src/pipeline/index.js';
+import type { Clock } from '../../src/runtime/clock.js';
 
 /** Below this every sample of a frame, the frame is silence (the caller's line between bursts, codec noise). */
 const SILENCE_LEVEL = 200;
@@ -56,12 +57,14 @@ export interface EchoAgentOptions {
    * unevenly does not leave gaps in the agent's output that are not the output's doing.
    */
   prebufferMs?: number;
+  /** The calls' clock (their output pacing): default the system clock. */
+  clock?: Clock;
 }
 
 /** Connects an echoing Agent; `sessions()` counts the calls it is serving. */
 export async function startEchoAgent(options: EchoAgentOptions): Promise<{ agent: Agent; sessions: () => number }> {
   let sessions = 0;
-  const { onEcho, prebufferMs = 0, ...credentials } = options;
+  const { onEcho, prebufferMs = 0, clock, ...credentials } = options;
   const agent = new Agent({
     ...credentials,
     logger: silentLogger,
@@ -76,6 +79,7 @@ export async function startEchoAgent(options: EchoAgentOptions): Promise<{ agent
         allowInterruptions: false,
         enableMetrics: false,
         logger: silentLogger,
+        ...(clock !== undefined ? { clock } : {}),
       });
       const onLeft = (reason: string): void => task.cancel(reason);
       transport.events.on('caller-left', onLeft);
