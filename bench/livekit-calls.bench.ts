@@ -29,6 +29,7 @@ import { parseArgs, slope, stats } from './calls/stats.js';
 import { emit, round } from './lib.js';
 import type { ProfileSummary } from './livekit/cpu-profile.js';
 import { DEFAULT_CRITERIA, verdict, type CallsCriteria } from './livekit/calls-verdict.js';
+import { inboundDelays } from './livekit/echo-timing.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
@@ -68,13 +69,21 @@ interface AgentMeasure {
   sessions: number;
   eventLoopDelayMs: Latency;
   tickLatenessMs: Latency & { ticks: number };
+  heardOnsets: Record<string, number[]>;
   cpuPercentOfOneCore: number;
   rssMb: number;
   cpuPercentByThread: Record<string, number>;
   cpuPercentByGroup: Record<string, number>;
   profile?: ProfileSummary & { file: string };
 }
-interface CallerMeasure { loudFrames: number; dropoutFrames: number; roundTripMs: number[]; unanswered: number; cpuPercentOfOneCore: number }
+interface CallerMeasure {
+  loudFrames: number;
+  dropoutFrames: number;
+  roundTripMs: number[];
+  unanswered: number;
+  sentOnsets: Record<string, number[]>;
+  cpuPercentOfOneCore: number;
+}
 interface Tried {
   n: number;
   pass: boolean;
@@ -115,6 +124,7 @@ async function trial(n: number): Promise<Tried> {
       next<CallerMeasure>(callers, 'measured', durationMs + 30_000),
     ]);
     const rt = stats(c.roundTripMs);
+    const inbound = stats(inboundDelays(c.sentOnsets, a.heardOnsets));
     const tick = a.tickLatenessMs;
     const result = verdict({
       n,
@@ -140,6 +150,9 @@ async function trial(n: number): Promise<Tried> {
       ...(result.failed !== undefined ? { failed: result.failed } : {}),
       media,
       round_trip_ms: rt,
+      // The first half: the caller's burst → the agent's pipeline hearing it (the rest is the way back).
+      inbound_ms: inbound,
+      outbound_ms_p50: rt.p50 === null || inbound.p50 === null ? null : round(rt.p50 - inbound.p50),
       unanswered_bursts: c.unanswered,
       tick_lateness_ms: { p50: round(tick.p50), p99: round(tick.p99), max: round(tick.max), ticks: tick.ticks },
       event_loop_delay_ms: { p50: round(a.eventLoopDelayMs.p50), p99: round(a.eventLoopDelayMs.p99), max: round(a.eventLoopDelayMs.max) },

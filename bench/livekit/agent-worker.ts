@@ -2,7 +2,7 @@
 // loop delay and CPU are the agent's cost per call over real WebRTC (rtc-node's Opus, resampling and FFI included:
 // process.cpuUsage counts its native threads too). Driven over IPC by ../livekit-calls.bench.ts:
 //   ← { kind: 'ready', rssMb }        (connected, no calls yet)
-//   → { kind: 'measure', ms, profile }  ← { kind: 'measured', sessions, eventLoopDelayMs, tickLatenessMs,
+//   → { kind: 'measure', ms, profile }  ← { kind: 'measured', sessions, eventLoopDelayMs, tickLatenessMs, heardOnsets,
 //                                 cpuPercentOfOneCore, rssMb, cpuPercentByThread, cpuPercentByGroup, profile? }
 // With `profile`, the JavaScript thread is profiled over the window only (node:inspector; the file goes to
 // .bench/prof/), and summarised by ./cpu-profile.ts.
@@ -12,14 +12,25 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './cpu-profile.js';
 import { startEchoAgent } from './echo-agent.js';
+import { machineMs } from './echo-timing.js';
 import { LatenessClock } from './lateness-clock.js';
 import { cpuByGroup, threadCpuPercent, threadCpuSecs } from './thread-cpu.js';
 
 const RESOLUTION_MS = 10;
 const creds = JSON.parse(process.argv[2]!) as { agentId: string; agentToken: string; signalingUrl: string };
 const clock = new LatenessClock();
+/** A burst's onset: loud input after this much quiet (the callers pause 600 ms between bursts). */
+const ONSET_QUIET_MS = 200;
+const lastEcho = new Map<string, number>();
+let heardOnsets: Record<string, number[]> | undefined;
+const onEcho = (at: number, from: string | undefined): void => {
+  const key = from ?? '?';
+  const last = lastEcho.get(key) ?? -Infinity;
+  lastEcho.set(key, at);
+  if (heardOnsets !== undefined && at - last >= ONSET_QUIET_MS) (heardOnsets[key] ??= []).push(machineMs(at));
+};
 // 100 ms of each burst is held first: the output's gaps are then the agent's own, not the input's jitter.
-const { agent, sessions } = await startEchoAgent({ ...creds, prebufferMs: 100, clock });
+const { agent, sessions } = await startEchoAgent({ ...creds, prebufferMs: 100, clock, onEcho });
 const send = (message: object): void => void process.send?.(message);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,6 +53,7 @@ async function measure(ms: number, profile: boolean): Promise<void> {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
   clock.take();
+  heardOnsets = {};
   const cpu = process.cpuUsage();
   const threads = threadCpuSecs();
   const started = performance.now();
@@ -57,6 +69,7 @@ async function measure(ms: number, profile: boolean): Promise<void> {
     // The histogram counts the sampling timer's own period: subtracted, as the calls bench does.
     eventLoopDelayMs: { p50: lateMs(histogram.percentile(50)), p99: lateMs(histogram.percentile(99)), max: lateMs(histogram.max) },
     tickLatenessMs: clock.take(),
+    heardOnsets,
     cpuPercentOfOneCore: ((used.user + used.system) / 1000 / elapsedMs) * 100,
     rssMb: process.memoryUsage().rss / 2 ** 20,
     cpuPercentByThread: Object.fromEntries(Object.entries(byThread).filter(([, pct]) => pct >= 0.5)),

@@ -4,13 +4,13 @@
 // agent. Driven over IPC by ../livekit-media.bench.ts:
 //   → { kind: 'place', n }     ← { kind: 'placed', answered, setupMs }
 //   → { kind: 'measure', ms }  ← { kind: 'measured', loudFrames, dropoutFrames, roundTripMs, unanswered,
-//                                 cpuPercentOfOneCore }
+//                                 sentOnsets, cpuPercentOfOneCore }
 // The round trip of a burst: its first loud sample on the caller's line → the first loud sample of its echo heard
 // (./echo-timing.ts pairs them). A dropout is a silent 10 ms frame between two loud ones less than 200 ms apart: inside one echoed burst (bursts
 // are 600 ms apart), where the agent's audio should have been continuous.
 import { startPiopiySimulator, type SimulatedCall } from '../../src/testing/simulator/index.js';
 import { sineTone } from '../../src/testing/livekit-server/tone.js';
-import { EchoTiming, firstLoudSent } from './echo-timing.js';
+import { EchoTiming, firstLoudSent, machineMs } from './echo-timing.js';
 
 const RATE = 16000;
 const TONE = sineTone(440, RATE, (RATE * 400) / 1000);
@@ -20,12 +20,15 @@ const MAX_SILENT_RUN_FRAMES = 20;
 
 const send = (message: object): void => void process.send?.(message);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const fromNumber = (i: number): string => `91900000${String(i).padStart(4, '0')}`;
 
 // The media is the first argument: 'livekit' (default) or 'stream', to compare the two under the same load.
 const sim = await startPiopiySimulator({ media: process.argv[2] === 'stream' ? 'stream' : 'livekit' });
 const env = sim.agentEnvironment();
 const calls: SimulatedCall[] = [];
 const timings: EchoTiming[] = [];
+/** Per caller number, the bursts' onsets sent while measuring, in machineMs (the agent's process reports its side). */
+let sentOnsets: Record<string, number[]> = {};
 let measuring = false;
 let loudFrames = 0;
 let dropoutFrames = 0;
@@ -50,13 +53,16 @@ function watch(call: SimulatedCall, timing: EchoTiming): void {
   });
 }
 
-async function talk(call: SimulatedCall, timing: EchoTiming): Promise<void> {
+async function talk(call: SimulatedCall, from: string, timing: EchoTiming): Promise<void> {
   await sleep(Math.random() * 1000); // callers out of step, as real ones are
   while (!call.isEnded) {
-    const from = call.sent.length;
+    const firstFrame = call.sent.length;
     await call.say(TONE).catch(() => undefined);
-    const onset = firstLoudSent(call.sent, from, RATE, LOUD);
-    if (onset !== undefined) timing.sent(onset);
+    const onset = firstLoudSent(call.sent, firstFrame, RATE, LOUD);
+    if (onset !== undefined) {
+      timing.sent(onset);
+      if (measuring) (sentOnsets[from] ??= []).push(machineMs(onset));
+    }
     // What was sent and heard is not kept: on a long run of many calls it would only grow.
     call.sent.length = 0;
     call.received.length = 0;
@@ -71,18 +77,18 @@ process.on('message', (raw) => {
       await sim.waitForAgent(env.AGENT_ID, 30_000);
       const started = performance.now();
       for (let i = 0; i < message.n; i++) {
-        calls.push(sim.placeCall({ agentId: env.AGENT_ID, sampleRate: RATE, from: `91900000${String(i).padStart(4, '0')}` }));
+        calls.push(sim.placeCall({ agentId: env.AGENT_ID, sampleRate: RATE, from: fromNumber(i) }));
       }
       const answered = await Promise.race([
         Promise.all(calls.map((call) => call.answered)).then(() => true),
         sleep(120_000).then(() => false),
       ]);
-      for (const call of calls) {
+      calls.forEach((call, i) => {
         const timing = new EchoTiming(LOUD, MAX_SILENT_RUN_FRAMES * 10);
         timings.push(timing);
         watch(call, timing);
-        void talk(call, timing);
-      }
+        void talk(call, fromNumber(i), timing);
+      });
       send({ kind: 'placed', answered, setupMs: performance.now() - started });
     })();
   } else if (message.kind === 'measure') {
@@ -90,6 +96,7 @@ process.on('message', (raw) => {
       const cpu = process.cpuUsage();
       const started = performance.now();
       measuring = true;
+      sentOnsets = {};
       for (const timing of timings) timing.measuring = true;
       await sleep(message.ms);
       measuring = false;
@@ -102,6 +109,7 @@ process.on('message', (raw) => {
         dropoutFrames,
         roundTripMs: echoes.flatMap((e) => e.roundTripMs),
         unanswered: echoes.reduce((sum, e) => sum + e.unanswered, 0),
+        sentOnsets,
         cpuPercentOfOneCore,
       });
     })();

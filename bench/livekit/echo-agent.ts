@@ -50,8 +50,8 @@ export interface EchoAgentOptions {
   agentId: string;
   agentToken: string;
   signalingUrl: string;
-  /** Called with `performance.now()` for each frame echoed (the agent heard the caller). */
-  onEcho?: (at: number) => void;
+  /** Called with `performance.now()` and the caller's number for each frame echoed (the agent heard the caller). */
+  onEcho?: (at: number, from: string | undefined) => void;
   /**
    * Audio held at the start of each burst before the echo starts (default 0): a jitter buffer, so input arriving
    * unevenly does not leave gaps in the agent's output that are not the output's doing.
@@ -73,7 +73,7 @@ export async function startEchoAgent(options: EchoAgentOptions): Promise<{ agent
     maxSessions: 10_000,
     async createSession(call) {
       const { transport } = call;
-      const task = new PipelineTask(new Pipeline([transport.input, new Echo(onEcho, prebufferMs), transport.output]), {
+      const task = new PipelineTask(new Pipeline([transport.input, new Echo(onEcho && ((at) => onEcho(at, call.fromNumber)), prebufferMs), transport.output]), {
         audioInSampleRate: transport.audioFormats?.input.sampleRate ?? 16000,
         audioOutSampleRate: transport.audioFormats?.output.sampleRate ?? 8000,
         allowInterruptions: false,

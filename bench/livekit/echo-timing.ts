@@ -89,3 +89,30 @@ export function firstLoudSent(
   }
   return undefined;
 }
+
+/**
+ * A `performance.now()` time of this process on the machine's monotonic clock, comparable across its processes.
+ * (`performance.timeOrigin + now()` is not: two processes' origins were seen ~290 ms apart.)
+ */
+export function machineMs(at: number): number {
+  return at + (Number(process.hrtime.bigint()) / 1e6 - performance.now());
+}
+
+/**
+ * The inbound half of each round trip: per caller, each burst's onset sent (caller's process) → the first onset the
+ * agent heard at or after it (agent's process), both in machineMs. Onsets on either side with no partner within `GIVE_UP_MS` (the edges of the two windows) are skipped.
+ */
+export function inboundDelays(sent: Record<string, number[]>, heard: Record<string, number[]>): number[] {
+  const delays: number[] = [];
+  for (const [from, sentOnsets] of Object.entries(sent)) {
+    const heardOnsets = heard[from] ?? [];
+    let h = 0;
+    for (const s of sentOnsets) {
+      while (h < heardOnsets.length && heardOnsets[h]! < s) h++;
+      if (h === heardOnsets.length) break;
+      if (heardOnsets[h]! - s > GIVE_UP_MS) continue;
+      delays.push(heardOnsets[h++]! - s);
+    }
+  }
+  return delays;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CRITERIA, verdict, type TrialMeasure } from '../../bench/livekit/calls-verdict.js';
 import { summariseProfile, type CpuProfile } from '../../bench/livekit/cpu-profile.js';
-import { EchoTiming, firstLoudSent } from '../../bench/livekit/echo-timing.js';
+import { EchoTiming, firstLoudSent, inboundDelays } from '../../bench/livekit/echo-timing.js';
 import { cpuByGroup, MAIN_THREAD, threadGroup } from '../../bench/livekit/thread-cpu.js';
 
 const RATE = 16000;
@@ -60,6 +60,16 @@ describe('EchoTiming', () => {
     ];
     expect(firstLoudSent(frames, 1, RATE, 500)).toBe(21);
     expect(firstLoudSent(frames.slice(0, 2), 1, RATE, 500)).toBeUndefined();
+  });
+});
+
+describe('inboundDelays', () => {
+  it('pairs the bursts of each caller with what the agent heard of that caller, skipping the edges of the windows', () => {
+    const sent = { a: [1000, 2000, 3000], b: [1500] };
+    // a: 900 is the echo of a burst sent before the caller's window; 3000's onset fell after the agent's window.
+    const heard = { a: [900, 1200, 2250], b: [1600], c: [5000] };
+    expect(inboundDelays(sent, heard)).toEqual([200, 250, 100]);
+    expect(inboundDelays({ a: [1000] }, { a: [7000] })).toEqual([]);
   });
 });
 
