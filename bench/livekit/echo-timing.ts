@@ -5,6 +5,8 @@
 // delay, not mistaken for the next burst's quick echo; an echo that never came shows up as `unanswered` (and a
 // later echo is paired with that older burst, so a lost echo inflates the round trip instead of hiding).
 
+/** The caller's frame: the agent may date an onset up to this much before the caller placed it. */
+const FRAME_MS = 20;
 /** Bursts whose echo is this much overdue are given up on (counted unanswered) so one loss does not skew the rest. */
 const GIVE_UP_MS = 5000;
 
@@ -100,7 +102,9 @@ export function machineMs(at: number): number {
 
 /**
  * The inbound half of each round trip: per caller, each burst's onset sent (caller's process) → the first onset the
- * agent heard at or after it (agent's process), both in machineMs. Onsets on either side with no partner within `GIVE_UP_MS` (the edges of the two windows) are skipped.
+ * agent heard at or after it (agent's process), both in machineMs. The caller's onset is placed inside its frame,
+ * the agent's is when its frame arrived: a delay is right to within a frame, and may be a little below 0 on a fast
+ * path (the stream's loopback socket). Onsets on either side with no partner within `GIVE_UP_MS` (the edges of the two windows) are skipped.
  */
 export function inboundDelays(sent: Record<string, number[]>, heard: Record<string, number[]>): number[] {
   const delays: number[] = [];
@@ -108,7 +112,7 @@ export function inboundDelays(sent: Record<string, number[]>, heard: Record<stri
     const heardOnsets = heard[from] ?? [];
     let h = 0;
     for (const s of sentOnsets) {
-      while (h < heardOnsets.length && heardOnsets[h]! < s) h++;
+      while (h < heardOnsets.length && heardOnsets[h]! < s - FRAME_MS) h++;
       if (h === heardOnsets.length) break;
       if (heardOnsets[h]! - s > GIVE_UP_MS) continue;
       delays.push(heardOnsets[h++]! - s);

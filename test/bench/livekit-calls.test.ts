@@ -70,6 +70,8 @@ describe('inboundDelays', () => {
     const heard = { a: [900, 1200, 2250], b: [1600], c: [5000] };
     expect(inboundDelays(sent, heard)).toEqual([200, 250, 100]);
     expect(inboundDelays({ a: [1000] }, { a: [7000] })).toEqual([]);
+    // The agent dates an onset by its frame's arrival, the caller inside its frame: up to a frame earlier.
+    expect(inboundDelays({ a: [1015, 2015] }, { a: [1000.5, 2001] })).toEqual([-14.5, -14]);
   });
 });
 
