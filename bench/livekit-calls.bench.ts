@@ -3,7 +3,8 @@
 // where that process's CPU goes. The agent is alone in its process (bench/livekit/agent-worker.ts); the simulator,
 // the test server and the N rtc-node callers are in another (bench/livekit/caller-host.ts), so the callers' Opus
 // work is not counted against the agent. The agent is an echo (bench/livekit/echo-agent.ts: no VAD, STT, LLM or
-// TTS): what is measured is the media path alone. Each caller says 400 ms bursts of a 440 Hz tone every second.
+// TTS): what is measured is the media path alone. Each caller says 400 ms tone bursts every second, cycling through six pitches so each
+// echo names its burst.
 //
 //   livekit_calls_trial      N calls for --duration s after --warmup s, N = 1, 2, 4, 8 ... until one fails. Pass
 //                            (bench/livekit/calls-verdict.ts): all N up; the agent's audio ticks (its output pacing)
@@ -29,7 +30,7 @@ import { parseArgs, slope, stats } from './calls/stats.js';
 import { emit, round } from './lib.js';
 import type { ProfileSummary } from './livekit/cpu-profile.js';
 import { DEFAULT_CRITERIA, verdict, type CallsCriteria } from './livekit/calls-verdict.js';
-import { inboundDelays } from './livekit/echo-timing.js';
+import { inboundDelays, type TaggedOnset } from './livekit/echo-timing.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
@@ -69,7 +70,7 @@ interface AgentMeasure {
   sessions: number;
   eventLoopDelayMs: Latency;
   tickLatenessMs: Latency & { ticks: number };
-  heardOnsets: Record<string, number[]>;
+  heardOnsets: Record<string, TaggedOnset[]>;
   cpuPercentOfOneCore: number;
   rssMb: number;
   cpuPercentByThread: Record<string, number>;
@@ -81,7 +82,7 @@ interface CallerMeasure {
   dropoutFrames: number;
   roundTripMs: number[];
   unanswered: number;
-  sentOnsets: Record<string, number[]>;
+  sentOnsets: Record<string, TaggedOnset[]>;
   cpuPercentOfOneCore: number;
 }
 interface Tried {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './cpu-profile.js';
 import { startEchoAgent } from './echo-agent.js';
-import { machineMs } from './echo-timing.js';
+import { machineMs, OnsetDetector, type TaggedOnset } from './echo-timing.js';
 import { LatenessClock } from './lateness-clock.js';
 import { cpuByGroup, threadCpuPercent, threadCpuSecs } from './thread-cpu.js';
 
@@ -21,13 +21,16 @@ const creds = JSON.parse(process.argv[2]!) as { agentId: string; agentToken: str
 const clock = new LatenessClock();
 /** A burst's onset: loud input after this much quiet (the callers pause 600 ms between bursts). */
 const ONSET_QUIET_MS = 200;
-const lastEcho = new Map<string, number>();
-let heardOnsets: Record<string, number[]> | undefined;
-const onEcho = (at: number, from: string | undefined): void => {
+const LOUD = 500;
+const detectors = new Map<string, OnsetDetector>();
+let heardOnsets: Record<string, TaggedOnset[]> | undefined;
+const onEcho = (at: number, from: string | undefined, audio: Int16Array, rate: number): void => {
   const key = from ?? '?';
-  const last = lastEcho.get(key) ?? -Infinity;
-  lastEcho.set(key, at);
-  if (heardOnsets !== undefined && at - last >= ONSET_QUIET_MS) (heardOnsets[key] ??= []).push(machineMs(at));
+  let detector = detectors.get(key);
+  if (detector === undefined) detectors.set(key, (detector = new OnsetDetector(LOUD, ONSET_QUIET_MS)));
+  // The Echo passes on frames above its silence level; this finds where each burst starts and its pitch.
+  const onset = detector.push(audio, at, rate);
+  if (onset !== undefined && heardOnsets !== undefined) (heardOnsets[key] ??= []).push({ at: machineMs(onset.at), tag: onset.tag });
 };
 // 100 ms of each burst is held first: the output's gaps are then the agent's own, not the input's jitter.
 const { agent, sessions } = await startEchoAgent({ ...creds, prebufferMs: 100, clock, onEcho });

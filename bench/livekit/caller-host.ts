@@ -1,6 +1,6 @@
 // The far side of the LiveKit calls benchmark, in a process of its own so the agent's process carries only the
 // agent: the local Piopiy simulator with `media: 'livekit'` (signaling, the LiveKit test server on werift) and N
-// simulated callers, each a @livekit/rtc-node participant saying 400 ms tone bursts with 600 ms pauses to the echo
+// simulated callers, each a @livekit/rtc-node participant saying 400 ms tone bursts (pitches cycling) with 600 ms pauses to the echo
 // agent. Driven over IPC by ../livekit-media.bench.ts:
 //   → { kind: 'place', n }     ← { kind: 'placed', answered, setupMs }
 //   → { kind: 'measure', ms }  ← { kind: 'measured', loudFrames, dropoutFrames, roundTripMs, unanswered,
@@ -10,10 +10,11 @@
 // are 600 ms apart), where the agent's audio should have been continuous.
 import { startPiopiySimulator, type SimulatedCall } from '../../src/testing/simulator/index.js';
 import { sineTone } from '../../src/testing/livekit-server/tone.js';
-import { EchoTiming, firstLoudSent, machineMs } from './echo-timing.js';
+import { EchoTiming, firstLoudSent, machineMs, TAG_HZ, type TaggedOnset } from './echo-timing.js';
 
 const RATE = 16000;
-const TONE = sineTone(440, RATE, (RATE * 400) / 1000);
+// One burst per pitch: a caller cycles through them, so each echo names its burst (./echo-timing.ts).
+const TONES = TAG_HZ.map((hz) => sineTone(hz, RATE, (RATE * 400) / 1000));
 const PAUSE_MS = 600;
 const LOUD = 500;
 const MAX_SILENT_RUN_FRAMES = 20;
@@ -28,7 +29,7 @@ const env = sim.agentEnvironment();
 const calls: SimulatedCall[] = [];
 const timings: EchoTiming[] = [];
 /** Per caller number, the bursts' onsets sent while measuring, in machineMs (the agent's process reports its side). */
-let sentOnsets: Record<string, number[]> = {};
+let sentOnsets: Record<string, TaggedOnset[]> = {};
 let measuring = false;
 let loudFrames = 0;
 let dropoutFrames = 0;
@@ -55,13 +56,14 @@ function watch(call: SimulatedCall, timing: EchoTiming): void {
 
 async function talk(call: SimulatedCall, from: string, timing: EchoTiming): Promise<void> {
   await sleep(Math.random() * 1000); // callers out of step, as real ones are
-  while (!call.isEnded) {
+  for (let burst = 0; !call.isEnded; burst++) {
+    const tag = burst % TONES.length;
     const firstFrame = call.sent.length;
-    await call.say(TONE).catch(() => undefined);
+    await call.say(TONES[tag]!).catch(() => undefined);
     const onset = firstLoudSent(call.sent, firstFrame, RATE, LOUD);
     if (onset !== undefined) {
-      timing.sent(onset);
-      if (measuring) (sentOnsets[from] ??= []).push(machineMs(onset));
+      timing.sent(onset, tag);
+      if (measuring) (sentOnsets[from] ??= []).push({ at: machineMs(onset), tag });
     }
     // What was sent and heard is not kept: on a long run of many calls it would only grow.
     call.sent.length = 0;

@@ -22,7 +22,7 @@ class Echo extends FrameProcessor {
   private lastLoudAt = -Infinity;
 
   constructor(
-    private readonly onEcho: ((at: number) => void) | undefined,
+    private readonly onEcho: ((at: number, audio: Int16Array, sampleRate: number) => void) | undefined,
     private readonly prebufferMs: number,
   ) {
     super();
@@ -32,7 +32,7 @@ class Echo extends FrameProcessor {
     if (frame.type !== 'input-audio') return this.pushFrame(frame, direction);
     if (!frame.audio.some((s) => Math.abs(s) > SILENCE_LEVEL)) return;
     const now = performance.now();
-    this.onEcho?.(now);
+    this.onEcho?.(now, frame.audio, frame.sampleRate);
     // A new burst (after a pause) starts its prebuffer again.
     if (now - this.lastLoudAt > 200) this.heldMs = 0;
     this.lastLoudAt = now;
@@ -50,8 +50,8 @@ export interface EchoAgentOptions {
   agentId: string;
   agentToken: string;
   signalingUrl: string;
-  /** Called with `performance.now()` and the caller's number for each frame echoed (the agent heard the caller). */
-  onEcho?: (at: number, from: string | undefined) => void;
+  /** Called for each frame echoed (the agent heard the caller): `performance.now()`, the caller's number, the frame. */
+  onEcho?: (at: number, from: string | undefined, audio: Int16Array, sampleRate: number) => void;
   /**
    * Audio held at the start of each burst before the echo starts (default 0): a jitter buffer, so input arriving
    * unevenly does not leave gaps in the agent's output that are not the output's doing.
@@ -73,7 +73,7 @@ export async function startEchoAgent(options: EchoAgentOptions): Promise<{ agent
     maxSessions: 10_000,
     async createSession(call) {
       const { transport } = call;
-      const task = new PipelineTask(new Pipeline([transport.input, new Echo(onEcho && ((at) => onEcho(at, call.fromNumber)), prebufferMs), transport.output]), {
+      const task = new PipelineTask(new Pipeline([transport.input, new Echo(onEcho && ((at, audio, rate) => onEcho(at, call.fromNumber, audio, rate)), prebufferMs), transport.output]), {
         audioInSampleRate: transport.audioFormats?.input.sampleRate ?? 16000,
         audioOutSampleRate: transport.audioFormats?.output.sampleRate ?? 8000,
         allowInterruptions: false,

@@ -1,70 +1,127 @@
 // Round trips of tone bursts on many calls at once, from what the caller sent and heard (the calls ladder of
-// ../livekit-calls.bench.ts). Per call, each burst's first loud sample sent is queued; the first loud sample of each
-// echo heard (loud after at least `quietMs` of quiet) takes the oldest queued burst. Pairing in order rather than
-// with the nearest burst is the cautious choice: an echo later than the bursts' period is counted at its full
-// delay, not mistaken for the next burst's quick echo; an echo that never came shows up as `unanswered` (and a
-// later echo is paired with that older burst, so a lost echo inflates the round trip instead of hiding).
+// ../livekit-calls.bench.ts). Each burst is tagged by its pitch: the callers cycle through TAG_HZ, so an echo is
+// paired with the burst of its own pitch, not with whichever burst came before it. (Pairing in order was tried
+// first: one echo lost while the calls were set up shifted every later pair by a burst period, about +1 s.) Six
+// pitches one second apart tell bursts apart for 6 s, longer than GIVE_UP_MS.
 
+/** The bursts' pitches, far enough apart (300 Hz) for a 10 ms frame at 8 kHz to tell them apart. */
+export const TAG_HZ = [400, 700, 1000, 1300, 1600, 1900] as const;
 /** The caller's frame: the agent may date an onset up to this much before the caller placed it. */
 const FRAME_MS = 20;
-/** Bursts whose echo is this much overdue are given up on (counted unanswered) so one loss does not skew the rest. */
-const GIVE_UP_MS = 5000;
+/** A burst whose echo has not come this long after it is counted unanswered. */
+const GIVE_UP_MS = 5500;
 
-export class EchoTiming {
-  private readonly waiting: number[] = [];
-  private readonly echoes: number[] = [];
-  private lastLoudAt = -Infinity;
-  /** Round trips (ms) measured since the last `take()`. */
-  private roundTrips: number[] = [];
-  private unanswered = 0;
-  measuring = false;
+export interface TaggedOnset {
+  at: number;
+  tag: number;
+}
+
+/** Which of TAG_HZ the frame holds most of (Goertzel power at each). */
+export function toneTag(audio: Int16Array, rate: number): number {
+  let best = 0;
+  let bestPower = -1;
+  for (let tag = 0; tag < TAG_HZ.length; tag++) {
+    const coeff = 2 * Math.cos((2 * Math.PI * TAG_HZ[tag]!) / rate);
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < audio.length; i++) {
+      const s0 = audio[i]! + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    if (power > bestPower) {
+      bestPower = power;
+      best = tag;
+    }
+  }
+  return best;
+}
+
+const isLoud = (audio: Int16Array, level: number): number => {
+  for (let i = 0; i < audio.length; i++) if (audio[i]! > level || audio[i]! < -level) return i;
+  return -1;
+};
+
+/**
+ * Finds burst onsets in a stream of frames: loud after at least `quietMs` of quiet. The onset is dated by its first
+ * loud sample and tagged by the frame after it (the onset frame may hold only a few loud samples).
+ */
+export class OnsetDetector {
+  private lastLoudEnd = -Infinity;
+  private pending: number | undefined;
 
   constructor(
     private readonly loudLevel: number,
     private readonly quietMs: number,
   ) {}
 
-  /** A burst started on the line at `at` (performance.now() of its first loud sample). */
-  sent(at: number): void {
-    this.waiting.push(at);
+  /** One frame; `at` is when its first sample was on the line. Returns an onset once it is tagged. */
+  push(audio: Int16Array, at: number, rate: number): TaggedOnset | undefined {
+    const first = isLoud(audio, this.loudLevel);
+    if (first < 0) return undefined;
+    const loudAt = at + (first * 1000) / rate;
+    const onset = loudAt - this.lastLoudEnd >= this.quietMs;
+    this.lastLoudEnd = at + (audio.length * 1000) / rate;
+    if (onset) {
+      this.pending = loudAt;
+      return undefined;
+    }
+    if (this.pending === undefined) return undefined;
+    const tagged = { at: this.pending, tag: toneTag(audio, rate) };
+    this.pending = undefined;
+    return tagged;
+  }
+}
+
+/** Pairs each call's bursts with their echoes (by tag) and keeps the round trips measured while `measuring`. */
+export class EchoTiming {
+  private readonly waiting: TaggedOnset[] = [];
+  private readonly echoes: TaggedOnset[] = [];
+  private readonly detector: OnsetDetector;
+  private roundTrips: number[] = [];
+  private unanswered = 0;
+  measuring = false;
+
+  constructor(loudLevel: number, quietMs: number) {
+    this.detector = new OnsetDetector(loudLevel, quietMs);
+  }
+
+  /** A burst of pitch TAG_HZ[tag] started on the line at `at` (performance.now() of its first loud sample). */
+  sent(at: number, tag: number): void {
+    this.waiting.push({ at, tag });
     this.match();
   }
 
   /** One received frame: `at` is when its first sample was heard, `rate` its sample rate. */
   heard(audio: Int16Array, at: number, rate: number): void {
-    let first = -1;
-    for (let i = 0; i < audio.length; i++) {
-      if (audio[i]! > this.loudLevel || audio[i]! < -this.loudLevel) {
-        first = i;
-        break;
-      }
-    }
-    if (first < 0) return;
-    const loudAt = at + (first * 1000) / rate;
-    const onset = loudAt - this.lastLoudAt >= this.quietMs;
-    this.lastLoudAt = at + (audio.length * 1000) / rate;
-    if (!onset) return;
-    this.echoes.push(loudAt);
+    const echo = this.detector.push(audio, at, rate);
+    if (echo === undefined) return;
+    this.echoes.push(echo);
     this.match();
   }
 
   /**
-   * Pairs bursts with echoes in order. Either may be known first: a burst's onset is known once the caller has sent
-   * it (the caller host learns it when its say() resolves), and a quick echo can arrive before that.
+   * Either may be known first: a burst's onset is known once the caller has sent it (when its say() resolves), and
+   * a quick echo can arrive before that. Echoes come back in order, so the bursts before the one an echo matches
+   * lost theirs (counted unanswered). An echo no burst claims is dropped once a later burst is known (bursts are
+   * reported in order, so its own would have been); until then it waits.
    */
   private match(): void {
-    while (this.waiting.length > 0 && this.echoes.length > 0) {
-      const sentAt = this.waiting[0]!;
-      const echoAt = this.echoes[0]!;
-      if (echoAt < sentAt) {
-        this.echoes.shift(); // not an echo of a burst we know of
-      } else if (echoAt - sentAt > GIVE_UP_MS) {
-        this.waiting.shift();
-        if (this.measuring) this.unanswered++;
-      } else {
-        this.waiting.shift();
+    while (this.echoes.length > 0) {
+      const echo = this.echoes[0]!;
+      const i = this.waiting.findIndex((w) => w.tag === echo.tag && w.at <= echo.at && echo.at - w.at <= GIVE_UP_MS);
+      if (i < 0) {
+        if (!this.waiting.some((w) => w.at > echo.at)) return;
         this.echoes.shift();
-        if (this.measuring) this.roundTrips.push(echoAt - sentAt);
+        continue;
+      }
+      const burst = this.waiting[i]!;
+      this.waiting.splice(0, i + 1);
+      this.echoes.shift();
+      if (this.measuring) {
+        this.unanswered += i;
+        this.roundTrips.push(echo.at - burst.at);
       }
     }
   }
@@ -87,7 +144,8 @@ export function firstLoudSent(
 ): number | undefined {
   for (let index = from; index < frames.length; index++) {
     const { audio, at } = frames[index]!;
-    for (let i = 0; i < audio.length; i++) if (audio[i]! > loudLevel || audio[i]! < -loudLevel) return at + (i * 1000) / rate;
+    const first = isLoud(audio, loudLevel);
+    if (first >= 0) return at + (first * 1000) / rate;
   }
   return undefined;
 }
@@ -101,21 +159,20 @@ export function machineMs(at: number): number {
 }
 
 /**
- * The inbound half of each round trip: per caller, each burst's onset sent (caller's process) → the first onset the
- * agent heard at or after it (agent's process), both in machineMs. The caller's onset is placed inside its frame,
- * the agent's is when its frame arrived: a delay is right to within a frame, and may be a little below 0 on a fast
- * path (the stream's loopback socket). Onsets on either side with no partner within `GIVE_UP_MS` (the edges of the two windows) are skipped.
+ * The inbound half of each round trip: per caller, each burst's onset sent (caller's process) → the onset of the
+ * same pitch the agent heard next (agent's process), both in machineMs. The caller's onset is placed inside its
+ * frame, the agent's is when its frame arrived: a delay is right to within a frame, and may be a little below 0 on
+ * a fast path (the stream's loopback socket). Bursts the agent's window did not see are skipped.
  */
-export function inboundDelays(sent: Record<string, number[]>, heard: Record<string, number[]>): number[] {
+export function inboundDelays(sent: Record<string, TaggedOnset[]>, heard: Record<string, TaggedOnset[]>): number[] {
   const delays: number[] = [];
   for (const [from, sentOnsets] of Object.entries(sent)) {
-    const heardOnsets = heard[from] ?? [];
-    let h = 0;
+    const left = [...(heard[from] ?? [])];
     for (const s of sentOnsets) {
-      while (h < heardOnsets.length && heardOnsets[h]! < s - FRAME_MS) h++;
-      if (h === heardOnsets.length) break;
-      if (heardOnsets[h]! - s > GIVE_UP_MS) continue;
-      delays.push(heardOnsets[h++]! - s);
+      const i = left.findIndex((h) => h.tag === s.tag && h.at >= s.at - FRAME_MS && h.at - s.at <= GIVE_UP_MS);
+      if (i < 0) continue;
+      delays.push(left[i]!.at - s.at);
+      left.splice(0, i + 1);
     }
   }
   return delays;

@@ -1,77 +1,107 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CRITERIA, verdict, type TrialMeasure } from '../../bench/livekit/calls-verdict.js';
 import { summariseProfile, type CpuProfile } from '../../bench/livekit/cpu-profile.js';
-import { EchoTiming, firstLoudSent, inboundDelays } from '../../bench/livekit/echo-timing.js';
+import { EchoTiming, firstLoudSent, inboundDelays, TAG_HZ, toneTag } from '../../bench/livekit/echo-timing.js';
+import { sineTone } from '../../src/testing/livekit-server/tone.js';
 import { cpuByGroup, MAIN_THREAD, threadGroup } from '../../bench/livekit/thread-cpu.js';
 
-const RATE = 16000;
-const frame = (loud: boolean, loudFrom = 0): Int16Array => {
-  const audio = new Int16Array(160);
-  if (loud) audio.fill(3000, loudFrom);
+const RATE = 8000;
+/** 10 ms of TAG_HZ[tag] at 8 kHz, silent before sample `loudFrom`; or silence. */
+const frame = (tag: number | undefined, loudFrom = 0): Int16Array => {
+  const audio = new Int16Array(80);
+  if (tag !== undefined) audio.set(sineTone(TAG_HZ[tag]!, RATE, 80 - loudFrom).map((s) => s / 2), loudFrom);
   return audio;
 };
+/** Round trips to the ms (a sine's first loud sample is a fraction of a ms into it). */
+const taken = (timing: EchoTiming) => {
+  const { roundTripMs, unanswered } = timing.take();
+  return { roundTripMs: roundTripMs.map(Math.round), unanswered };
+};
+/** An echo of pitch `tag` heard from `at`: its onset frame and the frame after it. */
+const echo = (timing: EchoTiming, tag: number, at: number, loudFrom = 0): void => {
+  timing.heard(frame(tag, loudFrom), at, RATE);
+  timing.heard(frame(tag), at + 10, RATE);
+};
+
+describe('toneTag', () => {
+  it('names the pitch of a 10 ms frame at 8 and 16 kHz, with noise', () => {
+    for (const rate of [8000, 16000]) {
+      TAG_HZ.forEach((hz, tag) => {
+        const noisy = sineTone(hz, rate, rate / 100).map((s, i) => s / 4 + ((i * 7919) % 2000) - 1000);
+        expect(toneTag(noisy, rate)).toBe(tag);
+      });
+    }
+  });
+});
 
 describe('EchoTiming', () => {
-  it('pairs each burst with the next echo onset, placing both inside their frames', () => {
+  it('pairs each burst with the echo of its pitch, placing the onset inside its frame', () => {
     const timing = new EchoTiming(500, 200);
     timing.measuring = true;
-    timing.sent(1000);
-    timing.heard(frame(true, 80), 1500, RATE); // loud from 5 ms into the frame
-    timing.heard(frame(true), 1510, RATE); // the same echo continuing: no new onset
-    timing.sent(2000);
-    timing.heard(frame(false), 2400, RATE);
-    timing.heard(frame(true), 2600, RATE);
-    expect(timing.take()).toEqual({ roundTripMs: [505, 600], unanswered: 0 });
-    expect(timing.take()).toEqual({ roundTripMs: [], unanswered: 0 });
+    timing.sent(1000, 0);
+    echo(timing, 0, 1500, 40); // loud from 5 ms into the frame
+    timing.heard(frame(0), 1520, RATE); // the same echo continuing
+    timing.sent(2000, 1);
+    timing.heard(frame(undefined), 2400, RATE);
+    echo(timing, 1, 2600);
+    expect(taken(timing)).toEqual({ roundTripMs: [505, 600], unanswered: 0 });
+    expect(taken(timing)).toEqual({ roundTripMs: [], unanswered: 0 });
   });
 
   it('pairs an echo heard before its burst was reported sent', () => {
     const timing = new EchoTiming(500, 200);
     timing.measuring = true;
-    timing.heard(frame(true), 1300, RATE);
-    timing.sent(1000);
-    expect(timing.take().roundTripMs).toEqual([300]);
+    echo(timing, 2, 1300);
+    timing.sent(1000, 2);
+    expect(taken(timing).roundTripMs).toEqual([300]);
   });
 
-  it('counts a lost echo against the round trip (in order), and gives up on bursts 5 s overdue', () => {
+  it('counts a lost echo as unanswered without shifting the later pairs', () => {
     const timing = new EchoTiming(500, 200);
     timing.measuring = true;
-    timing.sent(1000);
-    timing.sent(2000);
-    timing.heard(frame(true), 2500, RATE); // the first burst's echo was lost: paired with it, late
-    timing.sent(3000);
-    timing.heard(frame(true), 9000, RATE); // 7 s after the third burst was sent: second burst given up on
-    expect(timing.take()).toEqual({ roundTripMs: [1500], unanswered: 2 });
+    timing.sent(1000, 0);
+    timing.sent(2000, 1);
+    echo(timing, 1, 2500); // the first burst's echo was lost
+    timing.sent(3000, 2);
+    echo(timing, 2, 4200); // later than the bursts' period: still its own burst
+    expect(taken(timing)).toEqual({ roundTripMs: [500, 1200], unanswered: 1 });
   });
 
-  it('ignores echoes before any burst and counts nothing while not measuring', () => {
+  it('drops an echo no burst claims, and counts nothing while not measuring', () => {
     const timing = new EchoTiming(500, 200);
-    timing.heard(frame(true), 500, RATE);
-    timing.sent(1000);
-    timing.heard(frame(true), 1400, RATE);
-    expect(timing.take()).toEqual({ roundTripMs: [], unanswered: 0 });
+    echo(timing, 3, 500); // before any burst
+    timing.sent(1000, 0);
+    echo(timing, 0, 1400);
+    expect(taken(timing)).toEqual({ roundTripMs: [], unanswered: 0 });
+    timing.measuring = true;
+    timing.sent(2000, 1);
+    echo(timing, 1, 2400);
+    expect(taken(timing)).toEqual({ roundTripMs: [400], unanswered: 0 });
   });
 
   it('finds the first loud sample sent from a frame index on', () => {
     const frames = [
-      { audio: frame(true), at: 0 },
-      { audio: frame(false), at: 10 },
-      { audio: frame(true, 16), at: 20 },
+      { audio: frame(0), at: 0 },
+      { audio: frame(undefined), at: 10 },
+      { audio: frame(0, 16), at: 20 },
     ];
-    expect(firstLoudSent(frames, 1, RATE, 500)).toBe(21);
+    expect(firstLoudSent(frames, 1, RATE, 500)).toBeCloseTo(22, 0);
     expect(firstLoudSent(frames.slice(0, 2), 1, RATE, 500)).toBeUndefined();
   });
 });
 
 describe('inboundDelays', () => {
-  it('pairs the bursts of each caller with what the agent heard of that caller, skipping the edges of the windows', () => {
-    const sent = { a: [1000, 2000, 3000], b: [1500] };
+  it('pairs the bursts of each caller with the same pitch the agent heard of that caller, skipping the edges of the windows', () => {
+    const t = (at: number, tag: number) => ({ at, tag });
+    const sent = { a: [t(1000, 0), t(2000, 1), t(3000, 2)], b: [t(1500, 4)] };
     // a: 900 is the echo of a burst sent before the caller's window; 3000's onset fell after the agent's window.
-    const heard = { a: [900, 1200, 2250], b: [1600], c: [5000] };
+    const heard = { a: [t(900, 5), t(1200, 0), t(2250, 1)], b: [t(1600, 4)], c: [t(5000, 0)] };
     expect(inboundDelays(sent, heard)).toEqual([200, 250, 100]);
-    expect(inboundDelays({ a: [1000] }, { a: [7000] })).toEqual([]);
+    expect(inboundDelays({ a: [t(1000, 0)] }, { a: [t(7000, 0)] })).toEqual([]);
+    // An inbound delay longer than the bursts' period still finds its own burst.
+    expect(inboundDelays({ a: [t(1000, 0), t(2000, 1)] }, { a: [t(2300, 0), t(3300, 1)] })).toEqual([1300, 1300]);
     // The agent dates an onset by its frame's arrival, the caller inside its frame: up to a frame earlier.
-    expect(inboundDelays({ a: [1015, 2015] }, { a: [1000.5, 2001] })).toEqual([-14.5, -14]);
+    expect(inboundDelays({ a: [t(1015, 0), t(2015, 1)] }, { a: [t(1000.5, 0), t(2001, 1)] })).toEqual([-14.5, -14]);
   });
 });
 
