@@ -43,9 +43,16 @@ const isLoud = (audio: Int16Array, level: number): number => {
   return -1;
 };
 
+/** How far into a burst its pitch is read: past the one stale chunk that can come first (see OnsetDetector). */
+const TAG_AFTER_MS = 30;
+
 /**
  * Finds burst onsets in a stream of frames: loud after at least `quietMs` of quiet. The onset is dated by its first
- * loud sample and tagged by the frame after it (the onset frame may hold only a few loud samples).
+ * loud sample; its pitch is read from the first loud frame starting TAG_AFTER_MS or more after it. Not from the
+ * onset frame: the echo agent never ends an utterance, so the output transport keeps the last chunk of each echo
+ * (its resampler's tail and the chunker's partial chunk are flushed only at the end of an utterance) until the next
+ * echo pushes it out, 20 ms of the previous pitch just ahead of the new one. That also dates an onset up to 20 ms
+ * early.
  */
 export class OnsetDetector {
   private lastLoudEnd = -Infinity;
@@ -67,7 +74,7 @@ export class OnsetDetector {
       this.pending = loudAt;
       return undefined;
     }
-    if (this.pending === undefined) return undefined;
+    if (this.pending === undefined || at - this.pending < TAG_AFTER_MS) return undefined;
     const tagged = { at: this.pending, tag: toneTag(audio, rate) };
     this.pending = undefined;
     return tagged;

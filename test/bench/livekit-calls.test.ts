@@ -17,10 +17,10 @@ const taken = (timing: EchoTiming) => {
   const { roundTripMs, unanswered } = timing.take();
   return { roundTripMs: roundTripMs.map(Math.round), unanswered };
 };
-/** An echo of pitch `tag` heard from `at`: its onset frame and the frame after it. */
+/** An echo of pitch `tag` heard from `at`: its onset frame and 40 ms more. */
 const echo = (timing: EchoTiming, tag: number, at: number, loudFrom = 0): void => {
   timing.heard(frame(tag, loudFrom), at, RATE);
-  timing.heard(frame(tag), at + 10, RATE);
+  for (let t = 10; t <= 40; t += 10) timing.heard(frame(tag), at + t, RATE);
 };
 
 describe('toneTag', () => {
@@ -40,7 +40,7 @@ describe('EchoTiming', () => {
     timing.measuring = true;
     timing.sent(1000, 0);
     echo(timing, 0, 1500, 40); // loud from 5 ms into the frame
-    timing.heard(frame(0), 1520, RATE); // the same echo continuing
+    timing.heard(frame(0), 1550, RATE); // the same echo continuing
     timing.sent(2000, 1);
     timing.heard(frame(undefined), 2400, RATE);
     echo(timing, 1, 2600);
@@ -65,6 +65,16 @@ describe('EchoTiming', () => {
     timing.sent(3000, 2);
     echo(timing, 2, 4200); // later than the bursts' period: still its own burst
     expect(taken(timing)).toEqual({ roundTripMs: [500, 1200], unanswered: 1 });
+  });
+
+  it('reads the pitch past a stale chunk of the previous echo that arrives just ahead of the new one', () => {
+    const timing = new EchoTiming(500, 200);
+    timing.measuring = true;
+    timing.sent(1000, 1);
+    timing.heard(frame(0), 1400, RATE); // 20 ms left over from the echo of the burst before (pitch 0)
+    timing.heard(frame(0), 1410, RATE);
+    for (let t = 1420; t <= 1460; t += 10) timing.heard(frame(1), t, RATE);
+    expect(taken(timing)).toEqual({ roundTripMs: [400], unanswered: 0 });
   });
 
   it('drops an echo no burst claims, and counts nothing while not measuring', () => {
