@@ -34,6 +34,6 @@ export function verdict(m: TrialMeasure, c: CallsCriteria = DEFAULT_CRITERIA): {
   if (!(m.tickLatenessP99Ms < c.tickLatenessP99LtMs)) return { pass: false, failed: `tick lateness p99 ${m.tickLatenessP99Ms} ms` };
   if (!(m.roundTripP99Ms < c.roundTripP99LtMs)) return { pass: false, failed: `round trip p99 ${m.roundTripP99Ms} ms` };
   if (!(dropout < c.dropoutLt)) return { pass: false, failed: `${(dropout * 100).toFixed(2)}% of the echoed audio lost` };
-  if (!(unanswered < c.unansweredLt)) return { pass: false, failed: `${m.unanswered} bursts without an echo` };
+  if (!(unanswered < c.unansweredLt)) return { pass: false, failed: `${m.unanswered} of ${m.bursts + m.unanswered} bursts unanswered` };
   return { pass: true };
 }
