@@ -24,9 +24,11 @@
 //                                about 160 s at 32 turns: the caller says every line in real time)
 //
 //   livekit-media            (only when named in --only) bench/livekit-media.bench.ts: round trip and tone SNR over a
-//                            LiveKit room beside the stream path, and calls per process over real WebRTC
+//                            LiveKit room beside the stream path
+//   livekit-calls            (only when named in --only) bench/livekit-calls.bench.ts: calls per process over real
+//                            WebRTC and where the agent's CPU goes (--lk-ns=1,2,4,... its ladder)
 //
-// Flags (`--x=y`): --only=latency,concurrency,memory,growth,realtime-latency,livekit-media  --ns=50,100,...  --duration=S (per N, default 90)
+// Flags (`--x=y`): --only=latency,concurrency,memory,growth,realtime-latency,livekit-media,livekit-calls  --ns=50,100,...  --duration=S (per N, default 90)
 //   --turns=N (default 32)  --mem-ns=15,20,25,100,200  --mem-early=10 --mem-late=40  --growth-n=50 --growth-minutes=5
 //   --retries=1 (a failing N is measured again this many times: on a shared machine one stall of another process
 //   fails a trial; every attempt is reported, and N passes only if an attempt passes)
@@ -371,10 +373,13 @@ if (only.has('memory')) await measureMemory();
 if (only.has('growth')) await measureGrowth();
 // Over real WebRTC (a LiveKit room, rtc-node): not in the default set (a run takes minutes); its own file, in a child
 // process, with the same --ns/--duration flags when given; its figures pass through to our stdout.
-if (only.has('livekit-media')) {
-  const passed = process.argv.slice(2).filter((arg) => /^--(ns|duration|bursts|cpu-prof|media)(=|$)/.test(arg));
+for (const [part, file] of [['livekit-media', 'livekit-media.bench.ts'], ['livekit-calls', 'livekit-calls.bench.ts']] as const) {
+  if (!only.has(part)) continue;
+  const passed = process.argv
+    .slice(2)
+    .filter((arg) => /^--(lk-ns|duration|bursts|media|profile-n|rt-p99-limit|tick-p99-limit)(=|$)/.test(arg));
   await new Promise((resolve) => {
-    spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'livekit-media.bench.ts'), ...passed], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).on('exit', resolve);
+    spawn(process.execPath, ['--import', 'tsx', join(benchDir, file), ...passed], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).on('exit', resolve);
   });
 }
 // Not in the default set: it starts the CLI's processes and ramps real-socket calls for minutes.

@@ -6,6 +6,7 @@ import { Agent } from '../../src/agent/index.js';
 import { ttsAudioFrame, type Frame, type FrameDirection } from '../../src/frames/index.js';
 import { silentLogger } from '../../src/logging/index.js';
 import { FrameProcessor, Pipeline, PipelineTask } from '../../src/pipeline/index.js';
+import type { Clock } from '../../src/runtime/clock.js';
 
 /** Below this every sample of a frame, the frame is silence (the caller's line between bursts, codec noise). */
 const SILENCE_LEVEL = 200;
@@ -21,7 +22,7 @@ class Echo extends FrameProcessor {
   private lastLoudAt = -Infinity;
 
   constructor(
-    private readonly onEcho: ((at: number) => void) | undefined,
+    private readonly onEcho: ((at: number, audio: Int16Array, sampleRate: number) => void) | undefined,
     private readonly prebufferMs: number,
   ) {
     super();
@@ -31,7 +32,7 @@ class Echo extends FrameProcessor {
     if (frame.type !== 'input-audio') return this.pushFrame(frame, direction);
     if (!frame.audio.some((s) => Math.abs(s) > SILENCE_LEVEL)) return;
     const now = performance.now();
-    this.onEcho?.(now);
+    this.onEcho?.(now, frame.audio, frame.sampleRate);
     // A new burst (after a pause) starts its prebuffer again.
     if (now - this.lastLoudAt > 200) this.heldMs = 0;
     this.lastLoudAt = now;
@@ -49,19 +50,21 @@ export interface EchoAgentOptions {
   agentId: string;
   agentToken: string;
   signalingUrl: string;
-  /** Called with `performance.now()` for each frame echoed (the agent heard the caller). */
-  onEcho?: (at: number) => void;
+  /** Called for each frame echoed (the agent heard the caller): `performance.now()`, the caller's number, the frame. */
+  onEcho?: (at: number, from: string | undefined, audio: Int16Array, sampleRate: number) => void;
   /**
    * Audio held at the start of each burst before the echo starts (default 0): a jitter buffer, so input arriving
    * unevenly does not leave gaps in the agent's output that are not the output's doing.
    */
   prebufferMs?: number;
+  /** The calls' clock (their output pacing): default the system clock. */
+  clock?: Clock;
 }
 
 /** Connects an echoing Agent; `sessions()` counts the calls it is serving. */
 export async function startEchoAgent(options: EchoAgentOptions): Promise<{ agent: Agent; sessions: () => number }> {
   let sessions = 0;
-  const { onEcho, prebufferMs = 0, ...credentials } = options;
+  const { onEcho, prebufferMs = 0, clock, ...credentials } = options;
   const agent = new Agent({
     ...credentials,
     logger: silentLogger,
@@ -70,12 +73,13 @@ export async function startEchoAgent(options: EchoAgentOptions): Promise<{ agent
     maxSessions: 10_000,
     async createSession(call) {
       const { transport } = call;
-      const task = new PipelineTask(new Pipeline([transport.input, new Echo(onEcho, prebufferMs), transport.output]), {
+      const task = new PipelineTask(new Pipeline([transport.input, new Echo(onEcho && ((at, audio, rate) => onEcho(at, call.fromNumber, audio, rate)), prebufferMs), transport.output]), {
         audioInSampleRate: transport.audioFormats?.input.sampleRate ?? 16000,
         audioOutSampleRate: transport.audioFormats?.output.sampleRate ?? 8000,
         allowInterruptions: false,
         enableMetrics: false,
         logger: silentLogger,
+        ...(clock !== undefined ? { clock } : {}),
       });
       const onLeft = (reason: string): void => task.cancel(reason);
       transport.events.on('caller-left', onLeft);
