@@ -1,33 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conversation, UserTurnAggregator } from '../../../src/conversation/index.js';
-import { inputAudioFrame, makeFrame, type Frame } from '../../../src/frames/index.js';
+import { makeFrame, type Frame } from '../../../src/frames/index.js';
 import { LLMContext } from '../../../src/llm/context.js';
 import { Pipeline } from '../../../src/pipeline/index.js';
 import { deepgramFluxError, DeepgramFluxSTTService } from '../../../src/services/deepgram/index.js';
 import { startFakeDeepgramFlux, type FakeDeepgramFlux } from '../../../src/testing/fakes/deepgram-flux.js';
-import { runOnVirtualClock, type ConformanceRun } from '../conformance/run.js';
+import { runOnVirtualClock } from '../conformance/run.js';
+import { finals, send, tick, tone } from '../streaming-stt-kit.js';
 import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'dg-flux-test-key-0123456789';
 const RATE = 16000;
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function tone(ms: number): Int16Array {
-  const out = new Int16Array((RATE * ms) / 1000);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / RATE));
-  return out;
-}
 const silence = (ms: number): Int16Array => new Int16Array((RATE * ms) / 1000);
 
-async function send(run: ConformanceRun, audio: Int16Array): Promise<void> {
-  const step = (RATE * 20) / 1000;
-  for (let at = 0; at < audio.length; at += step) {
-    await run.task.queueFrame(inputAudioFrame(audio.slice(at, at + step), RATE));
-    await tick();
-  }
-}
-
-const finals = (frames: readonly Frame[]) => frames.flatMap((f) => (f.type === 'transcription' && f.final ? [f] : []));
 const completes = (frames: readonly Frame[]) => frames.filter((f) => f.type === 'transcription-complete');
 
 let fake: FakeDeepgramFlux;

@@ -1,30 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inputAudioFrame, makeFrame, type Frame } from '../../../src/frames/index.js';
+import { makeFrame } from '../../../src/frames/index.js';
 import { ServiceError } from '../../../src/services/base/index.js';
 import { elevenLabsRealtimeError, ElevenLabsRealtimeSTTService } from '../../../src/services/elevenlabs/index.js';
 import { startFakeElevenLabsRealtime, type FakeElevenLabsRealtime } from '../../../src/testing/fakes/elevenlabs-stt-realtime.js';
-import { runOnVirtualClock, type ConformanceRun } from '../conformance/run.js';
+import { runOnVirtualClock } from '../conformance/run.js';
+import { finals, send, tone } from '../streaming-stt-kit.js';
 import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'xi-test-key-0123456789';
 const RATE = 16000;
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function tone(ms: number): Int16Array {
-  const out = new Int16Array((RATE * ms) / 1000);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / RATE));
-  return out;
-}
-
-async function send(run: ConformanceRun, audio: Int16Array): Promise<void> {
-  const step = (RATE * 20) / 1000;
-  for (let at = 0; at < audio.length; at += step) {
-    await run.task.queueFrame(inputAudioFrame(audio.slice(at, at + step), RATE));
-    await tick();
-  }
-}
-
-const finals = (frames: readonly Frame[]) => frames.flatMap((f) => (f.type === 'transcription' && f.final ? [f] : []));
 
 let fake: FakeElevenLabsRealtime;
 beforeAll(async () => {

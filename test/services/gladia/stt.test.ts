@@ -1,31 +1,15 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inputAudioFrame, makeFrame, type Frame } from '../../../src/frames/index.js';
+import { makeFrame } from '../../../src/frames/index.js';
 import { gladiaSessionError, GladiaSTTService } from '../../../src/services/gladia/index.js';
 import { startFakeGladia, type FakeGladia } from '../../../src/testing/fakes/gladia.js';
-import { runOnVirtualClock, type ConformanceRun } from '../conformance/run.js';
+import { runOnVirtualClock } from '../conformance/run.js';
+import { finals, send, tone } from '../streaming-stt-kit.js';
 import { waitUntil } from '../../support/wait.js';
 
 const KEY = 'gl-test-key-0123456789';
 const RATE = 16000;
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function tone(ms: number): Int16Array {
-  const out = new Int16Array((RATE * ms) / 1000);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / RATE));
-  return out;
-}
-
-async function send(run: ConformanceRun, audio: Int16Array): Promise<void> {
-  const step = (RATE * 20) / 1000;
-  for (let at = 0; at < audio.length; at += step) {
-    await run.task.queueFrame(inputAudioFrame(audio.slice(at, at + step), RATE));
-    await tick();
-  }
-}
-
-const finals = (frames: readonly Frame[]) => frames.flatMap((f) => (f.type === 'transcription' && f.final ? [f] : []));
 
 const post = (body: unknown, key = KEY): Promise<Response> =>
   fetch(`${fake.url}/v2/live`, { method: 'POST', headers: { 'x-gladia-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
