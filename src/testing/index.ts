@@ -88,6 +88,8 @@ export {
 } from './fakes/anthropic.js';
 // The raw events a FakeAnthropicResponse may script.
 export type { SSEEvent } from './fakes/sse.js';
+// What every fake streaming speech-to-text vendor offers a test (its sessions, scripted transcripts, faults).
+export type { FakeSocketClose, FakeStreamingSTTServer, FakeSTTSocketSession } from './fakes/websocket.js';
 export {
   FAKE_REALTIME_VOICES,
   startFakeOpenAIRealtime,

@@ -21,7 +21,7 @@ import { mulawToPcm } from '../../audio/index.js';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { recordQuery, startFakeHttpServer } from './http.js';
 import { bareWord, SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose } from './websocket.js';
+import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
 
 export const ASSEMBLYAI_SPEECH_MODELS = ['universal-streaming-english', 'universal-streaming-multilingual', 'u3-rt-pro'] as const;
 
@@ -40,31 +40,19 @@ export interface FakeAssemblyAIOptions extends FakeKeyPolicy {
 
 export type FakeAssemblyAIClientFrame = { readonly kind: 'audio'; readonly ms: number } | { readonly kind: 'text'; readonly message: unknown };
 
-export interface FakeAssemblyAISession {
+export interface FakeAssemblyAISession extends FakeSTTSocketSession {
   /** Query values of the handshake (`token` redacted). */
   readonly query: Readonly<Record<string, string>>;
   readonly authorized: boolean;
   /** True once `Begin` was sent: the session passed its checks and faults. */
   readonly accepted: boolean;
   readonly received: readonly FakeAssemblyAIClientFrame[];
-  readonly sent: readonly Readonly<Record<string, unknown>>[];
   readonly audioSeconds: number;
-  readonly closed: FakeSocketClose | undefined;
-  /** Destroys this socket without a close frame. */
-  drop(): void;
 }
 
-export interface FakeAssemblyAI {
+export interface FakeAssemblyAI extends FakeStreamingSTTServer<FakeAssemblyAISession, FakeAssemblyAIFault> {
   /** `ws://127.0.0.1:<port>`: the base of `/v3/ws`. */
   readonly url: string;
-  readonly sessions: readonly FakeAssemblyAISession[];
-  /** What the next stretches of speech are transcribed as, across connections. */
-  scriptTranscripts(...texts: string[]): void;
-  /** Spoils the next `count` sessions with a fault, in-band as the service reports it. */
-  failNextConnections(fault: FakeAssemblyAIFault, count?: number): void;
-  /** Destroys every open socket (clients see 1006). */
-  dropConnections(): void;
-  close(): Promise<void>;
 }
 
 const FAULTS: Readonly<Record<FakeAssemblyAIFault, { code: number; error: string }>> = {

@@ -19,7 +19,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { recordQuery, refuseUpgrade, startFakeHttpServer } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose } from './websocket.js';
+import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
 
 export type FakeCartesiaSTTFault = 401 | 429 | 500;
 
@@ -35,27 +35,17 @@ export interface FakeCartesiaSTTOptions extends FakeKeyPolicy {
   defaultTranscript?: string;
 }
 
-export interface FakeCartesiaSTTSession {
+export interface FakeCartesiaSTTSession extends FakeSTTSocketSession {
   /** The accepted query (`api_key` / `access_token` redacted). */
   readonly query: Readonly<Record<string, string>>;
   readonly version: string;
   /** Text commands from the client (`finalize`, `done`, ...). */
   readonly commands: readonly string[];
-  readonly sent: readonly Readonly<Record<string, unknown>>[];
-  readonly closed: FakeSocketClose | undefined;
-  drop(): void;
 }
 
-export interface FakeCartesiaSTT {
-  /** `ws://127.0.0.1:<port>`: the client's `baseUrl`. */
-  readonly url: string;
-  readonly sessions: readonly FakeCartesiaSTTSession[];
+export interface FakeCartesiaSTT extends FakeStreamingSTTServer<FakeCartesiaSTTSession, FakeCartesiaSTTFault> {
   /** Handshakes refused (status), in order. */
   readonly refused: readonly number[];
-  scriptTranscripts(...texts: string[]): void;
-  failNextConnections(fault: FakeCartesiaSTTFault, count?: number): void;
-  dropConnections(): void;
-  close(): Promise<void>;
 }
 
 /** The version from which errors use the `{error_code, title, message}` shape. */

@@ -20,7 +20,7 @@ import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { FAULTS, handshakeKey, LIST_PARAMS, parseQuery, refuse, type FakeDeepgramFluxFault, type Thresholds } from './deepgram-flux-handshake.js';
 import { recordQuery, startFakeHttpServer } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose } from './websocket.js';
+import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
 
 export type { FakeDeepgramFluxFault } from './deepgram-flux-handshake.js';
 
@@ -38,30 +38,20 @@ export interface FakeDeepgramFluxOptions extends FakeKeyPolicy {
   defaultTranscript?: string;
 }
 
-export interface FakeDeepgramFluxSession {
+export interface FakeDeepgramFluxSession extends FakeSTTSocketSession {
   /** The accepted query (every value as sent). */
   readonly query: Readonly<Record<string, string>>;
   /** Repeated query values (`keyterm`, `tag`, `language_hint`). */
   readonly lists: Readonly<Record<string, readonly string[]>>;
   /** Control messages from the client, by type. */
   readonly controls: readonly string[];
-  readonly sent: readonly Readonly<Record<string, unknown>>[];
-  readonly closed: FakeSocketClose | undefined;
-  drop(): void;
 }
 
-export interface FakeDeepgramFlux {
-  /** `ws://127.0.0.1:<port>`: the client's `baseUrl`. */
-  readonly url: string;
-  readonly sessions: readonly FakeDeepgramFluxSession[];
+export interface FakeDeepgramFlux extends FakeStreamingSTTServer<FakeDeepgramFluxSession, FakeDeepgramFluxFault> {
   /** Handshakes refused (status), in order. */
   readonly refused: readonly number[];
-  scriptTranscripts(...texts: string[]): void;
-  failNextConnections(fault: FakeDeepgramFluxFault, count?: number): void;
   /** Sends a fatal `Error` message on every open socket, then closes it 1011. */
   sendFatalError(code: string, description: string): void;
-  dropConnections(): void;
-  close(): Promise<void>;
 }
 
 type TurnState = 'idle' | 'ongoing' | 'awaiting';

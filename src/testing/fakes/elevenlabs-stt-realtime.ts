@@ -20,7 +20,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { recordQuery, startFakeHttpServer } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import type { FakeSocketClose } from './websocket.js';
+import type { FakeSocketClose, FakeSTTSocketSession, FakeStreamingSTTServer } from './websocket.js';
 
 export type FakeElevenLabsRealtimeFault = 401 | 429 | 500;
 
@@ -49,7 +49,7 @@ export interface FakeElevenLabsRealtimeOptions extends FakeKeyPolicy {
   defaultTranscript?: string;
 }
 
-export interface FakeElevenLabsRealtimeSession {
+export interface FakeElevenLabsRealtimeSession extends FakeSTTSocketSession {
   /** The handshake's query (a `token` value redacted). */
   readonly query: Readonly<Record<string, string>>;
   /** The session started (key and query accepted, no fault). */
@@ -57,20 +57,9 @@ export interface FakeElevenLabsRealtimeSession {
   /** Commits received (`commit: true`), in order. */
   readonly commits: number;
   readonly audioChunks: number;
-  readonly sent: readonly Readonly<Record<string, unknown>>[];
-  readonly closed: FakeSocketClose | undefined;
-  drop(): void;
 }
 
-export interface FakeElevenLabsRealtime {
-  /** `ws://127.0.0.1:<port>`: the client's `baseUrl`. */
-  readonly url: string;
-  readonly sessions: readonly FakeElevenLabsRealtimeSession[];
-  scriptTranscripts(...texts: string[]): void;
-  failNextConnections(fault: FakeElevenLabsRealtimeFault, count?: number): void;
-  dropConnections(): void;
-  close(): Promise<void>;
-}
+export type FakeElevenLabsRealtime = FakeStreamingSTTServer<FakeElevenLabsRealtimeSession, FakeElevenLabsRealtimeFault>;
 
 const FAULTS: Readonly<Record<FakeElevenLabsRealtimeFault, [string, string, number]>> = {
   401: ['auth_error', 'Invalid API key', 1008],

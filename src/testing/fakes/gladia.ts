@@ -15,7 +15,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { isRecord, parseJSONBody, refuseUpgrade, requestPath, startFakeHttpServer } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose } from './websocket.js';
+import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
 
 export type FakeGladiaFault = 401 | 429 | 500;
 
@@ -27,29 +27,21 @@ export interface FakeGladiaOptions extends FakeKeyPolicy {
   defaultTranscript?: string;
 }
 
-export interface FakeGladiaSession {
+export interface FakeGladiaSession extends FakeSTTSocketSession {
   readonly id: string;
   /** The session POST's body, as accepted. */
   readonly config: Readonly<Record<string, unknown>>;
   /** JSON messages from the client other than audio (`stop_recording`, ...), by type. */
   readonly controls: readonly string[];
-  readonly sent: readonly Readonly<Record<string, unknown>>[];
   /** Whether a socket was opened with the session's URL. */
   readonly connected: boolean;
-  readonly closed: FakeSocketClose | undefined;
-  drop(): void;
 }
 
-export interface FakeGladia {
+export interface FakeGladia extends FakeStreamingSTTServer<FakeGladiaSession, FakeGladiaFault> {
   /** `http://127.0.0.1:<port>`: the client's `baseUrl`. */
   readonly url: string;
-  readonly sessions: readonly FakeGladiaSession[];
   /** Session POSTs refused (status), in order. */
   readonly refused: readonly number[];
-  scriptTranscripts(...texts: string[]): void;
-  failNextConnections(fault: FakeGladiaFault, count?: number): void;
-  dropConnections(): void;
-  close(): Promise<void>;
 }
 
 const SAMPLE_RATES = [8000, 16000, 32000, 44100, 48000];

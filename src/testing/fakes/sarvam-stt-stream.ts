@@ -19,7 +19,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { recordQuery, refuseUpgrade, startFakeHttpServer } from './http.js';
 import { SpeechTracker, UtteranceQueue } from './speech-tracker.js';
-import type { FakeSocketClose } from './websocket.js';
+import type { FakeSocketClose, FakeSTTSocketSession, FakeStreamingSTTServer } from './websocket.js';
 
 export type FakeSarvamStreamFault = 403 | 429 | 500;
 
@@ -41,7 +41,7 @@ export interface FakeSarvamStreamOptions extends FakeKeyPolicy {
   defaultTranscript?: string;
 }
 
-export interface FakeSarvamStreamSession {
+export interface FakeSarvamStreamSession extends FakeSTTSocketSession {
   /** The handshake's query (the key never appears: it travels in a header). */
   readonly query: Readonly<Record<string, string>>;
   /** The handshake was accepted. */
@@ -50,20 +50,9 @@ export interface FakeSarvamStreamSession {
   readonly controls: readonly string[];
   /** Audio messages received. */
   readonly audioMessages: number;
-  readonly sent: readonly Readonly<Record<string, unknown>>[];
-  readonly closed: FakeSocketClose | undefined;
-  drop(): void;
 }
 
-export interface FakeSarvamStream {
-  /** `ws://127.0.0.1:<port>`: the client's `baseUrl`. */
-  readonly url: string;
-  readonly sessions: readonly FakeSarvamStreamSession[];
-  scriptTranscripts(...texts: string[]): void;
-  failNextConnections(fault: FakeSarvamStreamFault, count?: number): void;
-  dropConnections(): void;
-  close(): Promise<void>;
-}
+export type FakeSarvamStream = FakeStreamingSTTServer<FakeSarvamStreamSession, FakeSarvamStreamFault>;
 
 const FAULTS: Readonly<Record<FakeSarvamStreamFault, [string, string]>> = {
   403: ['invalid_api_key_error', 'Invalid API key. Check the api-subscription-key header.'],

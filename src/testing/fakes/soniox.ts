@@ -16,7 +16,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { startFakeHttpServer } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose } from './websocket.js';
+import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
 
 export type FakeSonioxFault = 401 | 429 | 500;
 
@@ -30,24 +30,13 @@ export interface FakeSonioxOptions extends FakeKeyPolicy {
   defaultTranscript?: string;
 }
 
-export interface FakeSonioxSession {
+export interface FakeSonioxSession extends FakeSTTSocketSession {
   /** The configuration message, once accepted. */
   readonly config: Readonly<Record<string, unknown>> | undefined;
   readonly controls: readonly string[];
-  readonly sent: readonly Readonly<Record<string, unknown>>[];
-  readonly closed: FakeSocketClose | undefined;
-  drop(): void;
 }
 
-export interface FakeSoniox {
-  /** `ws://127.0.0.1:<port>`. */
-  readonly url: string;
-  readonly sessions: readonly FakeSonioxSession[];
-  scriptTranscripts(...texts: string[]): void;
-  failNextConnections(fault: FakeSonioxFault, count?: number): void;
-  dropConnections(): void;
-  close(): Promise<void>;
-}
+export type FakeSoniox = FakeStreamingSTTServer<FakeSonioxSession, FakeSonioxFault>;
 
 const FAULTS: Readonly<Record<FakeSonioxFault, [number, string]>> = {
   401: [401, 'Invalid API key.'],

@@ -20,7 +20,7 @@ import { mulawToPcm } from '../../audio/index.js';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { refuseUpgrade, startFakeHttpServer } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose } from './websocket.js';
+import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
 
 export type FakeSpeechmaticsFault = 401 | 429 | 500;
 
@@ -32,26 +32,17 @@ export interface FakeSpeechmaticsOptions extends FakeKeyPolicy {
   defaultTranscript?: string;
 }
 
-export interface FakeSpeechmaticsSession {
+export interface FakeSpeechmaticsSession extends FakeSTTSocketSession {
   /** The `StartRecognition` message, once received. */
   readonly startRecognition: Readonly<Record<string, unknown>> | undefined;
   /** Client text messages (`message` values) in order; audio frames are counted in `audioFrames`. */
   readonly messages: readonly string[];
   readonly audioFrames: number;
-  readonly sent: readonly Readonly<Record<string, unknown>>[];
-  readonly closed: FakeSocketClose | undefined;
-  drop(): void;
 }
 
-export interface FakeSpeechmatics {
+export interface FakeSpeechmatics extends FakeStreamingSTTServer<FakeSpeechmaticsSession, FakeSpeechmaticsFault> {
   /** `ws://127.0.0.1:<port>`: the base of `/v2`. */
   readonly url: string;
-  /** Sessions accepted (the upgrade answered 101). */
-  readonly sessions: readonly FakeSpeechmaticsSession[];
-  scriptTranscripts(...texts: string[]): void;
-  failNextConnections(fault: FakeSpeechmaticsFault, count?: number): void;
-  dropConnections(): void;
-  close(): Promise<void>;
 }
 
 const ENCODINGS: Readonly<Record<string, number>> = { pcm_s16le: 2, pcm_f32le: 4, mulaw: 1 };

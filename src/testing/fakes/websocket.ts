@@ -30,6 +30,29 @@ export interface FakeSocketClose {
   readonly by: 'client' | 'server' | 'dropped';
 }
 
+/** One client socket of a fake streaming speech-to-text vendor, as a test reads it. */
+export interface FakeSTTSocketSession {
+  /** The JSON messages the fake sent the client, in order. */
+  readonly sent: readonly Readonly<Record<string, unknown>>[];
+  readonly closed: FakeSocketClose | undefined;
+  /** Destroys this socket without a close frame (the client sees 1006). */
+  drop(): void;
+}
+
+/** A fake streaming speech-to-text vendor on 127.0.0.1: its sessions, what it hears, and the faults it can play. */
+export interface FakeStreamingSTTServer<Session, Fault> {
+  /** `ws://127.0.0.1:<port>` (or `http://` where the session starts with a request): the client's `baseUrl`. */
+  readonly url: string;
+  readonly sessions: readonly Session[];
+  /** What the next stretches of speech are transcribed as, across connections. */
+  scriptTranscripts(...texts: string[]): void;
+  /** Spoils the next `count` connections with a fault. */
+  failNextConnections(fault: Fault, count?: number): void;
+  /** Destroys every open socket (clients see 1006). */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
 /** What the base keeps of a client frame and of a connection. */
 export interface RecordedFrame {
   readonly json?: unknown;
