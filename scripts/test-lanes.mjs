@@ -61,6 +61,7 @@ export async function runTestLanes(plan, { cwd, sequential = false, out = proces
       results = [];
       for (const step of [...plan.checks, plan.fast, plan.slow]) results.push(await run(step, true));
     } else {
+      out.write(`[test] ${plan.checks.map((c) => c.name).join(' and ')} side by side, then the ${plan.fast.name}; the ${plan.slow.name} runs beside them from now on and its report follows\n`);
       const slowLane = run(plan.slow, false);
       const checks = await Promise.all(plan.checks.map((step) => run(step, false)));
       for (const check of checks) check.show();

@@ -77,6 +77,8 @@ describe('npm test lanes', () => {
     expect(output.indexOf('FAST OUTPUT')).toBeLessThan(output.indexOf('SLOW OUTPUT'));
     expect(output.indexOf('tsc ok')).toBeLessThan(output.indexOf('FAST OUTPUT'));
     expect(output).toMatch(/──── slow \(\d+ s, exit 0\) ────\nSLOW OUTPUT/);
+    // Said at once, so the quiet minute of the checks does not look like a hang.
+    expect(output.split('\n')[0]).toBe('[test] typecheck and lint side by side, then the fast; the slow runs beside them from now on and its report follows');
     expect(output.trim().split('\n').at(-1)).toBe('tests: 13 passed, 0 failed, 1 skipped');
   });
 
