@@ -1,22 +1,23 @@
-// The runner behind `npm test` (scripts/test.mjs): checks side by side, then the fast suite shown live, while the
-// slow suite runs in a second lane from the start with its output kept and shown after the fast suite's. Every step
-// runs to its end, so one failure does not hide another. Plain JavaScript: it runs before anything is compiled.
+// The runner behind `npm test` (scripts/test.mjs): the checks side by side, then the fast suite and then the `after`
+// step shown live, while the `beside` step runs in a second lane from the start, its output kept and shown once the
+// fast suite is done. Every step runs to its end, so one failure does not hide another. Plain JavaScript: it runs
+// before anything is compiled.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * @typedef {{ name: string, command: string, args: string[] }} Step
- * @typedef {{ checks: Step[], fast: Step, slow: Step, totals: Record<string, string> }} Plan
+ * @typedef {{ name: string, command: string, args: string[], env?: Record<string, string> }} Step
+ * @typedef {{ checks: Step[], fast: Step, beside: Step, after: Step, totals: Record<string, string> }} Plan
  *   `totals`: per suite name, the file its summary reporter leaves its counts in.
  */
 
 /** Runs one step; `live` shows its output as it comes, otherwise it is kept and shown by `show()`. */
-function runStep({ name, command, args }, { cwd, live, logDir, out }) {
+function runStep({ name, command, args, env }, { cwd, live, logDir, out }) {
   const started = Date.now();
   const logPath = join(logDir, `${name.replace(/\W+/g, '-')}.log`);
-  const child = spawn(command, args, { cwd, stdio: live && out === process.stdout ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: live && out === process.stdout ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
   let written = Promise.resolve();
   if (child.stdout !== null) {
     const sink = live ? out : createWriteStream(logPath);
@@ -59,16 +60,19 @@ export async function runTestLanes(plan, { cwd, sequential = false, out = proces
   try {
     if (sequential) {
       results = [];
-      for (const step of [...plan.checks, plan.fast, plan.slow]) results.push(await run(step, true));
+      for (const step of [...plan.checks, plan.fast, plan.beside, plan.after]) results.push(await run(step, true));
     } else {
-      out.write(`[test] ${plan.checks.map((c) => c.name).join(' and ')} side by side, then the ${plan.fast.name}; the ${plan.slow.name} runs beside them from now on and its report follows\n`);
-      const slowLane = run(plan.slow, false);
+      out.write(
+        `[test] ${plan.checks.map((c) => c.name).join(' and ')} side by side, then the ${plan.fast.name}, then the ${plan.after.name}; the ${plan.beside.name} runs beside them from now on\n`,
+      );
+      const besideLane = run(plan.beside, false);
       const checks = await Promise.all(plan.checks.map((step) => run(step, false)));
       for (const check of checks) check.show();
       const fast = await run(plan.fast, true);
-      const slow = await slowLane;
-      slow.show();
-      results = [...checks, fast, slow];
+      const beside = await besideLane;
+      beside.show();
+      const after = await run(plan.after, true);
+      results = [...checks, fast, beside, after];
     }
   } finally {
     rmSync(logDir, { recursive: true, force: true });

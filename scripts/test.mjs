@@ -2,13 +2,14 @@
 // `npm test` after the bootstrap: the type-check, the lint, the fast suite and the slow suite, in two lanes
 // (scripts/test-lanes.mjs):
 //
-//   lane 1: tsc and eslint side by side (each is one thread), then the fast suite (vitest.config.ts), shown live;
-//   lane 2: the slow suite (vitest.slow.config.ts) from the start, its output kept and shown after lane 1's.
+//   lane 1: tsc and eslint side by side (each is one thread), then the fast suite (vitest.config.ts), then the
+//           slow suite's real-time files (calls, WebRTC, a browser, worker processes), each shown live;
+//   lane 2: the slow suite's installs of the packed tarball (init, pack-install) from the start, their output kept
+//           and shown after the fast suite's.
 //
-// Why two lanes: the slow suite spends most of its time waiting (npm installs, calls in real time, a browser), so
-// on CI's two cores it fits beside the CPU-bound checks and the fast suite; one after the other took about 15
-// minutes. It is still its own vitest run with its own configuration and report, and its tests have the generous
-// bounds of a shared machine (`npm run test:loaded` runs all of this under stress-ng on every core).
+// Why: the installs spend their time in npm (the registry, the disk), so they fit beside the CPU-bound checks and
+// the fast suite on CI's two cores; the real-time files measure audio and timing, so they run with nothing of ours
+// beside them. They are all still the slow suite's files, run with its configuration (vitest.slow.config.ts).
 //
 //   PIOPIY_TEST_LANES=1 npm test    the steps one after the other, everything shown live.
 import { dirname, join } from 'node:path';
@@ -17,6 +18,8 @@ import { runTestLanes } from './test-lanes.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+/** The slow files that install the packed tarball (they share one install: test/support/installed-tarball.ts). */
+const INSTALLS = ['test/slow/init.test.ts', 'test/slow/pack-install.test.ts'];
 // Where test/support/summary-reporter.ts leaves each suite's counts.
 const totals = (suite) => join(root, 'node_modules', `.vitest-totals-${suite}.json`);
 
@@ -27,8 +30,19 @@ const code = await runTestLanes(
       { name: 'lint', command: bin('eslint'), args: ['--max-warnings', '0', '.'] },
     ],
     fast: { name: 'fast suite', command: bin('vitest'), args: ['run'] },
-    slow: { name: 'slow suite', command: bin('vitest'), args: ['run', '-c', 'vitest.slow.config.ts'] },
-    totals: { fast: totals('fast'), slow: totals('slow') },
+    beside: {
+      name: 'slow suite (installs)',
+      command: bin('vitest'),
+      args: ['run', '-c', 'vitest.slow.config.ts', ...INSTALLS],
+      env: { PIOPIY_TEST_SUITE: 'slow-installs' },
+    },
+    after: {
+      name: 'slow suite (real time)',
+      command: bin('vitest'),
+      args: ['run', '-c', 'vitest.slow.config.ts', ...INSTALLS.flatMap((file) => ['--exclude', file])],
+      env: { PIOPIY_TEST_SUITE: 'slow' },
+    },
+    totals: { fast: totals('fast'), 'slow (installs)': totals('slow-installs'), 'slow (real time)': totals('slow') },
   },
   { cwd: root, sequential: process.env.PIOPIY_TEST_LANES === '1' },
 );

@@ -1,6 +1,7 @@
-// The runner behind `npm test` (scripts/test-lanes.mjs) on small node scripts standing in for tsc, eslint and the two
-// vitest runs: the slow lane runs beside the others and is shown after the fast suite, every step runs to its end,
-// the exit code says whether anything failed, and the last line counts both suites.
+// The runner behind `npm test` (scripts/test-lanes.mjs) on small node scripts standing in for tsc, eslint and the
+// vitest runs: the `beside` step runs beside the checks and the fast suite and is shown after the fast suite, the
+// `after` step follows, every step runs to its end, the exit code says whether anything failed, and the last line
+// counts every suite.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ interface Step {
   args: string[];
 }
 type RunTestLanes = (
-  plan: { checks: Step[]; fast: Step; slow: Step; totals: Record<string, string> },
+  plan: { checks: Step[]; fast: Step; beside: Step; after: Step; totals: Record<string, string> },
   options: { cwd: string; sequential?: boolean; out?: NodeJS.WritableStream },
 ) => Promise<number>;
 const run = runTestLanes as RunTestLanes;
@@ -48,7 +49,7 @@ const poll = setInterval(() => {
   return { name, command: process.execPath, args: [script] };
 }
 
-async function runPlan(options: { slowCode?: number; slowCounts?: object; sequential?: boolean }): Promise<{ code: number; output: string; marks: string[] }> {
+async function runPlan(options: { besideCode?: number; besideCounts?: object; sequential?: boolean }): Promise<{ code: number; output: string; marks: string[] }> {
   writeFileSync(marks, '');
   const out = new PassThrough();
   let output = '';
@@ -56,11 +57,12 @@ async function runPlan(options: { slowCode?: number; slowCounts?: object; sequen
   const code = await run(
     {
       checks: [step('typecheck', { output: 'tsc ok' }), step('lint', { output: 'lint ok' })],
-      // Side by side, the slow suite ends only once the fast one has started, and the fast one only after the slow one
-      // ended: the run finishes only if the lanes overlap. One after the other, neither waits.
-      fast: step('fast', { output: 'FAST OUTPUT', waitFor: options.sequential ? undefined : 'end slow', counts: { passed: 10, failed: 0, skipped: 1 } }),
-      slow: step('slow', { output: 'SLOW OUTPUT', waitFor: options.sequential ? undefined : 'start fast', code: options.slowCode, counts: options.slowCounts }),
-      totals: { fast: join(dir, 'fast.json'), slow: join(dir, 'slow.json') },
+      // Side by side, the beside step ends only once the fast suite has started, and the fast suite only after the
+      // beside step ended: the run finishes only if the lanes overlap. One after the other, neither waits.
+      fast: step('fast', { output: 'FAST OUTPUT', waitFor: options.sequential ? undefined : 'end beside', counts: { passed: 10, failed: 0, skipped: 1 } }),
+      beside: step('beside', { output: 'BESIDE OUTPUT', waitFor: options.sequential ? undefined : 'start fast', code: options.besideCode, counts: options.besideCounts }),
+      after: step('after', { output: 'AFTER OUTPUT', counts: { passed: 2, failed: 0, skipped: 0 } }),
+      totals: { fast: join(dir, 'fast.json'), beside: join(dir, 'beside.json'), after: join(dir, 'after.json') },
     },
     { cwd: dir, out, sequential: options.sequential },
   );
@@ -68,35 +70,37 @@ async function runPlan(options: { slowCode?: number; slowCounts?: object; sequen
 }
 
 describe('npm test lanes', () => {
-  it('runs the slow suite beside the checks and the fast suite, shows it after them, and counts both', async () => {
-    const { code, output, marks: order } = await runPlan({ slowCounts: { passed: 3, failed: 0, skipped: 0 } });
+  it('runs the beside step next to the checks and the fast suite, shows it after the fast suite, then runs the after step, and counts all', async () => {
+    const { code, output, marks: order } = await runPlan({ besideCounts: { passed: 3, failed: 0, skipped: 0 } });
     expect(code).toBe(0);
-    // The slow lane ended while the fast suite ran (see runPlan); its output still comes after the fast one.
-    expect(order.indexOf('start fast')).toBeLessThan(order.indexOf('end slow'));
-    expect(order.indexOf('end slow')).toBeLessThan(order.indexOf('end fast'));
-    expect(output.indexOf('FAST OUTPUT')).toBeLessThan(output.indexOf('SLOW OUTPUT'));
+    // The beside step ended while the fast suite ran (see runPlan); its output still comes after the fast one's.
+    expect(order.indexOf('start fast')).toBeLessThan(order.indexOf('end beside'));
+    expect(order.indexOf('end beside')).toBeLessThan(order.indexOf('end fast'));
+    expect(order.indexOf('end fast')).toBeLessThan(order.indexOf('start after'));
     expect(output.indexOf('tsc ok')).toBeLessThan(output.indexOf('FAST OUTPUT'));
-    expect(output).toMatch(/──── slow \(\d+ s, exit 0\) ────\nSLOW OUTPUT/);
+    expect(output.indexOf('FAST OUTPUT')).toBeLessThan(output.indexOf('BESIDE OUTPUT'));
+    expect(output.indexOf('BESIDE OUTPUT')).toBeLessThan(output.indexOf('AFTER OUTPUT'));
+    expect(output).toMatch(/──── beside \(\d+ s, exit 0\) ────\nBESIDE OUTPUT/);
     // Said at once, so the quiet minute of the checks does not look like a hang.
-    expect(output.split('\n')[0]).toBe('[test] typecheck and lint side by side, then the fast; the slow runs beside them from now on and its report follows');
-    expect(output.trim().split('\n').at(-1)).toBe('tests: 13 passed, 0 failed, 1 skipped');
+    expect(output.split('\n')[0]).toBe('[test] typecheck and lint side by side, then the fast, then the after; the beside runs beside them from now on');
+    expect(output.trim().split('\n').at(-1)).toBe('tests: 15 passed, 0 failed, 1 skipped');
   });
 
-  it('a failed slow suite fails the run after every other step has run; a suite without counts is a failure', async () => {
-    const failed = await runPlan({ slowCode: 1, slowCounts: { passed: 2, failed: 1, skipped: 0 } });
+  it('a failed step fails the run after every other step has run; a suite without counts is a failure', async () => {
+    const failed = await runPlan({ besideCode: 1, besideCounts: { passed: 2, failed: 1, skipped: 0 } });
     expect(failed.code).toBe(1);
-    expect(failed.marks).toContain('end fast');
-    expect(failed.output).toContain('[test] slow: FAILED (exit 1)');
-    expect(failed.output.trim().split('\n').at(-1)).toBe('tests: 12 passed, 1 failed, 1 skipped');
+    expect(failed.marks).toContain('end after');
+    expect(failed.output).toContain('[test] beside: FAILED (exit 1)');
+    expect(failed.output.trim().split('\n').at(-1)).toBe('tests: 14 passed, 1 failed, 1 skipped');
 
     const noCounts = await runPlan({});
     expect(noCounts.code).toBe(1);
-    expect(noCounts.output).toContain('slow: no result');
+    expect(noCounts.output).toContain('beside: no result');
   });
 
   it('PIOPIY_TEST_LANES=1: one step after the other', async () => {
-    const { code, marks: order } = await runPlan({ sequential: true, slowCounts: { passed: 1, failed: 0, skipped: 0 } });
+    const { code, marks: order } = await runPlan({ sequential: true, besideCounts: { passed: 1, failed: 0, skipped: 0 } });
     expect(code).toBe(0);
-    expect(order).toEqual(['start typecheck', 'end typecheck', 'start lint', 'end lint', 'start fast', 'end fast', 'start slow', 'end slow']);
+    expect(order).toEqual(['start typecheck', 'end typecheck', 'start lint', 'end lint', 'start fast', 'end fast', 'start beside', 'end beside', 'start after', 'end after']);
   });
 });

@@ -44,7 +44,9 @@ describe('LiveKitTransport on @livekit/rtc-node, against the LiveKit test server
     await until(() => steadyWindow(agentHeard(agent).samples, 16000, 60, 300) !== undefined, 5000, 'the caller’s tone');
     const heard = agentHeard(agent);
     expect(heard.sampleRate).toBe(16000);
-    expect(medianToneSnrDb(steadyWindow(heard.samples, 16000, 60, 300)!, 440, 16000)).toBeGreaterThan(15);
+    // Heard: the tone carries twice the power of all else. How well is rtc-audio.test.ts's subject (40 dB there on a
+    // quiet machine); this one is about the lifecycle, and a loaded machine's gaps must not fail it (5 dB seen).
+    expect(medianToneSnrDb(steadyWindow(heard.samples, 16000, 60, 300)!, 440, 16000)).toBeGreaterThan(3);
 
     await phone.leave();
     callers.length = 0;
