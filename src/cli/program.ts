@@ -122,6 +122,7 @@ export function createProgram(): Command {
     .option('--worker-memory-mb <mb>', "a worker past this resident memory ends its calls with an apology and is replaced")
     .option('--worker-ping-ms <ms>', 'how often the supervisor pings each worker (default 5000)')
     .option('--worker-timeout-ms <ms>', "a worker that answers no ping this long is killed (its calls end) and replaced (default 15000)")
+    .option('--worker-start-timeout-ms <ms>', 'a worker not serving this long after it started (its agent file hangs while loading) is killed and replaced (default 120000)')
     .addOption(new Option('--transport <carrier>', "serve a carrier's webhook and media stream instead (the file exports onCall; credentials from the environment, docs/carriers.md)").choices(START_TRANSPORTS))
     .option('--port <port>', 'with --transport: the port the webhook and stream are served on', '8080')
     .action(async (file: string, opts: StartOperationsFlags & StartWorkerFlags & { transport?: StartTransport; port: string }) => {

@@ -17,6 +17,7 @@ export interface StartWorkerFlags {
   workerMemoryMb?: string;
   workerPingMs?: string;
   workerTimeoutMs?: string;
+  workerStartTimeoutMs?: string;
 }
 
 export interface WorkerSettings {
@@ -55,7 +56,8 @@ function parseLiveness(flags: StartWorkerFlags): WorkerLivenessOptions {
     // One late answer must not kill a worker: the timeout spans at least two pings.
     throw new CliError(`--worker-timeout-ms (${timeoutMs}) must be at least twice --worker-ping-ms (${intervalMs})`);
   }
-  return { intervalMs, timeoutMs };
+  const startTimeoutMs = ms(flags.workerStartTimeoutMs, '--worker-start-timeout-ms', DEFAULT_WORKER_LIVENESS.startTimeoutMs);
+  return { intervalMs, timeoutMs, startTimeoutMs };
 }
 
 /**

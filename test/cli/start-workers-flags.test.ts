@@ -7,7 +7,7 @@ import { CliError } from '../../src/cli/errors.js';
 
 describe('piopiy-ai start --workers', () => {
   it('takes the flag, else PIOPIY_WORKERS, else the usable cores; a memory limit in whole megabytes', () => {
-    const liveness = { intervalMs: 5000, timeoutMs: 15_000 };
+    const liveness = { intervalMs: 5000, timeoutMs: 15_000, startTimeoutMs: 120_000 };
     expect(parseWorkerFlags({ workers: '3', workerMemoryMb: '512' }, { PIOPIY_WORKERS: '5' })).toEqual({ workers: 3, workerMemoryMb: 512, liveness });
     expect(parseWorkerFlags({}, { PIOPIY_WORKERS: '5' }).workers).toBe(5);
     expect(parseWorkerFlags({}, {})).toEqual({ workers: usableCores(), workerMemoryMb: undefined, liveness });
@@ -15,8 +15,9 @@ describe('piopiy-ai start --workers', () => {
   });
 
   it('takes the ping interval and timeout in milliseconds; the timeout spans at least two pings', () => {
-    expect(parseWorkerFlags({ workerPingMs: '200', workerTimeoutMs: '1000' }, {}).liveness).toEqual({ intervalMs: 200, timeoutMs: 1000 });
-    expect(parseWorkerFlags({ workerPingMs: '10000' }, {}).liveness).toEqual({ intervalMs: 10_000, timeoutMs: 20_000 });
+    expect(parseWorkerFlags({ workerPingMs: '200', workerTimeoutMs: '1000' }, {}).liveness).toEqual({ intervalMs: 200, timeoutMs: 1000, startTimeoutMs: 120_000 });
+    expect(parseWorkerFlags({ workerStartTimeoutMs: '30000' }, {}).liveness.startTimeoutMs).toBe(30_000);
+    expect(parseWorkerFlags({ workerPingMs: '10000' }, {}).liveness).toEqual({ intervalMs: 10_000, timeoutMs: 20_000, startTimeoutMs: 120_000 });
     expect(() => parseWorkerFlags({ workerPingMs: '1s' }, {})).toThrow(/--worker-ping-ms must be a whole number of milliseconds \(at least 50\), got 1s/);
     expect(() => parseWorkerFlags({ workerPingMs: '1000', workerTimeoutMs: '1500' }, {})).toThrow(/--worker-timeout-ms \(1500\) must be at least twice --worker-ping-ms \(1000\)/);
   });

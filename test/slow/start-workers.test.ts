@@ -207,4 +207,20 @@ describe('piopiy-ai start --workers 2', { timeout: 120_000 }, () => {
     supervisor?.kill('SIGTERM');
     expect(await run.exited).toBe(0);
   });
+
+  it('an agent file that hangs while loading: the worker is killed at --worker-start-timeout-ms and start says why', async () => {
+    // Waits for ever at the top level, with a timer keeping the process alive: never an Agent, never an error.
+    writeFileSync(join(dir, 'hangs.mjs'), 'setInterval(() => {}, 1000);\nawait new Promise(() => {});\n');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'start', join(dir, 'hangs.mjs'), '--workers', '2', '--operations-port', '0', '--worker-ping-ms', '200', '--worker-start-timeout-ms', '2000'],
+      { env: { ...process.env, AGENT_ID, AGENT_TOKEN: 'workers-token', PIOPIY_SIGNALING_URL: sim.signalingUrl }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    supervisor = child;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    expect(code, stderr).toBe(1);
+    expect(stderr).toContain('the first worker did not start serving within 2 s: its agent file hangs while loading');
+  });
 });

@@ -43,7 +43,7 @@ export function addWorkerMetrics(registry: Registry, workers: ReadonlyMap<number
   // A gauge read from the supervisor's own count: it only grows, like a counter, and cannot drift from it.
   new Gauge({
     name: 'piopiy_worker_restarts_total',
-    help: 'Worker processes replaced, by why: crashed (exited unasked), memory (over --worker-memory-mb) or unresponsive (answered no ping within --worker-timeout-ms).',
+    help: 'Worker processes replaced, by why: crashed (exited unasked), memory (over --worker-memory-mb) or unresponsive (answered no ping within --worker-timeout-ms, or was not serving within --worker-start-timeout-ms).',
     labelNames: ['reason'],
     registers,
     collect() {

@@ -8,7 +8,8 @@ import { parseInvite } from '../../agent/invite.js';
 import type { InviteSource } from '../../agent/invite-source.js';
 import { AgentOperations, type OperationsOptions, type WorkerMetricsSnapshot } from '../../operations/index.js';
 import { addWorkerMetrics, type RestartCounts } from './supervisor-metrics.js';
-import { WorkerLiveness, type WorkerLivenessOptions } from './worker-liveness.js';
+import { CliError } from '../errors.js';
+import { WorkerLiveness, type UnresponsiveReason, type WorkerLivenessOptions } from './worker-liveness.js';
 import { WorkerProcess, type WorkerEvent } from './worker-process.js';
 
 export interface SupervisorOptions {
@@ -60,7 +61,7 @@ export class Supervisor {
   private firstReady: { resolve: () => void; reject: (error: Error) => void } | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
-    this.liveness = new WorkerLiveness(options.liveness, () => this.workers.values(), (worker, silentMs) => this.killUnresponsive(worker, silentMs), options.clock);
+    this.liveness = new WorkerLiveness(options.liveness, () => this.workers.values(), (worker, silentMs, reason) => this.killUnresponsive(worker, silentMs, reason), options.clock);
     if (options.operations !== undefined) {
       this.operations = new AgentOperations(options.operations, () => this.status(), options.logger, {
         workerMetrics: () => this.workerMetrics(),
@@ -149,12 +150,11 @@ export class Supervisor {
     });
   }
 
-  private killUnresponsive(worker: WorkerProcess, silentMs: number): void {
+  private killUnresponsive(worker: WorkerProcess, silentMs: number, reason: UnresponsiveReason): void {
     worker.unresponsive = true;
-    this.options.logger.error(
-      { worker: worker.slot, pid: worker.pid, silentMs: Math.round(silentMs), calls: worker.rooms.size },
-      'worker unresponsive (its event loop answers no ping): killing it; its calls end; replacing it',
-    );
+    const where = { worker: worker.slot, pid: worker.pid, silentMs: Math.round(silentMs), calls: worker.rooms.size };
+    if (reason === 'hung') this.options.logger.error(where, 'worker unresponsive (its event loop answers no ping): killing it; its calls end; replacing it');
+    else this.options.logger.error(where, 'worker did not start serving in time (its agent file hangs while loading): killing it; replacing it');
     worker.kill('SIGKILL');
   }
 
@@ -266,7 +266,14 @@ export class Supervisor {
       );
     }
     if (this.firstReady !== undefined) {
-      this.firstReady.reject(new FirstWorkerFailed(event.code ?? 1));
+      // Killed at the start deadline, it printed nothing: say so here. Otherwise it printed the agent file's error.
+      this.firstReady.reject(
+        worker.unresponsive
+          ? new CliError(
+              `the first worker did not start serving within ${Math.round(this.options.liveness.startTimeoutMs / 1000)} s: its agent file hangs while loading (or give it longer with --worker-start-timeout-ms)`,
+            )
+          : new FirstWorkerFailed(event.code ?? 1),
+      );
       this.firstReady = undefined;
       return;
     }

@@ -1,5 +1,5 @@
 // The supervisor's ping loop on the virtual clock: a worker that stops answering is late after one interval and
-// reported for killing past the timeout; one still starting is never judged. (Real processes and a real busy loop:
+// reported for killing past the timeout; one still starting is judged only by the start deadline. (Real processes and a real busy loop:
 // test/slow/start-workers.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { WorkerLiveness } from '../../../src/cli/supervisor/worker-liveness.js';
@@ -25,14 +25,14 @@ class FakeWorker {
   }
 }
 
-function setUp(workers: FakeWorker[]): { clock: VirtualClock; liveness: WorkerLiveness; killed: Array<[number, number]> } {
+function setUp(workers: FakeWorker[]): { clock: VirtualClock; liveness: WorkerLiveness; killed: Array<[number, number, string?]> } {
   const clock = new VirtualClock();
-  const killed: Array<[number, number]> = [];
+  const killed: Array<[number, number, string?]> = [];
   const liveness = new WorkerLiveness(
-    { intervalMs: 1000, timeoutMs: 3000 },
+    { intervalMs: 1000, timeoutMs: 3000, startTimeoutMs: 20_000 },
     () => workers as unknown as WorkerProcess[],
-    (worker, silentMs) => {
-      killed.push([worker.slot, silentMs]);
+    (worker, silentMs, reason) => {
+      killed.push(reason === 'hung' ? [worker.slot, silentMs] : [worker.slot, silentMs, reason]);
       worker.unresponsive = true;
     },
     clock,
@@ -76,6 +76,21 @@ describe('WorkerLiveness', () => {
     starting.served = true; // it became ready and still owes an answer: from now on it is judged
     await clock.advance(1000);
     expect(killed).toHaveLength(1);
+    liveness.stop();
+  });
+
+  it('kills a worker that has not started serving by the start deadline (an agent file that hangs while loading)', async () => {
+    const stuck = new FakeWorker(0);
+    stuck.served = false;
+    const ready = new FakeWorker(1);
+    const { clock, liveness, killed } = setUp([stuck, ready]);
+    liveness.start();
+    await clock.advance(19_999);
+    expect(killed).toEqual([]); // it answers its pings (only its agent file waits): not hung, still starting
+    await clock.advance(1);
+    expect(killed).toEqual([[0, 20_000, 'start-timeout']]);
+    await clock.advance(30_000);
+    expect(killed).toHaveLength(1); // the serving one is never held to the start deadline
     liveness.stop();
   });
 });
