@@ -1,7 +1,7 @@
-// The runner behind `npm test` (scripts/test.mjs): the checks side by side, then the fast suite and then the `after`
-// step shown live, while the `beside` step runs in a second lane from the start, its output kept and shown once the
-// fast suite is done. Every step runs to its end, so one failure does not hide another. Plain JavaScript: it runs
-// before anything is compiled.
+// The runner behind `npm test` (scripts/test.mjs): the `live` steps one after another, shown as they run, while the
+// `beside` steps run side by side from the start, their output kept and shown once the first live step is done.
+// Every step runs to its end, so one failure does not hide another. Plain JavaScript: it runs before anything is
+// compiled.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 /**
  * @typedef {{ name: string, command: string, args: string[], env?: Record<string, string> }} Step
- * @typedef {{ checks: Step[], fast: Step, beside: Step, after: Step, totals: Record<string, string> }} Plan
+ * @typedef {{ beside: Step[], live: Step[], totals: Record<string, string> }} Plan
  *   `totals`: per suite name, the file its summary reporter leaves its counts in.
  */
 
@@ -60,19 +60,18 @@ export async function runTestLanes(plan, { cwd, sequential = false, out = proces
   try {
     if (sequential) {
       results = [];
-      for (const step of [...plan.checks, plan.fast, plan.beside, plan.after]) results.push(await run(step, true));
+      for (const step of [...plan.beside, ...plan.live]) results.push(await run(step, true));
     } else {
-      out.write(
-        `[test] ${plan.checks.map((c) => c.name).join(' and ')} side by side, then the ${plan.fast.name}, then the ${plan.after.name}; the ${plan.beside.name} runs beside them from now on\n`,
-      );
-      const besideLane = run(plan.beside, false);
-      const checks = await Promise.all(plan.checks.map((step) => run(step, false)));
-      for (const check of checks) check.show();
-      const fast = await run(plan.fast, true);
-      const beside = await besideLane;
-      beside.show();
-      const after = await run(plan.after, true);
-      results = [...checks, fast, beside, after];
+      const names = (steps) => steps.map((step) => step.name).join(', ');
+      out.write(`[test] ${names(plan.live)}, one after another; beside them from now on: ${names(plan.beside)}\n`);
+      const beside = plan.beside.map((step) => run(step, false));
+      const [first, ...rest] = plan.live;
+      results = [await run(first, true)];
+      for (const done of await Promise.all(beside)) {
+        done.show();
+        results.push(done);
+      }
+      for (const step of rest) results.push(await run(step, true));
     }
   } finally {
     rmSync(logDir, { recursive: true, force: true });

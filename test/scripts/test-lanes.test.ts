@@ -1,6 +1,6 @@
 // The runner behind `npm test` (scripts/test-lanes.mjs) on small node scripts standing in for tsc, eslint and the
-// vitest runs: the `beside` step runs beside the checks and the fast suite and is shown after the fast suite, the
-// `after` step follows, every step runs to its end, the exit code says whether anything failed, and the last line
+// vitest runs: the `beside` steps run next to the first live step (the fast suite) and are shown after it, the next
+// live step follows, every step runs to its end, the exit code says whether anything failed, and the last line
 // counts every suite.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ interface Step {
   args: string[];
 }
 type RunTestLanes = (
-  plan: { checks: Step[]; fast: Step; beside: Step; after: Step; totals: Record<string, string> },
+  plan: { beside: Step[]; live: Step[]; totals: Record<string, string> },
   options: { cwd: string; sequential?: boolean; out?: NodeJS.WritableStream },
 ) => Promise<number>;
 const run = runTestLanes as RunTestLanes;
@@ -56,12 +56,17 @@ async function runPlan(options: { besideCode?: number; besideCounts?: object; se
   out.on('data', (d: Buffer) => (output += d.toString()));
   const code = await run(
     {
-      checks: [step('typecheck', { output: 'tsc ok' }), step('lint', { output: 'lint ok' })],
-      // Side by side, the beside step ends only once the fast suite has started, and the fast suite only after the
-      // beside step ended: the run finishes only if the lanes overlap. One after the other, neither waits.
-      fast: step('fast', { output: 'FAST OUTPUT', waitFor: options.sequential ? undefined : 'end beside', counts: { passed: 10, failed: 0, skipped: 1 } }),
-      beside: step('beside', { output: 'BESIDE OUTPUT', waitFor: options.sequential ? undefined : 'start fast', code: options.besideCode, counts: options.besideCounts }),
-      after: step('after', { output: 'AFTER OUTPUT', counts: { passed: 2, failed: 0, skipped: 0 } }),
+      // Side by side, the installs end only once the fast suite has started, and the fast suite only after the
+      // installs ended: the run finishes only if the lanes overlap. One after the other, neither waits.
+      beside: [
+        step('typecheck', { output: 'tsc ok' }),
+        step('lint', { output: 'lint ok' }),
+        step('beside', { output: 'BESIDE OUTPUT', waitFor: options.sequential ? undefined : 'start fast', code: options.besideCode, counts: options.besideCounts }),
+      ],
+      live: [
+        step('fast', { output: 'FAST OUTPUT', waitFor: options.sequential ? undefined : 'end beside', counts: { passed: 10, failed: 0, skipped: 1 } }),
+        step('after', { output: 'AFTER OUTPUT', counts: { passed: 2, failed: 0, skipped: 0 } }),
+      ],
       totals: { fast: join(dir, 'fast.json'), beside: join(dir, 'beside.json'), after: join(dir, 'after.json') },
     },
     { cwd: dir, out, sequential: options.sequential },
@@ -70,19 +75,19 @@ async function runPlan(options: { besideCode?: number; besideCounts?: object; se
 }
 
 describe('npm test lanes', () => {
-  it('runs the beside step next to the checks and the fast suite, shows it after the fast suite, then runs the after step, and counts all', async () => {
+  it('runs the beside steps next to the fast suite, shows them after it, then runs the next live step, and counts all', async () => {
     const { code, output, marks: order } = await runPlan({ besideCounts: { passed: 3, failed: 0, skipped: 0 } });
     expect(code).toBe(0);
     // The beside step ended while the fast suite ran (see runPlan); its output still comes after the fast one's.
     expect(order.indexOf('start fast')).toBeLessThan(order.indexOf('end beside'));
     expect(order.indexOf('end beside')).toBeLessThan(order.indexOf('end fast'));
     expect(order.indexOf('end fast')).toBeLessThan(order.indexOf('start after'));
-    expect(output.indexOf('tsc ok')).toBeLessThan(output.indexOf('FAST OUTPUT'));
-    expect(output.indexOf('FAST OUTPUT')).toBeLessThan(output.indexOf('BESIDE OUTPUT'));
+    expect(output.indexOf('FAST OUTPUT')).toBeLessThan(output.indexOf('tsc ok'));
+    expect(output.indexOf('tsc ok')).toBeLessThan(output.indexOf('BESIDE OUTPUT'));
     expect(output.indexOf('BESIDE OUTPUT')).toBeLessThan(output.indexOf('AFTER OUTPUT'));
     expect(output).toMatch(/──── beside \(\d+ s, exit 0\) ────\nBESIDE OUTPUT/);
-    // Said at once, so the quiet minute of the checks does not look like a hang.
-    expect(output.split('\n')[0]).toBe('[test] typecheck and lint side by side, then the fast, then the after; the beside runs beside them from now on');
+    // Said at once: the beside steps' output comes later, so the run must say they are running.
+    expect(output.split('\n')[0]).toBe('[test] fast, after, one after another; beside them from now on: typecheck, lint, beside');
     expect(output.trim().split('\n').at(-1)).toBe('tests: 15 passed, 0 failed, 1 skipped');
   });
 
@@ -101,6 +106,6 @@ describe('npm test lanes', () => {
   it('PIOPIY_TEST_LANES=1: one step after the other', async () => {
     const { code, marks: order } = await runPlan({ sequential: true, besideCounts: { passed: 1, failed: 0, skipped: 0 } });
     expect(code).toBe(0);
-    expect(order).toEqual(['start typecheck', 'end typecheck', 'start lint', 'end lint', 'start fast', 'end fast', 'start beside', 'end beside', 'start after', 'end after']);
+    expect(order).toEqual(['start typecheck', 'end typecheck', 'start lint', 'end lint', 'start beside', 'end beside', 'start fast', 'end fast', 'start after', 'end after']);
   });
 });
