@@ -66,13 +66,14 @@ describe('WorkerSileroSession', () => {
   });
 
   it('retires a worker that does not answer in time: the batch fails, the next runs on a new worker, and the old one finishes and leaves on its own', async () => {
-    // Real time: the subject is a real thread. The stall (4 s) is far past the timeout (0.3 s) and within
-    // retireWorker's 5 s wait, so the stalled worker ends its batch and leaves rather than being abandoned.
+    // Real time: the subject is a real thread. The stall (1.5 s) is far past the timeout (0.3 s) and well within
+    // retireWorker's 5 s wait (3.5 s to spare on a loaded machine), so the stalled worker ends its batch and leaves
+    // rather than being abandoned.
     const terminate = vi.spyOn(Worker.prototype, 'terminate');
     try {
       const stalling = await WorkerSileroSession.start(defaultSileroModelPath(), 16000, runtime, { batchTimeoutMs: 300 });
       const expected = (await stalling.run(feeds(2))).output!.data;
-      stalling.injectFault({ kind: 'stall', stallMs: 4000 });
+      stalling.injectFault({ kind: 'stall', stallMs: 1500 });
       await expect(stalling.run(feeds(2))).rejects.toThrow(/no answer within 300 ms; the batch is dropped and the worker retired/);
       expect((await stalling.run(feeds(2))).output!.data).toEqual(expected);
       expect(stalling.workersStarted).toBe(2);
