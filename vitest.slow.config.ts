@@ -4,13 +4,10 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
-// The fast suite's split into shared and isolated test processes is not for the slow files: each runs alone.
-const { projects: _fastProjects, ...fastTest } = base.test ?? {};
-
 export default defineConfig({
   ...base,
   test: {
-    ...fastTest,
+    ...base.test,
     include: ['test/slow/**/*.test.ts'],
     exclude: [...configDefaults.exclude],
     testTimeout: 180_000,
