@@ -35,6 +35,7 @@
 //   --cpu-prof (the workers write V8 CPU profiles to .bench/prof/)
 //   --only=capacity (not in the default set): production-shaped capacity over real sockets, `piopiy-ai start
 //   --workers 1` and `2` (bench/capacity/capacity.ts); --capacity-workers=1,2 --capacity-ns=5,10,... --capacity-turns=3
+//   --capacity-cpu-prof (profiles the agent's processes through the ramp)
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -384,5 +385,5 @@ for (const [part, file] of [['livekit-media', 'livekit-media.bench.ts'], ['livek
 }
 // Not in the default set: it starts the CLI's processes and ramps real-socket calls for minutes.
 if (only.has('capacity')) {
-  await measureCapacity({ workers: numbers(args.get('capacity-workers') ?? '1,2'), ladder: numbers(args.get('capacity-ns') ?? '5,10,15,20,30,40,60,80'), turns: Number(args.get('capacity-turns') ?? 3) });
+  await measureCapacity({ workers: numbers(args.get('capacity-workers') ?? '1,2'), ladder: numbers(args.get('capacity-ns') ?? '5,10,15,20,30,40,60,80'), turns: Number(args.get('capacity-turns') ?? 3), cpuProfile: args.has('capacity-cpu-prof') });
 }
