@@ -67,7 +67,7 @@ export interface LlamaContext {
 
 export interface LlamaModel {
   readonly trainContextSize: number;
-  createContext(options: { contextSize: number; sequences: 1; threads?: number }): Promise<LlamaContext>;
+  createContext(options: { contextSize: number; sequences: 1; threads: number }): Promise<LlamaContext>;
   dispose(): Promise<void>;
 }
 

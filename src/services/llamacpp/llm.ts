@@ -34,7 +34,12 @@ export interface LlamaCppLLMServiceOptions {
   name?: string;
   /** Tokens of the conversation window (prompt and answer) per call. Default 4096, at most the model's own. */
   contextSize?: number;
-  /** CPU threads per generation. Default: node-llama-cpp's (the machine's cores). */
+  /**
+   * CPU threads of this call's generations. Default 1: llama.cpp's threads wait for each other at every layer by
+   * spinning, so on a busy machine more threads than free cores is catastrophic (measured on 2 loaded cores: 40 tokens
+   * in 41 ms with 1 thread, 81 s with node-llama-cpp's default of 2), and `piopiy-ai start` already runs a worker per
+   * core. Raise it on a machine with cores to spare for one call at a time.
+   */
   threads?: number;
   /** GPU backend for the process's llama.cpp (the first service's choice holds for the process). Default 'auto'. */
   gpu?: LlamaCppGpu;
@@ -129,7 +134,7 @@ export class LlamaCppLLMService extends LLMService {
     const contextSize = Math.min(this.options.contextSize ?? DEFAULT_CONTEXT_SIZE, model.trainContextSize);
     let context: LlamaContext;
     try {
-      context = await model.createContext({ contextSize, sequences: 1, ...(this.options.threads === undefined ? {} : { threads: this.options.threads }) });
+      context = await model.createContext({ contextSize, sequences: 1, threads: this.options.threads ?? 1 });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ServiceError(LLAMA_CPP_SERVICE, `could not create a ${contextSize}-token context: ${reason}`, { code: 'server', retryable: false, cause: error });

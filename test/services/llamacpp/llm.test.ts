@@ -22,9 +22,9 @@ const modelPath = join(dir, 'tiny-random.gguf');
 let modelBytes = 0;
 const services: LlamaCppLLMService[] = [];
 
-/** Small and single-threaded: the CI machine is 2 shared cores, and llama.cpp's threads spin while waiting. */
+/** A small context, the CPU only (the default of one thread suits the shared 2-core CI machine). */
 function make(options: Partial<LlamaCppLLMServiceOptions> = {}): LlamaCppLLMService {
-  const service = new LlamaCppLLMService({ modelPath, contextSize: 512, threads: 1, gpu: false, temperature: 0, maxTokens: 48, ...options });
+  const service = new LlamaCppLLMService({ modelPath, contextSize: 512, gpu: false, temperature: 0, maxTokens: 48, ...options });
   services.push(service);
   return service;
 }
