@@ -198,6 +198,9 @@ export function tinyLlamaGguf(shape: TinyModelShape = TINY_MODEL, seed = 1): Buf
     const count = tensor.dims.reduce((a, b) => a * b, 1);
     const values = new Float32Array(count);
     for (let i = 0; i < count; i++) values[i] = tensor.fill === 'ones' ? 1 : (next() * 2 - 1) * 0.5;
+    // The output rows of <unk>, <s> and </s> are zero: their logit is 0 while the likeliest of the 257 random ones is
+    // positive, so greedy decoding never ends early with </s> and answers are exactly maxTokens long.
+    if (tensor.name === 'output.weight') values.fill(0, 0, 3 * n);
     return Buffer.from(values.buffer);
   });
   let offset = 0;

@@ -5,11 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LLMContextSnapshot, LLMToolDefinition } from '../../../src/frames/index.js';
+import { makeFrame, type LLMContextSnapshot, type LLMToolDefinition } from '../../../src/frames/index.js';
 import { ServiceError, type LLMStreamEvent } from '../../../src/services/base/index.js';
 import { importNodeLlamaCpp } from '../../../src/services/llamacpp/binding.js';
 import { LlamaCppLLMService, unloadLlamaCppModels, type LlamaCppLLMServiceOptions } from '../../../src/services/llamacpp/index.js';
 import { answerInPipeline, ask, callsOf, collect, failure, textOf } from '../../support/llm-stream.js';
+import { runPipeline } from '../../support/pipeline.js';
+import { waitUntil as until } from '../../support/wait.js';
 import { writeTinyLlamaGguf } from '../../support/tiny-gguf.js';
 
 const installed = await importNodeLlamaCpp().then(
@@ -118,6 +120,24 @@ describe.skipIf(!installed)('LlamaCppLLMService on a random-weight model (skippe
     const again = await collect(service, ask('Hello'), new AbortController().signal);
     expect(again.filter((e) => e.type === 'text').length).toBeGreaterThan(10);
     expect(again.at(-1)).toMatchObject({ type: 'usage' });
+  });
+
+  it('an interruption in a pipeline ends the response at once; the next turn is answered in full', async () => {
+    const { collector, errors, send, stop } = runPipeline(make({ maxTokens: 400 }));
+    send(makeFrame('llm-context', { context: ask('Tell me a long story') }));
+    await until(() => collector.ofType('llm-text').length >= 3, 10_000);
+    send(makeFrame('interruption'));
+    await until(() => collector.ofType('llm-response-end').length === 1, 2_000);
+    const cut = collector.ofType('llm-text').length;
+    expect(cut).toBeLessThan(100);
+    send(makeFrame('llm-context', { context: ask('Hello') }));
+    await until(() => collector.ofType('llm-response-end').length === 2, 10_000);
+    await stop();
+    expect(errors).toEqual([]);
+    expect(collector.ofType('llm-text').length - cut).toBeGreaterThan(10);
+    // Usage only for the answer given in full.
+    const usage = collector.ofType('metrics').flatMap((f) => f.data).filter((m) => m.kind === 'llm-usage');
+    expect(usage).toEqual([expect.objectContaining({ completionTokens: 400 })]);
   });
 
   it("a cleaned-up service frees its context: many services in turn on the one loaded model", async () => {
