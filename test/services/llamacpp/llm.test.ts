@@ -184,6 +184,17 @@ describe.skipIf(!installed)('LlamaCppLLMService on a random-weight model (skippe
     expect(events.some((e) => e.type === 'text' || e.type === 'tool-call')).toBe(true);
   });
 
+  it("toolChoice 'none' leaves the tools out of the prompt; 'auto' documents them to the model", async () => {
+    const question = ask('What is the weather in Paris?', [weather, hangUp]);
+    const none = await collect(make({ toolChoice: 'none', maxTokens: 8, contextSize: 2048 }), question);
+    const auto = await collect(make({ toolChoice: 'auto', maxTokens: 8, contextSize: 2048 }), question);
+    const promptOf = (events: LLMStreamEvent[]): number => (events.at(-1) as { promptTokens: number }).promptTokens;
+    expect(callsOf(none)).toEqual([]);
+    expect(textOf(none)).not.toBe('');
+    // Byte-level tokens: the tools' documentation is hundreds of tokens.
+    expect(promptOf(auto) - promptOf(none)).toBeGreaterThan(300);
+  });
+
   it('a model file that does not exist: a clear, non-retryable error (and the apology in a pipeline)', async () => {
     const missing = join(dir, 'nope.gguf');
     const error = await failure(make({ modelPath: missing }));
