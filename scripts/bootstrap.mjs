@@ -4,12 +4,14 @@
 // 2. npm packages: `npm ci` when node_modules is missing or was installed from another package-lock.json.
 // 3. Debian packages the offline engines and some tests use: installed with apt-get when running as root;
 //    otherwise a clear message says which are missing (the tests that need them skip and say why).
+// 4. node-llama-cpp (an optional peer dependency) into .cache/, linked into node_modules (llama-cpp-install.mjs).
 // Plain JavaScript with no dependencies: it runs before anything is installed.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNodeLlamaCpp } from './llama-cpp-install.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -83,3 +85,4 @@ function ensureDebianPackages() {
 checkNode();
 ensureNpmPackages();
 ensureDebianPackages();
+ensureNodeLlamaCpp(root, log);

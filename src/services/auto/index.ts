@@ -19,8 +19,9 @@
 //        key (GROQ_API_KEY, MISTRAL_API_KEY, XAI_API_KEY, CEREBRAS_API_KEY, FIREWORKS_API_KEY, SAMBANOVA_API_KEY,
 //        PERPLEXITY_API_KEY, DASHSCOPE_API_KEY, NVIDIA_API_KEY, HF_TOKEN, TOGETHER_API_KEY, OPENROUTER_API_KEY,
 //        DEEPSEEK_API_KEY), else the AWS keys and region (aws-env.ts) + BEDROCK_MODEL -> Amazon Bedrock (the model
-//        is asked for: which ones an account may call is its own setting), else the ScriptedLLMService rules you
-//        pass (offline, deterministic)
+//        is asked for: which ones an account may call is its own setting), else LLAMA_MODEL_PATH (a GGUF file) ->
+//        llama.cpp in-process (LlamaCppLLMService; needs the optional node-llama-cpp), else the ScriptedLLMService
+//        rules you pass (offline, deterministic)
 //   TTS: CARTESIA_API_KEY (+ optional CARTESIA_VOICE_ID) -> Cartesia, ELEVENLABS_API_KEY (+ ELEVENLABS_VOICE_ID) ->
 //        ElevenLabs, DEEPGRAM_API_KEY -> Deepgram Aura, OPENAI_API_KEY -> OpenAI TTS, SARVAM_API_KEY (+ SARVAM_LANGUAGE,
 //        SARVAM_SPEAKER) -> Sarvam Bulbul, RIME_API_KEY (+ optional RIME_SPEAKER,
@@ -137,6 +138,22 @@ const PRESETS = [
   ['DEEPSEEK_API_KEY', 'DeepSeek', 'DeepSeekLLMService'],
 ] as const;
 
+/**
+ * LLAMA_MODEL_PATH, a GGUF file run in-process (LlamaCppLLMService), when no cloud LLM's key is set. A local model
+ * needs no network, so PIOPIY_OFFLINE=1 does not hide it (it hides the cloud keys instead).
+ */
+function localModelPath(env: Env): string | undefined {
+  const path = env.LLAMA_MODEL_PATH?.trim();
+  if (!path) return undefined;
+  const key = keyReader(env);
+  const cloud =
+    ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GOOGLE_API_KEY'].some((name) => key(name) !== undefined) ||
+    (key('AZURE_OPENAI_API_KEY') !== undefined && key('AZURE_OPENAI_ENDPOINT') !== undefined && key('AZURE_OPENAI_DEPLOYMENT') !== undefined) ||
+    PRESETS.some(([variable]) => key(variable) !== undefined) ||
+    (key('BEDROCK_MODEL') !== undefined && awsFromEnvironment(key) !== undefined);
+  return cloud ? undefined : path;
+}
+
 /** The example phrases of the rules and the options, for the offline STT's domain model. */
 function offlinePhrases(options: Pick<AutoServicesOptions, 'rules' | 'phrases'>): string[] {
   return [...options.rules.flatMap((rule) => rule.examples ?? []), ...(options.phrases ?? [])];
@@ -164,6 +181,11 @@ export async function prewarmServicesFromEnvironment(
   if (chooseTTS(env) === 'flite') {
     const { FliteTTSService } = await import('../local/index.js');
     warmups.push(FliteTTSService.prewarm({ voice: OFFLINE_VOICE }));
+  }
+  const modelPath = localModelPath(env);
+  if (modelPath !== undefined) {
+    const { LlamaCppLLMService } = await import('../llamacpp/index.js');
+    warmups.push(LlamaCppLLMService.prewarm({ modelPath }));
   }
   await Promise.all(warmups);
 }
@@ -277,6 +299,10 @@ export async function servicesFromEnvironment(options: AutoServicesOptions): Pro
     const { BedrockLLMService } = await import('../aws/index.js');
     llm = new BedrockLLMService({ ...bedrock, model: bedrockModel });
     chosen.push('llm: Amazon Bedrock');
+  } else if (localModelPath(env) !== undefined) {
+    const { LlamaCppLLMService } = await import('../llamacpp/index.js');
+    llm = new LlamaCppLLMService({ modelPath: localModelPath(env)! });
+    chosen.push('llm: llama.cpp (local model in-process)');
   } else {
     const { ScriptedLLMService } = await import('../scripted/index.js');
     llm = new ScriptedLLMService({ rules: options.rules, fallback: options.fallback });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { prewarmServicesFromEnvironment, servicesFromEnvironment } from '../../../src/services/auto/index.js';
+import { LlamaCppLLMService } from '../../../src/services/llamacpp/index.js';
 import { FliteTTSService, PocketsphinxSTTService } from '../../../src/services/local/index.js';
 import { hasPocketsphinx, pocketsphinxNeeds as needs } from '../../support/pocketsphinx.js';
 
@@ -215,5 +216,26 @@ describe('prewarmServicesFromEnvironment', () => {
     // Keys alone (Polly's) do not pick a model the account may not have enabled; another vendor's key comes first.
     expect((await servicesFromEnvironment({ rules, env: aws })).chosen[1]).toBe('llm: ScriptedLLMService (offline rules, not a language model)');
     expect((await servicesFromEnvironment({ rules, env: { ...aws, BEDROCK_MODEL: 'm', MISTRAL_API_KEY: 'k' } })).chosen[1]).toBe('llm: Mistral');
+  });
+});
+
+describe('a local model by LLAMA_MODEL_PATH', () => {
+  it('is the LLM when no cloud LLM key is set (PIOPIY_OFFLINE=1 included), and is prewarmed', async () => {
+    const local = await servicesFromEnvironment({ rules, env: { LLAMA_MODEL_PATH: '/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', CARTESIA_API_KEY: 'ca' } });
+    expect(local.chosen[1]).toBe('llm: llama.cpp (local model in-process)');
+    expect(local.llm).toBeInstanceOf(LlamaCppLLMService);
+    expect(local.llm).toMatchObject({ modelPath: '/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', model: 'qwen2.5-0.5b-instruct-q4_k_m.gguf' });
+    const withCloud = { LLAMA_MODEL_PATH: '/m.gguf', GROQ_API_KEY: 'gq' };
+    expect((await servicesFromEnvironment({ rules, env: withCloud })).chosen[1]).toBe('llm: Groq');
+    expect((await servicesFromEnvironment({ rules, env: { ...withCloud, PIOPIY_OFFLINE: '1' } })).chosen[1]).toBe('llm: llama.cpp (local model in-process)');
+    expect((await servicesFromEnvironment({ rules, env: { LLAMA_MODEL_PATH: '  ' } })).chosen[1]).toBe('llm: ScriptedLLMService (offline rules, not a language model)');
+
+    const prewarm = vi.spyOn(LlamaCppLLMService, 'prewarm').mockResolvedValue();
+    vi.spyOn(PocketsphinxSTTService, 'prewarm').mockResolvedValue();
+    vi.spyOn(FliteTTSService, 'prewarm').mockResolvedValue();
+    await prewarmServicesFromEnvironment({ LLAMA_MODEL_PATH: '/m.gguf', OPENAI_API_KEY: 'sk' });
+    expect(prewarm).not.toHaveBeenCalled();
+    await prewarmServicesFromEnvironment({ LLAMA_MODEL_PATH: '/m.gguf' });
+    expect(prewarm).toHaveBeenCalledWith({ modelPath: '/m.gguf' });
   });
 });
