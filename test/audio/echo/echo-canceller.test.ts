@@ -107,5 +107,6 @@ describe('EchoCanceller', () => {
   it('rejects bad options', () => {
     expect(() => new EchoCanceller({ sampleRate: 0 })).toThrow(/sampleRate/);
     expect(() => new EchoCanceller({ sampleRate: 8000, tailMs: 0 })).toThrow(/tailMs/);
+    expect(() => new EchoCanceller({ sampleRate: 8000, maxDelayMs: -1 })).toThrow(/maxDelayMs/);
   });
 });
