@@ -42,6 +42,9 @@ const MARGIN = 0.1;
 // Blocks over which a lag must have been compared before it counts (fewer: correlations are chance).
 const MIN_OVERLAP = 25;
 const STABLE_MS = 100;
+// Replacing an estimate takes longer: an agent that repeats itself (a line resumed after a false interruption)
+// makes its echo correlate, for a moment, with the repeat too, at a lag that is no echo path.
+const CHANGE_STABLE_MS = 500;
 
 export class DelayEstimator {
   readonly blockSamples: number;
@@ -57,6 +60,7 @@ export class DelayEstimator {
   private readonly decay: number;
   private readonly meanDecay: number;
   private readonly stableBlocks: number;
+  private readonly changeStableBlocks: number;
   private readonly farMean: Float64Array;
   private readonly nearMean: Float64Array;
   private readonly nearFeature: Float64Array;
@@ -104,6 +108,7 @@ export class DelayEstimator {
     this.decay = Math.exp(-blockMs / SMOOTHING_MS);
     this.meanDecay = Math.exp(-blockMs / MEAN_MS);
     this.stableBlocks = Math.max(1, Math.round(STABLE_MS / blockMs));
+    this.changeStableBlocks = Math.max(1, Math.round(CHANGE_STABLE_MS / blockMs));
     this.farMean = new Float64Array(this.bands);
     this.nearMean = new Float64Array(this.bands);
     this.nearFeature = new Float64Array(this.bands);
@@ -213,7 +218,9 @@ export class DelayEstimator {
       this.candidate = best;
       this.candidateBlocks = 1;
     }
-    if (this.candidateBlocks >= this.stableBlocks) this.delayBlocks = best;
+    const current = this.delayBlocks;
+    const needed = current === undefined || Math.abs(best - current) <= 1 ? this.stableBlocks : this.changeStableBlocks;
+    if (this.candidateBlocks >= needed) this.delayBlocks = best;
   }
 
   /** The best correlation at a lag more than a block away from `best`. */
