@@ -18,13 +18,18 @@ export function cancelEchoOffline(mic: Int16Array, reference: Int16Array, sample
   return out.slice(canceller.latencySamples);
 }
 
-/** The echo of `reference` a room makes (as bench/hearing/noise.ts `withEcho`): `delayMs` late, a reflection at twice it. */
-export function roomEcho(reference: Int16Array, length: number, delayMs: number, gain: number, sampleRate: number): Float64Array {
+/**
+ * The echo of `reference` a room makes (as bench/hearing/noise.ts `withEcho`): `delayMs` late, a reflection
+ * `reflectionMs` after it (by default as late again: twice the delay). A long line is a long `delayMs` with a
+ * room's `reflectionMs` (30).
+ */
+export function roomEcho(reference: Int16Array, length: number, delayMs: number, gain: number, sampleRate: number, reflectionMs = delayMs): Float64Array {
   const delay = Math.round((delayMs * sampleRate) / 1000);
+  const reflection = delay + Math.round((reflectionMs * sampleRate) / 1000);
   const echo = new Float64Array(length);
   for (let i = 0; i < length; i++) {
     const a = i - delay;
-    const b = i - 2 * delay;
+    const b = i - reflection;
     echo[i] = gain * ((a >= 0 && a < reference.length ? reference[a]! : 0) + 0.4 * (b >= 0 && b < reference.length ? reference[b]! : 0));
   }
   return echo;

@@ -26,6 +26,8 @@ export interface AdaptiveFilterOptions {
 const ENERGY_SMOOTHING = 0.3;
 const TAKE_BACKGROUND_RATIO = 0.8;
 const RESET_BACKGROUND_RATIO = 4;
+// Smoothing of the energies behind `cancellationDb`: about ten blocks, so one lucky block is no evidence.
+const EVIDENCE_SMOOTHING = 0.1;
 // The reference level (int16 units, RMS) below which the far end counts as silent: nothing to learn from.
 const FAR_FLOOR_RMS = 10;
 // Far-end blocks (per partition of tail) learned at the full step before the step follows the leak estimate.
@@ -63,6 +65,10 @@ export class PartitionedBlockFilter {
   private constrained = 0;
   /** Blocks with far-end audio seen so far. */
   private farBlocks = 0;
+  // Smoothed energies of the microphone and of the background's error while the far end plays: how much of the
+  // microphone the filter can explain from the reference (see `cancellationDb`).
+  private nearEnergy = 0;
+  private backCancelledEnergy = 0;
 
   constructor(options: AdaptiveFilterOptions) {
     const { blockSamples: n, partitions: m } = options;
@@ -100,10 +106,49 @@ export class PartitionedBlockFilter {
   }
 
   /**
-   * One block: `near` (microphone) and `far` (reference), N samples each; fills `echo` and `error`. `leak` is the
-   * residual echo's share of the echo estimate's power (the suppressor's estimate, 0..1).
+   * How much the background filter takes out of the microphone while the far end plays (dB, smoothed over a few
+   * blocks). A linear filter can only cancel what is an echo of the reference: the caller's voice alone leaves
+   * this near 0 dB, an echo within the tail raises it within a few hundred ms.
    */
-  process(near: Float64Array, far: Float64Array, leak: number): void {
+  get cancellationDb(): number {
+    return 10 * Math.log10((this.nearEnergy + 1) / (this.backCancelledEnergy + 1));
+  }
+
+  /**
+   * The reference fed to the filter moved `blocks` later (a bulk delay estimated as longer by that much): each
+   * partition takes the coefficients of the one `blocks` further along, so an echo path already learnt keeps its
+   * shape; what falls off the end is lost. The reference ring is rebuilt from `history(blocksBack, out)`, which
+   * writes the new reference `blocksBack` blocks before the next block (1 .. partitions + 1). Learning restarts.
+   */
+  realign(blocks: number, history: (blocksBack: number, out: Float64Array) => void): void {
+    const { bins, partitions } = this;
+    for (const w of [this.foreRe, this.foreIm, this.backRe, this.backIm]) {
+      if (blocks >= partitions || blocks <= -partitions) w.fill(0);
+      else if (blocks > 0) w.copyWithin(0, blocks * bins).fill(0, (partitions - blocks) * bins);
+      else if (blocks < 0) w.copyWithin(-blocks * bins, 0, (partitions + blocks) * bins).fill(0, 0, -blocks * bins);
+    }
+    this.farRe.fill(0);
+    this.farIm.fill(0);
+    this.farPower.fill(0);
+    this.farPrevious.fill(0);
+    for (let back = partitions + 1; back >= 1; back--) {
+      history(back, this.backError);
+      this.pushFar(this.backError);
+    }
+    this.farBlocks = 0;
+    this.foreEnergy = 0;
+    this.backEnergy = 0;
+    this.nearEnergy = 0;
+    this.backCancelledEnergy = 0;
+  }
+
+  /**
+   * One block: `near` (microphone) and `far` (reference), N samples each; fills `echo` and `error`. `leak` is the
+   * residual echo's share of the echo estimate's power (the suppressor's estimate, 0..1). Until `echoHeard`, the
+   * foreground keeps its coefficients (zero on a new call): a background that fits the caller's voice over the
+   * agent's, with no echo there, must not start taking it out of the output.
+   */
+  process(near: Float64Array, far: Float64Array, leak: number, echoHeard = true): void {
     const n = this.blockSamples;
     const farEnergy = this.pushFar(far);
     this.filter(this.foreRe, this.foreIm, this.echo);
@@ -112,7 +157,9 @@ export class PartitionedBlockFilter {
     let fore = 0;
     let back = 0;
     let echo = 0;
+    let nearEnergy = 0;
     for (let i = 0; i < n; i++) {
+      nearEnergy += near[i]! * near[i]!;
       const e = near[i]! - this.backError[i]!;
       this.backError[i] = e;
       back += e * e;
@@ -121,12 +168,15 @@ export class PartitionedBlockFilter {
     }
     if (farEnergy < n * FAR_FLOOR_RMS * FAR_FLOOR_RMS) return;
     this.farBlocks++;
+    this.nearEnergy += EVIDENCE_SMOOTHING * (nearEnergy - this.nearEnergy);
+    // A diverged background (more error than microphone) explains nothing: counted as the microphone.
+    this.backCancelledEnergy += EVIDENCE_SMOOTHING * (Math.min(nearEnergy, back) - this.backCancelledEnergy);
     const learning = this.farBlocks < LEARNING_BLOCKS_PER_PARTITION * this.partitions;
     const step = learning ? this.stepSize : this.stepSize * Math.min(1, (leak * echo) / (fore + 1));
     this.adaptBackground(step);
     this.foreEnergy += ENERGY_SMOOTHING * (fore - this.foreEnergy);
     this.backEnergy += ENERGY_SMOOTHING * (back - this.backEnergy);
-    if (this.backEnergy < TAKE_BACKGROUND_RATIO * this.foreEnergy) {
+    if (echoHeard && this.backEnergy < TAKE_BACKGROUND_RATIO * this.foreEnergy) {
       this.foreRe.set(this.backRe);
       this.foreIm.set(this.backIm);
       this.foreEnergy = this.backEnergy;

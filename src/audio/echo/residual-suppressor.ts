@@ -6,6 +6,7 @@
 // double talk keeps the caller audible. While the adaptive filter is still learning (its estimate is not yet the
 // echo), the recent far-end spectrum itself (peak-held over about the tail) counts as possible echo, in proportion
 // to how much is left to learn: the first words of the agent's first sentence do not leak through as a barge-in.
+// (The canceller passes a learning share of 0 until an echo has been heard, so a line with no echo is left alone.)
 // Analysis and synthesis use square-root Hann windows at 50% overlap, which
 // add up exactly: with no echo the output is the input, one block later.
 import { Fft } from './fft.js';

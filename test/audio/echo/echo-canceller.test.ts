@@ -3,35 +3,7 @@ import { EchoCanceller } from '../../../src/audio/echo/index.js';
 import { Fft } from '../../../src/audio/echo/fft.js';
 import { createSeededRandom } from '../../../src/testing/random.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
-
-/** A room: the agent's audio back `delayMs` later at `gain`, plus a reflection at twice the delay (0.4 of it). */
-function echoOf(reference: Int16Array, sampleRate: number, delayMs = 30, gain = 0.5): Float64Array {
-  const delay = Math.round((delayMs * sampleRate) / 1000);
-  return Float64Array.from(reference, (_, i) => gain * ((i >= delay ? reference[i - delay]! : 0) + 0.4 * (i >= 2 * delay ? reference[i - 2 * delay]! : 0)));
-}
-
-const levelDb = (x: ArrayLike<number>, from: number, to: number): number => {
-  let sum = 0;
-  for (let i = from; i < to; i++) sum += x[i]! * x[i]!;
-  return 10 * Math.log10(sum / (to - from) + 1e-9);
-};
-
-/** Plays `reference` and feeds `mic` through a canceller in 20 ms chunks, in real-time order; output aligned with the input. */
-function cancel(canceller: EchoCanceller, reference: Int16Array, mic: ArrayLike<number>): Int16Array {
-  const rate = canceller.sampleRate;
-  const chunk = rate / 50;
-  const total = mic.length + canceller.latencySamples;
-  const input = Int16Array.from({ length: total }, (_, i) => Math.max(-32768, Math.min(32767, Math.round(mic[i] ?? 0))));
-  const out: Int16Array[] = [];
-  for (let i = 0; i < total; i += chunk) {
-    canceller.pushReference(reference.subarray(i, i + chunk), (i * 1000) / rate);
-    const piece = input.subarray(i, i + chunk);
-    const cleaned = canceller.process(piece, ((i + piece.length) * 1000) / rate);
-    expect(cleaned.length).toBe(piece.length);
-    out.push(cleaned);
-  }
-  return concatAudio(...out).subarray(canceller.latencySamples, canceller.latencySamples + mic.length);
-}
+import { cancel, echoOf, levelDb } from './echo-helpers.js';
 
 describe('Fft', () => {
   it('matches a direct DFT and inverts exactly', () => {
@@ -135,5 +107,6 @@ describe('EchoCanceller', () => {
   it('rejects bad options', () => {
     expect(() => new EchoCanceller({ sampleRate: 0 })).toThrow(/sampleRate/);
     expect(() => new EchoCanceller({ sampleRate: 8000, tailMs: 0 })).toThrow(/tailMs/);
+    expect(() => new EchoCanceller({ sampleRate: 8000, maxDelayMs: -1 })).toThrow(/maxDelayMs/);
   });
 });
