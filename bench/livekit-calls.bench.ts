@@ -31,6 +31,7 @@ import { emit, round } from './lib.js';
 import type { ProfileSummary } from './livekit/cpu-profile.js';
 import { DEFAULT_CRITERIA, verdict, type CallsCriteria } from './livekit/calls-verdict.js';
 import { inboundDelays, type TaggedOnset } from './livekit/echo-timing.js';
+import { hopDelays, type HopTrace } from './livekit/hop-trace.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
@@ -40,6 +41,7 @@ const durationMs = Number(args.get('duration') ?? 20) * 1000;
 const warmupMs = Number(args.get('warmup') ?? 5) * 1000;
 const profileN = Number(args.get('profile-n') ?? 8);
 const media = args.get('media') === 'stream' ? 'stream' : 'livekit';
+const traceHops = args.has('trace-hops') && media === 'livekit';
 const criteria: CallsCriteria = {
   ...DEFAULT_CRITERIA,
   roundTripP99LtMs: Number(args.get('rt-p99-limit') ?? DEFAULT_CRITERIA.roundTripP99LtMs),
@@ -84,6 +86,7 @@ interface CallerMeasure {
   unanswered: number;
   sentOnsets: Record<string, TaggedOnset[]>;
   cpuPercentOfOneCore: number;
+  hops?: HopTrace;
 }
 interface Tried {
   n: number;
@@ -106,7 +109,7 @@ const exited = (child: ChildProcess): Promise<void> =>
 
 async function trial(n: number): Promise<Tried> {
   const execArgv = ['--import', 'tsx'];
-  const callers = fork(join(benchDir, 'livekit', 'caller-host.ts'), [media], { execArgv, stdio: ['ignore', 2, 2, 'ipc'], cwd: root });
+  const callers = fork(join(benchDir, 'livekit', 'caller-host.ts'), traceHops ? [media, 'trace-hops'] : [media], { execArgv, stdio: ['ignore', 2, 2, 'ipc'], cwd: root });
   let agent: ChildProcess | undefined;
   const loadAtStart = load();
   try {
@@ -165,6 +168,14 @@ async function trial(n: number): Promise<Tried> {
       rss_mb_per_call: round((a.rssMb - idle.rssMb) / n),
       rss_mb_idle: round(idle.rssMb),
       callers_cpu_percent_of_one_core: r1(c.cpuPercentOfOneCore),
+      ...(c.hops !== undefined
+        ? {
+            inbound_hops_ms: Object.fromEntries(
+              Object.entries(hopDelays(c.hops, c.sentOnsets, a.heardOnsets)).map(([hop, ms]) => [hop, stats(ms)]),
+            ),
+            capture_wait_ms: stats(c.hops.captureWaitMs),
+          }
+        : {}),
       sessions: a.sessions,
       startup_ms: Math.round(placed.setupMs),
       measured_s: durationMs / 1000,

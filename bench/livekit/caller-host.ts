@@ -11,6 +11,7 @@
 import { startPiopiySimulator, type SimulatedCall } from '../../src/testing/simulator/index.js';
 import { sineTone } from '../../src/testing/livekit-server/tone.js';
 import { EchoTiming, firstLoudSent, machineMs, TAG_HZ, type TaggedOnset } from './echo-timing.js';
+import { traceHops } from './hop-trace.js';
 
 const RATE = 16000;
 // One burst per pitch: a caller cycles through them, so each echo names its burst (./echo-timing.ts).
@@ -23,7 +24,9 @@ const send = (message: object): void => void process.send?.(message);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const fromNumber = (i: number): string => `91900000${String(i).padStart(4, '0')}`;
 
-// The media is the first argument: 'livekit' (default) or 'stream', to compare the two under the same load.
+// The media is the first argument: 'livekit' (default) or 'stream', to compare the two under the same load. A second
+// argument 'trace-hops' times each hop of the inbound direction (./hop-trace.ts).
+const hops = process.argv[3] === 'trace-hops' ? traceHops(await import('@livekit/rtc-node')) : undefined;
 const sim = await startPiopiySimulator({ media: process.argv[2] === 'stream' ? 'stream' : 'livekit' });
 const env = sim.agentEnvironment();
 const calls: SimulatedCall[] = [];
@@ -113,6 +116,7 @@ process.on('message', (raw) => {
         unanswered: echoes.reduce((sum, e) => sum + e.unanswered, 0),
         sentOnsets,
         cpuPercentOfOneCore,
+        ...(hops !== undefined ? { hops: hops.take() } : {}),
       });
     })();
   } else {
