@@ -21,7 +21,8 @@
 //   --duration=20 (s per N)  --warmup=5 (s)  --profile-n=8 (0: no profile)  --media=livekit|stream (stream: the same
 //   trial on the simulator's stream path)  --rt-p99-limit=800  --tick-p99-limit=20 (ms; the transport writes 200 ms
 //   ahead, so ticks up to ~180 ms late are not heard: a looser limit shows how far a loaded machine goes before the
-//   caller would hear it)
+//   caller would hear it)  --trace-hops (each trial line also gives `inbound_hops_ms`: the inbound half split by hop,
+//   bench/livekit/hop-trace.ts)
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -86,6 +87,7 @@ interface CallerMeasure {
   unanswered: number;
   sentOnsets: Record<string, TaggedOnset[]>;
   cpuPercentOfOneCore: number;
+  eventLoopDelayMs: Latency;
   hops?: HopTrace;
 }
 interface Tried {
@@ -168,6 +170,7 @@ async function trial(n: number): Promise<Tried> {
       rss_mb_per_call: round((a.rssMb - idle.rssMb) / n),
       rss_mb_idle: round(idle.rssMb),
       callers_cpu_percent_of_one_core: r1(c.cpuPercentOfOneCore),
+      callers_event_loop_delay_ms: { p50: round(c.eventLoopDelayMs.p50), p99: round(c.eventLoopDelayMs.p99), max: round(c.eventLoopDelayMs.max) },
       ...(c.hops !== undefined
         ? {
             inbound_hops_ms: Object.fromEntries(

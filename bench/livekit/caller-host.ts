@@ -8,6 +8,7 @@
 // The round trip of a burst: its first loud sample on the caller's line → the first loud sample of its echo heard
 // (./echo-timing.ts pairs them). A dropout is a silent 10 ms frame between two loud ones less than 200 ms apart: inside one echoed burst (bursts
 // are 600 ms apart), where the agent's audio should have been continuous.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startPiopiySimulator, type SimulatedCall } from '../../src/testing/simulator/index.js';
 import { sineTone } from '../../src/testing/livekit-server/tone.js';
 import { EchoTiming, firstLoudSent, machineMs, TAG_HZ, type TaggedOnset } from './echo-timing.js';
@@ -99,6 +100,9 @@ process.on('message', (raw) => {
   } else if (message.kind === 'measure') {
     void (async () => {
       const cpu = process.cpuUsage();
+      // The callers' event loop also forwards every packet of the test server: its stalls delay both directions.
+      const loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
       const started = performance.now();
       measuring = true;
       sentOnsets = {};
@@ -106,6 +110,8 @@ process.on('message', (raw) => {
       await sleep(message.ms);
       measuring = false;
       const used = process.cpuUsage(cpu);
+      loop.disable();
+      const lateMs = (ns: number): number => Math.max(0, ns / 1e6 - 10);
       const cpuPercentOfOneCore = ((used.user + used.system) / 1000 / (performance.now() - started)) * 100;
       const echoes = timings.map((timing) => ((timing.measuring = false), timing.take()));
       send({
@@ -116,6 +122,7 @@ process.on('message', (raw) => {
         unanswered: echoes.reduce((sum, e) => sum + e.unanswered, 0),
         sentOnsets,
         cpuPercentOfOneCore,
+        eventLoopDelayMs: { p50: lateMs(loop.percentile(50)), p99: lateMs(loop.percentile(99)), max: lateMs(loop.max) },
         ...(hops !== undefined ? { hops: hops.take() } : {}),
       });
     })();

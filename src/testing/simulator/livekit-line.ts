@@ -39,7 +39,7 @@ export async function joinCallerLine(server: LiveKitTestServer, call: SimulatedC
   // No bound on the speech that waits (SerialCapture's maxBacklogMs): a bound drops the oldest audio, and at load
   // 21-23 on 2 cores the agent then heard lines with their start missing ("a human please") and the demo failed 3
   // times in 10. What a stall leaves waiting delays the caller's words, and the line catches up in its pauses by
-  // dropping silence: without that, every stall added to the delay for the rest of the call (issue 15: the agent
+  // dropping silence beyond their first 300 ms: without that, every stall added to the delay for the rest of the call (issue 15: the agent
   // heard the bench's callers 0.3 / 0.9 / 2.5 s late with 1 / 2 / 4 of them in one process).
   const capture = new SerialCapture(rtc, source, call.sampleRate, () => {}, { dropSilenceAheadMs: CALLER_LEAD_MS });
   let closed = false;

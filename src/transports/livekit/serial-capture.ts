@@ -10,7 +10,8 @@
 // the pace it plays, real time: a backlog left by a stall then never shrinks, and the source, run dry meanwhile, has
 // played silence in its place: each stall adds its length to the line's delay for good. A live line that sends all the time (the simulated caller: silence
 // between its words) therefore drops silent chunks while more than `dropSilenceAheadMs` is ahead of real time: it
-// catches up in its pauses, as a phone network's jitter buffer does, and speech is never cut. (Issue 15: without it
+// catches up in its pauses, as a phone network's jitter buffer does, and speech is never cut. The first
+// `minPauseMs` of each pause is kept, so words and turns stay apart (a VAD needs 0.2 s of silence to end a turn). (Issue 15: without it
 // the caller's backlog reached 0.1 / 0.5 / 2.3 s with 1 / 2 / 4 callers in one process.) `maxBacklogMs` bounds the
 // backlog by dropping the oldest audio, speech too; the agent's voice keeps every chunk (no bound: its output
 // transport paces it, and it pauses between utterances).
@@ -31,6 +32,9 @@ export class SerialCapture {
   private readonly maxBatchSamples: number;
   private readonly maxBacklogSamples: number;
   private readonly dropSilenceAheadMs: number;
+  private readonly minPauseMs: number;
+  /** Silence written since the last sound (ms). */
+  private pauseMs = 0;
   /** Chunks dropped because the backlog was over `maxBacklogMs`. */
   dropped = 0;
   /** Silent chunks dropped because the line was more than `dropSilenceAheadMs` ahead of real time. */
@@ -41,18 +45,22 @@ export class SerialCapture {
     private readonly source: Rtc.AudioSource,
     private readonly sampleRate: number,
     private readonly onError: (error: unknown) => void,
-    options: { maxBatchMs?: number; maxBacklogMs?: number; dropSilenceAheadMs?: number } = {},
+    options: { maxBatchMs?: number; maxBacklogMs?: number; dropSilenceAheadMs?: number; minPauseMs?: number } = {},
   ) {
     this.dropSilenceAheadMs = options.dropSilenceAheadMs ?? Infinity;
+    this.minPauseMs = options.minPauseMs ?? 300;
     this.maxBatchSamples = Math.max(1, Math.round((sampleRate * (options.maxBatchMs ?? 50)) / 1000));
     this.maxBacklogSamples = options.maxBacklogMs === undefined ? Infinity : Math.round((sampleRate * options.maxBacklogMs) / 1000);
   }
 
   /** Queues one mono chunk at the source's rate. */
   write(chunk: Int16Array): void {
-    if (this.dropSilenceAheadMs !== Infinity && this.aheadMs > this.dropSilenceAheadMs && isSilent(chunk)) {
-      this.droppedSilent++;
-      return;
+    if (this.dropSilenceAheadMs !== Infinity) {
+      if (!isSilent(chunk)) this.pauseMs = 0;
+      else if (this.pauseMs >= this.minPauseMs && this.aheadMs > this.dropSilenceAheadMs) {
+        this.droppedSilent++;
+        return;
+      } else this.pauseMs += (chunk.length * 1000) / this.sampleRate;
     }
     // rtc-node passes `data.buffer` to native code from its start, ignoring a view's offset and length: a view
     // would send the wrong samples, so views are copied (whole arrays, what our chunker makes, are not).

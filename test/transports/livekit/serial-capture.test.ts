@@ -76,7 +76,7 @@ describe('SerialCapture', () => {
 
   it('drops silent chunks while more than dropSilenceAheadMs waits, never speech', async () => {
     const fake = fakeSource();
-    const capture = new SerialCapture(fake.rtc, fake.source, 8000, () => {}, { dropSilenceAheadMs: 60 });
+    const capture = new SerialCapture(fake.rtc, fake.source, 8000, () => {}, { dropSilenceAheadMs: 60, minPauseMs: 0 });
     // A stall: eight chunks arrive at once (speech 1-4, then the pause: silence, then speech 5-6).
     for (const value of [1000, 2000, 3000, 4000, 0, 0, 5000, 6000]) capture.write(chunk(value));
     // Chunk 1 went to the source (the fake reckons nothing queued there); 2-4 wait: 60 ms, not more than the bound,
@@ -99,6 +99,16 @@ describe('SerialCapture', () => {
     expect(capture.droppedSilent).toBe(3);
     // Kept: it waits behind the capture still in flight, 20 ms more ahead.
     expect(capture.aheadMs).toBe(60);
+  });
+
+  it('keeps the first minPauseMs of each pause, so words stay apart', () => {
+    const fake = fakeSource();
+    const capture = new SerialCapture(fake.rtc, fake.source, 8000, () => {}, { dropSilenceAheadMs: 60, minPauseMs: 40 });
+    // Far behind (the source reckons 500 ms queued): of each pause, two 20 ms chunks are kept, the rest dropped.
+    fake.setQueuedMs(500);
+    for (const value of [1000, 0, 0, 0, 0, 2000, 0, 0, 0]) capture.write(chunk(value));
+    expect(capture.droppedSilent).toBe(3);
+    expect(capture.backlog).toBe(5);
   });
 
   it('keeps silence as well when no dropSilenceAheadMs is given', () => {
