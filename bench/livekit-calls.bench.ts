@@ -21,7 +21,8 @@
 //   --duration=20 (s per N)  --warmup=5 (s)  --profile-n=8 (0: no profile)  --media=livekit|stream (stream: the same
 //   trial on the simulator's stream path)  --rt-p99-limit=800  --tick-p99-limit=20 (ms; the transport writes 200 ms
 //   ahead, so ticks up to ~180 ms late are not heard: a looser limit shows how far a loaded machine goes before the
-//   caller would hear it)
+//   caller would hear it)  --trace-hops (each trial line also gives `inbound_hops_ms`: the inbound half split by hop,
+//   bench/livekit/hop-trace.ts)
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,6 +32,7 @@ import { emit, round } from './lib.js';
 import type { ProfileSummary } from './livekit/cpu-profile.js';
 import { DEFAULT_CRITERIA, verdict, type CallsCriteria } from './livekit/calls-verdict.js';
 import { inboundDelays, type TaggedOnset } from './livekit/echo-timing.js';
+import { hopDelays, type HopTrace } from './livekit/hop-trace.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
@@ -40,6 +42,7 @@ const durationMs = Number(args.get('duration') ?? 20) * 1000;
 const warmupMs = Number(args.get('warmup') ?? 5) * 1000;
 const profileN = Number(args.get('profile-n') ?? 8);
 const media = args.get('media') === 'stream' ? 'stream' : 'livekit';
+const traceHops = args.has('trace-hops') && media === 'livekit';
 const criteria: CallsCriteria = {
   ...DEFAULT_CRITERIA,
   roundTripP99LtMs: Number(args.get('rt-p99-limit') ?? DEFAULT_CRITERIA.roundTripP99LtMs),
@@ -84,6 +87,8 @@ interface CallerMeasure {
   unanswered: number;
   sentOnsets: Record<string, TaggedOnset[]>;
   cpuPercentOfOneCore: number;
+  eventLoopDelayMs: Latency;
+  hops?: HopTrace;
 }
 interface Tried {
   n: number;
@@ -106,7 +111,7 @@ const exited = (child: ChildProcess): Promise<void> =>
 
 async function trial(n: number): Promise<Tried> {
   const execArgv = ['--import', 'tsx'];
-  const callers = fork(join(benchDir, 'livekit', 'caller-host.ts'), [media], { execArgv, stdio: ['ignore', 2, 2, 'ipc'], cwd: root });
+  const callers = fork(join(benchDir, 'livekit', 'caller-host.ts'), traceHops ? [media, 'trace-hops'] : [media], { execArgv, stdio: ['ignore', 2, 2, 'ipc'], cwd: root });
   let agent: ChildProcess | undefined;
   const loadAtStart = load();
   try {
@@ -165,6 +170,15 @@ async function trial(n: number): Promise<Tried> {
       rss_mb_per_call: round((a.rssMb - idle.rssMb) / n),
       rss_mb_idle: round(idle.rssMb),
       callers_cpu_percent_of_one_core: r1(c.cpuPercentOfOneCore),
+      callers_event_loop_delay_ms: { p50: round(c.eventLoopDelayMs.p50), p99: round(c.eventLoopDelayMs.p99), max: round(c.eventLoopDelayMs.max) },
+      ...(c.hops !== undefined
+        ? {
+            inbound_hops_ms: Object.fromEntries(
+              Object.entries(hopDelays(c.hops, c.sentOnsets, a.heardOnsets)).map(([hop, ms]) => [hop, stats(ms)]),
+            ),
+            capture_wait_ms: stats(c.hops.captureWaitMs),
+          }
+        : {}),
       sessions: a.sessions,
       startup_ms: Math.round(placed.setupMs),
       measured_s: durationMs / 1000,

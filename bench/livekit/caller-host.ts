@@ -8,9 +8,11 @@
 // The round trip of a burst: its first loud sample on the caller's line → the first loud sample of its echo heard
 // (./echo-timing.ts pairs them). A dropout is a silent 10 ms frame between two loud ones less than 200 ms apart: inside one echoed burst (bursts
 // are 600 ms apart), where the agent's audio should have been continuous.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startPiopiySimulator, type SimulatedCall } from '../../src/testing/simulator/index.js';
 import { sineTone } from '../../src/testing/livekit-server/tone.js';
 import { EchoTiming, firstLoudSent, machineMs, TAG_HZ, type TaggedOnset } from './echo-timing.js';
+import { traceHops } from './hop-trace.js';
 
 const RATE = 16000;
 // One burst per pitch: a caller cycles through them, so each echo names its burst (./echo-timing.ts).
@@ -23,7 +25,9 @@ const send = (message: object): void => void process.send?.(message);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const fromNumber = (i: number): string => `91900000${String(i).padStart(4, '0')}`;
 
-// The media is the first argument: 'livekit' (default) or 'stream', to compare the two under the same load.
+// The media is the first argument: 'livekit' (default) or 'stream', to compare the two under the same load. A second
+// argument 'trace-hops' times each hop of the inbound direction (./hop-trace.ts).
+const hops = process.argv[3] === 'trace-hops' ? traceHops(await import('@livekit/rtc-node')) : undefined;
 const sim = await startPiopiySimulator({ media: process.argv[2] === 'stream' ? 'stream' : 'livekit' });
 const env = sim.agentEnvironment();
 const calls: SimulatedCall[] = [];
@@ -96,6 +100,9 @@ process.on('message', (raw) => {
   } else if (message.kind === 'measure') {
     void (async () => {
       const cpu = process.cpuUsage();
+      // The callers' event loop also forwards every packet of the test server: its stalls delay both directions.
+      const loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
       const started = performance.now();
       measuring = true;
       sentOnsets = {};
@@ -103,6 +110,8 @@ process.on('message', (raw) => {
       await sleep(message.ms);
       measuring = false;
       const used = process.cpuUsage(cpu);
+      loop.disable();
+      const lateMs = (ns: number): number => Math.max(0, ns / 1e6 - 10);
       const cpuPercentOfOneCore = ((used.user + used.system) / 1000 / (performance.now() - started)) * 100;
       const echoes = timings.map((timing) => ((timing.measuring = false), timing.take()));
       send({
@@ -113,6 +122,8 @@ process.on('message', (raw) => {
         unanswered: echoes.reduce((sum, e) => sum + e.unanswered, 0),
         sentOnsets,
         cpuPercentOfOneCore,
+        eventLoopDelayMs: { p50: lateMs(loop.percentile(50)), p99: lateMs(loop.percentile(99)), max: lateMs(loop.max) },
+        ...(hops !== undefined ? { hops: hops.take() } : {}),
       });
     })();
   } else {

@@ -8,6 +8,15 @@ import { SerialCapture } from '../../transports/livekit/serial-capture.js';
 import type { LiveKitTestServer } from '../livekit-server/index.js';
 import type { CallerMediaLine, CallEndReason, SimulatedCall } from './simulated-call.js';
 
+/** The caller's AudioSource queue (rtc-node's `queueSizeMs`): captures resolve at once while it holds less. */
+const CALLER_SOURCE_QUEUE_MS = 100;
+/**
+ * How far ahead of real time the caller's line may stay in its pauses: what it keeps against event-loop stalls in
+ * its process (the source plays silence, a gap in the caller's words, when it runs dry), and what it adds to the
+ * time the agent hears it.
+ */
+const CALLER_LEAD_MS = 100;
+
 /** The caller's identity in the room (a SIP participant on the platform). */
 export function callerIdentity(call: SimulatedCall): string {
   return `sip_${call.from}`;
@@ -26,11 +35,13 @@ export async function joinCallerLine(server: LiveKitTestServer, call: SimulatedC
   const rtc = await import('@livekit/rtc-node');
   const room = new rtc.Room();
   const agent = agentIdentity(call);
-  const source = new rtc.AudioSource(call.sampleRate, 1, 100);
-  // No bound on what waits (SerialCapture's maxBacklogMs): a bound drops the oldest audio, and at load 21-23 on 2
-  // cores the agent then heard lines with their start missing ("a human please") and the demo failed 3 times in 10.
-  // Batching already keeps the backlog from growing; what a stall leaves waiting delays the caller, it is not lost.
-  const capture = new SerialCapture(rtc, source, call.sampleRate, () => {});
+  const source = new rtc.AudioSource(call.sampleRate, 1, CALLER_SOURCE_QUEUE_MS);
+  // No bound on the speech that waits (SerialCapture's maxBacklogMs): a bound drops the oldest audio, and at load
+  // 21-23 on 2 cores the agent then heard lines with their start missing ("a human please") and the demo failed 3
+  // times in 10. What a stall leaves waiting delays the caller's words, and the line catches up in its pauses by
+  // dropping silence beyond their first 300 ms: without that, every stall added to the delay for the rest of the call (issue 15: the agent
+  // heard the bench's callers 0.3 / 0.9 / 2.5 s late with 1 / 2 / 4 of them in one process).
+  const capture = new SerialCapture(rtc, source, call.sampleRate, () => {}, { dropSilenceAheadMs: CALLER_LEAD_MS });
   let closed = false;
   const readers: Promise<void>[] = [];
 
