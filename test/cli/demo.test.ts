@@ -8,11 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { readWavFile } from '../../src/audio/index.js';
 import type { DemoResult } from '../../src/cli/demo.js';
 import { readmeSnippet } from '../support/readme.js';
+import { sideBySide } from '../support/side-by-side.js';
 
 const hasPocketsphinx = existsSync('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin');
 
+// The runs are independent processes, each mostly a call in real time: two at a time.
+const twoAtATime = sideBySide(2);
+
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
+  return twoAtATime(() => new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       env: { ...process.env, PIOPIY_OFFLINE: '1' },
     });
@@ -21,10 +25,10 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  }));
 }
 
-describe('piopiy-ai demo', () => {
+describe.concurrent('piopiy-ai demo', () => {
   it.skipIf(!hasPocketsphinx)('transfers the simulated call end to end and prints the JSON summary last [needs pocketsphinx]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-test-'));
     const { code, stdout, stderr } = await runCli(['demo', '--json', '--recording-dir', dir]);
