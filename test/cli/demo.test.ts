@@ -12,7 +12,8 @@ import { sideBySide } from '../support/side-by-side.js';
 
 const hasPocketsphinx = existsSync('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin');
 
-// The runs are independent processes, each mostly a call in real time: two at a time.
+// The runs are independent processes, each mostly a call in real time: two at a time. A test's timeout also covers
+// its wait for a turn (up to two runs of 20-40 s on a loaded machine).
 const twoAtATime = sideBySide(2);
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -78,7 +79,7 @@ describe.concurrent('piopiy-ai demo', () => {
       expect(shape, `README demo-output line: ${line}`).not.toBeNull();
       expect(stderr).toMatch(new RegExp(`^${shape![1]!.replace(/[[\]().\\]/g, '\\$&').replace(/\d+/g, '\\d+')}`, 'm'));
     }
-  }, 60_000);
+  }, 120_000);
 
   it('fails with the reason and exit code 1 when no call took place, and names no recording', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-test-'));
@@ -89,7 +90,7 @@ describe.concurrent('piopiy-ai demo', () => {
     expect(stderr).toContain('demo failed: this agent file fails on purpose');
     expect(`${stdout}${stderr}`).not.toContain('recording:');
     expect(readdirSync(dir)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it.each(['openai', 'gemini'])('--realtime %s: the call runs through the speech-to-speech agent against the fake, offline, and transfers', async (model) => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-realtime-'));
@@ -103,5 +104,5 @@ describe.concurrent('piopiy-ai demo', () => {
     expect(result.turns[0]).toMatchObject({ role: 'assistant', text: 'Hello! How can I help you today?' });
     expect(result.turns.find((t) => t.role === 'user')).toMatchObject({ said: 'I want to talk to a human please', heard: 'I want to talk to a human please' });
     expect(result.latency.voiceToVoiceMs).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 });
