@@ -1,6 +1,7 @@
 // `piopiy-ai demo --carrier twilio|exotel|plivo|telnyx|vonage`: the seed call through a fake carrier's media stream, with the offline engines.
 // The calls run two at a time (each on its own servers and ports, each demo reading only its own agent's events): a
 // call is mostly real-time waiting, 10 s each; more at once on a loaded machine delays packets past the jitter buffer.
+// A test's timeout also covers its wait for a turn.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ describe.concurrent('demo --carrier twilio', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 120_000);
 });
 
 describe.concurrent('demo --carrier exotel', () => {
@@ -51,7 +52,7 @@ describe.concurrent('demo --carrier exotel', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 120_000);
 });
 
 // The carriers whose transfer is a REST request: the request that moved the caller, as each carrier's API takes it.
@@ -82,5 +83,5 @@ describe.concurrent.each(REST_TRANSFERS)('demo --carrier $carrier', ({ carrier, 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 120_000);
 });
