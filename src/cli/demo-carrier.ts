@@ -3,7 +3,6 @@
 // the call at the carrier's server (TwilioServer, ExotelServer, ...) on this machine, speaks the caller's line (Flite), plays and records the agent, and
 // serves the REST API the transfer goes through. Services come from the environment as in the Piopiy demo (the
 // offline engines and scripted rules without keys).
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { PocketsphinxSTTService } from '../services/local/index.js';
 import type { FakeStreamCall, FakeStreamCallEndReason } from '../testing/carriers/fake-stream-call.js';
 import { synthesizeSpeech } from '../testing/speech.js';
 import { CARRIER_HARNESSES, type DemoCarrier, type DemoRestRequest } from './demo-carriers.js';
-import { VOICE_AGENT_CHANNEL, VoiceAgent, type VoiceAgentDiagnostic } from '../voice-agent/index.js';
+import { VoiceAgent } from '../voice-agent/index.js';
 
 export { DEMO_CARRIERS, type DemoCarrier } from './demo-carriers.js';
 
@@ -69,6 +68,19 @@ export async function runCarrierDemo(options: CarrierDemoOptions): Promise<Carri
       greeting: GREETING,
       idleTimeoutSecs: 0,
     });
+    // This call's own events, not the process-wide diagnostics channel: demos running side by side in one process
+    // (the tests) must not see each other's turns.
+    voice.events.on('assistant-turn', (text, interrupted) => {
+      transcript.push({ role: 'assistant', text });
+      out(`${at()} agent:  ${text}${interrupted ? ' (interrupted)' : ''}`);
+    });
+    voice.events.on('user-turn', (text) => {
+      transcript.push({ role: 'user', text });
+      out(`${at()} heard:  ${text}`);
+    });
+    voice.events.on('tool-call', (call) => {
+      out(`${at()} tool:   ${call.name}(${JSON.stringify(call.arguments)}) -> ${JSON.stringify(call.error ?? call.result)}`);
+    });
     voice.addTool(transferSchema, async () => {
       await voice.speechPlayed(); // the caller hears "connecting you" before leaving the stream
       await call.transferToHuman();
@@ -101,19 +113,6 @@ export async function runCarrierDemo(options: CarrierDemoOptions): Promise<Carri
       if (stats !== undefined) jitter = { receivedPackets: stats.receivedPackets, latePackets: stats.latePackets, lostFrames: stats.lostFrames };
     }
   });
-  const onEvent = (message: unknown): void => {
-    const event = message as VoiceAgentDiagnostic;
-    if (event.event === 'assistant-turn') {
-      transcript.push({ role: 'assistant', text: event.text });
-      out(`${at()} agent:  ${event.text}${event.interrupted ? ' (interrupted)' : ''}`);
-    } else if (event.event === 'user-turn') {
-      transcript.push({ role: 'user', text: event.text });
-      out(`${at()} heard:  ${event.text}`);
-    } else if (event.event === 'tool-call') {
-      out(`${at()} tool:   ${event.name}(${JSON.stringify(event.arguments)}) -> ${JSON.stringify(event.error ?? event.result)}`);
-    }
-  };
-  subscribe(VOICE_AGENT_CHANNEL, onEvent);
   let reason: string | undefined;
   let call: FakeStreamCall | undefined;
   let callId: string | null = null;
@@ -143,7 +142,6 @@ export async function runCarrierDemo(options: CarrierDemoOptions): Promise<Carri
   }
   const restRequests = harness.restRequests();
   await harness.close();
-  unsubscribe(VOICE_AGENT_CHANNEL, onEvent);
   let recording: string | null = null;
   if (call !== undefined) {
     const dir = options.recordingDir ?? join(tmpdir(), 'piopiy-ai-demo');

@@ -14,9 +14,8 @@ import { PlivoServer } from '../transports/plivo/plivo-server.js';
 import { TelnyxServer } from '../transports/telnyx/telnyx-server.js';
 import { TwilioServer } from '../transports/twilio/twilio-server.js';
 import { VonageServer } from '../transports/vonage/vonage-server.js';
-
-export const DEMO_CARRIERS = ['twilio', 'exotel', 'plivo', 'telnyx', 'vonage'] as const;
-export type DemoCarrier = (typeof DEMO_CARRIERS)[number];
+import type { DemoCarrier } from './command-choices.js';
+export { DEMO_CARRIERS, type DemoCarrier } from './command-choices.js';
 
 export const SUPPORT_NUMBER = '+15550199999';
 

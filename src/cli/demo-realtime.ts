@@ -5,9 +5,8 @@
 // find the vendor through its default URL.
 import { startFakeGeminiLive } from '../testing/fakes/gemini-live.js';
 import { startFakeOpenAIRealtime } from '../testing/fakes/openai-realtime.js';
-
-export type DemoRealtimeModel = 'openai' | 'gemini';
-export const DEMO_REALTIME_MODELS: readonly DemoRealtimeModel[] = ['openai', 'gemini'];
+import { DEMO_REALTIME_MODELS, type DemoRealtimeModel } from './command-choices.js';
+export { DEMO_REALTIME_MODELS, type DemoRealtimeModel } from './command-choices.js';
 
 export interface DemoRealtime {
   /** The caller's lines, once the demo knows them: what the fake hears, turn by turn. */

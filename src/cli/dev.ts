@@ -28,13 +28,12 @@ import { bytesToInt16, int16ToBytes } from '../audio/index.js';
 import { startPiopiySimulator, type PiopiySimulator, type RestRequestEvent, type SimulatedCall, type TimedAudio } from '../testing/simulator/index.js';
 import { VOICE_AGENT_CHANNEL, type VoiceAgentDiagnostic } from '../voice-agent/index.js';
 import { importAgentFile } from './agent-file.js';
+import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT } from './command-choices.js';
 import { knownErrorMessage } from './errors.js';
 import { diagnosticEvent, type AgentState, type DevCallEvent, type DevServerMessage } from './dev-messages.js';
 
 export type { AgentState, DevServerMessage } from './dev-messages.js';
-
-export const DEFAULT_DEV_PORT = 7860;
-export const DEFAULT_DEV_HOST = '127.0.0.1';
+export { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT } from './command-choices.js';
 /** The caller's audio on the wire between page and server. */
 export const DEV_CALLER_SAMPLE_RATE = 16000;
 export const DEV_FRAME_MS = 20;

@@ -2,16 +2,25 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { ConnectWatch, importAgentFile, prepareToImport } from './agent-file.js';
-import { runDemo, type DemoResult } from './demo.js';
-import { DEMO_CARRIERS, runCarrierDemo, type CarrierDemoResult, type DemoCarrier } from './demo-carrier.js';
-import { DEMO_REALTIME_MODELS, type DemoRealtimeModel } from './demo-realtime.js';
-import { DEFAULT_DEV_HOST, DEFAULT_DEV_PORT, startDevServer } from './dev.js';
+import {
+  DEFAULT_DEV_HOST,
+  DEFAULT_DEV_PORT,
+  DEMO_CARRIERS,
+  DEMO_REALTIME_MODELS,
+  START_TRANSPORTS,
+  type DemoCarrier,
+  type DemoRealtimeModel,
+  type StartTransport,
+} from './command-choices.js';
+import type { DemoResult } from './demo.js';
+import type { CarrierDemoResult } from './demo-carrier.js';
 import { CliError } from './errors.js';
 import { InitError, initProject, nextSteps, type PackageJsonVersions } from './init.js';
 import { applyOperationsFlags, DEFAULT_OPERATIONS_PORT, type StartOperationsFlags } from './start-options.js';
-import { parseWorkerFlags, runSupervisor, type StartWorkerFlags } from './start-workers.js';
-import { START_TRANSPORTS, parsePort, startCarrier, type StartTransport } from './start-carrier.js';
+import type { StartWorkerFlags } from './start-workers.js';
+
+// Each command imports its modules when it runs (not here): a command pays only for its own graph, so `--help`,
+// `init` and `start` do not load the demo's simulator, fakes and engines.
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -47,11 +56,14 @@ export function createProgram(): Command {
       const progress = (line: string): void => void process.stderr.write(`… ${line}\n`);
       let result: DemoResult | CarrierDemoResult;
       if (opts.carrier !== undefined) {
+        const { runCarrierDemo } = await import('./demo-carrier.js');
         result = await runCarrierDemo({ carrier: opts.carrier, recordingDir: opts.recordingDir, timeoutSecs: Number(opts.timeout), out: print, progress });
       } else {
         const defaultAgent = `${packageRoot}examples/transfer-agent.ts`;
         const chosen = opts.realtime !== undefined && opts.agent === defaultAgent ? `${packageRoot}examples/realtime-agent.ts` : opts.agent;
+        const { prepareToImport } = await import('./agent-file.js');
         const agentFile = await prepareToImport(chosen);
+        const { runDemo } = await import('./demo.js');
         result = await runDemo({
           agentFile,
           say: opts.say,
@@ -82,7 +94,9 @@ export function createProgram(): Command {
     .action(async (file: string, opts: { port: string; host: string; media: 'stream' | 'livekit' }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number (0 to 65535), got ${opts.port}`);
+      const { prepareToImport } = await import('./agent-file.js');
       const agentFile = await prepareToImport(file);
+      const { startDevServer } = await import('./dev.js');
       const server = await startDevServer({
         agentFile,
         port,
@@ -126,7 +140,9 @@ export function createProgram(): Command {
     .addOption(new Option('--transport <carrier>', "serve a carrier's webhook and media stream instead (the file exports onCall; credentials from the environment, docs/carriers.md)").choices(START_TRANSPORTS))
     .option('--port <port>', 'with --transport: the port the webhook and stream are served on', '8080')
     .action(async (file: string, opts: StartOperationsFlags & StartWorkerFlags & { transport?: StartTransport; port: string }) => {
+      const { ConnectWatch, importAgentFile, prepareToImport } = await import('./agent-file.js');
       if (opts.transport !== undefined) {
+        const { parsePort, startCarrier } = await import('./start-carrier.js');
         const { server, origin } = await startCarrier(await prepareToImport(file), file, { transport: opts.transport, port: parsePort(opts.port) });
         process.stdout.write(`piopiy-ai start: ${opts.transport} on ${origin}; ${server.setup(process.env.PUBLIC_URL || origin)}\n`);
         await new Promise<void>((resolveSignal) => {
@@ -137,6 +153,7 @@ export function createProgram(): Command {
         return;
       }
       applyOperationsFlags(opts);
+      const { parseWorkerFlags, runSupervisor } = await import('./start-workers.js');
       const workers = parseWorkerFlags(opts);
       if (workers.workers > 1) return runSupervisor(file, workers);
       const path = await prepareToImport(file);

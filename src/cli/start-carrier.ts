@@ -13,9 +13,8 @@ import { TwilioServer } from '../transports/twilio/twilio-server.js';
 import { VonageServer } from '../transports/vonage/vonage-server.js';
 import { importAgentFile } from './agent-file.js';
 import { CliError } from './errors.js';
-
-export const START_TRANSPORTS = ['twilio', 'exotel', 'plivo', 'telnyx', 'vonage'] as const;
-export type StartTransport = (typeof START_TRANSPORTS)[number];
+import type { StartTransport } from './command-choices.js';
+export { START_TRANSPORTS, type StartTransport } from './command-choices.js';
 
 /** The environment variables each carrier's server reads (optional ones: PUBLIC_URL, <CARRIER>_API_BASE_URL). */
 export const CARRIER_ENV: Record<StartTransport, readonly string[]> = {

@@ -1,4 +1,7 @@
 // `piopiy-ai demo --carrier twilio|exotel|plivo|telnyx|vonage`: the seed call through a fake carrier's media stream, with the offline engines.
+// The calls run two at a time (each on its own servers and ports, each demo reading only its own agent's events): a
+// call is mostly real-time waiting, 10 s each; more at once on a loaded machine delays packets past the jitter buffer.
+// A test's timeout also covers its wait for a turn.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,13 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { readWavFile } from '../../src/audio/index.js';
 import { runCarrierDemo } from '../../src/cli/demo-carrier.js';
 import { hasPocketsphinx } from '../examples/run-demo.js';
+import { sideBySide } from '../support/side-by-side.js';
 
-describe('demo --carrier twilio', () => {
+const twoAtATime = sideBySide(2);
+
+describe.concurrent('demo --carrier twilio', () => {
   it.skipIf(!hasPocketsphinx)('transfers the caller who asks for a human, through Twilio’s REST API [needs pocketsphinx]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carrier-demo-'));
     try {
       const lines: string[] = [];
-      const result = await runCarrierDemo({ carrier: 'twilio', recordingDir: dir, out: (l) => lines.push(l), progress: () => undefined });
+      const result = await twoAtATime(() => runCarrierDemo({ carrier: 'twilio', recordingDir: dir, out: (l) => lines.push(l), progress: () => undefined }));
       expect(result.ok, result.reason).toBe(true);
       expect(result.endReason).toBe('transferred');
       expect(result.transferredTo).toBe('+15550199999');
@@ -27,14 +33,14 @@ describe('demo --carrier twilio', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 120_000);
 });
 
-describe('demo --carrier exotel', () => {
+describe.concurrent('demo --carrier exotel', () => {
   it.skipIf(!hasPocketsphinx)('hands the caller who asks for a human to the flow’s Connect applet [needs pocketsphinx]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carrier-demo-'));
     try {
-      const result = await runCarrierDemo({ carrier: 'exotel', recordingDir: dir, out: () => undefined, progress: () => undefined });
+      const result = await twoAtATime(() => runCarrierDemo({ carrier: 'exotel', recordingDir: dir, out: () => undefined, progress: () => undefined }));
       expect(result.ok, result.reason).toBe(true);
       expect(result.endReason).toBe('transferred');
       expect(result.transferredTo).toBe('+15550199999');
@@ -46,7 +52,7 @@ describe('demo --carrier exotel', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 120_000);
 });
 
 // The carriers whose transfer is a REST request: the request that moved the caller, as each carrier's API takes it.
@@ -56,11 +62,11 @@ const REST_TRANSFERS = [
   { carrier: 'vonage', transferredTo: '15550199999', method: 'PUT', path: /^\/v1\/calls\/[\w-]+$/, param: ['destination', '"number":"15550199999"'], rate: 16000 },
 ] as const;
 
-describe.each(REST_TRANSFERS)('demo --carrier $carrier', ({ carrier, transferredTo, method, path, param, rate }) => {
+describe.concurrent.each(REST_TRANSFERS)('demo --carrier $carrier', ({ carrier, transferredTo, method, path, param, rate }) => {
   it.skipIf(!hasPocketsphinx)('transfers the caller who asks for a human through the carrier’s API [needs pocketsphinx]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carrier-demo-'));
     try {
-      const result = await runCarrierDemo({ carrier, recordingDir: dir, out: () => undefined, progress: () => undefined });
+      const result = await twoAtATime(() => runCarrierDemo({ carrier, recordingDir: dir, out: () => undefined, progress: () => undefined }));
       expect(result.ok, result.reason).toBe(true);
       expect(result).toMatchObject({ carrier, endReason: 'transferred', transferredTo });
       expect(result.transcript.slice(0, 2)).toEqual([
@@ -77,5 +83,5 @@ describe.each(REST_TRANSFERS)('demo --carrier $carrier', ({ carrier, transferred
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 120_000);
 });

@@ -8,11 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { readWavFile } from '../../src/audio/index.js';
 import type { DemoResult } from '../../src/cli/demo.js';
 import { readmeSnippet } from '../support/readme.js';
+import { sideBySide } from '../support/side-by-side.js';
 
 const hasPocketsphinx = existsSync('/usr/share/pocketsphinx/model/en-us/en-us.lm.bin');
 
+// The runs are independent processes, each mostly a call in real time: two at a time. A test's timeout also covers
+// its wait for a turn (up to two runs of 20-40 s on a loaded machine).
+const twoAtATime = sideBySide(2);
+
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
+  return twoAtATime(() => new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       env: { ...process.env, PIOPIY_OFFLINE: '1' },
     });
@@ -21,10 +26,10 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  }));
 }
 
-describe('piopiy-ai demo', () => {
+describe.concurrent('piopiy-ai demo', () => {
   it.skipIf(!hasPocketsphinx)('transfers the simulated call end to end and prints the JSON summary last [needs pocketsphinx]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-test-'));
     const { code, stdout, stderr } = await runCli(['demo', '--json', '--recording-dir', dir]);
@@ -74,7 +79,7 @@ describe('piopiy-ai demo', () => {
       expect(shape, `README demo-output line: ${line}`).not.toBeNull();
       expect(stderr).toMatch(new RegExp(`^${shape![1]!.replace(/[[\]().\\]/g, '\\$&').replace(/\d+/g, '\\d+')}`, 'm'));
     }
-  }, 60_000);
+  }, 120_000);
 
   it('fails with the reason and exit code 1 when no call took place, and names no recording', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-test-'));
@@ -85,7 +90,7 @@ describe('piopiy-ai demo', () => {
     expect(stderr).toContain('demo failed: this agent file fails on purpose');
     expect(`${stdout}${stderr}`).not.toContain('recording:');
     expect(readdirSync(dir)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it.each(['openai', 'gemini'])('--realtime %s: the call runs through the speech-to-speech agent against the fake, offline, and transfers', async (model) => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-realtime-'));
@@ -99,5 +104,5 @@ describe('piopiy-ai demo', () => {
     expect(result.turns[0]).toMatchObject({ role: 'assistant', text: 'Hello! How can I help you today?' });
     expect(result.turns.find((t) => t.role === 'user')).toMatchObject({ said: 'I want to talk to a human please', heard: 'I want to talk to a human please' });
     expect(result.latency.voiceToVoiceMs).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 });

@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sideBySide } from '../support/side-by-side.js';
 
 const packageEntry = pathToFileURL(resolve('src/index.ts')).href;
 let dir: string;
+// The runs are independent processes: two at a time keep both cores busy (a run is mostly loading modules).
+const twoAtATime = sideBySide(2);
 
 interface CliResult {
   code: number | null;
@@ -22,14 +25,14 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRe
   for (const name of ['AGENT_ID', 'AGENT_TOKEN', 'PIOPIY_SIGNALING_URL', 'PIOPIY_TOKEN', 'PIOPIY_API_URL']) delete inherited[name];
   // Parallel runs must not compete for start's default operations port (test/cli/start-operations.test.ts covers it).
   inherited.PIOPIY_OPERATIONS_PORT = 'off';
-  return new Promise((done) => {
+  return twoAtATime(() => new Promise<CliResult>((done) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...inherited, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+  }));
 }
 
 /** Writes an agent file into `folder` (a package whose package.json is `packageJson`) and returns its path. */
@@ -55,8 +58,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// Each CLI run takes 3–5 s on a loaded 2-core machine; some tests make three.
-describe('piopiy-ai start: errors people can act on', { timeout: 60_000 }, () => {
+// Each CLI run takes 2–5 s on a loaded 2-core machine; some tests make three, and wait for the others' runs.
+describe.concurrent('piopiy-ai start: errors people can act on', { timeout: 90_000 }, () => {
   it('without AGENT_ID and AGENT_TOKEN: both listed in one message, no stack, exit code 1', async () => {
     const result = await runCli(['start', agentFile('esm', 'agent.ts', CONNECTING_AGENT)]);
     expect(result.code).toBe(1);
@@ -100,10 +103,9 @@ void agent.connect();`);
   it('a missing agent file, for start, demo --agent and dev', async () => {
     const missing = join(dir, 'no-such-agent.ts');
     const expected = `agent file not found: ${missing}. Check the path; it is relative to the folder you run piopiy-ai in.\n`;
-    for (const args of [['start', missing], ['demo', '--agent', missing], ['dev', missing, '--port', '0']]) {
-      const result = await runCli(args);
-      expect([result.code, result.stderr], args.join(' ')).toEqual([1, expected]);
-    }
+    const commands = [['start', missing], ['demo', '--agent', missing], ['dev', missing, '--port', '0']];
+    const results = await Promise.all(commands.map((args) => runCli(args)));
+    results.forEach((result, i) => expect([result.code, result.stderr], commands[i]!.join(' ')).toEqual([1, expected]));
   });
 
   it('an agent file that finishes without connecting its Agent', async () => {

@@ -17,6 +17,7 @@ import { VoiceAgent } from '../../src/voice-agent/index.js';
 import { recordingLogger, type LogRecord } from '../pipeline/helpers.js';
 import { EnergyVAD, speechTone } from '../../src/testing/energy-vad.js';
 import { destroyMediaSocket, sendRawMedia } from '../support/media-faults.js';
+import { sideBySide } from '../support/side-by-side.js';
 import { sleep } from '../support/wait.js';
 
 const CALLS = 20;
@@ -221,11 +222,14 @@ async function runCalls(fault: Fault | undefined): Promise<RunResult> {
   }
 }
 
+// Each run has its own simulator, agent, logs and records, so runs go four at a time (a run is mostly real-time
+// waiting: the caller's tones, the transfer delay); an uncaught problem in either still fails both, through `problems`.
+const fourAtATime = sideBySide(4);
 const problems: unknown[] = [];
 const onProblem = (error: unknown): void => void problems.push(error);
 let baseline: Promise<RunResult> | undefined;
 /** One run where nothing breaks: what every healthy call must look like. */
-const baselineRun = (): Promise<RunResult> => (baseline ??= runCalls(undefined));
+const baselineRun = (): Promise<RunResult> => (baseline ??= fourAtATime(() => runCalls(undefined)));
 
 const brokenLogs = (run: RunResult): LogRecord[] =>
   run.logs.filter((l) => l.fields.callId === run.callIds[BROKEN_INDEX] && (l.level === 'warn' || l.level === 'error'));
@@ -242,7 +246,7 @@ afterAll(() => {
   process.off('unhandledRejection', onProblem);
 });
 
-describe('twenty concurrent calls, one broken', () => {
+describe.concurrent('twenty concurrent calls, one broken', () => {
   it('baseline: twenty healthy calls have the same conversation, with no warning', async () => {
     const run = await baselineRun();
     const [first] = run.summaries;
@@ -258,7 +262,7 @@ describe('twenty concurrent calls, one broken', () => {
 
   it.each(FAULTS)('%s: the broken call degrades with log lines naming it; the other nineteen are untouched', async (fault) => {
     const expected = (await baselineRun()).summaries[0]!;
-    const run = await runCalls(fault);
+    const run = await fourAtATime(() => runCalls(fault));
     expect(problems).toEqual([]);
     const healthy = run.summaries.filter((_, i) => i !== BROKEN_INDEX);
     for (const summary of healthy) expect(summary).toEqual(expected);
