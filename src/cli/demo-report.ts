@@ -36,6 +36,8 @@ export interface DemoResult {
   reason?: string;
   /** Null when no call was placed. */
   callId: string | null;
+  /** The call's media between the simulator and the agent: a LiveKit room over real WebRTC, or the stream. */
+  media: 'stream' | 'livekit';
   /** What made the run a success: a transfer, and at least one interruption. */
   expected: { transfer: boolean; interruption: boolean };
   turns: DemoTurn[];

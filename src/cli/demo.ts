@@ -8,6 +8,7 @@
 // recording of both sides is written as a stereo WAV (caller left, agent right). The summary says what happened,
 // not what was scripted: what the agent heard of each line, what the caller heard of each answer, and whether the
 // expected outcome (a transfer, an interruption) happened; when it did not, `ok` is false with the reason.
+import { quietRtcNodeDebugLogs } from './quiet-rtc-node.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +43,7 @@ export interface DemoOptions {
   expectTransfer?: boolean;
   /** A speech-to-speech model as the agent's brain, its fake started offline (the agent file must use it). */
   realtime?: DemoRealtimeModel;
-  /** The call's media (see SimulatorOptions.media). Default 'stream'. */
+  /** The call's media (see SimulatorOptions.media). Default 'stream' here; the CLI's `demo` defaults to 'livekit'. */
   media?: 'stream' | 'livekit';
   /** Where progress and the transcript go (stderr when --json, so stdout carries only the JSON). */
   out: (line: string) => void;
@@ -80,7 +81,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // The transcript is the demo's output; library logs only when something goes wrong (unless asked for).
   process.env.PIOPIY_LOG_LEVEL ??= 'warn';
   progress('starting the local Piopiy simulator ...');
-  const sim = await startPiopiySimulator({ media: options.media ?? 'stream' });
+  const media = options.media ?? 'stream';
+  if (media === 'livekit') quietRtcNodeDebugLogs();
+  const sim = await startPiopiySimulator({ media });
   const realtime: DemoRealtime | undefined = options.realtime === undefined ? undefined : await startDemoRealtime(options.realtime);
   // The agent file reads its configuration from the environment, as it would on a server.
   const agentEnvironment = sim.agentEnvironment();
@@ -201,6 +204,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     ok: reason === undefined,
     ...(reason === undefined ? {} : { reason }),
     callId: call?.callId ?? null,
+    media,
     expected,
     turns,
     toolCalls,

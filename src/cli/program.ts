@@ -48,7 +48,7 @@ export function createProgram(): Command {
     .option('--expect-transfer', 'fail unless the call ends in a transfer (default: when a --say line asks for a person)')
     .option('--no-expect-transfer', 'fail if the call is transferred')
     .addOption(new Option('--realtime <model>', 'a speech-to-speech model as the brain, against its offline fake (agent: examples/realtime-agent.ts)').choices(DEMO_REALTIME_MODELS))
-    .addOption(new Option('--media <path>', 'the call\'s media: the simulator\'s stream, or a LiveKit room over real WebRTC (the production path)').choices(['stream', 'livekit']).default('stream'))
+    .addOption(new Option('--media <path>', 'the call\'s media: a LiveKit room over real WebRTC (the production path), or the simulator\'s stream (no WebRTC)').choices(['livekit', 'stream']).default('livekit'))
     .addOption(new Option('--carrier <name>', 'place the seed call through a fake carrier\'s media stream instead (the built-in seed agent)').choices(DEMO_CARRIERS))
     .action(async (opts: { agent: string; say?: string[]; json?: boolean; recordingDir?: string; timeout: string; expectTransfer?: boolean; realtime?: DemoRealtimeModel; carrier?: DemoCarrier; media: 'stream' | 'livekit' }) => {
       const json = opts.json === true;

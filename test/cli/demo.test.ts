@@ -32,12 +32,15 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 describe.concurrent('piopiy-ai demo', () => {
   it.skipIf(!hasPocketsphinx)('transfers the simulated call end to end and prints the JSON summary last [needs pocketsphinx]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-test-'));
-    const { code, stdout, stderr } = await runCli(['demo', '--json', '--recording-dir', dir]);
+    // The stream path here (the WebRTC default runs in test/slow/demo-livekit.test.ts): what this checks is the
+    // demo's output, on the lighter path.
+    const { code, stdout, stderr } = await runCli(['demo', '--media', 'stream', '--json', '--recording-dir', dir]);
     expect(code, stderr).toBe(0);
     const lines = stdout.trim().split('\n');
     const result = JSON.parse(lines.at(-1)!) as DemoResult;
     expect(lines).toHaveLength(1); // with --json, stdout carries only the summary
     expect(result.ok).toBe(true);
+    expect(result.media).toBe('stream');
     expect(result.transferredTo).toBe('918000000002');
     expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_call']);
     expect(result.restRequests).toEqual([
@@ -83,7 +86,7 @@ describe.concurrent('piopiy-ai demo', () => {
 
   it('fails with the reason and exit code 1 when no call took place, and names no recording', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-test-'));
-    const { code, stdout, stderr } = await runCli(['demo', '--agent', 'test/cli/fixtures/broken-agent.ts', '--json', '--recording-dir', dir]);
+    const { code, stdout, stderr } = await runCli(['demo', '--agent', 'test/cli/fixtures/broken-agent.ts', '--media', 'stream', '--json', '--recording-dir', dir]);
     expect(code, stderr).toBe(1);
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as DemoResult;
     expect(result).toMatchObject({ ok: false, reason: 'this agent file fails on purpose', callId: null, recording: null, turns: [] });
@@ -94,7 +97,7 @@ describe.concurrent('piopiy-ai demo', () => {
 
   it.each(['openai', 'gemini'])('--realtime %s: the call runs through the speech-to-speech agent against the fake, offline, and transfers', async (model) => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-realtime-'));
-    const { code, stdout, stderr } = await runCli(['demo', '--realtime', model, '--json', '--recording-dir', dir]);
+    const { code, stdout, stderr } = await runCli(['demo', '--realtime', model, '--media', 'stream', '--json', '--recording-dir', dir]);
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('examples/realtime-agent.ts');
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as DemoResult;

@@ -129,7 +129,7 @@ export const agent = new Agent({ agentId: 'a', agentToken: 't', createSession() 
     }
     // The demo loads agent files the same way, and says the same.
     const file = agentFile('cjs', 'agent.ts', CONNECTING_AGENT, { name: 'my-agent' });
-    const demo = await runCli(['demo', '--agent', file]);
+    const demo = await runCli(['demo', '--agent', file, '--media', 'stream']);
     expect(demo.code, demo.stderr).toBe(1);
     expect(demo.stderr).toContain(`demo failed: ${file} is loaded as CommonJS, where top-level await`);
   });

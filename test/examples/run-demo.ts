@@ -25,7 +25,8 @@ export function runExampleDemo(agentFile: string, options: { env?: Record<string
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--agent', agentFile, '--json', '--recording-dir', dir, ...(options.args ?? [])],
+      // The stream path: these test the examples' behaviour; the WebRTC path (the CLI's default) has its own tests.
+      ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--agent', agentFile, '--media', 'stream', '--json', '--recording-dir', dir, ...(options.args ?? [])],
       // No local model unless the test starts one: a developer's OLLAMA_BASE_URL must not leak into the run.
       { env: { ...process.env, OLLAMA_BASE_URL: undefined, PIOPIY_OFFLINE: '1', ...options.env } },
     );

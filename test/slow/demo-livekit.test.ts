@@ -1,4 +1,4 @@
-// `piopiy-ai demo --media livekit`: the seed call end to end over the production media path — Agent →
+// `piopiy-ai demo` (its default media, `--media livekit`): the seed call end to end over the production media path — Agent →
 // LiveKitTransport → @livekit/rtc-node → the LiveKit test server (real WebRTC on loopback) ← the simulated caller,
 // a second rtc-node participant. The CLI in a child process, offline engines; the JSON summary is the last line.
 import { spawn } from 'node:child_process';
@@ -24,13 +24,17 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-describe('piopiy-ai demo --media livekit', () => {
+describe('piopiy-ai demo (default: --media livekit)', () => {
   it.skipIf(!hasPocketsphinx)('runs the seed call over real WebRTC through the LiveKit test server [needs pocketsphinx]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'piopiy-demo-livekit-test-'));
-    const { code, stdout, stderr } = await runCli(['demo', '--json', '--media', 'livekit', '--recording-dir', dir]);
+    const { code, stdout, stderr } = await runCli(['demo', '--json', '--recording-dir', dir]);
     expect(code, stderr).toBe(0);
-    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as DemoResult;
+    const lines = stdout.trim().split('\n');
+    // With --json stdout is the summary alone: rtc-node's own debug logger (to stdout) is quieted in the demo.
+    expect(lines, stdout).toHaveLength(1);
+    const result = JSON.parse(lines[0]!) as DemoResult;
     expect(result.ok).toBe(true);
+    expect(result.media).toBe('livekit'); // the CLI's default
     expect(result.transferredTo).toBe('918000000002');
     expect(result.toolCalls.map((t) => t.name)).toEqual(['transfer_call']);
     expect(result.turns[0]).toMatchObject({ role: 'assistant', text: 'Hello! How can I help you today?' });
