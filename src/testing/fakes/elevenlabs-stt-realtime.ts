@@ -18,9 +18,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { recordQuery, startFakeHttpServer } from './http.js';
+import { recordQuery } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
 import type { FakeSocketClose, FakeSTTSocketSession, FakeStreamingSTTServer } from './websocket.js';
+import { serveFakeSTTSockets } from './stt-socket.js';
 
 export type FakeElevenLabsRealtimeFault = 401 | 429 | 500;
 
@@ -246,28 +247,9 @@ export async function startFakeElevenLabsRealtime(options: FakeElevenLabsRealtim
       session.start(queue, options);
     });
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404).end();
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
-  const dropAll = (): void => {
-    for (const session of sessions) if (session.closed === undefined) session.drop();
-  };
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => sessions.filter((s) => s.closed === undefined) });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
-    dropConnections: dropAll,
-    close: async () => {
-      dropAll();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
-    },
   };
 }

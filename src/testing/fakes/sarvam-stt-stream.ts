@@ -17,9 +17,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { recordQuery, refuseUpgrade, startFakeHttpServer } from './http.js';
+import { recordQuery, refuseUpgrade } from './http.js';
 import { SpeechTracker, UtteranceQueue } from './speech-tracker.js';
 import type { FakeSocketClose, FakeSTTSocketSession, FakeStreamingSTTServer } from './websocket.js';
+import { serveFakeSTTSockets } from './stt-socket.js';
 
 export type FakeSarvamStreamFault = 403 | 429 | 500;
 
@@ -225,28 +226,9 @@ export async function startFakeSarvamStream(options: FakeSarvamStreamOptions = {
       ws.once('close', () => open.delete(session));
     });
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404).end();
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
-  const dropAll = (): void => {
-    for (const session of open) session.drop();
-  };
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => open });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
-    dropConnections: dropAll,
-    close: async () => {
-      dropAll();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
-    },
   };
 }
