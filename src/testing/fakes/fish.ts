@@ -117,14 +117,11 @@ class FakeFishServer
       auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options) },
       received: [],
     };
-    this.connections.push(connection);
-    const reject = (status: number, message: string, extra: Record<string, string> = {}): void => this.refuse(socket, connection, status, { status, message }, extra);
-    if (url.pathname !== '/v1/tts/live') return reject(404, `No route for ${url.pathname}`);
-    const fault = this.handshakeFaults.shift();
-    if (fault !== undefined) return reject(fault.status, fault.message ?? `Scripted ${fault.status}`, fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) });
-    if (!connection.auth.valid) return reject(401, 'Invalid api key');
+    if (!this.admit(socket, connection, '/v1/tts/live', 'Invalid api key', (status, message) => ({ status, message }))) return;
     const model = req.headers.model;
-    if (typeof model !== 'string' || !FAKE_FISH_MODELS.includes(model)) return reject(400, `model header must be one of ${FAKE_FISH_MODELS.join(', ')}`);
+    if (typeof model !== 'string' || !FAKE_FISH_MODELS.includes(model)) {
+      return this.refuse(socket, connection, 400, { status: 400, message: `model header must be one of ${FAKE_FISH_MODELS.join(', ')}` });
+    }
     this.accept(req, socket, head, connection, (ws) => new Session(this, ws, socket, connection));
   }
 }

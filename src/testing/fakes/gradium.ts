@@ -118,12 +118,7 @@ class FakeGradiumServer
       auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options) },
       received: [],
     };
-    this.connections.push(connection);
-    const reject = (status: number, message: string, extra: Record<string, string> = {}): void => this.refuse(socket, connection, status, { message }, extra);
-    if (url.pathname !== '/api/speech/tts') return reject(404, `No route for ${url.pathname}`);
-    const fault = this.handshakeFaults.shift();
-    if (fault !== undefined) return reject(fault.status, fault.message ?? `Scripted ${fault.status}`, fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) });
-    if (!connection.auth.valid) return reject(401, 'Invalid API key');
+    if (!this.admit(socket, connection, '/api/speech/tts', 'Invalid API key', (_status, message) => ({ message }))) return;
     this.accept(req, socket, head, connection, (ws) => new Session(this, ws, socket, connection));
   }
 }

@@ -118,14 +118,9 @@ class FakeRimeServer
       auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options) },
       received: [],
     };
-    this.connections.push(connection);
-    const reject = (status: number, message: string, extra: Record<string, string> = {}): void => this.refuse(socket, connection, status, { message }, extra);
-    if (url.pathname !== '/ws3') return reject(404, `No route for ${url.pathname}`);
-    const fault = this.handshakeFaults.shift();
-    if (fault !== undefined) return reject(fault.status, fault.message ?? `Scripted ${fault.status}`, fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) });
-    if (!connection.auth.valid) return reject(401, 'Unauthorized: invalid or missing API key');
+    if (!this.admit(socket, connection, '/ws3', 'Unauthorized: invalid or missing API key', (_status, message) => ({ message }))) return;
     const problem = this.checkQuery(connection.query);
-    if (problem !== undefined) return reject(400, problem);
+    if (problem !== undefined) return this.refuse(socket, connection, 400, { message: problem });
     this.accept(req, socket, head, connection, (ws) => new Session(this, ws, socket, connection));
   }
 
