@@ -16,8 +16,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
-import { serveFakeSTTSockets } from './stt-socket.js';
+import { frameBytes, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
+import { FakeJsonSTTSession, serveFakeSTTSockets } from './stt-socket.js';
 
 export type FakeSonioxFault = 401 | 429 | 500;
 
@@ -45,40 +45,27 @@ const FAULTS: Readonly<Record<FakeSonioxFault, [number, string]>> = {
   500: [503, 'Cannot continue request (code 1). Please restart the request.'],
 };
 
-class Session implements FakeSonioxSession {
+class Session extends FakeJsonSTTSession implements FakeSonioxSession {
   config: Record<string, unknown> | undefined;
   readonly controls: string[] = [];
-  readonly sent: Record<string, unknown>[] = [];
-  closed: FakeSocketClose | undefined;
   private tracker: SpeechTracker | undefined;
   private endpointDetection = false;
   private lastInterimAt = 0;
   private ended = false;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly headerKey: string | undefined,
     private readonly queue: UtteranceQueue,
     private readonly options: FakeSonioxOptions,
     private readonly fault: FakeSonioxFault | undefined,
   ) {
+    super(ws);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('close', (code, reason) => {
-      this.closed ??= { code, reason: reason.toString('utf8'), by: 'client' };
-      this.tracker?.abandon();
-    });
-    ws.on('error', () => {});
   }
 
-  drop(): void {
-    this.closed ??= { code: 1006, reason: '', by: 'dropped' };
-    this.ws.terminate();
-  }
-
-  private send(message: Record<string, unknown>): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    this.sent.push(message);
-    this.ws.send(JSON.stringify(message));
+  protected override onClosed(): void {
+    this.tracker?.abandon();
   }
 
   private fail(code: number, message: string): void {

@@ -3,8 +3,9 @@
 // protocol: the handshake's checks and the session's messages.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { startFakeHttpServer } from './http.js';
+import type { FakeSocketClose } from './websocket.js';
 
 export interface FakeSTTSocketControls<Fault> {
   /** `ws://127.0.0.1:<port>`. */
@@ -51,4 +52,33 @@ export async function serveFakeSTTSockets<Fault>(setup: FakeSTTSocketSetup<Fault
       await server.close();
     },
   };
+}
+
+/** A fake STT session that speaks JSON text frames: what it sent, how its socket closed, and its drop. */
+export abstract class FakeJsonSTTSession {
+  /** The JSON messages sent to the client, in order. */
+  readonly sent: Record<string, unknown>[] = [];
+  closed: FakeSocketClose | undefined;
+
+  constructor(protected readonly ws: WebSocket) {
+    ws.on('close', (code, reason) => {
+      this.closed ??= { code, reason: reason.toString('utf8'), by: 'client' };
+      this.onClosed();
+    });
+    ws.on('error', () => {});
+  }
+
+  /** The session's own clean-up once its socket closed, whichever side closed it. */
+  protected abstract onClosed(): void;
+
+  drop(): void {
+    this.closed ??= { code: 1006, reason: '', by: 'dropped' };
+    this.ws.terminate();
+  }
+
+  protected send(message: Record<string, unknown>): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.sent.push(message);
+    this.ws.send(JSON.stringify(message));
+  }
 }
