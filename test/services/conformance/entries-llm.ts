@@ -25,7 +25,7 @@ import {
 } from '../../../src/services/openai/index.js';
 import { startFakeAnthropic, type FakeAnthropicResponse } from '../../../src/testing/fakes/anthropic.js';
 import { startFakeBedrock, type FakeBedrockResponse } from '../../../src/testing/fakes/bedrock.js';
-import { startFakeGemini, type FakeGeminiResponse } from '../../../src/testing/fakes/gemini.js';
+import { startFakeGemini, type FakeGemini, type FakeGeminiResponse } from '../../../src/testing/fakes/gemini.js';
 import { startFakeOpenAIChat, type FakeChatResponse, type FakeOpenAIChatOptions } from '../../../src/testing/fakes/openai-chat.js';
 import { CONFORMANCE_MODEL, REJECTED_KEY, type LLMEntry, type LLMHarness, type LLMStep } from './harness.js';
 
@@ -128,6 +128,17 @@ function geminiStep(step: LLMStep): FakeGeminiResponse {
   }
 }
 
+/** The Gemini fake's harness; `service` points the entry's service (Gemini API or Vertex AI) at it. */
+async function startGeminiHarness(service: (fake: FakeGemini, options: Parameters<LLMHarness['service']>[0]) => LLMService): Promise<LLMHarness> {
+  const fake = await startFakeGemini({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS });
+  return {
+    service: (options) => service(fake, options),
+    script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
+    models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
+    close: () => fake.close(),
+  };
+}
+
 export const LLM_ENTRIES: readonly LLMEntry[] = [
   openAICompatibleEntry('OpenAI', OpenAILLMService),
   openAICompatibleEntry('Groq', GroqLLMService),
@@ -186,15 +197,7 @@ export const LLM_ENTRIES: readonly LLMEntry[] = [
     className: 'GoogleLLMService',
     importPath: 'piopiy-ai/services/google',
     fake: 'startFakeGemini()',
-    async start() {
-      const fake = await startFakeGemini({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS });
-      return {
-        service: ({ apiKey, model }) => new GoogleLLMService({ apiKey, model, baseURL: fake.baseURL }),
-        script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
-        models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
-        close: () => fake.close(),
-      };
-    },
+    start: () => startGeminiHarness((fake, { apiKey, model }) => new GoogleLLMService({ apiKey, model, baseURL: fake.baseURL })),
   },
   {
     name: 'Google Vertex AI',
@@ -202,16 +205,11 @@ export const LLM_ENTRIES: readonly LLMEntry[] = [
     importPath: 'piopiy-ai/services/google',
     fake: 'startFakeGemini() (its `/v1/projects/…` path)',
     caveats: { auth: 'a bearer token from `getAccessToken()` (here it returns the key); a refused token is 401 UNAUTHENTICATED' },
-    async start() {
-      const fake = await startFakeGemini({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS });
-      return {
-        service: ({ apiKey, model }) =>
+    start: () =>
+      startGeminiHarness(
+        (fake, { apiKey, model }) =>
           new GoogleVertexLLMService({ project: 'conformance-project', location: 'asia-south1', getAccessToken: () => apiKey, model, baseURL: fake.origin }),
-        script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
-        models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
-        close: () => fake.close(),
-      };
-    },
+      ),
   },
   {
     name: 'Amazon Bedrock',
