@@ -345,7 +345,7 @@ export {
   type FakeGroqTTSOptions,
   type FakeGroqTTSRequest,
 } from './fakes/groq-tts.js';
-export type { FakeStreamOutcome, FakeTTSHttpRecord, FakeTTSHttpRequest } from './fakes/tts-http.js';
+export type { FakeStreamFault, FakeStreamOutcome, FakeTTSHttp, FakeTTSHttpRecord, FakeTTSHttpRequest } from './fakes/tts-http.js';
 export { startFakeBedrock, type FakeBedrock, type FakeBedrockOptions, type FakeBedrockRequest, type FakeBedrockResponse, type FakeBedrockToolUse } from './fakes/bedrock.js';
 export { startFakeTranscribe, type FakeTranscribe, type FakeTranscribeConnection, type FakeTranscribeFault, type FakeTranscribeOptions } from './fakes/transcribe.js';
 export { fakePollySpeech, startFakePolly, type FakePolly, type FakePollyFault, type FakePollyOptions, type FakePollyRequest } from './fakes/polly.js';

@@ -9,7 +9,7 @@ import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { requestPath } from './http.js';
 import { recordHeaders } from './sse.js';
-import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 /** Emulated output formats and their rate and encoding. */
 const FORMATS: Readonly<Record<string, { rate: number; encoding: 's16le' | 'mulaw' }>> = {
@@ -26,8 +26,7 @@ const NOT_EMULATED = /^(riff-|audio-|ogg-|webm-|amr-|raw-\d+khz-16bit-mono-trues
 
 export type FakeAzureFault =
   | { error: 400 | 401 | 429 | 500 | 502 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
 export interface FakeAzureRequest extends FakeTTSHttpRequest {
   readonly auth: { readonly present: boolean; readonly valid: boolean; readonly via?: 'key' | 'bearer' };
@@ -45,14 +44,7 @@ export interface FakeAzureOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeAzure {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeAzureRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeAzureFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeAzure = FakeTTSHttp<FakeAzureRequest, FakeAzureFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeAzureSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {

@@ -11,15 +11,14 @@ import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js'
 import { fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody } from './http.js';
 import { recordHeaders } from './sse.js';
-import { pieces, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 const ENCODINGS = ['LINEAR16', 'MP3', 'OGG_OPUS', 'MULAW', 'ALAW', 'PCM', 'M4A'];
 const STATUS_NAMES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
 
 export type FakeGoogleTTSFault =
   | { error: 400 | 401 | 403 | 429 | 500 | 503; message?: string; retryDelaySecs?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
 export interface FakeGoogleTTSRequest extends FakeTTSHttpRequest {
   readonly auth: { readonly present: boolean; readonly valid: boolean; readonly via?: 'header' | 'query' | 'bearer' };
@@ -34,14 +33,7 @@ export interface FakeGoogleTTSOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeGoogleTTS {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeGoogleTTSRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeGoogleTTSFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeGoogleTTS = FakeTTSHttp<FakeGoogleTTSRequest, FakeGoogleTTSFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeGoogleSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {

@@ -10,7 +10,7 @@ import { bearerKey, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody, requestPath } from './http.js';
 import { recordHeaders } from './sse.js';
-import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault } from './tts-http.js';
 
 /** Groq's Orpheus models and their voices. */
 export const FAKE_GROQ_TTS_VOICES: Readonly<Record<string, readonly string[]>> = {
@@ -23,8 +23,7 @@ const MAX_INPUT = 200;
 
 export type FakeGroqTTSFault =
   | { error: 400 | 401 | 429 | 500 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
 export type FakeGroqTTSRequest = FakeTTSHttpRequest;
 

@@ -12,14 +12,13 @@ import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody, requestPath } from './http.js';
 import { recordHeaders } from './sse.js';
-import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 const RATE = 48000;
 
 export type FakeHumeFault =
   | { error: 400 | 401 | 422 | 429 | 500 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number }
+  | FakeStreamFault
   /** Ends the answer cleanly after `afterChunks` chunks, without the one flagged `is_last_chunk`. */
   | { truncate: true; afterChunks?: number };
 
@@ -34,14 +33,7 @@ export interface FakeHumeOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeHume {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeHumeRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeHumeFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeHume = FakeTTSHttp<FakeHumeRequest, FakeHumeFault>;
 
 /** The fake's speech for `text` (48 kHz PCM16): a tone of its own timbre, so another fake's audio differs. */
 export function fakeHumeSpeech(text: string, options: { voice: string; msPerCharacter?: number }): Int16Array {

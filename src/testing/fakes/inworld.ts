@@ -10,7 +10,7 @@ import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody, requestPath } from './http.js';
 import { recordHeaders } from './sse.js';
-import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 export const FAKE_INWORLD_MODELS: readonly string[] = ['inworld-tts-1.5-max', 'inworld-tts-1.5-mini', 'inworld-tts-1-max', 'inworld-tts-1'];
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
@@ -18,8 +18,7 @@ const GRPC: Record<number, number> = { 400: 3, 401: 16, 403: 7, 429: 8, 500: 13,
 
 export type FakeInworldFault =
   | { error: 400 | 401 | 403 | 429 | 500 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
 export type FakeInworldRequest = FakeTTSHttpRequest;
 
@@ -32,14 +31,7 @@ export interface FakeInworldOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeInworld {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeInworldRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeInworldFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeInworld = FakeTTSHttp<FakeInworldRequest, FakeInworldFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeInworldSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {

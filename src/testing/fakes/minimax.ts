@@ -11,7 +11,7 @@ import { isAcceptedKey, bearerKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody, requestPath } from './http.js';
 import { recordHeaders, sendJSON } from './sse.js';
-import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 export const FAKE_MINIMAX_MODELS: readonly string[] = [
   'speech-2.6-hd', 'speech-2.6-turbo', 'speech-2.5-hd-preview', 'speech-2.5-turbo-preview',
@@ -24,8 +24,7 @@ export type FakeMiniMaxFault =
   | { baseResp: number; message?: string }
   /** An HTTP error from in front of the API (a gateway), with a `base_resp` body. */
   | { error: 429 | 500 | 502 | 503; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
 export interface FakeMiniMaxRequest extends FakeTTSHttpRequest {
   /** The query string's parameters (`GroupId`). */
@@ -46,14 +45,7 @@ export interface FakeMiniMaxOptions extends FakeKeyPolicy {
   ignoreExcludeAggregatedAudio?: boolean;
 }
 
-export interface FakeMiniMax {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeMiniMaxRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeMiniMaxFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeMiniMax = FakeTTSHttp<FakeMiniMaxRequest, FakeMiniMaxFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeMiniMaxSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {

@@ -11,7 +11,7 @@ import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody, requestPath } from './http.js';
 import { recordHeaders, sendJSON } from './sse.js';
-import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeStreamOutcome, type FakeTTSHttpRecord, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeStreamOutcome, type FakeTTSHttpRecord, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 const RATES = [8000, 16000, 22050];
 const PATH = /^\/sse\/speak\/([^/]+)$/;
@@ -21,8 +21,7 @@ export type FakeNeuphonicFault =
   | { error: 400 | 401 | 402 | 403 | 429 | 500 | 502 | 503; retryAfter?: number }
   /** Accepted (HTTP 200), then an `event: error` after `afterChunks` audio events (default 0). */
   | { inBandError: number; afterChunks?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
 export interface FakeNeuphonicRequest extends FakeTTSHttpRecord {
   /** The `lang_code` of the path. */
@@ -40,14 +39,7 @@ export interface FakeNeuphonicOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeNeuphonic {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeNeuphonicRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeNeuphonicFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeNeuphonic = FakeTTSHttp<FakeNeuphonicRequest, FakeNeuphonicFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeNeuphonicSpeech(text: string, options: { sampleRate: number; voice?: string; msPerCharacter?: number }): Int16Array {

@@ -10,7 +10,7 @@ import { writeWav } from '../../audio/wav.js';
 import { fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody, requestPath } from './http.js';
 import { recordHeaders } from './sse.js';
-import { pieces, startFakeTTSHttpVendor, streamFakeAnswer, type FakeStreamOutcome, type FakeTTSHttpRecord, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, startFakeTTSHttpVendor, streamFakeAnswer, type FakeStreamOutcome, type FakeTTSHttpRecord, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 export interface FakePiperVoice {
   /** The voice's rate (its `.onnx.json` `audio.sample_rate`). */
@@ -19,7 +19,7 @@ export interface FakePiperVoice {
   readonly speakers?: readonly string[];
 }
 
-export type FakePiperFault = { error: 500 | 502 | 503 } | { stall: true } | { drop: true; afterChunks?: number };
+export type FakePiperFault = { error: 500 | 502 | 503 } | FakeStreamFault;
 
 export interface FakePiperRequest extends FakeTTSHttpRecord {
   readonly method: string;
@@ -42,14 +42,7 @@ export interface FakePiperOptions {
   chunkDelayMs?: number;
 }
 
-export interface FakePiper {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakePiperRequest[];
-  /** Spoils the next syntheses, one each. */
-  failSpeech(...faults: FakePiperFault[]): void;
-  close(): Promise<void>;
-}
+export type FakePiper = FakeTTSHttp<FakePiperRequest, FakePiperFault>;
 
 /** The fake's speech for `text` at the voice's rate: a tone of its own timbre per voice and speaker. */
 export function fakePiperSpeech(text: string, options: { voice: string; sampleRate: number; speakerId?: number; msPerCharacter?: number }): Int16Array {

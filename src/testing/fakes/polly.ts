@@ -15,7 +15,7 @@ import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody } from './http.js';
 import { recordHeaders } from './sse.js';
-import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 const FORMATS = ['json', 'mp3', 'ogg_vorbis', 'pcm'];
 const ENGINES = ['standard', 'neural', 'long-form', 'generative'];
@@ -23,8 +23,7 @@ const MAX_SKEW_MS = 5 * 60_000;
 
 export type FakePollyFault =
   | { error: 400 | 401 | 403 | 429 | 500 | 503; message?: string }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
 export interface FakePollyRequest extends FakeTTSHttpRequest {
   /** The `x-amzn-ErrorType` of a refusal. */
@@ -42,14 +41,7 @@ export interface FakePollyOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakePolly {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakePollyRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakePollyFault[]): void;
-  close(): Promise<void>;
-}
+export type FakePolly = FakeTTSHttp<FakePollyRequest, FakePollyFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakePollySpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {

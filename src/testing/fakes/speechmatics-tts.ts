@@ -8,13 +8,13 @@ import { bearerKey, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { isRecord, parseJSONBody, requestPath } from './http.js';
 import { recordHeaders, sendJSON } from './sse.js';
-import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor } from './tts-http.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 export const FAKE_SPEECHMATICS_VOICES: readonly string[] = ['sarah', 'theo', 'megan', 'jack'];
 const PATH = /^\/generate\/([^/]+)$/;
 const RATE = 16000;
 
-export type FakeSpeechmaticsTTSFault = { error: 400 | 401 | 403 | 429 | 500 | 502 | 503; retryAfter?: number } | { stall: true } | { drop: true; afterChunks?: number };
+export type FakeSpeechmaticsTTSFault = { error: 400 | 401 | 403 | 429 | 500 | 502 | 503; retryAfter?: number } | FakeStreamFault;
 
 export interface FakeSpeechmaticsTTSRequest extends FakeTTSHttpRequest {
   /** The voice of the path. */
@@ -32,14 +32,7 @@ export interface FakeSpeechmaticsTTSOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeSpeechmaticsTTS {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeSpeechmaticsTTSRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeSpeechmaticsTTSFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeSpeechmaticsTTS = FakeTTSHttp<FakeSpeechmaticsTTSRequest, FakeSpeechmaticsTTSFault>;
 
 /** The fake's speech for `text` as PCM16 at 16 kHz: a tone of its own timbre, so another fake's audio differs. */
 export function fakeSpeechmaticsSpeech(text: string, options: { voice: string; msPerCharacter?: number }): Int16Array {

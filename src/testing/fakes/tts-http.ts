@@ -48,6 +48,16 @@ export interface FakeTTSHttpVendor<Request extends FakeTTSHttpRecord, Fault, Ref
   sendFailure(res: ServerResponse): void;
 }
 
+/** A fake HTTP TTS vendor as a test holds it. */
+export interface FakeTTSHttp<Request, Fault> {
+  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
+  readonly baseUrl: string;
+  readonly requests: readonly Request[];
+  /** Spoils the next valid requests, one each. */
+  failSpeech(...faults: Fault[]): void;
+  close(): Promise<void>;
+}
+
 export interface FakeTTSHttpServer<Request, Fault> {
   /** `http://127.0.0.1:<port>`. */
   readonly origin: string;
