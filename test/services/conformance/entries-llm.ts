@@ -73,14 +73,19 @@ export function openAICompatibleEntry(
   };
 }
 
+/** A text step as the Anthropic and Bedrock fakes take it (their usage counts input and output tokens). */
+function messagesText(step: Extract<LLMStep, { kind: 'text' }>): { text: string; chunkSize: number; usage?: { inputTokens: number; outputTokens: number } } {
+  return {
+    text: step.text,
+    chunkSize: step.chunkSize ?? 4,
+    ...(step.usage ? { usage: { inputTokens: step.usage.promptTokens, outputTokens: step.usage.completionTokens } } : {}),
+  };
+}
+
 function anthropicStep(step: LLMStep): FakeAnthropicResponse {
   switch (step.kind) {
     case 'text':
-      return {
-        text: step.text,
-        chunkSize: step.chunkSize ?? 4,
-        ...(step.usage ? { usage: { inputTokens: step.usage.promptTokens, outputTokens: step.usage.completionTokens } } : {}),
-      };
+      return messagesText(step);
     case 'error':
       return { error: step.status, ...(step.retryAfterSecs === undefined ? {} : { retryAfter: step.retryAfterSecs }) };
     case 'stall':
@@ -93,11 +98,7 @@ function anthropicStep(step: LLMStep): FakeAnthropicResponse {
 function bedrockStep(step: LLMStep): FakeBedrockResponse {
   switch (step.kind) {
     case 'text':
-      return {
-        text: step.text,
-        chunkSize: step.chunkSize ?? 4,
-        ...(step.usage ? { usage: { inputTokens: step.usage.promptTokens, outputTokens: step.usage.completionTokens } } : {}),
-      };
+      return messagesText(step);
     case 'error':
       // Bedrock sends no Retry-After (the entry says so); a 401 is answered as AWS refuses a key: 403.
       return { error: step.status };
