@@ -89,7 +89,7 @@ export {
 // The raw events a FakeAnthropicResponse may script.
 export type { SSEEvent } from './fakes/sse.js';
 // What every fake streaming speech-to-text vendor offers a test (its sessions, scripted transcripts, faults).
-export type { FakeSocketClose, FakeStreamingSTTServer, FakeSTTSocketSession } from './fakes/websocket.js';
+export type { FakeHandshakeFault, FakeSocketClose, FakeStreamingSTTServer, FakeSTTSocketSession } from './fakes/websocket.js';
 export {
   FAKE_REALTIME_VOICES,
   startFakeOpenAIRealtime,

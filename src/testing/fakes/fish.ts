@@ -19,7 +19,7 @@ import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { isRecord, pause } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSpeechSession, FakeWebSocketServer, frameBytes } from './websocket.js';
+import { FakeSpeechSession, FakeWebSocketServer, frameBytes, type FakeHandshakeFault } from './websocket.js';
 
 export const FAKE_FISH_MODELS: readonly string[] = ['s1', 's2-pro', 'speech-1.5', 'speech-1.6'];
 const RATES = [8000, 16000, 24000, 32000, 44100];
@@ -33,10 +33,8 @@ export interface FakeFishOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeFishHandshakeFault {
+export interface FakeFishHandshakeFault extends FakeHandshakeFault {
   status: 400 | 401 | 402 | 403 | 429 | 500 | 503;
-  message?: string;
-  retryAfter?: number;
 }
 
 export type FakeFishSynthesisFault =

@@ -19,7 +19,7 @@ import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { isRecord, pause } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSpeechSession, FakeWebSocketServer } from './websocket.js';
+import { FakeSpeechSession, FakeWebSocketServer, type FakeHandshakeFault } from './websocket.js';
 
 /** The output formats the fake makes, with their rates. */
 const FORMATS: Readonly<Record<string, number>> = { pcm: 48000, pcm_8000: 8000, pcm_16000: 16000, pcm_24000: 24000 };
@@ -34,10 +34,8 @@ export interface FakeGradiumOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeGradiumHandshakeFault {
+export interface FakeGradiumHandshakeFault extends FakeHandshakeFault {
   status: 400 | 401 | 403 | 429 | 500 | 503;
-  message?: string;
-  retryAfter?: number;
 }
 
 export type FakeGradiumSynthesisFault =

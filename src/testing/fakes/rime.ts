@@ -19,7 +19,7 @@ import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { isRecord, pause, recordQuery } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSpeechSession, FakeWebSocketServer } from './websocket.js';
+import { FakeSpeechSession, FakeWebSocketServer, type FakeHandshakeFault } from './websocket.js';
 
 export const FAKE_RIME_MODELS: readonly string[] = ['coda', 'arcana', 'mistv2', 'mistv3', 'mist'];
 export const FAKE_RIME_LANGUAGES: readonly string[] = ['eng', 'spa', 'fra', 'ger', 'hin'];
@@ -34,10 +34,8 @@ export interface FakeRimeOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeRimeHandshakeFault {
+export interface FakeRimeHandshakeFault extends FakeHandshakeFault {
   status: 400 | 401 | 403 | 429 | 500 | 503;
-  message?: string;
-  retryAfter?: number;
 }
 
 export type FakeRimeSynthesisFault =

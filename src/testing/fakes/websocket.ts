@@ -154,10 +154,10 @@ export abstract class FakeSpeechSession<C extends RecordedConnection<RecordedFra
 
 /** A scripted refusal of the next handshake, with the vendor's error body. */
 export interface FakeHandshakeFault {
-  readonly status: number;
-  readonly message?: string;
+  status: number;
+  message?: string;
   /** Sent as `Retry-After`, in seconds. */
-  readonly retryAfter?: number;
+  retryAfter?: number;
 }
 
 /**
