@@ -89,7 +89,7 @@ export {
 // The raw events a FakeAnthropicResponse may script.
 export type { SSEEvent } from './fakes/sse.js';
 // What every fake streaming speech-to-text vendor offers a test (its sessions, scripted transcripts, faults).
-export type { FakeSocketClose, FakeStreamingSTTServer, FakeSTTSocketSession } from './fakes/websocket.js';
+export type { FakeHandshakeFault, FakeSocketClose, FakeStreamingSTTServer, FakeSTTSocketSession } from './fakes/websocket.js';
 export {
   FAKE_REALTIME_VOICES,
   startFakeOpenAIRealtime,
@@ -345,6 +345,7 @@ export {
   type FakeGroqTTSOptions,
   type FakeGroqTTSRequest,
 } from './fakes/groq-tts.js';
+export type { FakeStreamFault, FakeStreamOutcome, FakeTTSHttp, FakeTTSHttpRecord, FakeTTSHttpRequest } from './fakes/tts-http.js';
 export { startFakeBedrock, type FakeBedrock, type FakeBedrockOptions, type FakeBedrockRequest, type FakeBedrockResponse, type FakeBedrockToolUse } from './fakes/bedrock.js';
 export { startFakeTranscribe, type FakeTranscribe, type FakeTranscribeConnection, type FakeTranscribeFault, type FakeTranscribeOptions } from './fakes/transcribe.js';
 export { fakePollySpeech, startFakePolly, type FakePolly, type FakePollyFault, type FakePollyOptions, type FakePollyRequest } from './fakes/polly.js';

@@ -6,7 +6,8 @@
 // that failed is closed when the next utterance begins.
 import type { SentenceStream } from './tts-sentence-stream.js';
 import type { TTSConnection } from './websocket-tts-connection.js';
-import type { WireAudioDecoder } from './wire-audio.js';
+import { randomUUID } from 'node:crypto';
+import { WireAudioDecoder } from './wire-audio.js';
 
 /** One vendor context: all or part of one utterance of the TTSService base. */
 export interface TTSSocketContext {
@@ -23,6 +24,45 @@ export interface TTSSocketContext {
   ended: boolean;
   sentence: SentenceStream | undefined;
   readonly decoder: WireAudioDecoder;
+}
+
+/** A context with nothing said yet, under a random wire id; `decoder` defaults to headerless PCM16. */
+export function newSocketContext(utterance: string, connection: TTSConnection, offsetMs: number, decoder = new WireAudioDecoder('s16le')): TTSSocketContext {
+  return { id: randomUUID(), utterance, connection, offsetMs, audioMs: 0, ended: false, sentence: undefined, decoder };
+}
+
+/** A context whose vendor times words from the start of each sentence (Gradium, Rime, LMNT). */
+export interface SentenceTimedContext extends TTSSocketContext {
+  /** The context's audio when the sentence in flight was sent: its word timings count from there. */
+  sentenceStartMs: number;
+}
+
+/** A context that sends each sentence as its own request, `<context id>:<count>` (Gradium, Rime). */
+export interface SentenceRequestContext extends SentenceTimedContext {
+  /** Sentences sent in this context; the one in flight is request `<id>:<sentences>`. */
+  sentences: number;
+}
+
+export function newSentenceRequestContext(utterance: string, connection: TTSConnection, offsetMs: number): SentenceRequestContext {
+  return { ...newSocketContext(utterance, connection, offsetMs), sentences: 0, sentenceStartMs: 0 };
+}
+
+/** The wire id of the sentence in flight. */
+export function sentenceRequestId(context: SentenceRequestContext): string {
+  return `${context.id}:${context.sentences}`;
+}
+
+/** Counts a new sentence in flight, its word timings from the audio so far; returns its wire id. */
+export function beginSentenceRequest(context: SentenceRequestContext): string {
+  context.sentences += 1;
+  context.sentenceStartMs = context.audioMs;
+  return sentenceRequestId(context);
+}
+
+/** A word `startSecs` into the sentence in flight, as an offset in the utterance (ms, to the microsecond). */
+export function sentenceWordOffsetMs(context: SentenceTimedContext, startSecs: number): number {
+  const offsetMs = context.offsetMs + context.sentenceStartMs + startSecs * 1000;
+  return Math.round(offsetMs * 1000) / 1000;
 }
 
 /** What the bookkeeping asks of the vendor's protocol (the service's hooks). */

@@ -30,7 +30,16 @@ import { WordProgress } from './word-progress.js';
 export { stringField } from './json.js';
 export { SentenceStream } from './tts-sentence-stream.js';
 export type { HandshakeErrorDetails, TTSConnection } from './websocket-tts-connection.js';
-export type { TTSSocketContext } from './websocket-tts-contexts.js';
+export {
+  beginSentenceRequest,
+  newSentenceRequestContext,
+  newSocketContext,
+  sentenceRequestId,
+  sentenceWordOffsetMs,
+  type SentenceRequestContext,
+  type SentenceTimedContext,
+  type TTSSocketContext,
+} from './websocket-tts-contexts.js';
 export { WireAudioDecoder, type WireEncoding } from './wire-audio.js';
 export { WordProgress } from './word-progress.js';
 

@@ -16,11 +16,11 @@
 // Cartesia expires a context about a second after its last audio went out; a sentence that comes later than
 // that (a slow LLM) goes into a fresh context, and so does a sentence after the socket dropped. Word timestamps
 // are offsets from the utterance's start in audio time either way.
-import { randomUUID } from 'node:crypto';
 import { codeForStatus, ServiceError } from '../base/index.js';
 import {
   WebSocketTTSService,
   WireAudioDecoder,
+  newSocketContext,
   stringField,
   type HandshakeErrorDetails,
   type SentenceStream,
@@ -204,18 +204,8 @@ export class CartesiaTTSService extends WebSocketTTSService<CartesiaContext> {
   // ---- contexts -----------------------------------------------------------------------------------------------
 
   protected override newContext(utterance: string, connection: TTSConnection, offsetMs: number): CartesiaContext {
-    return {
-      id: randomUUID(),
-      utterance,
-      connection,
-      offsetMs,
-      audioMs: 0,
-      flushes: 0,
-      lastActivityAt: this.clock.now(),
-      ended: false,
-      sentence: undefined,
-      decoder: new WireAudioDecoder(WIRE_ENCODING[this.encoding]),
-    };
+    const decoder = new WireAudioDecoder(WIRE_ENCODING[this.encoding]);
+    return { ...newSocketContext(utterance, connection, offsetMs, decoder), flushes: 0, lastActivityAt: this.clock.now() };
   }
 
   /** Finished by Cartesia, or expired: the rest of the utterance goes into a fresh context. */

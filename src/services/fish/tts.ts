@@ -9,11 +9,10 @@
 // fresh one (its `start` already sent) is opened at once for the next sentence, off the latency path, so a call
 // holds at most two sockets. An interruption destroys the socket of the sentence in flight: nothing else stops it.
 // No word timings (the `/with-timestamp` variant is not used here), so a sentence cut by a drop is said again whole.
-import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../base/index.js';
 import {
   WebSocketTTSService,
-  WireAudioDecoder,
+  newSocketContext,
   stringField,
   type HandshakeErrorDetails,
   type TTSConnection,
@@ -114,7 +113,7 @@ export class FishAudioTTSService extends WebSocketTTSService<TTSSocketContext> {
   }
 
   protected override newContext(utterance: string, connection: TTSConnection, offsetMs: number): TTSSocketContext {
-    return { id: randomUUID(), utterance, connection, offsetMs, audioMs: 0, ended: false, sentence: undefined, decoder: new WireAudioDecoder('s16le') };
+    return newSocketContext(utterance, connection, offsetMs);
   }
 
   protected override sendSentence(context: TTSSocketContext, text: string): void {

@@ -9,15 +9,17 @@
 // an interrupted utterance) are dropped. Gradium documents no cancel: an interruption sends nothing and lets the
 // server finish a request nobody listens to (the safest reading; the socket and the other requests stay usable).
 // Word timings (`text` with `start_s`) count from the start of each request's audio.
-import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../base/index.js';
 import {
   WebSocketTTSService,
-  WireAudioDecoder,
+  beginSentenceRequest,
+  newSentenceRequestContext,
+  sentenceRequestId,
+  sentenceWordOffsetMs,
   stringField,
   type HandshakeErrorDetails,
+  type SentenceRequestContext,
   type TTSConnection,
-  type TTSSocketContext,
 } from '../base/websocket-tts.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
 
@@ -53,13 +55,6 @@ export interface GradiumTTSServiceOptions {
 }
 
 /** One utterance's context: the request ids of its sentences derive from `id`. */
-interface GradiumContext extends TTSSocketContext {
-  /** Sentences sent in this context; the one in flight is request `<id>:<sentences>`. */
-  sentences: number;
-  /** The context's audio when the sentence in flight was sent: its word timings count from there. */
-  sentenceStartMs: number;
-}
-
 function inBandError(message: Record<string, unknown>, apiKey: string): ServiceError {
   const text = redactSecrets(stringField(message, 'message', 'error') ?? 'unknown error', [apiKey]);
   // 1008 is Gradium's policy violation (a bad setup, a message out of order): the request was wrong. 1011 and
@@ -68,7 +63,7 @@ function inBandError(message: Record<string, unknown>, apiKey: string): ServiceE
   return new ServiceError(VENDOR, text, { code: message.code === 1008 ? 'bad-request' : 'server', ...(vendorCode ? { vendorCode } : {}) });
 }
 
-export class GradiumTTSService extends WebSocketTTSService<GradiumContext> {
+export class GradiumTTSService extends WebSocketTTSService<SentenceRequestContext> {
   override readonly model: string;
   readonly voice: string;
 
@@ -104,29 +99,12 @@ export class GradiumTTSService extends WebSocketTTSService<GradiumContext> {
     this.voice = options.voice?.trim() || GRADIUM_DEFAULT_VOICE;
   }
 
-  protected override newContext(utterance: string, connection: TTSConnection, offsetMs: number): GradiumContext {
-    return {
-      id: randomUUID(),
-      utterance,
-      connection,
-      offsetMs,
-      audioMs: 0,
-      sentences: 0,
-      sentenceStartMs: 0,
-      ended: false,
-      sentence: undefined,
-      decoder: new WireAudioDecoder('s16le'),
-    };
+  protected override newContext(utterance: string, connection: TTSConnection, offsetMs: number): SentenceRequestContext {
+    return newSentenceRequestContext(utterance, connection, offsetMs);
   }
 
-  private requestId(context: GradiumContext): string {
-    return `${context.id}:${context.sentences}`;
-  }
-
-  protected override sendSentence(context: GradiumContext, text: string): void {
-    context.sentences += 1;
-    context.sentenceStartMs = context.audioMs;
-    const id = this.requestId(context);
+  protected override sendSentence(context: SentenceRequestContext, text: string): void {
+    const id = beginSentenceRequest(context);
     this.send(context.connection, {
       type: 'setup',
       model_name: this.model,
@@ -140,7 +118,7 @@ export class GradiumTTSService extends WebSocketTTSService<GradiumContext> {
   }
 
   /** Each request ends by itself with `end_of_stream`: nothing to close. */
-  protected override finishContext(context: GradiumContext): void {
+  protected override finishContext(context: SentenceRequestContext): void {
     context.ended = true;
   }
 
@@ -157,7 +135,7 @@ export class GradiumTTSService extends WebSocketTTSService<GradiumContext> {
   protected override onServerMessage(connection: TTSConnection, message: Record<string, unknown>): void {
     const context = this.current;
     const sentence = context?.connection === connection ? context.sentence : undefined;
-    const own = context !== undefined && sentence !== undefined && message.client_req_id === this.requestId(context);
+    const own = context !== undefined && sentence !== undefined && message.client_req_id === sentenceRequestId(context);
     if (message.type === 'error') {
       const error = inBandError(message, this.apiKey);
       connection.lastError = error;
@@ -179,8 +157,7 @@ export class GradiumTTSService extends WebSocketTTSService<GradiumContext> {
       case 'text': {
         const startSecs = message.start_s;
         if (typeof message.text !== 'string' || message.text.trim() === '' || typeof startSecs !== 'number') return;
-        const offsetMs = context.offsetMs + context.sentenceStartMs + startSecs * 1000;
-        sentence.push({ type: 'word', text: message.text.trim(), offsetMs: Math.round(offsetMs * 1000) / 1000 });
+        sentence.push({ type: 'word', text: message.text.trim(), offsetMs: sentenceWordOffsetMs(context, startSecs) });
         return;
       }
       case 'end_of_stream':

@@ -8,16 +8,16 @@
 // nonce: until its `reset_complete` arrives, binary audio is the interrupted sentence's and is dropped. Timestamps
 // start again at 0 after each flush or reset, so each sentence's words are offset by the audio its context had
 // before it. An in-band error ends the socket's usefulness: it is discarded, and the next sentence opens a new one.
-import { randomUUID } from 'node:crypto';
 import { ServiceError, type ServiceErrorCode } from '../base/index.js';
 import {
   WebSocketTTSService,
-  WireAudioDecoder,
+  newSocketContext,
+  sentenceWordOffsetMs,
   stringField,
   type HandshakeErrorDetails,
   type SentenceStream,
+  type SentenceTimedContext,
   type TTSConnection,
-  type TTSSocketContext,
 } from '../base/websocket-tts.js';
 import { isRecord } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
@@ -46,11 +46,9 @@ export interface LmntTTSServiceOptions {
   name?: string;
 }
 
-interface LmntContext extends TTSSocketContext {
+interface LmntContext extends SentenceTimedContext {
   /** The nonce of the flush that ends the sentence in flight. */
   flushNonce: number;
-  /** The context's audio when the sentence in flight was sent: its word timings count from there. */
-  sentenceStartMs: number;
 }
 
 /** What a socket has in flight: nonces are per socket, and so are resets not yet acknowledged. */
@@ -140,18 +138,7 @@ export class LmntTTSService extends WebSocketTTSService<LmntContext> {
   }
 
   protected override newContext(utterance: string, connection: TTSConnection, offsetMs: number): LmntContext {
-    return {
-      id: randomUUID(),
-      utterance,
-      connection,
-      offsetMs,
-      audioMs: 0,
-      flushNonce: 0,
-      sentenceStartMs: 0,
-      ended: false,
-      sentence: undefined,
-      decoder: new WireAudioDecoder('s16le'),
-    };
+    return { ...newSocketContext(utterance, connection, offsetMs), flushNonce: 0, sentenceStartMs: 0 };
   }
 
   protected override sendSentence(context: LmntContext, text: string): void {
@@ -218,8 +205,7 @@ export class LmntTTSService extends WebSocketTTSService<LmntContext> {
     if (!this.returnTimestamps || !Array.isArray(timestamps)) return;
     for (const item of timestamps) {
       if (!isRecord(item) || typeof item.text !== 'string' || typeof item.start !== 'number' || item.text.trim() === '') continue;
-      const offsetMs = context.offsetMs + context.sentenceStartMs + item.start * 1000;
-      sentence.push({ type: 'word', text: item.text.trim(), offsetMs: Math.round(offsetMs * 1000) / 1000 });
+      sentence.push({ type: 'word', text: item.text.trim(), offsetMs: sentenceWordOffsetMs(context, item.start) });
     }
   }
 }

@@ -9,16 +9,18 @@
 // its id — so a `done` or a chunk of an earlier sentence, or of an interrupted utterance, is recognised and dropped.
 // An interruption is `{"operation": "clear"}` (no acknowledgement exists). Word timings are seconds from the start
 // of the synthesis, so each sentence's are offset by the audio its context had before it.
-import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../base/index.js';
 import {
   WebSocketTTSService,
-  WireAudioDecoder,
+  beginSentenceRequest,
+  newSentenceRequestContext,
+  sentenceRequestId,
+  sentenceWordOffsetMs,
   stringField,
   type HandshakeErrorDetails,
+  type SentenceRequestContext,
   type SentenceStream,
   type TTSConnection,
-  type TTSSocketContext,
 } from '../base/websocket-tts.js';
 import { isRecord } from '../base/json.js';
 import { redactSecrets, requireApiKey } from '../base/vendor-errors.js';
@@ -52,19 +54,12 @@ export interface RimeTTSServiceOptions {
 }
 
 /** One utterance's context: the ids of its sentences derive from `id`. */
-interface RimeContext extends TTSSocketContext {
-  /** Sentences sent into this context; the one in flight carries `<id>:<sentences>`. */
-  sentences: number;
-  /** The context's audio when the sentence in flight was sent: its word timings count from there. */
-  sentenceStartMs: number;
-}
-
 function streamError(message: Record<string, unknown>, apiKey: string): ServiceError {
   // Rime's in-band error carries a message and no status: the service failing what it was sent.
   return new ServiceError(VENDOR, redactSecrets(stringField(message, 'message', 'error') ?? 'unknown error', [apiKey]), { code: 'server' });
 }
 
-export class RimeTTSService extends WebSocketTTSService<RimeContext> {
+export class RimeTTSService extends WebSocketTTSService<SentenceRequestContext> {
   override readonly model: string;
   readonly speaker: string;
   readonly language: string | undefined;
@@ -112,36 +107,20 @@ export class RimeTTSService extends WebSocketTTSService<RimeContext> {
     return `${this.baseUrl}/ws3?${query.toString()}`;
   }
 
-  protected override newContext(utterance: string, connection: TTSConnection, offsetMs: number): RimeContext {
-    return {
-      id: randomUUID(),
-      utterance,
-      connection,
-      offsetMs,
-      audioMs: 0,
-      sentences: 0,
-      sentenceStartMs: 0,
-      ended: false,
-      sentence: undefined,
-      decoder: new WireAudioDecoder('s16le'),
-    };
+  protected override newContext(utterance: string, connection: TTSConnection, offsetMs: number): SentenceRequestContext {
+    return newSentenceRequestContext(utterance, connection, offsetMs);
   }
 
-  private sentenceId(context: RimeContext): string {
-    return `${context.id}:${context.sentences}`;
-  }
-
-  protected override sendSentence(context: RimeContext, text: string): void {
-    context.sentences += 1;
-    context.sentenceStartMs = context.audioMs;
+  protected override sendSentence(context: SentenceRequestContext, text: string): void {
+    const id = beginSentenceRequest(context);
     // Texts are concatenated in Rime's buffer: the space keeps sentences apart.
-    this.send(context.connection, { text: /\s$/.test(text) ? text : `${text} `, contextId: this.sentenceId(context) });
+    this.send(context.connection, { text: /\s$/.test(text) ? text : `${text} `, contextId: id });
     // Rime waits for `.`, `?` or `!` before it synthesises: the flush has it say a sentence without one now.
     this.send(context.connection, { operation: 'flush' });
   }
 
   /** Rime's contexts are tags, nothing to close: the next utterance simply brings its own. */
-  protected override finishContext(context: RimeContext): void {
+  protected override finishContext(context: SentenceRequestContext): void {
     context.ended = true;
   }
 
@@ -167,7 +146,7 @@ export class RimeTTSService extends WebSocketTTSService<RimeContext> {
       return;
     }
     // Audio of an earlier sentence or an interrupted utterance (sent before Rime saw the clear) is dropped.
-    if (sentence === undefined || message.contextId !== this.sentenceId(context)) return;
+    if (sentence === undefined || message.contextId !== sentenceRequestId(context)) return;
     sentence.heard = true;
     sentence.watch(this.timeoutMs);
     switch (message.type) {
@@ -188,15 +167,14 @@ export class RimeTTSService extends WebSocketTTSService<RimeContext> {
     }
   }
 
-  private pushWords(context: RimeContext, sentence: SentenceStream, timestamps: unknown): void {
+  private pushWords(context: SentenceRequestContext, sentence: SentenceStream, timestamps: unknown): void {
     if (!isRecord(timestamps)) return;
     const { words, start } = timestamps;
     if (!Array.isArray(words) || !Array.isArray(start)) return;
     words.forEach((word, i) => {
       const startSecs: unknown = start[i];
       if (typeof word !== 'string' || word.trim() === '' || typeof startSecs !== 'number') return;
-      const offsetMs = context.offsetMs + context.sentenceStartMs + startSecs * 1000;
-      sentence.push({ type: 'word', text: word, offsetMs: Math.round(offsetMs * 1000) / 1000 });
+      sentence.push({ type: 'word', text: word, offsetMs: sentenceWordOffsetMs(context, startSecs) });
     });
   }
 }

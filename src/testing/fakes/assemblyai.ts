@@ -19,9 +19,10 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { mulawToPcm } from '../../audio/index.js';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { recordQuery, startFakeHttpServer } from './http.js';
+import { recordQuery } from './http.js';
 import { bareWord, SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
 import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
+import { serveFakeSTTSockets } from './stt-socket.js';
 
 export const ASSEMBLYAI_SPEECH_MODELS = ['universal-streaming-english', 'universal-streaming-multilingual', 'u3-rt-pro'] as const;
 
@@ -279,28 +280,11 @@ export async function startFakeAssemblyAI(options: FakeAssemblyAIOptions = {}): 
       else session.begin();
     });
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ error: 'Not found' }));
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => sessions.filter((s) => s.closed === undefined), handle: async (_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'Not found' }));
+    } });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
-    dropConnections: () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-    },
-    close: async () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
-    },
   };
 }

@@ -5,11 +5,11 @@
 // `raw-8khz-8bit-mono-mulaw` are emulated; the others are refused as not emulated), a `User-Agent`, an SSML document
 // with `xml:lang` and one `<voice name>` — and streams the audio back raw, in paced pieces. Scriptable failures: HTTP
 // errors (with Retry-After), a stall after the headers, a connection dropped mid-answer. Facts: docs/vendors/azure.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
-import { pause, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders } from './sse.js';
+import { requestPath } from './http.js';
+import { recordHeaders } from './sse.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 /** Emulated output formats and their rate and encoding. */
 const FORMATS: Readonly<Record<string, { rate: number; encoding: 's16le' | 'mulaw' }>> = {
@@ -26,20 +26,13 @@ const NOT_EMULATED = /^(riff-|audio-|ogg-|webm-|amr-|raw-\d+khz-16bit-mono-trues
 
 export type FakeAzureFault =
   | { error: 400 | 401 | 429 | 500 | 502 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
-export interface FakeAzureRequest {
-  readonly path: string;
-  /** Lower-case header names; the key and token headers are replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
+export interface FakeAzureRequest extends FakeTTSHttpRequest {
   readonly auth: { readonly present: boolean; readonly valid: boolean; readonly via?: 'key' | 'bearer' };
   /** What the SSML asked for, once it parsed. */
   ssml?: { readonly lang: string; readonly voice: string; readonly text: string };
   outputFormat?: string;
-  status?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
 }
 
 export interface FakeAzureOptions extends FakeKeyPolicy {
@@ -51,14 +44,7 @@ export interface FakeAzureOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeAzure {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeAzureRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeAzureFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeAzure = FakeTTSHttp<FakeAzureRequest, FakeAzureFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeAzureSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {
@@ -104,41 +90,12 @@ class AzureError extends Error {
   }
 }
 
-class FakeServer {
-  readonly requests: FakeAzureRequest[] = [];
-  readonly faults: FakeAzureFault[] = [];
-
-  constructor(private readonly options: FakeAzureOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const subscription = req.headers['ocp-apim-subscription-key'];
-    const bearer = /^Bearer\s+(.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const key = typeof subscription === 'string' ? subscription.trim() : bearer;
-    const raw = await readBody(req);
-    const record: FakeAzureRequest = {
-      path,
-      headers: recordHeaders(req, ['ocp-apim-subscription-key', 'authorization']),
-      auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options), ...(key === undefined ? {} : { via: typeof subscription === 'string' ? 'key' : 'bearer' }) },
-      chunksSent: 0,
-    };
-    this.requests.push(record);
-    try {
-      if (req.method !== 'POST' || path !== '/cognitiveservices/v1') throw new AzureError(404, `Resource not found: ${req.method ?? ''} ${path}`);
-      if (!record.auth.valid) {
-        throw new AzureError(401, 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.');
-      }
-      await this.speak(req, raw.toString('utf8'), record, res);
-    } catch (error) {
-      if (!(error instanceof AzureError)) throw error;
-      record.status = error.status;
-      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
-      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
-      res.writeHead(error.status, headers).end(JSON.stringify({ error: { code: String(error.status), message: error.message } }));
+function speechAnswer(options: FakeAzureOptions): FakeTTSHttpVendor<FakeAzureRequest, FakeAzureFault, AzureError>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    if (req.method !== 'POST' || record.path !== '/cognitiveservices/v1') throw new AzureError(404, `Resource not found: ${req.method ?? ''} ${record.path}`);
+    if (!record.auth.valid) {
+      throw new AzureError(401, 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.');
     }
-  }
-
-  private async speak(req: IncomingMessage, ssml: string, record: FakeAzureRequest, res: ServerResponse): Promise<void> {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/ssml+xml') throw new AzureError(415, `Unsupported media type ${JSON.stringify(contentType)}: use application/ssml+xml.`);
     const userAgent = req.headers['user-agent'];
@@ -150,50 +107,44 @@ class FakeServer {
     if (format === undefined) {
       throw new AzureError(400, NOT_EMULATED.test(formatName) ? `fake Azure server: ${formatName} is not emulated by this fake (the real API makes it)` : `Unsupported output format ${formatName}.`);
     }
-    const parsed = parseSsml(ssml);
+    const parsed = parseSsml(raw.toString('utf8'));
     if (typeof parsed === 'string') throw new AzureError(400, parsed);
     record.ssml = parsed;
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) throw new AzureError(fault.error, fault.message ?? `Scripted ${fault.error}`, fault.retryAfter);
-    const samples = fakeAzureSpeech(parsed.text, { sampleRate: format.rate, voice: parsed.voice, msPerCharacter: this.options.msPerCharacter });
-    record.status = 200;
-    // The content type of the raw formats is not documented; the client does not read it.
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
+    const samples = fakeAzureSpeech(parsed.text, { sampleRate: format.rate, voice: parsed.voice, msPerCharacter: options.msPerCharacter });
+    await streamFakeAnswer(res, record, {
+      // The content type of the raw formats is not documented; the client does not read it.
+      headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
+      pieces: pieces(samples, samplesPerChunk(options.chunkMs, format.rate)).map((piece) => encodeSamples(piece, format.encoding)),
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
     });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * format.rate) / 1000));
-    for (let at = 0; at < samples.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      res.write(encodeSamples(samples.subarray(at, at + step), format.encoding));
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (!closed) {
-      record.outcome = 'completed';
-      res.end();
-    }
-  }
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: '500', message: 'fake failure' } })),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakeAzureRequest => {
+      const subscription = req.headers['ocp-apim-subscription-key'];
+      const bearer = /^Bearer\s+(.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const key = typeof subscription === 'string' ? subscription.trim() : bearer;
+      return {
+        path: requestPath(req),
+        headers: recordHeaders(req, ['ocp-apim-subscription-key', 'authorization']),
+        auth: { present: key !== undefined, valid: isAcceptedKey(key, options), ...(key === undefined ? {} : { via: typeof subscription === 'string' ? 'key' : 'bearer' }) },
+        chunksSent: 0,
+      };
+    },
+    answer: speechAnswer(options),
+    refusal: AzureError,
+    refuse: (res, error) => {
+      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
+      res.writeHead(error.status, headers).end(JSON.stringify({ error: { code: String(error.status), message: error.message } }));
+    },
+    sendFailure: (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: '500', message: 'fake failure' } })),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

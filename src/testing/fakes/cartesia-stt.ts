@@ -17,9 +17,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { recordQuery, refuseUpgrade, startFakeHttpServer } from './http.js';
+import { recordQuery, refuseUpgrade } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
 import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
+import { serveFakeSTTSockets } from './stt-socket.js';
 
 export type FakeCartesiaSTTFault = 401 | 429 | 500;
 
@@ -241,28 +242,10 @@ export async function startFakeCartesiaSTT(options: FakeCartesiaSTTOptions = {})
     const query = recordQuery(url.searchParams, ['api_key', 'access_token']);
     wss.handleUpgrade(req, socket, head, (ws) => sessions.push(new Session(ws, query, version, queue, options)));
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404).end();
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => sessions.filter((s) => s.closed === undefined) });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
     refused,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
-    dropConnections: () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-    },
-    close: async () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
-    },
   };
 }

@@ -28,7 +28,7 @@ import { fakeVoiceTone, encodeSamples, type FakeWireEncoding } from './audio.js'
 import { bearerCredentials, isAcceptedKey } from './auth.js';
 import { isRecord, pause, recordQuery, refuseUpgrade } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSocketSession, FakeWebSocketServer, frameBytes } from './websocket.js';
+import { FakeSocketSession, FakeWebSocketServer, frameBytes, type FakeHandshakeFault } from './websocket.js';
 
 export const FAKE_CARTESIA_SAMPLE_RATES: readonly number[] = [8000, 16000, 22050, 24000, 44100, 48000];
 export const FAKE_CARTESIA_ENCODINGS: readonly string[] = ['pcm_s16le', 'pcm_f32le', 'pcm_mulaw', 'pcm_alaw'];
@@ -62,10 +62,8 @@ export interface FakeCartesiaOptions {
 export type FakeCartesiaHandshakeStatus = 400 | 401 | 402 | 403 | 404 | 429 | 500 | 503;
 
 /** A scripted rejection of the next handshake. */
-export interface FakeCartesiaHandshakeFault {
+export interface FakeCartesiaHandshakeFault extends FakeHandshakeFault {
   status: FakeCartesiaHandshakeStatus;
-  message?: string;
-  retryAfter?: number;
 }
 
 /**

@@ -18,9 +18,10 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { FAULTS, handshakeKey, LIST_PARAMS, parseQuery, refuse, type FakeDeepgramFluxFault, type Thresholds } from './deepgram-flux-handshake.js';
-import { recordQuery, startFakeHttpServer } from './http.js';
+import { recordQuery } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
 import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
+import { serveFakeSTTSockets } from './stt-socket.js';
 
 export type { FakeDeepgramFluxFault } from './deepgram-flux-handshake.js';
 
@@ -277,31 +278,13 @@ export async function startFakeDeepgramFlux(options: FakeDeepgramFluxOptions = {
     else req.headers['sec-websocket-protocol'] = protocol;
     wss.handleUpgrade(req, socket, head, (ws) => sessions.push(new Session(ws, query, lists, parsed, queue, options)));
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404).end();
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => sessions.filter((s) => s.closed === undefined) });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
     refused,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
     sendFatalError: (code, description) => {
       for (const session of sessions) if (session.closed === undefined) session.fatal(code, description);
-    },
-    dropConnections: () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-    },
-    close: async () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
     },
   };
 }

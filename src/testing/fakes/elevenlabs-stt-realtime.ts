@@ -18,9 +18,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { recordQuery, startFakeHttpServer } from './http.js';
+import { recordQuery } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import type { FakeSocketClose, FakeSTTSocketSession, FakeStreamingSTTServer } from './websocket.js';
+import type { FakeSTTSocketSession, FakeStreamingSTTServer } from './websocket.js';
+import { FakeJsonSTTSession, serveFakeSTTSockets } from './stt-socket.js';
 
 export type FakeElevenLabsRealtimeFault = 401 | 429 | 500;
 
@@ -90,12 +91,10 @@ function queryProblem(query: URLSearchParams): string | undefined {
   return undefined;
 }
 
-class Session implements FakeElevenLabsRealtimeSession {
-  readonly sent: Record<string, unknown>[] = [];
+class Session extends FakeJsonSTTSession implements FakeElevenLabsRealtimeSession {
   started = false;
   commits = 0;
   audioChunks = 0;
-  closed: FakeSocketClose | undefined;
   private tracker: SpeechTracker | undefined;
   private rate = 16000;
   private vadCommit = false;
@@ -106,16 +105,12 @@ class Session implements FakeElevenLabsRealtimeSession {
   private ended = false;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     readonly query: Record<string, string>,
     private readonly sessionNumber: number,
   ) {
+    super(ws);
     ws.on('message', (data, isBinary) => this.onMessage(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary));
-    ws.on('close', (code, reason) => {
-      this.closed ??= { code, reason: reason.toString('utf8'), by: 'client' };
-      this.tracker?.abandon();
-    });
-    ws.on('error', () => {});
   }
 
   start(queue: UtteranceQueue, options: FakeElevenLabsRealtimeOptions): void {
@@ -141,15 +136,8 @@ class Session implements FakeElevenLabsRealtimeSession {
     });
   }
 
-  drop(): void {
-    this.closed ??= { code: 1006, reason: '', by: 'dropped' };
-    this.ws.terminate();
-  }
-
-  private send(message: Record<string, unknown>): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    this.sent.push(message);
-    this.ws.send(JSON.stringify(message));
+  protected override onClosed(): void {
+    this.tracker?.abandon();
   }
 
   /** An in-band error, then the close (the reference: "an error message will be returned before the close"). */
@@ -246,28 +234,9 @@ export async function startFakeElevenLabsRealtime(options: FakeElevenLabsRealtim
       session.start(queue, options);
     });
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404).end();
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
-  const dropAll = (): void => {
-    for (const session of sessions) if (session.closed === undefined) session.drop();
-  };
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => sessions.filter((s) => s.closed === undefined) });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
-    dropConnections: dropAll,
-    close: async () => {
-      dropAll();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
-    },
   };
 }

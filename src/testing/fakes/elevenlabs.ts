@@ -34,7 +34,7 @@ import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { bearerCredentials, isAcceptedKey } from './auth.js';
 import { isRecord, pause, recordQuery, refuseUpgrade } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSocketSession, FakeWebSocketServer, frameBytes } from './websocket.js';
+import { FakeSocketSession, FakeWebSocketServer, frameBytes, type FakeHandshakeFault } from './websocket.js';
 
 export const FAKE_ELEVENLABS_PCM_RATES: readonly number[] = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 export const FAKE_ELEVENLABS_MODELS: readonly string[] = [
@@ -71,10 +71,8 @@ export interface FakeElevenLabsOptions {
 
 export type FakeElevenLabsHandshakeStatus = 400 | 401 | 403 | 404 | 429 | 500 | 503;
 
-export interface FakeElevenLabsHandshakeFault {
+export interface FakeElevenLabsHandshakeFault extends FakeHandshakeFault {
   status: FakeElevenLabsHandshakeStatus;
-  message?: string;
-  retryAfter?: number;
 }
 
 /** A scripted failure of the next generation that has text to say. */

@@ -19,7 +19,7 @@ import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { isRecord, pause } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSpeechSession, FakeWebSocketServer, frameBytes } from './websocket.js';
+import { FakeSpeechSession, FakeWebSocketServer, frameBytes, type FakeHandshakeFault } from './websocket.js';
 
 export const FAKE_FISH_MODELS: readonly string[] = ['s1', 's2-pro', 'speech-1.5', 'speech-1.6'];
 const RATES = [8000, 16000, 24000, 32000, 44100];
@@ -33,10 +33,8 @@ export interface FakeFishOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeFishHandshakeFault {
+export interface FakeFishHandshakeFault extends FakeHandshakeFault {
   status: 400 | 401 | 402 | 403 | 429 | 500 | 503;
-  message?: string;
-  retryAfter?: number;
 }
 
 export type FakeFishSynthesisFault =
@@ -117,14 +115,11 @@ class FakeFishServer
       auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options) },
       received: [],
     };
-    this.connections.push(connection);
-    const reject = (status: number, message: string, extra: Record<string, string> = {}): void => this.refuse(socket, connection, status, { status, message }, extra);
-    if (url.pathname !== '/v1/tts/live') return reject(404, `No route for ${url.pathname}`);
-    const fault = this.handshakeFaults.shift();
-    if (fault !== undefined) return reject(fault.status, fault.message ?? `Scripted ${fault.status}`, fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) });
-    if (!connection.auth.valid) return reject(401, 'Invalid api key');
+    if (!this.admit(socket, connection, '/v1/tts/live', 'Invalid api key', (status, message) => ({ status, message }))) return;
     const model = req.headers.model;
-    if (typeof model !== 'string' || !FAKE_FISH_MODELS.includes(model)) return reject(400, `model header must be one of ${FAKE_FISH_MODELS.join(', ')}`);
+    if (typeof model !== 'string' || !FAKE_FISH_MODELS.includes(model)) {
+      return this.refuse(socket, connection, 400, { status: 400, message: `model header must be one of ${FAKE_FISH_MODELS.join(', ')}` });
+    }
     this.accept(req, socket, head, connection, (ws) => new Session(this, ws, socket, connection));
   }
 }

@@ -6,30 +6,22 @@
 // `speakingRate` in range — and answers `{"audioContent": <base64 WAV>}` (LINEAR16 and MULAW both carry a WAV header),
 // the JSON written in paced pieces so that a drop can cut it. Scriptable failures: HTTP errors (429 with a RetryInfo),
 // a stall after the headers, a connection dropped mid-answer. Facts: docs/vendors/google-tts.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { int16ToBytes, pcmToMulaw } from '../../audio/index.js';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { fakeVoiceTone } from './audio.js';
-import { isRecord, parseJSONBody, pause, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders } from './sse.js';
+import { isRecord, parseJSONBody } from './http.js';
+import { recordHeaders } from './sse.js';
+import { pieces, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 const ENCODINGS = ['LINEAR16', 'MP3', 'OGG_OPUS', 'MULAW', 'ALAW', 'PCM', 'M4A'];
 const STATUS_NAMES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
 
 export type FakeGoogleTTSFault =
   | { error: 400 | 401 | 403 | 429 | 500 | 503; message?: string; retryDelaySecs?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
-export interface FakeGoogleTTSRequest {
-  readonly path: string;
-  /** Lower-case header names; `x-goog-api-key` and `authorization` are replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
+export interface FakeGoogleTTSRequest extends FakeTTSHttpRequest {
   readonly auth: { readonly present: boolean; readonly valid: boolean; readonly via?: 'header' | 'query' | 'bearer' };
-  readonly body?: unknown;
-  status?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
 }
 
 export interface FakeGoogleTTSOptions extends FakeKeyPolicy {
@@ -41,14 +33,7 @@ export interface FakeGoogleTTSOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeGoogleTTS {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeGoogleTTSRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeGoogleTTSFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeGoogleTTS = FakeTTSHttp<FakeGoogleTTSRequest, FakeGoogleTTSFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeGoogleSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {
@@ -89,50 +74,20 @@ class GoogleError extends Error {
   }
 }
 
-class FakeServer {
-  readonly requests: FakeGoogleTTSRequest[] = [];
-  readonly faults: FakeGoogleTTSFault[] = [];
-
-  constructor(private readonly options: FakeGoogleTTSOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const headerKey = req.headers['x-goog-api-key'];
-    const queryKey = url.searchParams.get('key') ?? undefined;
-    const bearer = bearerCredentials(req.headers.authorization ?? '');
-    const key = typeof headerKey === 'string' ? headerKey : (queryKey ?? bearer);
-    const via = typeof headerKey === 'string' ? 'header' : queryKey !== undefined ? 'query' : bearer !== undefined ? 'bearer' : undefined;
-    const raw = await readBody(req);
-    const record: FakeGoogleTTSRequest = {
-      path: url.pathname,
-      headers: recordHeaders(req, ['x-goog-api-key', 'authorization']),
-      auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options), ...(via === undefined ? {} : { via }) },
-      chunksSent: 0,
-    };
-    this.requests.push(record);
-    try {
-      if (req.method !== 'POST' || url.pathname !== '/v1/text:synthesize') throw new GoogleError(404, `Method not found: ${req.method ?? ''} ${url.pathname}`);
-      if (key === undefined) {
-        throw new GoogleError(403, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
-      }
-      if (!record.auth.valid && via === 'bearer') {
-        throw new GoogleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
-      }
-      if (!record.auth.valid) {
-        throw new GoogleError(400, 'API key not valid. Please pass a valid API key.', [
-          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'texttospeech.googleapis.com' } },
-        ]);
-      }
-      await this.synthesize(raw, record, res);
-    } catch (error) {
-      if (!(error instanceof GoogleError)) throw error;
-      record.status = error.status;
-      res.writeHead(error.status, { 'content-type': 'application/json; charset=UTF-8' });
-      res.end(JSON.stringify({ error: { code: error.status, message: error.message, status: STATUS_NAMES[error.status] ?? 'UNKNOWN', ...(error.details.length > 0 ? { details: error.details } : {}) } }));
+function synthesisAnswer(options: FakeGoogleTTSOptions): FakeTTSHttpVendor<FakeGoogleTTSRequest, FakeGoogleTTSFault, GoogleError>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    if (req.method !== 'POST' || record.path !== '/v1/text:synthesize') throw new GoogleError(404, `Method not found: ${req.method ?? ''} ${record.path}`);
+    if (!record.auth.present) {
+      throw new GoogleError(403, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
     }
-  }
-
-  private async synthesize(raw: Buffer, record: FakeGoogleTTSRequest, res: ServerResponse): Promise<void> {
+    if (!record.auth.valid && record.auth.via === 'bearer') {
+      throw new GoogleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
+    }
+    if (!record.auth.valid) {
+      throw new GoogleError(400, 'API key not valid. Please pass a valid API key.', [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'texttospeech.googleapis.com' } },
+      ]);
+    }
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
     const invalid = (message: string): GoogleError => new GoogleError(400, message);
@@ -155,50 +110,46 @@ class FakeServer {
     if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 8000 || rate > 48000) throw invalid(`Invalid sample_rate_hertz ${JSON.stringify(rate)}.`);
     const speakingRate = config?.speakingRate;
     if (speakingRate !== undefined && (typeof speakingRate !== 'number' || speakingRate < 0.25 || speakingRate > 4)) throw invalid('speaking_rate must be in [0.25, 4.0].');
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) {
       const details = fault.error === 429 ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${fault.retryDelaySecs ?? 30}s` }] : [];
       throw new GoogleError(fault.error, fault.message ?? `Scripted ${fault.error}`, details);
     }
-    const samples = fakeGoogleSpeech(text, { sampleRate: rate, voice: name, msPerCharacter: this.options.msPerCharacter });
+    const samples = fakeGoogleSpeech(text, { sampleRate: rate, voice: name, msPerCharacter: options.msPerCharacter });
     const answer = Buffer.from(JSON.stringify({ audioContent: googleWav(samples, rate, encoding).toString('base64') }));
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'transfer-encoding': 'chunked' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
+    await streamFakeAnswer(res, record, {
+      headers: { 'content-type': 'application/json; charset=UTF-8', 'transfer-encoding': 'chunked' },
+      pieces: pieces(answer, Math.ceil(answer.length / Math.max(1, options.chunks ?? 8))),
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
     });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
-    const step = Math.ceil(answer.length / Math.max(1, this.options.chunks ?? 8));
-    for (let at = 0; at < answer.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      res.write(answer.subarray(at, at + step));
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (!closed) {
-      record.outcome = 'completed';
-      res.end();
-    }
-  }
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeGoogleTTS(options: FakeGoogleTTSOptions = {}): Promise<FakeGoogleTTS> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 500, message: 'fake failure', status: 'INTERNAL' } })),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakeGoogleTTSRequest => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const headerKey = req.headers['x-goog-api-key'];
+      const queryKey = url.searchParams.get('key') ?? undefined;
+      const bearer = bearerCredentials(req.headers.authorization ?? '');
+      const key = typeof headerKey === 'string' ? headerKey : (queryKey ?? bearer);
+      const via = typeof headerKey === 'string' ? 'header' : queryKey !== undefined ? 'query' : bearer !== undefined ? 'bearer' : undefined;
+      return {
+        path: url.pathname,
+        headers: recordHeaders(req, ['x-goog-api-key', 'authorization']),
+        auth: { present: key !== undefined, valid: isAcceptedKey(key, options), ...(via === undefined ? {} : { via }) },
+        chunksSent: 0,
+      };
+    },
+    answer: synthesisAnswer(options),
+    refusal: GoogleError,
+    refuse: (res, error) => {
+      res.writeHead(error.status, { 'content-type': 'application/json; charset=UTF-8' });
+      res.end(JSON.stringify({ error: { code: error.status, message: error.message, status: STATUS_NAMES[error.status] ?? 'UNKNOWN', ...(error.details.length > 0 ? { details: error.details } : {}) } }));
+    },
+    sendFailure: (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 500, message: 'fake failure', status: 'INTERNAL' } })),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

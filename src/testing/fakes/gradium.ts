@@ -19,7 +19,7 @@ import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { isRecord, pause } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSpeechSession, FakeWebSocketServer } from './websocket.js';
+import { FakeSpeechSession, FakeWebSocketServer, type FakeHandshakeFault } from './websocket.js';
 
 /** The output formats the fake makes, with their rates. */
 const FORMATS: Readonly<Record<string, number>> = { pcm: 48000, pcm_8000: 8000, pcm_16000: 16000, pcm_24000: 24000 };
@@ -34,10 +34,8 @@ export interface FakeGradiumOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeGradiumHandshakeFault {
+export interface FakeGradiumHandshakeFault extends FakeHandshakeFault {
   status: 400 | 401 | 403 | 429 | 500 | 503;
-  message?: string;
-  retryAfter?: number;
 }
 
 export type FakeGradiumSynthesisFault =
@@ -118,12 +116,7 @@ class FakeGradiumServer
       auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options) },
       received: [],
     };
-    this.connections.push(connection);
-    const reject = (status: number, message: string, extra: Record<string, string> = {}): void => this.refuse(socket, connection, status, { message }, extra);
-    if (url.pathname !== '/api/speech/tts') return reject(404, `No route for ${url.pathname}`);
-    const fault = this.handshakeFaults.shift();
-    if (fault !== undefined) return reject(fault.status, fault.message ?? `Scripted ${fault.status}`, fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) });
-    if (!connection.auth.valid) return reject(401, 'Invalid API key');
+    if (!this.admit(socket, connection, '/api/speech/tts', 'Invalid API key', (_status, message) => ({ message }))) return;
     this.accept(req, socket, head, connection, (ws) => new Session(this, ws, socket, connection));
   }
 }

@@ -5,12 +5,12 @@
 // emulated), `sample_rate` among Groq's rates, `input` of at most 200 characters — and streams a WAV back (its header,
 // then the PCM16 in paced pieces). Scriptable failures: HTTP errors (429 with `retry-after`), a stall after the
 // headers, a connection dropped mid-answer. Facts: docs/vendors/groq-tts.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { int16ToBytes, writeWav } from '../../audio/index.js';
 import { bearerKey, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { fakeVoiceTone } from './audio.js';
-import { isRecord, parseJSONBody, pause, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders } from './sse.js';
+import { isRecord, parseJSONBody, requestPath } from './http.js';
+import { recordHeaders } from './sse.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault } from './tts-http.js';
 
 /** Groq's Orpheus models and their voices. */
 export const FAKE_GROQ_TTS_VOICES: Readonly<Record<string, readonly string[]>> = {
@@ -23,19 +23,9 @@ const MAX_INPUT = 200;
 
 export type FakeGroqTTSFault =
   | { error: 400 | 401 | 429 | 500 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
-export interface FakeGroqTTSRequest {
-  readonly path: string;
-  /** Lower-case header names; `authorization` is replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly auth: { readonly present: boolean; readonly valid: boolean };
-  readonly body?: unknown;
-  status?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
-}
+export type FakeGroqTTSRequest = FakeTTSHttpRequest;
 
 export interface FakeGroqTTSOptions extends FakeKeyPolicy {
   /** Speech length per character. Default 60 ms. */
@@ -76,32 +66,10 @@ class GroqError extends Error {
   }
 }
 
-class FakeServer {
-  readonly requests: FakeGroqTTSRequest[] = [];
-  readonly faults: FakeGroqTTSFault[] = [];
-
-  constructor(private readonly options: FakeGroqTTSOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const key = bearerKey(req.headers.authorization);
-    const raw = await readBody(req);
-    const record: FakeGroqTTSRequest = { path, headers: recordHeaders(req), auth: { present: key !== '', valid: isAcceptedKey(key, this.options) }, chunksSent: 0 };
-    this.requests.push(record);
-    try {
-      if (req.method !== 'POST' || path !== '/openai/v1/audio/speech') throw new GroqError(404, 'Unknown request URL. Please check the URL for typos.', 'invalid_request_error', 'unknown_url');
-      if (!record.auth.valid) throw new GroqError(401, 'Invalid API Key', 'invalid_request_error', 'invalid_api_key');
-      await this.speak(raw, record, res);
-    } catch (error) {
-      if (!(error instanceof GroqError)) throw error;
-      record.status = error.status;
-      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
-      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
-      res.writeHead(error.status, headers).end(JSON.stringify({ error: { message: error.message, type: error.type, ...(error.code === undefined ? {} : { code: error.code }) } }));
-    }
-  }
-
-  private async speak(raw: Buffer, record: FakeGroqTTSRequest, res: ServerResponse): Promise<void> {
+function speechAnswer(options: FakeGroqTTSOptions): FakeTTSHttpVendor<FakeGroqTTSRequest, FakeGroqTTSFault, GroqError>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    if (req.method !== 'POST' || record.path !== '/openai/v1/audio/speech') throw new GroqError(404, 'Unknown request URL. Please check the URL for typos.', 'invalid_request_error', 'unknown_url');
+    if (!record.auth.valid) throw new GroqError(401, 'Invalid API Key', 'invalid_request_error', 'invalid_api_key');
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
     const invalid = (message: string, code = 'invalid_value'): GroqError => new GroqError(400, message, 'invalid_request_error', code);
@@ -116,51 +84,40 @@ class FakeServer {
     if (format !== 'wav') throw invalid(`fake Groq server: response_format '${format}' is not emulated by this fake (the real API makes it)`);
     const rate = body.sample_rate ?? 48000;
     if (typeof rate !== 'number' || !RATES.includes(rate)) throw invalid(`sample_rate must be one of ${RATES.join(', ')}`);
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) {
       const type = fault.error === 429 ? 'tokens' : fault.error >= 500 ? 'internal_server_error' : 'invalid_request_error';
       throw new GroqError(fault.error, fault.message ?? `Scripted ${fault.error}`, type, fault.error === 429 ? 'rate_limit_exceeded' : undefined, fault.retryAfter);
     }
-    const samples = fakeGroqSpeech(body.input, { sampleRate: rate, voice: body.voice, msPerCharacter: this.options.msPerCharacter });
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'audio/wav', 'transfer-encoding': 'chunked' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
-    });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
+    const samples = fakeGroqSpeech(body.input, { sampleRate: rate, voice: body.voice, msPerCharacter: options.msPerCharacter });
     // The header first (its sizes those of the whole answer), then the samples in pieces.
-    res.write(writeWav({ sampleRate: rate, channels: 1, samples }).subarray(0, 44));
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * rate) / 1000));
-    for (let at = 0; at < samples.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      res.write(int16ToBytes(samples.subarray(at, at + step)));
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (!closed) {
-      record.outcome = 'completed';
-      res.end();
-    }
-  }
+    const header = writeWav({ sampleRate: rate, channels: 1, samples }).subarray(0, 44);
+    const audio = pieces(samples, samplesPerChunk(options.chunkMs, rate)).map((piece) => int16ToBytes(piece));
+    await streamFakeAnswer(res, record, {
+      headers: { 'content-type': 'audio/wav', 'transfer-encoding': 'chunked' },
+      preamble: header,
+      pieces: audio,
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
+    });
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeGroqTTS(options: FakeGroqTTSOptions = {}): Promise<FakeGroqTTS> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake failure', type: 'internal_server_error' } })),
-  );
-  return {
-    baseURL: `http://127.0.0.1:${port}/openai/v1`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakeGroqTTSRequest => {
+      const key = bearerKey(req.headers.authorization);
+      return { path: requestPath(req), headers: recordHeaders(req), auth: { present: key !== '', valid: isAcceptedKey(key, options) }, chunksSent: 0 };
+    },
+    answer: speechAnswer(options),
+    refusal: GroqError,
+    refuse: (res, error) => {
+      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
+      res.writeHead(error.status, headers).end(JSON.stringify({ error: { message: error.message, type: error.type, ...(error.code === undefined ? {} : { code: error.code }) } }));
+    },
+    sendFailure: (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake failure', type: 'internal_server_error' } })),
+  });
+  return { baseURL: `${origin}/openai/v1`, requests, failSpeech, close };
 }

@@ -7,32 +7,22 @@
 // Scriptable failures: HTTP errors (with Retry-After), a stall after the headers, a connection dropped mid-answer,
 // an answer ended cleanly before its last chunk.
 // Facts: docs/vendors/hume.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
-import { isRecord, pause, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders } from './sse.js';
+import { isRecord, parseJSONBody, requestPath } from './http.js';
+import { recordHeaders } from './sse.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 const RATE = 48000;
 
 export type FakeHumeFault =
   | { error: 400 | 401 | 422 | 429 | 500 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number }
+  | FakeStreamFault
   /** Ends the answer cleanly after `afterChunks` chunks, without the one flagged `is_last_chunk`. */
   | { truncate: true; afterChunks?: number };
 
-export interface FakeHumeRequest {
-  readonly path: string;
-  /** Lower-case header names; `x-hume-api-key` is replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly auth: { readonly present: boolean; readonly valid: boolean };
-  readonly body?: unknown;
-  status?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
-}
+export type FakeHumeRequest = FakeTTSHttpRequest;
 
 export interface FakeHumeOptions extends FakeKeyPolicy {
   /** Speech length per character. Default 60 ms. */
@@ -43,14 +33,7 @@ export interface FakeHumeOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeHume {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeHumeRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeHumeFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeHume = FakeTTSHttp<FakeHumeRequest, FakeHumeFault>;
 
 /** The fake's speech for `text` (48 kHz PCM16): a tone of its own timbre, so another fake's audio differs. */
 export function fakeHumeSpeech(text: string, options: { voice: string; msPerCharacter?: number }): Int16Array {
@@ -92,102 +75,66 @@ function invalidBody(body: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-class FakeServer {
-  readonly requests: FakeHumeRequest[] = [];
-  readonly faults: FakeHumeFault[] = [];
-
-  constructor(private readonly options: FakeHumeOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const header = req.headers['x-hume-api-key'];
-    const key = typeof header === 'string' ? header : undefined;
-    const raw = await readBody(req);
-    const record: FakeHumeRequest = {
-      path,
-      headers: recordHeaders(req, ['x-hume-api-key']),
-      auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options) },
-      chunksSent: 0,
-    };
-    this.requests.push(record);
-    try {
-      if (req.method !== 'POST' || path !== '/v0/tts/stream/json') throw new HumeError(404, `No route for ${req.method ?? ''} ${path}`);
-      if (!record.auth.valid) {
-        record.status = 401;
-        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ fault: { faultstring: 'Invalid ApiKey', detail: { errorcode: 'oauth.v2.InvalidApiKey' } } }));
-        return;
-      }
-      await this.speak(raw, record, res);
-    } catch (error) {
-      if (!(error instanceof HumeError)) throw error;
-      record.status = error.status;
-      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
-      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
-      res.writeHead(error.status, headers).end(JSON.stringify({ message: error.message }));
+function speechAnswer(options: FakeHumeOptions): FakeTTSHttpVendor<FakeHumeRequest, FakeHumeFault, HumeError>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    if (req.method !== 'POST' || record.path !== '/v0/tts/stream/json') throw new HumeError(404, `No route for ${req.method ?? ''} ${record.path}`);
+    if (!record.auth.valid) {
+      // The gateway in front of the API refuses a key in its own shape.
+      record.status = 401;
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ fault: { faultstring: 'Invalid ApiKey', detail: { errorcode: 'oauth.v2.InvalidApiKey' } } }));
+      return;
     }
-  }
-
-  private async speak(raw: Buffer, record: FakeHumeRequest, res: ServerResponse): Promise<void> {
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
     if (!parsed || !isRecord(body)) throw new HumeError(400, 'The body must be JSON.');
     const problem = invalidBody(body);
     if (problem !== undefined) throw new HumeError(422, problem);
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) throw new HumeError(fault.error, fault.message ?? `Scripted ${fault.error}`, fault.retryAfter);
     const utterances = body.utterances as Record<string, unknown>[];
     const text = utterances.map((u) => String(u.text)).join(' ');
     const voice = isRecord(utterances[0]?.voice) ? String(utterances[0].voice.name ?? utterances[0].voice.id) : 'generated';
-    const bytes = encodeSamples(fakeHumeSpeech(text, { voice, msPerCharacter: this.options.msPerCharacter }), 's16le');
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
-    });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
+    const bytes = encodeSamples(fakeHumeSpeech(text, { voice, msPerCharacter: options.msPerCharacter }), 's16le');
     const ids = { request_id: randomUUID(), generation_id: randomUUID(), snippet_id: randomUUID() };
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * RATE) / 1000)) * 2;
-    for (let at = 0; at < bytes.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      if (fault !== undefined && 'truncate' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) break;
+    const chunks = pieces(bytes, samplesPerChunk(options.chunkMs, RATE) * 2);
+    const lines = chunks.map((piece, index) => {
       const chunk = {
         type: 'audio',
-        audio: Buffer.from(bytes.subarray(at, at + step)).toString('base64'),
+        audio: Buffer.from(piece).toString('base64'),
         audio_format: 'pcm',
-        chunk_index: record.chunksSent,
-        is_last_chunk: at + step >= bytes.length,
+        chunk_index: index,
+        is_last_chunk: index === chunks.length - 1,
         text,
         utterance_index: 0,
         ...ids,
       };
-      res.write(`${JSON.stringify(chunk)}\n`);
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (!closed) {
-      record.outcome = 'completed';
-      res.end();
-    }
-  }
+      return `${JSON.stringify(chunk)}\n`;
+    });
+    await streamFakeAnswer(res, record, {
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      pieces: fault !== undefined && 'truncate' in fault ? lines.slice(0, fault.afterChunks ?? 0) : lines,
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
+    });
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeHume(options: FakeHumeOptions = {}): Promise<FakeHume> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'fake failure' })),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakeHumeRequest => {
+      const header = req.headers['x-hume-api-key'];
+      const key = typeof header === 'string' ? header : undefined;
+      return { path: requestPath(req), headers: recordHeaders(req, ['x-hume-api-key']), auth: { present: key !== undefined, valid: isAcceptedKey(key, options) }, chunksSent: 0 };
+    },
+    answer: speechAnswer(options),
+    refusal: HumeError,
+    refuse: (res, error) => {
+      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
+      res.writeHead(error.status, headers).end(JSON.stringify({ message: error.message }));
+    },
+    sendFailure: (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'fake failure' })),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

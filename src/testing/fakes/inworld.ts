@@ -5,12 +5,12 @@
 // 2000 characters — and answers newline-delimited JSON lines `{"result": {"audioContent": <base64>}}`, each piece of
 // LINEAR16 starting with its own 44-byte WAV header as Inworld's do. Scriptable failures: HTTP errors (with
 // Retry-After), a stall after the headers, a connection dropped mid-answer. Facts: docs/vendors/inworld.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeWav } from '../../audio/index.js';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { fakeVoiceTone } from './audio.js';
-import { isRecord, pause, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders } from './sse.js';
+import { isRecord, parseJSONBody, requestPath } from './http.js';
+import { recordHeaders } from './sse.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 export const FAKE_INWORLD_MODELS: readonly string[] = ['inworld-tts-1.5-max', 'inworld-tts-1.5-mini', 'inworld-tts-1-max', 'inworld-tts-1'];
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
@@ -18,19 +18,9 @@ const GRPC: Record<number, number> = { 400: 3, 401: 16, 403: 7, 429: 8, 500: 13,
 
 export type FakeInworldFault =
   | { error: 400 | 401 | 403 | 429 | 500 | 503; message?: string; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
-export interface FakeInworldRequest {
-  readonly path: string;
-  /** Lower-case header names; `authorization` is replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly auth: { readonly present: boolean; readonly valid: boolean };
-  readonly body?: unknown;
-  status?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
-}
+export type FakeInworldRequest = FakeTTSHttpRequest;
 
 export interface FakeInworldOptions extends FakeKeyPolicy {
   /** Speech length per character. Default 60 ms. */
@@ -41,14 +31,7 @@ export interface FakeInworldOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeInworld {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeInworldRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeInworldFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeInworld = FakeTTSHttp<FakeInworldRequest, FakeInworldFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeInworldSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {
@@ -69,38 +52,10 @@ class InworldError extends Error {
   }
 }
 
-class FakeServer {
-  readonly requests: FakeInworldRequest[] = [];
-  readonly faults: FakeInworldFault[] = [];
-
-  constructor(private readonly options: FakeInworldOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const header = req.headers.authorization;
-    const key = typeof header === 'string' && header.startsWith('Basic ') ? header.slice('Basic '.length).trim() : undefined;
-    const raw = await readBody(req);
-    const record: FakeInworldRequest = {
-      path,
-      headers: recordHeaders(req, ['authorization']),
-      auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options) },
-      chunksSent: 0,
-    };
-    this.requests.push(record);
-    try {
-      if (req.method !== 'POST' || path !== '/tts/v1/voice:stream') throw new InworldError(404, `No route for ${req.method ?? ''} ${path}`);
-      if (!record.auth.valid) throw new InworldError(401, 'Invalid authorization credentials');
-      await this.speak(raw, record, res);
-    } catch (error) {
-      if (!(error instanceof InworldError)) throw error;
-      record.status = error.status;
-      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
-      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
-      res.writeHead(error.status, headers).end(JSON.stringify({ code: GRPC[error.status] ?? 2, message: error.message, details: [] }));
-    }
-  }
-
-  private async speak(raw: Buffer, record: FakeInworldRequest, res: ServerResponse): Promise<void> {
+function speechAnswer(options: FakeInworldOptions): FakeTTSHttpVendor<FakeInworldRequest, FakeInworldFault, InworldError>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    if (req.method !== 'POST' || record.path !== '/tts/v1/voice:stream') throw new InworldError(404, `No route for ${req.method ?? ''} ${record.path}`);
+    if (!record.auth.valid) throw new InworldError(401, 'Invalid authorization credentials');
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
     const invalid = (message: string): InworldError => new InworldError(400, message);
@@ -114,48 +69,39 @@ class FakeServer {
     if (encoding !== 'LINEAR16') throw invalid(`fake Inworld server: audioEncoding ${JSON.stringify(encoding)} is not emulated by this fake (the real API accepts it)`);
     const rate = config.sampleRateHertz ?? 48000;
     if (typeof rate !== 'number' || !RATES.includes(rate)) throw invalid(`sampleRateHertz must be one of ${RATES.join(', ')}`);
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) throw new InworldError(fault.error, fault.message ?? `Scripted ${fault.error}`, fault.retryAfter);
-    const samples = fakeInworldSpeech(body.text, { sampleRate: rate, voice: body.voiceId, msPerCharacter: this.options.msPerCharacter });
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
+    const samples = fakeInworldSpeech(body.text, { sampleRate: rate, voice: body.voiceId, msPerCharacter: options.msPerCharacter });
+    // Each piece is a whole WAV file, header included, as Inworld sends LINEAR16.
+    const lines = pieces(samples, samplesPerChunk(options.chunkMs, rate)).map((piece) => {
+      const wav = writeWav({ sampleRate: rate, channels: 1, samples: piece });
+      return `${JSON.stringify({ result: { audioContent: Buffer.from(wav).toString('base64') } })}\n`;
     });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * rate) / 1000));
-    for (let at = 0; at < samples.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      // Each piece is a whole WAV file, header included, as Inworld sends LINEAR16.
-      const wav = writeWav({ sampleRate: rate, channels: 1, samples: samples.subarray(at, at + step) });
-      res.write(`${JSON.stringify({ result: { audioContent: Buffer.from(wav).toString('base64') } })}\n`);
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (!closed) {
-      record.outcome = 'completed';
-      res.end();
-    }
-  }
+    await streamFakeAnswer(res, record, {
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      pieces: lines,
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
+    });
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeInworld(options: FakeInworldOptions = {}): Promise<FakeInworld> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 13, message: 'fake failure' })),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakeInworldRequest => {
+      const header = req.headers.authorization;
+      const key = typeof header === 'string' && header.startsWith('Basic ') ? header.slice('Basic '.length).trim() : undefined;
+      return { path: requestPath(req), headers: recordHeaders(req, ['authorization']), auth: { present: key !== undefined, valid: isAcceptedKey(key, options) }, chunksSent: 0 };
+    },
+    answer: speechAnswer(options),
+    refusal: InworldError,
+    refuse: (res, error) => {
+      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+      if (error.retryAfter !== undefined) headers['retry-after'] = error.retryAfter;
+      res.writeHead(error.status, headers).end(JSON.stringify({ code: GRPC[error.status] ?? 2, message: error.message, details: [] }));
+    },
+    sendFailure: (res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 13, message: 'fake failure' })),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

@@ -7,11 +7,11 @@
 // `status` 2, `extra_info` and the whole audio again (empty when `stream_options.exclude_aggregated_audio`).
 // Scriptable failures: `base_resp` codes, HTTP errors (with Retry-After), a stall after the headers, a dropped
 // connection. Facts: docs/vendors/minimax.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAcceptedKey, bearerKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
-import { isRecord, pause, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders, sendJSON } from './sse.js';
+import { isRecord, parseJSONBody, requestPath } from './http.js';
+import { recordHeaders, sendJSON } from './sse.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 export const FAKE_MINIMAX_MODELS: readonly string[] = [
   'speech-2.6-hd', 'speech-2.6-turbo', 'speech-2.5-hd-preview', 'speech-2.5-turbo-preview',
@@ -24,22 +24,13 @@ export type FakeMiniMaxFault =
   | { baseResp: number; message?: string }
   /** An HTTP error from in front of the API (a gateway), with a `base_resp` body. */
   | { error: 429 | 500 | 502 | 503; retryAfter?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
-export interface FakeMiniMaxRequest {
-  readonly path: string;
+export interface FakeMiniMaxRequest extends FakeTTSHttpRequest {
   /** The query string's parameters (`GroupId`). */
   readonly query: Readonly<Record<string, string>>;
-  /** Lower-case header names; `authorization` is replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly auth: { readonly present: boolean; readonly valid: boolean };
-  readonly body?: unknown;
-  status?: number;
   /** The `base_resp.status_code` of a refusal. */
   statusCode?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
 }
 
 export interface FakeMiniMaxOptions extends FakeKeyPolicy {
@@ -54,14 +45,7 @@ export interface FakeMiniMaxOptions extends FakeKeyPolicy {
   ignoreExcludeAggregatedAudio?: boolean;
 }
 
-export interface FakeMiniMax {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeMiniMaxRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeMiniMaxFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeMiniMax = FakeTTSHttp<FakeMiniMaxRequest, FakeMiniMaxFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeMiniMaxSpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {
@@ -76,7 +60,7 @@ class Refusal extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
-    readonly httpStatus = 200,
+    readonly status = 200,
     readonly retryAfter?: number,
   ) {
     super(message);
@@ -85,45 +69,14 @@ class Refusal extends Error {
 
 const baseResp = (statusCode: number, message: string) => ({ status_code: statusCode, status_msg: message });
 
-class FakeServer {
-  readonly requests: FakeMiniMaxRequest[] = [];
-  readonly faults: FakeMiniMaxFault[] = [];
-  private traces = 0;
-
-  constructor(private readonly options: FakeMiniMaxOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const key = bearerKey(req.headers.authorization);
-    const raw = await readBody(req);
-    const record: FakeMiniMaxRequest = {
-      path,
-      query: Object.fromEntries(url.searchParams),
-      headers: recordHeaders(req, ['authorization']),
-      auth: { present: key !== '', valid: isAcceptedKey(key === '' ? undefined : key, this.options) },
-      chunksSent: 0,
-    };
-    this.requests.push(record);
-    const trace = `fake-trace-${++this.traces}`;
-    try {
-      if (req.method !== 'POST' || path !== '/v1/t2a_v2') {
-        record.status = 404;
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
-        return;
-      }
-      if (!record.auth.valid) throw new Refusal(1004, 'not authorized: the API key is missing or invalid');
-      await this.speak(raw, record, res, trace);
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      record.status = error.httpStatus;
-      record.statusCode = error.statusCode;
-      const headers: Record<string, string | number> = error.retryAfter === undefined ? {} : { 'retry-after': error.retryAfter };
-      sendJSON(res, error.httpStatus, { trace_id: trace, base_resp: baseResp(error.statusCode, error.message) }, headers);
+function speechAnswer(options: FakeMiniMaxOptions, traces: WeakMap<FakeMiniMaxRequest, string>): FakeTTSHttpVendor<FakeMiniMaxRequest, FakeMiniMaxFault, Refusal>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    if (req.method !== 'POST' || record.path !== '/v1/t2a_v2') {
+      record.status = 404;
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
+      return;
     }
-  }
-
-  private async speak(raw: Buffer, record: FakeMiniMaxRequest, res: ServerResponse, trace: string): Promise<void> {
+    if (!record.auth.valid) throw new Refusal(1004, 'not authorized: the API key is missing or invalid');
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
     const invalid = (message: string): Refusal => new Refusal(2013, `invalid params, ${message}`);
@@ -141,35 +94,19 @@ class FakeServer {
     const rate = audio.sample_rate ?? 32000;
     if (typeof rate !== 'number' || !RATES.includes(rate)) throw invalid(`sample_rate must be one of ${RATES.join(', ')}`);
     if (body.stream !== true) throw invalid('fake MiniMax server: only stream: true is emulated');
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'baseResp' in fault) throw new Refusal(fault.baseResp, fault.message ?? `scripted ${fault.baseResp}`);
     if (fault !== undefined && 'error' in fault) throw new Refusal(1000, `scripted HTTP ${fault.error}`, fault.error, fault.retryAfter);
-    const samples = fakeMiniMaxSpeech(body.text, { sampleRate: rate, voice: voice.voice_id, msPerCharacter: this.options.msPerCharacter });
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
-    });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
+    const samples = fakeMiniMaxSpeech(body.text, { sampleRate: rate, voice: voice.voice_id, msPerCharacter: options.msPerCharacter });
+    const trace = traces.get(record);
     const ok = baseResp(0, 'success');
     const event = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`;
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * rate) / 1000));
-    for (let at = 0; at < samples.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      const hex = Buffer.from(encodeSamples(samples.subarray(at, at + step), 's16le')).toString('hex');
-      res.write(event({ data: { audio: hex, status: 1, ced: '' }, trace_id: trace, base_resp: ok }));
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (closed) return;
-    const options = isRecord(body.stream_options) ? body.stream_options : {};
-    const whole = options.exclude_aggregated_audio === true && this.options.ignoreExcludeAggregatedAudio !== true ? '' : Buffer.from(encodeSamples(samples, 's16le')).toString('hex');
+    const events = pieces(samples, samplesPerChunk(options.chunkMs, rate)).map((piece) => {
+      const hex = Buffer.from(encodeSamples(piece, 's16le')).toString('hex');
+      return event({ data: { audio: hex, status: 1, ced: '' }, trace_id: trace, base_resp: ok });
+    });
+    const streamOptions = isRecord(body.stream_options) ? body.stream_options : {};
+    const whole = streamOptions.exclude_aggregated_audio === true && options.ignoreExcludeAggregatedAudio !== true ? '' : Buffer.from(encodeSamples(samples, 's16le')).toString('hex');
     const extra = {
       audio_length: Math.round((samples.length * 1000) / rate),
       audio_sample_rate: rate,
@@ -180,23 +117,41 @@ class FakeServer {
       usage_characters: body.text.length,
       word_count: body.text.split(/\s+/).filter(Boolean).length,
     };
-    res.write(event({ data: { audio: whole, status: 2, ced: '' }, extra_info: extra, trace_id: trace, base_resp: ok }));
-    record.outcome = 'completed';
-    res.end();
-  }
+    await streamFakeAnswer(res, record, {
+      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+      pieces: events,
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
+      last: event({ data: { audio: whole, status: 2, ced: '' }, extra_info: extra, trace_id: trace, base_resp: ok }),
+    });
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeMiniMax(options: FakeMiniMaxOptions = {}): Promise<FakeMiniMax> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => sendJSON(res, 500, { base_resp: baseResp(1000, 'fake failure') }),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  // Every request has its trace id, in its answer whichever it is.
+  const traces = new WeakMap<FakeMiniMaxRequest, string>();
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakeMiniMaxRequest => {
+      const key = bearerKey(req.headers.authorization);
+      const record: FakeMiniMaxRequest = {
+        path: requestPath(req),
+        query: Object.fromEntries(new URL(req.url ?? '/', 'http://fake').searchParams),
+        headers: recordHeaders(req, ['authorization']),
+        auth: { present: key !== '', valid: isAcceptedKey(key === '' ? undefined : key, options) },
+        chunksSent: 0,
+      };
+      traces.set(record, `fake-trace-${requests.length + 1}`);
+      return record;
+    },
+    answer: speechAnswer(options, traces),
+    refusal: Refusal,
+    refuse: (res, error, record) => {
+      record.statusCode = error.statusCode;
+      const headers: Record<string, string | number> = error.retryAfter === undefined ? {} : { 'retry-after': error.retryAfter };
+      sendJSON(res, error.status, { trace_id: traces.get(record), base_resp: baseResp(error.statusCode, error.message) }, headers);
+    },
+    sendFailure: (res) => sendJSON(res, 500, { base_resp: baseResp(1000, 'fake failure') }),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

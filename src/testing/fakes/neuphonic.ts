@@ -7,11 +7,11 @@
 // events, then closes. Failures carry `{"status_code", "errors": [...]}`, before the answer (an HTTP error) or in
 // band (`event: error`). Scriptable failures: HTTP errors (with Retry-After), in-band errors, a stall after the
 // headers, a dropped connection. Facts: docs/vendors/neuphonic.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
-import { isRecord, pause, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders, sendJSON } from './sse.js';
+import { isRecord, parseJSONBody, requestPath } from './http.js';
+import { recordHeaders, sendJSON } from './sse.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeStreamOutcome, type FakeTTSHttpRecord, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 const RATES = [8000, 16000, 22050];
 const PATH = /^\/sse\/speak\/([^/]+)$/;
@@ -21,20 +21,13 @@ export type FakeNeuphonicFault =
   | { error: 400 | 401 | 402 | 403 | 429 | 500 | 502 | 503; retryAfter?: number }
   /** Accepted (HTTP 200), then an `event: error` after `afterChunks` audio events (default 0). */
   | { inBandError: number; afterChunks?: number }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
-export interface FakeNeuphonicRequest {
-  readonly path: string;
+export interface FakeNeuphonicRequest extends FakeTTSHttpRecord {
   /** The `lang_code` of the path. */
   readonly language: string | undefined;
-  /** Lower-case header names; `x-api-key` is replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
   readonly auth: { readonly present: boolean; readonly valid: boolean };
-  readonly body?: unknown;
-  status?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped' | 'failed-in-band';
+  outcome?: FakeStreamOutcome | 'failed-in-band';
 }
 
 export interface FakeNeuphonicOptions extends FakeKeyPolicy {
@@ -46,14 +39,7 @@ export interface FakeNeuphonicOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeNeuphonic {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeNeuphonicRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeNeuphonicFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeNeuphonic = FakeTTSHttp<FakeNeuphonicRequest, FakeNeuphonicFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakeNeuphonicSpeech(text: string, options: { sampleRate: number; voice?: string; msPerCharacter?: number }): Int16Array {
@@ -74,39 +60,10 @@ class Refusal extends Error {
   }
 }
 
-class FakeServer {
-  readonly requests: FakeNeuphonicRequest[] = [];
-  readonly faults: FakeNeuphonicFault[] = [];
-
-  constructor(private readonly options: FakeNeuphonicOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const header = req.headers['x-api-key'];
-    const key = typeof header === 'string' ? header.trim() : '';
-    const raw = await readBody(req);
-    const language = PATH.exec(path)?.[1];
-    const record: FakeNeuphonicRequest = {
-      path,
-      language: language === undefined ? undefined : decodeURIComponent(language),
-      headers: recordHeaders(req, ['x-api-key']),
-      auth: { present: key !== '', valid: isAcceptedKey(key === '' ? undefined : key, this.options) },
-      chunksSent: 0,
-    };
-    this.requests.push(record);
-    try {
-      if (req.method !== 'POST' || record.language === undefined) throw new Refusal(404, ['Not Found']);
-      if (!record.auth.valid) throw new Refusal(401, [record.auth.present ? 'Invalid API key.' : 'No API key provided.']);
-      await this.speak(raw, record, res);
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      record.status = error.status;
-      const headers: Record<string, string | number> = error.retryAfter === undefined ? {} : { 'retry-after': error.retryAfter };
-      sendJSON(res, error.status, { status_code: error.status, errors: error.errors, data: null }, headers);
-    }
-  }
-
-  private async speak(raw: Buffer, record: FakeNeuphonicRequest, res: ServerResponse): Promise<void> {
+function speechAnswer(options: FakeNeuphonicOptions): FakeTTSHttpVendor<FakeNeuphonicRequest, FakeNeuphonicFault, Refusal>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    if (req.method !== 'POST' || record.language === undefined) throw new Refusal(404, ['Not Found']);
+    if (!record.auth.valid) throw new Refusal(401, [record.auth.present ? 'Invalid API key.' : 'No API key provided.']);
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
     const invalid = (message: string): Refusal => new Refusal(422, [message]);
@@ -119,54 +76,49 @@ class FakeServer {
     if (typeof rate !== 'number' || !RATES.includes(rate)) throw invalid(`sampling_rate must be one of ${RATES.join(', ')}`);
     if (body.speed !== undefined && !(typeof body.speed === 'number' && body.speed >= 0.7 && body.speed <= 2)) throw invalid('speed must be between 0.7 and 2');
     if (body.voice_id !== undefined && (typeof body.voice_id !== 'string' || body.voice_id === '')) throw invalid('voice_id must be a voice id');
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) throw new Refusal(fault.error, [`scripted HTTP ${fault.error}`], fault.retryAfter);
     const voice = typeof body.voice_id === 'string' ? body.voice_id : undefined;
-    const samples = fakeNeuphonicSpeech(body.text, { sampleRate: rate, voice, msPerCharacter: this.options.msPerCharacter });
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
-    });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * rate) / 1000));
+    const samples = fakeNeuphonicSpeech(body.text, { sampleRate: rate, voice, msPerCharacter: options.msPerCharacter });
     const words = body.text.split(/\s+/).filter(Boolean);
-    for (let at = 0; at < samples.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      if (fault !== undefined && 'inBandError' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'failed-in-band';
-        res.end(`event: error\ndata: ${JSON.stringify({ status_code: fault.inBandError, errors: [`scripted ${fault.inBandError}`] })}\n\n`);
-        return;
-      }
-      const audio = Buffer.from(encodeSamples(samples.subarray(at, at + step), 's16le')).toString('base64');
-      const text = words[record.chunksSent % Math.max(1, words.length)] ?? '';
-      res.write(`event: message\ndata: ${JSON.stringify({ status_code: 200, data: { audio, text, sampling_rate: rate } })}\n\n`);
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
+    const events = pieces(samples, samplesPerChunk(options.chunkMs, rate)).map((piece, index) => {
+      const audio = Buffer.from(encodeSamples(piece, 's16le')).toString('base64');
+      const text = words[index % Math.max(1, words.length)] ?? '';
+      return `event: message\ndata: ${JSON.stringify({ status_code: 200, data: { audio, text, sampling_rate: rate } })}\n\n`;
+    });
+    const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+    if (fault !== undefined && 'inBandError' in fault && (fault.afterChunks ?? 0) < events.length) {
+      const error = `event: error\ndata: ${JSON.stringify({ status_code: fault.inBandError, errors: [`scripted ${fault.inBandError}`] })}\n\n`;
+      const sent = events.slice(0, fault.afterChunks ?? 0);
+      return streamFakeAnswer(res, record, { headers, pieces: sent, fault, chunkDelayMs: options.chunkDelayMs, last: error, outcome: 'failed-in-band' });
     }
-    if (closed) return;
-    record.outcome = 'completed';
-    res.end();
-  }
+    await streamFakeAnswer(res, record, { headers, pieces: events, fault, chunkDelayMs: options.chunkDelayMs });
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeNeuphonic(options: FakeNeuphonicOptions = {}): Promise<FakeNeuphonic> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => sendJSON(res, 500, { status_code: 500, errors: ['fake failure'], data: null }),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakeNeuphonicRequest => {
+      const path = requestPath(req);
+      const header = req.headers['x-api-key'];
+      const key = typeof header === 'string' ? header.trim() : '';
+      const language = PATH.exec(path)?.[1];
+      return {
+        path,
+        language: language === undefined ? undefined : decodeURIComponent(language),
+        headers: recordHeaders(req, ['x-api-key']),
+        auth: { present: key !== '', valid: isAcceptedKey(key === '' ? undefined : key, options) },
+        chunksSent: 0,
+      };
+    },
+    answer: speechAnswer(options),
+    refusal: Refusal,
+    refuse: (res, error) => {
+      const headers: Record<string, string | number> = error.retryAfter === undefined ? {} : { 'retry-after': error.retryAfter };
+      sendJSON(res, error.status, { status_code: error.status, errors: error.errors, data: null }, headers);
+    },
+    sendFailure: (res) => sendJSON(res, 500, { status_code: 500, errors: ['fake failure'], data: null }),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

@@ -6,11 +6,11 @@
 // that is not JSON fails with Flask's HTML 500 page; the answer is a whole WAV file (16-bit mono at the voice's
 // rate) with a Content-Length, written here in pieces. No authentication, as the real server has none. Scriptable
 // failures: HTTP errors (a proxy's 502/503), a stall after the headers, a dropped connection. Facts: docs/vendors/piper.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeWav } from '../../audio/wav.js';
 import { fakeVoiceTone } from './audio.js';
-import { isRecord, pause, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders } from './sse.js';
+import { isRecord, parseJSONBody, requestPath } from './http.js';
+import { recordHeaders } from './sse.js';
+import { pieces, startFakeTTSHttpVendor, streamFakeAnswer, type FakeStreamOutcome, type FakeTTSHttpRecord, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 export interface FakePiperVoice {
   /** The voice's rate (its `.onnx.json` `audio.sample_rate`). */
@@ -19,19 +19,14 @@ export interface FakePiperVoice {
   readonly speakers?: readonly string[];
 }
 
-export type FakePiperFault = { error: 500 | 502 | 503 } | { stall: true } | { drop: true; afterChunks?: number };
+export type FakePiperFault = { error: 500 | 502 | 503 } | FakeStreamFault;
 
-export interface FakePiperRequest {
+export interface FakePiperRequest extends FakeTTSHttpRecord {
   readonly method: string;
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body?: unknown;
-  status?: number;
   /** The voice and speaker id the fake spoke with (after its fallbacks). */
   voiceUsed?: string;
   speakerIdUsed?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
+  outcome?: FakeStreamOutcome;
 }
 
 export interface FakePiperOptions {
@@ -47,14 +42,7 @@ export interface FakePiperOptions {
   chunkDelayMs?: number;
 }
 
-export interface FakePiper {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakePiperRequest[];
-  /** Spoils the next syntheses, one each. */
-  failSpeech(...faults: FakePiperFault[]): void;
-  close(): Promise<void>;
-}
+export type FakePiper = FakeTTSHttp<FakePiperRequest, FakePiperFault>;
 
 /** The fake's speech for `text` at the voice's rate: a tone of its own timbre per voice and speaker. */
 export function fakePiperSpeech(text: string, options: { voice: string; sampleRate: number; speakerId?: number; msPerCharacter?: number }): Int16Array {
@@ -81,53 +69,32 @@ class Refusal extends Error {
   }
 }
 
-class FakeServer {
-  readonly requests: FakePiperRequest[] = [];
-  readonly faults: FakePiperFault[] = [];
-  private readonly voices: Readonly<Record<string, FakePiperVoice>>;
-  private readonly defaultVoice: string;
-
-  constructor(private readonly options: FakePiperOptions) {
-    this.voices = options.voices ?? DEFAULT_VOICES;
-    const first = Object.keys(this.voices)[0];
-    if (first === undefined) throw new RangeError('startFakePiper: voices must name at least one voice');
-    this.defaultVoice = first;
-  }
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const raw = await readBody(req);
-    const record: FakePiperRequest = { method: req.method ?? 'GET', path, headers: recordHeaders(req, []), chunksSent: 0 };
-    this.requests.push(record);
-    const synthesis = this.options.legacy === true ? '/' : '/synthesize';
-    try {
-      if (path === synthesis && req.method === 'POST') return await this.speak(raw, record, res);
+function synthesisAnswer(options: FakePiperOptions): FakeTTSHttpVendor<FakePiperRequest, FakePiperFault, Refusal>['answer'] {
+  const voices = options.voices ?? DEFAULT_VOICES;
+  const defaultVoice = Object.keys(voices)[0];
+  if (defaultVoice === undefined) throw new RangeError('startFakePiper: voices must name at least one voice');
+  const synthesis = options.legacy === true ? '/' : '/synthesize';
+  return async (req, raw, record, res, takeFault) => {
+    const { path } = record;
+    if (path !== synthesis || req.method !== 'POST') {
       // From 1.5 on, `/` is the browser page (GET only): the fake's page is a stub.
-      if (path === '/' && this.options.legacy !== true && req.method === 'GET') {
+      if (path === '/' && options.legacy !== true && req.method === 'GET') {
         record.status = 200;
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html>\n<title>Piper (fake)</title>\n');
         return;
       }
-      if (path === '/' && this.options.legacy !== true) throw new Refusal(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
+      if (path === '/' && options.legacy !== true) throw new Refusal(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
       throw new Refusal(404, 'Not Found', 'The requested URL was not found on the server.');
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      record.status = error.status;
-      const page = flaskPage(error.status, error.title, error.text);
-      res.writeHead(error.status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page) }).end(page);
     }
-  }
-
-  private async speak(raw: Buffer, record: FakePiperRequest, res: ServerResponse): Promise<void> {
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
     const failed = new Refusal(500, 'Internal Server Error', 'The server encountered an internal error and was unable to complete your request.');
     if (!parsed || !isRecord(body)) throw failed;
     const text = typeof body.text === 'string' ? body.text.trim() : '';
     if (text === '') throw failed;
-    const named = typeof body.voice === 'string' ? body.voice : this.defaultVoice;
-    const voiceName = named in this.voices ? named : this.defaultVoice;
-    const voice = this.voices[voiceName]!;
+    const named = typeof body.voice === 'string' ? body.voice : defaultVoice;
+    const voiceName = named in voices ? named : defaultVoice;
+    const voice = voices[voiceName]!;
     const speakers = voice.speakers ?? [];
     let speakerId = typeof body.speaker_id === 'number' ? body.speaker_id : undefined;
     if (speakers.length > 1 && speakerId === undefined && typeof body.speaker === 'string') {
@@ -139,52 +106,33 @@ class FakeServer {
       // The server applies float() to them: a value it cannot convert fails the request.
       if (body[name] !== undefined && !Number.isFinite(Number(body[name]))) throw failed;
     }
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) throw new Refusal(fault.error, `scripted ${fault.error}`, 'scripted failure');
     record.voiceUsed = voiceName;
     record.speakerIdUsed = speakerId ?? 0;
-    const samples = fakePiperSpeech(text, { voice: voiceName, sampleRate: voice.sampleRate, speakerId: speakerId ?? 0, msPerCharacter: this.options.msPerCharacter });
+    const samples = fakePiperSpeech(text, { voice: voiceName, sampleRate: voice.sampleRate, speakerId: speakerId ?? 0, msPerCharacter: options.msPerCharacter });
     const wav = writeWav({ sampleRate: voice.sampleRate, channels: 1, samples });
-    record.status = 200;
-    // Flask sends the bytes a view returns as text/html, with their length.
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': wav.length });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
+    await streamFakeAnswer(res, record, {
+      // Flask sends the bytes a view returns as text/html, with their length.
+      headers: { 'content-type': 'text/html; charset=utf-8', 'content-length': wav.length },
+      pieces: pieces(wav, Math.max(1, options.chunkBytes ?? 4096)),
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
     });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
-    const step = Math.max(1, this.options.chunkBytes ?? 4096);
-    for (let at = 0; at < wav.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      record.chunksSent += 1;
-      if (at + step >= wav.length) {
-        // The last piece: the client may read it and go before another turn of this loop.
-        record.outcome = 'completed';
-        res.end(wav.subarray(at));
-        return;
-      }
-      res.write(wav.subarray(at, at + step));
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-  }
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakePiper(options: FakePiperOptions = {}): Promise<FakePiper> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => res.writeHead(500, { 'content-type': 'text/html; charset=utf-8' }).end(flaskPage(500, 'Internal Server Error', 'fake failure')),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakePiperRequest => ({ method: req.method ?? 'GET', path: requestPath(req), headers: recordHeaders(req, []), chunksSent: 0 }),
+    answer: synthesisAnswer(options),
+    refusal: Refusal,
+    refuse: (res, error) => {
+      const page = flaskPage(error.status, error.title, error.text);
+      res.writeHead(error.status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page) }).end(page);
+    },
+    sendFailure: (res) => res.writeHead(500, { 'content-type': 'text/html; charset=utf-8' }).end(flaskPage(500, 'Internal Server Error', 'fake failure')),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

@@ -7,14 +7,15 @@
 // back in paced pieces. Errors carry `x-amzn-ErrorType` and a `{"message"}` body. Scriptable failures: errors
 // (429 is answered as Polly throttles, 400 `ThrottlingException`), a stall after the headers, a connection dropped
 // mid-answer. Facts: docs/vendors/aws-polly.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createHash } from 'node:crypto';
 import { int16ToBytes } from '../../audio/index.js';
 import { canonicalRequest, signature } from '../../services/aws/sigv4.js';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { fakeVoiceTone } from './audio.js';
-import { isRecord, parseJSONBody, pause, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders } from './sse.js';
+import { isRecord, parseJSONBody } from './http.js';
+import { recordHeaders } from './sse.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 const FORMATS = ['json', 'mp3', 'ogg_vorbis', 'pcm'];
 const ENGINES = ['standard', 'neural', 'long-form', 'generative'];
@@ -22,19 +23,11 @@ const MAX_SKEW_MS = 5 * 60_000;
 
 export type FakePollyFault =
   | { error: 400 | 401 | 403 | 429 | 500 | 503; message?: string }
-  | { stall: true }
-  | { drop: true; afterChunks?: number };
+  | FakeStreamFault;
 
-export interface FakePollyRequest {
-  readonly path: string;
-  /** Lower-case header names; `authorization` and `x-amz-security-token` are replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly auth: { readonly present: boolean; readonly valid: boolean };
-  readonly body?: unknown;
-  status?: number;
+export interface FakePollyRequest extends FakeTTSHttpRequest {
+  /** The `x-amzn-ErrorType` of a refusal. */
   errorType?: string;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
 }
 
 export interface FakePollyOptions extends FakeKeyPolicy {
@@ -48,14 +41,7 @@ export interface FakePollyOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakePolly {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakePollyRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakePollyFault[]): void;
-  close(): Promise<void>;
-}
+export type FakePolly = FakeTTSHttp<FakePollyRequest, FakePollyFault>;
 
 /** The fake's speech for `text` as PCM16: a tone of its own timbre, so another fake's audio differs. */
 export function fakePollySpeech(text: string, options: { sampleRate: number; voice: string; msPerCharacter?: number }): Int16Array {
@@ -76,58 +62,33 @@ class PollyError extends Error {
   }
 }
 
-class FakeServer {
-  readonly requests: FakePollyRequest[] = [];
-  readonly faults: FakePollyFault[] = [];
+/** The refusal of the request's signature, or undefined when it is AWS's own. */
+function verify(req: IncomingMessage, url: URL, raw: Buffer, options: FakePollyOptions): PollyError | undefined {
+  const header = req.headers.authorization ?? '';
+  const parsed = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8}\/[^/]+\/[^/]+\/aws4_request), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(header);
+  if (parsed === null) return new PollyError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+  const [, keyId = '', scope = '', signedNames = '', sent = ''] = parsed;
+  if (!isAcceptedKey(keyId, options)) return new PollyError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+  const date = String(req.headers['x-amz-date'] ?? '');
+  const when = Date.parse(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  if (Number.isNaN(when) || Math.abs(when - Date.now()) > MAX_SKEW_MS) return new PollyError(403, 'InvalidSignatureException', 'Signature expired: the request time is more than 5 minutes from the server time.');
+  if (!scope.startsWith(date.slice(0, 8)) || !scope.endsWith('/polly/aws4_request')) return new PollyError(403, 'InvalidSignatureException', `Credential should be scoped to a valid date, region and the polly service: ${scope}`);
+  const names = signedNames.split(';');
+  if (!names.includes('host') || !names.includes('x-amz-date')) return new PollyError(403, 'InvalidSignatureException', 'host and x-amz-date must be signed.');
+  const headers: Record<string, string> = {};
+  for (const name of names) headers[name] = String(req.headers[name] ?? '');
+  const payloadHash = createHash('sha256').update(raw).digest('hex');
+  const { text } = canonicalRequest({ method: req.method ?? 'POST', url, headers, payloadHash });
+  const expected = signature(options.secretAccessKey ?? 'fake-polly-secret', date, scope, text);
+  if (expected !== sent) return new PollyError(403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
+  return undefined;
+}
 
-  constructor(private readonly options: FakePollyOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    const raw = await readBody(req);
-    const auth = this.verify(req, url, raw);
-    const record: FakePollyRequest = {
-      path: url.pathname,
-      headers: recordHeaders(req, ['authorization', 'x-amz-security-token']),
-      auth: { present: req.headers.authorization !== undefined, valid: auth === undefined },
-      chunksSent: 0,
-    };
-    this.requests.push(record);
-    try {
-      if (req.method !== 'POST' || url.pathname !== '/v1/speech') throw new PollyError(404, 'UnknownOperationException', `No operation at ${req.method ?? ''} ${url.pathname}`);
-      if (auth !== undefined) throw auth;
-      await this.speak(raw, record, res);
-    } catch (error) {
-      if (!(error instanceof PollyError)) throw error;
-      record.status = error.status;
-      record.errorType = error.type;
-      res.writeHead(error.status, { 'content-type': 'application/json', 'x-amzn-errortype': `${error.type}:` }).end(JSON.stringify({ message: error.message }));
-    }
-  }
-
-  /** The refusal of the request's signature, or undefined when it is AWS's own. */
-  private verify(req: IncomingMessage, url: URL, raw: Buffer): PollyError | undefined {
-    const header = req.headers.authorization ?? '';
-    const parsed = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8}\/[^/]+\/[^/]+\/aws4_request), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(header);
-    if (parsed === null) return new PollyError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-    const [, keyId = '', scope = '', signedNames = '', sent = ''] = parsed;
-    if (!isAcceptedKey(keyId, this.options)) return new PollyError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
-    const date = String(req.headers['x-amz-date'] ?? '');
-    const when = Date.parse(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-    if (Number.isNaN(when) || Math.abs(when - Date.now()) > MAX_SKEW_MS) return new PollyError(403, 'InvalidSignatureException', 'Signature expired: the request time is more than 5 minutes from the server time.');
-    if (!scope.startsWith(date.slice(0, 8)) || !scope.endsWith('/polly/aws4_request')) return new PollyError(403, 'InvalidSignatureException', `Credential should be scoped to a valid date, region and the polly service: ${scope}`);
-    const names = signedNames.split(';');
-    if (!names.includes('host') || !names.includes('x-amz-date')) return new PollyError(403, 'InvalidSignatureException', 'host and x-amz-date must be signed.');
-    const headers: Record<string, string> = {};
-    for (const name of names) headers[name] = String(req.headers[name] ?? '');
-    const payloadHash = createHash('sha256').update(raw).digest('hex');
-    const { text } = canonicalRequest({ method: req.method ?? 'POST', url, headers, payloadHash });
-    const expected = signature(this.options.secretAccessKey ?? 'fake-polly-secret', date, scope, text);
-    if (expected !== sent) return new PollyError(403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.');
-    return undefined;
-  }
-
-  private async speak(raw: Buffer, record: FakePollyRequest, res: ServerResponse): Promise<void> {
+function speechAnswer(options: FakePollyOptions, refusals: WeakMap<FakePollyRequest, PollyError>): FakeTTSHttpVendor<FakePollyRequest, FakePollyFault, PollyError>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    if (req.method !== 'POST' || record.path !== '/v1/speech') throw new PollyError(404, 'UnknownOperationException', `No operation at ${req.method ?? ''} ${record.path}`);
+    const refusal = refusals.get(record);
+    if (refusal !== undefined) throw refusal;
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
     const invalid = (message: string, type = 'ValidationException'): PollyError => new PollyError(400, type, message);
@@ -140,51 +101,47 @@ class FakeServer {
     if (body.OutputFormat !== 'pcm') throw invalid(`fake Polly server: OutputFormat ${body.OutputFormat} is not emulated by this fake (the real API makes it)`);
     const rate = body.SampleRate ?? '16000';
     if (rate !== '8000' && rate !== '16000') throw invalid(`Sample rate ${JSON.stringify(rate)} is not valid for pcm (8000 or 16000).`, 'InvalidSampleRateException');
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) {
       if (fault.error === 429) throw new PollyError(400, 'ThrottlingException', fault.message ?? 'Rate exceeded');
       if (fault.error === 401 || fault.error === 403) throw new PollyError(403, 'UnrecognizedClientException', fault.message ?? 'The security token included in the request is invalid.');
       throw new PollyError(fault.error, fault.error >= 500 ? 'ServiceFailureException' : 'ValidationException', fault.message ?? `Scripted ${fault.error}`);
     }
     const sampleRate = Number(rate);
-    const samples = fakePollySpeech(body.Text, { sampleRate, voice: body.VoiceId, msPerCharacter: this.options.msPerCharacter });
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'audio/pcm', 'x-amzn-requestcharacters': String(body.Text.length), 'transfer-encoding': 'chunked' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
+    const samples = fakePollySpeech(body.Text, { sampleRate, voice: body.VoiceId, msPerCharacter: options.msPerCharacter });
+    await streamFakeAnswer(res, record, {
+      headers: { 'content-type': 'audio/pcm', 'x-amzn-requestcharacters': String(body.Text.length), 'transfer-encoding': 'chunked' },
+      pieces: pieces(samples, samplesPerChunk(options.chunkMs, sampleRate)).map((piece) => int16ToBytes(piece)),
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
     });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * sampleRate) / 1000));
-    for (let at = 0; at < samples.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      res.write(int16ToBytes(samples.subarray(at, at + step)));
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (!closed) {
-      record.outcome = 'completed';
-      res.end();
-    }
-  }
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakePolly(options: FakePollyOptions = {}): Promise<FakePolly> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceFailureException:' }).end(JSON.stringify({ message: 'fake failure' })),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  // Each request's signature is judged once, when it is recorded; a refused one is answered after the route check.
+  const refusals = new WeakMap<FakePollyRequest, PollyError>();
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req, raw): FakePollyRequest => {
+      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      const refusal = verify(req, url, raw, options);
+      const record: FakePollyRequest = {
+        path: url.pathname,
+        headers: recordHeaders(req, ['authorization', 'x-amz-security-token']),
+        auth: { present: req.headers.authorization !== undefined, valid: refusal === undefined },
+        chunksSent: 0,
+      };
+      if (refusal !== undefined) refusals.set(record, refusal);
+      return record;
+    },
+    answer: speechAnswer(options, refusals),
+    refusal: PollyError,
+    refuse: (res, error, record) => {
+      record.errorType = error.type;
+      res.writeHead(error.status, { 'content-type': 'application/json', 'x-amzn-errortype': `${error.type}:` }).end(JSON.stringify({ message: error.message }));
+    },
+    sendFailure: (res) => res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceFailureException:' }).end(JSON.stringify({ message: 'fake failure' })),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

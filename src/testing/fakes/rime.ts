@@ -19,7 +19,7 @@ import { encodeSamples, fakeVoiceTone } from './audio.js';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { isRecord, pause, recordQuery } from './http.js';
 import { recordHeaders } from './sse.js';
-import { FakeSpeechSession, FakeWebSocketServer } from './websocket.js';
+import { FakeSpeechSession, FakeWebSocketServer, type FakeHandshakeFault } from './websocket.js';
 
 export const FAKE_RIME_MODELS: readonly string[] = ['coda', 'arcana', 'mistv2', 'mistv3', 'mist'];
 export const FAKE_RIME_LANGUAGES: readonly string[] = ['eng', 'spa', 'fra', 'ger', 'hin'];
@@ -34,10 +34,8 @@ export interface FakeRimeOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeRimeHandshakeFault {
+export interface FakeRimeHandshakeFault extends FakeHandshakeFault {
   status: 400 | 401 | 403 | 429 | 500 | 503;
-  message?: string;
-  retryAfter?: number;
 }
 
 export type FakeRimeSynthesisFault =
@@ -118,14 +116,9 @@ class FakeRimeServer
       auth: { present: key !== undefined, valid: isAcceptedKey(key, this.options) },
       received: [],
     };
-    this.connections.push(connection);
-    const reject = (status: number, message: string, extra: Record<string, string> = {}): void => this.refuse(socket, connection, status, { message }, extra);
-    if (url.pathname !== '/ws3') return reject(404, `No route for ${url.pathname}`);
-    const fault = this.handshakeFaults.shift();
-    if (fault !== undefined) return reject(fault.status, fault.message ?? `Scripted ${fault.status}`, fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) });
-    if (!connection.auth.valid) return reject(401, 'Unauthorized: invalid or missing API key');
+    if (!this.admit(socket, connection, '/ws3', 'Unauthorized: invalid or missing API key', (_status, message) => ({ message }))) return;
     const problem = this.checkQuery(connection.query);
-    if (problem !== undefined) return reject(400, problem);
+    if (problem !== undefined) return this.refuse(socket, connection, 400, { message: problem });
     this.accept(req, socket, head, connection, (ws) => new Session(this, ws, socket, connection));
   }
 

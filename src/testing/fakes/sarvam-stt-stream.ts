@@ -17,9 +17,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { recordQuery, refuseUpgrade, startFakeHttpServer } from './http.js';
+import { recordQuery, refuseUpgrade } from './http.js';
 import { SpeechTracker, UtteranceQueue } from './speech-tracker.js';
-import type { FakeSocketClose, FakeSTTSocketSession, FakeStreamingSTTServer } from './websocket.js';
+import type { FakeSTTSocketSession, FakeStreamingSTTServer } from './websocket.js';
+import { FakeJsonSTTSession, serveFakeSTTSockets } from './stt-socket.js';
 
 export type FakeSarvamStreamFault = 403 | 429 | 500;
 
@@ -81,11 +82,9 @@ function queryProblem(query: URLSearchParams): string | undefined {
   return undefined;
 }
 
-class Session implements FakeSarvamStreamSession {
+class Session extends FakeJsonSTTSession implements FakeSarvamStreamSession {
   readonly controls: string[] = [];
-  readonly sent: Record<string, unknown>[] = [];
   audioMessages = 0;
-  closed: FakeSocketClose | undefined;
   readonly accepted = true;
   private readonly tracker: SpeechTracker;
   private readonly rate: number;
@@ -96,11 +95,12 @@ class Session implements FakeSarvamStreamSession {
   private ended = false;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     readonly query: Record<string, string>,
     queue: UtteranceQueue,
     options: FakeSarvamStreamOptions,
   ) {
+    super(ws);
     this.rate = Number(query.sample_rate ?? '16000');
     this.pcm = (query.input_audio_codec ?? 'wav').startsWith('pcm_');
     this.vadSignals = query.vad_signals === 'true';
@@ -113,22 +113,10 @@ class Session implements FakeSarvamStreamSession {
       defaultTranscript: options.defaultTranscript,
     });
     ws.on('message', (data, isBinary) => this.onMessage(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary));
-    ws.on('close', (code, reason) => {
-      this.closed ??= { code, reason: reason.toString('utf8'), by: 'client' };
-      this.tracker.abandon();
-    });
-    ws.on('error', () => {});
   }
 
-  drop(): void {
-    this.closed ??= { code: 1006, reason: '', by: 'dropped' };
-    this.ws.terminate();
-  }
-
-  private send(message: Record<string, unknown>): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    this.sent.push(message);
-    this.ws.send(JSON.stringify(message));
+  protected override onClosed(): void {
+    this.tracker.abandon();
   }
 
   private fail(code: string, error: string): void {
@@ -225,28 +213,9 @@ export async function startFakeSarvamStream(options: FakeSarvamStreamOptions = {
       ws.once('close', () => open.delete(session));
     });
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404).end();
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
-  const dropAll = (): void => {
-    for (const session of open) session.drop();
-  };
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => open });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
-    dropConnections: dropAll,
-    close: async () => {
-      dropAll();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
-    },
   };
 }

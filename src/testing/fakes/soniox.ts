@@ -14,9 +14,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { startFakeHttpServer } from './http.js';
+
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
+import { frameBytes, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
+import { FakeJsonSTTSession, serveFakeSTTSockets } from './stt-socket.js';
 
 export type FakeSonioxFault = 401 | 429 | 500;
 
@@ -44,40 +45,27 @@ const FAULTS: Readonly<Record<FakeSonioxFault, [number, string]>> = {
   500: [503, 'Cannot continue request (code 1). Please restart the request.'],
 };
 
-class Session implements FakeSonioxSession {
+class Session extends FakeJsonSTTSession implements FakeSonioxSession {
   config: Record<string, unknown> | undefined;
   readonly controls: string[] = [];
-  readonly sent: Record<string, unknown>[] = [];
-  closed: FakeSocketClose | undefined;
   private tracker: SpeechTracker | undefined;
   private endpointDetection = false;
   private lastInterimAt = 0;
   private ended = false;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly headerKey: string | undefined,
     private readonly queue: UtteranceQueue,
     private readonly options: FakeSonioxOptions,
     private readonly fault: FakeSonioxFault | undefined,
   ) {
+    super(ws);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('close', (code, reason) => {
-      this.closed ??= { code, reason: reason.toString('utf8'), by: 'client' };
-      this.tracker?.abandon();
-    });
-    ws.on('error', () => {});
   }
 
-  drop(): void {
-    this.closed ??= { code: 1006, reason: '', by: 'dropped' };
-    this.ws.terminate();
-  }
-
-  private send(message: Record<string, unknown>): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    this.sent.push(message);
-    this.ws.send(JSON.stringify(message));
+  protected override onClosed(): void {
+    this.tracker?.abandon();
   }
 
   private fail(code: number, message: string): void {
@@ -196,27 +184,9 @@ export async function startFakeSoniox(options: FakeSonioxOptions = {}): Promise<
     const headerKey = bearerCredentials(req.headers.authorization ?? '');
     wss.handleUpgrade(req, socket, head, (ws) => sessions.push(new Session(ws, headerKey, queue, options, faults.shift())));
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404).end();
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => sessions.filter((s) => s.closed === undefined) });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
-    dropConnections: () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-    },
-    close: async () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
-    },
   };
 }

@@ -4,31 +4,23 @@
 // sends), a voice of the preview's four, `output_format=pcm_16000` (the default WAV and `wav_16000` are refused as
 // not emulated), a JSON body `{"text"}` — and streams raw PCM16 at 16 kHz in the body. Scriptable failures: HTTP
 // errors (with Retry-After), a stall after the headers, a dropped connection. Facts: docs/vendors/speechmatics-tts.md.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerKey, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
 import { encodeSamples, fakeVoiceTone } from './audio.js';
-import { isRecord, pause, parseJSONBody, requestPath, startFakeHttpServer, untilClosed } from './http.js';
-import { readBody, recordHeaders, sendJSON } from './sse.js';
+import { isRecord, parseJSONBody, requestPath } from './http.js';
+import { recordHeaders, sendJSON } from './sse.js';
+import { pieces, samplesPerChunk, startFakeTTSHttpVendor, streamFakeAnswer, type FakeTTSHttpRequest, type FakeTTSHttpVendor, type FakeStreamFault, type FakeTTSHttp } from './tts-http.js';
 
 export const FAKE_SPEECHMATICS_VOICES: readonly string[] = ['sarah', 'theo', 'megan', 'jack'];
 const PATH = /^\/generate\/([^/]+)$/;
 const RATE = 16000;
 
-export type FakeSpeechmaticsTTSFault = { error: 400 | 401 | 403 | 429 | 500 | 502 | 503; retryAfter?: number } | { stall: true } | { drop: true; afterChunks?: number };
+export type FakeSpeechmaticsTTSFault = { error: 400 | 401 | 403 | 429 | 500 | 502 | 503; retryAfter?: number } | FakeStreamFault;
 
-export interface FakeSpeechmaticsTTSRequest {
-  readonly path: string;
+export interface FakeSpeechmaticsTTSRequest extends FakeTTSHttpRequest {
   /** The voice of the path. */
   readonly voice: string | undefined;
   /** The query string's parameters (`output_format`, `sm-app`). */
   readonly query: Readonly<Record<string, string>>;
-  /** Lower-case header names; `authorization` is replaced by `[redacted]`. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly auth: { readonly present: boolean; readonly valid: boolean };
-  readonly body?: unknown;
-  status?: number;
-  chunksSent: number;
-  outcome?: 'completed' | 'client-closed' | 'dropped';
 }
 
 export interface FakeSpeechmaticsTTSOptions extends FakeKeyPolicy {
@@ -40,14 +32,7 @@ export interface FakeSpeechmaticsTTSOptions extends FakeKeyPolicy {
   chunkDelayMs?: number;
 }
 
-export interface FakeSpeechmaticsTTS {
-  /** `http://127.0.0.1:<port>`, to pass as the client's `baseUrl`. */
-  readonly baseUrl: string;
-  readonly requests: readonly FakeSpeechmaticsTTSRequest[];
-  /** Spoils the next valid requests, one each. */
-  failSpeech(...faults: FakeSpeechmaticsTTSFault[]): void;
-  close(): Promise<void>;
-}
+export type FakeSpeechmaticsTTS = FakeTTSHttp<FakeSpeechmaticsTTSRequest, FakeSpeechmaticsTTSFault>;
 
 /** The fake's speech for `text` as PCM16 at 16 kHz: a tone of its own timbre, so another fake's audio differs. */
 export function fakeSpeechmaticsSpeech(text: string, options: { voice: string; msPerCharacter?: number }): Int16Array {
@@ -71,92 +56,59 @@ class Refusal extends Error {
   }
 }
 
-class FakeServer {
-  readonly requests: FakeSpeechmaticsTTSRequest[] = [];
-  readonly faults: FakeSpeechmaticsTTSFault[] = [];
-
-  constructor(private readonly options: FakeSpeechmaticsTTSOptions) {}
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestPath(req);
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const key = bearerKey(req.headers.authorization);
-    const raw = await readBody(req);
-    const voice = PATH.exec(path)?.[1];
-    const record: FakeSpeechmaticsTTSRequest = {
-      path,
-      voice: voice === undefined ? undefined : decodeURIComponent(voice),
-      query: Object.fromEntries(url.searchParams),
-      headers: recordHeaders(req, ['authorization']),
-      auth: { present: key !== '', valid: isAcceptedKey(key === '' ? undefined : key, this.options) },
-      chunksSent: 0,
-    };
-    this.requests.push(record);
+function speechAnswer(options: FakeSpeechmaticsTTSOptions): FakeTTSHttpVendor<FakeSpeechmaticsTTSRequest, FakeSpeechmaticsTTSFault, Refusal>['answer'] {
+  return async (req, raw, record, res, takeFault) => {
+    // The gateway refuses a key before any route is looked at.
     if (!record.auth.valid) {
       record.status = 401;
       res.writeHead(401, { 'content-type': 'text/html' }).end(UNAUTHORISED_PAGE);
       return;
     }
-    try {
-      if (req.method !== 'POST' || record.voice === undefined) throw new Refusal(404, 'Not Found');
-      await this.speak(raw, record, res);
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      record.status = error.status;
-      const headers: Record<string, string | number> = error.retryAfter === undefined ? {} : { 'retry-after': error.retryAfter };
-      sendJSON(res, error.status, { detail: error.detail }, headers);
-    }
-  }
-
-  private async speak(raw: Buffer, record: FakeSpeechmaticsTTSRequest, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST' || record.voice === undefined) throw new Refusal(404, 'Not Found');
     const { body, parsed } = parseJSONBody(raw, false);
     (record as { body?: unknown }).body = body;
-    const voice = record.voice!;
+    const voice = record.voice;
     if (!FAKE_SPEECHMATICS_VOICES.includes(voice)) throw new Refusal(400, `fake Speechmatics TTS server: unknown voice ${JSON.stringify(voice)} (the real answer is not documented)`);
     const format = record.query.output_format ?? 'wav_16000';
     if (format !== 'pcm_16000') throw new Refusal(400, `fake Speechmatics TTS server: output_format ${JSON.stringify(format)} is not emulated by this fake (the real API makes wav_16000)`);
     if (!parsed || !isRecord(body) || typeof body.text !== 'string' || body.text.trim() === '') throw new Refusal(400, 'text is required');
-    const fault = this.faults.shift();
+    const fault = takeFault();
     if (fault !== undefined && 'error' in fault) throw new Refusal(fault.error, `scripted HTTP ${fault.error}`, fault.retryAfter);
-    const samples = fakeSpeechmaticsSpeech(body.text, { voice, msPerCharacter: this.options.msPerCharacter });
-    record.status = 200;
-    res.writeHead(200, { 'content-type': 'audio/pcm' });
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-      record.outcome ??= 'client-closed';
-    });
-    if (fault !== undefined && 'stall' in fault) return untilClosed(res);
+    const samples = fakeSpeechmaticsSpeech(body.text, { voice, msPerCharacter: options.msPerCharacter });
     // Writes of an odd number of bytes, as a network may split them: the client must carry the half sample.
     const bytes = encodeSamples(samples, 's16le');
-    const step = Math.max(1, Math.round(((this.options.chunkMs ?? 40) * RATE) / 1000)) * 2 + 1;
-    for (let at = 0; at < bytes.length && !closed; at += step) {
-      if (fault !== undefined && 'drop' in fault && record.chunksSent >= (fault.afterChunks ?? 0)) {
-        record.outcome = 'dropped';
-        res.socket?.destroy();
-        return;
-      }
-      res.write(bytes.subarray(at, at + step));
-      record.chunksSent += 1;
-      await pause(this.options.chunkDelayMs ?? 2);
-    }
-    if (closed) return;
-    record.outcome = 'completed';
-    res.end();
-  }
+    await streamFakeAnswer(res, record, {
+      headers: { 'content-type': 'audio/pcm' },
+      pieces: pieces(bytes, samplesPerChunk(options.chunkMs, RATE) * 2 + 1),
+      fault,
+      chunkDelayMs: options.chunkDelayMs,
+    });
+  };
 }
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeSpeechmaticsTTS(options: FakeSpeechmaticsTTSOptions = {}): Promise<FakeSpeechmaticsTTS> {
-  const fake = new FakeServer(options);
-  const { port, close } = await startFakeHttpServer(
-    (req, res) => fake.handle(req, res),
-    (res) => sendJSON(res, 500, { detail: 'fake failure' }),
-  );
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    requests: fake.requests,
-    failSpeech: (...faults) => void fake.faults.push(...faults),
-    close,
-  };
+  const { origin, requests, failSpeech, close } = await startFakeTTSHttpVendor({
+    record: (req): FakeSpeechmaticsTTSRequest => {
+      const path = requestPath(req);
+      const key = bearerKey(req.headers.authorization);
+      const voice = PATH.exec(path)?.[1];
+      return {
+        path,
+        voice: voice === undefined ? undefined : decodeURIComponent(voice),
+        query: Object.fromEntries(new URL(req.url ?? '/', 'http://fake').searchParams),
+        headers: recordHeaders(req, ['authorization']),
+        auth: { present: key !== '', valid: isAcceptedKey(key === '' ? undefined : key, options) },
+        chunksSent: 0,
+      };
+    },
+    answer: speechAnswer(options),
+    refusal: Refusal,
+    refuse: (res, error) => {
+      const headers: Record<string, string | number> = error.retryAfter === undefined ? {} : { 'retry-after': error.retryAfter };
+      sendJSON(res, error.status, { detail: error.detail }, headers);
+    },
+    sendFailure: (res) => sendJSON(res, 500, { detail: 'fake failure' }),
+  });
+  return { baseUrl: origin, requests, failSpeech, close };
 }

@@ -18,9 +18,10 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { mulawToPcm } from '../../audio/index.js';
 import { bearerCredentials, isAcceptedKey, type FakeKeyPolicy } from './auth.js';
-import { refuseUpgrade, startFakeHttpServer } from './http.js';
+import { refuseUpgrade } from './http.js';
 import { SpeechTracker, UtteranceQueue, type TrackedWord } from './speech-tracker.js';
-import { frameBytes, type FakeSocketClose, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
+import { frameBytes, type FakeSTTSocketSession, type FakeStreamingSTTServer } from './websocket.js';
+import { FakeJsonSTTSession, serveFakeSTTSockets } from './stt-socket.js';
 
 export type FakeSpeechmaticsFault = 401 | 429 | 500;
 
@@ -47,12 +48,10 @@ export interface FakeSpeechmatics extends FakeStreamingSTTServer<FakeSpeechmatic
 
 const ENCODINGS: Readonly<Record<string, number>> = { pcm_s16le: 2, pcm_f32le: 4, mulaw: 1 };
 
-class Session implements FakeSpeechmaticsSession {
+class Session extends FakeJsonSTTSession implements FakeSpeechmaticsSession {
   startRecognition: Record<string, unknown> | undefined;
   readonly messages: string[] = [];
-  readonly sent: Record<string, unknown>[] = [];
   audioFrames = 0;
-  closed: FakeSocketClose | undefined;
   private tracker: SpeechTracker | undefined;
   private encoding = 'pcm_s16le';
   private rate = 16000;
@@ -63,28 +62,17 @@ class Session implements FakeSpeechmaticsSession {
   private ended = false;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly queue: UtteranceQueue,
     private readonly options: FakeSpeechmaticsOptions,
     private readonly fault: FakeSpeechmaticsFault | undefined,
   ) {
+    super(ws);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('close', (code, reason) => {
-      this.closed ??= { code, reason: reason.toString('utf8'), by: 'client' };
-      this.tracker?.abandon();
-    });
-    ws.on('error', () => {});
   }
 
-  drop(): void {
-    this.closed ??= { code: 1006, reason: '', by: 'dropped' };
-    this.ws.terminate();
-  }
-
-  private send(message: Record<string, unknown>): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    this.sent.push(message);
-    this.ws.send(JSON.stringify(message));
+  protected override onClosed(): void {
+    this.tracker?.abandon();
   }
 
   private fail(type: string, reason: string): void {
@@ -223,27 +211,9 @@ export async function startFakeSpeechmatics(options: FakeSpeechmaticsOptions = {
     }
     wss.handleUpgrade(req, socket, head, (ws) => sessions.push(new Session(ws, queue, options, faults.shift())));
   };
-  const server = await startFakeHttpServer(
-    async (_req, res) => {
-      res.writeHead(404).end();
-    },
-    (res) => res.writeHead(500).end(),
-    onUpgrade,
-  );
+  const controls = await serveFakeSTTSockets({ wss, onUpgrade, queue, faults, open: () => sessions.filter((s) => s.closed === undefined) });
   return {
-    url: `ws://127.0.0.1:${server.port}`,
+    ...controls,
     sessions,
-    scriptTranscripts: (...texts) => queue.push(...texts),
-    failNextConnections: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
-    },
-    dropConnections: () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-    },
-    close: async () => {
-      for (const session of sessions) if (session.closed === undefined) session.drop();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await server.close();
-    },
   };
 }

@@ -152,6 +152,14 @@ export abstract class FakeSpeechSession<C extends RecordedConnection<RecordedFra
   }
 }
 
+/** A scripted refusal of the next handshake, with the vendor's error body. */
+export interface FakeHandshakeFault {
+  status: number;
+  message?: string;
+  /** Sent as `Retry-After`, in seconds. */
+  retryAfter?: number;
+}
+
 /**
  * The server of a fake: `C` a connection's record, `M` a client frame's record, `H` and `G` the scripted handshake
  * and generation faults. A subclass answers the upgrades (`onUpgrade`) and adds the sessions it accepts.
@@ -206,6 +214,31 @@ export abstract class FakeWebSocketServer<
     connection.status = status;
     const text = JSON.stringify(body);
     refuseUpgrade(socket, status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close', ...headers }, text);
+  }
+
+  /**
+   * Records `connection` and refuses it as most vendors do: 404 for a path other than `route`, then the next
+   * scripted handshake fault (its Retry-After sent), then 401 `unauthorized` for a refused key; `body` frames the
+   * vendor's JSON. False when refused.
+   */
+  protected admit(
+    this: FakeWebSocketServer<C, M, FakeHandshakeFault, G, S>,
+    socket: Socket,
+    connection: C & { readonly path: string; readonly auth: { readonly valid: boolean }; status?: number },
+    route: string,
+    unauthorized: string,
+    body: (status: number, message: string) => unknown,
+  ): boolean {
+    this.connections.push(connection);
+    const reject = (status: number, message: string, headers: Record<string, string> = {}): false => {
+      this.refuse(socket, connection, status, body(status, message), headers);
+      return false;
+    };
+    if (connection.path !== route) return reject(404, `No route for ${connection.path}`);
+    const fault = this.handshakeFaults.shift();
+    if (fault !== undefined) return reject(fault.status, fault.message ?? `Scripted ${fault.status}`, fault.retryAfter === undefined ? {} : { 'Retry-After': String(fault.retryAfter) });
+    if (!connection.auth.valid) return reject(401, unauthorized);
+    return true;
   }
 
   get baseUrl(): string {

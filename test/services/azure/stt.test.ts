@@ -1,9 +1,9 @@
 // AzureSTTService (REST for short audio) against the fake: the request Azure documents, and its answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { AzureSTTService } from '../../../src/services/azure/index.js';
 import { startFakeAzureSpeech, type FakeAzureSpeech } from '../../../src/testing/fakes/azure-speech.js';
 import { synthesizeSpeech } from '../../../src/testing/speech.js';
+import { failureOf } from '../../support/service-calls.js';
 
 const KEY = 'azure-test-SECRET-0123456789';
 const BAD_KEY = 'azure-refused-SECRET-9876543210';
@@ -21,16 +21,6 @@ const transcribe = (stt: AzureSTTService, audio = speech): Promise<Answer> =>
   (stt as unknown as { transcribe(a: Int16Array, r: number): Promise<Answer> }).transcribe(audio, 16000);
 const service = (options: Partial<ConstructorParameters<typeof AzureSTTService>[0]> = {}): AzureSTTService =>
   new AzureSTTService({ apiKey: KEY, baseUrl: fake.baseUrl, ...options });
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('AzureSTTService', () => {
   it('posts a 16 kHz WAV to the conversation endpoint with the key header and the locale in the query', async () => {

@@ -2,10 +2,10 @@
 // them), the raw PCM and μ-law answers, Azure's error bodies, and what the fake refuses. The behaviour every vendor
 // shares is in test/services/conformance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
-import { ServiceError } from '../../../src/services/base/index.js';
+import { mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
 import { AzureTTSService, azureOutputFormat } from '../../../src/services/azure/index.js';
 import { fakeAzureSpeech, startFakeAzure, type FakeAzure } from '../../../src/testing/fakes/azure.js';
+import { synthesizeAudio, failureOf } from '../../support/service-calls.js';
 
 const KEY = 'azure-key-SECRET-0123456789';
 const BAD_KEY = 'azure-refused-SECRET-9876543210';
@@ -15,27 +15,11 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-async function synthesize(tts: AzureTTSService, text: string): Promise<Int16Array> {
-  const chunks: Int16Array[] = [];
-  for await (const chunk of tts.synthesize(text, { contextId: 'c1', signal: new AbortController().signal })) if (chunk.type === 'audio') chunks.push(chunk.audio);
-  return concatInt16(chunks);
-}
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('AzureTTSService', () => {
   it('posts escaped SSML with the documented headers, and streams the raw PCM back whole', async () => {
     const tts = new AzureTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, voice: 'hi-IN-SwaraNeural', sampleRate: 16000 });
     const text = `Tom & Jerry's "order" <12> is on its way.`;
-    const audio = await synthesize(tts, text);
+    const audio = await synthesizeAudio(tts, text);
     expect(audio).toEqual(fakeAzureSpeech(text, { sampleRate: 16000, voice: 'hi-IN-SwaraNeural' }));
     const request = fake.requests.at(-1)!;
     expect(request.chunksSent).toBeGreaterThan(1);
@@ -50,21 +34,21 @@ describe('AzureTTSService', () => {
   it('μ-law: asks for raw-8khz-8bit-mono-mulaw and decodes it; the language can differ from the voice’s', async () => {
     const tts = new AzureTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, voice: 'en-US-AvaMultilingualNeural', language: 'ta-IN', encoding: 'mulaw' });
     expect(tts.sampleRate).toBe(8000);
-    const audio = await synthesize(tts, 'Vanakkam.');
+    const audio = await synthesizeAudio(tts, 'Vanakkam.');
     expect(audio).toEqual(mulawToPcm(pcmToMulaw(fakeAzureSpeech('Vanakkam.', { sampleRate: 8000, voice: 'en-US-AvaMultilingualNeural' }))));
     expect(fake.requests.at(-1)?.outputFormat).toBe('raw-8khz-8bit-mono-mulaw');
     expect(fake.requests.at(-1)?.ssml?.lang).toBe('ta-IN');
   });
 
   it('a refused key is `auth` naming AZURE_SPEECH_KEY, without the key; a 429 keeps Retry-After; a bad voice is `bad-request`', async () => {
-    const refused = await failureOf(() => synthesize(new AzureTTSService({ apiKey: BAD_KEY, baseUrl: fake.baseUrl }), 'Hello.'));
+    const refused = await failureOf(() => synthesizeAudio(new AzureTTSService({ apiKey: BAD_KEY, baseUrl: fake.baseUrl }), 'Hello.'));
     expect([refused.code, refused.status, refused.vendorCode]).toEqual(['auth', 401, '401']);
     expect(refused.message).toContain('AZURE_SPEECH_KEY');
     expect(refused.message).not.toContain(BAD_KEY);
     fake.failSpeech({ error: 429, retryAfter: 4 });
-    const limited = await failureOf(() => synthesize(new AzureTTSService({ apiKey: KEY, baseUrl: fake.baseUrl }), 'Hello.'));
+    const limited = await failureOf(() => synthesizeAudio(new AzureTTSService({ apiKey: KEY, baseUrl: fake.baseUrl }), 'Hello.'));
     expect([limited.code, limited.retryAfterSecs, limited.retryable]).toEqual(['rate-limited', 4, true]);
-    const bad = await failureOf(() => synthesize(new AzureTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, voice: 'Jenny' }), 'Hello.'));
+    const bad = await failureOf(() => synthesizeAudio(new AzureTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, voice: 'Jenny' }), 'Hello.'));
     expect([bad.code, bad.status]).toEqual(['bad-request', 400]);
     expect(bad.message).toContain('Unsupported voice');
   });

@@ -25,7 +25,7 @@ import {
 } from '../../../src/services/openai/index.js';
 import { startFakeAnthropic, type FakeAnthropicResponse } from '../../../src/testing/fakes/anthropic.js';
 import { startFakeBedrock, type FakeBedrockResponse } from '../../../src/testing/fakes/bedrock.js';
-import { startFakeGemini, type FakeGeminiResponse } from '../../../src/testing/fakes/gemini.js';
+import { startFakeGemini, type FakeGemini, type FakeGeminiResponse } from '../../../src/testing/fakes/gemini.js';
 import { startFakeOpenAIChat, type FakeChatResponse, type FakeOpenAIChatOptions } from '../../../src/testing/fakes/openai-chat.js';
 import { CONFORMANCE_MODEL, REJECTED_KEY, type LLMEntry, type LLMHarness, type LLMStep } from './harness.js';
 
@@ -73,14 +73,19 @@ export function openAICompatibleEntry(
   };
 }
 
+/** A text step as the Anthropic and Bedrock fakes take it (their usage counts input and output tokens). */
+function messagesText(step: Extract<LLMStep, { kind: 'text' }>): { text: string; chunkSize: number; usage?: { inputTokens: number; outputTokens: number } } {
+  return {
+    text: step.text,
+    chunkSize: step.chunkSize ?? 4,
+    ...(step.usage ? { usage: { inputTokens: step.usage.promptTokens, outputTokens: step.usage.completionTokens } } : {}),
+  };
+}
+
 function anthropicStep(step: LLMStep): FakeAnthropicResponse {
   switch (step.kind) {
     case 'text':
-      return {
-        text: step.text,
-        chunkSize: step.chunkSize ?? 4,
-        ...(step.usage ? { usage: { inputTokens: step.usage.promptTokens, outputTokens: step.usage.completionTokens } } : {}),
-      };
+      return messagesText(step);
     case 'error':
       return { error: step.status, ...(step.retryAfterSecs === undefined ? {} : { retryAfter: step.retryAfterSecs }) };
     case 'stall':
@@ -93,11 +98,7 @@ function anthropicStep(step: LLMStep): FakeAnthropicResponse {
 function bedrockStep(step: LLMStep): FakeBedrockResponse {
   switch (step.kind) {
     case 'text':
-      return {
-        text: step.text,
-        chunkSize: step.chunkSize ?? 4,
-        ...(step.usage ? { usage: { inputTokens: step.usage.promptTokens, outputTokens: step.usage.completionTokens } } : {}),
-      };
+      return messagesText(step);
     case 'error':
       // Bedrock sends no Retry-After (the entry says so); a 401 is answered as AWS refuses a key: 403.
       return { error: step.status };
@@ -126,6 +127,17 @@ function geminiStep(step: LLMStep): FakeGeminiResponse {
     case 'drop':
       return { dropAfterChunks: step.afterEvents, text: step.text };
   }
+}
+
+/** The Gemini fake's harness; `service` points the entry's service (Gemini API or Vertex AI) at it. */
+async function startGeminiHarness(service: (fake: FakeGemini, options: Parameters<LLMHarness['service']>[0]) => LLMService): Promise<LLMHarness> {
+  const fake = await startFakeGemini({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS });
+  return {
+    service: (options) => service(fake, options),
+    script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
+    models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
+    close: () => fake.close(),
+  };
 }
 
 export const LLM_ENTRIES: readonly LLMEntry[] = [
@@ -186,15 +198,7 @@ export const LLM_ENTRIES: readonly LLMEntry[] = [
     className: 'GoogleLLMService',
     importPath: 'piopiy-ai/services/google',
     fake: 'startFakeGemini()',
-    async start() {
-      const fake = await startFakeGemini({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS });
-      return {
-        service: ({ apiKey, model }) => new GoogleLLMService({ apiKey, model, baseURL: fake.baseURL }),
-        script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
-        models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
-        close: () => fake.close(),
-      };
-    },
+    start: () => startGeminiHarness((fake, { apiKey, model }) => new GoogleLLMService({ apiKey, model, baseURL: fake.baseURL })),
   },
   {
     name: 'Google Vertex AI',
@@ -202,16 +206,11 @@ export const LLM_ENTRIES: readonly LLMEntry[] = [
     importPath: 'piopiy-ai/services/google',
     fake: 'startFakeGemini() (its `/v1/projects/…` path)',
     caveats: { auth: 'a bearer token from `getAccessToken()` (here it returns the key); a refused token is 401 UNAUTHENTICATED' },
-    async start() {
-      const fake = await startFakeGemini({ rejectKey: REJECTED_KEY, eventDelayMs: EVENT_DELAY_MS });
-      return {
-        service: ({ apiKey, model }) =>
+    start: () =>
+      startGeminiHarness(
+        (fake, { apiKey, model }) =>
           new GoogleVertexLLMService({ project: 'conformance-project', location: 'asia-south1', getAccessToken: () => apiKey, model, baseURL: fake.origin }),
-        script: (...steps) => fake.enqueue(...steps.map(geminiStep)),
-        models: () => fake.requests.flatMap((r) => (r.model === undefined ? [] : [r.model])),
-        close: () => fake.close(),
-      };
-    },
+      ),
   },
   {
     name: 'Amazon Bedrock',

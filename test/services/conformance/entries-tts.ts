@@ -39,16 +39,8 @@ import { PiperHttpTTSService } from '../../../src/services/piper/index.js';
 import { startFakePiper } from '../../../src/testing/fakes/piper.js';
 import { spawnSync } from 'node:child_process';
 import type { TTSService } from '../../../src/services/base/index.js';
+import { httpTTSEntry, socketTTSEntry, speechFault, stringField } from './builders-tts.js';
 import { REJECTED_KEY, type CheckId, type TTSEntry, type TTSFault } from './harness.js';
-
-const stringField = (value: unknown, key: string): string | undefined => {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const field = (value as Record<string, unknown>)[key];
-  return typeof field === 'string' ? field : undefined;
-};
-
-type Connection = { readonly status?: number; readonly close?: unknown };
-const openCount = (connections: readonly Connection[]): number => connections.filter((c) => c.status === 101 && c.close === undefined).length;
 
 /** HTTP faults as the OpenAI-audio and Deepgram fakes script them (a drop after some audio). */
 function httpFault(fault: TTSFault) {
@@ -61,6 +53,9 @@ function httpFault(fault: TTSFault) {
       return { drop: true as const, afterBytes: 4000 };
   }
 }
+
+const POLLY_SECRET = 'conformance-aws-secret';
+const LMNT_ERROR_TYPES: Record<number, FakeLmntErrorType> = { 401: 'authentication_error', 429: 'rate_limit_error', 500: 'internal_server_error' };
 
 /** The checks an offline engine cannot meet: there is no vendor, key or socket. */
 const OFFLINE: Partial<Record<CheckId, string>> = {
@@ -98,63 +93,33 @@ function offlineEntry(name: string, className: string, make: () => TTSService, f
 }
 
 export const TTS_ENTRIES: readonly TTSEntry[] = [
-  {
-    name: 'Cartesia',
-    className: 'CartesiaTTSService',
-    importPath: 'piopiy-ai/services/cartesia',
-    fake: 'startFakeCartesia()',
-    voice: 'conformance-voice',
-    language: 'hi',
-    sendsRetryAfter: true,
-    onDrop: 'resumes',
-    async start() {
-      const fake = await startFakeCartesia({ rejectKey: REJECTED_KEY });
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new CartesiaTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voiceId: voice } : {}), ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failGeneration({ stall: true });
-          else fake.failGeneration({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const last = fake.messages().filter((m) => stringField(m, 'transcript') !== undefined).at(-1);
-          const voice = (last as { voice?: unknown } | undefined)?.voice;
-          return { voice: stringField(voice, 'id'), language: stringField(last, 'language'), requests: fake.contexts.length };
-        },
-        openSockets: () => openCount(fake.connections),
-        close: () => fake.close(),
-      };
+  socketTTSEntry(
+    { name: 'Cartesia', className: 'CartesiaTTSService', importPath: 'piopiy-ai/services/cartesia', fake: 'startFakeCartesia()', voice: 'conformance-voice', language: 'hi', sendsRetryAfter: true },
+    {
+      start: () => startFakeCartesia({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new CartesiaTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voiceId: voice } : {}), ...(language ? { language } : {}) }),
+      failSynthesis: (fake, fault) => fake.failGeneration(fault),
+      received: (fake) => {
+        const last = fake.messages().filter((m) => stringField(m, 'transcript') !== undefined).at(-1);
+        const voice = (last as { voice?: unknown } | undefined)?.voice;
+        return { voice: stringField(voice, 'id'), language: stringField(last, 'language'), requests: fake.contexts.length };
+      },
     },
-  },
-  {
-    name: 'ElevenLabs',
-    className: 'ElevenLabsTTSService',
-    importPath: 'piopiy-ai/services/elevenlabs',
-    fake: 'startFakeElevenLabs()',
-    voice: 'conformance-voice',
-    language: 'hi',
-    sendsRetryAfter: true,
-    onDrop: 'resumes',
-    async start() {
-      const fake = await startFakeElevenLabs({ rejectKey: REJECTED_KEY });
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new ElevenLabsTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voiceId: voice ?? 'voice-1', ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failGeneration({ stall: true });
-          else fake.failGeneration({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const last = fake.connections.at(-1);
-          return { voice: last?.voiceId, language: last?.query.language_code, requests: fake.contexts.length };
-        },
-        openSockets: () => openCount(fake.connections),
-        close: () => fake.close(),
-      };
+  ),
+  socketTTSEntry(
+    { name: 'ElevenLabs', className: 'ElevenLabsTTSService', importPath: 'piopiy-ai/services/elevenlabs', fake: 'startFakeElevenLabs()', voice: 'conformance-voice', language: 'hi', sendsRetryAfter: true },
+    {
+      start: () => startFakeElevenLabs({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new ElevenLabsTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voiceId: voice ?? 'voice-1', ...(language ? { language } : {}) }),
+      failSynthesis: (fake, fault) => fake.failGeneration(fault),
+      received: (fake) => {
+        const last = fake.connections.at(-1);
+        return { voice: last?.voiceId, language: last?.query.language_code, requests: fake.contexts.length };
+      },
     },
-  },
+  ),
   {
     name: 'OpenAI TTS',
     className: 'OpenAITTSService',
@@ -205,450 +170,300 @@ export const TTS_ENTRIES: readonly TTSEntry[] = [
       };
     },
   },
-  {
-    name: 'Sarvam TTS',
-    className: 'SarvamTTSService',
-    importPath: 'piopiy-ai/services/sarvam',
-    fake: 'startFakeSarvam()',
-    voice: 'priya',
-    language: 'ta-IN',
-    sendsRetryAfter: true,
-    onDrop: 'fails',
-    caveats: { auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401' },
-    async start() {
-      const fake = await startFakeSarvam({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.path === '/text-to-speech/stream');
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new SarvamTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { speaker: voice } : {}), ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status === 401 ? 403 : fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterBytes: 4000 });
-        },
-        received: () => {
-          const body = speech().at(-1)?.body;
-          return { voice: stringField(body, 'speaker'), language: stringField(body, 'target_language_code'), requests: speech().length };
-        },
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+  httpTTSEntry(
+    {
+      name: 'Sarvam TTS',
+      className: 'SarvamTTSService',
+      importPath: 'piopiy-ai/services/sarvam',
+      fake: 'startFakeSarvam()',
+      voice: 'priya',
+      language: 'ta-IN',
+      sendsRetryAfter: true,
+      caveats: { auth: 'Sarvam refuses a key with 403 `invalid_api_key_error`, not 401' },
     },
-  },
-  {
-    name: 'Rime',
-    className: 'RimeTTSService',
-    importPath: 'piopiy-ai/services/rime',
-    fake: 'startFakeRime()',
-    voice: 'astra',
-    language: 'hin',
-    sendsRetryAfter: true,
-    onDrop: 'resumes',
-    async start() {
-      const fake = await startFakeRime({ rejectKey: REJECTED_KEY });
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new RimeTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, speaker: voice ?? 'astra', ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
-          else fake.failSynthesis({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const query = fake.connections.filter((c) => c.status === 101).at(-1)?.query;
-          return { voice: query?.speaker, language: query?.lang, requests: fake.syntheses.length };
-        },
-        openSockets: () => openCount(fake.connections),
-        close: () => fake.close(),
-      };
+    {
+      start: () => startFakeSarvam({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new SarvamTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { speaker: voice } : {}), ...(language ? { language } : {}) }),
+      fault: (fault) => {
+        if (fault.kind === 'error') return { error: fault.status === 401 ? 403 : fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) };
+        return fault.kind === 'stall' ? { stall: true } : { drop: true, afterBytes: 4000 };
+      },
+      syntheses: (fake) => fake.requests.filter((r) => r.path === '/text-to-speech/stream'),
+      sent: (last) => ({ voice: stringField(last?.body, 'speaker'), language: stringField(last?.body, 'target_language_code') }),
     },
-  },
-  {
-    name: 'LMNT',
-    className: 'LmntTTSService',
-    importPath: 'piopiy-ai/services/lmnt',
-    fake: 'startFakeLmnt()',
-    voice: 'leah',
-    language: 'hi',
-    sendsRetryAfter: false,
-    onDrop: 'resumes',
-    caveats: {
-      auth: 'the key goes in the `init` message: a refused key is an in-band `authentication_error`, not an HTTP 401',
-      'rate-limit': 'an in-band `rate_limit_error`, without Retry-After: the code and retryability are checked',
-      server: 'an in-band `internal_server_error`',
+  ),
+  socketTTSEntry(
+    { name: 'Rime', className: 'RimeTTSService', importPath: 'piopiy-ai/services/rime', fake: 'startFakeRime()', voice: 'astra', language: 'hin', sendsRetryAfter: true },
+    {
+      start: () => startFakeRime({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new RimeTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, speaker: voice ?? 'astra', ...(language ? { language } : {}) }),
+      failSynthesis: (fake, fault) => fake.failSynthesis(fault),
+      received: (fake) => {
+        const query = fake.connections.filter((c) => c.status === 101).at(-1)?.query;
+        return { voice: query?.speaker, language: query?.lang, requests: fake.syntheses.length };
+      },
     },
-    async start() {
-      const fake = await startFakeLmnt({ rejectKey: REJECTED_KEY });
-      const errorTypes: Record<number, FakeLmntErrorType> = { 401: 'authentication_error', 429: 'rate_limit_error', 500: 'internal_server_error' };
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new LmntTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voice: voice ?? 'leah', ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSynthesis({ error: errorTypes[fault.status] ?? 'internal_server_error' });
-          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
-          else fake.failSynthesis({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const init = fake.connections.filter((c) => c.init !== undefined).at(-1)?.init;
-          return { voice: stringField(init, 'voice'), language: stringField(init, 'language'), requests: fake.syntheses.length };
-        },
-        openSockets: () => openCount(fake.connections),
-        close: () => fake.close(),
-      };
+  ),
+  socketTTSEntry(
+    {
+      name: 'LMNT',
+      className: 'LmntTTSService',
+      importPath: 'piopiy-ai/services/lmnt',
+      fake: 'startFakeLmnt()',
+      voice: 'leah',
+      language: 'hi',
+      sendsRetryAfter: false,
+      caveats: {
+        auth: 'the key goes in the `init` message: a refused key is an in-band `authentication_error`, not an HTTP 401',
+        'rate-limit': 'an in-band `rate_limit_error`, without Retry-After: the code and retryability are checked',
+        server: 'an in-band `internal_server_error`',
+      },
     },
-  },
-  {
-    name: 'Inworld',
-    className: 'InworldTTSService',
-    importPath: 'piopiy-ai/services/inworld',
-    fake: 'startFakeInworld()',
-    voice: 'Dennis',
-    language: 'hi-IN',
-    sendsRetryAfter: true,
-    onDrop: 'fails',
-    async start() {
-      const fake = await startFakeInworld({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.path === '/tts/v1/voice:stream');
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new InworldTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const body = speech().at(-1)?.body;
-          return { voice: stringField(body, 'voiceId'), language: stringField(body, 'language'), requests: speech().length };
-        },
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+    {
+      start: () => startFakeLmnt({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new LmntTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voice: voice ?? 'leah', ...(language ? { language } : {}) }),
+      failSynthesis: (fake, fault) => fake.failSynthesis(fault),
+      failError: (fake, fault) => fake.failSynthesis({ error: LMNT_ERROR_TYPES[fault.status] ?? 'internal_server_error' }),
+      received: (fake) => {
+        const init = fake.connections.filter((c) => c.init !== undefined).at(-1)?.init;
+        return { voice: stringField(init, 'voice'), language: stringField(init, 'language'), requests: fake.syntheses.length };
+      },
     },
-  },
-  {
-    name: 'Fish Audio',
-    className: 'FishAudioTTSService',
-    importPath: 'piopiy-ai/services/fish',
-    fake: 'startFakeFish()',
-    voice: 'conformance-voice',
-    sendsRetryAfter: true,
-    onDrop: 'resumes',
-    caveats: {
-      options: 'no language option (Fish reads the text in its language): the voice (`reference_id`) is checked',
-      drop: 'no word timings: the cut sentence is said again whole on a new socket',
+  ),
+  httpTTSEntry(
+    { name: 'Inworld', className: 'InworldTTSService', importPath: 'piopiy-ai/services/inworld', fake: 'startFakeInworld()', voice: 'Dennis', language: 'hi-IN', sendsRetryAfter: true },
+    {
+      start: () => startFakeInworld({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new InworldTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+      syntheses: (fake) => fake.requests.filter((r) => r.path === '/tts/v1/voice:stream'),
+      sent: (last) => ({ voice: stringField(last?.body, 'voiceId'), language: stringField(last?.body, 'language') }),
     },
-    async start() {
-      const fake = await startFakeFish({ rejectKey: REJECTED_KEY });
-      return {
-        service: ({ apiKey, voice, timeoutMs }) => new FishAudioTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
-          else fake.failSynthesis({ drop: true, afterChunks: 2 });
-        },
-        received: () => ({ voice: stringField(fake.connections.filter((c) => c.start !== undefined).at(-1)?.start, 'reference_id'), requests: fake.syntheses.length }),
-        openSockets: () => openCount(fake.connections),
-        close: () => fake.close(),
-      };
+  ),
+  socketTTSEntry(
+    {
+      name: 'Fish Audio',
+      className: 'FishAudioTTSService',
+      importPath: 'piopiy-ai/services/fish',
+      fake: 'startFakeFish()',
+      voice: 'conformance-voice',
+      sendsRetryAfter: true,
+      caveats: {
+        options: 'no language option (Fish reads the text in its language): the voice (`reference_id`) is checked',
+        drop: 'no word timings: the cut sentence is said again whole on a new socket',
+      },
     },
-  },
-  {
-    name: 'Hume',
-    className: 'HumeTTSService',
-    importPath: 'piopiy-ai/services/hume',
-    fake: 'startFakeHume()',
-    voice: 'Conformance Voice',
-    sendsRetryAfter: true,
-    onDrop: 'fails',
-    caveats: { options: 'no language option (Octave reads the text in its language): the voice is checked' },
-    async start() {
-      const fake = await startFakeHume({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.path === '/v0/tts/stream/json');
-      return {
-        service: ({ apiKey, voice, timeoutMs }) => new HumeTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voice: voice ?? 'Conformance Voice' }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const body = speech().at(-1)?.body as { utterances?: { voice?: unknown }[] } | undefined;
-          return { voice: stringField(body?.utterances?.[0]?.voice, 'name'), requests: speech().length };
-        },
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+    {
+      start: () => startFakeFish({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, timeoutMs }) => new FishAudioTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+      failSynthesis: (fake, fault) => fake.failSynthesis(fault),
+      received: (fake) => ({ voice: stringField(fake.connections.filter((c) => c.start !== undefined).at(-1)?.start, 'reference_id'), requests: fake.syntheses.length }),
     },
-  },
-  {
-    name: 'MiniMax',
-    className: 'MiniMaxTTSService',
-    importPath: 'piopiy-ai/services/minimax',
-    fake: 'startFakeMiniMax()',
-    voice: 'English_Graceful_Lady',
-    language: 'Hindi',
-    // MiniMax says "rate limit" in the body (HTTP 200, base_resp 1002), with no Retry-After.
-    sendsRetryAfter: false,
-    onDrop: 'fails',
-    async start() {
-      const fake = await startFakeMiniMax({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.path === '/v1/t2a_v2');
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new MiniMaxTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') {
-            // MiniMax's own refusals come in the body (HTTP 200); a 500 is the gateway's.
-            const status = fault.status;
-            fake.failSpeech(status === 429 ? { baseResp: 1002, message: 'rate limit' } : status === 401 ? { baseResp: 1004 } : { error: 500 });
-          }
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const body = speech().at(-1)?.body;
-          const voiceSetting = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).voice_setting : undefined;
-          return { voice: stringField(voiceSetting, 'voice_id'), language: stringField(body, 'language_boost'), requests: speech().length };
-        },
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+  ),
+  httpTTSEntry(
+    {
+      name: 'Hume',
+      className: 'HumeTTSService',
+      importPath: 'piopiy-ai/services/hume',
+      fake: 'startFakeHume()',
+      voice: 'Conformance Voice',
+      sendsRetryAfter: true,
+      caveats: { options: 'no language option (Octave reads the text in its language): the voice is checked' },
     },
-  },
-  {
-    name: 'Azure Speech TTS',
-    className: 'AzureTTSService',
-    importPath: 'piopiy-ai/services/azure',
-    fake: 'startFakeAzure()',
-    voice: 'hi-IN-SwaraNeural',
-    language: 'hi-IN',
-    sendsRetryAfter: true,
-    onDrop: 'fails',
-    async start() {
-      const fake = await startFakeAzure({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.path === '/cognitiveservices/v1');
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new AzureTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const ssml = speech().at(-1)?.ssml;
-          return { voice: ssml?.voice, language: ssml?.lang, requests: speech().length };
-        },
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+    {
+      start: () => startFakeHume({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, timeoutMs }) => new HumeTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, voice: voice ?? 'Conformance Voice' }),
+      syntheses: (fake) => fake.requests.filter((r) => r.path === '/v0/tts/stream/json'),
+      sent: (last) => ({ voice: stringField((last?.body as { utterances?: { voice?: unknown }[] } | undefined)?.utterances?.[0]?.voice, 'name') }),
     },
-  },
-  {
-    name: 'Google Cloud TTS',
-    className: 'GoogleTTSService',
-    importPath: 'piopiy-ai/services/google',
-    fake: 'startFakeGoogleTTS()',
-    voice: 'hi-IN-Wavenet-A',
-    language: 'hi-IN',
-    sendsRetryAfter: true,
-    onDrop: 'fails',
-    caveats: {
-      streaming: 'v1 REST answers a sentence whole (one JSON): the first audio waits for all of it, then goes on in 40 ms pieces',
-      auth: 'Google refuses a bad API key with 400 INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID',
-      'rate-limit': 'the wait is the body\'s RetryInfo `retryDelay`, not a header',
+  ),
+  httpTTSEntry(
+    {
+      name: 'MiniMax',
+      className: 'MiniMaxTTSService',
+      importPath: 'piopiy-ai/services/minimax',
+      fake: 'startFakeMiniMax()',
+      voice: 'English_Graceful_Lady',
+      language: 'Hindi',
+      // MiniMax says "rate limit" in the body (HTTP 200, base_resp 1002), with no Retry-After.
+      sendsRetryAfter: false,
     },
-    async start() {
-      const fake = await startFakeGoogleTTS({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.path === '/v1/text:synthesize');
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new GoogleTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryDelaySecs: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const body = speech().at(-1)?.body as { voice?: unknown } | undefined;
-          return { voice: stringField(body?.voice, 'name'), language: stringField(body?.voice, 'languageCode'), requests: speech().length };
-        },
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+    {
+      start: () => startFakeMiniMax({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new MiniMaxTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+      // MiniMax's own refusals come in the body (HTTP 200); a 500 is the gateway's.
+      fault: (fault) => (fault.kind !== 'error' ? speechFault(fault) : fault.status === 429 ? { baseResp: 1002, message: 'rate limit' } : fault.status === 401 ? { baseResp: 1004 } : { error: 500 }),
+      syntheses: (fake) => fake.requests.filter((r) => r.path === '/v1/t2a_v2'),
+      sent: (last) => {
+        const body = last?.body;
+        const voiceSetting = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).voice_setting : undefined;
+        return { voice: stringField(voiceSetting, 'voice_id'), language: stringField(body, 'language_boost') };
+      },
     },
-  },
-  {
-    name: 'Groq TTS',
-    className: 'GroqTTSService',
-    importPath: 'piopiy-ai/services/openai',
-    fake: 'startFakeGroqTTS()',
-    voice: 'daniel',
-    sendsRetryAfter: true,
-    onDrop: 'fails',
-    caveats: { options: 'no language option (the model is the language: orpheus-v1-english, orpheus-arabic-saudi): the voice is checked' },
-    async start() {
-      const fake = await startFakeGroqTTS({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.path === '/openai/v1/audio/speech');
-      return {
-        service: ({ apiKey, voice, timeoutMs }) => new GroqTTSService({ apiKey, baseURL: fake.baseURL, timeoutMs, ...(voice ? { voice } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice'), requests: speech().length }),
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+  ),
+  httpTTSEntry(
+    { name: 'Azure Speech TTS', className: 'AzureTTSService', importPath: 'piopiy-ai/services/azure', fake: 'startFakeAzure()', voice: 'hi-IN-SwaraNeural', language: 'hi-IN', sendsRetryAfter: true },
+    {
+      start: () => startFakeAzure({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new AzureTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+      syntheses: (fake) => fake.requests.filter((r) => r.path === '/cognitiveservices/v1'),
+      sent: (last) => ({ voice: last?.ssml?.voice, language: last?.ssml?.lang }),
     },
-  },
-  {
-    name: 'Amazon Polly',
-    className: 'PollyTTSService',
-    importPath: 'piopiy-ai/services/aws',
-    fake: 'startFakePolly()',
-    voice: 'Kajal',
-    language: 'hi-IN',
-    sendsRetryAfter: false,
-    onDrop: 'fails',
-    caveats: {
-      auth: 'the key is the access key id, the request SigV4-signed (the fake checks the signature); refused: 403 UnrecognizedClientException',
-      'rate-limit': 'Polly throttles with 400 ThrottlingException, without Retry-After: the code and retryability are checked',
+  ),
+  httpTTSEntry(
+    {
+      name: 'Google Cloud TTS',
+      className: 'GoogleTTSService',
+      importPath: 'piopiy-ai/services/google',
+      fake: 'startFakeGoogleTTS()',
+      voice: 'hi-IN-Wavenet-A',
+      language: 'hi-IN',
+      sendsRetryAfter: true,
+      caveats: {
+        streaming: 'v1 REST answers a sentence whole (one JSON): the first audio waits for all of it, then goes on in 40 ms pieces',
+        auth: 'Google refuses a bad API key with 400 INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID',
+        'rate-limit': 'the wait is the body\'s RetryInfo `retryDelay`, not a header',
+      },
     },
-    async start() {
-      const secretAccessKey = 'conformance-aws-secret';
-      const fake = await startFakePolly({ rejectKey: REJECTED_KEY, secretAccessKey });
-      const speech = () => fake.requests.filter((r) => r.path === '/v1/speech');
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new PollyTTSService({ credentials: { accessKeyId: apiKey, secretAccessKey }, region: 'ap-south-1', baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => {
-          const body = speech().at(-1)?.body;
-          return { voice: stringField(body, 'VoiceId'), language: stringField(body, 'LanguageCode'), requests: speech().length };
-        },
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+    {
+      start: () => startFakeGoogleTTS({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new GoogleTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+      fault: (fault) =>
+        fault.kind === 'error' ? { error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryDelaySecs: fault.retryAfterSecs }) } : speechFault(fault),
+      syntheses: (fake) => fake.requests.filter((r) => r.path === '/v1/text:synthesize'),
+      sent: (last) => {
+        const voice = (last?.body as { voice?: unknown } | undefined)?.voice;
+        return { voice: stringField(voice, 'name'), language: stringField(voice, 'languageCode') };
+      },
     },
-  },
-  {
-    name: 'Gradium',
-    className: 'GradiumTTSService',
-    importPath: 'piopiy-ai/services/gradium',
-    fake: 'startFakeGradium()',
-    voice: 'conformance-voice',
-    sendsRetryAfter: true,
-    onDrop: 'resumes',
-    caveats: {
-      options: 'no language option (the voice sets it): the voice (`voice_id`) is checked',
-      interruption: 'no cancel message exists: the interrupted request is left to finish and its audio dropped by `client_req_id`',
+  ),
+  httpTTSEntry(
+    {
+      name: 'Groq TTS',
+      className: 'GroqTTSService',
+      importPath: 'piopiy-ai/services/openai',
+      fake: 'startFakeGroqTTS()',
+      voice: 'daniel',
+      sendsRetryAfter: true,
+      caveats: { options: 'no language option (the model is the language: orpheus-v1-english, orpheus-arabic-saudi): the voice is checked' },
     },
-    async start() {
-      const fake = await startFakeGradium({ rejectKey: REJECTED_KEY });
-      return {
-        service: ({ apiKey, voice, timeoutMs }) => new GradiumTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failHandshake({ status: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSynthesis({ stall: true });
-          else fake.failSynthesis({ drop: true, afterChunks: 2 });
-        },
-        received: () => ({ voice: stringField(fake.syntheses.at(-1)?.setup, 'voice_id'), requests: fake.syntheses.length }),
-        openSockets: () => openCount(fake.connections),
-        close: () => fake.close(),
-      };
+    {
+      start: () => startFakeGroqTTS({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, timeoutMs }) => new GroqTTSService({ apiKey, baseURL: fake.baseURL, timeoutMs, ...(voice ? { voice } : {}) }),
+      syntheses: (fake) => fake.requests.filter((r) => r.path === '/openai/v1/audio/speech'),
+      sent: (last) => ({ voice: stringField(last?.body, 'voice') }),
     },
-  },
-  {
-    name: 'Neuphonic',
-    className: 'NeuphonicTTSService',
-    importPath: 'piopiy-ai/services/neuphonic',
-    fake: 'startFakeNeuphonic()',
-    voice: 'e564ba7e-aa8d-46a2-96a8-8dffedade48f',
-    language: 'hi',
-    sendsRetryAfter: true,
-    onDrop: 'fails',
-    async start() {
-      const fake = await startFakeNeuphonic({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.language !== undefined);
-      return {
-        service: ({ apiKey, voice, language, timeoutMs }) =>
-          new NeuphonicTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice_id'), language: speech().at(-1)?.language, requests: speech().length }),
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+  ),
+  httpTTSEntry(
+    {
+      name: 'Amazon Polly',
+      className: 'PollyTTSService',
+      importPath: 'piopiy-ai/services/aws',
+      fake: 'startFakePolly()',
+      voice: 'Kajal',
+      language: 'hi-IN',
+      sendsRetryAfter: false,
+      caveats: {
+        auth: 'the key is the access key id, the request SigV4-signed (the fake checks the signature); refused: 403 UnrecognizedClientException',
+        'rate-limit': 'Polly throttles with 400 ThrottlingException, without Retry-After: the code and retryability are checked',
+      },
     },
-  },
-  {
-    name: 'Speechmatics TTS',
-    className: 'SpeechmaticsTTSService',
-    importPath: 'piopiy-ai/services/speechmatics',
-    fake: 'startFakeSpeechmaticsTTS()',
-    voice: 'theo',
-    sendsRetryAfter: true,
-    onDrop: 'fails',
-    caveats: { options: 'no language option (the preview\'s four voices are English): the voice (in the path) is checked' },
-    async start() {
-      const fake = await startFakeSpeechmaticsTTS({ rejectKey: REJECTED_KEY });
-      const speech = () => fake.requests.filter((r) => r.voice !== undefined);
-      return {
-        service: ({ apiKey, voice, timeoutMs }) => new SpeechmaticsTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: fault.status, ...(fault.retryAfterSecs === undefined ? {} : { retryAfter: fault.retryAfterSecs }) });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => ({ voice: speech().at(-1)?.voice, requests: speech().length }),
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+    {
+      start: () => startFakePolly({ rejectKey: REJECTED_KEY, secretAccessKey: POLLY_SECRET }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new PollyTTSService({ credentials: { accessKeyId: apiKey, secretAccessKey: POLLY_SECRET }, region: 'ap-south-1', baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+      fault: (fault) => (fault.kind === 'error' ? { error: fault.status } : speechFault(fault)),
+      syntheses: (fake) => fake.requests.filter((r) => r.path === '/v1/speech'),
+      sent: (last) => ({ voice: stringField(last?.body, 'VoiceId'), language: stringField(last?.body, 'LanguageCode') }),
     },
-  },
-  {
-    name: 'Piper (HTTP server)',
-    className: 'PiperHttpTTSService',
-    importPath: 'piopiy-ai/services/piper',
-    fake: 'startFakePiper()',
-    voice: 'hi_IN-pratham-medium',
-    sendsRetryAfter: false,
-    onDrop: 'fails',
-    notApplicable: {
-      auth: 'Piper\'s server has no authentication (run it next to the agent, or behind a proxy of your own)',
-      'rate-limit': 'a local server: no rate limit, no 429',
-      secrets: 'no key is sent',
+  ),
+  socketTTSEntry(
+    {
+      name: 'Gradium',
+      className: 'GradiumTTSService',
+      importPath: 'piopiy-ai/services/gradium',
+      fake: 'startFakeGradium()',
+      voice: 'conformance-voice',
+      sendsRetryAfter: true,
+      caveats: {
+        options: 'no language option (the voice sets it): the voice (`voice_id`) is checked',
+        interruption: 'no cancel message exists: the interrupted request is left to finish and its audio dropped by `client_req_id`',
+      },
     },
-    caveats: {
-      streaming: 'the server answers once the whole sentence is made (one WAV with its length); it is yielded as its bytes arrive',
-      options: 'no language option (the voice sets it): the voice is checked',
+    {
+      start: () => startFakeGradium({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, timeoutMs }) => new GradiumTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+      failSynthesis: (fake, fault) => fake.failSynthesis(fault),
+      received: (fake) => ({ voice: stringField(fake.syntheses.at(-1)?.setup, 'voice_id'), requests: fake.syntheses.length }),
     },
-    async start() {
-      const fake = await startFakePiper({ voices: { 'en_US-lessac-medium': { sampleRate: 22050 }, 'hi_IN-pratham-medium': { sampleRate: 22050 } } });
-      const speech = () => fake.requests.filter((r) => r.method === 'POST');
-      return {
-        service: ({ voice, timeoutMs }) => new PiperHttpTTSService({ baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
-        fail: (fault) => {
-          if (fault.kind === 'error') fake.failSpeech({ error: 500 });
-          else if (fault.kind === 'stall') fake.failSpeech({ stall: true });
-          else fake.failSpeech({ drop: true, afterChunks: 2 });
-        },
-        received: () => ({ voice: stringField(speech().at(-1)?.body, 'voice'), requests: speech().length }),
-        openSockets: () => 0,
-        close: () => fake.close(),
-      };
+  ),
+  httpTTSEntry(
+    {
+      name: 'Neuphonic',
+      className: 'NeuphonicTTSService',
+      importPath: 'piopiy-ai/services/neuphonic',
+      fake: 'startFakeNeuphonic()',
+      voice: 'e564ba7e-aa8d-46a2-96a8-8dffedade48f',
+      language: 'hi',
+      sendsRetryAfter: true,
     },
-  },
+    {
+      start: () => startFakeNeuphonic({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, language, timeoutMs }) =>
+        new NeuphonicTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}), ...(language ? { language } : {}) }),
+      syntheses: (fake) => fake.requests.filter((r) => r.language !== undefined),
+      sent: (last) => ({ voice: stringField(last?.body, 'voice_id'), language: last?.language }),
+    },
+  ),
+  httpTTSEntry(
+    {
+      name: 'Speechmatics TTS',
+      className: 'SpeechmaticsTTSService',
+      importPath: 'piopiy-ai/services/speechmatics',
+      fake: 'startFakeSpeechmaticsTTS()',
+      voice: 'theo',
+      sendsRetryAfter: true,
+      caveats: { options: 'no language option (the preview\'s four voices are English): the voice (in the path) is checked' },
+    },
+    {
+      start: () => startFakeSpeechmaticsTTS({ rejectKey: REJECTED_KEY }),
+      service: (fake, { apiKey, voice, timeoutMs }) => new SpeechmaticsTTSService({ apiKey, baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+      syntheses: (fake) => fake.requests.filter((r) => r.voice !== undefined),
+      sent: (last) => ({ voice: last?.voice }),
+    },
+  ),
+  httpTTSEntry(
+    {
+      name: 'Piper (HTTP server)',
+      className: 'PiperHttpTTSService',
+      importPath: 'piopiy-ai/services/piper',
+      fake: 'startFakePiper()',
+      voice: 'hi_IN-pratham-medium',
+      sendsRetryAfter: false,
+      notApplicable: {
+        auth: 'Piper\'s server has no authentication (run it next to the agent, or behind a proxy of your own)',
+        'rate-limit': 'a local server: no rate limit, no 429',
+        secrets: 'no key is sent',
+      },
+      caveats: {
+        streaming: 'the server answers once the whole sentence is made (one WAV with its length); it is yielded as its bytes arrive',
+        options: 'no language option (the voice sets it): the voice is checked',
+      },
+    },
+    {
+      start: () => startFakePiper({ voices: { 'en_US-lessac-medium': { sampleRate: 22050 }, 'hi_IN-pratham-medium': { sampleRate: 22050 } } }),
+      service: (fake, { voice, timeoutMs }) => new PiperHttpTTSService({ baseUrl: fake.baseUrl, timeoutMs, ...(voice ? { voice } : {}) }),
+      fault: (fault) => (fault.kind === 'error' ? { error: 500 } : speechFault(fault)),
+      syntheses: (fake) => fake.requests.filter((r) => r.method === 'POST'),
+      sent: (last) => ({ voice: stringField(last?.body, 'voice') }),
+    },
+  ),
   offlineEntry('Flite', 'FliteTTSService', () => new FliteTTSService(), 'offline (WebAssembly on worker threads)'),
   offlineEntry(
     'espeak-ng',

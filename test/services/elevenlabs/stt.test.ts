@@ -1,9 +1,9 @@
 // ElevenLabsSTTService (Scribe REST) against the fake: what reaches the wire, and ElevenLabs' error bodies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { ElevenLabsSTTService } from '../../../src/services/elevenlabs/index.js';
 import { startFakeElevenLabsSTT, type FakeElevenLabsSTT } from '../../../src/testing/fakes/elevenlabs-stt.js';
 import { synthesizeSpeech } from '../../../src/testing/speech.js';
+import { failureOf } from '../../support/service-calls.js';
 
 const KEY = 'el-test-SECRET-0123456789';
 const BAD_KEY = 'el-refused-SECRET-9876543210';
@@ -19,16 +19,6 @@ afterAll(() => fake.close());
 type Answer = { text: string; language?: string };
 const transcribe = (stt: ElevenLabsSTTService, audio = speech): Promise<Answer> =>
   (stt as unknown as { transcribe(a: Int16Array, r: number): Promise<Answer> }).transcribe(audio, 16000);
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('ElevenLabsSTTService', () => {
   it('uploads the turn as raw 16 kHz PCM with the key in xi-api-key, audio-event tags off, the language when set', async () => {

@@ -1,10 +1,10 @@
 // GoogleSTTService (Cloud Speech-to-Text v1 recognize) against the fake: the JSON request, both kinds of
 // credentials, and Google's ways of refusing them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { GoogleSTTService, type GoogleSTTServiceOptions } from '../../../src/services/google/index.js';
 import { startFakeGoogleSpeech, type FakeGoogleSpeech } from '../../../src/testing/fakes/google-speech.js';
 import { synthesizeSpeech } from '../../../src/testing/speech.js';
+import { failureOf } from '../../support/service-calls.js';
 
 const KEY = 'AIzaTestSECRET0123456789abc';
 const BAD_KEY = 'AIzaRefusedSECRET9876543210';
@@ -20,16 +20,6 @@ afterAll(() => fake.close());
 type Answer = { text: string; language?: string };
 const transcribe = (options: GoogleSTTServiceOptions, audio = speech): Promise<Answer> =>
   (new GoogleSTTService(options) as unknown as { transcribe(a: Int16Array, r: number): Promise<Answer> }).transcribe(audio, 16000);
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('GoogleSTTService', () => {
   it('sends LINEAR16 as base64 JSON with the key in x-goog-api-key (never the URL), model and locale in the config', async () => {

@@ -3,9 +3,9 @@
 // bodies, and what the fake refuses. The behaviour every vendor shares is in test/services/conformance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatInt16, mulawToPcm, pcmToMulaw } from '../../../src/audio/index.js';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { GoogleTTSService } from '../../../src/services/google/index.js';
 import { fakeGoogleSpeech, startFakeGoogleTTS, type FakeGoogleTTS } from '../../../src/testing/fakes/google-tts.js';
+import { failureOf } from '../../support/service-calls.js';
 
 const KEY = 'AIzaSyFAKE-google-key-SECRET-0123';
 const BAD_KEY = 'AIzaSyFAKE-refused-SECRET-98765';
@@ -19,16 +19,6 @@ async function synthesize(tts: GoogleTTSService, text: string): Promise<{ audio:
   const chunks: Int16Array[] = [];
   for await (const chunk of tts.synthesize(text, { contextId: 'c1', signal: new AbortController().signal })) if (chunk.type === 'audio') chunks.push(chunk.audio);
   return { audio: concatInt16(chunks), pieces: chunks.length };
-}
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('GoogleTTSService', () => {

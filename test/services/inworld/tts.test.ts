@@ -2,10 +2,9 @@
 // every LINEAR16 piece cut off, Inworld's error bodies, and what the fake refuses. The behaviour every vendor shares
 // is in test/services/conformance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatInt16 } from '../../../src/audio/index.js';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { InworldTTSService } from '../../../src/services/inworld/index.js';
 import { fakeInworldSpeech, startFakeInworld, type FakeInworld } from '../../../src/testing/fakes/inworld.js';
+import { synthesizeAudio, failureOf } from '../../support/service-calls.js';
 
 const KEY = 'aW53b3JsZC1rZXktU0VDUkVULTAxMjM0NTY3ODk=';
 const BAD_KEY = 'cmVmdXNlZC1rZXktOTg3NjU0MzIxMA==';
@@ -15,26 +14,10 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-async function synthesize(tts: InworldTTSService, text: string): Promise<Int16Array> {
-  const chunks: Int16Array[] = [];
-  for await (const chunk of tts.synthesize(text, { contextId: 'c1', signal: new AbortController().signal })) if (chunk.type === 'audio') chunks.push(chunk.audio);
-  return concatInt16(chunks);
-}
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('InworldTTSService', () => {
   it('posts the documented body with Basic auth, and streams the PCM back whole, every piece’s WAV header cut off', async () => {
     const tts = new InworldTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, voice: 'Dennis', language: 'hi-IN', speakingRate: 1.2, sampleRate: 8000 });
-    const audio = await synthesize(tts, 'Namaste, your order is on its way.');
+    const audio = await synthesizeAudio(tts, 'Namaste, your order is on its way.');
     expect(audio).toEqual(fakeInworldSpeech('Namaste, your order is on its way.', { sampleRate: 8000, voice: 'Dennis' }));
     const request = fake.requests.at(-1)!;
     expect(request.chunksSent).toBeGreaterThan(1);
@@ -50,14 +33,14 @@ describe('InworldTTSService', () => {
   });
 
   it('a refused key is `auth` naming INWORLD_API_KEY, without the key; a 429 keeps Retry-After; a bad model is `bad-request`', async () => {
-    const refused = await failureOf(() => synthesize(new InworldTTSService({ apiKey: BAD_KEY, baseUrl: fake.baseUrl }), 'Hello.'));
+    const refused = await failureOf(() => synthesizeAudio(new InworldTTSService({ apiKey: BAD_KEY, baseUrl: fake.baseUrl }), 'Hello.'));
     expect([refused.code, refused.status, refused.vendorCode]).toEqual(['auth', 401, '16']);
     expect(refused.message).toContain('INWORLD_API_KEY');
     expect(refused.message).not.toContain(BAD_KEY);
     fake.failSpeech({ error: 429, retryAfter: 3 });
-    const limited = await failureOf(() => synthesize(new InworldTTSService({ apiKey: KEY, baseUrl: fake.baseUrl }), 'Hello.'));
+    const limited = await failureOf(() => synthesizeAudio(new InworldTTSService({ apiKey: KEY, baseUrl: fake.baseUrl }), 'Hello.'));
     expect([limited.code, limited.retryAfterSecs, limited.retryable]).toEqual(['rate-limited', 3, true]);
-    const bad = await failureOf(() => synthesize(new InworldTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, model: 'tts-9' }), 'Hello.'));
+    const bad = await failureOf(() => synthesizeAudio(new InworldTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, model: 'tts-9' }), 'Hello.'));
     expect(bad.code).toBe('bad-request');
     expect(bad.message).toContain('Unknown modelId');
   });
@@ -70,7 +53,7 @@ describe('InworldTTSService', () => {
 
   it('text over the 2000 characters a request takes is a `bad-request` before any request', async () => {
     const before = fake.requests.length;
-    const error = await failureOf(() => synthesize(new InworldTTSService({ apiKey: KEY, baseUrl: fake.baseUrl }), 'a'.repeat(2001)));
+    const error = await failureOf(() => synthesizeAudio(new InworldTTSService({ apiKey: KEY, baseUrl: fake.baseUrl }), 'a'.repeat(2001)));
     expect(error.code).toBe('bad-request');
     expect(fake.requests.length).toBe(before);
   });

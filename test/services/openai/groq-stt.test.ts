@@ -1,9 +1,9 @@
 // GroqSTTService: the OpenAI transcription client pointed at Groq, checked for what differs from OpenAI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { GroqSTTService } from '../../../src/services/openai/index.js';
 import { startFakeGroqSTT, type FakeGroqSTT } from '../../../src/testing/fakes/groq.js';
 import { synthesizeSpeech } from '../../../src/testing/speech.js';
+import { failureOf } from '../../support/service-calls.js';
 
 const KEY = 'gsk_test_SECRET_0123456789';
 const BAD_KEY = 'gsk_refused_SECRET_9876543210';
@@ -19,16 +19,6 @@ afterAll(() => fake.close());
 type Answer = string | { text: string; language?: string };
 const transcribe = (stt: GroqSTTService, audio = speech): Promise<Answer> =>
   (stt as unknown as { transcribe(a: Int16Array, r: number): Promise<Answer> }).transcribe(audio, 16000);
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('GroqSTTService', () => {
   it("posts to Groq's path with Whisper turbo by default; the answer's x_groq is ignored", async () => {

@@ -4,9 +4,9 @@
 // is in test/services/conformance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatInt16 } from '../../../src/audio/index.js';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { GroqTTSService } from '../../../src/services/openai/index.js';
 import { fakeGroqSpeech, startFakeGroqTTS, type FakeGroqTTS } from '../../../src/testing/fakes/groq-tts.js';
+import { synthesizeAudio, failureOf } from '../../support/service-calls.js';
 
 const KEY = 'gsk_fake_groq_key_SECRET_0123456789';
 const BAD_KEY = 'gsk_fake_refused_SECRET_9876543210';
@@ -16,27 +16,11 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-async function synthesize(tts: GroqTTSService, text: string): Promise<Int16Array> {
-  const chunks: Int16Array[] = [];
-  for await (const chunk of tts.synthesize(text, { contextId: 'c1', signal: new AbortController().signal })) if (chunk.type === 'audio') chunks.push(chunk.audio);
-  return concatInt16(chunks);
-}
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('GroqTTSService', () => {
   it('asks Orpheus for WAV at the rate wanted, cuts the header off, and gets the PCM back whole', async () => {
     const tts = new GroqTTSService({ apiKey: KEY, baseURL: fake.baseURL, voice: 'troy', sampleRate: 16000 });
     expect(tts.sampleRate).toBe(16000);
-    const audio = await synthesize(tts, 'Your order is on its way.');
+    const audio = await synthesizeAudio(tts, 'Your order is on its way.');
     expect(audio).toEqual(fakeGroqSpeech('Your order is on its way.', { sampleRate: 16000, voice: 'troy', msPerCharacter: 20 }));
     const request = fake.requests.at(-1)!;
     expect(request.chunksSent).toBeGreaterThan(1);
@@ -47,7 +31,7 @@ describe('GroqTTSService', () => {
     const sentence = 'This sentence is one of several that together are longer than Orpheus takes at once.';
     const text = `${sentence} ${sentence} ${sentence}`;
     const before = fake.requests.length;
-    const audio = await synthesize(new GroqTTSService({ apiKey: KEY, baseURL: fake.baseURL, sampleRate: 8000 }), text);
+    const audio = await synthesizeAudio(new GroqTTSService({ apiKey: KEY, baseURL: fake.baseURL, sampleRate: 8000 }), text);
     const inputs = fake.requests.slice(before).map((r) => (r.body as { input: string }).input);
     expect(inputs.length).toBeGreaterThan(1);
     expect(inputs.every((input) => input.length <= 200)).toBe(true);
@@ -56,13 +40,13 @@ describe('GroqTTSService', () => {
   });
 
   it('a refused key is `auth` naming Groq, without the key; a 429 keeps retry-after; an unknown voice is `bad-request`', async () => {
-    const refused = await failureOf(() => synthesize(new GroqTTSService({ apiKey: BAD_KEY, baseURL: fake.baseURL }), 'Hello.'));
+    const refused = await failureOf(() => synthesizeAudio(new GroqTTSService({ apiKey: BAD_KEY, baseURL: fake.baseURL }), 'Hello.'));
     expect([refused.code, refused.status, refused.service]).toEqual(['auth', 401, 'Groq']);
     expect(refused.message).not.toContain(BAD_KEY);
     fake.failSpeech({ error: 429, retryAfter: 3 });
-    const limited = await failureOf(() => synthesize(new GroqTTSService({ apiKey: KEY, baseURL: fake.baseURL }), 'Hello.'));
+    const limited = await failureOf(() => synthesizeAudio(new GroqTTSService({ apiKey: KEY, baseURL: fake.baseURL }), 'Hello.'));
     expect([limited.code, limited.retryAfterSecs, limited.retryable]).toEqual(['rate-limited', 3, true]);
-    const voice = await failureOf(() => synthesize(new GroqTTSService({ apiKey: KEY, baseURL: fake.baseURL, voice: 'alloy' }), 'Hello.'));
+    const voice = await failureOf(() => synthesizeAudio(new GroqTTSService({ apiKey: KEY, baseURL: fake.baseURL, voice: 'alloy' }), 'Hello.'));
     expect([voice.code, voice.status]).toEqual(['bad-request', 400]);
   });
 

@@ -6,9 +6,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatInt16, writeWav } from '../../../src/audio/index.js';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { PiperHttpTTSService } from '../../../src/services/piper/index.js';
 import { fakePiperSpeech, startFakePiper, type FakePiper } from '../../../src/testing/fakes/piper.js';
+import { failureOf } from '../../support/service-calls.js';
 
 let fake: FakePiper;
 beforeAll(async () => {
@@ -22,16 +22,6 @@ async function synthesize(tts: PiperHttpTTSService, text: string): Promise<{ aud
   const chunks: Int16Array[] = [];
   for await (const chunk of tts.synthesize(text, { contextId: 'c1', signal: new AbortController().signal })) if (chunk.type === 'audio') chunks.push(chunk.audio);
   return { audio: concatInt16(chunks), chunks: chunks.length };
-}
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('PiperHttpTTSService', () => {

@@ -1,11 +1,10 @@
 // Sarvam's clients against the Sarvam fake: what they send (as Sarvam documents it), what they make of the answers,
 // and the vendor's own error codes. The behaviour every vendor shares is in test/services/conformance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatInt16 } from '../../../src/audio/index.js';
 import { SarvamSTTService, SarvamTTSService } from '../../../src/services/sarvam/index.js';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { fakeSarvamSpeech, startFakeSarvam, type FakeSarvam } from '../../../src/testing/fakes/sarvam.js';
 import { synthesizeSpeech } from '../../../src/testing/speech.js';
+import { synthesizeAudio, failureOf } from '../../support/service-calls.js';
 
 const KEY = 'sarvam-key-SECRET-0123456789';
 let fake: FakeSarvam;
@@ -16,22 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-async function synthesize(tts: SarvamTTSService, text: string): Promise<Int16Array> {
-  const chunks: Int16Array[] = [];
-  for await (const chunk of tts.synthesize(text, { contextId: 'c1', signal: new AbortController().signal })) if (chunk.type === 'audio') chunks.push(chunk.audio);
-  return concatInt16(chunks);
-}
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
-
 type Answer = { text: string; language?: string };
 const answerOf = (stt: SarvamSTTService, audio: Int16Array): Promise<Answer> =>
   (stt as unknown as { transcribe(a: Int16Array, r: number): Promise<Answer> }).transcribe(audio, 16000);
@@ -40,7 +23,7 @@ const transcribe = async (stt: SarvamSTTService, audio: Int16Array): Promise<str
 describe('SarvamTTSService', () => {
   it('posts the documented body with the key in api-subscription-key, and streams the PCM back whole', async () => {
     const tts = new SarvamTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, language: 'hi-IN', speaker: 'kavya', pace: 1.2, sampleRate: 8000 });
-    const audio = await synthesize(tts, 'नमस्ते, आपका ऑर्डर रास्ते में है।');
+    const audio = await synthesizeAudio(tts, 'नमस्ते, आपका ऑर्डर रास्ते में है।');
     expect(audio).toEqual(fakeSarvamSpeech('नमस्ते, आपका ऑर्डर रास्ते में है।', { sampleRate: 8000, speaker: 'kavya' }));
     const request = fake.requests.at(-1)!;
     expect(request.path).toBe('/text-to-speech/stream');
@@ -64,7 +47,7 @@ describe('SarvamTTSService', () => {
   });
 
   it('a refused key is 403 invalid_api_key_error: `auth`, naming SARVAM_API_KEY, without the key', async () => {
-    const error = await failureOf(() => synthesize(new SarvamTTSService({ apiKey: 'refused-key-0123456789', baseUrl: fake.baseUrl }), 'Hi.'));
+    const error = await failureOf(() => synthesizeAudio(new SarvamTTSService({ apiKey: 'refused-key-0123456789', baseUrl: fake.baseUrl }), 'Hi.'));
     expect(error).toMatchObject({ status: 403, code: 'auth', vendorCode: 'invalid_api_key_error', retryable: false });
     expect(error.message).toMatch(/SARVAM_API_KEY/);
     expect(error.message).not.toContain('refused-key-0123456789');
@@ -73,12 +56,12 @@ describe('SarvamTTSService', () => {
   it('spent credits (429 insufficient_quota_error) are `quota`, not retried; a rate limit is `rate-limited`', async () => {
     fake.failSpeech({ error: 429, code: 'insufficient_quota_error' }, { error: 503 });
     const tts = new SarvamTTSService({ apiKey: KEY, baseUrl: fake.baseUrl });
-    expect(await failureOf(() => synthesize(tts, 'Hi.'))).toMatchObject({ code: 'quota', retryable: false });
-    expect(await failureOf(() => synthesize(tts, 'Hi.'))).toMatchObject({ code: 'rate-limited', retryable: true, vendorCode: 'rate_limit_exceeded_error' });
+    expect(await failureOf(() => synthesizeAudio(tts, 'Hi.'))).toMatchObject({ code: 'quota', retryable: false });
+    expect(await failureOf(() => synthesizeAudio(tts, 'Hi.'))).toMatchObject({ code: 'rate-limited', retryable: true, vendorCode: 'rate_limit_exceeded_error' });
   });
 
   it('a voice Bulbul does not have is a bad request, with Sarvam’s message', async () => {
-    const error = await failureOf(() => synthesize(new SarvamTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, speaker: 'nobody' }), 'Hi.'));
+    const error = await failureOf(() => synthesizeAudio(new SarvamTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, speaker: 'nobody' }), 'Hi.'));
     expect(error).toMatchObject({ status: 400, code: 'bad-request', vendorCode: 'invalid_request_error' });
     expect(error.message).toMatch(/Unknown speaker/);
   });

@@ -2,10 +2,9 @@
 // Bearer auth), the raw PCM reassembled across odd-sized writes, the gateway's HTML 401 and JSON refusals, and
 // what is refused before any request. The behaviour every vendor shares is in test/services/conformance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatInt16 } from '../../../src/audio/index.js';
-import { ServiceError } from '../../../src/services/base/index.js';
 import { SpeechmaticsTTSService, speechmaticsReason } from '../../../src/services/speechmatics/index.js';
 import { fakeSpeechmaticsSpeech, startFakeSpeechmaticsTTS, type FakeSpeechmaticsTTS } from '../../../src/testing/fakes/speechmatics-tts.js';
+import { synthesizeAudio, failureOf } from '../../support/service-calls.js';
 
 const KEY = 'sm-key-SECRET-0123456789';
 const BAD_KEY = 'sm-refused-9876543210';
@@ -15,27 +14,11 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-async function synthesize(tts: SpeechmaticsTTSService, text: string): Promise<Int16Array> {
-  const chunks: Int16Array[] = [];
-  for await (const chunk of tts.synthesize(text, { contextId: 'c1', signal: new AbortController().signal })) if (chunk.type === 'audio') chunks.push(chunk.audio);
-  return concatInt16(chunks);
-}
-
-async function failureOf(run: () => Promise<unknown>): Promise<ServiceError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('SpeechmaticsTTSService', () => {
   it('posts {text} to /generate/{voice}?output_format=pcm_16000 with Bearer auth and streams the PCM back whole', async () => {
     const tts = new SpeechmaticsTTSService({ apiKey: KEY, baseUrl: `${fake.baseUrl}/`, voice: 'megan' });
     expect(tts.sampleRate).toBe(16000);
-    const audio = await synthesize(tts, 'Your table is booked for eight.');
+    const audio = await synthesizeAudio(tts, 'Your table is booked for eight.');
     expect(audio).toEqual(fakeSpeechmaticsSpeech('Your table is booked for eight.', { voice: 'megan' }));
     const request = fake.requests.at(-1)!;
     expect([request.path, request.voice, request.query, request.outcome]).toEqual(['/generate/megan', 'megan', { output_format: 'pcm_16000' }, 'completed']);
@@ -45,12 +28,12 @@ describe('SpeechmaticsTTSService', () => {
   });
 
   it('speaks as sarah by default', async () => {
-    await synthesize(new SpeechmaticsTTSService({ apiKey: KEY, baseUrl: fake.baseUrl }), 'Hello.');
+    await synthesizeAudio(new SpeechmaticsTTSService({ apiKey: KEY, baseUrl: fake.baseUrl }), 'Hello.');
     expect(fake.requests.at(-1)!.voice).toBe('sarah');
   });
 
   it('a refused key (the gateway’s HTML 401) is `auth` naming SPEECHMATICS_API_KEY and the page title, without the key', async () => {
-    const refused = await failureOf(() => synthesize(new SpeechmaticsTTSService({ apiKey: BAD_KEY, baseUrl: fake.baseUrl }), 'Hello.'));
+    const refused = await failureOf(() => synthesizeAudio(new SpeechmaticsTTSService({ apiKey: BAD_KEY, baseUrl: fake.baseUrl }), 'Hello.'));
     expect([refused.code, refused.status, refused.retryable]).toEqual(['auth', 401, false]);
     expect(refused.message).toBe('Speechmatics TTS: speech request refused with 401: 401 Authorization Required (check SPEECHMATICS_API_KEY)');
   });
@@ -58,9 +41,9 @@ describe('SpeechmaticsTTSService', () => {
   it('a 503 keeps Retry-After and is retryable; an unknown voice is `bad-request`', async () => {
     const tts = new SpeechmaticsTTSService({ apiKey: KEY, baseUrl: fake.baseUrl });
     fake.failSpeech({ error: 503, retryAfter: 2 });
-    const busy = await failureOf(() => synthesize(tts, 'Hello.'));
+    const busy = await failureOf(() => synthesizeAudio(tts, 'Hello.'));
     expect([busy.code, busy.status, busy.retryAfterSecs, busy.retryable]).toEqual(['server', 503, 2, true]);
-    const bad = await failureOf(() => synthesize(new SpeechmaticsTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, voice: 'zoe' }), 'Hello.'));
+    const bad = await failureOf(() => synthesizeAudio(new SpeechmaticsTTSService({ apiKey: KEY, baseUrl: fake.baseUrl, voice: 'zoe' }), 'Hello.'));
     expect([bad.code, bad.status]).toEqual(['bad-request', 400]);
     expect(bad.message).toContain('unknown voice');
   });
