@@ -21,6 +21,9 @@ import { BaseOutputTransport, type OutputTransportOptions } from '../base/output
 import { TransportEventEmitter, type CallTransport, type TransportAudioFormats } from '../base/transport.js';
 import { LIVEKIT_SOURCE_QUEUE_MS, rtcNodeRoomDriver } from './rtc-node-driver.js';
 
+/** rtc-node's DisconnectReason names that mean the room was closed on purpose, not lost. */
+const EXPECTED_DISCONNECT_REASONS: ReadonlySet<string> = new Set(['ROOM_DELETED', 'ROOM_CLOSED', 'CLIENT_INITIATED']);
+
 /** What happens in the room, as the driver reports it. */
 export interface LiveKitRoomEvents {
   participantJoined(identity: string): void;
@@ -29,6 +32,7 @@ export interface LiveKitRoomEvents {
   data(payload: Uint8Array, identity: string | undefined): void;
   /** A SIP participant pressed a key (checked by the transport: anything but one keypad key is dropped). */
   dtmf(digit: string, identity: string | undefined): void;
+  /** `reason`: rtc-node's DisconnectReason by name (ROOM_DELETED, SIGNAL_CLOSE, ...). */
   disconnected(reason: string): void;
 }
 
@@ -217,7 +221,9 @@ export class LiveKitTransport implements CallTransport {
 
   private onRoomDisconnected(reason: string): void {
     if (this.closed) return;
-    this.logger.warn({ reason, room: this.roomName }, 'disconnected from the LiveKit room; ending the call');
+    // The platform deleting the room (after a transfer or a hang-up) is how calls end; anything else is a loss.
+    const expected = EXPECTED_DISCONNECT_REASONS.has(reason);
+    this.logger[expected ? 'info' : 'warn']({ reason, room: this.roomName }, expected ? 'the LiveKit room was closed; ending the call' : 'disconnected from the LiveKit room; ending the call');
     this.endCall(`room disconnected: ${reason}`);
   }
 

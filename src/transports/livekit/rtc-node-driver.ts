@@ -44,7 +44,8 @@ export async function rtcNodeRoomDriver(logger: Logger = getDefaultLogger()): Pr
       room.on(rtc.RoomEvent.DtmfReceived, (code, digit, participant: { identity: string } | undefined) =>
         events.dtmf(digit !== '' ? digit : (dtmfDigitOfCode(code) ?? ''), participant?.identity),
       );
-      room.on(rtc.RoomEvent.Disconnected, (reason) => events.disconnected(String(reason)));
+      // By name (ROOM_DELETED, not 5): the transport tells the platform closing the room from a lost connection.
+      room.on(rtc.RoomEvent.Disconnected, (reason) => events.disconnected(rtc.DisconnectReason[reason] ?? String(reason)));
       room.on(rtc.RoomEvent.TrackSubscribed, (track, _publication, participant) => {
         if (track.kind !== rtc.TrackKind.KIND_AUDIO) return;
         const reader = new rtc.AudioStream(track, { sampleRate: options.inputSampleRate, numChannels: 1 }).getReader();

@@ -2,7 +2,7 @@
 // LiveKit test server in rtc-*.test.ts.
 import { describe, expect, it } from 'vitest';
 import { makeFrame, ttsAudioFrame } from '../../../src/frames/index.js';
-import { silentLogger } from '../../../src/logging/index.js';
+import { createLogger, silentLogger, type Logger } from '../../../src/logging/index.js';
 import { Pipeline, PipelineTask } from '../../../src/pipeline/index.js';
 import { FrameCollector, VirtualClock } from '../../../src/testing/index.js';
 import { LiveKitTransport, type LiveKitRoomDriver, type LiveKitRoomEvents } from '../../../src/transports/index.js';
@@ -49,8 +49,8 @@ class FakeRoom implements LiveKitRoomDriver {
   }
 }
 
-async function started(room: FakeRoom) {
-  const transport = new LiveKitTransport({ url: 'wss://lk.example', token: 'jwt', roomName: 'tcmi_1', driver: room, logger: silentLogger });
+async function started(room: FakeRoom, logger: Logger = silentLogger) {
+  const transport = new LiveKitTransport({ url: 'wss://lk.example', token: 'jwt', roomName: 'tcmi_1', driver: room, logger });
   const collector = new FrameCollector();
   const task = new PipelineTask(new Pipeline([transport.input, collector, transport.output]), {
     logger: silentLogger,
@@ -99,6 +99,23 @@ describe('LiveKitTransport', () => {
     expect(events).toEqual(['joined', 'left:room disconnected: SIGNAL_CLOSE']);
     task.cancel();
     await running;
+  });
+
+  it('warns of a lost room, and only informs when the platform closed it (after a transfer or a hang-up)', async () => {
+    for (const [reason, level, message] of [
+      ['SIGNAL_CLOSE', 40, 'disconnected from the LiveKit room; ending the call'],
+      ['ROOM_DELETED', 30, 'the LiveKit room was closed; ending the call'],
+    ] as const) {
+      const lines: string[] = [];
+      const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+      const room = new FakeRoom(['caller']);
+      const { events, task, running } = await started(room, logger);
+      room.events!.disconnected(reason);
+      expect(events).toEqual(['joined', `left:room disconnected: ${reason}`]);
+      expect(lines.map((line) => JSON.parse(line) as { level: number; msg: string; reason: string })).toContainEqual(expect.objectContaining({ level, msg: message, reason }));
+      task.cancel();
+      await running;
+    }
   });
 
   it('brings caller audio, DTMF and data messages into the pipeline', async () => {
