@@ -2,6 +2,7 @@
 // it like any model, so loading, streaming, aborting and grammar-constrained generation are exercised for real. Its
 // text is meaningless (the weights are noise). The format and the keys llama.cpp reads are in docs/vendors/llamacpp.md.
 import { writeFileSync } from 'node:fs';
+import { createSeededRandom } from '../../src/testing/random.js';
 
 /** GGUF metadata value types (gguf-py `GGUFValueType`). */
 const enum ValueType {
@@ -49,18 +50,6 @@ function vocabulary(): { tokens: string[]; scores: number[]; types: number[] } {
   tokens.push('\u2581');
   types.push(TOKEN_NORMAL);
   return { tokens, scores: tokens.map(() => 0), types };
-}
-
-/** mulberry32: a seeded generator, so every run writes the same model. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class ByteWriter {
@@ -193,7 +182,7 @@ export function tinyLlamaGguf(shape: TinyModelShape = TINY_MODEL, seed = 1): Buf
     out.string(key);
     writeValue(out, value);
   }
-  const next = random(seed);
+  const next = createSeededRandom(seed); // seeded: every run writes the same model
   const data = tensors.map((tensor) => {
     const count = tensor.dims.reduce((a, b) => a * b, 1);
     const values = new Float32Array(count);

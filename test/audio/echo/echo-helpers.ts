@@ -1,6 +1,7 @@
 // Shared by the echo canceller's tests: a line's echo, levels, and a canceller run as a call would run it.
 import { expect } from 'vitest';
 import type { EchoCanceller } from '../../../src/audio/echo/index.js';
+import { SileroVADAnalyzer, type SileroSampleRate } from '../../../src/audio/vad/index.js';
 import { concatAudio } from '../../../src/testing/speech.js';
 
 /**
@@ -38,4 +39,17 @@ export function cancel(canceller: EchoCanceller, reference: Int16Array, mic: Arr
     onChunk?.(i);
   }
   return concatAudio(...out).subarray(canceller.latencySamples, canceller.latencySamples + mic.length);
+}
+
+/** Silero over the audio in 20 ms chunks: the seconds at which it went to speaking. */
+export async function speechStarts(audio: Int16Array, rate: SileroSampleRate): Promise<number[]> {
+  const vad = await SileroVADAnalyzer.load({ sampleRate: rate });
+  const starts: number[] = [];
+  let previous = vad.state;
+  for (let i = 0; i < audio.length; i += rate / 50) {
+    const state = await vad.analyze(audio.subarray(i, i + rate / 50));
+    if (state === 'speaking' && previous !== 'speaking') starts.push(i / rate);
+    previous = state;
+  }
+  return starts;
 }

@@ -3,8 +3,8 @@
 // not, while the caller speaking over the agent's second sentence still is.
 import { describe, expect, it } from 'vitest';
 import { EchoCanceller } from '../../../src/audio/echo/index.js';
-import { SileroVADAnalyzer } from '../../../src/audio/vad/index.js';
 import { concatAudio, silence, synthesizeSpeech } from '../../../src/testing/speech.js';
+import { speechStarts } from './echo-helpers.js';
 
 const RATE = 16000;
 
@@ -13,18 +13,6 @@ function roomEcho(reference: Int16Array): Int16Array {
   return Int16Array.from(reference, (_, i) => Math.round(0.5 * ((i >= delay ? reference[i - delay]! : 0) + 0.4 * (i >= 2 * delay ? reference[i - 2 * delay]! : 0))));
 }
 
-/** Silero over the audio in 20 ms chunks: the seconds at which it went to speaking. */
-async function speechStarts(audio: Int16Array): Promise<number[]> {
-  const vad = await SileroVADAnalyzer.load({ sampleRate: RATE });
-  const starts: number[] = [];
-  let previous = vad.state;
-  for (let i = 0; i < audio.length; i += RATE / 50) {
-    const state = await vad.analyze(audio.subarray(i, i + RATE / 50));
-    if (state === 'speaking' && previous !== 'speaking') starts.push(i / RATE);
-    previous = state;
-  }
-  return starts;
-}
 
 function cancel(mic: Int16Array, reference: Int16Array): Int16Array {
   const canceller = new EchoCanceller({ sampleRate: RATE });
@@ -47,12 +35,12 @@ describe('echo cancellation before Silero', () => {
     const reference = concatAudio(first, silence(500, RATE), second, silence(500, RATE));
     const echo = roomEcho(reference);
     const echoOnly = reference.length - second.length - RATE / 2;
-    expect((await speechStarts(echo.subarray(0, first.length))).length).toBeGreaterThan(0);
-    expect(await speechStarts(cancel(echo, reference))).toEqual([]);
+    expect((await speechStarts(echo.subarray(0, first.length), RATE)).length).toBeGreaterThan(0);
+    expect(await speechStarts(cancel(echo, reference), RATE)).toEqual([]);
 
     const callerAt = echoOnly + RATE / 2;
     const mic = Int16Array.from(echo, (v, i) => Math.max(-32768, Math.min(32767, v + (i >= callerAt && i < callerAt + caller.length ? caller[i - callerAt]! : 0))));
-    const starts = await speechStarts(cancel(mic, reference));
+    const starts = await speechStarts(cancel(mic, reference), RATE);
     expect(starts).toHaveLength(1);
     expect(starts[0]).toBeGreaterThan(callerAt / RATE);
     expect(starts[0]).toBeLessThan(callerAt / RATE + 0.5);
