@@ -1,8 +1,8 @@
 // CPU time and resident memory of a process and every process under it, from /proc (Linux): with `--workers 2`
 // the agent is a supervisor and its worker processes, and a figure per call has to count all of them.
 import { readdirSync, readFileSync } from 'node:fs';
+import { parseProcStat } from '../livekit/thread-cpu.js';
 
-const TICKS_PER_SEC = 100; // USER_HZ on Linux
 const PAGE_BYTES = 4096;
 
 export interface ProcessUsage {
@@ -22,15 +22,8 @@ interface Stat {
 
 function readStat(pid: string): Stat | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may hold spaces; the fields after it are space-separated.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return {
-      pid: Number(pid),
-      ppid: Number(fields[1]),
-      cpuSecs: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SEC, // utime, stime
-      rssBytes: Number(fields[21]) * PAGE_BYTES, // rss in pages
-    };
+    const { fields, cpuSecs } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return { pid: Number(pid), ppid: Number(fields[1]), cpuSecs, rssBytes: Number(fields[21]) * PAGE_BYTES /* rss in pages */ };
   } catch {
     return undefined; // it ended while we read
   }

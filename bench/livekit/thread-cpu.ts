@@ -8,6 +8,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 const TICKS_PER_SEC = 100; // USER_HZ on Linux
 export const MAIN_THREAD = 'node (main)';
 
+/** A /proc `stat` line: the command name (in parentheses, may hold spaces) and the space-separated fields after it. */
+export function parseProcStat(stat: string): { name: string; fields: string[]; cpuSecs: number } {
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // utime, stime: fields 14 and 15 of stat
+  return { name: stat.slice(stat.indexOf('(') + 1, close), fields, cpuSecs: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SEC };
+}
+
 /** CPU seconds so far per thread name; empty where /proc is not there. */
 export function threadCpuSecs(): Map<string, number> {
   const byName = new Map<string, number>();
@@ -19,13 +27,9 @@ export function threadCpuSecs(): Map<string, number> {
   }
   for (const task of tasks) {
     try {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      // The name is in parentheses and may hold spaces; the fields after it are space-separated.
-      const close = stat.lastIndexOf(')');
-      const name = task === String(process.pid) ? MAIN_THREAD : stat.slice(stat.indexOf('(') + 1, close).replace(/[\d]+/g, '#').trim();
-      const fields = stat.slice(close + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-      byName.set(name, (byName.get(name) ?? 0) + ticks / TICKS_PER_SEC);
+      const stat = parseProcStat(readFileSync(`/proc/self/task/${task}/stat`, 'utf8'));
+      const name = task === String(process.pid) ? MAIN_THREAD : stat.name.replace(/[\d]+/g, '#').trim();
+      byName.set(name, (byName.get(name) ?? 0) + stat.cpuSecs);
     } catch {
       // the thread ended while we read
     }
